@@ -1,0 +1,39 @@
+/*
+ * report.h - the human report and the versioned JSON report.
+ *
+ * Collects classified probes, compacts passive ports into runs of equal
+ * verdict, and renders.  Pure apart from writing to the given FILE.
+ */
+#ifndef FTPATH_REPORT_H
+#define FTPATH_REPORT_H
+
+#include <stdio.h>
+#include <jansson.h>
+#include "verdict.h"
+
+#define REPORT_JSON_VERSION 1
+
+struct report;
+
+/* Copies f and the strings.  NULL on allocation failure. */
+struct report *report_new(const struct session_facts *f,
+    const char *agent_version, const char *reflector_version,
+    const char *server_name);
+void report_free(struct report *r);
+
+/* Copies o and v.  Probes may be added in any order.  0 or FTP_ERR_NOMEM. */
+int report_add(struct report *r, const struct probe_obs *o,
+    const struct verdict *v);
+/* A free-text note shown under the report (e.g. "passive not tested"). */
+int report_note(struct report *r, const char *text);
+void report_set_duration(struct report *r, unsigned ms);
+
+/* 1 if at least one path fails. */
+int report_failed(const struct report *r);
+
+/* New reference to the JSON report (see DESIGN.md); NULL on ENOMEM. */
+json_t *report_json(const struct report *r);
+/* Human report; colour escapes only when color != 0. */
+int report_print(const struct report *r, FILE *out, int color);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * verdict.h - what was observed on one probed path, and the verdict.
+ *
+ * The probe engine (probe.c) and the control session fill struct
+ * probe_obs with raw facts from both ends; verdict_classify() turns them
+ * into pass/fail, a cause class and evidence sentences.  Pure: no I/O, so
+ * every rule is unit-tested.  A cause is named only when the evidence
+ * shows it; otherwise a failing path has CAUSE_NONE (JSON null).
+ */
+#ifndef FTPATH_VERDICT_H
+#define FTPATH_VERDICT_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include "addr.h"
+
+enum probe_kind {
+	PROBE_CONTROL,	/* agent -> server control port */
+	PROBE_PASSIVE,	/* agent -> server, one port of the passive range */
+	PROBE_ACTIVE,	/* server port 20 -> agent (connect-back) */
+};
+
+enum probe_outcome {
+	OUTCOME_NOT_RUN,	/* not attempted (skipped, not armed) */
+	OUTCOME_ACKED,		/* handshake done, peer acked the probe line */
+	OUTCOME_OTHER_SERVICE,	/* handshake done, another service answered
+				   (banner holds its first bytes) */
+	OUTCOME_SILENT_PEER,	/* handshake done, no ack and no bytes in time */
+	OUTCOME_RESET,		/* ECONNREFUSED with no ICMP: a TCP RST */
+	OUTCOME_ICMP,		/* ICMP error from the socket error queue */
+	OUTCOME_TIMEOUT,	/* nothing came back within the timeout */
+	OUTCOME_LOCAL_ERROR,	/* local error without ICMP (ENETUNREACH...) */
+};
+
+/* What the reflector did with a port when it armed the session. */
+enum arm_state {
+	ARM_UNKNOWN,	/* not reported (active probe, or no reflector) */
+	ARM_LISTENING,	/* the reflector listened on it */
+	ARM_IN_USE,	/* another process owns it (e.g. the FTP server) */
+	ARM_ERROR,	/* the reflector could not listen on it */
+};
+
+enum cause {
+	CAUSE_NONE = 0,
+	CAUSE_ROUTING_GAP,
+	CAUSE_PATH_SILENT_DROP,
+	CAUSE_PATH_REJECT,
+	CAUSE_RETURN_PATH,
+	CAUSE_SERVER_LOCAL_RULE,
+	CAUSE_CLIENT_LOCAL_RULE,
+	CAUSE_NAT,
+	CAUSE_ALG_REWRITE,
+	CAUSE_ALG_DEPENDENT,
+	CAUSE_PASV_ADDRESS,
+	CAUSE_NOT_LISTENING,
+	CAUSE_SERVICE_REFUSED,
+	CAUSE_DNS_MISMATCH,
+	CAUSE_CLOCK_SKEW,
+};
+
+struct icmp_info {
+	int present;			/* 0: no ICMP error was queued */
+	int family;			/* AF_INET (ICMP) or AF_INET6 (ICMPv6) */
+	uint8_t type;
+	uint8_t code;
+	struct sockaddr_storage from;	/* offender: the node that sent it */
+};
+
+/*
+ * One probed path.  For control/passive probes the agent opened the
+ * connection: local/remote are its two ends as the agent saw them, and
+ * arrived/seen_* are the reflector's record of it.  For the active probe
+ * the reflector opened it: outcome/error/icmp/local/remote come from the
+ * reflector's active-result, and arrived/seen_* are the agent listener's
+ * record (seen_peer = the reflector's address:port as the agent saw it).
+ */
+struct probe_obs {
+	enum probe_kind kind;
+	uint16_t port;			/* control/passive: server port;
+					   active: the source port (20) */
+	enum probe_outcome outcome;
+	int error;			/* errno of the failure, 0 if none */
+	struct icmp_info icmp;
+	struct sockaddr_storage local;
+	struct sockaddr_storage remote;
+	unsigned elapsed_ms;
+	char banner[64];		/* printable first bytes, OTHER_SERVICE */
+	enum arm_state arm;
+	int arrived;
+	struct sockaddr_storage seen_peer;
+	struct sockaddr_storage seen_local;
+};
+
+/* Facts of the whole session, from the control channel. */
+struct session_facts {
+	struct sockaddr_storage agent_local;	/* control conn, agent side */
+	struct sockaddr_storage agent_observed;	/* as the reflector saw it */
+	struct sockaddr_storage dialled;	/* reflector addr we connected to */
+	struct sockaddr_storage reflector_local;/* as the reflector saw it */
+	struct sockaddr_storage server;		/* the FTP service address */
+	unsigned rtt_ms;
+	unsigned timeout_ms;
+};
+
+/* Source NAT between agent and reflector: agent_local != agent_observed. */
+int verdict_client_nat(const struct session_facts *f);
+/* DNAT in front of the reflector: dialled != reflector_local. */
+int verdict_server_nat(const struct session_facts *f);
+
+#define VERDICT_MAX_EVIDENCE	6
+#define VERDICT_EVIDENCE_LEN	240
+
+struct verdict {
+	int pass;
+	enum cause cause;
+	char hop[ADDR_STRLEN];	/* node that answered (ICMP sender), or "" */
+	unsigned n_evidence;
+	char evidence[VERDICT_MAX_EVIDENCE][VERDICT_EVIDENCE_LEN];
+};
+
+void verdict_classify(const struct probe_obs *o, const struct session_facts *f,
+    struct verdict *v);
+
+/* "path-silent-drop" etc.; NULL for CAUSE_NONE. */
+const char *cause_name(enum cause c);
+const char *probe_kind_name(enum probe_kind k);	/* "control" ... */
+const char *outcome_name(enum probe_outcome o);
+
+#endif

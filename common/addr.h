@@ -1,0 +1,72 @@
+/*
+ * addr.h - IPv4/IPv6 address and port utilities.
+ *
+ * All parsing is numeric-only unless the function name says "resolve";
+ * nothing here does network I/O except addr_resolve().
+ */
+#ifndef FTPATH_ADDR_H
+#define FTPATH_ADDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Large enough for "[v6%scope]:65535". */
+#define ADDR_STRLEN 80
+
+struct portrange {
+	uint16_t lo;
+	uint16_t hi;	/* inclusive; lo <= hi, lo >= 1 */
+};
+
+/*
+ * Split "host", "host:port", "[v6]:port" or a bare IPv6 literal into host
+ * and port.  A missing port yields default_port.  Returns 0 or
+ * FTP_ERR_INVAL (empty host, bad port, host longer than hostlen - 1).
+ */
+int addr_split_hostport(const char *s, uint16_t default_port, char *host,
+    size_t hostlen, uint16_t *port);
+
+/* Parse a numeric IPv4/IPv6 address (no port) into ss, port 0. */
+int addr_parse_ip(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+
+/* Resolve name (A and AAAA, numeric allowed) to at most max addresses,
+ * each with the given port.  Returns the count (>0) or a negative error. */
+int addr_resolve(const char *name, uint16_t port, struct sockaddr_storage *out,
+    int max);
+
+socklen_t addr_len(const struct sockaddr *sa);
+uint16_t addr_port(const struct sockaddr *sa);
+void addr_set_port(struct sockaddr *sa, uint16_t port);
+/* Same family and address; ports and IPv4-mapped forms are compared as
+ * addresses (::ffff:192.0.2.1 equals 192.0.2.1). */
+int addr_equal(const struct sockaddr *a, const struct sockaddr *b);
+/* Turn an IPv4-mapped IPv6 address into plain IPv4 in place. */
+void addr_unmap(struct sockaddr_storage *ss);
+
+/* "192.0.2.1" / "2001:db8::1"; returns buf ("?" on failure). */
+const char *addr_ntop(const struct sockaddr *sa, char *buf, size_t len);
+/* "192.0.2.1:21" / "[2001:db8::1]:21"; returns buf. */
+const char *addr_ntop_port(const struct sockaddr *sa, char *buf, size_t len);
+
+/* Parse "lo-hi" or "port" (1..65535, lo <= hi). */
+int portrange_parse(const char *s, struct portrange *out);
+/* Number of ports in the range. */
+unsigned portrange_count(const struct portrange *r);
+
+/*
+ * A set of TCP ports (bitmap of 65536 bits).  portset_parse accepts a
+ * comma-separated list of ports and ranges: "20,21,30000-30099".
+ */
+struct portset;
+struct portset *portset_new(void);
+void portset_free(struct portset *ps);
+int portset_add_range(struct portset *ps, const struct portrange *r);
+int portset_parse(struct portset *ps, const char *list);
+int portset_contains(const struct portset *ps, uint16_t port);
+int portset_contains_range(const struct portset *ps, const struct portrange *r);
+unsigned portset_count(const struct portset *ps);
+/* Compact text "20-21,30000-30099" into buf; returns 0 or FTP_ERR_TOOBIG. */
+int portset_format(const struct portset *ps, char *buf, size_t len);
+
+#endif

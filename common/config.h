@@ -1,0 +1,58 @@
+/*
+ * config.h - the reflector's configuration: defaults, file, command line.
+ *
+ * File format: one "key = value" per line, '#' comments, blank lines.
+ * Order: config_defaults() -> config_load_file() -> command-line overrides
+ * (config_set()) -> config_validate() -> config_print() for -n.
+ */
+#ifndef FTPATH_CONFIG_H
+#define FTPATH_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "addr.h"
+
+#define CONFIG_DEFAULT_PORT	7021
+
+struct reflector_config {
+	char listen[ADDR_STRLEN];	/* "ADDR:PORT", default "[::]:7021" */
+	char cert[4096];
+	char key[4096];
+	char ca[4096];
+	uint16_t control_port;		/* FTP control port, default 21 */
+	uint16_t active_source_port;	/* default 20 */
+	struct portrange passive;	/* lo == 0: not configured */
+	struct portset *allowed;	/* ports the reflector may open; owned */
+	unsigned max_sessions;		/* default 8 */
+	unsigned max_ports_per_session;	/* default 4096 */
+	unsigned session_timeout_s;	/* idle control channel, default 60 */
+	unsigned max_timeout_ms;	/* cap on agent-requested waits, 10000 */
+};
+
+/* Fill defaults (allocates cfg->allowed).  0 or FTP_ERR_NOMEM. */
+int config_defaults(struct reflector_config *cfg);
+/* Free what the config owns (the struct itself is the caller's). */
+void config_release(struct reflector_config *cfg);
+
+/*
+ * Set one key (as in the file) to a value.  Returns 0, or FTP_ERR_CONFIG
+ * with a message in err ("unknown key", "bad value for ...").
+ */
+int config_set(struct reflector_config *cfg, const char *key,
+    const char *value, char *err, size_t errlen);
+
+/* Parse a file; err gets "FILE:LINE: reason".  0 or FTP_ERR_CONFIG/SYSTEM. */
+int config_load_file(struct reflector_config *cfg, const char *path,
+    char *err, size_t errlen);
+
+/*
+ * Fill derived defaults and check consistency: cert/key/ca set, passive
+ * range and control/active ports inside "allowed" (when allowed was left
+ * empty it becomes control port + active port + passive range).
+ */
+int config_validate(struct reflector_config *cfg, char *err, size_t errlen);
+
+/* Normalised configuration, one "key = value" per line (for -n). */
+void config_print(const struct reflector_config *cfg, FILE *out);
+
+#endif
