@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include "addr.h"
+#include "errq.h"
 
 enum probe_kind {
 	PROBE_CONTROL,	/* agent -> server control port */
@@ -58,14 +59,6 @@ enum cause {
 	CAUSE_CLOCK_SKEW,
 };
 
-struct icmp_info {
-	int present;			/* 0: no ICMP error was queued */
-	int family;			/* AF_INET (ICMP) or AF_INET6 (ICMPv6) */
-	uint8_t type;
-	uint8_t code;
-	struct sockaddr_storage from;	/* offender: the node that sent it */
-};
-
 /*
  * One probed path.  For control/passive probes the agent opened the
  * connection: local/remote are its two ends as the agent saw them, and
@@ -80,7 +73,7 @@ struct probe_obs {
 					   active: the source port (20) */
 	enum probe_outcome outcome;
 	int error;			/* errno of the failure, 0 if none */
-	struct icmp_info icmp;
+	struct errq_icmp icmp;		/* ICMP error, see errq.h */
 	struct sockaddr_storage local;
 	struct sockaddr_storage remote;
 	unsigned elapsed_ms;
