@@ -84,6 +84,20 @@ struct probe_obs {
 	struct sockaddr_storage seen_local;
 };
 
+/*
+ * Active probe conventions (verdict_classify reads them so):
+ *  - arm describes the agent's own listener for the connect-back.
+ *    ARM_LISTENING or ARM_UNKNOWN: it was open (the agent asks for the
+ *    connect-back only once it listens); ARM_ERROR: it was not, so a RST
+ *    or a silence proves nothing about the path.
+ *  - local/remote: the reflector's ends (server:20, agent observed:port).
+ *
+ * OUTCOME_NOT_RUN is classified as a failure with CAUSE_NONE and the
+ * evidence "not tested", so that nothing untested can ever read as a pass.
+ * Callers should not add NOT_RUN probes to a report; say why a path was
+ * not tested with report_note() instead.
+ */
+
 /* Facts of the whole session, from the control channel. */
 struct session_facts {
 	struct sockaddr_storage agent_local;	/* control conn, agent side */
@@ -103,12 +117,25 @@ int verdict_server_nat(const struct session_facts *f);
 #define VERDICT_MAX_EVIDENCE	6
 #define VERDICT_EVIDENCE_LEN	240
 
+/*
+ * Where along the path an evidence sentence was observed; the report
+ * prints failing paths as a trace through these stages.
+ */
+enum verdict_stage {
+	VERDICT_STAGE_AGENT,	/* the agent host (its socket, its output) */
+	VERDICT_STAGE_PATH,	/* between the hosts (hops, middleboxes) */
+	VERDICT_STAGE_SERVER,	/* the server host (reflector, its socket) */
+	VERDICT_STAGE_RETURN,	/* the way back to the opener */
+};
+
 struct verdict {
 	int pass;
 	enum cause cause;
 	char hop[ADDR_STRLEN];	/* node that answered (ICMP sender), or "" */
 	unsigned n_evidence;
 	char evidence[VERDICT_MAX_EVIDENCE][VERDICT_EVIDENCE_LEN];
+	/* stage[i] is the enum verdict_stage of evidence[i]. */
+	unsigned char stage[VERDICT_MAX_EVIDENCE];
 };
 
 void verdict_classify(const struct probe_obs *o, const struct session_facts *f,
@@ -118,5 +145,9 @@ void verdict_classify(const struct probe_obs *o, const struct session_facts *f,
 const char *cause_name(enum cause c);
 const char *probe_kind_name(enum probe_kind k);	/* "control" ... */
 const char *outcome_name(enum probe_outcome o);
+/* "agent host", "path", "server host", "way back". */
+const char *verdict_stage_name(enum verdict_stage s);
+/* "client-to-server" (control, passive) or "server-to-client" (active). */
+const char *probe_direction_name(enum probe_kind k);
 
 #endif

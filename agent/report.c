@@ -1,0 +1,800 @@
+/*
+ * report.c - collect classified probes and render them, as a packet
+ * tracer would: passing paths on one line, failing paths as the stages
+ * they crossed with the evidence of each, then the cause.
+ *
+ * Passive ranges can be tens of thousands of ports, so consecutive ports
+ * with the same observable result ("signature") are shown as one run.
+ */
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "err.h"
+#include "report.h"
+
+struct report_entry {
+	struct probe_obs o;
+	struct verdict v;
+	size_t seq;		/* insertion order, keeps sorting stable */
+};
+
+struct report {
+	struct session_facts f;
+	char *agent_version;
+	char *reflector_version;
+	char *server_name;
+	struct report_entry *ents;
+	size_t n, cap;
+	char **notes;
+	size_t n_notes, cap_notes;
+	unsigned duration_ms;
+};
+
+/* Consecutive entries (in view order) rendered as one path. */
+struct report_run {
+	const struct report_entry *first;
+	uint16_t lo, hi;
+	unsigned count;
+};
+
+struct report_view {
+	const struct report_entry **order;
+	struct report_run *runs;
+	size_t n_runs;
+};
+
+#define ANSI_GREEN	"\033[32m"
+#define ANSI_RED	"\033[31m"
+#define ANSI_BOLD	"\033[1m"
+#define ANSI_RESET	"\033[0m"
+
+static char *
+dup_or_null(const char *s, int *err)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*err = 1;
+	return d;
+}
+
+struct report *
+report_new(const struct session_facts *f, const char *agent_version,
+    const char *reflector_version, const char *server_name)
+{
+	struct report *r;
+	int err = 0;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->f = *f;
+	r->agent_version = dup_or_null(agent_version, &err);
+	r->reflector_version = dup_or_null(reflector_version, &err);
+	r->server_name = dup_or_null(server_name, &err);
+	if (err) {
+		report_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+report_free(struct report *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n_notes; i++)
+		free(r->notes[i]);
+	free(r->notes);
+	free(r->ents);
+	free(r->agent_version);
+	free(r->reflector_version);
+	free(r->server_name);
+	free(r);
+}
+
+/* Room for one more element of size sz: the (maybe moved) array, or
+ * NULL with the old array untouched. */
+static void *
+grow(void *arr, size_t *cap, size_t n, size_t sz)
+{
+	void *nw;
+	size_t ncap;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap == 0 ? 16 : *cap * 2;
+	if (ncap > SIZE_MAX / sz / 2 || (nw = realloc(arr, ncap * sz)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return nw;
+}
+
+int
+report_add(struct report *r, const struct probe_obs *o,
+    const struct verdict *v)
+{
+	struct report_entry *e;
+
+	if ((e = grow(r->ents, &r->cap, r->n, sizeof(*r->ents))) == NULL)
+		return FTP_ERR_NOMEM;
+	r->ents = e;
+	e = &r->ents[r->n];
+	e->o = *o;
+	e->v = *v;
+	/* Never trust a count from outside to index the evidence array. */
+	if (e->v.n_evidence > VERDICT_MAX_EVIDENCE)
+		e->v.n_evidence = VERDICT_MAX_EVIDENCE;
+	e->seq = r->n++;
+	return 0;
+}
+
+int
+report_note(struct report *r, const char *text)
+{
+	char **notes, *d;
+
+	if ((notes = grow(r->notes, &r->cap_notes, r->n_notes,
+	    sizeof(*r->notes))) == NULL)
+		return FTP_ERR_NOMEM;
+	r->notes = notes;
+	if ((d = strdup(text)) == NULL)
+		return FTP_ERR_NOMEM;
+	r->notes[r->n_notes++] = d;
+	return 0;
+}
+
+void
+report_set_duration(struct report *r, unsigned ms)
+{
+	r->duration_ms = ms;
+}
+
+int
+report_failed(const struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (!r->ents[i].v.pass)
+			return 1;
+	return 0;
+}
+
+/* ---- ordering and runs ---- */
+
+static int
+ss_known(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET || ss->ss_family == AF_INET6;
+}
+
+/* Total order on addresses (port ignored, v4-mapped as v4). */
+static int
+ss_addr_cmp(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	struct sockaddr_storage pa = *a, pb = *b;
+
+	addr_unmap(&pa);
+	addr_unmap(&pb);
+	if (pa.ss_family != pb.ss_family)
+		return pa.ss_family < pb.ss_family ? -1 : 1;
+	if (pa.ss_family == AF_INET)
+		return memcmp(&((struct sockaddr_in *)(void *)&pa)->sin_addr,
+		    &((struct sockaddr_in *)(void *)&pb)->sin_addr, 4);
+	if (pa.ss_family == AF_INET6)
+		return memcmp(&((struct sockaddr_in6 *)(void *)&pa)->sin6_addr,
+		    &((struct sockaddr_in6 *)(void *)&pb)->sin6_addr, 16);
+	return 0;
+}
+
+static int
+kind_rank(enum probe_kind k)
+{
+	return k == PROBE_CONTROL ? 0 : k == PROBE_PASSIVE ? 1 : 2;
+}
+
+/* control, then passive by (server address, port), then active. */
+static int
+entry_cmp(const void *pa, const void *pb)
+{
+	const struct report_entry *a = *(const struct report_entry *const *)pa;
+	const struct report_entry *b = *(const struct report_entry *const *)pb;
+	int c;
+
+	if (kind_rank(a->o.kind) != kind_rank(b->o.kind))
+		return kind_rank(a->o.kind) - kind_rank(b->o.kind);
+	if (a->o.kind == PROBE_PASSIVE) {
+		if ((c = ss_addr_cmp(&a->o.remote, &b->o.remote)) != 0)
+			return c;
+		if (a->o.port != b->o.port)
+			return a->o.port < b->o.port ? -1 : 1;
+	}
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Same observable result: what decides whether two ports share a run. */
+static int
+same_signature(const struct report_entry *a, const struct report_entry *b)
+{
+	const struct errq_icmp *ia = &a->o.icmp, *ib = &b->o.icmp;
+
+	if (a->v.pass != b->v.pass || a->v.cause != b->v.cause ||
+	    a->o.outcome != b->o.outcome || a->o.arm != b->o.arm ||
+	    a->o.arrived != b->o.arrived || ia->present != ib->present)
+		return 0;
+	if (ia->present && (ia->family != ib->family || ia->type != ib->type ||
+	    ia->code != ib->code || ss_addr_cmp(&ia->from, &ib->from) != 0))
+		return 0;
+	return ss_addr_cmp(&a->o.remote, &b->o.remote) == 0;
+}
+
+static int
+extends_run(const struct report_run *run, const struct report_entry *e)
+{
+	return e->o.kind == PROBE_PASSIVE &&
+	    run->first->o.kind == PROBE_PASSIVE &&
+	    (unsigned)e->o.port == (unsigned)run->hi + 1 &&
+	    same_signature(run->first, e);
+}
+
+static void
+view_free(struct report_view *vw)
+{
+	free(vw->order);
+	free(vw->runs);
+	memset(vw, 0, sizeof(*vw));
+}
+
+static int
+view_build(const struct report *r, struct report_view *vw)
+{
+	struct report_run *run = NULL;
+	size_t i;
+	int ret = FTP_ERR_NOMEM;
+
+	memset(vw, 0, sizeof(*vw));
+	if (r->n == 0)
+		return 0;
+	vw->order = calloc(r->n, sizeof(*vw->order));
+	vw->runs = calloc(r->n, sizeof(*vw->runs));
+	if (vw->order == NULL || vw->runs == NULL)
+		goto out;
+	for (i = 0; i < r->n; i++)
+		vw->order[i] = &r->ents[i];
+	qsort(vw->order, r->n, sizeof(*vw->order), entry_cmp);
+	for (i = 0; i < r->n; i++) {
+		const struct report_entry *e = vw->order[i];
+
+		if (run != NULL && extends_run(run, e)) {
+			run->hi = e->o.port;
+			run->count++;
+			continue;
+		}
+		run = &vw->runs[vw->n_runs++];
+		run->first = e;
+		run->lo = run->hi = e->o.port;
+		run->count = 1;
+	}
+	ret = 0;
+out:
+	if (ret != 0)
+		view_free(vw);
+	return ret;
+}
+
+/* ---- text pieces shared by both renderings ---- */
+
+static const char *
+ports_text(const struct report_run *run, char *buf, size_t len)
+{
+	if (run->lo == run->hi)
+		snprintf(buf, len, "%u", run->lo);
+	else
+		snprintf(buf, len, "%u-%u", run->lo, run->hi);
+	return buf;
+}
+
+/* "passive 30000-30049": how a run is named in the causes list. */
+static const char *
+run_label(const struct report_run *run, char *buf, size_t len)
+{
+	char p[16];
+
+	snprintf(buf, len, "%s %s", probe_kind_name(run->first->o.kind),
+	    ports_text(run, p, sizeof(p)));
+	return buf;
+}
+
+/* Said first when a run stands for many ports, so that the port numbers
+ * in the evidence that follows are not mistaken for the whole run. */
+static const char *
+run_preface(const struct report_run *run, char *buf, size_t len)
+{
+	char p[16];
+
+	snprintf(buf, len, "all %u ports %s gave the same result; the "
+	    "evidence is that of port %u", run->count,
+	    ports_text(run, p, sizeof(p)), run->lo);
+	return buf;
+}
+
+static const char *
+addr_text(const struct sockaddr_storage *ss, int with_port, char *buf,
+    size_t len)
+{
+	struct sockaddr_storage plain = *ss;
+
+	addr_unmap(&plain);
+	if (!ss_known(&plain))
+		snprintf(buf, len, "?");
+	else if (with_port && addr_port((struct sockaddr *)&plain) != 0)
+		addr_ntop_port((struct sockaddr *)&plain, buf, len);
+	else
+		addr_ntop((struct sockaddr *)&plain, buf, len);
+	return buf;
+}
+
+/* ---- JSON ---- */
+
+/* A JSON string; text that is not UTF-8 is kept as ASCII with '?'. */
+static json_t *
+jtext(const char *s)
+{
+	json_t *j;
+	char *copy;
+	size_t i;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	if ((copy = strdup(s)) == NULL)
+		return NULL;
+	for (i = 0; copy[i] != '\0'; i++)
+		if ((unsigned char)copy[i] >= 0x80 ||
+		    (unsigned char)copy[i] < 0x20)
+			copy[i] = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+static json_t *
+jaddr(const struct sockaddr_storage *ss)
+{
+	char buf[ADDR_STRLEN];
+
+	if (!ss_known(ss))
+		return json_null();
+	return json_string(addr_text(ss, 0, buf, sizeof(buf)));
+}
+
+/* json_object_set_new that reports failure (v NULL or no memory). */
+static int
+jset(json_t *o, const char *key, json_t *v)
+{
+	if (v == NULL)
+		return -1;
+	return json_object_set_new(o, key, v) == 0 ? 0 : -1;
+}
+
+static int
+jappend(json_t *a, json_t *v)
+{
+	if (v == NULL)
+		return -1;
+	return json_array_append_new(a, v) == 0 ? 0 : -1;
+}
+
+static json_t *
+json_side(const char *version, const char *k1,
+    const struct sockaddr_storage *a1, const char *k2,
+    const struct sockaddr_storage *a2)
+{
+	json_t *o = json_object();
+
+	if (o == NULL || jset(o, "version", jtext(version)) != 0 ||
+	    jset(o, k1, jaddr(a1)) != 0 || jset(o, k2, jaddr(a2)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+json_nat_client(const struct session_facts *f)
+{
+	const struct sockaddr *l = (const struct sockaddr *)&f->agent_local;
+	const struct sockaddr *s = (const struct sockaddr *)&f->agent_observed;
+	json_t *o = json_object();
+
+	if (o == NULL ||
+	    jset(o, "detected", json_boolean(verdict_client_nat(f))) != 0 ||
+	    jset(o, "agent", jaddr(&f->agent_local)) != 0 ||
+	    jset(o, "observed", jaddr(&f->agent_observed)) != 0)
+		goto fail;
+	/* Only stated when both ports of the control connection are known. */
+	if (ss_known(&f->agent_local) && ss_known(&f->agent_observed) &&
+	    addr_port(l) != 0 && addr_port(s) != 0 &&
+	    jset(o, "port_preserved",
+	    json_boolean(addr_port(l) == addr_port(s))) != 0)
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *
+json_nat(const struct session_facts *f)
+{
+	json_t *o = json_object(), *srv = json_object();
+
+	if (o == NULL || srv == NULL ||
+	    jset(srv, "detected", json_boolean(verdict_server_nat(f))) != 0 ||
+	    jset(srv, "dialled", jaddr(&f->dialled)) != 0 ||
+	    jset(srv, "reflector", jaddr(&f->reflector_local)) != 0 ||
+	    jset(o, "client", json_nat_client(f)) != 0 ||
+	    jset(o, "server", srv) != 0) {
+		json_decref(srv);
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+json_evidence(const struct report_run *run)
+{
+	const struct verdict *v = &run->first->v;
+	json_t *a = json_array();
+	char pre[128];
+	unsigned i;
+
+	if (a == NULL)
+		return NULL;
+	if (run->count > 1 &&
+	    jappend(a, jtext(run_preface(run, pre, sizeof(pre)))) != 0)
+		goto fail;
+	for (i = 0; i < v->n_evidence; i++)
+		if (jappend(a, jtext(v->evidence[i])) != 0)
+			goto fail;
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *
+json_probe(const struct report_run *run)
+{
+	const struct report_entry *e = run->first;
+	const char *cause = cause_name(e->v.cause);
+	json_t *o = json_object();
+	char p[16];
+	int r;
+
+	if (o == NULL)
+		return NULL;
+	r = jset(o, "name", json_string(probe_kind_name(e->o.kind)));
+	r |= jset(o, "direction", json_string(probe_direction_name(e->o.kind)));
+	if (run->count > 1)
+		r |= jset(o, "ports",
+		    json_string(ports_text(run, p, sizeof(p))));
+	else
+		r |= jset(o, "port", json_integer(run->lo));
+	r |= jset(o, "address", jaddr(&e->o.remote));
+	r |= jset(o, "verdict", json_string(e->v.pass ? "pass" : "fail"));
+	r |= jset(o, "cause", cause ? json_string(cause) : json_null());
+	r |= jset(o, "evidence", json_evidence(run));
+	r |= jset(o, "hop", e->v.hop[0] ? jtext(e->v.hop) : json_null());
+	r |= jset(o, "rule", json_null());
+	if (r != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The causes list holds each class once, with every run it explains. */
+static int
+json_cause_add(json_t *causes, const struct report_run *run)
+{
+	const char *name = cause_name(run->first->v.cause);
+	json_t *c, *probes;
+	char label[48];
+	size_t i;
+
+	run_label(run, label, sizeof(label));
+	json_array_foreach(causes, i, c) {
+		if (strcmp(json_string_value(json_object_get(c, "cause")),
+		    name) == 0)
+			return jappend(json_object_get(c, "probes"),
+			    json_string(label));
+	}
+	if ((c = json_object()) == NULL)
+		return -1;
+	if (jset(c, "cause", json_string(name)) != 0 ||
+	    jset(c, "probes", (probes = json_array())) != 0 ||
+	    jappend(probes, json_string(label)) != 0 ||
+	    jset(c, "fix", json_null()) != 0) {
+		json_decref(c);
+		return -1;
+	}
+	return jappend(causes, c);
+}
+
+static int
+json_runs(json_t *root, const struct report_view *vw)
+{
+	json_t *probes, *causes;
+	size_t i;
+
+	/* Owned by root once set; root's owner frees them on failure. */
+	if (jset(root, "probes", (probes = json_array())) != 0 ||
+	    jset(root, "causes", (causes = json_array())) != 0)
+		return -1;
+	for (i = 0; i < vw->n_runs; i++) {
+		const struct report_run *run = &vw->runs[i];
+
+		if (jappend(probes, json_probe(run)) != 0)
+			return -1;
+		if (!run->first->v.pass && run->first->v.cause != CAUSE_NONE &&
+		    json_cause_add(causes, run) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static json_t *
+json_notes(const struct report *r)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	if (a == NULL)
+		return NULL;
+	for (i = 0; i < r->n_notes; i++)
+		if (jappend(a, jtext(r->notes[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *
+json_alg(void)
+{
+	/* The ALG dialogue is a later stage; say so rather than omit it. */
+	return json_pack("{s:b}", "tested", 0);
+}
+
+json_t *
+report_json(const struct report *r)
+{
+	const struct session_facts *f = &r->f;
+	struct report_view vw;
+	json_t *root = NULL;
+	int ok = 0;
+
+	if (view_build(r, &vw) != 0)
+		return NULL;
+	if ((root = json_object()) == NULL)
+		goto out;
+	if (jset(root, "version", json_integer(REPORT_JSON_VERSION)) != 0 ||
+	    jset(root, "agent", json_side(r->agent_version, "local",
+	    &f->agent_local, "observed", &f->agent_observed)) != 0 ||
+	    jset(root, "reflector", json_side(r->reflector_version, "dialled",
+	    &f->dialled, "local", &f->reflector_local)) != 0 ||
+	    jset(root, "nat", json_nat(f)) != 0 ||
+	    jset(root, "alg", json_alg()) != 0 ||
+	    json_runs(root, &vw) != 0 ||
+	    jset(root, "notes", json_notes(r)) != 0 ||
+	    jset(root, "duration_ms", json_integer(r->duration_ms)) != 0 ||
+	    jset(root, "server", jtext(r->server_name)) != 0 ||
+	    jset(root, "rtt_ms", json_integer(f->rtt_ms)) != 0)
+		goto out;
+	ok = 1;
+out:
+	view_free(&vw);
+	if (!ok) {
+		json_decref(root);
+		root = NULL;
+	}
+	return root;
+}
+
+/* ---- human report ---- */
+
+struct print_ctx {
+	FILE *out;
+	int color;
+	int port_w;	/* width of "tcp/30000-30099" */
+	int addr_w;
+};
+
+static void
+print_header(const struct report *r, FILE *out)
+{
+	const struct session_facts *f = &r->f;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	fprintf(out, "ftpath: agent %s -> reflector %s\n",
+	    addr_text(&f->agent_local, 0, a, sizeof(a)),
+	    addr_text(&f->dialled, 1, b, sizeof(b)));
+	fprintf(out, "  server    %s", r->server_name ? r->server_name : "?");
+	addr_text(&f->server, 0, a, sizeof(a));
+	if (ss_known(&f->server) &&
+	    (r->server_name == NULL || strcmp(r->server_name, a) != 0))
+		fprintf(out, " (%s)", a);
+	fprintf(out, "\n  rtt       %u ms, duration %u ms\n", f->rtt_ms,
+	    r->duration_ms);
+	fprintf(out, "  versions  agent %s, reflector %s\n",
+	    r->agent_version ? r->agent_version : "?",
+	    r->reflector_version ? r->reflector_version : "?");
+	if (verdict_client_nat(f))
+		fprintf(out, "  nat       agent %s is seen by the reflector as "
+		    "%s (source NAT)\n",
+		    addr_text(&f->agent_local, 1, a, sizeof(a)),
+		    addr_text(&f->agent_observed, 1, b, sizeof(b)));
+	if (verdict_server_nat(f))
+		fprintf(out, "  nat       reflector dialled as %s is %s "
+		    "(destination NAT)\n",
+		    addr_text(&f->dialled, 1, a, sizeof(a)),
+		    addr_text(&f->reflector_local, 1, b, sizeof(b)));
+	fputc('\n', out);
+}
+
+static void
+print_widths(const struct report_view *vw, struct print_ctx *pc)
+{
+	char p[16], a[ADDR_STRLEN];
+	size_t i;
+	int n;
+
+	pc->port_w = 6;
+	pc->addr_w = 1;
+	for (i = 0; i < vw->n_runs; i++) {
+		n = (int)strlen(ports_text(&vw->runs[i], p, sizeof(p))) + 4;
+		if (n > pc->port_w)
+			pc->port_w = n;
+		n = (int)strlen(addr_text(&vw->runs[i].first->o.remote, 0, a,
+		    sizeof(a)));
+		if (n > pc->addr_w)
+			pc->addr_w = n;
+	}
+}
+
+static void
+print_run_head(const struct print_ctx *pc, const struct report_run *run)
+{
+	const struct report_entry *e = run->first;
+	char p[16], tp[24], a[ADDR_STRLEN];
+
+	snprintf(tp, sizeof(tp), "tcp/%s", ports_text(run, p, sizeof(p)));
+	fprintf(pc->out, "%s%s%s %-7s  %-*s  %-*s  ",
+	    pc->color ? (e->v.pass ? ANSI_GREEN : ANSI_RED) : "",
+	    e->v.pass ? "PASS" : "FAIL", pc->color ? ANSI_RESET : "",
+	    probe_kind_name(e->o.kind), pc->port_w, tp, pc->addr_w,
+	    addr_text(&e->o.remote, 0, a, sizeof(a)));
+}
+
+/* The order a probe crosses the stages: the opener's host first. */
+static void
+stage_order(enum probe_kind k, enum verdict_stage st[4])
+{
+	st[0] = k == PROBE_ACTIVE ? VERDICT_STAGE_SERVER : VERDICT_STAGE_AGENT;
+	st[1] = VERDICT_STAGE_PATH;
+	st[2] = k == PROBE_ACTIVE ? VERDICT_STAGE_AGENT : VERDICT_STAGE_SERVER;
+	st[3] = VERDICT_STAGE_RETURN;
+}
+
+#define LABEL_W	13
+
+static void
+print_stages(const struct print_ctx *pc, const struct verdict *v,
+    enum probe_kind k)
+{
+	enum verdict_stage st[4];
+	unsigned i, s;
+
+	stage_order(k, st);
+	for (s = 0; s < 4; s++) {
+		char label[24];
+		int first = 1;
+
+		snprintf(label, sizeof(label), "%s:", verdict_stage_name(st[s]));
+		for (i = 0; i < v->n_evidence; i++) {
+			if (v->stage[i] != st[s])
+				continue;
+			fprintf(pc->out, "      %-*s %s\n", LABEL_W,
+			    first ? label : "", v->evidence[i]);
+			first = 0;
+		}
+	}
+}
+
+static void
+print_fail(const struct print_ctx *pc, const struct report_run *run)
+{
+	const struct verdict *v = &run->first->v;
+	const char *cause = cause_name(v->cause);
+	const char *bold = pc->color ? ANSI_BOLD : "";
+	const char *reset = pc->color ? ANSI_RESET : "";
+	char pre[128];
+
+	print_run_head(pc, run);
+	if (cause != NULL)
+		fprintf(pc->out, "%s%s%s\n", bold, cause, reset);
+	else
+		fprintf(pc->out, "cause not determined\n");
+	if (run->count > 1)
+		fprintf(pc->out, "      %-*s %s\n", LABEL_W, "ports:",
+		    run_preface(run, pre, sizeof(pre)));
+	print_stages(pc, v, run->first->o.kind);
+	if (cause != NULL)
+		fprintf(pc->out, "      %-*s %s%s%s\n", LABEL_W, "cause:", bold,
+		    cause, reset);
+	else
+		fprintf(pc->out, "      %-*s none named: the evidence above "
+		    "does not prove one\n", LABEL_W, "cause:");
+	/* fix: lines come with the fix writers; none are known yet. */
+}
+
+static void
+print_pass(const struct print_ctx *pc, const struct report_run *run)
+{
+	const struct verdict *v = &run->first->v;
+
+	print_run_head(pc, run);
+	fprintf(pc->out, "%s\n", v->n_evidence > 0 ? v->evidence[0] : "");
+}
+
+static void
+print_summary(const struct report *r, FILE *out)
+{
+	size_t i, pass = 0;
+
+	if (r->n_notes > 0) {
+		fprintf(out, "\nnotes:\n");
+		for (i = 0; i < r->n_notes; i++)
+			fprintf(out, "  - %s\n", r->notes[i]);
+	}
+	for (i = 0; i < r->n; i++)
+		pass += r->ents[i].v.pass ? 1 : 0;
+	fprintf(out, "\n%zu paths tested: %zu pass, %zu fail\n", r->n, pass,
+	    r->n - pass);
+}
+
+int
+report_print(const struct report *r, FILE *out, int color)
+{
+	struct report_view vw;
+	struct print_ctx pc;
+	size_t i;
+
+	if (view_build(r, &vw) != 0)
+		return FTP_ERR_NOMEM;
+	pc.out = out;
+	pc.color = color;
+	print_widths(&vw, &pc);
+	print_header(r, out);
+	for (i = 0; i < vw.n_runs; i++) {
+		if (vw.runs[i].first->v.pass)
+			print_pass(&pc, &vw.runs[i]);
+		else
+			print_fail(&pc, &vw.runs[i]);
+	}
+	print_summary(r, out);
+	view_free(&vw);
+	return ferror(out) ? FTP_ERR_SYSTEM : 0;
+}

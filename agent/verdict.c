@@ -1,0 +1,738 @@
+/*
+ * verdict.c - turn the facts of one probed path into pass/fail, a cause
+ * class and evidence sentences.
+ *
+ * The rule that governs everything here: a cause is named only when the
+ * observations prove it.  When they only narrow it down, the verdict is a
+ * failure with CAUSE_NONE and the evidence says what is and is not known.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "errq.h"
+#include "verdict.h"
+
+#define VERDICT_FMT(a, b) __attribute__((format(printf, a, b)))
+
+/* Everything one classification needs, with the addresses as text once. */
+struct vctx {
+	const struct probe_obs *o;
+	const struct session_facts *f;
+	struct verdict *v;
+	char src[ADDR_STRLEN];	/* the opener's end */
+	char dst[ADDR_STRLEN];	/* the accepting end */
+	char what[2 * ADDR_STRLEN + 32];	/* "SYN to D" / "connect-back ..." */
+	unsigned ms;		/* how long the opener waited */
+};
+
+static void ev_add(struct verdict *v, enum verdict_stage st,
+    const char *fmt, ...) VERDICT_FMT(3, 4);
+
+static void
+ev_add(struct verdict *v, enum verdict_stage st, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* The rules below never emit more than the maximum; a dropped
+	 * sentence is better than an overflow if one ever does. */
+	if (v->n_evidence >= VERDICT_MAX_EVIDENCE)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(v->evidence[v->n_evidence], VERDICT_EVIDENCE_LEN, fmt, ap);
+	va_end(ap);
+	v->stage[v->n_evidence] = (unsigned char)st;
+	v->n_evidence++;
+}
+
+static void
+fail(struct verdict *v, enum cause c)
+{
+	v->pass = 0;
+	v->cause = c;
+}
+
+static int
+ss_known(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET || ss->ss_family == AF_INET6;
+}
+
+/* "192.0.2.1:21", or the bare address when the port is unknown (0). */
+static const char *
+ss_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	struct sockaddr_storage plain = *ss;
+	const struct sockaddr *sa = (const struct sockaddr *)&plain;
+
+	/* A dual-stack socket reports v4 peers as ::ffff:a.b.c.d; people
+	 * read and grep for the plain form. */
+	addr_unmap(&plain);
+	if (!ss_known(&plain))
+		snprintf(buf, len, "an unknown address");
+	else if (addr_port(sa) == 0)
+		addr_ntop(sa, buf, len);
+	else
+		addr_ntop_port(sa, buf, len);
+	return buf;
+}
+
+/* The address alone, unmapped: "192.0.2.1". */
+static const char *
+ip_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	struct sockaddr_storage plain = *ss;
+
+	addr_unmap(&plain);
+	return addr_ntop((const struct sockaddr *)&plain, buf, len);
+}
+
+/* ss if known, else fallback with the given port (0 = leave it). */
+static const char *
+ss_text_or(const struct sockaddr_storage *ss,
+    const struct sockaddr_storage *fallback, uint16_t port, char *buf,
+    size_t len)
+{
+	struct sockaddr_storage tmp;
+
+	if (ss_known(ss) || !ss_known(fallback))
+		return ss_text(ss, buf, len);
+	tmp = *fallback;
+	if (port != 0)
+		addr_set_port((struct sockaddr *)&tmp, port);
+	return ss_text(&tmp, buf, len);
+}
+
+/* Names rather than strerror(): stable, short and locale-free. */
+static const char *
+errno_name(int e)
+{
+	switch (e) {
+	case 0:			return "errno not recorded";
+	case EPERM:		return "EPERM";
+	case EACCES:		return "EACCES";
+	case ENETUNREACH:	return "ENETUNREACH";
+	case EHOSTUNREACH:	return "EHOSTUNREACH";
+	case ECONNREFUSED:	return "ECONNREFUSED";
+	case ECONNRESET:	return "ECONNRESET";
+	case ETIMEDOUT:		return "ETIMEDOUT";
+	case EADDRINUSE:	return "EADDRINUSE";
+	case EADDRNOTAVAIL:	return "EADDRNOTAVAIL";
+	case EAFNOSUPPORT:	return "EAFNOSUPPORT";
+	case EMFILE:		return "EMFILE";
+	case ENFILE:		return "ENFILE";
+	case ENOBUFS:		return "ENOBUFS";
+	case ENOMEM:		return "ENOMEM";
+	case EINVAL:		return "EINVAL";
+	case ENETDOWN:		return "ENETDOWN";
+	case EPROTO:		return "EPROTO";
+	}
+	return "an unlisted errno";
+}
+
+/* The banner as printable ASCII, so evidence stays valid JSON text. */
+static const char *
+banner_text(const struct probe_obs *o, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && i < sizeof(o->banner) &&
+	    o->banner[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)o->banner[i];
+
+		buf[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static int
+banner_starts(const struct probe_obs *o, const char *code)
+{
+	return strncmp(o->banner, code, strlen(code)) == 0;
+}
+
+static void
+set_hop(struct vctx *c)
+{
+	if (c->o->icmp.present && ss_known(&c->o->icmp.from))
+		ip_text(&c->o->icmp.from, c->v->hop, sizeof(c->v->hop));
+}
+
+static void
+not_run(struct vctx *c)
+{
+	fail(c->v, CAUSE_NONE);
+	ev_add(c->v, VERDICT_STAGE_AGENT, "not tested: the %s probe of port "
+	    "%u was not run", probe_kind_name(c->o->kind), c->o->port);
+}
+
+/*
+ * ICMP from the socket error queue, either direction.  Only the two
+ * unreachable families identify a cause; the sender is the hop.
+ */
+static void
+icmp_verdict(struct vctx *c)
+{
+	const struct errq_icmp *e = &c->o->icmp;
+	char desc[64], from[ADDR_STRLEN];
+
+	fail(c->v, CAUSE_NONE);
+	if (!e->present) {
+		ev_add(c->v, VERDICT_STAGE_PATH, "%s failed as if an ICMP "
+		    "error came back (%s), but the error queue held none, so "
+		    "its sender and kind are unknown", c->what,
+		    errno_name(c->o->error));
+		return;
+	}
+	set_hop(c);
+	errq_describe(e, desc, sizeof(desc));
+	if (ss_known(&e->from))
+		ip_text(&e->from, from, sizeof(from));
+	else
+		snprintf(from, sizeof(from), "an unknown sender");
+	ev_add(c->v, VERDICT_STAGE_PATH, "%s got %s from %s", c->what, desc,
+	    from);
+	if (errq_is_admin_prohibited(e)) {
+		c->v->cause = CAUSE_PATH_REJECT;
+		ev_add(c->v, VERDICT_STAGE_PATH, "a firewall at %s rejects the "
+		    "connection administratively", from);
+	} else if (errq_is_net_or_host_unreachable(e)) {
+		c->v->cause = CAUSE_ROUTING_GAP;
+		ev_add(c->v, VERDICT_STAGE_PATH, "%s could not forward the "
+		    "packet towards %s: no route, or the host does not answer "
+		    "on its segment", from, c->dst);
+	} else {
+		ev_add(c->v, VERDICT_STAGE_PATH, "this kind of ICMP error does "
+		    "not identify a cause by itself");
+	}
+}
+
+/* The probe's source as the far end saw it, when it differs: NAT. */
+static void
+out_snat_note(struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+	const struct sockaddr *seen = (const struct sockaddr *)&o->seen_peer;
+	const struct sockaddr *used = (const struct sockaddr *)&o->local;
+	char s[ADDR_STRLEN], u[ADDR_STRLEN];
+
+	if (!o->arrived || !ss_known(&o->seen_peer) || !ss_known(&o->local))
+		return;
+	if (addr_equal(seen, used) && addr_port(seen) == addr_port(used))
+		return;
+	ev_add(c->v, VERDICT_STAGE_PATH, "the reflector saw the probe from %s "
+	    "(agent used %s): source NAT", ss_text(&o->seen_peer, s,
+	    sizeof(s)), ss_text(&o->local, u, sizeof(u)));
+}
+
+static void
+out_acked(struct vctx *c)
+{
+	c->v->pass = 1;
+	ev_add(c->v, VERDICT_STAGE_SERVER, "the probe from %s to %s reached "
+	    "the reflector and was acknowledged in %u ms", c->src, c->dst,
+	    c->o->elapsed_ms);
+	out_snat_note(c);
+}
+
+static void
+out_other_service(struct vctx *c)
+{
+	char b[sizeof(c->o->banner) + 1];
+
+	banner_text(c->o, b, sizeof(b));
+	if (c->o->kind == PROBE_CONTROL && banner_starts(c->o, "421")) {
+		fail(c->v, CAUSE_SERVICE_REFUSED);
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the FTP service at %s "
+		    "refused the session: '%s'", c->dst, b);
+		return;
+	}
+	c->v->pass = 1;
+	if (c->o->kind == PROBE_CONTROL && banner_starts(c->o, "220"))
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the FTP server at %s "
+		    "answered: '%s'", c->dst, b);
+	else
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the handshake with %s "
+		    "completed; the port is owned by another service (banner "
+		    "'%s')", c->dst, b);
+	if (c->o->arrived)
+		out_snat_note(c);
+	else if (c->o->arm == ARM_LISTENING)
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector listened on "
+		    "port %u but did not record the connection: something "
+		    "before it answered", c->o->port);
+	else
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector could not "
+		    "confirm arrival because the port is in use");
+}
+
+static void
+out_silent(struct vctx *c)
+{
+	if (c->o->arrived) {
+		c->v->pass = 1;
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector recorded the "
+		    "probe from %s to %s; its acknowledgement did not reach "
+		    "the agent within %u ms", c->src, c->dst, c->ms);
+		out_snat_note(c);
+		return;
+	}
+	fail(c->v, CAUSE_NONE);
+	ev_add(c->v, VERDICT_STAGE_AGENT, "the handshake from %s to %s "
+	    "completed, but nothing answered the probe line within %u ms",
+	    c->src, c->dst, c->ms);
+	ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector did not record the "
+	    "connection, so something other than it accepted the handshake");
+}
+
+static void
+out_reset(struct vctx *c)
+{
+	if (c->o->arm == ARM_LISTENING && !c->o->arrived) {
+		fail(c->v, CAUSE_PATH_REJECT);
+		ev_add(c->v, VERDICT_STAGE_PATH, "RST in the name of %s "
+		    "although the reflector was listening and saw no "
+		    "connection: a firewall on the path or on the server host "
+		    "rejected it", c->dst);
+		return;
+	}
+	if (c->o->arm == ARM_LISTENING) {
+		/* It arrived and still a RST came back: contradictory. */
+		fail(c->v, CAUSE_NONE);
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector recorded the "
+		    "probe to %s, yet the agent got a RST", c->dst);
+		return;
+	}
+	fail(c->v, CAUSE_NOT_LISTENING);
+	ev_add(c->v, VERDICT_STAGE_SERVER, "RST from the server %s: nothing "
+	    "listens on port %u", c->dst, c->o->port);
+	/* The reflector's EADDRINUSE says some socket owns the port, maybe
+	 * on another address only; say what else would look the same. */
+	if (c->o->arm == ARM_IN_USE)
+		ev_add(c->v, VERDICT_STAGE_SERVER, "another process owns port "
+		    "%u on the server host, so it may listen on a different "
+		    "address only; a reject rule with tcp reset would look the "
+		    "same", c->o->port);
+}
+
+static void
+out_timeout(struct vctx *c)
+{
+	fail(c->v, CAUSE_NONE);
+	if (c->o->arrived) {
+		c->v->cause = CAUSE_RETURN_PATH;
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector accepted the "
+		    "connection from %s to %s", c->src, c->dst);
+		ev_add(c->v, VERDICT_STAGE_RETURN, "the server accepted the "
+		    "connection but nothing came back to the agent within "
+		    "%u ms", c->ms);
+		return;
+	}
+	ev_add(c->v, VERDICT_STAGE_AGENT, "SYN from %s to %s: no answer "
+	    "within %u ms and no ICMP", c->src, c->dst, c->ms);
+	if (c->o->arm == ARM_LISTENING) {
+		c->v->cause = CAUSE_PATH_SILENT_DROP;
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector listened on "
+		    "port %u and saw no SYN-completed connection: dropped "
+		    "silently between agent and server", c->o->port);
+		return;
+	}
+	ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector was not listening "
+	    "on port %u itself, so whether the SYN reached the server host "
+	    "is not known", c->o->port);
+}
+
+static void
+out_local_error(struct vctx *c)
+{
+	int e = c->o->error;
+
+	fail(c->v, CAUSE_NONE);
+	if (e == ENETUNREACH || e == EHOSTUNREACH) {
+		c->v->cause = CAUSE_ROUTING_GAP;
+		ev_add(c->v, VERDICT_STAGE_AGENT, "no route from the agent host "
+		    "to %s (connect: %s, no ICMP)", c->dst, errno_name(e));
+	} else if (e == EPERM || e == EACCES) {
+		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own firewall "
+		    "refused the connection to %s (connect: %s)", c->dst,
+		    errno_name(e));
+		ev_add(c->v, VERDICT_STAGE_AGENT, "naming the rule "
+		    "(client-local-rule) needs an nftables trace, which this "
+		    "version does not collect");
+	} else {
+		ev_add(c->v, VERDICT_STAGE_AGENT, "connecting to %s failed on "
+		    "the agent host (%s, errno %d)", c->dst, errno_name(e), e);
+	}
+}
+
+/* Control port: a path that works but reaches no FTP server. */
+static void
+control_no_server(struct vctx *c)
+{
+	fail(c->v, CAUSE_NOT_LISTENING);
+	ev_add(c->v, VERDICT_STAGE_SERVER, "probe reached the server host "
+	    "(ftpath's reflector accepted it on port %u because no service "
+	    "owned the port); no FTP server is listening on %u", c->o->port,
+	    c->o->port);
+}
+
+static void
+classify_out(struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+
+	ss_text_or(&o->local, &c->f->agent_local, 0, c->src, sizeof(c->src));
+	ss_text_or(&o->remote, &c->f->server, o->port, c->dst,
+	    sizeof(c->dst));
+	snprintf(c->what, sizeof(c->what), "SYN to %s", c->dst);
+	switch (o->outcome) {
+	case OUTCOME_NOT_RUN:		not_run(c); break;
+	case OUTCOME_ACKED:		out_acked(c); break;
+	case OUTCOME_OTHER_SERVICE:	out_other_service(c); break;
+	case OUTCOME_SILENT_PEER:	out_silent(c); break;
+	case OUTCOME_RESET:		out_reset(c); break;
+	case OUTCOME_ICMP:		icmp_verdict(c); break;
+	case OUTCOME_TIMEOUT:		out_timeout(c); break;
+	case OUTCOME_LOCAL_ERROR:	out_local_error(c); break;
+	}
+	/* The reflector only binds the control port when nobody owns it. */
+	if (o->kind == PROBE_CONTROL && o->arm == ARM_LISTENING && c->v->pass)
+		control_no_server(c);
+}
+
+/* ---- active: the reflector connects back from port 20 ---- */
+
+static void
+in_acked(struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+	const struct sockaddr *seen = (const struct sockaddr *)&o->seen_peer;
+	const struct sockaddr *used = (const struct sockaddr *)&o->local;
+	char s[ADDR_STRLEN];
+
+	if (!o->arrived) {
+		fail(c->v, CAUSE_NONE);
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector reports an "
+		    "acknowledged connect-back from %s to %s", c->src, c->dst);
+		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent's listener "
+		    "recorded no such connection, so something else answered");
+		return;
+	}
+	c->v->pass = 1;
+	ev_add(c->v, VERDICT_STAGE_AGENT, "the connect-back from %s to %s "
+	    "reached the agent's listener and was acknowledged in %u ms",
+	    c->src, c->dst, o->elapsed_ms);
+	if (!ss_known(&o->seen_peer))
+		return;
+	if (addr_port(seen) != o->port)
+		ev_add(c->v, VERDICT_STAGE_PATH, "source port %u rewritten to "
+		    "%u (NAT on the server side)", o->port, addr_port(seen));
+	if (ss_known(&o->local) && !addr_equal(seen, used))
+		ev_add(c->v, VERDICT_STAGE_PATH, "the agent saw the connect-back "
+		    "from %s (the reflector used %s): source NAT on the server "
+		    "side", ss_text(&o->seen_peer, s, sizeof(s)), c->src);
+}
+
+/* How the connect-back failed, as a clause for the NAT sentence. */
+static void
+in_failure_clause(const struct vctx *c, char *buf, size_t len)
+{
+	const struct probe_obs *o = c->o;
+	char desc[64], from[ADDR_STRLEN];
+
+	switch (o->outcome) {
+	case OUTCOME_ICMP:
+		errq_describe(&o->icmp, desc, sizeof(desc));
+		snprintf(from, sizeof(from), "an unknown sender");
+		if (o->icmp.present && ss_known(&o->icmp.from))
+			ip_text(&o->icmp.from, from, sizeof(from));
+		snprintf(buf, len, "got %s from %s", desc, from);
+		break;
+	case OUTCOME_RESET:
+		snprintf(buf, len, "was answered by a RST");
+		break;
+	case OUTCOME_OTHER_SERVICE:
+		snprintf(buf, len, "reached a service that is not the agent");
+		break;
+	case OUTCOME_SILENT_PEER:
+		snprintf(buf, len, "completed a handshake the agent never saw");
+		break;
+	default:
+		snprintf(buf, len, "got no answer within %u ms", c->ms);
+		break;
+	}
+}
+
+static void
+in_nat(struct vctx *c)
+{
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], clause[160];
+
+	fail(c->v, CAUSE_NAT);
+	set_hop(c);
+	in_failure_clause(c, clause, sizeof(clause));
+	ss_text(&c->f->agent_local, a, sizeof(a));
+	ss_text(&c->f->agent_observed, b, sizeof(b));
+	ev_add(c->v, VERDICT_STAGE_AGENT, "the agent is behind source NAT "
+	    "(agent %s, seen by the reflector as %s)", a, b);
+	ev_add(c->v, VERDICT_STAGE_PATH, "the connect-back from %s to %s %s",
+	    c->src, c->dst, clause);
+	ev_add(c->v, VERDICT_STAGE_PATH, "active mode through this NAT works "
+	    "only with an FTP ALG / port forward");
+}
+
+static int
+in_agent_listening(const struct probe_obs *o)
+{
+	return o->arm == ARM_LISTENING || o->arm == ARM_UNKNOWN;
+}
+
+static void
+in_reset(struct vctx *c)
+{
+	fail(c->v, CAUSE_NONE);
+	if (in_agent_listening(c->o) && !c->o->arrived) {
+		c->v->cause = CAUSE_PATH_REJECT;
+		ev_add(c->v, VERDICT_STAGE_PATH, "connect-back from %s to %s was "
+		    "answered by a RST although the agent was listening and saw "
+		    "no connection", c->src, c->dst);
+		ev_add(c->v, VERDICT_STAGE_PATH, "a firewall on the path or on "
+		    "the agent host rejected it");
+		return;
+	}
+	ev_add(c->v, VERDICT_STAGE_PATH, "connect-back from %s to %s was "
+	    "answered by a RST", c->src, c->dst);
+	ev_add(c->v, VERDICT_STAGE_AGENT, c->o->arrived ?
+	    "the agent's listener recorded the connection, so the RST is "
+	    "unexplained" : "the agent's listener was not open, so the RST "
+	    "may be the agent host's own");
+}
+
+static void
+in_timeout(struct vctx *c)
+{
+	fail(c->v, CAUSE_NONE);
+	if (c->o->arrived) {
+		c->v->cause = CAUSE_RETURN_PATH;
+		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent's listener accepted "
+		    "the connect-back from %s to %s", c->src, c->dst);
+		ev_add(c->v, VERDICT_STAGE_RETURN, "the agent accepted the "
+		    "connection but nothing came back to the reflector within "
+		    "%u ms", c->ms);
+		return;
+	}
+	ev_add(c->v, VERDICT_STAGE_SERVER, "connect-back SYN from %s to %s: "
+	    "no answer within %u ms and no ICMP", c->src, c->dst, c->ms);
+	if (in_agent_listening(c->o)) {
+		c->v->cause = CAUSE_PATH_SILENT_DROP;
+		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent was listening and "
+		    "saw no connection: dropped silently between server and "
+		    "agent");
+		return;
+	}
+	ev_add(c->v, VERDICT_STAGE_AGENT, "the agent's listener was not open, "
+	    "so where the SYN went is not known");
+}
+
+static void
+in_other(struct vctx *c)
+{
+	char b[sizeof(c->o->banner) + 1];
+
+	fail(c->v, CAUSE_NONE);
+	ev_add(c->v, VERDICT_STAGE_PATH, "the connect-back from %s to %s "
+	    "reached a service that is not the agent's listener", c->src,
+	    c->dst);
+	ev_add(c->v, VERDICT_STAGE_PATH, "that service's banner: '%s'",
+	    banner_text(c->o, b, sizeof(b)));
+}
+
+static void
+in_silent(struct vctx *c)
+{
+	if (c->o->arrived) {
+		c->v->pass = 1;
+		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent's listener recorded "
+		    "the connect-back from %s to %s; its acknowledgement did not "
+		    "reach the reflector within %u ms", c->src, c->dst, c->ms);
+		return;
+	}
+	fail(c->v, CAUSE_NONE);
+	ev_add(c->v, VERDICT_STAGE_SERVER, "the connect-back from %s to %s "
+	    "completed a handshake but nothing answered the probe line "
+	    "within %u ms", c->src, c->dst, c->ms);
+	ev_add(c->v, VERDICT_STAGE_AGENT, "the agent's listener did not record "
+	    "it, so something other than the agent accepted it");
+}
+
+static void
+in_local_error(struct vctx *c)
+{
+	int e = c->o->error;
+
+	fail(c->v, CAUSE_NONE);
+	if (e == ENETUNREACH || e == EHOSTUNREACH) {
+		c->v->cause = CAUSE_ROUTING_GAP;
+		ev_add(c->v, VERDICT_STAGE_SERVER, "no route from the server "
+		    "host to %s (connect-back: %s, no ICMP)", c->dst,
+		    errno_name(e));
+	} else if (e == EPERM || e == EACCES) {
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the connect-back from %s to "
+		    "%s failed on the server host (%s): its own firewall "
+		    "refused it, or port %u could not be bound", c->src,
+		    c->dst, errno_name(e), c->o->port);
+	} else {
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the connect-back from %s to "
+		    "%s failed on the server host (%s, errno %d)", c->src,
+		    c->dst, errno_name(e), e);
+	}
+}
+
+static int
+in_path_failure(enum probe_outcome oc)
+{
+	return oc == OUTCOME_ICMP || oc == OUTCOME_RESET ||
+	    oc == OUTCOME_TIMEOUT || oc == OUTCOME_OTHER_SERVICE ||
+	    oc == OUTCOME_SILENT_PEER;
+}
+
+static void
+classify_in(struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+
+	ss_text_or(&o->local, &c->f->reflector_local, o->port, c->src,
+	    sizeof(c->src));
+	ss_text_or(&o->remote, &c->f->agent_observed, 0, c->dst,
+	    sizeof(c->dst));
+	snprintf(c->what, sizeof(c->what), "connect-back from %s to %s",
+	    c->src, c->dst);
+	/* Unsolicited inbound through source NAT is the expected failure;
+	 * a local error on the reflector host is not the NAT's doing. */
+	if (!o->arrived && in_path_failure(o->outcome) &&
+	    verdict_client_nat(c->f)) {
+		in_nat(c);
+		return;
+	}
+	switch (o->outcome) {
+	case OUTCOME_NOT_RUN:		not_run(c); break;
+	case OUTCOME_ACKED:		in_acked(c); break;
+	case OUTCOME_OTHER_SERVICE:	in_other(c); break;
+	case OUTCOME_SILENT_PEER:	in_silent(c); break;
+	case OUTCOME_RESET:		in_reset(c); break;
+	case OUTCOME_ICMP:		icmp_verdict(c); break;
+	case OUTCOME_TIMEOUT:		in_timeout(c); break;
+	case OUTCOME_LOCAL_ERROR:	in_local_error(c); break;
+	}
+}
+
+void
+verdict_classify(const struct probe_obs *o, const struct session_facts *f,
+    struct verdict *v)
+{
+	struct vctx c;
+
+	memset(v, 0, sizeof(*v));
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	c.f = f;
+	c.v = v;
+	c.ms = o->elapsed_ms != 0 ? o->elapsed_ms : f->timeout_ms;
+	if (o->kind == PROBE_ACTIVE)
+		classify_in(&c);
+	else
+		classify_out(&c);
+}
+
+static int
+nat_between(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	if (!ss_known(a) || !ss_known(b))
+		return 0;
+	return !addr_equal((const struct sockaddr *)a,
+	    (const struct sockaddr *)b);
+}
+
+int
+verdict_client_nat(const struct session_facts *f)
+{
+	return nat_between(&f->agent_local, &f->agent_observed);
+}
+
+int
+verdict_server_nat(const struct session_facts *f)
+{
+	return nat_between(&f->dialled, &f->reflector_local);
+}
+
+const char *
+cause_name(enum cause c)
+{
+	switch (c) {
+	case CAUSE_NONE:		return NULL;
+	case CAUSE_ROUTING_GAP:		return "routing-gap";
+	case CAUSE_PATH_SILENT_DROP:	return "path-silent-drop";
+	case CAUSE_PATH_REJECT:		return "path-reject";
+	case CAUSE_RETURN_PATH:		return "return-path";
+	case CAUSE_SERVER_LOCAL_RULE:	return "server-local-rule";
+	case CAUSE_CLIENT_LOCAL_RULE:	return "client-local-rule";
+	case CAUSE_NAT:			return "nat";
+	case CAUSE_ALG_REWRITE:		return "alg-rewrite";
+	case CAUSE_ALG_DEPENDENT:	return "alg-dependent";
+	case CAUSE_PASV_ADDRESS:	return "pasv-address";
+	case CAUSE_NOT_LISTENING:	return "not-listening";
+	case CAUSE_SERVICE_REFUSED:	return "service-refused";
+	case CAUSE_DNS_MISMATCH:	return "dns-mismatch";
+	case CAUSE_CLOCK_SKEW:		return "clock-skew";
+	}
+	return NULL;
+}
+
+const char *
+probe_kind_name(enum probe_kind k)
+{
+	switch (k) {
+	case PROBE_CONTROL:	return "control";
+	case PROBE_PASSIVE:	return "passive";
+	case PROBE_ACTIVE:	return "active";
+	}
+	return "unknown";
+}
+
+const char *
+probe_direction_name(enum probe_kind k)
+{
+	return k == PROBE_ACTIVE ? "server-to-client" : "client-to-server";
+}
+
+const char *
+outcome_name(enum probe_outcome o)
+{
+	switch (o) {
+	case OUTCOME_NOT_RUN:		return "not-run";
+	case OUTCOME_ACKED:		return "acked";
+	case OUTCOME_OTHER_SERVICE:	return "other-service";
+	case OUTCOME_SILENT_PEER:	return "silent-peer";
+	case OUTCOME_RESET:		return "reset";
+	case OUTCOME_ICMP:		return "icmp";
+	case OUTCOME_TIMEOUT:		return "timeout";
+	case OUTCOME_LOCAL_ERROR:	return "local-error";
+	}
+	return "unknown";
+}
+
+const char *
+verdict_stage_name(enum verdict_stage s)
+{
+	switch (s) {
+	case VERDICT_STAGE_AGENT:	return "agent host";
+	case VERDICT_STAGE_PATH:	return "path";
+	case VERDICT_STAGE_SERVER:	return "server host";
+	case VERDICT_STAGE_RETURN:	return "way back";
+	}
+	return "?";
+}

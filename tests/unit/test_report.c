@@ -1,0 +1,538 @@
+/*
+ * test_report.c - run compaction, the JSON contract and the human report.
+ *
+ * Verdicts are produced by the real classifier from hand-built facts, so
+ * these tests also show what a user would read.  Set FTPATH_TEST_DUMP=1
+ * to print the rendered reports.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+#define AGENT	"192.0.2.10"
+#define SERVER	"203.0.113.2"
+#define NATADDR	"198.51.100.7"
+
+static void
+sa_set(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+}
+
+static void
+facts_init(struct session_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	sa_set(&f->agent_local, AGENT, 40000);
+	sa_set(&f->agent_observed, AGENT, 40000);
+	sa_set(&f->dialled, SERVER, 7021);
+	sa_set(&f->reflector_local, SERVER, 7021);
+	sa_set(&f->server, SERVER, 21);
+	f->rtt_ms = 12;
+	f->timeout_ms = 300;
+}
+
+/* Classify and add one probe; returns the verdict's pass. */
+static int
+add(struct report *r, const struct session_facts *f, struct probe_obs *o)
+{
+	struct verdict v;
+
+	verdict_classify(o, f, &v);
+	assert_int_equal(report_add(r, o, &v), 0);
+	return v.pass;
+}
+
+static void
+add_passive(struct report *r, const struct session_facts *f, uint16_t port,
+    enum probe_outcome oc)
+{
+	struct probe_obs o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = PROBE_PASSIVE;
+	o.port = port;
+	o.outcome = oc;
+	o.arm = ARM_LISTENING;
+	o.elapsed_ms = oc == OUTCOME_TIMEOUT ? 300 : 15;
+	sa_set(&o.local, AGENT, (uint16_t)(20000 + port % 1000));
+	sa_set(&o.remote, SERVER, port);
+	if (oc == OUTCOME_ACKED) {
+		o.arrived = 1;
+		o.seen_peer = o.local;
+	}
+	add(r, f, &o);
+}
+
+static void
+add_control(struct report *r, const struct session_facts *f)
+{
+	struct probe_obs o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = PROBE_CONTROL;
+	o.port = 21;
+	o.outcome = OUTCOME_OTHER_SERVICE;
+	o.arm = ARM_IN_USE;
+	sa_set(&o.local, AGENT, 45000);
+	sa_set(&o.remote, SERVER, 21);
+	snprintf(o.banner, sizeof(o.banner), "220 (vsFTPd 3.0.5)");
+	assert_true(add(r, f, &o));
+}
+
+static void
+add_active(struct report *r, const struct session_facts *f,
+    enum probe_outcome oc)
+{
+	struct probe_obs o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = PROBE_ACTIVE;
+	o.port = 20;
+	o.outcome = oc;
+	sa_set(&o.local, SERVER, 20);
+	o.remote = f->agent_observed;
+	((struct sockaddr_in *)(void *)&o.remote)->sin_port = htons(41000);
+	o.elapsed_ms = 25;
+	if (oc == OUTCOME_ACKED) {
+		o.arrived = 1;
+		sa_set(&o.seen_peer, SERVER, 20);
+	}
+	add(r, f, &o);
+}
+
+/* control pass, 30000-30049 pass, 30050-30099 silent drop, active pass;
+ * passive ports added backwards to show that the report sorts them. */
+static struct report *
+build_main(struct session_facts *f)
+{
+	struct report *r;
+	int port;
+
+	facts_init(f);
+	r = report_new(f, "0.1.0", "0.1.1", "ftp.example.net");
+	assert_non_null(r);
+	add_control(r, f);
+	for (port = 30099; port >= 30000; port--)
+		add_passive(r, f, (uint16_t)port, port < 30050 ?
+		    OUTCOME_ACKED : OUTCOME_TIMEOUT);
+	add_active(r, f, OUTCOME_ACKED);
+	report_set_duration(r, 1532);
+	assert_int_equal(report_note(r, "ALG test not run yet"), 0);
+	return r;
+}
+
+static char *
+render(const struct report *r, int color)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	assert_non_null(fp);
+	assert_int_equal(report_print(r, fp, color), 0);
+	assert_int_equal(fclose(fp), 0);
+	if (getenv("FTPATH_TEST_DUMP") != NULL)
+		fputs(buf, stderr);
+	return buf;
+}
+
+static json_t *
+passive_objects(json_t *root, size_t *n)
+{
+	json_t *probes = json_object_get(root, "probes"), *out, *p;
+	size_t i;
+
+	assert_true(json_is_array(probes));
+	out = json_array();
+	json_array_foreach(probes, i, p)
+		if (strcmp(json_string_value(json_object_get(p, "name")),
+		    "passive") == 0)
+			json_array_append(out, p);
+	*n = json_array_size(out);
+	return out;
+}
+
+static void
+test_json_runs(void **state)
+{
+	struct session_facts f;
+	struct report *r = build_main(&f);
+	json_t *root, *pas, *a, *b, *ev;
+	size_t n;
+
+	(void)state;
+	root = report_json(r);
+	assert_non_null(root);
+	if (getenv("FTPATH_TEST_DUMP") != NULL)
+		json_dumpf(root, stderr, JSON_INDENT(2));
+	pas = passive_objects(root, &n);
+	assert_int_equal(n, 2);
+	a = json_array_get(pas, 0);
+	b = json_array_get(pas, 1);
+	assert_string_equal(json_string_value(json_object_get(a, "ports")),
+	    "30000-30049");
+	assert_string_equal(json_string_value(json_object_get(b, "ports")),
+	    "30050-30099");
+	assert_null(json_object_get(a, "port"));
+	assert_string_equal(json_string_value(json_object_get(a, "verdict")),
+	    "pass");
+	assert_true(json_is_null(json_object_get(a, "cause")));
+	assert_string_equal(json_string_value(json_object_get(b, "verdict")),
+	    "fail");
+	assert_string_equal(json_string_value(json_object_get(b, "cause")),
+	    "path-silent-drop");
+	assert_string_equal(json_string_value(json_object_get(b,
+	    "direction")), "client-to-server");
+	assert_true(json_is_null(json_object_get(b, "hop")));
+	assert_true(json_is_null(json_object_get(b, "rule")));
+	ev = json_object_get(b, "evidence");
+	assert_true(json_array_size(ev) >= 2);
+	assert_non_null(strstr(json_string_value(json_array_get(ev, 0)),
+	    "all 50 ports 30050-30099"));
+	json_decref(pas);
+	json_decref(root);
+	report_free(r);
+}
+
+static void
+test_json_structure(void **state)
+{
+	struct session_facts f;
+	struct report *r = build_main(&f);
+	json_t *root, *probes, *c, *nat;
+	static const char *const keys[] = {
+		"version", "agent", "reflector", "nat", "alg", "probes",
+		"causes", "notes", "duration_ms", "server", "rtt_ms",
+	};
+	size_t i;
+
+	(void)state;
+	root = report_json(r);
+	assert_non_null(root);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		assert_non_null(json_object_get(root, keys[i]));
+	assert_int_equal(json_integer_value(json_object_get(root, "version")),
+	    REPORT_JSON_VERSION);
+	assert_int_equal(json_integer_value(json_object_get(root,
+	    "duration_ms")), 1532);
+	assert_int_equal(json_integer_value(json_object_get(root, "rtt_ms")),
+	    12);
+	assert_string_equal(json_string_value(json_object_get(root, "server")),
+	    "ftp.example.net");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(root, "agent"), "local")), AGENT);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(root, "agent"), "version")), "0.1.0");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(root, "reflector"), "dialled")), SERVER);
+	assert_true(json_is_false(json_object_get(json_object_get(root, "alg"),
+	    "tested")));
+	nat = json_object_get(root, "nat");
+	assert_true(json_is_false(json_object_get(json_object_get(nat,
+	    "client"), "detected")));
+	assert_true(json_is_true(json_object_get(json_object_get(nat,
+	    "client"), "port_preserved")));
+	assert_true(json_is_false(json_object_get(json_object_get(nat,
+	    "server"), "detected")));
+	/* control, two passive runs, active */
+	probes = json_object_get(root, "probes");
+	assert_int_equal(json_array_size(probes), 4);
+	c = json_array_get(probes, 0);
+	assert_string_equal(json_string_value(json_object_get(c, "name")),
+	    "control");
+	assert_int_equal(json_integer_value(json_object_get(c, "port")), 21);
+	c = json_array_get(probes, 3);
+	assert_string_equal(json_string_value(json_object_get(c, "name")),
+	    "active");
+	assert_string_equal(json_string_value(json_object_get(c,
+	    "direction")), "server-to-client");
+	assert_int_equal(json_integer_value(json_object_get(c, "port")), 20);
+	/* one cause, naming the failing run */
+	c = json_object_get(root, "causes");
+	assert_int_equal(json_array_size(c), 1);
+	c = json_array_get(c, 0);
+	assert_string_equal(json_string_value(json_object_get(c, "cause")),
+	    "path-silent-drop");
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(c, "probes"), 0)), "passive 30050-30099");
+	assert_true(json_is_null(json_object_get(c, "fix")));
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(root, "notes"), 0)), "ALG test not run yet");
+	json_decref(root);
+	report_free(r);
+}
+
+static void
+test_causes_deduplicated(void **state)
+{
+	struct session_facts f;
+	struct report *r;
+	json_t *root, *causes, *labels;
+	size_t n;
+	int port;
+
+	(void)state;
+	facts_init(&f);
+	r = report_new(&f, "0.1.0", "0.1.0", SERVER);
+	assert_non_null(r);
+	for (port = 30000; port <= 30020; port++)
+		add_passive(r, &f, (uint16_t)port, port == 30010 ?
+		    OUTCOME_ACKED : OUTCOME_TIMEOUT);
+	root = report_json(r);
+	assert_non_null(root);
+	json_decref(passive_objects(root, &n));
+	assert_int_equal(n, 3);
+	causes = json_object_get(root, "causes");
+	assert_int_equal(json_array_size(causes), 1);
+	labels = json_object_get(json_array_get(causes, 0), "probes");
+	assert_int_equal(json_array_size(labels), 2);
+	assert_string_equal(json_string_value(json_array_get(labels, 0)),
+	    "passive 30000-30009");
+	assert_string_equal(json_string_value(json_array_get(labels, 1)),
+	    "passive 30011-30020");
+	json_decref(root);
+	report_free(r);
+}
+
+/* A gap in the ports or another ICMP sender starts a new run. */
+static void
+test_run_boundaries(void **state)
+{
+	struct session_facts f;
+	struct report *r;
+	struct probe_obs o;
+	json_t *root, *pas;
+	size_t n;
+	int port;
+
+	(void)state;
+	facts_init(&f);
+	r = report_new(&f, NULL, NULL, NULL);
+	assert_non_null(r);
+	add_passive(r, &f, 30000, OUTCOME_ACKED);
+	add_passive(r, &f, 30001, OUTCOME_ACKED);
+	add_passive(r, &f, 30003, OUTCOME_ACKED);
+	for (port = 30004; port <= 30007; port++) {
+		memset(&o, 0, sizeof(o));
+		o.kind = PROBE_PASSIVE;
+		o.port = (uint16_t)port;
+		o.outcome = OUTCOME_ICMP;
+		o.arm = ARM_LISTENING;
+		sa_set(&o.local, AGENT, 45000);
+		sa_set(&o.remote, SERVER, o.port);
+		o.icmp.present = 1;
+		o.icmp.family = AF_INET;
+		o.icmp.type = 3;
+		o.icmp.code = 13;
+		sa_set(&o.icmp.from, port < 30006 ? "198.51.100.1" :
+		    "198.51.100.2", 0);
+		add(r, &f, &o);
+	}
+	root = report_json(r);
+	assert_non_null(root);
+	pas = passive_objects(root, &n);
+	assert_int_equal(n, 4);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(pas, 0), "ports")), "30000-30001");
+	assert_int_equal(json_integer_value(json_object_get(
+	    json_array_get(pas, 1), "port")), 30003);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(pas, 2), "hop")), "198.51.100.1");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(pas, 3), "hop")), "198.51.100.2");
+	/* both reject runs share one cause entry */
+	assert_int_equal(json_array_size(json_object_get(root, "causes")), 1);
+	assert_true(json_is_null(json_object_get(root, "server")));
+	json_decref(pas);
+	json_decref(root);
+	report_free(r);
+}
+
+static void
+test_json_nat(void **state)
+{
+	struct session_facts f;
+	struct report *r;
+	json_t *root, *cl, *sv;
+
+	(void)state;
+	facts_init(&f);
+	sa_set(&f.agent_observed, NATADDR, 52000);
+	sa_set(&f.reflector_local, "10.0.0.5", 7021);
+	r = report_new(&f, "0.1.0", "0.1.0", SERVER);
+	assert_non_null(r);
+	add_active(r, &f, OUTCOME_TIMEOUT);
+	root = report_json(r);
+	assert_non_null(root);
+	cl = json_object_get(json_object_get(root, "nat"), "client");
+	sv = json_object_get(json_object_get(root, "nat"), "server");
+	assert_true(json_is_true(json_object_get(cl, "detected")));
+	assert_string_equal(json_string_value(json_object_get(cl, "agent")),
+	    AGENT);
+	assert_string_equal(json_string_value(json_object_get(cl,
+	    "observed")), NATADDR);
+	assert_true(json_is_false(json_object_get(cl, "port_preserved")));
+	assert_true(json_is_true(json_object_get(sv, "detected")));
+	assert_string_equal(json_string_value(json_object_get(sv,
+	    "reflector")), "10.0.0.5");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(json_object_get(root, "causes"), 0), "cause")),
+	    "nat");
+	json_decref(root);
+	report_free(r);
+
+	/* unknown sides: null addresses, port preservation not claimed */
+	memset(&f.agent_observed, 0, sizeof(f.agent_observed));
+	r = report_new(&f, "0.1.0", "0.1.0", SERVER);
+	assert_non_null(r);
+	root = report_json(r);
+	assert_non_null(root);
+	cl = json_object_get(json_object_get(root, "nat"), "client");
+	assert_true(json_is_null(json_object_get(cl, "observed")));
+	assert_null(json_object_get(cl, "port_preserved"));
+	assert_true(json_is_false(json_object_get(cl, "detected")));
+	json_decref(root);
+	report_free(r);
+}
+
+static void
+test_human_plain(void **state)
+{
+	struct session_facts f;
+	struct report *r = build_main(&f);
+	char *s;
+
+	(void)state;
+	s = render(r, 0);
+	assert_non_null(strstr(s, "FAIL"));
+	assert_non_null(strstr(s, "path-silent-drop"));
+	assert_non_null(strstr(s, "PASS control"));
+	assert_non_null(strstr(s, "tcp/30050-30099"));
+	assert_non_null(strstr(s, "tcp/30000-30049"));
+	assert_non_null(strstr(s, "agent host:"));
+	assert_non_null(strstr(s, "server host:"));
+	assert_non_null(strstr(s, "cause:"));
+	assert_null(strstr(s, "fix:"));
+	assert_non_null(strstr(s, "ALG test not run yet"));
+	assert_non_null(strstr(s, "102 paths tested: 52 pass, 50 fail"));
+	assert_null(strchr(s, '\033'));
+	free(s);
+	report_free(r);
+}
+
+static void
+test_human_color(void **state)
+{
+	struct session_facts f;
+	struct report *r = build_main(&f);
+	char *s;
+
+	(void)state;
+	s = render(r, 1);
+	assert_non_null(strstr(s, "\033[31mFAIL"));
+	assert_non_null(strstr(s, "\033[32mPASS"));
+	assert_non_null(strstr(s, "\033[1mpath-silent-drop"));
+	free(s);
+	report_free(r);
+}
+
+static void
+test_human_nat_header(void **state)
+{
+	struct session_facts f;
+	struct report *r;
+	char *s;
+
+	(void)state;
+	facts_init(&f);
+	sa_set(&f.agent_observed, NATADDR, 52000);
+	r = report_new(&f, "0.1.0", "0.1.0", SERVER);
+	assert_non_null(r);
+	add_active(r, &f, OUTCOME_TIMEOUT);
+	s = render(r, 0);
+	assert_non_null(strstr(s, "source NAT"));
+	assert_non_null(strstr(s, NATADDR ":52000"));
+	assert_non_null(strstr(s, "FAIL active"));
+	assert_non_null(strstr(s, "1 paths tested: 0 pass, 1 fail"));
+	free(s);
+	report_free(r);
+}
+
+static void
+test_failed(void **state)
+{
+	struct session_facts f;
+	struct report *r;
+
+	(void)state;
+	facts_init(&f);
+	r = report_new(&f, "0.1.0", "0.1.0", SERVER);
+	assert_non_null(r);
+	assert_false(report_failed(r));
+	add_control(r, &f);
+	add_passive(r, &f, 30000, OUTCOME_ACKED);
+	assert_false(report_failed(r));
+	add_passive(r, &f, 30001, OUTCOME_TIMEOUT);
+	assert_true(report_failed(r));
+	report_free(r);
+	report_free(NULL);
+}
+
+static void
+test_empty(void **state)
+{
+	struct session_facts f;
+	struct report *r;
+	json_t *root;
+	char *s;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	r = report_new(&f, NULL, NULL, NULL);
+	assert_non_null(r);
+	root = report_json(r);
+	assert_non_null(root);
+	assert_int_equal(json_array_size(json_object_get(root, "probes")), 0);
+	assert_true(json_is_null(json_object_get(json_object_get(root,
+	    "agent"), "local")));
+	json_decref(root);
+	s = render(r, 0);
+	assert_non_null(strstr(s, "0 paths tested: 0 pass, 0 fail"));
+	free(s);
+	report_free(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_runs),
+		cmocka_unit_test(test_json_structure),
+		cmocka_unit_test(test_causes_deduplicated),
+		cmocka_unit_test(test_run_boundaries),
+		cmocka_unit_test(test_json_nat),
+		cmocka_unit_test(test_human_plain),
+		cmocka_unit_test(test_human_color),
+		cmocka_unit_test(test_human_nat_header),
+		cmocka_unit_test(test_failed),
+		cmocka_unit_test(test_empty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,976 @@
+/*
+ * test_verdict.c - one test per classification rule of verdict.c.
+ *
+ * Facts are built by hand with documentation addresses: the agent is
+ * 192.0.2.10, the server/reflector 203.0.113.2, routers 198.51.100.x.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "verdict.h"
+
+#define AGENT	"192.0.2.10"
+#define SERVER	"203.0.113.2"
+#define ROUTER	"198.51.100.1"
+#define NATADDR	"198.51.100.7"
+
+static void
+sa_set(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(ip, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+	}
+}
+
+static void
+facts_init(struct session_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	sa_set(&f->agent_local, AGENT, 40000);
+	sa_set(&f->agent_observed, AGENT, 40000);
+	sa_set(&f->dialled, SERVER, 7021);
+	sa_set(&f->reflector_local, SERVER, 7021);
+	sa_set(&f->server, SERVER, 21);
+	f->rtt_ms = 10;
+	f->timeout_ms = 500;
+}
+
+/* An agent-initiated probe to SERVER:port, reflector listening. */
+static void
+obs_out(struct probe_obs *o, enum probe_kind k, uint16_t port,
+    enum probe_outcome oc)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind = k;
+	o->port = port;
+	o->outcome = oc;
+	sa_set(&o->local, AGENT, 45000);
+	sa_set(&o->remote, SERVER, port);
+	o->elapsed_ms = 20;
+	o->arm = ARM_LISTENING;
+}
+
+/* The reflector's connect-back from SERVER:20 to the agent's port. */
+static void
+obs_active(struct probe_obs *o, const struct session_facts *f,
+    enum probe_outcome oc)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind = PROBE_ACTIVE;
+	o->port = 20;
+	o->outcome = oc;
+	sa_set(&o->local, SERVER, 20);
+	o->remote = f->agent_observed;
+	((struct sockaddr_in *)(void *)&o->remote)->sin_port = htons(41000);
+	o->elapsed_ms = 30;
+	o->arm = ARM_UNKNOWN;
+}
+
+static void
+icmp_set(struct probe_obs *o, int family, uint8_t type, uint8_t code,
+    const char *from)
+{
+	o->outcome = OUTCOME_ICMP;
+	o->error = EHOSTUNREACH;
+	o->icmp.present = 1;
+	o->icmp.family = family;
+	o->icmp.type = type;
+	o->icmp.code = code;
+	sa_set(&o->icmp.from, from, 0);
+}
+
+static int
+has_ev(const struct verdict *v, const char *needle)
+{
+	unsigned i;
+
+	for (i = 0; i < v->n_evidence; i++)
+		if (strstr(v->evidence[i], needle) != NULL)
+			return 1;
+	return 0;
+}
+
+#define assert_ev(v, s) do {						\
+	if (!has_ev((v), (s))) {					\
+		unsigned i_;						\
+		for (i_ = 0; i_ < (v)->n_evidence; i_++)		\
+			print_message("evidence: %s\n",			\
+			    (v)->evidence[i_]);				\
+		fail_msg("no evidence mentions '%s'", (s));		\
+	}								\
+} while (0)
+
+static void
+classify(const struct probe_obs *o, const struct session_facts *f,
+    struct verdict *v)
+{
+	verdict_classify(o, f, v);
+	assert_true(v->n_evidence >= 1);
+	assert_true(v->n_evidence <= VERDICT_MAX_EVIDENCE);
+}
+
+/* ---- control / passive ---- */
+
+static void
+test_acked_pass(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30000, OUTCOME_ACKED);
+	o.arrived = 1;
+	o.seen_peer = o.local;
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_string_equal(v.hop, "");
+	assert_ev(&v, SERVER ":30000");
+	assert_false(has_ev(&v, "NAT"));
+}
+
+static void
+test_acked_snat_address(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30000, OUTCOME_ACKED);
+	o.arrived = 1;
+	sa_set(&o.seen_peer, NATADDR, 51000);
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "saw the probe from " NATADDR ":51000 (agent used "
+	    AGENT ":45000): source NAT");
+}
+
+static void
+test_acked_snat_port_only(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30000, OUTCOME_ACKED);
+	o.arrived = 1;
+	sa_set(&o.seen_peer, AGENT, 61000);
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_ev(&v, "source NAT");
+}
+
+static void
+test_acked_v4_mapped_not_nat(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30000, OUTCOME_ACKED);
+	o.arrived = 1;
+	sa_set(&o.seen_peer, "::ffff:" AGENT, 45000);
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_false(has_ev(&v, "NAT"));
+}
+
+static void
+test_other_service_passive_pass(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30010, OUTCOME_OTHER_SERVICE);
+	o.arm = ARM_IN_USE;
+	snprintf(o.banner, sizeof(o.banner), "SSH-2.0-OpenSSH\r\n");
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, SERVER ":30010");
+	assert_ev(&v, "SSH-2.0-OpenSSH..");	/* CR LF made printable */
+	assert_ev(&v, "could not confirm arrival");
+}
+
+static void
+test_control_220_pass(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_OTHER_SERVICE);
+	o.arm = ARM_IN_USE;
+	snprintf(o.banner, sizeof(o.banner), "220 (vsFTPd 3.0.5)");
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_ev(&v, "220 (vsFTPd 3.0.5)");
+	assert_ev(&v, SERVER ":21");
+}
+
+static void
+test_control_421_service_refused(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_OTHER_SERVICE);
+	o.arm = ARM_IN_USE;
+	snprintf(o.banner, sizeof(o.banner), "421 Too many connections");
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_SERVICE_REFUSED);
+	assert_ev(&v, "421 Too many connections");
+	assert_ev(&v, SERVER ":21");
+}
+
+static void
+test_icmp_admin_prohibited(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30001, OUTCOME_ICMP);
+	icmp_set(&o, AF_INET, 3, 13, ROUTER);
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_PATH_REJECT);
+	assert_string_equal(v.hop, ROUTER);
+	assert_ev(&v, "SYN to " SERVER ":30001 got ICMP admin-prohibited "
+	    "(3/13) from " ROUTER);
+}
+
+static void
+test_icmp6_admin_prohibited(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30001, OUTCOME_ICMP);
+	sa_set(&o.local, "2001:db8::10", 45000);
+	sa_set(&o.remote, "2001:db8::2", 30001);
+	icmp_set(&o, AF_INET6, 1, 1, "2001:db8:1::1");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_REJECT);
+	assert_string_equal(v.hop, "2001:db8:1::1");
+	assert_ev(&v, "[2001:db8::2]:30001");
+	assert_ev(&v, "ICMPv6 admin-prohibited (1/1)");
+}
+
+static void
+test_icmp_host_unreachable(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_ICMP);
+	o.arm = ARM_IN_USE;
+	icmp_set(&o, AF_INET, 3, 1, "198.51.100.9");
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_ROUTING_GAP);
+	assert_string_equal(v.hop, "198.51.100.9");
+	assert_ev(&v, "from 198.51.100.9");
+	assert_ev(&v, SERVER ":21");
+}
+
+static void
+test_icmp_other_no_cause(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30002, OUTCOME_ICMP);
+	icmp_set(&o, AF_INET, 11, 0, ROUTER);
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_string_equal(v.hop, ROUTER);
+	assert_ev(&v, "time-exceeded");
+}
+
+static void
+test_icmp_without_details(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30002, OUTCOME_ICMP);
+	o.error = EHOSTUNREACH;
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_string_equal(v.hop, "");
+	assert_ev(&v, SERVER ":30002");
+}
+
+static void
+test_local_no_route(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_LOCAL_ERROR);
+	o.error = ENETUNREACH;
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_ROUTING_GAP);
+	assert_string_equal(v.hop, "");
+	assert_ev(&v, "no route from the agent host");
+	assert_ev(&v, SERVER);
+}
+
+static void
+test_local_eperm_no_cause(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_LOCAL_ERROR);
+	o.error = EPERM;
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	/* client-local-rule needs the rule itself, not just EPERM */
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "the agent host's own firewall refused the connection");
+	assert_ev(&v, "(connect: EPERM)");
+	assert_ev(&v, "nftables trace");
+}
+
+static void
+test_local_other_error(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30003, OUTCOME_LOCAL_ERROR);
+	o.error = EMFILE;
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "EMFILE");
+}
+
+static void
+test_reset_listening_path_reject(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30004, OUTCOME_RESET);
+	o.error = ECONNREFUSED;
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_PATH_REJECT);
+	assert_ev(&v, "RST in the name of " SERVER ":30004");
+	assert_ev(&v, "reflector was listening");
+}
+
+static void
+test_reset_in_use_not_listening(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+	const enum arm_state arms[] = { ARM_IN_USE, ARM_UNKNOWN, ARM_ERROR };
+	size_t i;
+
+	(void)state;
+	facts_init(&f);
+	for (i = 0; i < sizeof(arms) / sizeof(arms[0]); i++) {
+		obs_out(&o, PROBE_PASSIVE, 30005, OUTCOME_RESET);
+		o.arm = arms[i];
+		classify(&o, &f, &v);
+		assert_false(v.pass);
+		assert_int_equal(v.cause, CAUSE_NOT_LISTENING);
+		assert_ev(&v, "nothing listens on port 30005");
+		assert_ev(&v, SERVER);
+		/* the owner of an in-use port may listen elsewhere */
+		assert_int_equal(has_ev(&v, "different address"),
+		    arms[i] == ARM_IN_USE);
+	}
+}
+
+static void
+test_timeout_silent_drop(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30050, OUTCOME_TIMEOUT);
+	o.elapsed_ms = 0;	/* falls back to the session timeout */
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_string_equal(v.hop, "");
+	assert_ev(&v, SERVER ":30050");
+	assert_ev(&v, "within 500 ms");
+	assert_ev(&v, "dropped silently between agent and server");
+}
+
+static void
+test_timeout_unobserved_no_cause(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
+	o.arm = ARM_IN_USE;
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, SERVER ":21");
+	assert_ev(&v, "not known");
+}
+
+static void
+test_timeout_arrived_return_path(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30060, OUTCOME_TIMEOUT);
+	o.arrived = 1;
+	sa_set(&o.seen_peer, AGENT, 45000);
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_RETURN_PATH);
+	assert_ev(&v, SERVER ":30060");
+	assert_ev(&v, "nothing came back to the agent");
+}
+
+static void
+test_silent_peer(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30070, OUTCOME_SILENT_PEER);
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, SERVER ":30070");
+
+	o.arrived = 1;
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_ev(&v, "reflector recorded");
+}
+
+static void
+test_not_run(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30080, OUTCOME_NOT_RUN);
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "not tested");
+}
+
+static void
+test_control_no_ftp_server(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_ACKED);
+	o.arrived = 1;
+	o.seen_peer = o.local;
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NOT_LISTENING);
+	assert_ev(&v, "no FTP server is listening on 21");
+	assert_ev(&v, SERVER);
+}
+
+static void
+test_control_in_use_acked_pass(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_ACKED);
+	o.arm = ARM_IN_USE;	/* tproxy listener beside the FTP server */
+	o.arrived = 1;
+	o.seen_peer = o.local;
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_ev(&v, SERVER ":21");
+}
+
+/* ---- active ---- */
+
+static void
+test_active_pass(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_active(&o, &f, OUTCOME_ACKED);
+	o.arrived = 1;
+	sa_set(&o.seen_peer, SERVER, 20);
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, SERVER ":20");
+	assert_ev(&v, AGENT ":41000");
+	assert_false(has_ev(&v, "rewritten"));
+}
+
+static void
+test_active_port_rewritten(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_active(&o, &f, OUTCOME_ACKED);
+	o.arrived = 1;
+	sa_set(&o.seen_peer, SERVER, 40020);
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_ev(&v, "source port 20 rewritten to 40020 (NAT on the server "
+	    "side)");
+}
+
+static void
+test_active_acked_not_arrived(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_active(&o, &f, OUTCOME_ACKED);
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, AGENT ":41000");
+}
+
+static void
+test_active_client_nat_timeout(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	sa_set(&f.agent_observed, NATADDR, 52000);
+	obs_active(&o, &f, OUTCOME_TIMEOUT);
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NAT);
+	assert_ev(&v, "the agent is behind source NAT (agent " AGENT
+	    ":40000, seen by the reflector as " NATADDR ":52000)");
+	assert_ev(&v, "to " NATADDR ":41000 got no answer");
+	assert_ev(&v, "FTP ALG / port forward");
+}
+
+static void
+test_active_client_nat_icmp(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	sa_set(&f.agent_observed, NATADDR, 52000);
+	obs_active(&o, &f, OUTCOME_ICMP);
+	icmp_set(&o, AF_INET, 3, 3, NATADDR);
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NAT);
+	assert_string_equal(v.hop, NATADDR);
+	assert_ev(&v, "port-unreachable (3/3) from " NATADDR);
+}
+
+static void
+test_active_client_nat_local_error_not_nat(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	sa_set(&f.agent_observed, NATADDR, 52000);
+	obs_active(&o, &f, OUTCOME_LOCAL_ERROR);
+	o.error = EADDRINUSE;
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "EADDRINUSE");
+}
+
+static void
+test_active_icmp_admin(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_active(&o, &f, OUTCOME_ICMP);
+	icmp_set(&o, AF_INET, 3, 13, ROUTER);
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_REJECT);
+	assert_string_equal(v.hop, ROUTER);
+	assert_ev(&v, "connect-back from " SERVER ":20 to " AGENT ":41000 "
+	    "got ICMP admin-prohibited (3/13) from " ROUTER);
+}
+
+static void
+test_active_reset(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_active(&o, &f, OUTCOME_RESET);
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_PATH_REJECT);
+	assert_ev(&v, AGENT ":41000");
+	assert_ev(&v, "agent was listening");
+
+	o.arm = ARM_ERROR;	/* the agent's listener was not open */
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+}
+
+static void
+test_active_timeout(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_active(&o, &f, OUTCOME_TIMEOUT);
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_ev(&v, SERVER ":20");
+	assert_ev(&v, AGENT ":41000");
+
+	o.arrived = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_RETURN_PATH);
+	assert_ev(&v, "nothing came back to the reflector");
+
+	o.arrived = 0;
+	o.arm = ARM_ERROR;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+}
+
+static void
+test_active_no_route(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_active(&o, &f, OUTCOME_LOCAL_ERROR);
+	o.error = EHOSTUNREACH;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_ROUTING_GAP);
+	assert_ev(&v, "no route from the server host to " AGENT ":41000");
+}
+
+/* ---- helpers ---- */
+
+static void
+test_nat_detection(void **state)
+{
+	struct session_facts f;
+
+	(void)state;
+	facts_init(&f);
+	assert_false(verdict_client_nat(&f));
+	assert_false(verdict_server_nat(&f));
+	/* a port change alone is not address NAT */
+	sa_set(&f.agent_observed, AGENT, 50000);
+	assert_false(verdict_client_nat(&f));
+	sa_set(&f.agent_observed, "::ffff:" AGENT, 40000);
+	assert_false(verdict_client_nat(&f));
+	sa_set(&f.agent_observed, NATADDR, 40000);
+	assert_true(verdict_client_nat(&f));
+	sa_set(&f.reflector_local, "10.0.0.5", 7021);
+	assert_true(verdict_server_nat(&f));
+	memset(&f.agent_local, 0, sizeof(f.agent_local));
+	memset(&f.dialled, 0, sizeof(f.dialled));
+	assert_false(verdict_client_nat(&f));
+	assert_false(verdict_server_nat(&f));
+}
+
+static void
+test_names(void **state)
+{
+	static const char *const want[] = {
+		NULL, "routing-gap", "path-silent-drop", "path-reject",
+		"return-path", "server-local-rule", "client-local-rule", "nat",
+		"alg-rewrite", "alg-dependent", "pasv-address",
+		"not-listening", "service-refused", "dns-mismatch",
+		"clock-skew",
+	};
+	size_t i;
+
+	(void)state;
+	assert_null(cause_name(CAUSE_NONE));
+	for (i = 1; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_string_equal(cause_name((enum cause)i), want[i]);
+	assert_string_equal(probe_kind_name(PROBE_PASSIVE), "passive");
+	assert_string_equal(probe_direction_name(PROBE_ACTIVE),
+	    "server-to-client");
+	assert_string_equal(probe_direction_name(PROBE_CONTROL),
+	    "client-to-server");
+	assert_string_equal(outcome_name(OUTCOME_TIMEOUT), "timeout");
+	assert_string_equal(verdict_stage_name(VERDICT_STAGE_SERVER),
+	    "server host");
+}
+
+/* Every kind x outcome x arm x arrived: bounded, printable evidence,
+ * and a pass never carries a cause. */
+static void
+test_all_combinations(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+	int k, oc, arm, arr, nat;
+	unsigned i;
+	size_t j;
+
+	(void)state;
+	for (nat = 0; nat < 2; nat++)
+	for (k = PROBE_CONTROL; k <= PROBE_ACTIVE; k++)
+	for (oc = OUTCOME_NOT_RUN; oc <= OUTCOME_LOCAL_ERROR; oc++)
+	for (arm = ARM_UNKNOWN; arm <= ARM_ERROR; arm++)
+	for (arr = 0; arr < 2; arr++) {
+		facts_init(&f);
+		if (nat)
+			sa_set(&f.agent_observed, NATADDR, 1);
+		if (k == PROBE_ACTIVE)
+			obs_active(&o, &f, (enum probe_outcome)oc);
+		else
+			obs_out(&o, (enum probe_kind)k, 21,
+			    (enum probe_outcome)oc);
+		o.arm = (enum arm_state)arm;
+		o.arrived = arr;
+		memset(o.banner, 0xff, sizeof(o.banner));
+		o.banner[sizeof(o.banner) - 1] = '\0';
+		classify(&o, &f, &v);
+		if (v.pass)
+			assert_int_equal(v.cause, CAUSE_NONE);
+		for (i = 0; i < v.n_evidence; i++) {
+			assert_true(v.stage[i] <= VERDICT_STAGE_RETURN);
+			for (j = 0; v.evidence[i][j] != '\0'; j++)
+				assert_true(v.evidence[i][j] >= 0x20 &&
+				    v.evidence[i][j] < 0x7f);
+		}
+	}
+}
+
+/* The longest addresses and values must not truncate a sentence. */
+static void
+test_long_v6_no_truncation(void **state)
+{
+	static const char *const a = "2001:db8:ffff:ffff:ffff:ffff:ffff:fff1";
+	static const char *const b = "2001:db8:ffff:ffff:ffff:ffff:ffff:fff2";
+	static const char *const n = "2001:db8:ffff:ffff:ffff:ffff:ffff:fff3";
+	static const int errs[] = { EPERM, ENETUNREACH, 12345 };
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+	int k, oc, arm, arr, e;
+	unsigned i;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	sa_set(&f.agent_local, a, 65535);
+	sa_set(&f.agent_observed, n, 65535);
+	f.timeout_ms = 4000000000u;
+	for (k = PROBE_CONTROL; k <= PROBE_ACTIVE; k++)
+	for (oc = OUTCOME_NOT_RUN; oc <= OUTCOME_LOCAL_ERROR; oc++)
+	for (arm = ARM_UNKNOWN; arm <= ARM_ERROR; arm++)
+	for (arr = 0; arr < 2; arr++)
+	for (e = 0; e < 3; e++) {
+		memset(&o, 0, sizeof(o));
+		o.kind = (enum probe_kind)k;
+		o.port = 65535;
+		o.outcome = (enum probe_outcome)oc;
+		o.arm = (enum arm_state)arm;
+		o.arrived = arr;
+		o.error = errs[e];
+		sa_set(&o.local, k == PROBE_ACTIVE ? b : a, 65535);
+		sa_set(&o.remote, k == PROBE_ACTIVE ? n : b, 65535);
+		sa_set(&o.seen_peer, n, 65534);
+		if (oc == OUTCOME_ICMP) {
+			o.icmp.present = 1;
+			o.icmp.family = AF_INET6;
+			o.icmp.type = 1;
+			o.icmp.code = (uint8_t)e;
+			sa_set(&o.icmp.from, n, 0);
+		}
+		memset(o.banner, 'x', sizeof(o.banner) - 1);
+		for (f.agent_observed.ss_family = AF_UNSPEC;;
+		    f.agent_observed.ss_family = AF_INET6) {
+			classify(&o, &f, &v);
+			for (i = 0; i < v.n_evidence; i++)
+				assert_true(strlen(v.evidence[i]) <
+				    VERDICT_EVIDENCE_LEN - 1);
+			if (f.agent_observed.ss_family == AF_INET6)
+				break;
+		}
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_acked_pass),
+		cmocka_unit_test(test_acked_snat_address),
+		cmocka_unit_test(test_acked_snat_port_only),
+		cmocka_unit_test(test_acked_v4_mapped_not_nat),
+		cmocka_unit_test(test_other_service_passive_pass),
+		cmocka_unit_test(test_control_220_pass),
+		cmocka_unit_test(test_control_421_service_refused),
+		cmocka_unit_test(test_icmp_admin_prohibited),
+		cmocka_unit_test(test_icmp6_admin_prohibited),
+		cmocka_unit_test(test_icmp_host_unreachable),
+		cmocka_unit_test(test_icmp_other_no_cause),
+		cmocka_unit_test(test_icmp_without_details),
+		cmocka_unit_test(test_local_no_route),
+		cmocka_unit_test(test_local_eperm_no_cause),
+		cmocka_unit_test(test_local_other_error),
+		cmocka_unit_test(test_reset_listening_path_reject),
+		cmocka_unit_test(test_reset_in_use_not_listening),
+		cmocka_unit_test(test_timeout_silent_drop),
+		cmocka_unit_test(test_timeout_unobserved_no_cause),
+		cmocka_unit_test(test_timeout_arrived_return_path),
+		cmocka_unit_test(test_silent_peer),
+		cmocka_unit_test(test_not_run),
+		cmocka_unit_test(test_control_no_ftp_server),
+		cmocka_unit_test(test_control_in_use_acked_pass),
+		cmocka_unit_test(test_active_pass),
+		cmocka_unit_test(test_active_port_rewritten),
+		cmocka_unit_test(test_active_acked_not_arrived),
+		cmocka_unit_test(test_active_client_nat_timeout),
+		cmocka_unit_test(test_active_client_nat_icmp),
+		cmocka_unit_test(test_active_client_nat_local_error_not_nat),
+		cmocka_unit_test(test_active_icmp_admin),
+		cmocka_unit_test(test_active_reset),
+		cmocka_unit_test(test_active_timeout),
+		cmocka_unit_test(test_active_no_route),
+		cmocka_unit_test(test_nat_detection),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_all_combinations),
+		cmocka_unit_test(test_long_v6_no_truncation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
