@@ -1,0 +1,638 @@
+/*
+ * check.c - orchestration of `ftpath-agent check`.
+ *
+ * Sequence: pair (TLS, hello/welcome, RTT) -> plan/armed -> probes and the
+ * active connect-back in parallel on one event_base -> collect the
+ * reflector's observations -> bye -> classify every path -> report.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "active.h"
+#include "check.h"
+#include "control.h"
+#include "err.h"
+#include "log.h"
+#include "probe.h"
+#include "report.h"
+#include "tls.h"
+#include "verdict.h"
+
+#define CHECK_MAX_SERVER_ADDRS	16
+/* Bound on a clock difference that is only worth a note. */
+#define CHECK_SKEW_NOTE_MS	60000
+
+struct check {
+	const struct check_opts *o;
+	struct timespec t0;
+	char host[256];			/* reflector host */
+	uint16_t rport;
+	char server_name[256];
+	uint16_t cport;			/* FTP control port probed */
+	struct portrange passive;	/* lo == 0: passive not tested */
+	SSL_CTX *ctx;
+	struct event_base *base;
+	struct control *ctl;
+	struct probe_engine *pe;
+	struct active *act;
+	struct control_welcome w;
+	struct control_rtt rtt;
+	struct session_facts f;
+	json_t *notes;			/* strings, added to the report */
+	int lost;			/* control channel lost mid-session */
+};
+
+unsigned
+check_adaptive_timeout(double rtt_max_ms)
+{
+	/* Rounded up by hand: the build links no libm. */
+	unsigned rtt = rtt_max_ms <= 0 ? 0 : rtt_max_ms > 1e6 ? 1000000 :
+	    (unsigned)rtt_max_ms + ((double)(unsigned)rtt_max_ms < rtt_max_ms);
+	double t = CHECK_TIMEOUT_MIN_MS + 4.0 * rtt;
+
+	if (t < CHECK_TIMEOUT_MIN_MS)
+		t = CHECK_TIMEOUT_MIN_MS;
+	if (t > CHECK_TIMEOUT_MAX_MS)
+		t = CHECK_TIMEOUT_MAX_MS;
+	return (unsigned)t;
+}
+
+static unsigned
+check_ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (unsigned)((t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+static void LOG_FMT(2, 3)
+check_note(struct check *c, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_debug("note: %s", buf);
+	json_array_append_new(c->notes, json_string(buf));
+}
+
+/* Map a control-channel failure to an exit code, with its message. */
+static int
+check_ctl_exit(struct check *c, int r)
+{
+	log_warnx("%s", control_errmsg(c->ctl));
+	return r == FTP_ERR_DENIED ? CHECK_EXIT_USAGE : CHECK_EXIT_UNREACHABLE;
+}
+
+static int
+check_setup(struct check *c)
+{
+	char err[512];
+
+	if (addr_split_hostport(c->o->reflector, CHECK_DEFAULT_PORT, c->host,
+	    sizeof(c->host), &c->rport) != 0) {
+		log_warnx("bad --reflector '%s' (HOST[:PORT])", c->o->reflector);
+		return CHECK_EXIT_USAGE;
+	}
+	c->ctx = tls_ctx_new(TLS_ROLE_CLIENT, c->o->cert, c->o->key, c->o->ca,
+	    err, sizeof(err));
+	if (c->ctx == NULL) {
+		log_warnx("TLS setup: %s", err);
+		return CHECK_EXIT_USAGE;
+	}
+	if ((c->notes = json_array()) == NULL ||
+	    (c->base = event_base_new()) == NULL ||
+	    (c->ctl = control_new(c->base, c->ctx)) == NULL) {
+		log_warnx("out of memory");
+		return CHECK_EXIT_USAGE;
+	}
+	return CHECK_EXIT_PASS;
+}
+
+static long long
+check_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+check_pair(struct check *c)
+{
+	long long skew;
+	int r;
+
+	if ((r = control_connect(c->ctl, c->host, c->rport)) != 0 ||
+	    (r = control_hello(c->ctl, &c->w)) != 0 ||
+	    (r = control_ping(c->ctl, CHECK_RTT_PINGS, &c->rtt)) != 0)
+		return check_ctl_exit(c, r);
+	if (control_endpoints(c->ctl, &c->f.agent_local, &c->f.dialled) != 0) {
+		log_warn("control connection endpoints");
+		return CHECK_EXIT_UNREACHABLE;
+	}
+	c->f.agent_observed = c->w.observed;
+	c->f.reflector_local = c->w.local;
+	c->f.rtt_ms = (unsigned)(c->rtt.avg_ms + 0.5);
+	c->f.timeout_ms = c->o->timeout_ms ? c->o->timeout_ms :
+	    check_adaptive_timeout(c->rtt.max_ms);
+	log_debug("rtt min/avg/max %.3f/%.3f/%.3f ms, probe timeout %u ms",
+	    c->rtt.min_ms, c->rtt.avg_ms, c->rtt.max_ms, c->f.timeout_ms);
+	skew = c->w.time_ms ? c->w.time_ms - check_wall_ms() : 0;
+	if (llabs(skew) > CHECK_SKEW_NOTE_MS)
+		check_note(c, "reflector clock differs from ours by %lld s",
+		    skew / 1000);
+	return CHECK_EXIT_PASS;
+}
+
+/* The FTP service address: --server or the reflector host, same family
+ * as the control connection when it has one. */
+static int
+check_pick_server(struct check *c)
+{
+	struct sockaddr_storage a[CHECK_MAX_SERVER_ADDRS];
+	char list[512] = "", buf[ADDR_STRLEN];
+	int n, i, pick = 0;
+	size_t off = 0;
+
+	snprintf(c->server_name, sizeof(c->server_name), "%s",
+	    c->o->server ? c->o->server : c->host);
+	c->cport = c->o->control_port ? c->o->control_port :
+	    c->w.control_port ? c->w.control_port : 21;
+	n = addr_resolve(c->server_name, c->cport, a, CHECK_MAX_SERVER_ADDRS);
+	if (n <= 0) {
+		log_warnx("cannot resolve server %s: %s", c->server_name,
+		    ftp_strerror(n < 0 ? n : FTP_ERR_NOTFOUND));
+		return CHECK_EXIT_USAGE;
+	}
+	for (i = n - 1; i >= 0; i--)
+		if (a[i].ss_family == c->f.dialled.ss_family)
+			pick = i;
+	for (i = 0; i < n && off < sizeof(list) - ADDR_STRLEN; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+		    i ? ", " : "", addr_ntop((struct sockaddr *)&a[i], buf,
+		    sizeof(buf)));
+	c->f.server = a[pick];
+	addr_unmap(&c->f.server);
+	if (!addr_equal((struct sockaddr *)&c->f.server,
+	    (struct sockaddr *)&c->f.dialled) &&
+	    !addr_equal((struct sockaddr *)&c->f.server,
+	    (struct sockaddr *)&c->f.reflector_local))
+		check_note(c, "the server address %s is neither the reflector "
+		    "address we dialled nor the one it saw: its probe ports "
+		    "only answer if that address reaches the reflector's host",
+		    addr_ntop((struct sockaddr *)&c->f.server, buf,
+		    sizeof(buf)));
+	if (n > 1)
+		check_note(c, "server %s resolves to %s; probed %s",
+		    c->server_name, list, addr_ntop((struct sockaddr *)
+		    &c->f.server, buf, sizeof(buf)));
+	return CHECK_EXIT_PASS;
+}
+
+static void
+check_pick_passive(struct check *c)
+{
+	if (c->o->passive.lo != 0)
+		c->passive = c->o->passive;
+	else if (c->w.passive.lo != 0)
+		c->passive = c->w.passive;
+	else
+		check_note(c, "passive not tested: no --passive-range and the "
+		    "reflector has no passive_range configured");
+}
+
+static json_t *
+check_plan_msg(struct check *c)
+{
+	char buf[ADDR_STRLEN], range[16];
+	json_t *m = proto_msg_new("plan"), *addrs = json_array();
+
+	if (m == NULL || addrs == NULL) {
+		json_decref(m);
+		json_decref(addrs);
+		return NULL;
+	}
+	json_array_append_new(addrs, json_string(addr_ntop((struct sockaddr *)
+	    &c->f.agent_local, buf, sizeof(buf))));
+	json_object_set_new(m, "agent_addrs", addrs);
+	json_object_set_new(m, "server", json_string(addr_ntop(
+	    (struct sockaddr *)&c->f.server, buf, sizeof(buf))));
+	json_object_set_new(m, "control_port", json_integer(c->cport));
+	if (c->passive.lo != 0) {
+		snprintf(range, sizeof(range), "%u-%u", c->passive.lo,
+		    c->passive.hi);
+		json_object_set_new(m, "passive", json_string(range));
+	} else {
+		json_object_set_new(m, "passive", json_null());
+	}
+	json_object_set_new(m, "timeout_ms", json_integer(c->f.timeout_ms));
+	return m;
+}
+
+static enum arm_state
+check_arm_state(const char *s)
+{
+	if (s == NULL)
+		return ARM_UNKNOWN;
+	if (strcmp(s, "listening") == 0)
+		return ARM_LISTENING;
+	if (strcmp(s, "in-use") == 0)
+		return ARM_IN_USE;
+	if (strcmp(s, "error") == 0)
+		return ARM_ERROR;
+	return ARM_UNKNOWN;
+}
+
+/* "LO-HI", "N" or a JSON integer. */
+static int
+check_json_range(const json_t *v, struct portrange *r)
+{
+	if (json_is_integer(v) && json_integer_value(v) > 0 &&
+	    json_integer_value(v) < 65536) {
+		r->lo = r->hi = (uint16_t)json_integer_value(v);
+		return 0;
+	}
+	if (json_is_string(v))
+		return portrange_parse(json_string_value(v), r);
+	return FTP_ERR_INVAL;
+}
+
+static void
+check_merge_armed(struct check *c, const json_t *armed)
+{
+	const json_t *run;
+	size_t i;
+
+	json_array_foreach(json_object_get(armed, "ports"), i, run) {
+		struct portrange pr;
+		enum arm_state st;
+		const char *detail;
+		unsigned p;
+
+		if (check_json_range(json_object_get(run, "ports"), &pr) != 0)
+			continue;
+		st = check_arm_state(json_string_value(json_object_get(run,
+		    "state")));
+		detail = json_string_value(json_object_get(run, "detail"));
+		if (st == ARM_ERROR && detail != NULL)
+			check_note(c, "reflector could not listen on %u-%u: %s",
+			    pr.lo, pr.hi, detail);
+		for (p = pr.lo; p <= pr.hi; p++) {
+			struct probe_obs *o;
+
+			if ((o = probe_lookup(c->pe, PROBE_CONTROL,
+			    (uint16_t)p)) != NULL)
+				o->arm = st;
+			if ((o = probe_lookup(c->pe, PROBE_PASSIVE,
+			    (uint16_t)p)) != NULL)
+				o->arm = st;
+		}
+	}
+}
+
+static int
+check_plan(struct check *c)
+{
+	json_t *plan, *armed = NULL;
+	unsigned p;
+	int r;
+
+	if ((c->pe = probe_new(c->base, (struct sockaddr *)&c->f.server,
+	    control_token(c->ctl), c->f.timeout_ms)) == NULL ||
+	    probe_add(c->pe, PROBE_CONTROL, c->cport) != 0)
+		goto nomem;
+	for (p = c->passive.lo; c->passive.lo != 0 && p <= c->passive.hi; p++)
+		if (probe_add(c->pe, PROBE_PASSIVE, (uint16_t)p) != 0)
+			goto nomem;
+	if ((plan = check_plan_msg(c)) == NULL)
+		goto nomem;
+	r = control_request(c->ctl, plan, "armed", CONTROL_REPLY_TIMEOUT_MS,
+	    &armed);
+	json_decref(plan);
+	if (r != 0)
+		return check_ctl_exit(c, r);
+	check_merge_armed(c, armed);
+	json_decref(armed);
+	return CHECK_EXIT_PASS;
+nomem:
+	log_warnx("out of memory");
+	return CHECK_EXIT_USAGE;
+}
+
+/* Listen and send `active`; a failure here only skips the active test. */
+static int
+check_active_start(struct check *c)
+{
+	char buf[ADDR_STRLEN];
+	json_t *m;
+	int r;
+
+	if (c->o->no_active) {
+		check_note(c, "active not tested (--no-active)");
+		return 0;
+	}
+	c->act = active_new(c->base, control_token(c->ctl),
+	    c->w.active_source_port, c->f.timeout_ms + CONTROL_REPLY_TIMEOUT_MS);
+	if (c->act == NULL)
+		return FTP_ERR_NOMEM;
+	if (active_listen(c->act, (struct sockaddr *)&c->f.agent_local,
+	    c->o->active_port) != 0) {
+		int err = errno;
+
+		check_note(c, "active not tested: cannot listen on %s port %u: "
+		    "%s", addr_ntop((struct sockaddr *)&c->f.agent_local, buf,
+		    sizeof(buf)), c->o->active_port, strerror(err));
+		active_free(c->act);
+		c->act = NULL;
+		return 0;
+	}
+	if ((m = proto_msg_new("active")) == NULL)
+		return FTP_ERR_NOMEM;
+	json_object_set_new(m, "port", json_integer(active_port(c->act)));
+	json_object_set_new(m, "timeout_ms", json_integer(c->f.timeout_ms));
+	r = control_send(c->ctl, m);
+	json_decref(m);
+	return r;
+}
+
+static int
+check_active_wait(struct check *c)
+{
+	json_t *res = NULL;
+	int r;
+
+	if (c->act == NULL)
+		return 0;
+	/* The reflector waits up to timeout_ms for its connect and the ack;
+	 * a slow path adds RTTs on top. */
+	r = control_wait(c->ctl, "active-result", 2 * c->f.timeout_ms +
+	    CONTROL_REPLY_TIMEOUT_MS, &res);
+	if (r != 0 && control_alive(c->ctl)) {
+		/* Refused by an error frame: the session goes on without it. */
+		check_note(c, "active not tested: %s", control_errmsg(c->ctl));
+		active_free(c->act);
+		c->act = NULL;
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	if (active_set_result(c->act, res) != 0)
+		check_note(c, "reflector sent a malformed active-result");
+	json_decref(res);
+	if (active_foreign(c->act) > 0)
+		check_note(c, "refused %u connection(s) on the active port "
+		    "without this session's token", active_foreign(c->act));
+	return 0;
+}
+
+static void
+check_wait_probes(struct check *c)
+{
+	while (!probe_done(c->pe))
+		if (event_base_loop(c->base, EVLOOP_ONCE) != 0)
+			break;
+}
+
+static void
+check_merge_arrivals(struct check *c, const json_t *obs)
+{
+	const json_t *a;
+	size_t i;
+	json_int_t foreign;
+
+	json_array_foreach(json_object_get(obs, "arrivals"), i, a) {
+		const char *id = json_string_value(json_object_get(a, "probe"));
+		struct probe_obs *o = id ? probe_find(c->pe, id) : NULL;
+
+		if (o == NULL)
+			continue;
+		o->arrived = 1;
+		if (control_parse_addrport(json_string_value(json_object_get(a,
+		    "peer")), &o->seen_peer) != 0)
+			memset(&o->seen_peer, 0, sizeof(o->seen_peer));
+		if (control_parse_addrport(json_string_value(json_object_get(a,
+		    "local")), &o->seen_local) != 0)
+			memset(&o->seen_local, 0, sizeof(o->seen_local));
+	}
+	foreign = json_integer_value(json_object_get(obs, "foreign"));
+	if (foreign > 0)
+		check_note(c, "reflector saw %lld connection(s) to the "
+		    "session's ports without this session's token",
+		    (long long)foreign);
+}
+
+static int
+check_collect(struct check *c)
+{
+	json_t *req, *obs = NULL;
+	int r;
+
+	if ((req = proto_msg_new("collect")) == NULL)
+		return FTP_ERR_NOMEM;
+	r = control_request(c->ctl, req, "observations",
+	    CONTROL_REPLY_TIMEOUT_MS, &obs);
+	json_decref(req);
+	if (r != 0)
+		return r;
+	check_merge_arrivals(c, obs);
+	json_decref(obs);
+	return 0;
+}
+
+static void
+check_bye(struct check *c)
+{
+	json_t *req, *rep = NULL;
+
+	if ((req = proto_msg_new("bye")) == NULL)
+		return;
+	/* The reflector closes its listeners either way; a lost bye reply
+	 * changes nothing in the result. */
+	if (control_request(c->ctl, req, "bye", CONTROL_REPLY_TIMEOUT_MS,
+	    &rep) != 0)
+		log_debug("bye: %s", control_errmsg(c->ctl));
+	json_decref(req);
+	json_decref(rep);
+}
+
+static int
+check_add(struct report *rep, const struct probe_obs *o,
+    const struct session_facts *f)
+{
+	struct verdict v;
+
+	verdict_classify(o, f, &v);
+	return report_add(rep, o, &v);
+}
+
+static struct report *
+check_build_report(struct check *c)
+{
+	struct report *rep;
+	struct probe_obs ao;
+	const json_t *n;
+	size_t i;
+
+	rep = report_new(&c->f, FTPATH_VERSION, c->w.reflector,
+	    c->server_name);
+	if (rep == NULL)
+		return NULL;
+	for (i = 0; i < probe_count(c->pe); i++)
+		if (check_add(rep, probe_obs_at(c->pe, i), &c->f) != 0)
+			goto fail;
+	if (c->act != NULL) {
+		active_obs(c->act, &ao);
+		if (check_add(rep, &ao, &c->f) != 0)
+			goto fail;
+	}
+	json_array_foreach(c->notes, i, n)
+		if (report_note(rep, json_string_value(n)) != 0)
+			goto fail;
+	report_set_duration(rep, check_ms_since(&c->t0));
+	return rep;
+fail:
+	report_free(rep);
+	return NULL;
+}
+
+static int
+check_write_json(const struct report *rep, const char *path)
+{
+	json_t *j;
+	FILE *fp;
+	int r = -1;
+
+	if ((j = report_json(rep)) == NULL)
+		return -1;
+	fp = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	if (fp == NULL) {
+		log_warn("%s", path);
+		goto out;
+	}
+	if (json_dumpf(j, fp, JSON_INDENT(2)) == 0 && fputc('\n', fp) != EOF)
+		r = 0;
+	if (fp != stdout && fclose(fp) != 0)
+		r = -1;
+	if (r != 0)
+		log_warn("writing %s", path);
+out:
+	json_decref(j);
+	return r;
+}
+
+static int
+check_output(struct check *c)
+{
+	struct report *rep;
+	FILE *human;
+	int r = CHECK_EXIT_UNREACHABLE;
+
+	if ((rep = check_build_report(c)) == NULL) {
+		log_warnx("out of memory building the report");
+		return CHECK_EXIT_USAGE;
+	}
+	human = c->o->json != NULL && strcmp(c->o->json, "-") == 0 ? stderr :
+	    stdout;
+	report_print(rep, human, !c->o->no_color && isatty(fileno(human)));
+	fflush(human);
+	if (c->o->json != NULL && check_write_json(rep, c->o->json) != 0) {
+		r = CHECK_EXIT_USAGE;
+		goto out;
+	}
+	if (!c->lost)
+		r = report_failed(rep) ? CHECK_EXIT_FAIL : CHECK_EXIT_PASS;
+out:
+	report_free(rep);
+	return r;
+}
+
+/* Without the reflector's observations its arming says nothing about
+ * arrivals, and a verdict must not read "listened, saw nothing" into it. */
+static void
+check_forget_reflector(struct check *c)
+{
+	size_t i;
+
+	for (i = 0; i < probe_count(c->pe); i++) {
+		struct probe_obs *o = probe_obs_at(c->pe, i);
+
+		o->arm = ARM_UNKNOWN;
+		o->arrived = 0;
+	}
+}
+
+/* Probes, the active test and collection; the report follows either way
+ * unless the reflector refused the plan. */
+static int
+check_probe_all(struct check *c)
+{
+	int r;
+
+	if ((r = probe_start(c->pe)) != 0 ||
+	    (r = check_active_start(c)) != 0 ||
+	    (r = check_active_wait(c)) != 0)
+		goto lost;
+	check_wait_probes(c);
+	if ((r = check_collect(c)) != 0)
+		goto lost;
+	check_bye(c);
+	return 0;
+lost:
+	check_wait_probes(c);
+	check_forget_reflector(c);
+	log_warnx("%s", control_errmsg(c->ctl));
+	check_note(c, "control channel lost: %s; reflector observations "
+	    "incomplete", control_errmsg(c->ctl));
+	c->lost = 1;
+	return r;
+}
+
+static void
+check_release(struct check *c)
+{
+	active_free(c->act);
+	probe_free(c->pe);
+	control_free(c->ctl);
+	if (c->base != NULL)
+		event_base_free(c->base);
+	if (c->ctx != NULL)
+		SSL_CTX_free(c->ctx);
+	json_decref(c->notes);
+}
+
+int
+check_run(const struct check_opts *o)
+{
+	struct check c;
+	int ex;
+
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	clock_gettime(CLOCK_MONOTONIC, &c.t0);
+	if ((ex = check_setup(&c)) != CHECK_EXIT_PASS ||
+	    (ex = check_pair(&c)) != CHECK_EXIT_PASS ||
+	    (ex = check_pick_server(&c)) != CHECK_EXIT_PASS)
+		goto out;
+	check_pick_passive(&c);
+	if ((ex = check_plan(&c)) != CHECK_EXIT_PASS)
+		goto out;
+	check_probe_all(&c);
+	ex = check_output(&c);
+out:
+	check_release(&c);
+	return ex;
+}

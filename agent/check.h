@@ -1,0 +1,44 @@
+/*
+ * check.h - `ftpath-agent check`: pair with the reflector, probe every FTP
+ * path in parallel, classify and report.
+ */
+#ifndef FTPATH_AGENT_CHECK_H
+#define FTPATH_AGENT_CHECK_H
+
+#include <stdint.h>
+
+#include "addr.h"
+
+/* Exit codes of `check` (DESIGN.md, "Interfaces"). */
+enum check_exit {
+	CHECK_EXIT_PASS = 0,
+	CHECK_EXIT_FAIL = 1,		/* some path fails; report printed */
+	CHECK_EXIT_USAGE = 2,		/* usage or configuration error */
+	CHECK_EXIT_UNREACHABLE = 3,	/* reflector unreachable / TLS / auth */
+};
+
+#define CHECK_DEFAULT_PORT	7021
+#define CHECK_RTT_PINGS		5
+#define CHECK_TIMEOUT_MIN_MS	250
+#define CHECK_TIMEOUT_MAX_MS	5000
+
+struct check_opts {
+	const char *reflector;		/* HOST[:PORT] */
+	const char *cert, *key, *ca;
+	const char *server;		/* NULL: the reflector's host */
+	uint16_t control_port;		/* 0: the reflector's, else 21 */
+	struct portrange passive;	/* lo == 0: the reflector's range */
+	int no_active;
+	uint16_t active_port;		/* 0: ephemeral */
+	unsigned timeout_ms;		/* 0: adaptive from the RTT */
+	const char *json;		/* NULL, "-" (stdout) or a file */
+	int no_color;
+};
+
+/* Run one check; returns a check_exit code.  Prints the report. */
+int check_run(const struct check_opts *o);
+
+/* clamp(250 + 4 * rtt_max_ms, 250, 5000). */
+unsigned check_adaptive_timeout(double rtt_max_ms);
+
+#endif

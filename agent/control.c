@@ -1,0 +1,590 @@
+/*
+ * control.c - the agent's TLS control-channel client.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+
+#include "channel.h"
+#include "control.h"
+#include "err.h"
+#include "log.h"
+#include "tls.h"
+
+#define CONTROL_MAX_ADDRS	8
+
+struct control {
+	struct event_base *base;
+	SSL_CTX *ctx;			/* borrowed */
+	struct bufferevent *bev;	/* owns the SSL and the fd */
+	struct event *timer;		/* deadline of the current wait */
+	json_t *inbox;			/* received, not yet consumed */
+	int connected;
+	int failed;			/* channel unusable */
+	int timed_out;
+	int new_frame;			/* set by the read callback */
+	char token[PROTO_TOKEN_HEXLEN + 1];
+	char target[ADDR_STRLEN];	/* address being dialled, for messages */
+	char errmsg[512];
+};
+
+/* Error codes that mean "the reflector's policy refused this request":
+ * the user can fix them by changing options, so they exit as usage. */
+static const char *const control_policy_codes[] = {
+	"port-not-allowed", "too-many-ports", "active-done", "bad-request",
+};
+
+static int
+control_make_token(char *out, size_t len)
+{
+	uint8_t raw[PROTO_TOKEN_HEXLEN / 2];
+	size_t i;
+
+	if (len < sizeof(raw) * 2 + 1)
+		return FTP_ERR_INVAL;
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return FTP_ERR_SYSTEM;
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+static void
+control_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->timed_out = 1;
+}
+
+struct control *
+control_new(struct event_base *base, SSL_CTX *ctx)
+{
+	struct control *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->base = base;
+	c->ctx = ctx;
+	c->inbox = json_array();
+	c->timer = evtimer_new(base, control_timer_cb, c);
+	if (c->inbox == NULL || c->timer == NULL ||
+	    control_make_token(c->token, sizeof(c->token)) != 0) {
+		control_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+control_free(struct control *c)
+{
+	if (c == NULL)
+		return;
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	json_decref(c->inbox);
+	free(c);
+}
+
+const char *
+control_token(const struct control *c)
+{
+	return c->token;
+}
+
+int
+control_alive(const struct control *c)
+{
+	return c->bev != NULL && !c->failed;
+}
+
+const char *
+control_errmsg(const struct control *c)
+{
+	return c->errmsg;
+}
+
+/* The socket's pending error, else errno of the failed call, else 0. */
+static int
+control_sock_error(const struct control *c)
+{
+	int saved = EVUTIL_SOCKET_ERROR(), err = 0;
+	socklen_t el = sizeof(err);
+	evutil_socket_t fd = c->bev ? bufferevent_getfd(c->bev) : -1;
+
+	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
+	    err != 0)
+		return err;
+	return saved;
+}
+
+static void
+control_fail(struct control *c, const char *what)
+{
+	char tls[160];
+	unsigned long e;
+	int serr = control_sock_error(c);
+
+	c->failed = 1;
+	if (c->errmsg[0] != '\0')
+		return;	/* keep the first, most specific reason */
+	/* Library 0 is not OpenSSL's own: libevent files socket errors
+	 * there, and the errno says more. */
+	e = c->bev ? bufferevent_get_openssl_error(c->bev) : 0;
+	if (e != 0 && ERR_GET_LIB(e) != 0) {
+		ERR_error_string_n(e, tls, sizeof(tls));
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s: %s: TLS: %s",
+		    c->target, what, tls);
+	} else if (serr != 0) {
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s: %s: %s",
+		    c->target, what, strerror(serr));
+	} else {
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s: %s", c->target,
+		    what);
+	}
+}
+
+static void
+control_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct control *c = arg;
+	json_t *msg;
+	int r;
+
+	while ((r = channel_recv(bev, &msg)) == 0) {
+		log_debug("control: received %s", proto_type(msg));
+		json_array_append_new(c->inbox, msg);
+		c->new_frame = 1;
+	}
+	if (r != FTP_ERR_AGAIN) {
+		snprintf(c->errmsg, sizeof(c->errmsg),
+		    "reflector sent a bad frame: %s", ftp_strerror(r));
+		c->failed = 1;
+		bufferevent_disable(bev, EV_READ);
+	}
+}
+
+static void
+control_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct control *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		c->connected = 1;
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && c->errmsg[0] == '\0') {
+		/* errno is stale here: no call failed, the clock ran out. */
+		c->failed = 1;
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s: no TCP/TLS "
+		    "handshake within %u ms", c->target,
+		    CONTROL_CONNECT_TIMEOUT_MS);
+	} else if (what & BEV_EVENT_TIMEOUT)
+		c->failed = 1;
+	else if (what & BEV_EVENT_EOF)
+		control_fail(c, c->connected ?
+		    "reflector closed the control connection" :
+		    "reflector closed the connection during the TLS handshake");
+	else
+		control_fail(c, c->connected ? "control connection failed" :
+		    "connect/TLS handshake failed");
+}
+
+/* Run the loop until *flag or a failure or the timer fires. */
+static int
+control_pump(struct control *c, const int *flag, unsigned timeout_ms)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+	c->timed_out = 0;
+	evtimer_add(c->timer, &tv);
+	while (!*flag && !c->failed && !c->timed_out) {
+		if (event_base_loop(c->base, EVLOOP_ONCE) == -1) {
+			c->failed = 1;
+			break;
+		}
+	}
+	evtimer_del(c->timer);
+	if (*flag)
+		return 0;
+	if (c->timed_out) {
+		errno = ETIMEDOUT;
+		return FTP_ERR_SYSTEM;
+	}
+	return FTP_ERR_PROTO;
+}
+
+static int
+control_try(struct control *c, const char *host,
+    const struct sockaddr_storage *ss)
+{
+	struct timeval tv = { CONTROL_CONNECT_TIMEOUT_MS / 1000,
+	    (CONTROL_CONNECT_TIMEOUT_MS % 1000) * 1000 };
+	const struct sockaddr *sa = (const struct sockaddr *)ss;
+	SSL *ssl;
+	int r;
+
+	c->failed = 0;
+	c->connected = 0;
+	c->errmsg[0] = '\0';
+	if ((ssl = tls_client_ssl_new(c->ctx, host)) == NULL) {
+		snprintf(c->errmsg, sizeof(c->errmsg),
+		    "cannot set up TLS for %s", host);
+		return FTP_ERR_TLS;
+	}
+	c->bev = bufferevent_openssl_socket_new(c->base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		SSL_free(ssl);
+		return FTP_ERR_NOMEM;
+	}
+	bufferevent_setcb(c->bev, control_read_cb, NULL, control_event_cb, c);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	addr_ntop_port(sa, c->target, sizeof(c->target));
+	log_debug("control: connecting to %s", c->target);
+	if (bufferevent_socket_connect(c->bev, sa, (int)addr_len(sa)) != 0)
+		control_fail(c, "connect failed");
+	r = c->failed ? FTP_ERR_SYSTEM :
+	    control_pump(c, &c->connected, CONTROL_CONNECT_TIMEOUT_MS + 1000);
+	if (r == 0) {
+		/* The deadline was for the handshake only; waits have their
+		 * own timers from now on. */
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		return 0;
+	}
+	if (c->errmsg[0] == '\0')
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s: no TCP/TLS "
+		    "handshake within %u ms", c->target,
+		    CONTROL_CONNECT_TIMEOUT_MS);
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	return FTP_ERR_TLS;
+}
+
+int
+control_connect(struct control *c, const char *host, uint16_t port)
+{
+	struct sockaddr_storage addrs[CONTROL_MAX_ADDRS];
+	int n, i, r = FTP_ERR_NOTFOUND;
+
+	if ((n = addr_resolve(host, port, addrs, CONTROL_MAX_ADDRS)) <= 0) {
+		snprintf(c->errmsg, sizeof(c->errmsg), "cannot resolve %s: %s",
+		    host, ftp_strerror(n));
+		return n < 0 ? n : FTP_ERR_NOTFOUND;
+	}
+	for (i = 0; i < n; i++) {
+		if ((r = control_try(c, host, &addrs[i])) == 0)
+			break;
+		log_debug("control: %s", c->errmsg);
+	}
+	return r;
+}
+
+int
+control_send(struct control *c, const json_t *msg)
+{
+	int r;
+
+	if (c->bev == NULL || c->failed)
+		return FTP_ERR_PROTO;
+	log_debug("control: sending %s", proto_type(msg));
+	if ((r = channel_send(c->bev, msg)) != 0)
+		snprintf(c->errmsg, sizeof(c->errmsg), "cannot send %s: %s",
+		    proto_type(msg), ftp_strerror(r));
+	return r;
+}
+
+static int
+control_is_policy(const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(control_policy_codes) /
+	    sizeof(control_policy_codes[0]); i++)
+		if (strcmp(code, control_policy_codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Take the first inbox message of type (or an error); 1 if found. */
+static int
+control_take(struct control *c, const char *type, json_t **msg)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(c->inbox, i, m) {
+		const char *t = proto_type(m);
+
+		if (strcmp(t, type) == 0 || strcmp(t, "error") == 0) {
+			*msg = json_incref(m);
+			json_array_remove(c->inbox, i);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+control_error_frame(struct control *c, json_t *m)
+{
+	const char *code = json_string_value(json_object_get(m, "code"));
+	const char *text = json_string_value(json_object_get(m, "message"));
+
+	snprintf(c->errmsg, sizeof(c->errmsg), "reflector refused: %s%s%s",
+	    code ? code : "error", text ? ": " : "", text ? text : "");
+	return code != NULL && control_is_policy(code) ? FTP_ERR_DENIED :
+	    FTP_ERR_PROTO;
+}
+
+int
+control_wait(struct control *c, const char *type, unsigned timeout_ms,
+    json_t **msg)
+{
+	struct timespec t0, t1;
+	json_t *m = NULL;
+	int r = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Frames may arrive together with a failure (bye, then EOF), so the
+	 * inbox is always looked at before the channel state. */
+	while (!control_take(c, type, &m)) {
+		long spent;
+
+		if (c->failed) {
+			r = FTP_ERR_PROTO;
+			goto fail;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		spent = (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (r == FTP_ERR_SYSTEM || spent >= (long)timeout_ms) {
+			errno = ETIMEDOUT;
+			r = FTP_ERR_SYSTEM;
+			goto fail;
+		}
+		c->new_frame = 0;
+		r = control_pump(c, &c->new_frame,
+		    timeout_ms - (unsigned)spent);
+	}
+	if (strcmp(proto_type(m), "error") == 0) {
+		r = control_error_frame(c, m);
+		json_decref(m);
+		return r;
+	}
+	*msg = m;
+	return 0;
+fail:
+	if (r == FTP_ERR_SYSTEM || c->errmsg[0] == '\0')
+		snprintf(c->errmsg, sizeof(c->errmsg),
+		    "no %s from the reflector: %s", type,
+		    r == FTP_ERR_SYSTEM ? "timed out" : "connection lost");
+	return r;
+}
+
+int
+control_request(struct control *c, const json_t *req, const char *type,
+    unsigned timeout_ms, json_t **reply)
+{
+	int r;
+
+	if ((r = control_send(c, req)) != 0)
+		return r;
+	return control_wait(c, type, timeout_ms, reply);
+}
+
+int
+control_endpoints(const struct control *c, struct sockaddr_storage *local,
+    struct sockaddr_storage *peer)
+{
+	evutil_socket_t fd;
+	socklen_t l1 = sizeof(*local), l2 = sizeof(*peer);
+
+	if (c->bev == NULL || (fd = bufferevent_getfd(c->bev)) < 0)
+		return FTP_ERR_INVAL;
+	if (getsockname(fd, (struct sockaddr *)local, &l1) == -1 ||
+	    getpeername(fd, (struct sockaddr *)peer, &l2) == -1)
+		return FTP_ERR_SYSTEM;
+	addr_unmap(local);
+	addr_unmap(peer);
+	return 0;
+}
+
+int
+control_parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss)
+{
+	socklen_t len;
+	int r;
+
+	if (s == NULL)
+		return FTP_ERR_INVAL;
+	if ((r = addr_parse_ip(s, ss, &len)) != 0)
+		return r;
+	addr_set_port((struct sockaddr *)ss, port);
+	addr_unmap(ss);
+	return 0;
+}
+
+int
+control_parse_addrport(const char *s, struct sockaddr_storage *ss)
+{
+	char host[ADDR_STRLEN];
+	uint16_t port;
+	int r;
+
+	if (s == NULL)
+		return FTP_ERR_INVAL;
+	if ((r = addr_split_hostport(s, 0, host, sizeof(host), &port)) != 0)
+		return r;
+	return control_parse_addr(host, port, ss);
+}
+
+static long long
+control_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+control_welcome_parse(const json_t *m, struct control_welcome *w)
+{
+	const json_t *v;
+	const char *s;
+
+	memset(w, 0, sizeof(*w));
+	w->active_source_port = 20;
+	v = json_object_get(m, "reflector");
+	if (json_is_object(v))
+		v = json_object_get(v, "version");
+	if ((s = json_string_value(v)) != NULL)
+		snprintf(w->reflector, sizeof(w->reflector), "%s", s);
+	if (control_parse_addr(json_string_value(json_object_get(m,
+	    "observed")), (uint16_t)json_integer_value(json_object_get(m,
+	    "observed_port")), &w->observed) != 0)
+		w->observed.ss_family = AF_UNSPEC;
+	if (control_parse_addr(json_string_value(json_object_get(m, "local")),
+	    (uint16_t)json_integer_value(json_object_get(m, "local_port")),
+	    &w->local) != 0)
+		w->local.ss_family = AF_UNSPEC;
+	w->control_port = (uint16_t)json_integer_value(json_object_get(m,
+	    "control_port"));
+	if ((s = json_string_value(json_object_get(m, "passive_range")))
+	    != NULL && portrange_parse(s, &w->passive) != 0)
+		memset(&w->passive, 0, sizeof(w->passive));
+	if ((v = json_object_get(m, "active_source_port")) != NULL &&
+	    json_integer_value(v) > 0 && json_integer_value(v) < 65536)
+		w->active_source_port = (uint16_t)json_integer_value(v);
+	w->max_ports = (unsigned)json_integer_value(json_object_get(m,
+	    "max_ports"));
+	w->time_ms = json_integer_value(json_object_get(m, "time_ms"));
+}
+
+int
+control_hello(struct control *c, struct control_welcome *w)
+{
+	json_t *req, *rep = NULL;
+	int r = FTP_ERR_NOMEM;
+
+	if ((req = proto_msg_new("hello")) == NULL)
+		goto out;
+	json_object_set_new(req, "token", json_string(c->token));
+	json_object_set_new(req, "agent", json_string("ftpath-agent "
+	    FTPATH_VERSION));
+	json_object_set_new(req, "time_ms", json_integer(control_wall_ms()));
+	if ((r = control_request(c, req, "welcome", CONTROL_REPLY_TIMEOUT_MS,
+	    &rep)) != 0) {
+		/* With TLS 1.3 the server checks our certificate after our
+		 * handshake is done, so a rejection shows up here. */
+		if (r == FTP_ERR_PROTO && c->failed)
+			snprintf(c->errmsg, sizeof(c->errmsg), "%s: the "
+			    "reflector closed the session before welcome: "
+			    "was the agent certificate (--cert) signed by the "
+			    "CA the reflector trusts?", c->target);
+		goto out;
+	}
+	control_welcome_parse(rep, w);
+	r = 0;
+out:
+	json_decref(req);
+	json_decref(rep);
+	return r;
+}
+
+static double
+control_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* One ping; its RTT in ms into *ms. */
+static int
+control_ping_one(struct control *c, unsigned seq, double *ms)
+{
+	json_t *req, *rep = NULL;
+	double t0 = control_now_us(), t;
+	int r = FTP_ERR_NOMEM;
+
+	if ((req = proto_msg_new("ping")) == NULL)
+		goto out;
+	json_object_set_new(req, "seq", json_integer(seq));
+	/* t is echoed unchanged; we use it to pair the pong with the ping. */
+	json_object_set_new(req, "t", json_real(t0));
+	if ((r = control_request(c, req, "pong", CONTROL_REPLY_TIMEOUT_MS,
+	    &rep)) != 0)
+		goto out;
+	t = json_number_value(json_object_get(rep, "t"));
+	if (t <= 0 || t > control_now_us())
+		t = t0;
+	*ms = (control_now_us() - t) / 1000.0;
+	r = 0;
+out:
+	json_decref(req);
+	json_decref(rep);
+	return r;
+}
+
+int
+control_ping(struct control *c, unsigned n, struct control_rtt *rtt)
+{
+	double sum = 0, ms = 0;
+	unsigned i;
+	int r;
+
+	memset(rtt, 0, sizeof(*rtt));
+	for (i = 0; i < n; i++) {
+		if ((r = control_ping_one(c, i + 1, &ms)) != 0)
+			return r;
+		if (i == 0 || ms < rtt->min_ms)
+			rtt->min_ms = ms;
+		if (ms > rtt->max_ms)
+			rtt->max_ms = ms;
+		sum += ms;
+		rtt->n++;
+	}
+	if (rtt->n > 0)
+		rtt->avg_ms = sum / rtt->n;
+	return 0;
+}

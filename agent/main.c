@@ -1,0 +1,243 @@
+/*
+ * main.c - ftpath-agent: command line and start-up.
+ *
+ * One option table drives getopt_long and --help, so the two never drift.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "check.h"
+#include "log.h"
+
+enum {
+	OPT_HELP = 'h',
+	OPT_VERBOSE = 'v',
+	OPT_REFLECTOR = 256,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_CA,
+	OPT_SERVER,
+	OPT_CONTROL_PORT,
+	OPT_PASSIVE_RANGE,
+	OPT_NO_ACTIVE,
+	OPT_ACTIVE_PORT,
+	OPT_TIMEOUT_MS,
+	OPT_JSON,
+	OPT_NO_COLOR,
+	OPT_FIX_OUT,
+	OPT_SG,
+	OPT_VERSION,
+};
+
+struct agent_opt {
+	const char *name;
+	int has_arg;
+	int val;
+	const char *arg;	/* argument name in --help, NULL if none */
+	const char *help;
+};
+
+static const struct agent_opt agent_opts[] = {
+	{ "reflector", required_argument, OPT_REFLECTOR, "HOST[:PORT]",
+	    "reflector to pair with (port 7021 by default)" },
+	{ "cert", required_argument, OPT_CERT, "FILE",
+	    "agent certificate (PEM)" },
+	{ "key", required_argument, OPT_KEY, "FILE", "agent private key" },
+	{ "ca", required_argument, OPT_CA, "FILE", "deployment CA" },
+	{ "server", required_argument, OPT_SERVER, "NAME|ADDR",
+	    "FTP service address (default: the reflector host)" },
+	{ "control-port", required_argument, OPT_CONTROL_PORT, "PORT",
+	    "FTP control port (default: the reflector's, else 21)" },
+	{ "passive-range", required_argument, OPT_PASSIVE_RANGE, "LO-HI",
+	    "passive ports (default: the reflector's passive_range)" },
+	{ "no-active", no_argument, OPT_NO_ACTIVE, NULL,
+	    "do not test active mode" },
+	{ "active-port", required_argument, OPT_ACTIVE_PORT, "PORT",
+	    "local port for the connect-back (default: ephemeral)" },
+	{ "timeout-ms", required_argument, OPT_TIMEOUT_MS, "MS",
+	    "probe timeout (default: 250 + 4 * max RTT, at most 5000)" },
+	{ "json", required_argument, OPT_JSON, "FILE|-",
+	    "write the JSON report (- for stdout; human report to stderr)" },
+	{ "no-color", no_argument, OPT_NO_COLOR, NULL,
+	    "no colour in the human report" },
+	{ "fix-out", required_argument, OPT_FIX_OUT, "FILE",
+	    "write nftables fixes (not implemented yet)" },
+	{ "sg", required_argument, OPT_SG, "FILE",
+	    "evaluate a cloud security group (not implemented yet)" },
+	{ "verbose", no_argument, OPT_VERBOSE, NULL,
+	    "more debug output (repeatable)" },
+	{ "help", no_argument, OPT_HELP, NULL, "this help" },
+	{ "version", no_argument, OPT_VERSION, NULL, "print the version" },
+};
+
+#define AGENT_NOPTS	(sizeof(agent_opts) / sizeof(agent_opts[0]))
+
+static void
+agent_usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: ftpath-agent check --reflector HOST[:PORT] "
+	    "--cert F --key F --ca F [options]\n\n"
+	    "Tests every FTP path (control, passive, active) end to end "
+	    "with the reflector\nand names the cause of each failure.\n\n"
+	    "options:\n");
+	for (i = 0; i < AGENT_NOPTS; i++) {
+		const struct agent_opt *o = &agent_opts[i];
+		char left[48];
+
+		snprintf(left, sizeof(left), "%s%c%s--%s%s%s",
+		    o->val < 256 ? "-" : "   ", o->val < 256 ? o->val : ' ',
+		    o->val < 256 ? ", " : "", o->name, o->arg ? " " : "",
+		    o->arg ? o->arg : "");
+		fprintf(out, "  %-34s %s\n", left, o->help);
+	}
+	fprintf(out, "\nexit status: 0 all tested paths pass, 1 a path fails, "
+	    "2 usage or\nconfiguration error, 3 reflector unreachable or "
+	    "authentication failed\n");
+}
+
+static int
+agent_port(const char *s, uint16_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int
+agent_ms(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v == 0 || v > 600000)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Apply one option; -1 with a message on a bad value. */
+static int
+agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
+{
+	switch (val) {
+	case OPT_REFLECTOR:	o->reflector = arg; return 0;
+	case OPT_CERT:		o->cert = arg; return 0;
+	case OPT_KEY:		o->key = arg; return 0;
+	case OPT_CA:		o->ca = arg; return 0;
+	case OPT_SERVER:	o->server = arg; return 0;
+	case OPT_JSON:		o->json = arg; return 0;
+	case OPT_NO_ACTIVE:	o->no_active = 1; return 0;
+	case OPT_NO_COLOR:	o->no_color = 1; return 0;
+	case OPT_VERBOSE:	(*verbose)++; return 0;
+	case OPT_CONTROL_PORT:
+		if (agent_port(arg, &o->control_port) == 0 &&
+		    o->control_port != 0)
+			return 0;
+		break;
+	case OPT_ACTIVE_PORT:
+		if (agent_port(arg, &o->active_port) == 0)
+			return 0;
+		break;
+	case OPT_PASSIVE_RANGE:
+		if (portrange_parse(arg, &o->passive) == 0)
+			return 0;
+		break;
+	case OPT_TIMEOUT_MS:
+		if (agent_ms(arg, &o->timeout_ms) == 0)
+			return 0;
+		break;
+	case OPT_FIX_OUT:
+	case OPT_SG:
+		fprintf(stderr, "ftpath-agent: --%s: not implemented yet\n",
+		    val == OPT_FIX_OUT ? "fix-out" : "sg");
+		return -1;
+	default:
+		return -1;
+	}
+	fprintf(stderr, "ftpath-agent: bad value '%s'\n", arg);
+	return -1;
+}
+
+static int
+agent_parse(int argc, char **argv, struct check_opts *o, int *verbose)
+{
+	struct option lopts[AGENT_NOPTS + 1];
+	size_t i;
+	int ch;
+
+	memset(lopts, 0, sizeof(lopts));
+	for (i = 0; i < AGENT_NOPTS; i++) {
+		lopts[i].name = agent_opts[i].name;
+		lopts[i].has_arg = agent_opts[i].has_arg;
+		lopts[i].val = agent_opts[i].val;
+	}
+	while ((ch = getopt_long(argc, argv, "hv", lopts, NULL)) != -1) {
+		if (ch == '?')
+			return -1;
+		if (ch == OPT_HELP) {
+			agent_usage(stdout);
+			exit(0);
+		}
+		if (ch == OPT_VERSION) {
+			printf("ftpath-agent %s\n", FTPATH_VERSION);
+			exit(0);
+		}
+		if (agent_set(o, ch, optarg, verbose) != 0)
+			return -1;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "ftpath-agent: unexpected argument '%s'\n",
+		    argv[optind]);
+		return -1;
+	}
+	if (o->reflector == NULL || o->cert == NULL || o->key == NULL ||
+	    o->ca == NULL) {
+		fprintf(stderr, "ftpath-agent: --reflector, --cert, --key and "
+		    "--ca are required\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct check_opts o;
+	int verbose = 0;
+
+	memset(&o, 0, sizeof(o));
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0)) {
+		agent_usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("ftpath-agent %s\n", FTPATH_VERSION);
+		return 0;
+	}
+	if (argc < 2 || strcmp(argv[1], "check") != 0) {
+		agent_usage(stderr);
+		return CHECK_EXIT_USAGE;
+	}
+	/* getopt_long sees "check" as argv[0]. */
+	if (agent_parse(argc - 1, argv + 1, &o, &verbose) != 0) {
+		fprintf(stderr, "try 'ftpath-agent --help'\n");
+		return CHECK_EXIT_USAGE;
+	}
+	log_init("ftpath-agent", verbose, 0);
+	return check_run(&o);
+}

@@ -1,0 +1,486 @@
+/*
+ * probe.c - parallel TCP probes to the FTP server's control and passive
+ * ports (see probe.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "err.h"
+#include "errq.h"
+#include "log.h"
+#include "probe.h"
+#include "proto.h"
+
+/* Keep this many descriptors free for the control channel, the active
+ * listener and libevent itself. */
+#define PROBE_FD_RESERVE	64
+
+enum probe_phase {
+	PROBE_QUEUED,
+	PROBE_CONNECTING,
+	PROBE_READING,
+	PROBE_FINISHED,
+};
+
+struct probe {
+	struct probe_engine *pe;
+	struct probe_obs obs;
+	enum probe_phase phase;
+	int fd;
+	struct event *ev;
+	struct timespec t0;		/* connect(): elapsed_ms counts from here */
+	struct timespec tphase;		/* start of the current phase's budget */
+	size_t len;
+	char buf[PROTO_PROBE_LINE_MAX];
+};
+
+struct probe_engine {
+	struct event_base *base;
+	struct sockaddr_storage server;
+	char token[PROTO_TOKEN_HEXLEN + 1];
+	unsigned timeout_ms;
+	struct probe *probes;
+	size_t n, cap;
+	size_t next;			/* first probe not yet started */
+	size_t inflight;
+	size_t finished;
+	size_t max_inflight;
+	int filling;			/* probe_fill() is on the stack */
+	/* (kind, port) -> index + 1, so arrivals merge in O(1). */
+	uint32_t *index;
+};
+
+static void probe_io_cb(evutil_socket_t fd, short what, void *arg);
+
+const char *
+probe_id(enum probe_kind kind, uint16_t port, char *buf, size_t len)
+{
+	const char *name = kind == PROBE_CONTROL ? "control" :
+	    kind == PROBE_PASSIVE ? "passive" : "active";
+
+	snprintf(buf, len, "%s-%u", name, (unsigned)port);
+	return buf;
+}
+
+struct probe_engine *
+probe_new(struct event_base *base, const struct sockaddr *server,
+    const char *token, unsigned timeout_ms)
+{
+	struct probe_engine *pe;
+
+	if ((pe = calloc(1, sizeof(*pe))) == NULL)
+		return NULL;
+	pe->base = base;
+	memcpy(&pe->server, server, addr_len(server));
+	snprintf(pe->token, sizeof(pe->token), "%s", token);
+	pe->timeout_ms = timeout_ms;
+	pe->max_inflight = PROBE_MAX_INFLIGHT;
+	if ((pe->index = calloc(2 * 65536, sizeof(*pe->index))) == NULL) {
+		free(pe);
+		return NULL;
+	}
+	return pe;
+}
+
+static void
+probe_close(struct probe *p)
+{
+	if (p->ev != NULL) {
+		event_free(p->ev);
+		p->ev = NULL;
+	}
+	if (p->fd != -1) {
+		close(p->fd);
+		p->fd = -1;
+	}
+}
+
+void
+probe_free(struct probe_engine *pe)
+{
+	size_t i;
+
+	if (pe == NULL)
+		return;
+	for (i = 0; i < pe->n; i++)
+		probe_close(&pe->probes[i]);
+	free(pe->probes);
+	free(pe->index);
+	free(pe);
+}
+
+static uint32_t *
+probe_slot(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
+{
+	return &pe->index[(kind == PROBE_PASSIVE ? 65536u : 0u) + port];
+}
+
+int
+probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
+{
+	struct probe *p;
+	uint32_t *slot;
+
+	if (kind != PROBE_CONTROL && kind != PROBE_PASSIVE)
+		return FTP_ERR_INVAL;
+	slot = probe_slot(pe, kind, port);
+	if (*slot != 0)
+		return 0;
+	if (pe->n == pe->cap) {
+		size_t cap = pe->cap ? pe->cap * 2 : 64;
+
+		if ((p = reallocarray(pe->probes, cap, sizeof(*p))) == NULL)
+			return FTP_ERR_NOMEM;
+		pe->probes = p;
+		pe->cap = cap;
+	}
+	p = &pe->probes[pe->n];
+	memset(p, 0, sizeof(*p));
+	p->pe = pe;
+	p->fd = -1;
+	p->obs.kind = kind;
+	p->obs.port = port;
+	p->obs.outcome = OUTCOME_NOT_RUN;
+	memcpy(&p->obs.remote, &pe->server, sizeof(pe->server));
+	addr_set_port((struct sockaddr *)&p->obs.remote, port);
+	*slot = (uint32_t)++pe->n;
+	return 0;
+}
+
+int
+probe_done(const struct probe_engine *pe)
+{
+	return pe->finished == pe->n;
+}
+
+size_t
+probe_count(const struct probe_engine *pe)
+{
+	return pe->n;
+}
+
+struct probe_obs *
+probe_obs_at(struct probe_engine *pe, size_t i)
+{
+	return i < pe->n ? &pe->probes[i].obs : NULL;
+}
+
+struct probe_obs *
+probe_find(struct probe_engine *pe, const char *id)
+{
+	enum probe_kind kind;
+	const char *num;
+	char *end;
+	unsigned long port;
+
+	if (strncmp(id, "control-", 8) == 0) {
+		kind = PROBE_CONTROL;
+		num = id + 8;
+	} else if (strncmp(id, "passive-", 8) == 0) {
+		kind = PROBE_PASSIVE;
+		num = id + 8;
+	} else {
+		return NULL;
+	}
+	errno = 0;
+	port = strtoul(num, &end, 10);
+	if (errno != 0 || end == num || *end != '\0' || port == 0 ||
+	    port > 65535)
+		return NULL;
+	return probe_lookup(pe, kind, (uint16_t)port);
+}
+
+struct probe_obs *
+probe_lookup(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
+{
+	uint32_t idx;
+
+	if (kind != PROBE_CONTROL && kind != PROBE_PASSIVE)
+		return NULL;
+	idx = *probe_slot(pe, kind, port);
+	return idx ? &pe->probes[idx - 1].obs : NULL;
+}
+
+static unsigned
+probe_ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (long long)(t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+	return ms < 0 ? 0 : (unsigned)ms;
+}
+
+static void probe_fill(struct probe_engine *pe);
+
+static void
+probe_finish(struct probe *p, enum probe_outcome outcome, int err)
+{
+	struct probe_engine *pe = p->pe;
+	char id[PROBE_ID_MAX];
+
+	p->obs.outcome = outcome;
+	p->obs.error = err;
+	p->obs.elapsed_ms = probe_ms_since(&p->t0);
+	p->phase = PROBE_FINISHED;
+	probe_close(p);
+	pe->inflight--;
+	pe->finished++;
+	if (log_verbosity() >= 2)
+		log_debug("probe %s: %s after %u ms",
+		    probe_id(p->obs.kind, p->obs.port, id, sizeof(id)),
+		    outcome_name(outcome), p->obs.elapsed_ms);
+	/* A synchronous failure inside probe_fill() must not recurse. */
+	if (!pe->filling)
+		probe_fill(pe);
+}
+
+/* The connect failed (now or later): attribute it. */
+static void
+probe_failed(struct probe *p, int err)
+{
+	enum probe_outcome o;
+
+	if (p->fd != -1 && errq_read(p->fd, &p->obs.icmp) != 0)
+		p->obs.icmp.present = 0;
+	if (p->obs.icmp.present)
+		o = OUTCOME_ICMP;
+	else if (err == ECONNREFUSED)
+		o = OUTCOME_RESET;
+	else if (err == ETIMEDOUT)
+		o = OUTCOME_TIMEOUT;
+	else
+		o = OUTCOME_LOCAL_ERROR;	/* EPERM: our own output filter */
+	probe_finish(p, o, err);
+}
+
+/* Arm p->ev for `what` until the probe's deadline (at least 1 ms). */
+static int
+probe_arm(struct probe *p, short what, unsigned budget_ms)
+{
+	unsigned spent = probe_ms_since(&p->tphase);
+	unsigned left = spent < budget_ms ? budget_ms - spent : 1;
+	struct timeval tv = { left / 1000, (left % 1000) * 1000 };
+
+	if (p->ev != NULL)
+		event_free(p->ev);
+	p->ev = event_new(p->pe->base, p->fd, what, probe_io_cb, p);
+	if (p->ev == NULL || event_add(p->ev, &tv) != 0)
+		return FTP_ERR_NOMEM;
+	return 0;
+}
+
+static void
+probe_start_one(struct probe *p)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&p->obs.remote;
+	socklen_t sl = sizeof(p->obs.local);
+
+	p->pe->inflight++;
+	p->phase = PROBE_CONNECTING;
+	clock_gettime(CLOCK_MONOTONIC, &p->t0);
+	p->tphase = p->t0;
+	p->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (p->fd == -1) {
+		probe_finish(p, OUTCOME_LOCAL_ERROR, errno);
+		return;
+	}
+	if (errq_enable(p->fd, sa->sa_family) != 0)
+		log_warn("probe: IP_RECVERR");
+	if (connect(p->fd, sa, addr_len(sa)) == -1 && errno != EINPROGRESS) {
+		int err = errno;
+
+		probe_failed(p, err);
+		return;
+	}
+	/* The local end is known as soon as connect() picked a port; it
+	 * matters for failures too (it is the 5-tuple a trace would show). */
+	if (getsockname(p->fd, (struct sockaddr *)&p->obs.local, &sl) == 0)
+		addr_unmap(&p->obs.local);
+	if (probe_arm(p, EV_WRITE, p->pe->timeout_ms) != 0)
+		probe_finish(p, OUTCOME_LOCAL_ERROR, ENOMEM);
+}
+
+static void
+probe_fill(struct probe_engine *pe)
+{
+	pe->filling = 1;
+	while (pe->next < pe->n && pe->inflight < pe->max_inflight)
+		probe_start_one(&pe->probes[pe->next++]);
+	pe->filling = 0;
+}
+
+static void
+probe_raise_nofile(struct probe_engine *pe)
+{
+	struct rlimit rl;
+	size_t usable;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_debug("probe: cannot raise RLIMIT_NOFILE");
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	usable = rl.rlim_cur > PROBE_FD_RESERVE + 16 ?
+	    (size_t)(rl.rlim_cur - PROBE_FD_RESERVE) : 16;
+	if (usable < pe->max_inflight)
+		pe->max_inflight = usable;
+	log_debug("probe: %zu probes, at most %zu in flight, timeout %u ms",
+	    pe->n, pe->max_inflight, pe->timeout_ms);
+}
+
+int
+probe_start(struct probe_engine *pe)
+{
+	probe_raise_nofile(pe);
+	probe_fill(pe);
+	return 0;
+}
+
+/* Printable first line of what another service sent, for evidence. */
+static void
+probe_banner(struct probe *p)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < p->len && o < sizeof(p->obs.banner) - 1; i++) {
+		unsigned char ch = (unsigned char)p->buf[i];
+
+		if (ch == '\r' || ch == '\n')
+			break;
+		p->obs.banner[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+	}
+	p->obs.banner[o] = '\0';
+}
+
+static void
+probe_judge_reply(struct probe *p, int err)
+{
+	char want[PROBE_ID_MAX], got[PROBE_ID_MAX];
+
+	if (p->len == 0) {
+		probe_finish(p, OUTCOME_SILENT_PEER, err);
+		return;
+	}
+	probe_id(p->obs.kind, p->obs.port, want, sizeof(want));
+	if (proto_probe_ack_parse(p->buf, p->len, got, sizeof(got)) == 0 &&
+	    strcmp(got, want) == 0) {
+		probe_finish(p, OUTCOME_ACKED, 0);
+		return;
+	}
+	probe_banner(p);
+	probe_finish(p, OUTCOME_OTHER_SERVICE, 0);
+}
+
+static void
+probe_connected(struct probe *p)
+{
+	char line[PROTO_PROBE_LINE_MAX], id[PROBE_ID_MAX];
+	socklen_t sl = sizeof(p->obs.remote);
+	ssize_t n;
+	int len;
+
+	if (getpeername(p->fd, (struct sockaddr *)&p->obs.remote, &sl) == 0)
+		addr_unmap(&p->obs.remote);
+	probe_id(p->obs.kind, p->obs.port, id, sizeof(id));
+	if (proto_probe_line(line, sizeof(line), p->pe->token, id) != 0) {
+		probe_finish(p, OUTCOME_LOCAL_ERROR, EINVAL);
+		return;
+	}
+	len = (int)strlen(line);
+	n = send(p->fd, line, (size_t)len, MSG_NOSIGNAL);
+	if (n != len) {
+		/* Connected, then reset at once: the peer said nothing. */
+		probe_finish(p, OUTCOME_SILENT_PEER, n < 0 ? errno : EIO);
+		return;
+	}
+	p->phase = PROBE_READING;
+	/* The reply gets a fresh budget: the connect may have used most of
+	 * the first one, and a peer that accepted is no silent drop. */
+	clock_gettime(CLOCK_MONOTONIC, &p->tphase);
+	if (probe_arm(p, EV_READ | EV_PERSIST, p->pe->timeout_ms) != 0)
+		probe_finish(p, OUTCOME_LOCAL_ERROR, ENOMEM);
+}
+
+static void
+probe_on_writable(struct probe *p)
+{
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY)
+		return;	/* spurious wake-up: the caller re-arms */
+	if (err != 0)
+		probe_failed(p, err);
+	else
+		probe_connected(p);
+}
+
+static void
+probe_on_readable(struct probe *p)
+{
+	ssize_t n;
+
+	n = recv(p->fd, p->buf + p->len, sizeof(p->buf) - 1 - p->len, 0);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		probe_judge_reply(p, errno);
+		return;
+	}
+	p->len += (size_t)n;
+	p->buf[p->len] = '\0';
+	if (n == 0 || memchr(p->buf, '\n', p->len) != NULL ||
+	    p->len == sizeof(p->buf) - 1)
+		probe_judge_reply(p, 0);
+}
+
+static void
+probe_on_timeout(struct probe *p)
+{
+	if (p->phase == PROBE_READING) {
+		probe_judge_reply(p, 0);
+		return;
+	}
+	/* An ICMP error that did not fail the connect still names a cause. */
+	if (errq_read(p->fd, &p->obs.icmp) == 0 && p->obs.icmp.present) {
+		probe_finish(p, OUTCOME_ICMP, ETIMEDOUT);
+		return;
+	}
+	probe_finish(p, OUTCOME_TIMEOUT, ETIMEDOUT);
+}
+
+static void
+probe_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe *p = arg;
+
+	(void)fd;
+	if (what & EV_TIMEOUT)
+		probe_on_timeout(p);
+	else if (p->phase == PROBE_CONNECTING) {
+		probe_on_writable(p);
+		if (p->phase == PROBE_CONNECTING &&
+		    probe_arm(p, EV_WRITE, p->pe->timeout_ms) != 0)
+			probe_finish(p, OUTCOME_LOCAL_ERROR, ENOMEM);
+	} else if (p->phase == PROBE_READING)
+		probe_on_readable(p);
+}

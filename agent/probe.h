@@ -1,0 +1,58 @@
+/*
+ * probe.h - the agent's probe engine: TCP connects to the FTP server's
+ * control port and every passive port, all in parallel on the process's
+ * event_base, each recorded as a struct probe_obs (verdict.h).
+ *
+ * Every probe has its own deadline counted from its connect(), so a silent
+ * drop of N ports in flight costs one timeout, not N.  At most
+ * PROBE_MAX_INFLIGHT sockets are open at once (fewer if RLIMIT_NOFILE says
+ * so); the rest start as earlier ones finish.
+ *
+ * Usage: probe_new() -> probe_add()... -> probe_start() -> pump the loop
+ * until probe_done() -> read probe_obs_at()/probe_find() -> probe_free().
+ */
+#ifndef FTPATH_AGENT_PROBE_H
+#define FTPATH_AGENT_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event.h>
+
+#include "verdict.h"
+
+#define PROBE_MAX_INFLIGHT	2048
+#define PROBE_ID_MAX		32
+
+struct probe_engine;
+
+/* server (with any port) and token are copied.  NULL on ENOMEM. */
+struct probe_engine *probe_new(struct event_base *base,
+    const struct sockaddr *server, const char *token, unsigned timeout_ms);
+void probe_free(struct probe_engine *pe);
+
+/* Queue a probe of kind PROBE_CONTROL or PROBE_PASSIVE to port.  A second
+ * add of the same kind and port is ignored.  0 or FTP_ERR_NOMEM/INVAL. */
+int probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port);
+
+/* Raise the fd limit and start the first wave.  0 or a negative error. */
+int probe_start(struct probe_engine *pe);
+
+/* 1 once every queued probe has an outcome. */
+int probe_done(const struct probe_engine *pe);
+
+size_t probe_count(const struct probe_engine *pe);
+/* The i-th probe in the order added; mutable so the caller can merge the
+ * reflector's view (arrived, seen_*, arm) into it. */
+struct probe_obs *probe_obs_at(struct probe_engine *pe, size_t i);
+/* The probe with this id ("control-21", "passive-40000"), or NULL. */
+struct probe_obs *probe_find(struct probe_engine *pe, const char *probe_id);
+
+/* The probe of this kind (control/passive) and port, or NULL. */
+struct probe_obs *probe_lookup(struct probe_engine *pe, enum probe_kind kind,
+    uint16_t port);
+
+/* "control-21" / "passive-40000" / "active-20" into buf. */
+const char *probe_id(enum probe_kind kind, uint16_t port, char *buf,
+    size_t len);
+
+#endif
