@@ -8,7 +8,7 @@ SAN	?=
 CC	?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS	= libevent libevent_openssl openssl libnftnl libmnl jansson
+PKGS	= libevent libevent_openssl openssl libnftnl libmnl libnftables jansson
 TEST_PKGS = cmocka
 
 WARN	= -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
@@ -88,6 +88,11 @@ $(REFLECTOR): $(BUILD)/reflector/main.o $(LIBREFL) $(LIBNFT) $(LIBCOMMON)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBAGENT) $(LIBREFL) $(LIBNFT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+# nft/ namespace test driver, run by tests/netns/fw_test.sh.
+$(BUILD)/tests/fw_driver: $(BUILD)/tests/netns/fw_driver.o $(LIBNFT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(PKG_LIBS)
 
 # Unit tests: no root, no network.  Each binary is a cmocka suite.
 unit: $(UNIT_BINS)
