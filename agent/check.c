@@ -479,21 +479,42 @@ check_add(struct report *rep, const struct probe_obs *o,
 	return report_add(rep, o, &v);
 }
 
+static int
+check_note_not_run(struct report *rep, size_t n)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "%zu probe(s) were not run (the session "
+	    "ended before they started); their paths are untested", n);
+	return report_note(rep, text);
+}
+
 static struct report *
 check_build_report(struct check *c)
 {
 	struct report *rep;
 	struct probe_obs ao;
 	const json_t *n;
-	size_t i;
+	size_t i, not_run = 0;
 
 	rep = report_new(&c->f, FTPATH_VERSION, c->w.reflector,
 	    c->server_name);
 	if (rep == NULL)
 		return NULL;
-	for (i = 0; i < probe_count(c->pe); i++)
-		if (check_add(rep, probe_obs_at(c->pe, i), &c->f) != 0)
+	for (i = 0; i < probe_count(c->pe); i++) {
+		const struct probe_obs *o = probe_obs_at(c->pe, i);
+
+		/* An untested path is neither a pass nor a failure of the
+		 * network: it is counted in a note, not given a verdict. */
+		if (o->outcome == OUTCOME_NOT_RUN) {
+			not_run++;
+			continue;
+		}
+		if (check_add(rep, o, &c->f) != 0)
 			goto fail;
+	}
+	if (not_run > 0 && check_note_not_run(rep, not_run) != 0)
+		goto fail;
 	if (c->act != NULL) {
 		active_obs(c->act, &ao);
 		if (check_add(rep, &ao, &c->f) != 0)
