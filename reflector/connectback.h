@@ -1,0 +1,59 @@
+/*
+ * connectback.h - the active-mode test: the reflector connects from its
+ * active source port (20) back to the agent, as an FTP server does for
+ * PORT/EPRT.
+ *
+ * Anti-bounce: the caller passes the agent's *observed* address (from the
+ * control connection); nothing here takes an address from agent input.
+ * The connection carries the probe line "FTPATH/1 <token> active-20" and
+ * succeeds only when the agent answers with the matching ack.  Failure is
+ * described by an errno and, when one arrived, the ICMP error read from
+ * the socket's error queue.
+ */
+#ifndef FTPATH_CONNECTBACK_H
+#define FTPATH_CONNECTBACK_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <event2/event.h>
+
+#include "errq.h"
+
+/* Probe id of the connect-back (PROTOCOL.md). */
+#define CONNECTBACK_PROBE_ID	"active-20"
+
+struct connectback_result {
+	int ok;				/* connected and acked */
+	struct sockaddr_storage local;	/* our address:port; AF_UNSPEC if unknown */
+	struct sockaddr_storage remote;	/* observed address:agent port */
+	uint64_t ms;			/* start to completion */
+	int err;			/* errno (0 when ok) */
+	struct errq_icmp icmp;		/* icmp.present == 0: none */
+};
+
+struct connectback;
+
+/*
+ * Prepare a connect-back from local's address (unmapped) port source_port
+ * to observed's address (unmapped) port port.  token is copied.  done is
+ * called exactly once from the event loop (never from connectback_start)
+ * unless the object is freed first.  NULL on allocation failure.
+ */
+struct connectback *connectback_new(struct event_base *base,
+    const struct sockaddr *local, uint16_t source_port,
+    const struct sockaddr *observed, uint16_t port, const char *token,
+    unsigned timeout_ms,
+    void (*done)(const struct connectback_result *res, void *arg),
+    void *arg);
+
+/* Start the attempt.  0, or FTP_ERR_NOMEM / FTP_ERR_INVAL (started). */
+int connectback_start(struct connectback *cb);
+
+/* Cancel (if still running) and free.  NULL is a no-op. */
+void connectback_free(struct connectback *cb);
+
+/* Symbolic errno name ("ECONNREFUSED", "ETIMEDOUT", ...) as PROTOCOL.md
+ * wants in active-result.error; "EUNKNOWN" for values not in the table. */
+const char *connectback_errno_name(int err);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * listener.h - the probe listeners of one session (control port and
+ * passive range).
+ *
+ * After a plan passed listener_policy_check(), listener_set_open() binds
+ * every port on the reflector's local address that the agent reached
+ * (through privops, as ports like 21 are privileged).  Each accepted
+ * connection must send "FTPATH/1 <token> <probe-id>\r\n" within 128 bytes
+ * and the probe timeout; a matching token is recorded as an arrival and
+ * answered with "FTPATH/1 OK <probe-id>\r\n", anything else counts as
+ * foreign.  All sockets and pending connections belong to the set and are
+ * closed by listener_set_free().
+ */
+#ifndef FTPATH_LISTENER_H
+#define FTPATH_LISTENER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <event2/event.h>
+
+#include "addr.h"
+#include "config.h"
+#include "proto.h"
+
+enum listener_state {
+	LISTENER_LISTENING,	/* bound for this session */
+	LISTENER_IN_USE,	/* EADDRINUSE: another socket owns the port */
+	LISTENER_ERROR,		/* bind/listen failed otherwise (see err) */
+};
+
+/* "listening", "in-use", "error" as in PROTOCOL.md. */
+const char *listener_state_name(enum listener_state st);
+
+struct listener_arrival {
+	char probe[PROTO_PROBE_LINE_MAX];	/* probe id as sent */
+	struct sockaddr_storage peer;		/* unmapped */
+	struct sockaddr_storage local;		/* unmapped */
+	uint64_t ms;				/* since the set was armed */
+};
+
+/*
+ * Check a plan against the configuration: every port (control_port and,
+ * when passive is not NULL, its range) must be in cfg->allowed and the
+ * number of distinct ports must not exceed cfg->max_ports_per_session.
+ * Returns 0, or FTP_ERR_DENIED with *code set to "port-not-allowed" or
+ * "too-many-ports" and a reason in msg.
+ */
+int listener_policy_check(const struct reflector_config *cfg,
+    uint16_t control_port, const struct portrange *passive,
+    const char **code, char *msg, size_t msglen);
+
+struct listener_set;
+
+/*
+ * A set that will listen on local's address (port ignored; an IPv4-mapped
+ * address is unmapped).  token (PROTO_TOKEN_HEXLEN hex chars) is copied.
+ * probe_timeout_ms bounds the wait for a probe line; max_conns bounds the
+ * connections held open at once.  NULL on allocation failure.
+ */
+struct listener_set *listener_set_new(struct event_base *base,
+    const struct sockaddr *local, const char *token,
+    unsigned probe_timeout_ms, unsigned max_conns);
+void listener_set_free(struct listener_set *ls);
+
+/*
+ * Bind control_port and every port of passive (may be NULL), in that
+ * order, each port once.  A port that cannot be bound is not an error of
+ * the call: its state says why.  Starts the arrival clock.  Returns 0, or
+ * FTP_ERR_NOMEM / FTP_ERR_INVAL (called twice).
+ */
+int listener_set_open(struct listener_set *ls, uint16_t control_port,
+    const struct portrange *passive);
+
+/* Ports in the order they were opened, with their state and errno. */
+size_t listener_set_nports(const struct listener_set *ls);
+void listener_set_port(const struct listener_set *ls, size_t i,
+    uint16_t *port, enum listener_state *state, int *err);
+
+/* Nonzero when the set is listening on port (any address). */
+int listener_set_holds(const struct listener_set *ls, uint16_t port);
+
+/* Arrivals with this session's token, in arrival order. */
+size_t listener_set_narrivals(const struct listener_set *ls);
+const struct listener_arrival *listener_set_arrival(
+    const struct listener_set *ls, size_t i);
+/* Connections without a valid token (or over a limit). */
+unsigned listener_set_foreign(const struct listener_set *ls);
+
+#endif

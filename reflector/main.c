@@ -1,0 +1,288 @@
+/*
+ * main.c - ftpath-reflector: command line, configuration, event loop.
+ *
+ * ftpath-reflector [-c FILE] [--listen ADDR:PORT] --cert F --key F --ca F
+ *                  [--passive-range LO-HI] [--ftp-config FILE] [-n] [-v]...
+ *
+ * Runs in the foreground and logs to stderr (systemd captures it).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "server.h"
+#include "tls.h"
+
+#ifndef FTPATH_VERSION
+#define FTPATH_VERSION "0"
+#endif
+
+#define EXIT_USAGE	2
+
+enum {
+	OPT_LISTEN = 256,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_CA,
+	OPT_PASSIVE,
+	OPT_FTP_CONFIG,
+	OPT_VERSION,
+};
+
+/* One table drives getopt_long and --help.  key: config key the option
+ * overrides, NULL for options handled by main itself. */
+static const struct main_option {
+	const char *name;
+	int has_arg;
+	int val;
+	const char *arg;
+	const char *key;
+	const char *help;
+} main_options[] = {
+	{ "config", required_argument, 'c', "FILE", NULL,
+	    "read the configuration file FILE" },
+	{ "listen", required_argument, OPT_LISTEN, "ADDR:PORT", "listen",
+	    "control channel address (default [::]:7021)" },
+	{ "cert", required_argument, OPT_CERT, "FILE", "cert",
+	    "reflector certificate (PEM)" },
+	{ "key", required_argument, OPT_KEY, "FILE", "key",
+	    "reflector private key (PEM)" },
+	{ "ca", required_argument, OPT_CA, "FILE", "ca",
+	    "deployment CA that signs agent certificates (PEM)" },
+	{ "passive-range", required_argument, OPT_PASSIVE, "LO-HI",
+	    "passive_range", "the FTP server's passive port range" },
+	{ "ftp-config", required_argument, OPT_FTP_CONFIG, "FILE", NULL,
+	    "FTP server configuration (vsftpd.conf; not yet used)" },
+	{ "check", no_argument, 'n', NULL, NULL,
+	    "check the configuration, print it and exit" },
+	{ "verbose", no_argument, 'v', NULL, NULL,
+	    "more log output (repeatable)" },
+	{ "help", no_argument, 'h', NULL, NULL, "show this help and exit" },
+	{ "version", no_argument, OPT_VERSION, NULL, NULL,
+	    "show the version and exit" },
+};
+
+#define MAIN_NOPTS (sizeof(main_options) / sizeof(main_options[0]))
+
+static void
+main_usage(FILE *out)
+{
+	size_t i;
+	char left[64];
+
+	fprintf(out, "usage: ftpath-reflector [-c FILE] [--listen ADDR:PORT] "
+	    "--cert F --key F --ca F\n"
+	    "                        [--passive-range LO-HI] "
+	    "[--ftp-config FILE] [-n] [-v]...\n\noptions:\n");
+	for (i = 0; i < MAIN_NOPTS; i++) {
+		const struct main_option *o = &main_options[i];
+
+		if (o->val < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->val,
+			    o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
+			    o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(out, "  %-28s %s\n", left, o->help);
+	}
+}
+
+static const struct main_option *
+main_find(int val)
+{
+	size_t i;
+
+	for (i = 0; i < MAIN_NOPTS; i++)
+		if (main_options[i].val == val)
+			return &main_options[i];
+	return NULL;
+}
+
+static void
+main_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct event_base *base = arg;
+
+	(void)what;
+	log_info("signal %d, shutting down", (int)sig);
+	event_base_loopexit(base, NULL);
+}
+
+/* We may hold thousands of probe listeners: take the hard limit. */
+static void
+main_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit(RLIMIT_NOFILE)");
+		return;
+	}
+	if (rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit(RLIMIT_NOFILE)");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct option longopts[MAIN_NOPTS + 1];
+	struct reflector_config cfg;
+	struct event_base *base = NULL;
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct server *srv = NULL;
+	SSL_CTX *ctx = NULL;
+	const char *cfgfile = NULL, *ftpconf = NULL;
+	const struct main_option *mo;
+	char err[512];
+	int ch, i, verbose = 0, check = 0, rc = 1;
+	/* Command-line overrides, applied after the file. */
+	struct {
+		const char *key;
+		const char *value;
+	} over[MAIN_NOPTS];
+	size_t nover = 0, k;
+
+	memset(longopts, 0, sizeof(longopts));
+	for (k = 0; k < MAIN_NOPTS; k++) {
+		longopts[k].name = main_options[k].name;
+		longopts[k].has_arg = main_options[k].has_arg;
+		longopts[k].val = main_options[k].val;
+	}
+	log_init("ftpath-reflector", 0, 0);
+	if (config_defaults(&cfg) != 0) {
+		fprintf(stderr, "ftpath-reflector: out of memory\n");
+		return 1;
+	}
+	while ((ch = getopt_long(argc, argv, "c:nvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cfgfile = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			main_usage(stdout);
+			rc = 0;
+			goto out;
+		case OPT_VERSION:
+			printf("ftpath-reflector %s\n", FTPATH_VERSION);
+			rc = 0;
+			goto out;
+		case OPT_FTP_CONFIG:
+			ftpconf = optarg;
+			break;
+		default:
+			if ((mo = main_find(ch)) != NULL && mo->key != NULL) {
+				/* Last one wins, as in the file. */
+				for (k = 0; k < nover; k++)
+					if (strcmp(over[k].key, mo->key) == 0)
+						break;
+				over[k].key = mo->key;
+				over[k].value = optarg;
+				if (k == nover)
+					nover++;
+				break;
+			}
+			main_usage(stderr);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "ftpath-reflector: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		main_usage(stderr);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	log_init("ftpath-reflector", verbose, 0);
+	if (cfgfile != NULL &&
+	    config_load_file(&cfg, cfgfile, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ftpath-reflector: %s\n", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	for (k = 0; k < nover; k++) {
+		if (config_set(&cfg, over[k].key, over[k].value, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "ftpath-reflector: %s\n", err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (config_validate(&cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ftpath-reflector: %s\n", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (check) {
+		config_print(&cfg, stdout);
+		rc = 0;
+		goto out;
+	}
+	if (ftpconf != NULL)
+		log_info("--ftp-config %s: not yet used", ftpconf);
+
+	signal(SIGPIPE, SIG_IGN);
+	main_raise_nofile();
+	if ((ctx = tls_ctx_new(TLS_ROLE_SERVER, cfg.cert, cfg.key, cfg.ca, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "ftpath-reflector: %s\n", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if ((base = event_base_new()) == NULL) {
+		log_warnx("cannot create the event loop");
+		goto out;
+	}
+	sigint = evsignal_new(base, SIGINT, main_signal_cb, base);
+	sigterm = evsignal_new(base, SIGTERM, main_signal_cb, base);
+	if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) ||
+	    evsignal_add(sigterm, NULL)) {
+		log_warnx("cannot install signal events");
+		goto out;
+	}
+	if ((srv = server_new(base, &cfg, ctx)) == NULL) {
+		log_warnx("out of memory");
+		goto out;
+	}
+	if ((i = server_start(srv, err, sizeof(err))) != 0) {
+		log_warnx("%s", err);
+		rc = i == FTP_ERR_CONFIG ? EXIT_USAGE : 1;
+		goto out;
+	}
+	log_info("ftpath-reflector %s ready (control port %u, active source "
+	    "port %u)", FTPATH_VERSION, cfg.control_port,
+	    cfg.active_source_port);
+	if (event_base_dispatch(base) == -1) {
+		log_warnx("event loop failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	server_free(srv);
+	if (sigint != NULL)
+		event_free(sigint);
+	if (sigterm != NULL)
+		event_free(sigterm);
+	if (base != NULL)
+		event_base_free(base);
+	SSL_CTX_free(ctx);
+	config_release(&cfg);
+	return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * privops.h - the reflector's privileged socket operations.
+ *
+ * Binding ports below 1024 (21, 20) needs CAP_NET_BIND_SERVICE.  Every
+ * such operation goes through this fixed request set so that it can later
+ * move into a privileged helper process (as chrony's privops.c or
+ * OpenSSH's monitor do) while the code that parses agent input runs with
+ * no capabilities.  The helper must re-validate each request against the
+ * configuration; the functions here take only addresses and ports, never
+ * agent-supplied text.
+ */
+#ifndef FTPATH_PRIVOPS_H
+#define FTPATH_PRIVOPS_H
+
+#include <sys/socket.h>
+
+/*
+ * A non-blocking TCP listening socket bound to addr (address and port
+ * taken from addr), SO_REUSEADDR set.  Returns 0 with *fd, or
+ * FTP_ERR_SYSTEM with errno preserved (EADDRINUSE: another socket owns the
+ * port).
+ */
+int privops_listen(const struct sockaddr *addr, int backlog, int *fd);
+
+/*
+ * A non-blocking TCP socket bound to local (address and port, e.g. port
+ * 20), SO_REUSEADDR and IP(V6)_RECVERR set, ready for connect().  Returns
+ * 0 with *fd, or FTP_ERR_SYSTEM with errno preserved.
+ */
+int privops_bound_socket(const struct sockaddr *local, int *fd);
+
+#endif

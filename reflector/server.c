@@ -1,0 +1,261 @@
+/*
+ * server.c - TLS control listener and session registry (see server.h).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/listener.h>
+
+#include "addr.h"
+#include "err.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+
+#define SERVER_BACKLOG		64
+/* Connections still in the handshake or being refused, beyond
+ * max_sessions, before new TCP connections are dropped unanswered. */
+#define SERVER_EXTRA_CONNS	16
+
+struct server_entry {
+	TAILQ_ENTRY(server_entry) entry;
+	struct session *session;
+};
+
+TAILQ_HEAD(server_entry_list, server_entry);
+
+struct server {
+	struct event_base *base;
+	const struct reflector_config *cfg;
+	SSL_CTX *ctx;
+	struct evconnlistener *listener;
+	struct session_hooks hooks;
+	struct server_entry_list sessions;
+	unsigned nsessions;	/* all entries */
+	unsigned nrefused;	/* entries created to be refused */
+};
+
+static int
+server_token_in_use_cb(const char *token, const struct session *self,
+    void *arg)
+{
+	struct server *srv = arg;
+	struct server_entry *e;
+	const char *t;
+
+	for (e = TAILQ_FIRST(&srv->sessions); e != NULL;
+	    e = TAILQ_NEXT(e, entry)) {
+		if (e->session == self)
+			continue;
+		t = session_token(e->session);
+		if (t != NULL && strcmp(t, token) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+server_port_held_cb(uint16_t port, const struct session *self, void *arg)
+{
+	struct server *srv = arg;
+	struct server_entry *e;
+
+	for (e = TAILQ_FIRST(&srv->sessions); e != NULL;
+	    e = TAILQ_NEXT(e, entry))
+		if (e->session != self && session_holds_port(e->session, port))
+			return 1;
+	return 0;
+}
+
+static void
+server_session_closed_cb(struct session *s, void *arg)
+{
+	struct server *srv = arg;
+	struct server_entry *e;
+
+	for (e = TAILQ_FIRST(&srv->sessions); e != NULL;
+	    e = TAILQ_NEXT(e, entry)) {
+		if (e->session != s)
+			continue;
+		TAILQ_REMOVE(&srv->sessions, e, entry);
+		srv->nsessions--;
+		if (session_refused(s))
+			srv->nrefused--;
+		free(e);
+		break;
+	}
+	session_free(s);
+}
+
+static void
+server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server *srv = arg;
+	struct server_entry *e = NULL;
+	struct bufferevent *bev = NULL;
+	struct sockaddr_storage peer;
+	char pbuf[ADDR_STRLEN];
+	SSL *ssl = NULL;
+	int refuse;
+
+	(void)l;
+	memset(&peer, 0, sizeof(peer));
+	if (salen > 0 && (size_t)salen <= sizeof(peer))
+		memcpy(&peer, sa, (size_t)salen);
+	addr_unmap(&peer);
+	addr_ntop_port((struct sockaddr *)&peer, pbuf, sizeof(pbuf));
+	if (srv->nsessions >= srv->cfg->max_sessions + SERVER_EXTRA_CONNS) {
+		log_warnx("server: %s: too many connections, dropped", pbuf);
+		close(fd);
+		return;
+	}
+	refuse = srv->nsessions - srv->nrefused >= srv->cfg->max_sessions;
+	if ((e = calloc(1, sizeof(*e))) == NULL ||
+	    (ssl = SSL_new(srv->ctx)) == NULL) {
+		log_warnx("server: %s: out of memory", pbuf);
+		goto fail;
+	}
+	bev = bufferevent_openssl_socket_new(srv->base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		log_warnx("server: %s: cannot create TLS bufferevent", pbuf);
+		goto fail;
+	}
+	/* From here the bufferevent owns ssl and fd. */
+	ssl = NULL;
+	fd = -1;
+	/* An agent that vanishes without close_notify is an EOF, not a TLS
+	 * error worth a warning. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if ((e->session = session_new(srv->base, srv->cfg, bev, refuse,
+	    &srv->hooks, srv)) == NULL) {
+		log_warnx("server: %s: cannot create session", pbuf);
+		goto fail;
+	}
+	TAILQ_INSERT_TAIL(&srv->sessions, e, entry);
+	srv->nsessions++;
+	if (refuse)
+		srv->nrefused++;
+	log_debug("server: connection from %s (%u sessions)", pbuf,
+	    srv->nsessions);
+	return;
+fail:
+	if (bev != NULL)
+		bufferevent_free(bev);
+	if (ssl != NULL)
+		SSL_free(ssl);
+	if (fd != -1)
+		close(fd);
+	free(e);
+}
+
+static void
+server_error_cb(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	/* EMFILE and the like: the listener keeps running. */
+	log_warn("server: accept");
+}
+
+struct server *
+server_new(struct event_base *base, const struct reflector_config *cfg,
+    SSL_CTX *ctx)
+{
+	struct server *srv;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return NULL;
+	srv->base = base;
+	srv->cfg = cfg;
+	srv->ctx = ctx;
+	srv->hooks.token_in_use = server_token_in_use_cb;
+	srv->hooks.port_held = server_port_held_cb;
+	srv->hooks.closed = server_session_closed_cb;
+	TAILQ_INIT(&srv->sessions);
+	return srv;
+}
+
+void
+server_free(struct server *srv)
+{
+	struct server_entry *e;
+
+	if (srv == NULL)
+		return;
+	if (srv->listener != NULL)
+		evconnlistener_free(srv->listener);
+	while ((e = TAILQ_FIRST(&srv->sessions)) != NULL) {
+		TAILQ_REMOVE(&srv->sessions, e, entry);
+		session_free(e->session);
+		free(e);
+	}
+	free(srv);
+}
+
+int
+server_start(struct server *srv, char *err, size_t errlen)
+{
+	char host[ADDR_STRLEN];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	uint16_t port;
+	int fd = -1, on = 1, off = 0, saved, r = FTP_ERR_SYSTEM;
+
+	if (addr_split_hostport(srv->cfg->listen, CONFIG_DEFAULT_PORT, host,
+	    sizeof(host), &port) != 0 ||
+	    addr_parse_ip(host, &ss, &sl) != 0) {
+		snprintf(err, errlen, "bad listen address \"%s\"",
+		    srv->cfg->listen);
+		return FTP_ERR_CONFIG;
+	}
+	addr_set_port((struct sockaddr *)&ss, port);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    IPPROTO_TCP);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		goto out;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &off, sizeof(off)) == -1)) {
+		snprintf(err, errlen, "setsockopt: %s", strerror(errno));
+		goto out;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) == -1) {
+		snprintf(err, errlen, "bind %s: %s", srv->cfg->listen,
+		    strerror(errno));
+		goto out;
+	}
+	srv->listener = evconnlistener_new(srv->base, server_accept_cb, srv,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, SERVER_BACKLOG, fd);
+	if (srv->listener == NULL) {
+		snprintf(err, errlen, "listen %s: %s", srv->cfg->listen,
+		    strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	evconnlistener_set_error_cb(srv->listener, server_error_cb);
+	log_info("listening on %s", srv->cfg->listen);
+	r = 0;
+out:
+	if (fd != -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return r;
+}
+
+unsigned
+server_nsessions(const struct server *srv)
+{
+	return srv->nsessions;
+}

@@ -1,0 +1,35 @@
+/*
+ * server.h - the reflector's TLS control listener and its sessions.
+ *
+ * Listens on cfg->listen ("[::]:7021" covers IPv4 and IPv6 through
+ * IPV6_V6ONLY=0), completes a mutually authenticated TLS 1.3 handshake per
+ * agent and hands the connection to a session (session.h).  Beyond
+ * cfg->max_sessions an agent is answered "error" code "too-many-sessions"
+ * and disconnected.  The server owns every session; server_free() ends
+ * them all (closing their listeners and connect-backs).
+ */
+#ifndef FTPATH_SERVER_H
+#define FTPATH_SERVER_H
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "config.h"
+
+struct server;
+
+/* cfg and ctx must outlive the server.  NULL on allocation failure. */
+struct server *server_new(struct event_base *base,
+    const struct reflector_config *cfg, SSL_CTX *ctx);
+void server_free(struct server *srv);
+
+/*
+ * Bind and listen on cfg->listen.  Returns 0, or FTP_ERR_CONFIG (bad
+ * address) / FTP_ERR_SYSTEM (errno set) with a reason in err.
+ */
+int server_start(struct server *srv, char *err, size_t errlen);
+
+/* Number of live sessions (including ones still in the handshake). */
+unsigned server_nsessions(const struct server *srv);
+
+#endif

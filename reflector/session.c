@@ -1,0 +1,922 @@
+/*
+ * session.c - one agent's control session (see session.h and
+ * common/PROTOCOL.md).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "addr.h"
+#include "channel.h"
+#include "connectback.h"
+#include "err.h"
+#include "listener.h"
+#include "log.h"
+#include "proto.h"
+#include "session.h"
+#include "tls.h"
+
+#ifndef FTPATH_VERSION
+#define FTPATH_VERSION "0"
+#endif
+
+/* Bounds on agent input that PROTOCOL.md leaves open. */
+#define SESSION_MAX_WAIT_MS	(24u * 3600 * 1000)	/* before capping */
+#define SESSION_MAX_AGENT_ADDRS	64
+#define SESSION_MAX_NAME	255
+#define SESSION_PROBE_CONNS	1024	/* probe connections open at once */
+#define SESSION_CLOSE_WAIT_S	5	/* to flush a last frame */
+/* Stop reading while this much output is queued (an agent that sends
+ * pings and never reads must not grow our memory). */
+#define SESSION_OUT_MAX		(1024 * 1024)
+/* Room left in a frame for the rest of the observations message. */
+#define SESSION_FRAME_SLACK	1024
+
+enum session_state {
+	SESSION_HANDSHAKE,	/* TLS not yet up */
+	SESSION_HELLO,		/* waiting for hello */
+	SESSION_READY,		/* welcome sent, no plan yet */
+	SESSION_ARMED,		/* plan armed */
+	SESSION_CLOSING,	/* flushing the last frame */
+	SESSION_DONE,		/* hooks->closed called */
+};
+
+enum session_active {
+	ACTIVE_NONE,
+	ACTIVE_RUNNING,
+	ACTIVE_DONE,
+};
+
+struct session {
+	struct event_base *base;
+	const struct reflector_config *cfg;
+	struct bufferevent *bev;
+	const struct session_hooks *hooks;
+	void *hooks_arg;
+	int refuse;
+	enum session_state state;
+
+	struct sockaddr_storage observed;	/* getpeername, unmapped */
+	struct sockaddr_storage local;		/* getsockname, unmapped */
+	char peer_text[ADDR_STRLEN];		/* for logs */
+	char token[PROTO_TOKEN_HEXLEN + 1];
+	int have_token;
+
+	int throttled;			/* reading paused for output */
+
+	struct listener_set *listeners;
+	enum session_active active;
+	struct connectback *connectback;
+};
+
+static void session_close(struct session *s);
+
+static uint64_t
+session_wallclock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *
+session_tag(const struct session *s)
+{
+	return s->have_token ? s->token : "-";
+}
+
+/* ---- sending ---- */
+
+static void
+session_send(struct session *s, json_t *msg)
+{
+	int r;
+
+	if (msg == NULL) {
+		log_warnx("session %s: out of memory building a reply",
+		    s->peer_text);
+		session_close(s);
+		return;
+	}
+	if ((r = channel_send(s->bev, msg)) != 0) {
+		log_warnx("session %s: cannot send %s: %s", s->peer_text,
+		    proto_type(msg), ftp_strerror(r));
+		json_decref(msg);
+		session_close(s);
+		return;
+	}
+	log_debug("session %s: sent %s", s->peer_text, proto_type(msg));
+	json_decref(msg);
+}
+
+static void
+session_error(struct session *s, const char *code, const char *message)
+{
+	log_debug("session %s: error %s: %s", s->peer_text, code, message);
+	session_send(s, proto_error_new(code, message));
+}
+
+/* ---- input validation helpers ---- */
+
+/* An integer field in [lo, hi]. */
+static int
+session_get_int(const json_t *msg, const char *key, json_int_t lo,
+    json_int_t hi, json_int_t *out)
+{
+	const json_t *v = json_object_get(msg, key);
+	json_int_t i;
+
+	if (v == NULL || !json_is_integer(v))
+		return FTP_ERR_INVAL;
+	i = json_integer_value(v);
+	if (i < lo || i > hi)
+		return FTP_ERR_RANGE;
+	*out = i;
+	return 0;
+}
+
+/* A string field of 1..maxlen bytes without control characters. */
+static int
+session_get_str(const json_t *msg, const char *key, size_t maxlen,
+    const char **out)
+{
+	const json_t *v = json_object_get(msg, key);
+	const char *str;
+	size_t len, i;
+
+	if (v == NULL || !json_is_string(v))
+		return FTP_ERR_INVAL;
+	str = json_string_value(v);
+	len = json_string_length(v);
+	if (len == 0 || len > maxlen || strlen(str) != len)
+		return FTP_ERR_INVAL;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)str[i] < 0x20 || str[i] == 0x7f)
+			return FTP_ERR_INVAL;
+	*out = str;
+	return 0;
+}
+
+static int
+session_token_valid(const char *t)
+{
+	size_t i;
+
+	for (i = 0; i < PROTO_TOKEN_HEXLEN; i++)
+		if (!((t[i] >= '0' && t[i] <= '9') ||
+		    (t[i] >= 'a' && t[i] <= 'f')))
+			return 0;
+	return t[i] == '\0';
+}
+
+static unsigned
+session_cap_ms(const struct session *s, json_int_t ms)
+{
+	if ((uint64_t)ms > s->cfg->max_timeout_ms)
+		return s->cfg->max_timeout_ms;
+	return (unsigned)ms;
+}
+
+/* ---- message handlers ---- */
+
+static void
+session_on_hello(struct session *s, const json_t *msg)
+{
+	const char *token, *agent;
+	char obuf[ADDR_STRLEN], lbuf[ADDR_STRLEN];
+	json_int_t t;
+	json_t *w;
+
+	if (s->state != SESSION_HELLO) {
+		session_error(s, "unexpected", "hello already received");
+		return;
+	}
+	if (session_get_str(msg, "token", PROTO_TOKEN_HEXLEN, &token) != 0 ||
+	    !session_token_valid(token)) {
+		session_error(s, "bad-request",
+		    "token must be 32 lowercase hex characters");
+		return;
+	}
+	if (session_get_str(msg, "agent", SESSION_MAX_NAME, &agent) != 0) {
+		session_error(s, "bad-request", "agent must be a string");
+		return;
+	}
+	if (session_get_int(msg, "time_ms", 0, INT64_MAX, &t) != 0) {
+		session_error(s, "bad-request",
+		    "time_ms must be a non-negative integer");
+		return;
+	}
+	if (s->hooks->token_in_use(token, s, s->hooks_arg)) {
+		session_error(s, "token-in-use",
+		    "another live session uses this token");
+		return;
+	}
+	w = proto_msg_new("welcome");
+	if (w == NULL) {
+		session_send(s, NULL);
+		return;
+	}
+	addr_ntop((struct sockaddr *)&s->observed, obuf, sizeof(obuf));
+	addr_ntop((struct sockaddr *)&s->local, lbuf, sizeof(lbuf));
+	json_object_set_new(w, "reflector",
+	    json_string("ftpath-reflector/" FTPATH_VERSION));
+	json_object_set_new(w, "observed", json_string(obuf));
+	json_object_set_new(w, "observed_port",
+	    json_integer(addr_port((struct sockaddr *)&s->observed)));
+	json_object_set_new(w, "local", json_string(lbuf));
+	json_object_set_new(w, "local_port",
+	    json_integer(addr_port((struct sockaddr *)&s->local)));
+	json_object_set_new(w, "time_ms",
+	    json_integer((json_int_t)session_wallclock_ms()));
+	json_object_set_new(w, "control_port",
+	    json_integer(s->cfg->control_port));
+	if (s->cfg->passive.lo != 0) {
+		char range[16];
+
+		snprintf(range, sizeof(range), "%u-%u", s->cfg->passive.lo,
+		    s->cfg->passive.hi);
+		json_object_set_new(w, "passive_range", json_string(range));
+	} else {
+		json_object_set_new(w, "passive_range", json_null());
+	}
+	json_object_set_new(w, "active_source_port",
+	    json_integer(s->cfg->active_source_port));
+	json_object_set_new(w, "max_ports",
+	    json_integer(s->cfg->max_ports_per_session));
+	memcpy(s->token, token, PROTO_TOKEN_HEXLEN + 1);
+	s->have_token = 1;
+	s->state = SESSION_READY;
+	log_info("session %s: hello from agent \"%.64s\", token %.8s...",
+	    s->peer_text, agent, s->token);
+	session_send(s, w);
+}
+
+static void
+session_on_ping(struct session *s, const json_t *msg)
+{
+	json_int_t seq;
+	json_t *t, *p;
+
+	if (session_get_int(msg, "seq", 0, INT64_MAX, &seq) != 0) {
+		session_error(s, "bad-request",
+		    "seq must be a non-negative integer");
+		return;
+	}
+	if ((t = json_object_get(msg, "t")) == NULL) {
+		session_error(s, "bad-request", "t is missing");
+		return;
+	}
+	if ((p = proto_msg_new("pong")) == NULL) {
+		session_send(s, NULL);
+		return;
+	}
+	json_object_set_new(p, "seq", json_integer(seq));
+	/* Opaque: echoed unchanged (a reference, not a copy). */
+	json_object_set(p, "t", t);
+	session_send(s, p);
+}
+
+/* Pseudo errno of an "in-use" port that another ftpath session holds. */
+#define SESSION_HELD_BY_PEER	(-1)
+
+/* One run of the armed report. */
+static int
+session_add_run(json_t *ports, uint16_t lo, uint16_t hi,
+    enum listener_state st, int err)
+{
+	char range[16];
+	json_t *o;
+
+	if (lo == hi)
+		snprintf(range, sizeof(range), "%u", lo);
+	else
+		snprintf(range, sizeof(range), "%u-%u", lo, hi);
+	if ((o = json_object()) == NULL)
+		return FTP_ERR_NOMEM;
+	json_object_set_new(o, "ports", json_string(range));
+	json_object_set_new(o, "state", json_string(listener_state_name(st)));
+	json_object_set_new(o, "detail", st == LISTENER_LISTENING ?
+	    json_null() : json_string(err == SESSION_HELD_BY_PEER ?
+	    "held by another ftpath session" : strerror(err)));
+	return json_array_append_new(ports, o) == 0 ? 0 : FTP_ERR_NOMEM;
+}
+
+static json_t *
+session_armed_msg(const struct session *s)
+{
+	json_t *m, *ports;
+	size_t i, n = listener_set_nports(s->listeners);
+	uint16_t port, lo = 0, hi = 0;
+	enum listener_state st, rst = LISTENER_LISTENING;
+	int err, rerr = 0, have = 0;
+	size_t nlisten = 0;
+
+	if ((m = proto_msg_new("armed")) == NULL)
+		return NULL;
+	if ((ports = json_array()) == NULL ||
+	    json_object_set_new(m, "ports", ports) != 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		listener_set_port(s->listeners, i, &port, &st, &err);
+		if (st == LISTENER_LISTENING)
+			nlisten++;
+		if (st == LISTENER_IN_USE &&
+		    s->hooks->port_held(port, s, s->hooks_arg))
+			err = SESSION_HELD_BY_PEER;
+		if (have && port == hi + 1 && st == rst && err == rerr) {
+			hi = port;
+			continue;
+		}
+		if (have && session_add_run(ports, lo, hi, rst, rerr) != 0)
+			goto fail;
+		have = 1;
+		lo = hi = port;
+		rst = st;
+		rerr = err;
+	}
+	if (have && session_add_run(ports, lo, hi, rst, rerr) != 0)
+		goto fail;
+	log_debug("session %s: %zu of %zu ports listening", s->peer_text,
+	    nlisten, n);
+	return m;
+fail:
+	json_decref(m);
+	return NULL;
+}
+
+static void
+session_on_plan(struct session *s, const json_t *msg)
+{
+	const char *server, *code = NULL, *ptext;
+	char reason[160];
+	json_int_t cport, tmo;
+	const json_t *passive, *addrs, *a;
+	struct portrange range, *rp = NULL;
+	size_t i;
+	int r;
+
+	if (s->state == SESSION_ARMED) {
+		session_error(s, "unexpected", "a plan is already armed");
+		return;
+	}
+	if (session_get_str(msg, "server", SESSION_MAX_NAME, &server) != 0) {
+		session_error(s, "bad-request", "server must be a string");
+		return;
+	}
+	if (session_get_int(msg, "control_port", 1, 65535, &cport) != 0) {
+		session_error(s, "bad-request",
+		    "control_port must be an integer 1-65535");
+		return;
+	}
+	passive = json_object_get(msg, "passive");
+	if (passive == NULL || (!json_is_null(passive) &&
+	    session_get_str(msg, "passive", 11, &ptext) != 0)) {
+		session_error(s, "bad-request",
+		    "passive must be \"LO-HI\" or null");
+		return;
+	}
+	if (!json_is_null(passive)) {
+		if (portrange_parse(ptext, &range) != 0) {
+			session_error(s, "bad-request",
+			    "passive must be \"LO-HI\" or null");
+			return;
+		}
+		rp = &range;
+	}
+	addrs = json_object_get(msg, "agent_addrs");
+	if (addrs == NULL || !json_is_array(addrs) ||
+	    json_array_size(addrs) > SESSION_MAX_AGENT_ADDRS) {
+		session_error(s, "bad-request", "agent_addrs must be an array "
+		    "of at most 64 addresses");
+		return;
+	}
+	json_array_foreach(addrs, i, a) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (!json_is_string(a) ||
+		    json_string_length(a) >= ADDR_STRLEN ||
+		    addr_parse_ip(json_string_value(a), &ss, &sl) != 0) {
+			session_error(s, "bad-request",
+			    "agent_addrs must hold numeric IP addresses");
+			return;
+		}
+	}
+	if (session_get_int(msg, "timeout_ms", 1, SESSION_MAX_WAIT_MS,
+	    &tmo) != 0) {
+		session_error(s, "bad-request",
+		    "timeout_ms must be a positive integer");
+		return;
+	}
+	if (listener_policy_check(s->cfg, (uint16_t)cport, rp, &code, reason,
+	    sizeof(reason)) != 0) {
+		session_error(s, code, reason);
+		return;
+	}
+	s->listeners = listener_set_new(s->base,
+	    (struct sockaddr *)&s->local, s->token, session_cap_ms(s, tmo),
+	    SESSION_PROBE_CONNS);
+	if (s->listeners == NULL) {
+		session_send(s, NULL);
+		return;
+	}
+	if ((r = listener_set_open(s->listeners, (uint16_t)cport, rp)) != 0) {
+		listener_set_free(s->listeners);
+		s->listeners = NULL;
+		log_warnx("session %s: cannot arm: %s", s->peer_text,
+		    ftp_strerror(r));
+		session_error(s, "unexpected", "cannot arm the listeners");
+		return;
+	}
+	s->state = SESSION_ARMED;
+	log_info("session %s: plan armed: control %u, passive %s, "
+	    "%zu ports (server \"%.64s\")", s->peer_text, (unsigned)cport,
+	    rp != NULL ? ptext : "none", listener_set_nports(s->listeners),
+	    server);
+	session_send(s, session_armed_msg(s));
+}
+
+static void
+session_active_done_cb(const struct connectback_result *res, void *arg)
+{
+	struct session *s = arg;
+	char lbuf[ADDR_STRLEN], rbuf[ADDR_STRLEN], fbuf[ADDR_STRLEN];
+	json_t *m, *icmp;
+
+	s->active = ACTIVE_DONE;
+	if ((m = proto_msg_new("active-result")) == NULL)
+		goto out;
+	json_object_set_new(m, "ok", json_boolean(res->ok));
+	if (res->local.ss_family != AF_UNSPEC)
+		json_object_set_new(m, "local", json_string(addr_ntop_port(
+		    (const struct sockaddr *)&res->local, lbuf, sizeof(lbuf))));
+	else
+		json_object_set_new(m, "local", json_null());
+	json_object_set_new(m, "remote", json_string(addr_ntop_port(
+	    (const struct sockaddr *)&res->remote, rbuf, sizeof(rbuf))));
+	json_object_set_new(m, "ms", json_integer((json_int_t)res->ms));
+	json_object_set_new(m, "error", res->ok ? json_null() :
+	    json_string(connectback_errno_name(res->err)));
+	if (res->icmp.present) {
+		icmp = json_object();
+		json_object_set_new(icmp, "type", json_integer(res->icmp.type));
+		json_object_set_new(icmp, "code", json_integer(res->icmp.code));
+		if (res->icmp.from.ss_family != AF_UNSPEC) {
+			struct sockaddr_storage from = res->icmp.from;
+
+			addr_unmap(&from);
+			json_object_set_new(icmp, "from", json_string(addr_ntop(
+			    (struct sockaddr *)&from, fbuf, sizeof(fbuf))));
+		} else {
+			json_object_set_new(icmp, "from", json_null());
+		}
+		json_object_set_new(m, "icmp", icmp);
+	} else {
+		json_object_set_new(m, "icmp", json_null());
+	}
+	log_info("session %s: active connect-back %s -> %s: %s (%llu ms)",
+	    s->peer_text, json_string_value(json_object_get(m, "local")) ?
+	    json_string_value(json_object_get(m, "local")) : "?", rbuf,
+	    res->ok ? "ok" : connectback_errno_name(res->err),
+	    (unsigned long long)res->ms);
+out:
+	/* Freeing the connect-back here is safe: it calls us last. */
+	connectback_free(s->connectback);
+	s->connectback = NULL;
+	session_send(s, m);
+}
+
+static void
+session_on_active(struct session *s, const json_t *msg)
+{
+	json_int_t port, tmo;
+	int r;
+
+	if (s->active != ACTIVE_NONE) {
+		session_error(s, "active-done",
+		    "the active test ran already in this session");
+		return;
+	}
+	if (session_get_int(msg, "port", 1, 65535, &port) != 0) {
+		session_error(s, "bad-request",
+		    "port must be an integer 1-65535");
+		return;
+	}
+	if (session_get_int(msg, "timeout_ms", 1, SESSION_MAX_WAIT_MS,
+	    &tmo) != 0) {
+		session_error(s, "bad-request",
+		    "timeout_ms must be a positive integer");
+		return;
+	}
+	/* Anti-bounce: the target is the observed address, nothing else. */
+	s->connectback = connectback_new(s->base,
+	    (struct sockaddr *)&s->local, s->cfg->active_source_port,
+	    (struct sockaddr *)&s->observed, (uint16_t)port, s->token,
+	    session_cap_ms(s, tmo), session_active_done_cb, s);
+	if (s->connectback == NULL) {
+		session_send(s, NULL);
+		return;
+	}
+	if ((r = connectback_start(s->connectback)) != 0) {
+		connectback_free(s->connectback);
+		s->connectback = NULL;
+		log_warnx("session %s: connect-back: %s", s->peer_text,
+		    ftp_strerror(r));
+		session_error(s, "unexpected", "cannot start the connect-back");
+		return;
+	}
+	s->active = ACTIVE_RUNNING;
+}
+
+/*
+ * PROTOCOL.md bounds a frame to PROTO_MAX_PAYLOAD; a large passive range
+ * can produce more arrivals than fit (about 2500).  The first ones that
+ * fit are sent and "truncated" says how many were left out.
+ */
+static void
+session_on_collect(struct session *s)
+{
+	char pbuf[ADDR_STRLEN], lbuf[ADDR_STRLEN];
+	const struct listener_arrival *a;
+	json_t *m, *arr, *o;
+	size_t i, n, used = 0, sz, dropped = 0;
+
+	if ((m = proto_msg_new("observations")) == NULL ||
+	    (arr = json_array()) == NULL) {
+		json_decref(m);
+		session_send(s, NULL);
+		return;
+	}
+	json_object_set_new(m, "arrivals", arr);
+	n = s->listeners != NULL ? listener_set_narrivals(s->listeners) : 0;
+	for (i = 0; i < n; i++) {
+		a = listener_set_arrival(s->listeners, i);
+		if ((o = json_object()) == NULL) {
+			json_decref(m);
+			session_send(s, NULL);
+			return;
+		}
+		json_object_set_new(o, "probe", json_string(a->probe));
+		json_object_set_new(o, "peer", json_string(addr_ntop_port(
+		    (const struct sockaddr *)&a->peer, pbuf, sizeof(pbuf))));
+		json_object_set_new(o, "local", json_string(addr_ntop_port(
+		    (const struct sockaddr *)&a->local, lbuf, sizeof(lbuf))));
+		json_object_set_new(o, "ms", json_integer((json_int_t)a->ms));
+		sz = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
+		if (used + sz > PROTO_MAX_PAYLOAD - SESSION_FRAME_SLACK) {
+			json_decref(o);
+			dropped = n - i;
+			break;
+		}
+		used += sz;
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(m, "foreign", json_integer(s->listeners != NULL ?
+	    listener_set_foreign(s->listeners) : 0));
+	if (dropped > 0) {
+		log_warnx("session %s: %zu arrivals do not fit one frame",
+		    s->peer_text, dropped);
+		json_object_set_new(m, "truncated",
+		    json_integer((json_int_t)dropped));
+	}
+	log_debug("session %s: collect: %zu arrivals", s->peer_text, n);
+	session_send(s, m);
+}
+
+static void
+session_on_bye(struct session *s)
+{
+	/* Close the listeners before answering, as PROTOCOL.md says. */
+	listener_set_free(s->listeners);
+	s->listeners = NULL;
+	connectback_free(s->connectback);
+	s->connectback = NULL;
+	session_send(s, proto_msg_new("bye"));
+	log_info("session %s: bye (token %.8s...)", s->peer_text,
+	    session_tag(s));
+	session_close(s);
+}
+
+static void
+session_dispatch(struct session *s, const json_t *msg)
+{
+	const char *type = proto_type(msg);
+
+	log_debug("session %s: received %s", s->peer_text, type);
+	if (strcmp(type, "error") == 0) {
+		/* Never answer an error with an error (no ping-pong). */
+		log_warnx("session %s: agent reported error %s: %s",
+		    s->peer_text,
+		    json_string_value(json_object_get(msg, "code")) ?
+		    json_string_value(json_object_get(msg, "code")) : "?",
+		    json_string_value(json_object_get(msg, "message")) ?
+		    json_string_value(json_object_get(msg, "message")) : "");
+		return;
+	}
+	if (strcmp(type, "hello") == 0) {
+		session_on_hello(s, msg);
+		return;
+	}
+	if (strcmp(type, "ping") != 0 && strcmp(type, "plan") != 0 &&
+	    strcmp(type, "active") != 0 && strcmp(type, "collect") != 0 &&
+	    strcmp(type, "bye") != 0) {
+		session_error(s, "bad-request", "unknown message type");
+		return;
+	}
+	if (s->state == SESSION_HELLO) {
+		session_error(s, "unexpected", "hello first");
+		return;
+	}
+	if (strcmp(type, "ping") == 0)
+		session_on_ping(s, msg);
+	else if (strcmp(type, "plan") == 0)
+		session_on_plan(s, msg);
+	else if (strcmp(type, "active") == 0)
+		session_on_active(s, msg);
+	else if (strcmp(type, "collect") == 0)
+		session_on_collect(s);
+	else
+		session_on_bye(s);
+}
+
+/* ---- life cycle ---- */
+
+/* Tell the owner we are done; nothing may touch s afterwards. */
+static void
+session_finish(struct session *s)
+{
+	if (s->state == SESSION_DONE)
+		return;
+	s->state = SESSION_DONE;
+	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	s->hooks->closed(s, s->hooks_arg);
+}
+
+/*
+ * Stop reading and release the probes now; the bufferevent lives until
+ * the last frame left the output buffer (session_write_cb).
+ */
+static void
+session_close(struct session *s)
+{
+	struct timeval tv = { SESSION_CLOSE_WAIT_S, 0 };
+
+	if (s->state == SESSION_CLOSING || s->state == SESSION_DONE)
+		return;
+	s->state = SESSION_CLOSING;
+	listener_set_free(s->listeners);
+	s->listeners = NULL;
+	connectback_free(s->connectback);
+	s->connectback = NULL;
+	bufferevent_disable(s->bev, EV_READ);
+	bufferevent_set_timeouts(s->bev, NULL, &tv);
+}
+
+/* After any callback: finish when closing and everything was written. */
+static void
+session_settle(struct session *s)
+{
+	if (s->state == SESSION_CLOSING &&
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		session_finish(s);
+}
+
+static void
+session_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	json_t *msg;
+	int r;
+
+	while (s->state != SESSION_CLOSING && s->state != SESSION_DONE) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    SESSION_OUT_MAX) {
+			/* Resumed by session_write_cb once drained. */
+			s->throttled = 1;
+			bufferevent_disable(bev, EV_READ);
+			break;
+		}
+		r = channel_recv(bev, &msg);
+		if (r == FTP_ERR_AGAIN)
+			break;
+		if (r != 0) {
+			log_warnx("session %s: %s from agent, closing",
+			    s->peer_text, ftp_strerror(r));
+			session_error(s, "bad-request", r == FTP_ERR_TOOBIG ?
+			    "frame too large" : "malformed frame");
+			session_close(s);
+			break;
+		}
+		session_dispatch(s, msg);
+		json_decref(msg);
+	}
+	session_settle(s);
+}
+
+static void
+session_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->throttled && s->state != SESSION_CLOSING &&
+	    s->state != SESSION_DONE) {
+		s->throttled = 0;
+		bufferevent_enable(bev, EV_READ);
+		/* Input may already be buffered: no new read event comes. */
+		session_read_cb(bev, s);
+		return;
+	}
+	session_settle(s);
+}
+
+/*
+ * Reason of a TLS-level failure for the log.  Returns 1 when it was only
+ * the peer closing without close_notify (OpenSSL 3 reports that as an
+ * error, libevent 2.1 does not map it to EOF), which is a normal end.
+ */
+static int
+session_tls_error(struct session *s, char *buf, size_t len)
+{
+	unsigned long e;
+	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+	int eof = 0, any = 0;
+
+	buf[0] = '\0';
+	while ((e = bufferevent_get_openssl_error(s->bev)) != 0) {
+		any = 1;
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+		if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			eof = 1;
+#endif
+		if (buf[0] == '\0')
+			ERR_error_string_n(e, buf, len);
+	}
+	if (buf[0] == '\0' && ssl != NULL)
+		tls_last_error(ssl, buf, len);
+	if (buf[0] == '\0')
+		snprintf(buf, len, "%s", errno != 0 ? strerror(errno) :
+		    "connection closed");
+	return eof && any;
+}
+
+static void
+session_on_connected(struct session *s)
+{
+	char name[256];
+	struct timeval tv;
+
+	tls_peer_name(bufferevent_openssl_get_ssl(s->bev), name, sizeof(name));
+	if (s->refuse) {
+		log_warnx("session %s (%s): refused, too many sessions",
+		    s->peer_text, name);
+		s->state = SESSION_HELLO;
+		session_error(s, "too-many-sessions",
+		    "the reflector serves its maximum number of sessions");
+		session_close(s);
+		session_settle(s);
+		return;
+	}
+	log_info("session %s: started, agent certificate \"%s\"", s->peer_text,
+	    name);
+	s->state = SESSION_HELLO;
+	tv.tv_sec = s->cfg->session_timeout_s;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+}
+
+static void
+session_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+	char reason[256];
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		session_on_connected(s);
+		return;
+	}
+	if (s->state == SESSION_HANDSHAKE) {
+		if (what & BEV_EVENT_TIMEOUT)
+			snprintf(reason, sizeof(reason), "handshake timed out");
+		else
+			(void)session_tls_error(s, reason, sizeof(reason));
+		log_warnx("session %s: TLS handshake failed: %s", s->peer_text,
+		    reason);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		if (s->state == SESSION_CLOSING)
+			log_debug("session %s: could not flush the last frame",
+			    s->peer_text);
+		else
+			log_info("session %s: idle for %us, closing (token "
+			    "%.8s...)", s->peer_text, s->cfg->session_timeout_s,
+			    session_tag(s));
+	} else if (s->state != SESSION_CLOSING) {
+		if ((what & BEV_EVENT_ERROR) &&
+		    !session_tls_error(s, reason, sizeof(reason))) {
+			log_info("session %s: ended: %s (token %.8s...)",
+			    s->peer_text, reason, session_tag(s));
+		} else {
+			log_info("session %s: ended: agent closed the "
+			    "connection (token %.8s...)", s->peer_text,
+			    session_tag(s));
+		}
+	}
+	session_finish(s);
+}
+
+struct session *
+session_new(struct event_base *base, const struct reflector_config *cfg,
+    struct bufferevent *bev, int refuse, const struct session_hooks *hooks,
+    void *hooks_arg)
+{
+	struct session *s;
+	socklen_t sl;
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	struct timeval tv;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->base = base;
+	s->cfg = cfg;
+	s->bev = bev;
+	s->refuse = refuse;
+	s->hooks = hooks;
+	s->hooks_arg = hooks_arg;
+	s->state = SESSION_HANDSHAKE;
+	sl = sizeof(s->observed);
+	if (getpeername(fd, (struct sockaddr *)&s->observed, &sl) == -1)
+		goto fail;
+	sl = sizeof(s->local);
+	if (getsockname(fd, (struct sockaddr *)&s->local, &sl) == -1)
+		goto fail;
+	addr_unmap(&s->observed);
+	addr_unmap(&s->local);
+	addr_ntop_port((struct sockaddr *)&s->observed, s->peer_text,
+	    sizeof(s->peer_text));
+	bufferevent_setcb(bev, session_read_cb, session_write_cb,
+	    session_event_cb, s);
+	/* The handshake is bounded by the idle timeout as well. */
+	tv.tv_sec = cfg->session_timeout_s;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	if (bufferevent_enable(bev, EV_READ | EV_WRITE) == -1)
+		goto fail;
+	log_debug("session %s: connection on %s", s->peer_text,
+	    addr_ntop_port((struct sockaddr *)&s->local, (char[ADDR_STRLEN]){0},
+	    ADDR_STRLEN));
+	return s;
+fail:
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	free(s);
+	return NULL;
+}
+
+void
+session_free(struct session *s)
+{
+	SSL *ssl;
+
+	if (s == NULL)
+		return;
+	listener_set_free(s->listeners);
+	connectback_free(s->connectback);
+	if (s->bev != NULL) {
+		/* Best effort close_notify so that the agent sees a clean
+		 * end; the socket is non-blocking, one attempt only. */
+		ssl = bufferevent_openssl_get_ssl(s->bev);
+		if (ssl != NULL && s->state != SESSION_HANDSHAKE &&
+		    SSL_is_init_finished(ssl)) {
+			(void)SSL_shutdown(ssl);
+			/* Errors of a dead peer must not reach the next
+			 * session's log line through the thread's queue. */
+			ERR_clear_error();
+		}
+		bufferevent_free(s->bev);
+	}
+	free(s);
+}
+
+const char *
+session_token(const struct session *s)
+{
+	return s->have_token ? s->token : NULL;
+}
+
+int
+session_holds_port(const struct session *s, uint16_t port)
+{
+	return s->listeners != NULL && listener_set_holds(s->listeners, port);
+}
+
+int
+session_refused(const struct session *s)
+{
+	return s->refuse;
+}

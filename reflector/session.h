@@ -1,0 +1,58 @@
+/*
+ * session.h - one agent's control session on the reflector.
+ *
+ * State machine (common/PROTOCOL.md): TLS handshake -> hello -> welcome
+ * -> ping/pong -> plan -> armed -> active / collect -> bye.  Every field
+ * of agent input is validated before anything changes; a bad request is
+ * answered with an "error" frame and leaves the session as it was.  A
+ * framing error is answered with "error" and the session closes.
+ *
+ * The session owns its bufferevent (and with it the TLS connection), its
+ * probe listeners and its connect-back.  It never frees itself: when it is
+ * finished (bye, peer gone, idle timeout, refusal sent) it calls
+ * hooks->closed and the owner calls session_free().
+ */
+#ifndef FTPATH_SESSION_H
+#define FTPATH_SESSION_H
+
+#include <stdint.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "config.h"
+
+struct session;
+
+struct session_hooks {
+	/* Nonzero when another live session than self holds token. */
+	int (*token_in_use)(const char *token, const struct session *self,
+	    void *arg);
+	/* Nonzero when another live session than self listens on port
+	 * (only used to explain an "in-use" state). */
+	int (*port_held)(uint16_t port, const struct session *self,
+	    void *arg);
+	/* The session is finished; the owner frees it (may be called from
+	 * inside a callback of the session's bufferevent). */
+	void (*closed)(struct session *s, void *arg);
+};
+
+/*
+ * Take over bev (an accepting bufferevent_openssl with
+ * BEV_OPT_CLOSE_ON_FREE).  With refuse set, the session only completes the
+ * handshake, sends "error" code "too-many-sessions" and closes.  cfg and
+ * hooks must outlive the session.  NULL on failure (bev is then still the
+ * caller's).
+ */
+struct session *session_new(struct event_base *base,
+    const struct reflector_config *cfg, struct bufferevent *bev, int refuse,
+    const struct session_hooks *hooks, void *hooks_arg);
+void session_free(struct session *s);
+
+/* The session's token, or NULL before a valid hello. */
+const char *session_token(const struct session *s);
+/* Nonzero when the session's probe listeners hold port. */
+int session_holds_port(const struct session *s, uint16_t port);
+/* Nonzero for a session created with refuse set. */
+int session_refused(const struct session *s);
+
+#endif
