@@ -408,7 +408,7 @@ check_wait_probes(struct check *c)
 }
 
 static void
-check_merge_arrivals(struct check *c, const json_t *obs)
+check_merge_arrivals(struct check *c, const json_t *obs, int first)
 {
 	const json_t *a;
 	size_t i;
@@ -429,27 +429,43 @@ check_merge_arrivals(struct check *c, const json_t *obs)
 			memset(&o->seen_local, 0, sizeof(o->seen_local));
 	}
 	foreign = json_integer_value(json_object_get(obs, "foreign"));
-	if (foreign > 0)
+	if (first && foreign > 0)
 		check_note(c, "reflector saw %lld connection(s) to the "
 		    "session's ports without this session's token",
 		    (long long)foreign);
 }
 
+/* Upper bound on collect pages: 65535 arrivals at >= 1000 a page. */
+#define CHECK_MAX_COLLECT_PAGES	80
+
+/* Observations come in pages (PROTOCOL.md); ask until "next" is null. */
 static int
 check_collect(struct check *c)
 {
 	json_t *req, *obs = NULL;
-	int r;
+	json_int_t from = 0;
+	int r = 0, page;
 
-	if ((req = proto_msg_new("collect")) == NULL)
-		return FTP_ERR_NOMEM;
-	r = control_request(c->ctl, req, "observations",
-	    CONTROL_REPLY_TIMEOUT_MS, &obs);
-	json_decref(req);
-	if (r != 0)
-		return r;
-	check_merge_arrivals(c, obs);
-	json_decref(obs);
+	for (page = 0; page < CHECK_MAX_COLLECT_PAGES && from >= 0; page++) {
+		if ((req = proto_msg_new("collect")) == NULL ||
+		    json_object_set_new(req, "from", json_integer(from)) != 0) {
+			json_decref(req);
+			return FTP_ERR_NOMEM;
+		}
+		r = control_request(c->ctl, req, "observations",
+		    CONTROL_REPLY_TIMEOUT_MS, &obs);
+		json_decref(req);
+		if (r != 0)
+			return r;
+		check_merge_arrivals(c, obs, page == 0);
+		from = json_is_integer(json_object_get(obs, "next")) ?
+		    json_integer_value(json_object_get(obs, "next")) : -1;
+		json_decref(obs);
+		obs = NULL;
+	}
+	if (from >= 0)
+		check_note(c, "the reflector reported more arrivals than "
+		    "ftpath reads; later ones are treated as unseen");
 	return 0;
 }
 

@@ -535,19 +535,44 @@ session_on_active(struct session *s, const json_t *msg)
 	s->active = ACTIVE_RUNNING;
 }
 
-/*
- * PROTOCOL.md bounds a frame to PROTO_MAX_PAYLOAD; a large passive range
- * can produce more arrivals than fit (about 2500).  The first ones that
- * fit are sent and "truncated" says how many were left out.
- */
-static void
-session_on_collect(struct session *s)
+/* One arrival as the observations message carries it. */
+static json_t *
+session_arrival_json(const struct listener_arrival *a)
 {
 	char pbuf[ADDR_STRLEN], lbuf[ADDR_STRLEN];
-	const struct listener_arrival *a;
-	json_t *m, *arr, *o;
-	size_t i, n, used = 0, sz, dropped = 0;
+	json_t *o;
 
+	if ((o = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(o, "probe", json_string(a->probe));
+	json_object_set_new(o, "peer", json_string(addr_ntop_port(
+	    (const struct sockaddr *)&a->peer, pbuf, sizeof(pbuf))));
+	json_object_set_new(o, "local", json_string(addr_ntop_port(
+	    (const struct sockaddr *)&a->local, lbuf, sizeof(lbuf))));
+	json_object_set_new(o, "ms", json_integer((json_int_t)a->ms));
+	return o;
+}
+
+/*
+ * A frame is bounded by PROTO_MAX_PAYLOAD and a large passive range makes
+ * more arrivals than fit, so collect is paged: the agent asks from index
+ * "from" and gets "next" (the index to ask for next) or null at the end.
+ */
+static void
+session_on_collect(struct session *s, const json_t *msg)
+{
+	const json_t *jfrom = json_object_get(msg, "from");
+	json_t *m, *arr, *o;
+	size_t i, n, from = 0, used = 0, sz;
+
+	if (jfrom != NULL && (!json_is_integer(jfrom) ||
+	    json_integer_value(jfrom) < 0)) {
+		session_error(s, "bad-request", "collect.from must be an "
+		    "integer >= 0");
+		return;
+	}
+	if (jfrom != NULL)
+		from = (size_t)json_integer_value(jfrom);
 	if ((m = proto_msg_new("observations")) == NULL ||
 	    (arr = json_array()) == NULL) {
 		json_decref(m);
@@ -556,37 +581,28 @@ session_on_collect(struct session *s)
 	}
 	json_object_set_new(m, "arrivals", arr);
 	n = s->listeners != NULL ? listener_set_narrivals(s->listeners) : 0;
-	for (i = 0; i < n; i++) {
-		a = listener_set_arrival(s->listeners, i);
-		if ((o = json_object()) == NULL) {
+	for (i = from; i < n; i++) {
+		if ((o = session_arrival_json(listener_set_arrival(
+		    s->listeners, i))) == NULL) {
 			json_decref(m);
 			session_send(s, NULL);
 			return;
 		}
-		json_object_set_new(o, "probe", json_string(a->probe));
-		json_object_set_new(o, "peer", json_string(addr_ntop_port(
-		    (const struct sockaddr *)&a->peer, pbuf, sizeof(pbuf))));
-		json_object_set_new(o, "local", json_string(addr_ntop_port(
-		    (const struct sockaddr *)&a->local, lbuf, sizeof(lbuf))));
-		json_object_set_new(o, "ms", json_integer((json_int_t)a->ms));
 		sz = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
 		if (used + sz > PROTO_MAX_PAYLOAD - SESSION_FRAME_SLACK) {
 			json_decref(o);
-			dropped = n - i;
 			break;
 		}
 		used += sz;
 		json_array_append_new(arr, o);
 	}
+	json_object_set_new(m, "next", i < n ?
+	    json_integer((json_int_t)i) : json_null());
+	json_object_set_new(m, "total", json_integer((json_int_t)n));
 	json_object_set_new(m, "foreign", json_integer(s->listeners != NULL ?
 	    listener_set_foreign(s->listeners) : 0));
-	if (dropped > 0) {
-		log_warnx("session %s: %zu arrivals do not fit one frame",
-		    s->peer_text, dropped);
-		json_object_set_new(m, "truncated",
-		    json_integer((json_int_t)dropped));
-	}
-	log_debug("session %s: collect: %zu arrivals", s->peer_text, n);
+	log_debug("session %s: collect from %zu: %zu of %zu arrivals",
+	    s->peer_text, from, json_array_size(arr), n);
 	session_send(s, m);
 }
 
@@ -641,7 +657,7 @@ session_dispatch(struct session *s, const json_t *msg)
 	else if (strcmp(type, "active") == 0)
 		session_on_active(s, msg);
 	else if (strcmp(type, "collect") == 0)
-		session_on_collect(s);
+		session_on_collect(s, msg);
 	else
 		session_on_bye(s);
 }

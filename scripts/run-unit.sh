@@ -8,5 +8,5 @@ for t in "$@"; do
 		failed=$((failed + 1))
 	fi
 done
-echo "unit: $# suites, $failed failed"
+echo "unit: $(($# - failed)) passed, $failed failed"
 exit $((failed > 0))
