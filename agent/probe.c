@@ -264,6 +264,20 @@ probe_failed(struct probe *p, int err)
 	probe_finish(p, o, err);
 }
 
+/*
+ * The reply wait is not a network timeout: the handshake already proved
+ * the path, and a reflector accepting thousands of probes may take a
+ * while to read each line.  Hence a floor well above the RTT-derived one.
+ */
+#define PROBE_REPLY_FLOOR_MS	2000
+
+static unsigned
+probe_reply_budget(const struct probe_engine *pe)
+{
+	return pe->timeout_ms > PROBE_REPLY_FLOOR_MS ? pe->timeout_ms :
+	    PROBE_REPLY_FLOOR_MS;
+}
+
 /* Arm p->ev for `what` until the probe's deadline (at least 1 ms). */
 static int
 probe_arm(struct probe *p, short what, unsigned budget_ms)
@@ -414,7 +428,7 @@ probe_connected(struct probe *p)
 	/* The reply gets a fresh budget: the connect may have used most of
 	 * the first one, and a peer that accepted is no silent drop. */
 	clock_gettime(CLOCK_MONOTONIC, &p->tphase);
-	if (probe_arm(p, EV_READ | EV_PERSIST, p->pe->timeout_ms) != 0)
+	if (probe_arm(p, EV_READ | EV_PERSIST, probe_reply_budget(p->pe)) != 0)
 		probe_finish(p, OUTCOME_LOCAL_ERROR, ENOMEM);
 }
 

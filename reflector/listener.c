@@ -56,6 +56,7 @@ struct listener_set {
 
 	struct probe_conn_list conns;
 	unsigned nconns;
+	int accept_paused;	/* at max_conns: SYNs wait in the backlog */
 
 	struct listener_arrival *arrivals;
 	size_t narrivals;
@@ -138,17 +139,49 @@ listener_set_new(struct event_base *base, const struct sockaddr *local,
 	return ls;
 }
 
+/*
+ * At max_conns the reflector stops accepting instead of closing what it
+ * accepted: the kernel completes handshakes into the backlog, so a busy
+ * reflector delays an ack but never turns a probe into a false failure.
+ */
+static void
+listener_pause_accept(struct listener_set *ls, int pause)
+{
+	size_t i;
+
+	if (ls->accept_paused == pause)
+		return;
+	ls->accept_paused = pause;
+	for (i = 0; i < ls->nports; i++) {
+		struct event *ev = ls->ports[i].ev;
+
+		if (ev == NULL)
+			continue;
+		if (pause)
+			event_del(ev);
+		else if (event_add(ev, NULL) == -1)
+			log_warnx("listener: cannot resume port %u",
+			    ls->ports[i].port);
+	}
+}
+
 static void
 probe_conn_free(struct probe_conn *pc)
 {
+	struct listener_set *ls;
+
 	if (pc == NULL)
 		return;
-	TAILQ_REMOVE(&pc->ls->conns, pc, entry);
-	pc->ls->nconns--;
+	ls = pc->ls;
+	TAILQ_REMOVE(&ls->conns, pc, entry);
+	ls->nconns--;
 	if (pc->ev != NULL)
 		event_free(pc->ev);
 	close(pc->fd);
 	free(pc);
+	/* Hysteresis: resume at half the cap, not on every free. */
+	if (ls->accept_paused && ls->nconns <= ls->max_conns / 2)
+		listener_pause_accept(ls, 0);
 }
 
 void
@@ -273,11 +306,6 @@ listener_take(struct listener_set *ls, int fd)
 	struct probe_conn *pc;
 	struct timeval tv;
 
-	if (ls->nconns >= ls->max_conns) {
-		ls->foreign++;
-		close(fd);
-		return;
-	}
 	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
 		close(fd);
 		return;
@@ -304,6 +332,10 @@ listener_accept_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	for (i = 0; i < LISTENER_ACCEPT_BURST; i++) {
+		if (lp->ls->nconns >= lp->ls->max_conns) {
+			listener_pause_accept(lp->ls, 1);
+			return;
+		}
 		c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
