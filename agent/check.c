@@ -18,6 +18,7 @@
 
 #include "active.h"
 #include "check.h"
+#include "icmpretry.h"
 #include "control.h"
 #include "err.h"
 #include "log.h"
@@ -624,6 +625,10 @@ check_probe_all(struct check *c)
 	    (r = check_active_wait(c)) != 0)
 		goto lost;
 	check_wait_probes(c);
+	if (icmpretry_run(c->base, c->pe, (struct sockaddr *)&c->f.server,
+	    control_token(c->ctl), c->f.timeout_ms) < 0)
+		log_warnx("ICMP rate-limit retry failed; silent ports are "
+		    "reported as observed");
 	if ((r = check_collect(c)) != 0)
 		goto lost;
 	check_bye(c);

@@ -39,6 +39,8 @@ struct report_run {
 	const struct report_entry *first;
 	uint16_t lo, hi;
 	unsigned count;
+	unsigned inferred;	/* members whose ICMP came from a retry */
+	uint16_t retry_port;	/* the port that was retried */
 };
 
 struct report_view {
@@ -277,12 +279,16 @@ view_build(const struct report *r, struct report_view *vw)
 		if (run != NULL && extends_run(run, e)) {
 			run->hi = e->o.port;
 			run->count++;
-			continue;
+		} else {
+			run = &vw->runs[vw->n_runs++];
+			run->first = e;
+			run->lo = run->hi = e->o.port;
+			run->count = 1;
 		}
-		run = &vw->runs[vw->n_runs++];
-		run->first = e;
-		run->lo = run->hi = e->o.port;
-		run->count = 1;
+		if (e->o.icmp_retry_port != 0) {
+			run->inferred++;
+			run->retry_port = e->o.icmp_retry_port;
+		}
 	}
 	ret = 0;
 out:
@@ -321,9 +327,17 @@ run_preface(const struct report_run *run, char *buf, size_t len)
 {
 	char p[16];
 
-	snprintf(buf, len, "all %u ports %s gave the same result; the "
-	    "evidence is that of port %u", run->count,
-	    ports_text(run, p, sizeof(p)), run->lo);
+	if (run->inferred > 0 && run->inferred < run->count)
+		snprintf(buf, len, "all %u ports %s gave the same result; %u "
+		    "of them got no ICMP in the parallel pass (the sender "
+		    "rate-limits ICMP) and port %u retried alone got the same "
+		    "ICMP; the evidence is that of port %u", run->count,
+		    ports_text(run, p, sizeof(p)), run->inferred,
+		    run->retry_port, run->lo);
+	else
+		snprintf(buf, len, "all %u ports %s gave the same result; the "
+		    "evidence is that of port %u", run->count,
+		    ports_text(run, p, sizeof(p)), run->lo);
 	return buf;
 }
 
@@ -457,7 +471,7 @@ json_evidence(const struct report_run *run)
 {
 	const struct verdict *v = &run->first->v;
 	json_t *a = json_array();
-	char pre[128];
+	char pre[VERDICT_EVIDENCE_LEN];
 	unsigned i;
 
 	if (a == NULL)
@@ -730,7 +744,7 @@ print_fail(const struct print_ctx *pc, const struct report_run *run)
 	const char *cause = cause_name(v->cause);
 	const char *bold = pc->color ? ANSI_BOLD : "";
 	const char *reset = pc->color ? ANSI_RESET : "";
-	char pre[128];
+	char pre[VERDICT_EVIDENCE_LEN];
 
 	print_run_head(pc, run);
 	if (cause != NULL)

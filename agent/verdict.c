@@ -193,8 +193,14 @@ icmp_verdict(struct vctx *c)
 		ip_text(&e->from, from, sizeof(from));
 	else
 		snprintf(from, sizeof(from), "an unknown sender");
-	ev_add(c->v, VERDICT_STAGE_PATH, "%s got %s from %s", c->what, desc,
-	    from);
+	if (c->o->icmp_retry_port != 0)
+		ev_add(c->v, VERDICT_STAGE_PATH, "%s timed out with no ICMP "
+		    "while other ports got ICMP: %s rate-limits ICMP; port %u "
+		    "retried alone got %s from %s", c->what, from,
+		    c->o->icmp_retry_port, desc, from);
+	else
+		ev_add(c->v, VERDICT_STAGE_PATH, "%s got %s from %s", c->what,
+		    desc, from);
 	if (errq_is_admin_prohibited(e)) {
 		c->v->cause = CAUSE_PATH_REJECT;
 		ev_add(c->v, VERDICT_STAGE_PATH, "a firewall at %s rejects the "

@@ -77,6 +77,13 @@ struct probe_obs {
 	struct sockaddr_storage local;
 	struct sockaddr_storage remote;
 	unsigned elapsed_ms;
+	/*
+	 * Nonzero: this probe timed out in the parallel pass while others got
+	 * ICMP; icmp holds what a lone retry of this port (icmp_retry_port)
+	 * received after the sender's ICMP rate limit refilled.  Set by
+	 * icmpretry.c, which then sets outcome to OUTCOME_ICMP.
+	 */
+	uint16_t icmp_retry_port;
 	char banner[64];		/* printable first bytes, OTHER_SERVICE */
 	enum arm_state arm;
 	int arrived;

@@ -168,6 +168,53 @@ passive_objects(json_t *root, size_t *n)
 	return out;
 }
 
+/* Ports whose ICMP was inferred by a retry join the run of those that got
+ * it directly, and the run says how many were inferred. */
+static void
+test_run_with_inferred_icmp(void **state)
+{
+	struct session_facts f;
+	struct report *r;
+	struct probe_obs o;
+	json_t *root, *pas, *ev;
+	size_t n;
+	int port;
+
+	(void)state;
+	facts_init(&f);
+	r = report_new(&f, "0.1.0", "0.1.0", SERVER);
+	assert_non_null(r);
+	for (port = 30000; port < 30010; port++) {
+		memset(&o, 0, sizeof(o));
+		o.kind = PROBE_PASSIVE;
+		o.port = (uint16_t)port;
+		o.outcome = OUTCOME_ICMP;
+		o.arm = ARM_LISTENING;
+		sa_set(&o.local, AGENT, (uint16_t)(20000 + port % 1000));
+		sa_set(&o.remote, SERVER, (uint16_t)port);
+		o.icmp.present = 1;
+		o.icmp.family = AF_INET;
+		o.icmp.type = 3;
+		o.icmp.code = 1;
+		sa_set(&o.icmp.from, "198.51.100.1", 0);
+		if (port >= 30006)
+			o.icmp_retry_port = 30006;
+		add(r, &f, &o);
+	}
+	root = report_json(r);
+	assert_non_null(root);
+	pas = passive_objects(root, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(pas, 0), "ports")), "30000-30009");
+	ev = json_object_get(json_array_get(pas, 0), "evidence");
+	assert_non_null(strstr(json_string_value(json_array_get(ev, 0)),
+	    "4 of them got no ICMP"));
+	json_decref(pas);
+	json_decref(root);
+	report_free(r);
+}
+
 static void
 test_json_runs(void **state)
 {
@@ -523,6 +570,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_runs),
+		cmocka_unit_test(test_run_with_inferred_icmp),
 		cmocka_unit_test(test_json_structure),
 		cmocka_unit_test(test_causes_deduplicated),
 		cmocka_unit_test(test_run_boundaries),

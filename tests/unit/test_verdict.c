@@ -131,6 +131,28 @@ classify(const struct probe_obs *o, const struct session_facts *f,
 
 /* ---- control / passive ---- */
 
+/* A silent port re-labelled by a lone retry keeps the cause of the ICMP
+ * and says that the ICMP came from the retry, not from this probe. */
+static void
+test_icmp_inferred_by_retry(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30050, OUTCOME_TIMEOUT);
+	icmp_set(&o, AF_INET, 3, 0, "198.51.100.1");
+	o.icmp_retry_port = 30006;
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_ROUTING_GAP);
+	assert_string_equal(v.hop, "198.51.100.1");
+	assert_ev(&v, "rate-limits ICMP");
+	assert_ev(&v, "port 30006 retried alone");
+}
+
 static void
 test_acked_pass(void **state)
 {
@@ -933,6 +955,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_acked_pass),
+		cmocka_unit_test(test_icmp_inferred_by_retry),
 		cmocka_unit_test(test_acked_snat_address),
 		cmocka_unit_test(test_acked_snat_port_only),
 		cmocka_unit_test(test_acked_v4_mapped_not_nat),
