@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Check an ftpath-agent JSON report against a scenario's expectations.
+
+  check_json.py --json FILE --rc N --want-rc N
+      [--probe KIND=pass | KIND=fail[:CAUSE]] ...   KIND: control|passive|active
+      [--hop KIND=ADDR] ...
+      [--nat-client true|false]
+      [--passive-ports LO-HI]      passive fail/pass must be ONE run object
+      [--curl KIND=ok|fail] ...    KIND: passive|active (real curl results)
+
+Prints one "ok:" or "FAIL:" line per assertion; exit 0 iff all hold.
+The curl cross-check rule: curl passive works iff control and passive pass;
+curl active works iff control and active pass.
+"""
+import argparse
+import json
+import sys
+
+results = []
+
+
+def check(cond, msg):
+    results.append((bool(cond), msg))
+    print(("ok:   " if cond else "FAIL: ") + msg)
+
+
+def kind_of(p):
+    name = str(p.get("name", "")).lower()
+    for k in ("control", "passive", "active"):
+        if name.startswith(k):
+            return k
+    d = str(p.get("direction", "")).lower()
+    for k in ("control", "passive", "active"):
+        if k in d:
+            return k
+    return None
+
+
+def fmt(p):
+    keep = {k: p.get(k) for k in ("name", "direction", "port", "ports",
+                                  "verdict", "cause", "hop") if k in p}
+    return json.dumps(keep, sort_keys=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--rc", type=int, required=True)
+    ap.add_argument("--want-rc", required=True,
+                    help="expected exit status, or 'any'")
+    ap.add_argument("--probe", action="append", default=[])
+    ap.add_argument("--hop", action="append", default=[])
+    ap.add_argument("--nat-client")
+    ap.add_argument("--passive-ports")
+    ap.add_argument("--curl", action="append", default=[])
+    ap.add_argument("--passive-runs",
+                    help="LO-HI=pass,LO-HI=fail:CAUSE,... in order")
+    a = ap.parse_args()
+
+    if a.want_rc != "any":
+        check(a.rc == int(a.want_rc),
+              f"agent exit status {a.rc} (want {a.want_rc})")
+    try:
+        with open(a.json) as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        check(False, f"JSON report {a.json} readable and valid ({e})")
+        return 1
+    check(isinstance(doc, dict), "JSON top level is an object")
+    if not isinstance(doc, dict):
+        return 1
+    for key in ("version", "agent", "reflector", "nat", "alg", "probes",
+                "causes", "duration_ms"):
+        check(key in doc, f"top-level key '{key}' present")
+    check(isinstance(doc.get("version"), int), "version is an integer")
+    check(isinstance(doc.get("duration_ms"), (int, float)),
+          "duration_ms is a number")
+    probes = doc.get("probes")
+    check(isinstance(probes, list) and probes, "probes is a non-empty list")
+    if not isinstance(probes, list):
+        return 1
+    causes = doc.get("causes")
+    check(isinstance(causes, list), "causes is a list")
+
+    by_kind = {"control": [], "passive": [], "active": []}
+    for p in probes:
+        if not isinstance(p, dict):
+            check(False, f"probe is an object: {p!r}")
+            continue
+        k = kind_of(p)
+        if k is None:
+            print(f"note: unclassified probe {fmt(p)}")
+            continue
+        by_kind[k].append(p)
+        check(p.get("verdict") in ("pass", "fail"),
+              f"{k} probe verdict is pass|fail: {fmt(p)}")
+        if p.get("verdict") == "pass":
+            check(p.get("cause") is None, f"passing {k} probe has cause null")
+        else:
+            check(isinstance(p.get("evidence"), list) and p["evidence"],
+                  f"failing {k} probe carries evidence")
+        check(("port" in p) != ("ports" in p),
+              f"{k} probe has exactly one of port/ports")
+        check(isinstance(p.get("evidence", []), list),
+              f"{k} probe evidence is a list")
+    for k, lst in by_kind.items():
+        for p in lst:
+            print(f"info: {k}: {fmt(p)}")
+
+    def verdict(k):
+        lst = by_kind.get(k) or []
+        if not lst:
+            return None
+        return "pass" if all(p.get("verdict") == "pass" for p in lst) else "fail"
+
+    for spec in a.probe:
+        k, _, want = spec.partition("=")
+        wv, _, wc = want.partition(":")
+        lst = by_kind.get(k) or []
+        check(lst, f"{k} probe present")
+        if not lst:
+            continue
+        got = verdict(k)
+        check(got == wv, f"{k} verdict {got} (want {wv})")
+        if wc:
+            got_c = sorted({str(p.get("cause")) for p in lst
+                            if p.get("verdict") == "fail"})
+            check(got_c == [wc], f"{k} cause {got_c} (want ['{wc}'])")
+            if isinstance(causes, list):
+                names = [c.get("cause", c.get("name")) if isinstance(c, dict)
+                         else c for c in causes]
+                check(wc in names, f"cause '{wc}' listed in causes {names}")
+
+    for spec in a.hop:
+        k, _, addr = spec.partition("=")
+        hops = [p.get("hop") for p in by_kind.get(k) or []
+                if p.get("verdict") == "fail"]
+        check(addr in hops, f"{k} hop {hops} (want {addr})")
+
+    if a.nat_client is not None:
+        want = a.nat_client == "true"
+        got = None
+        try:
+            got = doc["nat"]["client"]["detected"]
+        except (KeyError, TypeError):
+            pass
+        check(got is want, f"nat.client.detected {got} (want {want})")
+
+    if a.passive_ports:
+        lst = by_kind["passive"]
+        check(len(lst) == 1 and lst[0].get("ports") == a.passive_ports,
+              f"passive range is one run object with ports "
+              f"'{a.passive_ports}' (got {len(lst)} objects: "
+              f"{[p.get('ports', p.get('port')) for p in lst][:5]})")
+
+    if a.passive_runs:
+        want = []
+        for item in a.passive_runs.split(","):
+            rng, _, v = item.partition("=")
+            wv, _, wc = v.partition(":")
+            want.append((rng, wv, wc or None))
+        got = []
+        for p in by_kind["passive"]:
+            rng = p.get("ports", str(p.get("port")))
+            got.append((str(rng), p.get("verdict"), p.get("cause")))
+        check(got == want, f"passive runs {got} (want {want})")
+
+    ctl = verdict("control")
+    for spec in a.curl:
+        k, _, res = spec.partition("=")
+        agent_ok = ctl == "pass" and verdict(k) == "pass"
+        curl_ok = res == "ok"
+        check(agent_ok == curl_ok,
+              f"curl {k} {'works' if curl_ok else 'fails'} and the agent says "
+              f"control={ctl} {k}={verdict(k)} (consistent)")
+
+    bad = [m for ok, m in results if not ok]
+    print(f"{len(results) - len(bad)}/{len(results)} assertions hold")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,510 @@
+# shellcheck shell=bash
+# tests/netns/lib.sh - namespace topology helpers for the ftpath scenarios.
+#
+#   client ns                router ns                     server ns
+#   c0 198.51.100.2/24 --- to-client 198.51.100.1/24
+#      2001:db8:1::2/64        2001:db8:1::1/64
+#                          to-server 203.0.113.1/24 --- s0 203.0.113.2/24
+#                                    2001:db8:2::1/64      2001:db8:2::2/64
+#
+# Only documentation address ranges.  Every interface is created directly
+# inside its namespace (never in the root namespace); namespaces carry a
+# per-run unique prefix.  Nothing here touches the root namespace's
+# sysctls, routes, firewall or services.  Everything is undone by
+# topo_down (installed as an EXIT trap by topo_init).
+#
+# Usage (from a script with set -euo pipefail):
+#   . tests/netns/lib.sh
+#   topo_init SHORTNAME            # names, temp dir, traps
+#   topo_up                        # namespaces, veths, addresses, routes
+#   router_nft 'table ip filter { ... }'
+#   start_vsftpd                   # real FTP server in the server ns
+#   make_certs; start_reflector BUILD
+#   run_agent BUILD JSON [args]    # sets AGENT_RC
+#   curl_ftp passive|active [4|6]  # 0 if the file came through
+#   topo_down                      # also runs from the trap
+
+CLIENT4=198.51.100.2
+ROUTER_C4=198.51.100.1
+SERVER4=203.0.113.2
+ROUTER_S4=203.0.113.1
+CLIENT6=2001:db8:1::2
+ROUTER_C6=2001:db8:1::1
+SERVER6=2001:db8:2::2
+ROUTER_S6=2001:db8:2::1
+PASV_LO=30000
+PASV_HI=30099
+REFLECTOR_PORT=7021
+TEST_CONTENT="ftpath test file - served by vsftpd inside a network namespace"
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$LIB_DIR/../.." && pwd)
+
+T_NAME=""
+T_PFX=""
+NS_C=""
+NS_R=""
+NS_S=""
+T_DIR=""
+T_PIDS=()
+T_DOWN_DONE=0
+AGENT_RC=""
+
+# LIB_QUIET=1: progress messages off (errors are always shown)
+log() {
+	[[ ${LIB_QUIET:-0} == 1 ]] && return 0
+	printf '[%s %s] %s\n' "$(date +%H:%M:%S)" "${T_NAME:-lib}" "$*" >&2
+}
+die() {
+	printf '[%s %s] ERROR: %s\n' "$(date +%H:%M:%S)" "${T_NAME:-lib}" "$*" >&2
+	exit 1
+}
+
+# Run anything inside a namespace, bounded in time.
+nsx() { # nsx NS SECONDS CMD...
+	local ns=$1 t=$2
+	shift 2
+	timeout -k 2 "$t" ip netns exec "$ns" "$@"
+}
+
+# The real interpreter, resolved once (a pyenv shim costs a bash start-up
+# per call, seconds on a loaded 2-CPU machine).
+if [[ -z ${FTPATH_PYTHON:-} ]]; then
+	FTPATH_PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)
+	export FTPATH_PYTHON
+fi
+# shellcheck disable=SC2034  # used by the scripts that source this file
+PYTHON=$FTPATH_PYTHON
+
+# tcp_answers NS ADDR PORT: 0 if ADDR answers on TCP PORT from NS (accepts
+# or refuses with a RST); 1 on timeout, ICMP error or no route.
+tcp_answers() {
+	local err
+	# shellcheck disable=SC2016  # expanded by the inner bash
+	err=$(timeout -k 1 2 ip netns exec "$1" bash -c \
+		'exec 3<>"/dev/tcp/$0/$1"' "$2" "$3" 2>&1) && return 0
+	[[ $err == *"Connection refused"* ]]
+}
+
+need_tools() {
+	local t missing=()
+	for t in ip nft timeout python3 "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+	done
+	((${#missing[@]} == 0)) || {
+		echo "missing tools: ${missing[*]}"
+		return 1
+	}
+}
+
+# topo_init SHORT: unique names (prefix from FTPATH_RUNID or ftp$$).
+topo_init() {
+	T_NAME=$1
+	local run=${FTPATH_RUNID:-ftp$$}
+	T_PFX="$run-$T_NAME"
+	NS_C="$T_PFX-c"
+	NS_R="$T_PFX-r"
+	NS_S="$T_PFX-s"
+	T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ftpath-$T_NAME.XXXXXX")
+	chmod 0755 "$T_DIR"
+	T_PIDS=()
+	T_DOWN_DONE=0
+	trap topo_down EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# Kill every process that lives in namespace $1 (all of them are ours:
+# the namespace was created by this run), by PID; bounded.
+_ns_kill_all() {
+	local ns=$1 i pids
+	[[ -e /run/netns/$ns ]] || return 0
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ') || pids=""
+		[[ -n ${pids// /} ]] || return 0
+		# shellcheck disable=SC2086
+		[[ -n ${T_PIDFILE:-} ]] && printf '%s\n' $pids >>"$T_PIDFILE"
+		if ((i < 10)); then
+			# shellcheck disable=SC2086
+			kill -TERM $pids 2>/dev/null || true
+		else
+			# shellcheck disable=SC2086
+			kill -KILL $pids 2>/dev/null || true
+		fi
+		sleep 0.1
+	done
+	log "warning: processes left in $ns: $(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
+}
+
+topo_down() {
+	local rc=$? p ns i
+	((T_DOWN_DONE)) && return "$rc"
+	T_DOWN_DONE=1
+	trap - EXIT INT TERM
+	# Processes we started, by PID.
+	for p in "${T_PIDS[@]}"; do
+		[[ -n ${T_PIDFILE:-} ]] && echo "$p" >>"$T_PIDFILE"
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		local alive=0
+		for p in "${T_PIDS[@]}"; do
+			kill -0 "$p" 2>/dev/null && alive=1
+		done
+		((alive)) || break
+		((i == 15)) && for p in "${T_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+		sleep 0.1
+	done
+	for ns in "$NS_C" "$NS_R" "$NS_S"; do
+		[[ -n $ns ]] || continue
+		_ns_kill_all "$ns"
+		if [[ -e /run/netns/$ns ]]; then
+			ip netns del "$ns" 2>/dev/null || log "warning: cannot delete netns $ns"
+		fi
+	done
+	if [[ -n $T_DIR && -d $T_DIR ]]; then
+		if [[ -n ${FTPATH_KEEP:-} ]]; then
+			log "kept $T_DIR"
+		else
+			rm -rf -- "$T_DIR"
+		fi
+	fi
+	return "$rc"
+}
+
+topo_up() {
+	local ns
+	for ns in "$NS_C" "$NS_R" "$NS_S"; do
+		[[ ! -e /run/netns/$ns ]] || ip netns del "$ns" 2>/dev/null || true
+		ip netns add "$ns" || die "ip netns add $ns failed"
+		ip -n "$ns" link set lo up
+	done
+	# veth pairs created inside the namespaces, never in the root one
+	ip -n "$NS_C" link add c0 type veth peer name to-client netns "$NS_R"
+	ip -n "$NS_S" link add s0 type veth peer name to-server netns "$NS_R"
+
+	ip -n "$NS_C" addr add "$CLIENT4/24" dev c0
+	ip -n "$NS_C" -6 addr add "$CLIENT6/64" dev c0 nodad
+	ip -n "$NS_R" addr add "$ROUTER_C4/24" dev to-client
+	ip -n "$NS_R" -6 addr add "$ROUTER_C6/64" dev to-client nodad
+	ip -n "$NS_R" addr add "$ROUTER_S4/24" dev to-server
+	ip -n "$NS_R" -6 addr add "$ROUTER_S6/64" dev to-server nodad
+	ip -n "$NS_S" addr add "$SERVER4/24" dev s0
+	ip -n "$NS_S" -6 addr add "$SERVER6/64" dev s0 nodad
+
+	ip -n "$NS_C" link set c0 up
+	ip -n "$NS_R" link set to-client up
+	ip -n "$NS_R" link set to-server up
+	ip -n "$NS_S" link set s0 up
+
+	ip -n "$NS_C" route add default via "$ROUTER_C4"
+	ip -n "$NS_C" -6 route add default via "$ROUTER_C6"
+	ip -n "$NS_S" route add default via "$ROUTER_S4"
+	ip -n "$NS_S" -6 route add default via "$ROUTER_S6"
+
+	# forwarding inside the router namespace only
+	nsx "$NS_R" 5 sysctl -qw net.ipv4.ip_forward=1
+	nsx "$NS_R" 5 sysctl -qw net.ipv6.conf.all.forwarding=1
+
+	# bounded reachability check (v4 and v6): a TCP connect to a closed
+	# port must come back with a RST (ping is not installed everywhere)
+	local i ok=0
+	for i in $(seq 1 30); do
+		if tcp_answers "$NS_C" "$SERVER4" 9 && tcp_answers "$NS_C" "$SERVER6" 9; then
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+	((ok)) || die "topology: $SERVER4/$SERVER6 not reachable from the client ns"
+	log "topology up: $NS_C -- $NS_R -- $NS_S"
+}
+
+# ns_nft NS FILE-TAG RULESET: load an nftables ruleset into a namespace of
+# this topology.  Test tables are named harness_* (ftpath_* belongs to the
+# programs, which remove stale ftpath_* tables at start).
+ns_nft() {
+	printf '%s\n' "$3" >"$T_DIR/$2.nft"
+	nsx "$1" 10 nft -f "$T_DIR/$2.nft" || die "nft -f $2.nft failed"
+}
+router_nft() { ns_nft "$NS_R" router "$1"; }
+
+# Tables in NS other than the harness's own.
+ns_foreign_tables() {
+	nsx "$1" 5 nft list tables 2>/dev/null | grep -v ' harness_' | tr '\n' ' ' || true
+}
+
+# wait_listen NS PORT [tries]: poll until a TCP listener on PORT exists.
+wait_listen() {
+	local ns=$1 port=$2 tries=${3:-50} i
+	for ((i = 0; i < tries; i++)); do
+		if nsx "$ns" 3 ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# bg_in_ns NS LOGFILE CMD...: start CMD in NS in the background, record PID.
+# ip netns exec execs the command, so $! is the program's own PID.
+BG_PID=""
+bg_in_ns() {
+	local ns=$1 logf=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$logf" 2>&1 </dev/null &
+	BG_PID=$!
+	T_PIDS+=("$BG_PID")
+}
+
+# start_vsftpd [extra vsftpd.conf lines...]
+# shellcheck disable=SC2120
+start_vsftpd() {
+	local d=$T_DIR/vsftpd l
+	mkdir -p "$d/root" "$d/empty"
+	chmod 0755 "$d" "$d/root" "$d/empty"
+	printf '%s\n' "$TEST_CONTENT" >"$d/root/file"
+	chmod 0644 "$d/root/file"
+	# One family per instance: a dual-stack (listen_ipv6) vsftpd cannot open
+	# IPv4 active data connections with port_promiscuous (bind mismatch).
+	local l4=YES l6=NO
+	if [[ ${VSFTPD_FAMILY:-4} == 6 ]]; then
+		l4=NO
+		l6=YES
+	fi
+	cat >"$d/vsftpd.conf" <<EOF
+listen=$l4
+listen_ipv6=$l6
+anonymous_enable=YES
+local_enable=NO
+write_enable=NO
+anon_root=$d/root
+no_anon_password=YES
+pasv_enable=YES
+pasv_min_port=$PASV_LO
+pasv_max_port=$PASV_HI
+port_enable=YES
+connect_from_port_20=YES
+seccomp_sandbox=NO
+background=NO
+run_as_launching_user=NO
+secure_chroot_dir=$d/empty
+xferlog_enable=NO
+dirmessage_enable=NO
+use_localtime=NO
+EOF
+	for l in "$@"; do echo "$l" >>"$d/vsftpd.conf"; done
+	bg_in_ns "$NS_S" "$d/vsftpd.log" vsftpd "$d/vsftpd.conf"
+	wait_listen "$NS_S" 21 50 || {
+		cat "$d/vsftpd.log" >&2 || true
+		die "vsftpd did not start"
+	}
+	log "vsftpd listening on 21 (pid $BG_PID)"
+}
+
+CERTS=""
+make_certs() {
+	CERTS=$T_DIR/certs
+	mkdir -p "$CERTS"
+	# shared by run.sh across parallel scenarios (saves CPU)
+	if [[ -n ${FTPATH_CERTS:-} && -r ${FTPATH_CERTS}/agent.key ]]; then
+		cp -p "$FTPATH_CERTS"/ca.crt "$FTPATH_CERTS"/reflector.crt \
+			"$FTPATH_CERTS"/reflector.key "$FTPATH_CERTS"/agent.crt \
+			"$FTPATH_CERTS"/agent.key "$CERTS"/
+		return 0
+	fi
+	"$REPO_DIR/deploy/ftpath-certs" ca "$CERTS" >/dev/null
+	"$REPO_DIR/deploy/ftpath-certs" reflector "$CERTS" reflector \
+		"IP:$SERVER4" "IP:$SERVER6" >/dev/null
+	"$REPO_DIR/deploy/ftpath-certs" agent "$CERTS" agent >/dev/null
+}
+
+# start_reflector BUILD [extra config lines...]
+REFLECTOR_PID=""
+start_reflector() {
+	local build=$1 l
+	shift
+	[[ -n $CERTS ]] || make_certs
+	{
+		echo "# written by tests/netns/lib.sh"
+		echo "listen = [::]:$REFLECTOR_PORT"
+		echo "cert = $CERTS/reflector.crt"
+		echo "key = $CERTS/reflector.key"
+		echo "ca = $CERTS/ca.crt"
+		echo "control_port = 21"
+		echo "active_source_port = 20"
+		echo "passive_range = ${REFL_PASV:-$PASV_LO-$PASV_HI}"
+		echo "max_timeout_ms = 10000"
+		for l in "$@"; do echo "$l"; done
+	} >"$T_DIR/reflector.conf"
+	bg_in_ns "$NS_S" "$T_DIR/reflector.log" \
+		"$(realpath "$build/ftpath-reflector")" -c "$T_DIR/reflector.conf" -v
+	REFLECTOR_PID=$BG_PID
+	if ! wait_listen "$NS_S" "$REFLECTOR_PORT" 50; then
+		cat "$T_DIR/reflector.log" >&2 || true
+		die "reflector did not listen on $REFLECTOR_PORT"
+	fi
+	log "reflector listening on $REFLECTOR_PORT (pid $REFLECTOR_PID)"
+}
+
+# run_agent BUILD JSONFILE [extra args]: agent in the client ns, bounded.
+# Human report -> $T_DIR/agent.out, stderr -> $T_DIR/agent.err.
+run_agent() {
+	local build=$1 json=$2
+	shift 2
+	local refl=${AGENT_REFLECTOR:-$SERVER4}
+	AGENT_RC=0
+	AGENT_T0=$(date +%s%N)
+	nsx "$NS_C" "${AGENT_TIMEOUT:-60}" "$(realpath "$build/ftpath-agent")" check \
+		--reflector "$refl" \
+		--cert "$CERTS/agent.crt" --key "$CERTS/agent.key" --ca "$CERTS/ca.crt" \
+		--json "$json" "$@" >"$T_DIR/agent.out" 2>"$T_DIR/agent.err" ||
+		AGENT_RC=$?
+	AGENT_MS=$((($(date +%s%N) - AGENT_T0) / 1000000))
+	log "agent exit $AGENT_RC after ${AGENT_MS} ms"
+}
+
+# curl_ftp passive|active [4|6]: real FTP download from the client ns.
+# Returns 0 only if the test file came through intact.
+curl_ftp() {
+	local mode=$1 fam=${2:-4} url out rc=0
+	local -a opt=()
+	if [[ $fam == 6 ]]; then
+		url="ftp://[$SERVER6]/file"
+		opt+=(-g -6)
+	else
+		url="ftp://$SERVER4/file"
+		opt+=(-4)
+	fi
+	[[ $mode == active ]] && opt+=(-P -)
+	out=$T_DIR/curl-$mode-$fam.out
+	rm -f "$out"
+	nsx "$NS_C" 15 curl -s -S --max-time 5 --connect-timeout 3 "${opt[@]}" \
+		-o "$out" "$url" 2>"$T_DIR/curl-$mode-$fam.err" || rc=$?
+	if ((rc == 0)) && [[ "$(cat "$out" 2>/dev/null)" == "$TEST_CONTENT" ]]; then
+		log "curl $mode (IPv$fam): ok"
+		return 0
+	fi
+	log "curl $mode (IPv$fam): failed (exit $rc: $(head -c 200 "$T_DIR/curl-$mode-$fam.err" 2>/dev/null | tr '\n' ' '))"
+	return 1
+}
+
+# Router rule sets for the fault scenarios.
+# shellcheck disable=SC2034
+NFT_NAT='table ip harness_nat {
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "to-server" masquerade
+	}
+}
+table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		iifname "to-client" oifname "to-server" ct state new accept
+	}
+}'
+
+# shellcheck disable=SC2034
+NFT_SILENT_DROP="table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		oifname \"to-server\" tcp dport $PASV_LO-$PASV_HI drop
+	}
+}"
+
+# shellcheck disable=SC2034
+NFT_RST_PASV="table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		oifname \"to-server\" tcp dport $PASV_LO-$PASV_HI reject with tcp reset
+	}
+}"
+
+# the answers (SYN-ACK) from the passive range never get back
+# shellcheck disable=SC2034
+NFT_RETURN_PASV="table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		iifname \"to-server\" oifname \"to-client\" tcp sport $PASV_LO-$PASV_HI drop
+	}
+}"
+
+# the router has no way on for the passive range: ICMP net unreachable
+# shellcheck disable=SC2034
+NFT_UNREACH_PASV="table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		oifname \"to-server\" tcp dport $PASV_LO-$PASV_HI reject with icmp type net-unreachable
+	}
+}"
+
+# IPv6: the router rejects the control port (ICMPv6 admin-prohibited)
+# shellcheck disable=SC2034
+NFT_REJECT21_V6='table ip6 harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		oifname "to-server" tcp dport 21 reject with icmpv6 type admin-prohibited
+	}
+}'
+
+# NAT gateway with the FTP ALG (conntrack helper "ftp", built into the
+# kernel; assigned explicitly as Linux >= 6.0 requires): active mode works
+# for real FTP only because the helper rewrites PORT/EPRT and opens the
+# pinhole.
+# shellcheck disable=SC2034
+NFT_NAT_ALG='table ip harness_nat {
+	ct helper ftp-std {
+		type "ftp" protocol tcp;
+	}
+	chain prerouting {
+		type filter hook prerouting priority filter; policy accept;
+		iifname "to-client" tcp dport 21 ct helper set "ftp-std"
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "to-server" masquerade
+	}
+}
+table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		iifname "to-client" oifname "to-server" ct state new accept
+	}
+}'
+
+# a 1000-port block in the middle of a 4000-port range is dropped
+# shellcheck disable=SC2034
+NFT_DROP_MID='table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		oifname "to-server" tcp dport 21000-21999 drop
+	}
+}'
+
+# server host's own firewall drops the passive range (input hook)
+# shellcheck disable=SC2034
+NFT_SERVER_DROP_PASV="table inet harness_filter {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		tcp dport $PASV_LO-$PASV_HI drop
+	}
+}"
+
+# client host's own firewall drops outbound control connections
+# shellcheck disable=SC2034
+NFT_CLIENT_DROP21='table inet harness_filter {
+	chain output {
+		type filter hook output priority filter; policy accept;
+		tcp dport 21 drop
+	}
+}'
+
+# shellcheck disable=SC2034
+NFT_REJECT21='table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		oifname "to-server" tcp dport 21 reject with icmp type admin-prohibited
+	}
+}'

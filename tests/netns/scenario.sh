@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# tests/netns/scenario.sh NAME BUILD [PIDFILE]
+#
+# One namespace scenario: topology + fault + vsftpd + reflector, the agent
+# in the client namespace, its JSON checked, then real curl cross-checks.
+# Exit 0 = every assertion holds.  Normally run by run.sh (in parallel).
+#
+# FTPATH_CURL_ONLY=1: topology, fault, vsftpd and curl only (harness
+# self-test without the programs).
+set -euo pipefail
+
+NAME=${1:?usage: scenario.sh NAME BUILD [PIDFILE]}
+BUILD=${2:?usage: scenario.sh NAME BUILD [PIDFILE]}
+T_PIDFILE=${3:-}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/netns/lib.sh
+. "$HERE/lib.sh"
+
+CURL_ONLY=${FTPATH_CURL_ONLY:-0}
+FAILS=0
+fail() {
+	log "FAIL: $*"
+	FAILS=$((FAILS + 1))
+}
+
+# deploy: no namespaces - the certificate helper and the example config
+deploy_checks() {
+	local d rc out
+	d=$(mktemp -d "${TMPDIR:-/tmp}/ftpath-deploy.XXXXXX")
+	# shellcheck disable=SC2064
+	trap "rm -rf -- '$d'" EXIT
+	local certs=$REPO_DIR/deploy/ftpath-certs
+	"$certs" --help >/dev/null || fail "ftpath-certs --help failed"
+	"$certs" ca "$d" >/dev/null || fail "ftpath-certs ca failed"
+	"$certs" reflector "$d" refl 203.0.113.2 2001:db8:2::2 ftp.example.net >/dev/null ||
+		fail "ftpath-certs reflector failed"
+	"$certs" agent "$d" ag >/dev/null || fail "ftpath-certs agent failed"
+	for f in ca.key refl.key ag.key; do
+		[[ $(stat -c %a "$d/$f" 2>/dev/null) == 600 ]] || fail "$f is not mode 0600"
+	done
+	out=$(openssl x509 -in "$d/refl.crt" -noout -text 2>/dev/null)
+	grep -q "TLS Web Server Authentication" <<<"$out" || fail "reflector cert lacks serverAuth"
+	grep -q "IP Address:203.0.113.2" <<<"$out" || fail "reflector cert lacks IP SAN"
+	grep -q "DNS:ftp.example.net" <<<"$out" || fail "reflector cert lacks DNS SAN"
+	grep -q "prime256v1\|P-256" <<<"$out" || fail "reflector key is not P-256"
+	openssl x509 -in "$d/ag.crt" -noout -text 2>/dev/null |
+		grep -q "TLS Web Client Authentication" || fail "agent cert lacks clientAuth"
+	openssl verify -CAfile "$d/ca.crt" "$d/refl.crt" "$d/ag.crt" >/dev/null 2>&1 ||
+		fail "certificates do not verify against the CA"
+	local sum
+	sum=$(sha256sum "$d/ca.key")
+	rc=0
+	"$certs" ca "$d" >/dev/null 2>&1 || rc=$?
+	((rc != 0)) || fail "ftpath-certs ca overwrote an existing CA without --force"
+	[[ $(sha256sum "$d/ca.key") == "$sum" ]] || fail "existing CA key changed"
+	"$certs" --force agent "$d" ag >/dev/null 2>&1 || fail "--force did not overwrite"
+	rc=0
+	"$certs" reflector "$d" r2 'not a name!' >/dev/null 2>&1 || rc=$?
+	((rc != 0)) || fail "ftpath-certs accepted a bad SAN"
+	log "ftpath-certs: ok"
+
+	[[ $CURL_ONLY == 1 ]] && return 0
+	local refl
+	refl=$(realpath "$BUILD/ftpath-reflector")
+	out=$("$refl" -c "$REPO_DIR/deploy/reflector.conf.example" -n 2>&1) ||
+		fail "reflector -n rejects deploy/reflector.conf.example: $out"
+	grep -q "passive_range = 30000-30099" <<<"$out" ||
+		fail "reflector -n output lacks the example's passive_range"
+	printf 'no_such_key = 1\n' >"$d/bad.conf"
+	rc=0
+	"$refl" -c "$d/bad.conf" -n >/dev/null 2>&1 || rc=$?
+	((rc != 0)) || fail "reflector -n accepted an unknown key"
+	log "reflector.conf.example: ok"
+}
+
+if [[ $NAME == deploy ]]; then
+	T_NAME=deploy
+	deploy_checks
+	((FAILS == 0)) || exit 1
+	log "scenario deploy: all assertions hold"
+	exit 0
+fi
+
+# Scenario table -----------------------------------------------------------
+FAM=4
+VSFTPD=1
+VSFTPD_EXTRA=()
+REFLECTOR=1
+RULES=""
+SERVER_RULES=""
+CLIENT_RULES=""
+BAD_CERT=0
+EXTRA_CLEAN=0
+CONCURRENT=0
+XCHECK=1
+WANT_RC=1
+CURL_PASV=ok
+CURL_ACT=ok
+CHECKS=()
+case $NAME in
+clean)
+	short=clean
+	WANT_RC=0
+	EXTRA_CLEAN=1
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI" --nat-client false)
+	;;
+nat)
+	short=nat
+	RULES=$NFT_NAT
+	# curl's active transfer fails here: its PORT/EPRT names the private
+	# address, which vsftpd refuses (500 Illegal PORT) - and the gateway
+	# would drop the new inbound connection anyway.  (port_promiscuous=YES
+	# cannot be used to show the latter: vsftpd 3.0.3 then fails to bind.)
+	CURL_ACT=fail
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=fail:nat
+		--nat-client true)
+	;;
+silent-drop)
+	short=sdrop
+	RULES=$NFT_SILENT_DROP
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:path-silent-drop
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI")
+	;;
+reject)
+	short=reject
+	RULES=$NFT_REJECT21
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=fail:path-reject --hop "control=$ROUTER_C4")
+	;;
+not-listening)
+	short=nolis
+	VSFTPD=0
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=fail:not-listening)
+	;;
+ipv6-clean)
+	short=v6
+	FAM=6
+	VSFTPD_FAMILY=6
+	WANT_RC=0
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI" --nat-client false)
+	;;
+no-reflector)
+	# contract: exit 3 when the reflector cannot be reached
+	short=norefl
+	REFLECTOR=0
+	WANT_RC=3
+	CHECKS=()
+	;;
+bad-cert)
+	# contract: exit 3 when authentication fails (agent cert of another CA)
+	short=badcert
+	BAD_CERT=1
+	WANT_RC=3
+	CHECKS=()
+	;;
+rst-middlebox)
+	# the router answers the passive range with a forged RST
+	short=rst
+	RULES=$NFT_RST_PASV
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:path-reject
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI")
+	;;
+ipv6-reject)
+	short=v6rej
+	FAM=6
+	VSFTPD_FAMILY=6
+	RULES=$NFT_REJECT21_V6
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=fail:path-reject --hop "control=$ROUTER_C6")
+	;;
+concurrent)
+	# two agents on the same client at the same time, one reflector
+	short=conc
+	WANT_RC=0
+	CONCURRENT=1
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI")
+	;;
+nat-alg)
+	# NAT gateway with the FTP ALG: real active mode works (the helper
+	# rewrites PORT and lets the data connection in); the agent must not
+	# call active a failure that curl disproves (design: alg-dependent)
+	short=natalg
+	RULES=$NFT_NAT_ALG
+	CHECKS=(--probe control=pass --probe passive=pass --nat-client true)
+	WANT_RC=any
+	;;
+wide-range)
+	# the reflector's passive range is 4000 ports (20000-23999, beyond the
+	# default 1024 open files) and the router drops 21000-21999: three runs.
+	# vsftpd keeps 30000-30099, so curl does not cross-check this one.
+	short=wide
+	REFL_PASV=20000-23999
+	RULES=$NFT_DROP_MID
+	XCHECK=0
+	CHECKS=(--probe control=pass --probe active=pass
+		--passive-runs "20000-20999=pass,21000-21999=fail:path-silent-drop,22000-23999=pass")
+	;;
+return-path)
+	# the SYN reaches the server, its SYN-ACK is dropped on the way back
+	short=retpath
+	RULES=$NFT_RETURN_PASV
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:return-path
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI")
+	;;
+routing-gap)
+	# the router answers the passive range with ICMP net unreachable
+	short=rtgap
+	RULES=$NFT_UNREACH_PASV
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:routing-gap
+		--hop "passive=$ROUTER_C4" --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI")
+	;;
+server-rule)
+	# the server host's own nftables drops the passive range
+	short=srvrule
+	SERVER_RULES=$NFT_SERVER_DROP_PASV
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:server-local-rule
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI")
+	;;
+client-rule)
+	# the client host's own nftables drops outbound port 21
+	short=clirule
+	CLIENT_RULES=$NFT_CLIENT_DROP21
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=fail:client-local-rule)
+	;;
+*)
+	echo "unknown scenario '$NAME'" >&2
+	exit 2
+	;;
+esac
+
+topo_init "$short"
+T_NAME=$NAME
+echo "prefix $T_PFX"
+topo_up
+if [[ -n $RULES ]]; then
+	router_nft "$RULES"
+	log "router fault loaded:"
+	sed 's/^/    /' "$T_DIR/router.nft" >&2
+fi
+if [[ -n $SERVER_RULES ]]; then
+	ns_nft "$NS_S" server "$SERVER_RULES"
+	log "server host fault loaded:"
+	sed 's/^/    /' "$T_DIR/server.nft" >&2
+fi
+if [[ -n $CLIENT_RULES ]]; then
+	ns_nft "$NS_C" client "$CLIENT_RULES"
+	log "client host fault loaded:"
+	sed 's/^/    /' "$T_DIR/client.nft" >&2
+fi
+((VSFTPD)) && start_vsftpd "${VSFTPD_EXTRA[@]}"
+
+if [[ $CURL_ONLY != 1 ]]; then
+	make_certs
+	if ((BAD_CERT)); then
+		# an agent certificate from a CA the reflector does not trust
+		mkdir -p "$T_DIR/other"
+		"$REPO_DIR/deploy/ftpath-certs" ca "$T_DIR/other" >/dev/null
+		"$REPO_DIR/deploy/ftpath-certs" agent "$T_DIR/other" agent >/dev/null
+		cp "$T_DIR/other/agent.crt" "$T_DIR/other/agent.key" "$CERTS/"
+	fi
+	if ((REFLECTOR)); then
+		start_reflector "$BUILD"
+	else
+		REFLECTOR_PID=""
+	fi
+	if [[ $FAM == 6 ]]; then
+		AGENT_REFLECTOR="[$SERVER6]"
+	fi
+	if ((CONCURRENT)); then
+		# a second agent, started at the same moment, in the background
+		nsx "$NS_C" 60 "$(realpath "$BUILD/ftpath-agent")" check \
+			--reflector "$SERVER4" --cert "$CERTS/agent.crt" \
+			--key "$CERTS/agent.key" --ca "$CERTS/ca.crt" \
+			--json "$T_DIR/agent2.json" >"$T_DIR/agent2.out" 2>&1 &
+		second=$!
+	fi
+	run_agent "$BUILD" "$T_DIR/agent.json"
+	if ((CONCURRENT)); then
+		rc2=0
+		wait "$second" || rc2=$?
+		log "second agent exit $rc2:"
+		sed 's/^/    | /' "$T_DIR/agent2.out" >&2
+		"$PYTHON" "$HERE/check_json.py" --json "$T_DIR/agent2.json" \
+			--rc "$rc2" --want-rc 0 "${CHECKS[@]}" >"$T_DIR/check2.out" 2>&1 ||
+			fail "second concurrent agent: $(grep '^FAIL' "$T_DIR/check2.out" | tr '\n' ' ')"
+	fi
+	if ((EXTRA_CLEAN)); then
+		# CLI contract: usage errors exit 2; --json - puts JSON on stdout
+		agent_bin=$(realpath "$BUILD/ftpath-agent")
+		rc=0
+		nsx "$NS_C" 10 "$agent_bin" check --reflector "$SERVER4" >/dev/null 2>&1 || rc=$?
+		((rc == 2)) || fail "agent without --cert/--key/--ca: exit $rc (want 2)"
+		rc=0
+		nsx "$NS_C" 10 "$agent_bin" frobnicate >/dev/null 2>&1 || rc=$?
+		((rc == 2)) || fail "agent with an unknown command: exit $rc (want 2)"
+		rc=0
+		nsx "$NS_C" 30 "$agent_bin" check --reflector "$SERVER4" \
+			--cert "$CERTS/agent.crt" --key "$CERTS/agent.key" \
+			--ca "$CERTS/ca.crt" --json - >"$T_DIR/stdout.json" \
+			2>"$T_DIR/stdout.err" || rc=$?
+		((rc == 0)) || fail "agent --json -: exit $rc (want 0)"
+		"$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["probes"]' \
+			"$T_DIR/stdout.json" 2>/dev/null ||
+			fail "agent --json -: stdout is not the JSON report"
+		grep -q 'control' "$T_DIR/stdout.err" ||
+			fail "agent --json -: no human report on stderr"
+	fi
+	log "agent report (stdout):"
+	sed 's/^/    | /' "$T_DIR/agent.out" >&2
+	if [[ -s $T_DIR/agent.err ]]; then
+		log "agent stderr (last 20 lines):"
+		tail -n 20 "$T_DIR/agent.err" | sed 's/^/    ! /' >&2
+	fi
+	# A probe must never leave a hole: the agent has exited, so nothing of
+	# it may remain in the client ns; the session is over (bye), so the
+	# reflector's session tables should be gone too.
+	left=$(ns_foreign_tables "$NS_C")
+	[[ -z $left ]] || fail "nftables tables left in the client ns after the agent exited: $left"
+	for _ in $(seq 1 30); do
+		[[ -z $(ns_foreign_tables "$NS_S") ]] && break
+		sleep 0.1
+	done
+	left=$(ns_foreign_tables "$NS_S")
+	[[ -z $left ]] || log "note: tables in the server ns 3 s after the session ended (reflector still running): $left"
+	# The reflector must release its ports before curl runs: the agent
+	# said bye; give the reflector a bounded moment, then stop it.
+	if [[ -n $REFLECTOR_PID ]]; then
+		kill -TERM "$REFLECTOR_PID" 2>/dev/null || true
+		for _ in $(seq 1 30); do
+			kill -0 "$REFLECTOR_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$REFLECTOR_PID" 2>/dev/null; then
+			fail "reflector (pid $REFLECTOR_PID) did not exit within 3 s of SIGTERM"
+			kill -KILL "$REFLECTOR_PID" 2>/dev/null || true
+		fi
+		refl_rc=0
+		wait "$REFLECTOR_PID" 2>/dev/null || refl_rc=$?
+		# a clean shutdown on SIGTERM: 0 (or death by the signal itself)
+		if ((refl_rc != 0 && refl_rc != 143)); then
+			fail "reflector exit status $refl_rc after SIGTERM"
+		fi
+		# a clean reflector shutdown leaves no nftables table behind
+		left=$(ns_foreign_tables "$NS_S")
+		[[ -z $left ]] || fail "nftables tables left in the server ns after the reflector exited: $left"
+	fi
+fi
+
+# sanitizer builds (make SAN=1): any report is a failure
+for f in "$T_DIR/agent.err" "$T_DIR/reflector.log"; do
+	if [[ -f $f ]] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+		fail "sanitizer report in ${f##*/}:"
+		grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -40 | sed 's/^/    ! /' >&2
+	fi
+done
+
+# Real FTP client cross-checks ----------------------------------------------
+cp=fail
+ca=fail
+curl_ftp passive "$FAM" && cp=ok
+curl_ftp active "$FAM" && ca=ok
+[[ $cp == "$CURL_PASV" ]] || fail "curl passive: $cp, scenario expects $CURL_PASV (topology broken?)"
+[[ $ca == "$CURL_ACT" ]] || fail "curl active: $ca, scenario expects $CURL_ACT (topology broken?)"
+
+if [[ $CURL_ONLY != 1 ]]; then
+	if [[ -f $T_DIR/agent.json ]]; then
+		log "agent JSON:"
+		"$PYTHON" -m json.tool "$T_DIR/agent.json" 2>/dev/null | head -c 6000 | sed 's/^/    /' >&2 || true
+	fi
+	XCURL=()
+	((XCHECK)) && XCURL=(--curl "passive=$cp" --curl "active=$ca")
+	if ((${#CHECKS[@]})); then
+		"$PYTHON" "$HERE/check_json.py" --json "$T_DIR/agent.json" \
+			--rc "$AGENT_RC" --want-rc "$WANT_RC" "${CHECKS[@]}" \
+			"${XCURL[@]}" >&2 || fail "agent JSON assertions"
+	elif [[ $AGENT_RC == "$WANT_RC" ]]; then
+		log "ok:   agent exit status $AGENT_RC (want $WANT_RC)"
+	else
+		fail "agent exit status $AGENT_RC (want $WANT_RC)"
+	fi
+	if ((FAILS)); then
+		log "reflector log (last 40 lines):"
+		[[ -f $T_DIR/reflector.log ]] &&
+			tail -n 40 "$T_DIR/reflector.log" | sed 's/^/    > /' >&2
+	fi
+fi
+
+if ((FAILS)); then
+	log "scenario $NAME: $FAILS failure(s)"
+	exit 1
+fi
+log "scenario $NAME: all assertions hold"
+exit 0
