@@ -264,6 +264,15 @@ probe_failed(struct probe *p, int err)
 	probe_finish(p, o, err);
 }
 
+static int
+probe_is_connected(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	return getpeername(fd, (struct sockaddr *)&ss, &sl) == 0;
+}
+
 /*
  * The reply wait is not a network timeout: the handshake already proved
  * the path, and a reflector accepting thousands of probes may take a
@@ -467,11 +476,31 @@ probe_on_readable(struct probe *p)
 		probe_judge_reply(p, 0);
 }
 
+/*
+ * A busy loop can see a probe's timer and its readiness in the same
+ * iteration (libevent then reports both), so the socket is asked before
+ * a timeout is declared: a handshake the kernel completed is no drop, and
+ * a reply already queued is no silence.
+ */
 static void
 probe_on_timeout(struct probe *p)
 {
+	int err = 0;
+	socklen_t el = sizeof(err);
+
 	if (p->phase == PROBE_READING) {
-		probe_judge_reply(p, 0);
+		probe_on_readable(p);
+		if (p->phase == PROBE_READING)
+			probe_judge_reply(p, 0);
+		return;
+	}
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
+	    err == 0 && probe_is_connected(p->fd)) {
+		probe_connected(p);
+		return;
+	}
+	if (err != 0 && err != EINPROGRESS && err != EALREADY) {
+		probe_failed(p, err);
 		return;
 	}
 	/* An ICMP error that did not fail the connect still names a cause. */

@@ -342,8 +342,10 @@ out_timeout(struct vctx *c)
 	if (c->o->arm == ARM_LISTENING) {
 		c->v->cause = CAUSE_PATH_SILENT_DROP;
 		ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector listened on "
-		    "port %u and saw no SYN-completed connection: dropped "
-		    "silently between agent and server", c->o->port);
+		    "port %u and accepted no connection: the SYN, or the "
+		    "server's answer on the way back, was dropped silently "
+		    "(on the path, or by a firewall on either host: only an "
+		    "nftables trace tells which)", c->o->port);
 		return;
 	}
 	ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector was not listening "
