@@ -18,7 +18,7 @@
 
 #include "active.h"
 #include "check.h"
-#include "icmpretry.h"
+#include "retry.h"
 #include "control.h"
 #include "err.h"
 #include "log.h"
@@ -625,10 +625,13 @@ check_probe_all(struct check *c)
 	    (r = check_active_wait(c)) != 0)
 		goto lost;
 	check_wait_probes(c);
-	if (icmpretry_run(c->base, c->pe, (struct sockaddr *)&c->f.server,
-	    control_token(c->ctl), c->f.timeout_ms) < 0)
-		log_warnx("ICMP rate-limit retry failed; silent ports are "
-		    "reported as observed");
+	if ((r = retry_run(c->base, c->pe, (struct sockaddr *)&c->f.server,
+	    control_token(c->ctl), c->f.timeout_ms)) < 0)
+		log_warnx("retry of silent probes failed (%s); they are "
+		    "reported as first observed", ftp_strerror(r));
+	else if (r > 0)
+		check_note(c, "%d probe(s) were silent at first and answered "
+		    "a second attempt (loss, load or ICMP rate limiting)", r);
 	if ((r = check_collect(c)) != 0)
 		goto lost;
 	check_bye(c);
