@@ -165,9 +165,12 @@ retry_confirm(struct event_base *base, struct probe_engine *pe,
 		const struct probe_obs *ro = probe_obs_at(re, i);
 		struct probe_obs *o = probe_lookup(pe, ro->kind, ro->port);
 
-		if (o == NULL || retry_is_silent(ro) ||
-		    ro->outcome == OUTCOME_NOT_RUN)
+		if (o == NULL || ro->outcome == OUTCOME_NOT_RUN)
 			continue;
+		if (retry_is_silent(ro)) {
+			o->confirm_ms = 2 * timeout_ms;
+			continue;
+		}
 		/* The reflector's arming belongs to the session, not to
 		 * the attempt: keep it. */
 		arm = o->arm;

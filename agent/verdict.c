@@ -337,8 +337,14 @@ out_timeout(struct vctx *c)
 		    "%u ms", c->ms);
 		return;
 	}
-	ev_add(c->v, VERDICT_STAGE_AGENT, "SYN from %s to %s: no answer "
-	    "within %u ms and no ICMP", c->src, c->dst, c->ms);
+	if (c->o->confirm_ms != 0)
+		ev_add(c->v, VERDICT_STAGE_AGENT, "SYN from %s to %s: no "
+		    "answer within %u ms and no ICMP; a second attempt waited "
+		    "%u ms, silent too", c->src, c->dst, c->ms,
+		    c->o->confirm_ms);
+	else
+		ev_add(c->v, VERDICT_STAGE_AGENT, "SYN from %s to %s: no "
+		    "answer within %u ms and no ICMP", c->src, c->dst, c->ms);
 	if (c->o->arm == ARM_LISTENING) {
 		c->v->cause = CAUSE_PATH_SILENT_DROP;
 		ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector listened on "

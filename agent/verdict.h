@@ -84,6 +84,9 @@ struct probe_obs {
 	 * icmpretry.c, which then sets outcome to OUTCOME_ICMP.
 	 */
 	uint16_t icmp_retry_port;
+	/* Nonzero: a second attempt with this timeout was silent too
+	 * (retry.c's confirmation pass). */
+	unsigned confirm_ms;
 	char banner[64];		/* printable first bytes, OTHER_SERVICE */
 	enum arm_state arm;
 	int arrived;

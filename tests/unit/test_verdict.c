@@ -131,6 +131,26 @@ classify(const struct probe_obs *o, const struct session_facts *f,
 
 /* ---- control / passive ---- */
 
+/* A silent drop confirmed by a second attempt says so. */
+static void
+test_timeout_confirmed(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30050, OUTCOME_TIMEOUT);
+	o.elapsed_ms = 260;
+	o.confirm_ms = 520;
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_ev(&v, "within 260 ms");
+	assert_ev(&v, "second attempt waited 520 ms");
+}
+
 /* A silent port re-labelled by a lone retry keeps the cause of the ICMP
  * and says that the ICMP came from the retry, not from this probe. */
 static void
@@ -957,6 +977,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_acked_pass),
+		cmocka_unit_test(test_timeout_confirmed),
 		cmocka_unit_test(test_icmp_inferred_by_retry),
 		cmocka_unit_test(test_acked_snat_address),
 		cmocka_unit_test(test_acked_snat_port_only),
