@@ -102,8 +102,9 @@ unit-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit
 
 # Namespace integration scenarios (root, real kernel, vsftpd, curl).
-netns: programs
+netns: programs $(BUILD)/tests/fw_driver
 	@tests/netns/run.sh $(BUILD)
+	@tests/netns/fw_test.sh $(BUILD)/tests/fw_driver
 
 check: deps
 	@$(MAKE) --no-print-directory programs
