@@ -53,7 +53,7 @@ REFLECTOR	= $(BUILD)/ftpath-reflector
 UNIT_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps programs check unit unit-asan netns bench demo install \
-	uninstall clean lint format
+	uninstall clean lint format clang-build
 
 all: deps
 	@$(MAKE) --no-print-directory programs
@@ -106,8 +106,13 @@ netns: programs $(BUILD)/tests/fw_driver
 	@tests/netns/run.sh $(BUILD)
 	@tests/netns/fw_test.sh $(BUILD)/tests/fw_driver
 
+# Both compilers must build warning-free; the clang build is only compiled.
+clang-build:
+	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang programs
+
 check: deps
 	@$(MAKE) --no-print-directory programs
+	@$(MAKE) --no-print-directory clang-build
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory netns
