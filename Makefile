@@ -125,9 +125,12 @@ demo: deps
 	@$(MAKE) --no-print-directory programs
 	@tests/netns/demo.sh $(BUILD)
 
+QUEUE_H = $(firstword $(wildcard /usr/include/sys/queue.h /usr/include/*/sys/queue.h))
+
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --std=c11 --inline-suppr -Icommon -Iagent -Ireflector -Inft \
+	    --include=$(QUEUE_H) \
 	    common agent reflector nft
 
 format:

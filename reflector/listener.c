@@ -1,62 +1,39 @@
 /*
  * listener.c - probe listeners of one session (see listener.h).
  *
- * Raw non-blocking fds with one event each rather than evconnlistener:
- * a plan may open thousands of ports, and a probe connection needs no
- * more than one bounded read and one small write.
+ * The sockets and the reading of probe lines belong to the process-wide
+ * port registry (portreg.h), so that sessions can share ports; a set
+ * holds one reference per port and records what the registry hands it.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "err.h"
 #include "listener.h"
 #include "log.h"
-#include "privops.h"
-
-#define LISTENER_BACKLOG	16
-#define LISTENER_ACCEPT_BURST	64
+#include "portreg.h"
 
 struct listener_port {
-	struct listener_set *ls;
 	uint16_t port;
 	enum listener_state state;
 	int err;
-	int fd;
-	struct event *ev;
+	int shared;		/* another session had opened the socket */
+	struct portreg_ref *ref;	/* NULL unless listening */
 };
-
-struct probe_conn {
-	TAILQ_ENTRY(probe_conn) entry;
-	struct listener_set *ls;
-	int fd;
-	struct event *ev;
-	uint64_t deadline_ms;	/* absolute: a slow sender gains nothing */
-	size_t len;
-	char buf[PROTO_PROBE_LINE_MAX];
-};
-
-TAILQ_HEAD(probe_conn_list, probe_conn);
 
 struct listener_set {
-	struct event_base *base;
+	struct portreg *reg;
 	struct sockaddr_storage local;
 	char token[PROTO_TOKEN_HEXLEN + 1];
 	unsigned probe_timeout_ms;
-	unsigned max_conns;
 	int opened;
 	uint64_t armed_ms;
 
 	struct listener_port *ports;
 	size_t nports;
-
-	struct probe_conn_list conns;
-	unsigned nconns;
-	int accept_paused;	/* at max_conns: SYNs wait in the backlog */
 
 	struct listener_arrival *arrivals;
 	size_t narrivals;
@@ -120,8 +97,8 @@ listener_policy_check(const struct reflector_config *cfg,
 }
 
 struct listener_set *
-listener_set_new(struct event_base *base, const struct sockaddr *local,
-    const char *token, unsigned probe_timeout_ms, unsigned max_conns)
+listener_set_new(struct portreg *reg, const struct sockaddr *local,
+    const char *token, unsigned probe_timeout_ms)
 {
 	struct listener_set *ls;
 
@@ -129,59 +106,12 @@ listener_set_new(struct event_base *base, const struct sockaddr *local,
 		return NULL;
 	if ((ls = calloc(1, sizeof(*ls))) == NULL)
 		return NULL;
-	ls->base = base;
+	ls->reg = reg;
 	memcpy(&ls->local, local, addr_len(local));
 	addr_unmap(&ls->local);
 	memcpy(ls->token, token, PROTO_TOKEN_HEXLEN + 1);
 	ls->probe_timeout_ms = probe_timeout_ms;
-	ls->max_conns = max_conns;
-	TAILQ_INIT(&ls->conns);
 	return ls;
-}
-
-/*
- * At max_conns the reflector stops accepting instead of closing what it
- * accepted: the kernel completes handshakes into the backlog, so a busy
- * reflector delays an ack but never turns a probe into a false failure.
- */
-static void
-listener_pause_accept(struct listener_set *ls, int pause)
-{
-	size_t i;
-
-	if (ls->accept_paused == pause)
-		return;
-	ls->accept_paused = pause;
-	for (i = 0; i < ls->nports; i++) {
-		struct event *ev = ls->ports[i].ev;
-
-		if (ev == NULL)
-			continue;
-		if (pause)
-			event_del(ev);
-		else if (event_add(ev, NULL) == -1)
-			log_warnx("listener: cannot resume port %u",
-			    ls->ports[i].port);
-	}
-}
-
-static void
-probe_conn_free(struct probe_conn *pc)
-{
-	struct listener_set *ls;
-
-	if (pc == NULL)
-		return;
-	ls = pc->ls;
-	TAILQ_REMOVE(&ls->conns, pc, entry);
-	ls->nconns--;
-	if (pc->ev != NULL)
-		event_free(pc->ev);
-	close(pc->fd);
-	free(pc);
-	/* Hysteresis: resume at half the cap, not on every free. */
-	if (ls->accept_paused && ls->nconns <= ls->max_conns / 2)
-		listener_pause_accept(ls, 0);
 }
 
 void
@@ -191,14 +121,9 @@ listener_set_free(struct listener_set *ls)
 
 	if (ls == NULL)
 		return;
-	while (!TAILQ_EMPTY(&ls->conns))
-		probe_conn_free(TAILQ_FIRST(&ls->conns));
-	for (i = 0; i < ls->nports; i++) {
-		if (ls->ports[i].ev != NULL)
-			event_free(ls->ports[i].ev);
-		if (ls->ports[i].fd != -1)
-			close(ls->ports[i].fd);
-	}
+	/* Other sessions may keep a port open; ours is only a reference. */
+	for (i = 0; i < ls->nports; i++)
+		portreg_release(ls->reg, ls->ports[i].ref);
 	free(ls->ports);
 	free(ls->arrivals);
 	free(ls);
@@ -243,148 +168,53 @@ listener_record(struct listener_set *ls, int fd, const char *probe)
 	ls->narrivals++;
 }
 
-/* One read of a probe connection; frees pc when it is done. */
-static void
-listener_probe_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct probe_conn *pc = arg;
-	struct listener_set *ls = pc->ls;
-	char token[PROTO_TOKEN_HEXLEN + 2], probe[PROTO_PROBE_LINE_MAX];
-	char ack[PROTO_PROBE_LINE_MAX + 16];
-	ssize_t n;
-	uint64_t now;
-	int r;
-
-	if (what & EV_TIMEOUT)
-		goto timeout;
-	n = recv(fd, pc->buf + pc->len, sizeof(pc->buf) - pc->len,
-	    MSG_DONTWAIT);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
-		goto again;
-	if (n <= 0)
-		goto foreign;
-	pc->len += (size_t)n;
-	r = proto_probe_parse(pc->buf, pc->len, token, sizeof(token), probe,
-	    sizeof(probe));
-	if (r == FTP_ERR_AGAIN) {
-		if (pc->len < sizeof(pc->buf))
-			goto again;
-		log_debug("listener: probe line longer than %zu bytes",
-		    sizeof(pc->buf));
-		goto foreign;
-	}
-	if (r != 0 || strcmp(token, ls->token) != 0)
-		goto foreign;
-	listener_record(ls, fd, probe);
-	if (proto_probe_ack(ack, sizeof(ack), probe) == 0)
-		(void)send(fd, ack, strlen(ack), MSG_DONTWAIT | MSG_NOSIGNAL);
-	log_debug("listener: probe %s arrived", probe);
-	probe_conn_free(pc);
-	return;
-again:
-	now = listener_now_ms();
-	if (now < pc->deadline_ms) {
-		struct timeval tv;
-		uint64_t left = pc->deadline_ms - now;
-
-		tv.tv_sec = (time_t)(left / 1000);
-		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
-		if (event_add(pc->ev, &tv) == 0)
-			return;
-	}
-timeout:
-	log_debug("listener: probe line timed out");
-foreign:
-	ls->foreign++;
-	probe_conn_free(pc);
-}
-
-static void
-listener_take(struct listener_set *ls, int fd)
-{
-	struct probe_conn *pc;
-	struct timeval tv;
-
-	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
-		close(fd);
-		return;
-	}
-	pc->ls = ls;
-	pc->fd = fd;
-	pc->deadline_ms = listener_now_ms() + ls->probe_timeout_ms;
-	pc->ev = event_new(ls->base, fd, EV_READ, listener_probe_cb, pc);
-	TAILQ_INSERT_TAIL(&ls->conns, pc, entry);
-	ls->nconns++;
-	tv.tv_sec = ls->probe_timeout_ms / 1000;
-	tv.tv_usec = (ls->probe_timeout_ms % 1000) * 1000;
-	if (pc->ev == NULL || event_add(pc->ev, &tv) == -1) {
-		log_warnx("listener: cannot watch probe connection");
-		probe_conn_free(pc);
-	}
-}
-
-static void
-listener_accept_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct listener_port *lp = arg;
-	int i, c;
-
-	(void)what;
-	for (i = 0; i < LISTENER_ACCEPT_BURST; i++) {
-		if (lp->ls->nconns >= lp->ls->max_conns) {
-			listener_pause_accept(lp->ls, 1);
-			return;
-		}
-		c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (c == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				log_warn("listener: accept on port %u",
-				    lp->port);
-			return;
-		}
-		listener_take(lp->ls, c);
-	}
-}
-
+/* The registry read a line with our token: record it, have it acked. */
 static int
+listener_arrival_cb(void *arg, int fd, const char *probe)
+{
+	struct listener_set *ls = arg;
+
+	listener_record(ls, fd, probe);
+	log_debug("listener: probe %s arrived", probe);
+	/* Acked even when the list is full: the path worked. */
+	return 0;
+}
+
+static void
+listener_foreign_cb(void *arg)
+{
+	struct listener_set *ls = arg;
+
+	ls->foreign++;
+}
+
+static void
 listener_open_port(struct listener_set *ls, struct listener_port *lp)
 {
-	struct sockaddr_storage ss = ls->local;
-	int fd;
+	struct portreg_owner owner;
 
-	lp->ls = ls;
-	lp->fd = -1;
-	addr_set_port((struct sockaddr *)&ss, lp->port);
-	if (privops_listen((struct sockaddr *)&ss, LISTENER_BACKLOG, &fd) != 0) {
+	owner.arrival = listener_arrival_cb;
+	owner.foreign = listener_foreign_cb;
+	owner.arg = ls;
+	owner.token = ls->token;
+	owner.line_wait_ms = ls->probe_timeout_ms;
+	if (portreg_acquire(ls->reg, (struct sockaddr *)&ls->local, lp->port,
+	    &owner, &lp->ref, &lp->shared) != 0) {
 		lp->err = errno;
+		/* EADDRINUSE here is another process (the FTP server): a
+		 * port ftpath holds is shared, never refused. */
 		lp->state = errno == EADDRINUSE ? LISTENER_IN_USE :
 		    LISTENER_ERROR;
-		return 0;
-	}
-	lp->fd = fd;
-	lp->ev = event_new(ls->base, fd, EV_READ | EV_PERSIST,
-	    listener_accept_cb, lp);
-	if (lp->ev == NULL || event_add(lp->ev, NULL) == -1) {
-		lp->err = ENOMEM;
-		lp->state = LISTENER_ERROR;
-		if (lp->ev != NULL)
-			event_free(lp->ev);
-		lp->ev = NULL;
-		close(fd);
-		lp->fd = -1;
-		return 0;
+		return;
 	}
 	lp->state = LISTENER_LISTENING;
-	return 0;
 }
 
 int
 listener_set_open(struct listener_set *ls, uint16_t control_port,
     const struct portrange *passive)
 {
-	size_t n = 1, i;
+	size_t n = 1, i, nshared = 0;
 	unsigned p;
 
 	if (ls->opened)
@@ -402,8 +232,12 @@ listener_set_open(struct listener_set *ls, uint16_t control_port,
 			ls->ports[ls->nports++].port = (uint16_t)p;
 		}
 	}
-	for (i = 0; i < ls->nports; i++)
+	for (i = 0; i < ls->nports; i++) {
 		listener_open_port(ls, &ls->ports[i]);
+		nshared += ls->ports[i].shared;
+	}
+	log_debug("listener: %zu ports, %zu shared with other sessions",
+	    ls->nports, nshared);
 	/* Every listening port may see a few probes (retries); bound it. */
 	ls->arrivals_max = ls->nports * 4 + 16;
 	ls->armed_ms = listener_now_ms();
@@ -423,29 +257,6 @@ listener_set_port(const struct listener_set *ls, size_t i, uint16_t *port,
 	*port = ls->ports[i].port;
 	*state = ls->ports[i].state;
 	*err = ls->ports[i].err;
-}
-
-int
-listener_set_holds(const struct listener_set *ls, uint16_t port)
-{
-	size_t lo, hi, mid;
-
-	if (ls->nports == 0)
-		return 0;
-	if (ls->ports[0].port == port)
-		return ls->ports[0].state == LISTENER_LISTENING;
-	/* ports[1..] is the passive range, ascending. */
-	lo = 1;
-	hi = ls->nports;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (ls->ports[mid].port < port)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < ls->nports && ls->ports[lo].port == port &&
-	    ls->ports[lo].state == LISTENER_LISTENING;
 }
 
 size_t

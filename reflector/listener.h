@@ -2,14 +2,17 @@
  * listener.h - the probe listeners of one session (control port and
  * passive range).
  *
- * After a plan passed listener_policy_check(), listener_set_open() binds
- * every port on the reflector's local address that the agent reached
- * (through privops, as ports like 21 are privileged).  Each accepted
- * connection must send "FTPATH/1 <token> <probe-id>\r\n" within 128 bytes
- * and the probe timeout; a matching token is recorded as an arrival and
- * answered with "FTPATH/1 OK <probe-id>\r\n", anything else counts as
- * foreign.  All sockets and pending connections belong to the set and are
- * closed by listener_set_free().
+ * After a plan passed listener_policy_check(), listener_set_open() takes
+ * a reference on every port on the reflector's local address that the
+ * agent reached, in the process-wide port registry (portreg.h): the first
+ * session binds the socket (through privops, as ports like 21 are
+ * privileged), later ones share it.  Each accepted connection must send
+ * "FTPATH/1 <token> <probe-id>\r\n" within 128 bytes and the probe
+ * timeout; the registry hands a line with this set's token to this set,
+ * which records it as an arrival (answered "FTPATH/1 OK <probe-id>\r\n").
+ * A connection that carries no token of any session on the port counts
+ * as foreign for each of them.  listener_set_free() drops the references;
+ * the registry closes a socket with its last reference.
  */
 #ifndef FTPATH_LISTENER_H
 #define FTPATH_LISTENER_H
@@ -17,15 +20,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
-#include <event2/event.h>
 
 #include "addr.h"
 #include "config.h"
+#include "portreg.h"
 #include "proto.h"
 
 enum listener_state {
-	LISTENER_LISTENING,	/* bound for this session */
-	LISTENER_IN_USE,	/* EADDRINUSE: another socket owns the port */
+	LISTENER_LISTENING,	/* ftpath listens (maybe shared with others) */
+	LISTENER_IN_USE,	/* EADDRINUSE: another process owns the port */
 	LISTENER_ERROR,		/* bind/listen failed otherwise (see err) */
 };
 
@@ -54,17 +57,18 @@ struct listener_set;
 
 /*
  * A set that will listen on local's address (port ignored; an IPv4-mapped
- * address is unmapped).  token (PROTO_TOKEN_HEXLEN hex chars) is copied.
- * probe_timeout_ms bounds the wait for a probe line; max_conns bounds the
- * connections held open at once.  NULL on allocation failure.
+ * address is unmapped) through reg, which must outlive the set.  token
+ * (PROTO_TOKEN_HEXLEN hex chars) is copied.  probe_timeout_ms bounds the
+ * wait for a probe line (the registry bounds the connections held open
+ * at once).  NULL on allocation failure.
  */
-struct listener_set *listener_set_new(struct event_base *base,
+struct listener_set *listener_set_new(struct portreg *reg,
     const struct sockaddr *local, const char *token,
-    unsigned probe_timeout_ms, unsigned max_conns);
+    unsigned probe_timeout_ms);
 void listener_set_free(struct listener_set *ls);
 
 /*
- * Bind control_port and every port of passive (may be NULL), in that
+ * Listen on control_port and every port of passive (may be NULL), in that
  * order, each port once.  A port that cannot be bound is not an error of
  * the call: its state says why.  Starts the arrival clock.  Returns 0, or
  * FTP_ERR_NOMEM / FTP_ERR_INVAL (called twice).
@@ -77,14 +81,12 @@ size_t listener_set_nports(const struct listener_set *ls);
 void listener_set_port(const struct listener_set *ls, size_t i,
     uint16_t *port, enum listener_state *state, int *err);
 
-/* Nonzero when the set is listening on port (any address). */
-int listener_set_holds(const struct listener_set *ls, uint16_t port);
-
 /* Arrivals with this session's token, in arrival order. */
 size_t listener_set_narrivals(const struct listener_set *ls);
 const struct listener_arrival *listener_set_arrival(
     const struct listener_set *ls, size_t i);
-/* Connections without a valid token (or over a limit). */
+/* Connections on the set's ports that carried no token of a session
+ * on the port (see portreg.h). */
 unsigned listener_set_foreign(const struct listener_set *ls);
 
 #endif

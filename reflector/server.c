@@ -1,5 +1,6 @@
 /*
- * server.c - TLS control listener and session registry (see server.h).
+ * server.c - TLS control listener, session registry and the probe port
+ * registry the sessions share (see server.h).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include "addr.h"
 #include "err.h"
 #include "log.h"
+#include "portreg.h"
 #include "server.h"
 #include "session.h"
 
@@ -22,6 +24,9 @@
 /* Connections still in the handshake or being refused, beyond
  * max_sessions, before new TCP connections are dropped unanswered. */
 #define SERVER_EXTRA_CONNS	16
+/* Probe connections being read at once, per allowed session: the
+ * registry's cap for the process (fds stay bounded as before sharing). */
+#define SERVER_PROBE_CONNS	1024
 
 struct server_entry {
 	TAILQ_ENTRY(server_entry) entry;
@@ -35,6 +40,7 @@ struct server {
 	const struct reflector_config *cfg;
 	SSL_CTX *ctx;
 	struct evconnlistener *listener;
+	struct portreg *ports;	/* probe sockets, shared by the sessions */
 	struct session_hooks hooks;
 	struct server_entry_list sessions;
 	unsigned nsessions;	/* all entries */
@@ -57,19 +63,6 @@ server_token_in_use_cb(const char *token, const struct session *self,
 		if (t != NULL && strcmp(t, token) == 0)
 			return 1;
 	}
-	return 0;
-}
-
-static int
-server_port_held_cb(uint16_t port, const struct session *self, void *arg)
-{
-	struct server *srv = arg;
-	struct server_entry *e;
-
-	for (e = TAILQ_FIRST(&srv->sessions); e != NULL;
-	    e = TAILQ_NEXT(e, entry))
-		if (e->session != self && session_holds_port(e->session, port))
-			return 1;
 	return 0;
 }
 
@@ -134,8 +127,8 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	/* An agent that vanishes without close_notify is an EOF, not a TLS
 	 * error worth a warning. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if ((e->session = session_new(srv->base, srv->cfg, bev, refuse,
-	    &srv->hooks, srv)) == NULL) {
+	if ((e->session = session_new(srv->base, srv->cfg, srv->ports, bev,
+	    refuse, &srv->hooks, srv)) == NULL) {
 		log_warnx("server: %s: cannot create session", pbuf);
 		goto fail;
 	}
@@ -176,8 +169,12 @@ server_new(struct event_base *base, const struct reflector_config *cfg,
 	srv->base = base;
 	srv->cfg = cfg;
 	srv->ctx = ctx;
+	if ((srv->ports = portreg_new(base, cfg->max_sessions *
+	    SERVER_PROBE_CONNS)) == NULL) {
+		free(srv);
+		return NULL;
+	}
 	srv->hooks.token_in_use = server_token_in_use_cb;
-	srv->hooks.port_held = server_port_held_cb;
 	srv->hooks.closed = server_session_closed_cb;
 	TAILQ_INIT(&srv->sessions);
 	return srv;
@@ -197,6 +194,8 @@ server_free(struct server *srv)
 		session_free(e->session);
 		free(e);
 	}
+	/* After the sessions: they hold the references to its ports. */
+	portreg_free(srv->ports);
 	free(srv);
 }
 

@@ -5,8 +5,9 @@
  * IPV6_V6ONLY=0), completes a mutually authenticated TLS 1.3 handshake per
  * agent and hands the connection to a session (session.h).  Beyond
  * cfg->max_sessions an agent is answered "error" code "too-many-sessions"
- * and disconnected.  The server owns every session; server_free() ends
- * them all (closing their listeners and connect-backs).
+ * and disconnected.  The server owns every session and the probe port
+ * registry (portreg.h) through which sessions share listening ports;
+ * server_free() ends them all (closing their listeners and connect-backs).
  */
 #ifndef FTPATH_SERVER_H
 #define FTPATH_SERVER_H

@@ -30,7 +30,6 @@
 #define SESSION_MAX_WAIT_MS	(24u * 3600 * 1000)	/* before capping */
 #define SESSION_MAX_AGENT_ADDRS	64
 #define SESSION_MAX_NAME	255
-#define SESSION_PROBE_CONNS	1024	/* probe connections open at once */
 #define SESSION_CLOSE_WAIT_S	5	/* to flush a last frame */
 /* Stop reading while this much output is queued (an agent that sends
  * pings and never reads must not grow our memory). */
@@ -57,6 +56,7 @@ struct session {
 	struct event_base *base;
 	const struct reflector_config *cfg;
 	struct bufferevent *bev;
+	struct portreg *ports;		/* the server's, shared */
 	const struct session_hooks *hooks;
 	void *hooks_arg;
 	int refuse;
@@ -184,6 +184,21 @@ session_cap_ms(const struct session *s, json_int_t ms)
 	return (unsigned)ms;
 }
 
+/*
+ * How long an accepted probe connection may take to deliver its line.
+ * The handshake already crossed the network, so this is not the agent's
+ * RTT-derived timeout: an agent busy opening thousands of probes sends
+ * lines late, and closing them early would fake failures.
+ */
+#define SESSION_LINE_WAIT_FLOOR_MS	5000
+
+static unsigned
+session_line_wait_ms(const struct session *s, json_int_t ms)
+{
+	return session_cap_ms(s, ms > SESSION_LINE_WAIT_FLOOR_MS ? ms :
+	    SESSION_LINE_WAIT_FLOOR_MS);
+}
+
 /* ---- message handlers ---- */
 
 static void
@@ -283,9 +298,6 @@ session_on_ping(struct session *s, const json_t *msg)
 	session_send(s, p);
 }
 
-/* Pseudo errno of an "in-use" port that another ftpath session holds. */
-#define SESSION_HELD_BY_PEER	(-1)
-
 /* One run of the armed report. */
 static int
 session_add_run(json_t *ports, uint16_t lo, uint16_t hi,
@@ -303,8 +315,7 @@ session_add_run(json_t *ports, uint16_t lo, uint16_t hi,
 	json_object_set_new(o, "ports", json_string(range));
 	json_object_set_new(o, "state", json_string(listener_state_name(st)));
 	json_object_set_new(o, "detail", st == LISTENER_LISTENING ?
-	    json_null() : json_string(err == SESSION_HELD_BY_PEER ?
-	    "held by another ftpath session" : strerror(err)));
+	    json_null() : json_string(strerror(err)));
 	return json_array_append_new(ports, o) == 0 ? 0 : FTP_ERR_NOMEM;
 }
 
@@ -327,9 +338,6 @@ session_armed_msg(const struct session *s)
 		listener_set_port(s->listeners, i, &port, &st, &err);
 		if (st == LISTENER_LISTENING)
 			nlisten++;
-		if (st == LISTENER_IN_USE &&
-		    s->hooks->port_held(port, s, s->hooks_arg))
-			err = SESSION_HELD_BY_PEER;
 		if (have && port == hi + 1 && st == rst && err == rerr) {
 			hi = port;
 			continue;
@@ -420,9 +428,9 @@ session_on_plan(struct session *s, const json_t *msg)
 		session_error(s, code, reason);
 		return;
 	}
-	s->listeners = listener_set_new(s->base,
-	    (struct sockaddr *)&s->local, s->token, session_cap_ms(s, tmo),
-	    SESSION_PROBE_CONNS);
+	s->listeners = listener_set_new(s->ports,
+	    (struct sockaddr *)&s->local, s->token,
+	    session_line_wait_ms(s, tmo));
 	if (s->listeners == NULL) {
 		session_send(s, NULL);
 		return;
@@ -849,8 +857,8 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 
 struct session *
 session_new(struct event_base *base, const struct reflector_config *cfg,
-    struct bufferevent *bev, int refuse, const struct session_hooks *hooks,
-    void *hooks_arg)
+    struct portreg *ports, struct bufferevent *bev, int refuse,
+    const struct session_hooks *hooks, void *hooks_arg)
 {
 	struct session *s;
 	socklen_t sl;
@@ -861,6 +869,7 @@ session_new(struct event_base *base, const struct reflector_config *cfg,
 		return NULL;
 	s->base = base;
 	s->cfg = cfg;
+	s->ports = ports;
 	s->bev = bev;
 	s->refuse = refuse;
 	s->hooks = hooks;
@@ -923,12 +932,6 @@ const char *
 session_token(const struct session *s)
 {
 	return s->have_token ? s->token : NULL;
-}
-
-int
-session_holds_port(const struct session *s, uint16_t port)
-{
-	return s->listeners != NULL && listener_set_holds(s->listeners, port);
 }
 
 int

@@ -8,7 +8,8 @@
  * framing error is answered with "error" and the session closes.
  *
  * The session owns its bufferevent (and with it the TLS connection), its
- * probe listeners and its connect-back.  It never frees itself: when it is
+ * probe listeners (references on the server's shared port registry) and
+ * its connect-back.  It never frees itself: when it is
  * finished (bye, peer gone, idle timeout, refusal sent) it calls
  * hooks->closed and the owner calls session_free().
  */
@@ -20,16 +21,13 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "portreg.h"
 
 struct session;
 
 struct session_hooks {
 	/* Nonzero when another live session than self holds token. */
 	int (*token_in_use)(const char *token, const struct session *self,
-	    void *arg);
-	/* Nonzero when another live session than self listens on port
-	 * (only used to explain an "in-use" state). */
-	int (*port_held)(uint16_t port, const struct session *self,
 	    void *arg);
 	/* The session is finished; the owner frees it (may be called from
 	 * inside a callback of the session's bufferevent). */
@@ -39,19 +37,18 @@ struct session_hooks {
 /*
  * Take over bev (an accepting bufferevent_openssl with
  * BEV_OPT_CLOSE_ON_FREE).  With refuse set, the session only completes the
- * handshake, sends "error" code "too-many-sessions" and closes.  cfg and
- * hooks must outlive the session.  NULL on failure (bev is then still the
- * caller's).
+ * handshake, sends "error" code "too-many-sessions" and closes.  cfg, ports
+ * (the process-wide probe port registry) and hooks must outlive the
+ * session.  NULL on failure (bev is then still the caller's).
  */
 struct session *session_new(struct event_base *base,
-    const struct reflector_config *cfg, struct bufferevent *bev, int refuse,
-    const struct session_hooks *hooks, void *hooks_arg);
+    const struct reflector_config *cfg, struct portreg *ports,
+    struct bufferevent *bev, int refuse, const struct session_hooks *hooks,
+    void *hooks_arg);
 void session_free(struct session *s);
 
 /* The session's token, or NULL before a valid hello. */
 const char *session_token(const struct session *s);
-/* Nonzero when the session's probe listeners hold port. */
-int session_holds_port(const struct session *s, uint16_t port);
 /* Nonzero for a session created with refuse set. */
 int session_refused(const struct session *s);
 

@@ -1,0 +1,428 @@
+/*
+ * portreg.c - process-wide probe port registry (see portreg.h).
+ *
+ * Raw non-blocking fds with one event each rather than evconnlistener:
+ * a plan may open thousands of ports, and a probe connection needs no
+ * more than one bounded read and one small write.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "err.h"
+#include "log.h"
+#include "portreg.h"
+#include "privops.h"
+#include "proto.h"
+
+#define PORTREG_BACKLOG		16
+#define PORTREG_ACCEPT_BURST	64
+/* Ports hash on their number; few addresses share a number. */
+#define PORTREG_BUCKETS		4096
+
+struct portreg_port;
+
+struct portreg_ref {
+	LIST_ENTRY(portreg_ref) entry;
+	struct portreg_port *pp;
+	struct portreg_owner owner;
+};
+
+struct portreg_conn {
+	TAILQ_ENTRY(portreg_conn) entry;
+	struct portreg_port *pp;
+	int fd;
+	struct event *ev;
+	uint64_t deadline_ms;	/* absolute: a slow sender gains nothing */
+	size_t len;
+	char buf[PROTO_PROBE_LINE_MAX];
+};
+
+struct portreg_port {
+	LIST_ENTRY(portreg_port) entry;		/* hash bucket */
+	struct portreg *reg;
+	struct sockaddr_storage addr;		/* unmapped, with port */
+	uint16_t port;
+	int fd;
+	struct event *ev;
+	LIST_HEAD(portreg_ref_list, portreg_ref) refs;
+	TAILQ_HEAD(portreg_conn_list, portreg_conn) conns;	/* line not yet complete */
+};
+
+LIST_HEAD(portreg_bucket, portreg_port);
+
+struct portreg {
+	struct event_base *base;
+	unsigned max_conns;
+	unsigned nconns;
+	int accept_paused;	/* at max_conns: SYNs wait in the backlog */
+	size_t nports;
+	unsigned long foreign;
+	struct portreg_bucket buckets[PORTREG_BUCKETS];
+};
+
+static uint64_t
+portreg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct portreg *
+portreg_new(struct event_base *base, unsigned max_conns)
+{
+	struct portreg *reg;
+	size_t i;
+
+	if ((reg = calloc(1, sizeof(*reg))) == NULL)
+		return NULL;
+	reg->base = base;
+	reg->max_conns = max_conns > 0 ? max_conns : 1;
+	for (i = 0; i < PORTREG_BUCKETS; i++)
+		LIST_INIT(&reg->buckets[i]);
+	return reg;
+}
+
+void
+portreg_free(struct portreg *reg)
+{
+	if (reg == NULL)
+		return;
+	/* Ports live only as long as their references, and every owner
+	 * (a session) releases its references before the server frees us. */
+	if (reg->nports != 0)
+		log_warnx("portreg: %zu ports still referenced at exit",
+		    reg->nports);
+	free(reg);
+}
+
+/*
+ * At max_conns the reflector stops accepting instead of closing what it
+ * accepted: the kernel completes handshakes into the backlog, so a busy
+ * reflector delays an ack but never turns a probe into a false failure.
+ */
+static void
+portreg_pause_accept(struct portreg *reg, int pause)
+{
+	struct portreg_port *pp;
+	size_t i;
+
+	if (reg->accept_paused == pause)
+		return;
+	reg->accept_paused = pause;
+	for (i = 0; i < PORTREG_BUCKETS; i++) {
+		LIST_FOREACH(pp, &reg->buckets[i], entry) {
+			if (pause)
+				event_del(pp->ev);
+			else if (event_add(pp->ev, NULL) == -1)
+				log_warnx("portreg: cannot resume port %u",
+				    pp->port);
+		}
+	}
+}
+
+static void
+portreg_conn_free(struct portreg_conn *pc)
+{
+	struct portreg *reg = pc->pp->reg;
+
+	TAILQ_REMOVE(&pc->pp->conns, pc, entry);
+	reg->nconns--;
+	if (pc->ev != NULL)
+		event_free(pc->ev);
+	close(pc->fd);
+	free(pc);
+	/* Hysteresis: resume at half the cap, not on every free. */
+	if (reg->accept_paused && reg->nconns <= reg->max_conns / 2)
+		portreg_pause_accept(reg, 0);
+}
+
+/* Nobody of the port's sessions claims pc: it reached all of them. */
+static void
+portreg_foreign_conn(struct portreg_conn *pc, const char *why)
+{
+	struct portreg_ref *ref;
+
+	pc->pp->reg->foreign++;
+	log_debug("portreg: foreign connection on port %u: %s", pc->pp->port,
+	    why);
+	LIST_FOREACH(ref, &pc->pp->refs, entry)
+		ref->owner.foreign(ref->owner.arg);
+}
+
+/* A complete line: hand it to the session whose token it carries. */
+static void
+portreg_dispatch(struct portreg_conn *pc, const char *token,
+    const char *probe)
+{
+	char ack[PROTO_PROBE_LINE_MAX + 16];
+	struct portreg_ref *ref;
+
+	LIST_FOREACH(ref, &pc->pp->refs, entry)
+		if (strcmp(ref->owner.token, token) == 0)
+			break;
+	if (ref == NULL) {
+		/* A token of a session that did not arm this port (or of
+		 * none) proves nothing to anyone. */
+		portreg_foreign_conn(pc, "token of no session on the port");
+		return;
+	}
+	if (ref->owner.arrival(ref->owner.arg, pc->fd, probe) == 0 &&
+	    proto_probe_ack(ack, sizeof(ack), probe) == 0)
+		(void)send(pc->fd, ack, strlen(ack),
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* One read of a probe connection; frees pc when it is done. */
+static void
+portreg_conn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct portreg_conn *pc = arg;
+	char token[PROTO_TOKEN_HEXLEN + 2], probe[PROTO_PROBE_LINE_MAX];
+	const char *why;
+	ssize_t n;
+	uint64_t now;
+	int r;
+
+	if (what & EV_TIMEOUT)
+		goto timeout;
+	n = recv(fd, pc->buf + pc->len, sizeof(pc->buf) - pc->len,
+	    MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		goto again;
+	if (n <= 0) {
+		why = n == 0 ? "closed before a line" : "read error";
+		goto foreign;
+	}
+	pc->len += (size_t)n;
+	r = proto_probe_parse(pc->buf, pc->len, token, sizeof(token), probe,
+	    sizeof(probe));
+	if (r == FTP_ERR_AGAIN) {
+		if (pc->len < sizeof(pc->buf))
+			goto again;
+		why = "line too long";
+		goto foreign;
+	}
+	if (r != 0) {
+		why = "not a probe line";
+		goto foreign;
+	}
+	portreg_dispatch(pc, token, probe);
+	portreg_conn_free(pc);
+	return;
+again:
+	now = portreg_now_ms();
+	if (now < pc->deadline_ms) {
+		struct timeval tv;
+		uint64_t left = pc->deadline_ms - now;
+
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+		if (event_add(pc->ev, &tv) == 0)
+			return;
+	}
+timeout:
+	why = "line timed out";
+foreign:
+	portreg_foreign_conn(pc, why);
+	portreg_conn_free(pc);
+}
+
+static void
+portreg_take(struct portreg_port *pp, int fd)
+{
+	struct portreg *reg = pp->reg;
+	struct portreg_conn *pc;
+	struct portreg_ref *ref;
+	struct timeval tv;
+	unsigned wait_ms = 0;
+
+	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
+		close(fd);
+		return;
+	}
+	/* The line's owner is unknown until it is read: give it the most
+	 * patient wait of the sessions on the port. */
+	LIST_FOREACH(ref, &pp->refs, entry)
+		if (ref->owner.line_wait_ms > wait_ms)
+			wait_ms = ref->owner.line_wait_ms;
+	pc->pp = pp;
+	pc->fd = fd;
+	pc->deadline_ms = portreg_now_ms() + wait_ms;
+	pc->ev = event_new(reg->base, fd, EV_READ, portreg_conn_cb, pc);
+	TAILQ_INSERT_TAIL(&pp->conns, pc, entry);
+	reg->nconns++;
+	tv.tv_sec = wait_ms / 1000;
+	tv.tv_usec = (wait_ms % 1000) * 1000;
+	if (pc->ev == NULL || event_add(pc->ev, &tv) == -1) {
+		log_warnx("portreg: cannot watch probe connection");
+		portreg_conn_free(pc);
+	}
+}
+
+static void
+portreg_accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct portreg_port *pp = arg;
+	struct portreg *reg = pp->reg;
+	int i, c;
+
+	(void)what;
+	for (i = 0; i < PORTREG_ACCEPT_BURST; i++) {
+		if (reg->nconns >= reg->max_conns) {
+			portreg_pause_accept(reg, 1);
+			return;
+		}
+		c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("portreg: accept on port %u",
+				    pp->port);
+			return;
+		}
+		portreg_take(pp, c);
+	}
+}
+
+static struct portreg_bucket *
+portreg_bucket(struct portreg *reg, uint16_t port)
+{
+	return &reg->buckets[port % PORTREG_BUCKETS];
+}
+
+static struct portreg_port *
+portreg_lookup(struct portreg *reg, const struct sockaddr *addr,
+    uint16_t port)
+{
+	struct portreg_port *pp;
+
+	LIST_FOREACH(pp, portreg_bucket(reg, port), entry)
+		if (pp->port == port &&
+		    addr_equal((struct sockaddr *)&pp->addr, addr))
+			return pp;
+	return NULL;
+}
+
+/* Bind a new port; errno set on failure. */
+static int
+portreg_open(struct portreg *reg, const struct sockaddr *local,
+    uint16_t port, struct portreg_port **out)
+{
+	struct portreg_port *pp;
+	int fd, saved;
+
+	if ((pp = calloc(1, sizeof(*pp))) == NULL) {
+		errno = ENOMEM;
+		return FTP_ERR_NOMEM;
+	}
+	pp->reg = reg;
+	pp->port = port;
+	memcpy(&pp->addr, local, addr_len(local));
+	addr_unmap(&pp->addr);
+	addr_set_port((struct sockaddr *)&pp->addr, port);
+	LIST_INIT(&pp->refs);
+	TAILQ_INIT(&pp->conns);
+	if (privops_listen((struct sockaddr *)&pp->addr, PORTREG_BACKLOG,
+	    &fd) != 0) {
+		saved = errno;
+		free(pp);
+		errno = saved;
+		return FTP_ERR_SYSTEM;
+	}
+	pp->fd = fd;
+	pp->ev = event_new(reg->base, fd, EV_READ | EV_PERSIST,
+	    portreg_accept_cb, pp);
+	/* While paused, the resume adds the event with the others. */
+	if (pp->ev == NULL || (!reg->accept_paused &&
+	    event_add(pp->ev, NULL) == -1)) {
+		if (pp->ev != NULL)
+			event_free(pp->ev);
+		close(fd);
+		free(pp);
+		errno = ENOMEM;
+		return FTP_ERR_NOMEM;
+	}
+	LIST_INSERT_HEAD(portreg_bucket(reg, port), pp, entry);
+	reg->nports++;
+	*out = pp;
+	return 0;
+}
+
+int
+portreg_acquire(struct portreg *reg, const struct sockaddr *local,
+    uint16_t port, const struct portreg_owner *owner,
+    struct portreg_ref **ref, int *shared)
+{
+	struct sockaddr_storage ss;
+	struct portreg_port *pp;
+	struct portreg_ref *r;
+	int rc;
+
+	*ref = NULL;
+	*shared = 0;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		errno = ENOMEM;
+		return FTP_ERR_NOMEM;
+	}
+	memcpy(&ss, local, addr_len(local));
+	addr_unmap(&ss);
+	if ((pp = portreg_lookup(reg, (struct sockaddr *)&ss, port)) != NULL)
+		*shared = 1;
+	else if ((rc = portreg_open(reg, (struct sockaddr *)&ss, port,
+	    &pp)) != 0) {
+		int saved = errno;
+
+		free(r);
+		errno = saved;
+		return rc;
+	}
+	r->pp = pp;
+	r->owner = *owner;
+	LIST_INSERT_HEAD(&pp->refs, r, entry);
+	*ref = r;
+	return 0;
+}
+
+void
+portreg_release(struct portreg *reg, struct portreg_ref *ref)
+{
+	struct portreg_port *pp;
+
+	if (ref == NULL)
+		return;
+	pp = ref->pp;
+	LIST_REMOVE(ref, entry);
+	free(ref);
+	if (!LIST_EMPTY(&pp->refs))
+		return;
+	/* Out of the table first: freeing the connections may resume
+	 * accepting on every port, and this one is going away. */
+	LIST_REMOVE(pp, entry);
+	reg->nports--;
+	while (!TAILQ_EMPTY(&pp->conns))
+		portreg_conn_free(TAILQ_FIRST(&pp->conns));
+	event_free(pp->ev);
+	close(pp->fd);
+	free(pp);
+}
+
+size_t
+portreg_nports(const struct portreg *reg)
+{
+	return reg->nports;
+}
+
+unsigned long
+portreg_foreign(const struct portreg *reg)
+{
+	return reg->foreign;
+}

@@ -1,0 +1,71 @@
+/*
+ * portreg.h - the reflector's process-wide registry of probe ports.
+ *
+ * Two sessions may test the same ports at once (two agents behind one
+ * FTP server, two engineers).  A port can only be bound once, so the
+ * listening sockets belong to the process, not to a session: one socket
+ * per (local address, port), shared by every session that armed it and
+ * counted by references.  An accepted connection is read here until its
+ * probe line is complete, then handed to the session whose token it
+ * carries.  A connection that carries no token of a session referencing
+ * its port (garbage, too long, too slow, closed early, an unknown or
+ * stale token) is foreign: it is counted by the registry and reported to
+ * every session referencing the port, as it reached each of them.
+ *
+ * The registry also holds the probe connections still being read; at
+ * max_conns it stops accepting on every port (the kernel keeps the SYNs in
+ * the backlog) and resumes at half, so that a busy reflector delays an ack
+ * rather than closing a probe it accepted.
+ */
+#ifndef FTPATH_PORTREG_H
+#define FTPATH_PORTREG_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <event2/event.h>
+
+struct portreg;
+struct portreg_ref;
+
+struct portreg_owner {
+	/* A probe line with the owner's token arrived on fd (still open,
+	 * closed by the registry after the ack); probe is the probe id.
+	 * Return 0 to have the registry send the ack. */
+	int (*arrival)(void *arg, int fd, const char *probe);
+	/* A foreign connection on one of the owner's ports. */
+	void (*foreign)(void *arg);
+	void *arg;
+	const char *token;	/* PROTO_TOKEN_HEXLEN hex chars, owner's */
+	unsigned line_wait_ms;	/* how long a probe line may take */
+};
+
+/* NULL on allocation failure.  base must outlive the registry. */
+struct portreg *portreg_new(struct event_base *base, unsigned max_conns);
+/* Every reference must have been released. */
+void portreg_free(struct portreg *reg);
+
+/*
+ * Reference the listening socket on local's address (unmapped; its port
+ * ignored) and port, binding it through privops when no session holds
+ * it yet.  owner is copied; owner->token and owner->arg must stay valid
+ * until the reference is released.  Returns 0 with *ref, or
+ * FTP_ERR_SYSTEM with errno set (EADDRINUSE: another process owns the
+ * port) or FTP_ERR_NOMEM.  *shared is set when the socket already existed.
+ */
+int portreg_acquire(struct portreg *reg, const struct sockaddr *local,
+    uint16_t port, const struct portreg_owner *owner,
+    struct portreg_ref **ref, int *shared);
+
+/*
+ * Drop a reference (NULL is ignored).  The owner's callbacks are not
+ * called afterwards.  The last reference of a port closes its socket and
+ * the probe connections still being read on it.
+ */
+void portreg_release(struct portreg *reg, struct portreg_ref *ref);
+
+/* Listening sockets open (for tests and logs). */
+size_t portreg_nports(const struct portreg *reg);
+/* Foreign connections since start, for the whole process. */
+unsigned long portreg_foreign(const struct portreg *reg);
+
+#endif
