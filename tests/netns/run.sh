@@ -7,12 +7,12 @@
 # real curl.  Scenarios run in parallel.  Needs root.
 #
 # Environment:
-#   FTPATH_SCENARIOS="clean nat ..."  a list, or default | extended | all
-#                                     (extended: bad-cert concurrent nat-alg wide-range
-#                                     ipv6-reject rst-middlebox
-#                                     return-path routing-gap server-rule
-#                                     client-rule - cause classes the
-#                                     programs may not name yet)
+#   FTPATH_SCENARIOS="clean nat ..."  a list, or default | pending | all
+#                                     (pending: nat-alg return-path
+#                                     server-rule client-rule - cause
+#                                     classes that need the nftables trace
+#                                     and ALG work of issue 3; they fail
+#                                     today and are not in make check)
 #   FTPATH_ALLOW_SKIP=1               exit 0 when the environment cannot run
 #                                     the scenarios (default: SKIP fails)
 #   FTPATH_CURL_ONLY=1                harness self-test: topology + vsftpd +
@@ -24,12 +24,12 @@ set -euo pipefail
 
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy"
-EXTENDED_SCENARIOS="bad-cert concurrent nat-alg wide-range ipv6-reject rst-middlebox return-path routing-gap server-rule client-rule"
-ALL_SCENARIOS="$DEFAULT_SCENARIOS $EXTENDED_SCENARIOS"
+DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy bad-cert wide-range ipv6-reject rst-middlebox routing-gap concurrent"
+PENDING_SCENARIOS="nat-alg return-path server-rule client-rule"
+ALL_SCENARIOS="$DEFAULT_SCENARIOS $PENDING_SCENARIOS"
 case ${FTPATH_SCENARIOS:-default} in
 default) SCENARIOS=$DEFAULT_SCENARIOS ;;
-extended) SCENARIOS=$EXTENDED_SCENARIOS ;;
+pending) SCENARIOS=$PENDING_SCENARIOS ;;
 all) SCENARIOS=$ALL_SCENARIOS ;;
 *) SCENARIOS=$FTPATH_SCENARIOS ;;
 esac
