@@ -17,6 +17,7 @@
 
 #include "channel.h"
 #include "control.h"
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "tls.h"
@@ -456,15 +457,6 @@ control_parse_addrport(const char *s, struct sockaddr_storage *ss)
 	return control_parse_addr(host, port, ss);
 }
 
-static long long
-control_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 control_welcome_parse(const json_t *m, struct control_welcome *w)
 {
@@ -510,7 +502,7 @@ control_hello(struct control *c, struct control_welcome *w)
 	json_object_set_new(req, "token", json_string(c->token));
 	json_object_set_new(req, "agent", json_string("ftpath-agent "
 	    FTPATH_VERSION));
-	json_object_set_new(req, "time_ms", json_integer(control_wall_ms()));
+	json_object_set_new(req, "time_ms", json_integer(clock_wall_ms()));
 	if ((r = control_request(c, req, "welcome", CONTROL_REPLY_TIMEOUT_MS,
 	    &rep)) != 0) {
 		/* With TLS 1.3 the server checks our certificate after our

@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "connectback.h"
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "privops.h"
@@ -42,15 +43,6 @@ struct connectback {
 	void (*done)(const struct connectback_result *, void *);
 	void *arg;
 };
-
-static uint64_t
-connectback_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 const char *
 connectback_errno_name(int err)
@@ -144,7 +136,7 @@ connectback_finish(struct connectback *cb, int err)
 	cb->phase = CB_DONE;
 	cb->res.ok = err == 0;
 	cb->res.err = err;
-	cb->res.ms = connectback_now_ms() - cb->start_ms;
+	cb->res.ms = clock_mono_ms() - cb->start_ms;
 	cb->res.remote = cb->remote;
 	if (cb->fd != -1 && getsockname(cb->fd, (struct sockaddr *)&ss,
 	    &sl) == 0 && ss.ss_family != AF_UNSPEC) {
@@ -189,7 +181,7 @@ connectback_send_probe(struct connectback *cb)
 	cb->phase = CB_WAIT_ACK;
 	/* The connect crossed the network; the ack only waits for the
 	 * agent's loop, which may be busy with thousands of probes. */
-	cb->phase_end_ms = connectback_now_ms() + (cb->timeout_ms >
+	cb->phase_end_ms = clock_mono_ms() + (cb->timeout_ms >
 	    CONNECTBACK_ACK_FLOOR_MS ? cb->timeout_ms :
 	    CONNECTBACK_ACK_FLOOR_MS);
 	if (connectback_arm(cb, EV_READ) != 0)
@@ -299,7 +291,7 @@ connectback_fail_cb(evutil_socket_t fd, short what, void *arg)
 static int
 connectback_arm(struct connectback *cb, short what)
 {
-	uint64_t now = connectback_now_ms(), end, left;
+	uint64_t now = clock_mono_ms(), end, left;
 	struct timeval tv;
 
 	end = cb->phase_end_ms;
@@ -322,7 +314,7 @@ connectback_start(struct connectback *cb)
 
 	if (cb->phase != CB_IDLE)
 		return FTP_ERR_INVAL;
-	cb->start_ms = connectback_now_ms();
+	cb->start_ms = clock_mono_ms();
 	cb->phase_end_ms = cb->start_ms + cb->timeout_ms;
 	cb->phase = CB_CONNECTING;
 	log_debug("connectback: %s -> %s",

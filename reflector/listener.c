@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "err.h"
 #include "listener.h"
 #include "log.h"
@@ -41,15 +42,6 @@ struct listener_set {
 	size_t arrivals_max;
 	unsigned foreign;
 };
-
-static uint64_t
-listener_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 const char *
 listener_state_name(enum listener_state st)
@@ -164,7 +156,7 @@ listener_record(struct listener_set *ls, int fd, const char *probe)
 		addr_unmap(&ss);
 		a->local = ss;
 	}
-	a->ms = listener_now_ms() - ls->armed_ms;
+	a->ms = clock_mono_ms() - ls->armed_ms;
 	ls->narrivals++;
 }
 
@@ -240,7 +232,7 @@ listener_set_open(struct listener_set *ls, uint16_t control_port,
 	    ls->nports, nshared);
 	/* Every listening port may see a few probes (retries); bound it. */
 	ls->arrivals_max = ls->nports * 4 + 16;
-	ls->armed_ms = listener_now_ms();
+	ls->armed_ms = clock_mono_ms();
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "portreg.h"
@@ -65,15 +66,6 @@ struct portreg {
 	unsigned long foreign;
 	struct portreg_bucket buckets[PORTREG_BUCKETS];
 };
-
-static uint64_t
-portreg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct portreg *
 portreg_new(struct event_base *base, unsigned max_conns)
@@ -219,7 +211,7 @@ portreg_conn_cb(evutil_socket_t fd, short what, void *arg)
 	portreg_conn_free(pc);
 	return;
 again:
-	now = portreg_now_ms();
+	now = clock_mono_ms();
 	if (now < pc->deadline_ms) {
 		struct timeval tv;
 		uint64_t left = pc->deadline_ms - now;
@@ -256,7 +248,7 @@ portreg_take(struct portreg_port *pp, int fd)
 			wait_ms = ref->owner.line_wait_ms;
 	pc->pp = pp;
 	pc->fd = fd;
-	pc->deadline_ms = portreg_now_ms() + wait_ms;
+	pc->deadline_ms = clock_mono_ms() + wait_ms;
 	pc->ev = event_new(reg->base, fd, EV_READ, portreg_conn_cb, pc);
 	TAILQ_INSERT_TAIL(&pp->conns, pc, entry);
 	reg->nconns++;
