@@ -436,6 +436,112 @@ check_merge_arrivals(struct check *c, const json_t *obs, int first)
 		    (long long)foreign);
 }
 
+static int
+check_trace_state(const char *s)
+{
+	if (s == NULL)
+		return TRACE_OBS_NONE;
+	if (strcmp(s, "on") == 0)
+		return TRACE_OBS_ON;
+	if (strcmp(s, "incomplete") == 0)
+		return TRACE_OBS_INCOMPLETE;
+	/* "unavailable" and anything this agent does not know: a trace
+	 * it cannot read is no trace. */
+	return TRACE_OBS_UNAVAILABLE;
+}
+
+static void
+check_copy(char *dst, size_t len, const json_t *v)
+{
+	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) :
+	    "");
+}
+
+/* One "traces" run onto the probes of its ports. */
+static void
+check_merge_trace_run(struct check *c, const json_t *run)
+{
+	const json_t *v = json_object_get(run, "verdict");
+	const json_t *h = json_object_get(v, "handle");
+	struct portrange pr;
+	unsigned p;
+	int k;
+
+	if (check_json_range(json_object_get(run, "ports"), &pr) != 0)
+		return;
+	for (p = pr.lo; p <= pr.hi; p++) {
+		for (k = 0; k < 2; k++) {
+			struct probe_obs *o = probe_lookup(c->pe, k == 0 ?
+			    PROBE_CONTROL : PROBE_PASSIVE, (uint16_t)p);
+
+			if (o == NULL)
+				continue;
+			o->trace_record = 1;
+			o->syn_seen = json_is_true(json_object_get(run,
+			    "syn_seen"));
+			o->synack_sent = json_is_true(json_object_get(run,
+			    "synack_sent"));
+			memset(&o->rule, 0, sizeof(o->rule));
+			if (!json_is_object(v))
+				continue;
+			o->rule.present = 1;
+			o->rule.has_handle = json_is_integer(h) &&
+			    json_integer_value(h) >= 0;
+			o->rule.handle = o->rule.has_handle ?
+			    (uint64_t)json_integer_value(h) : 0;
+			o->rule.outbound = json_is_string(json_object_get(v,
+			    "direction")) && strcmp(json_string_value(
+			    json_object_get(v, "direction")), "out") == 0;
+			check_copy(o->rule.family, sizeof(o->rule.family),
+			    json_object_get(v, "family"));
+			check_copy(o->rule.table, sizeof(o->rule.table),
+			    json_object_get(v, "table"));
+			check_copy(o->rule.chain, sizeof(o->rule.chain),
+			    json_object_get(v, "chain"));
+			check_copy(o->rule.verdict, sizeof(o->rule.verdict),
+			    json_object_get(v, "verdict"));
+			check_copy(o->rule.text, sizeof(o->rule.text),
+			    json_object_get(v, "rule"));
+		}
+	}
+}
+
+/* The reflector's nftables trace (first page only, PROTOCOL.md). */
+static void
+check_merge_trace(struct check *c, const json_t *obs)
+{
+	const json_t *tr = json_object_get(obs, "trace"), *run;
+	int st = check_trace_state(json_string_value(json_object_get(tr,
+	    "state")));
+	const char *why = json_string_value(json_object_get(tr, "reason"));
+	size_t i;
+
+	if (tr == NULL)
+		return;		/* a reflector without trace support */
+	for (i = 0; i < probe_count(c->pe); i++) {
+		struct probe_obs *o = probe_obs_at(c->pe, i);
+
+		if (o->kind == PROBE_ACTIVE)
+			continue;
+		o->trace_state = st;
+		snprintf(o->trace_reason, sizeof(o->trace_reason), "%s",
+		    why != NULL ? why : "");
+	}
+	if (st == TRACE_OBS_UNAVAILABLE)
+		check_note(c, "no nftables trace at the server: %s",
+		    why != NULL ? why : "no reason given");
+	else if (st == TRACE_OBS_INCOMPLETE)
+		check_note(c, "the nftables trace at the server is incomplete: "
+		    "%s", why != NULL ? why : "no reason given");
+	if (st == TRACE_OBS_UNAVAILABLE)
+		return;
+	json_array_foreach(json_object_get(obs, "traces"), i, run)
+		check_merge_trace_run(c, run);
+	if (json_is_true(json_object_get(obs, "traces_truncated")))
+		check_note(c, "the reflector truncated its trace records; "
+		    "ports without one are judged without the trace");
+}
+
 /* Upper bound on collect pages: 65535 arrivals at >= 1000 a page. */
 #define CHECK_MAX_COLLECT_PAGES	80
 
@@ -459,6 +565,8 @@ check_collect(struct check *c)
 		if (r != 0)
 			return r;
 		check_merge_arrivals(c, obs, page == 0);
+		if (page == 0)
+			check_merge_trace(c, obs);
 		from = json_is_integer(json_object_get(obs, "next")) ?
 		    json_integer_value(json_object_get(obs, "next")) : -1;
 		json_decref(obs);
@@ -610,6 +718,9 @@ check_forget_reflector(struct check *c)
 
 		o->arm = ARM_UNKNOWN;
 		o->arrived = 0;
+		o->trace_state = TRACE_OBS_NONE;
+		o->trace_record = 0;
+		o->rule.present = 0;
 	}
 }
 

@@ -236,6 +236,19 @@ same_signature(const struct report_entry *a, const struct report_entry *b)
 	if (ia->present && (ia->family != ib->family || ia->type != ib->type ||
 	    ia->code != ib->code || ss_addr_cmp(&ia->from, &ib->from) != 0))
 		return 0;
+	/* The server's trace: one run names one rule. */
+	if (a->o.trace_record != b->o.trace_record ||
+	    a->o.syn_seen != b->o.syn_seen ||
+	    a->o.synack_sent != b->o.synack_sent ||
+	    a->o.rule.present != b->o.rule.present)
+		return 0;
+	if (a->o.rule.present && (a->o.rule.handle != b->o.rule.handle ||
+	    a->o.rule.has_handle != b->o.rule.has_handle ||
+	    a->o.rule.outbound != b->o.rule.outbound ||
+	    strcmp(a->o.rule.family, b->o.rule.family) != 0 ||
+	    strcmp(a->o.rule.table, b->o.rule.table) != 0 ||
+	    strcmp(a->o.rule.chain, b->o.rule.chain) != 0))
+		return 0;
 	return ss_addr_cmp(&a->o.remote, &b->o.remote) == 0;
 }
 
@@ -488,6 +501,31 @@ fail:
 	return NULL;
 }
 
+/* The server-side rule the nftables trace named, or null. */
+static json_t *
+json_rule(const struct probe_obs *o)
+{
+	json_t *r;
+	int e;
+
+	if (!o->rule.present)
+		return json_null();
+	if ((r = json_object()) == NULL)
+		return NULL;
+	e = jset(r, "family", jtext(o->rule.family));
+	e |= jset(r, "table", jtext(o->rule.table));
+	e |= jset(r, "chain", jtext(o->rule.chain));
+	e |= jset(r, "handle", o->rule.has_handle ?
+	    json_integer((json_int_t)o->rule.handle) : json_null());
+	e |= jset(r, "text", o->rule.has_handle ? (o->rule.text[0] ?
+	    jtext(o->rule.text) : json_null()) : json_string("policy drop"));
+	if (e != 0) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
 static json_t *
 json_probe(const struct report_run *run)
 {
@@ -511,7 +549,7 @@ json_probe(const struct report_run *run)
 	r |= jset(o, "cause", cause ? json_string(cause) : json_null());
 	r |= jset(o, "evidence", json_evidence(run));
 	r |= jset(o, "hop", e->v.hop[0] ? jtext(e->v.hop) : json_null());
-	r |= jset(o, "rule", json_null());
+	r |= jset(o, "rule", json_rule(&e->o));
 	if (r != 0) {
 		json_decref(o);
 		return NULL;

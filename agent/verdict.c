@@ -216,6 +216,186 @@ icmp_verdict(struct vctx *c)
 	}
 }
 
+/* ---- the reflector's nftables trace (control/passive probes) ---- */
+
+/*
+ * Why the trace cannot decide this probe, for the verdicts that fall
+ * back to what the agent alone saw.  Nothing when the reflector sent no
+ * trace at all (an older reflector, or no observations).
+ */
+static void
+trace_missing(struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+	const char *why = o->trace_reason[0] != '\0' ? o->trace_reason :
+	    "no reason given";
+
+	switch (o->trace_state) {
+	case TRACE_OBS_UNAVAILABLE:
+		ev_add(c->v, VERDICT_STAGE_SERVER, "no nftables trace at the "
+		    "server (%s), so whether the SYN reached the server host "
+		    "is not known from there", why);
+		break;
+	case TRACE_OBS_INCOMPLETE:
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the nftables trace at the "
+		    "server is incomplete (%s): the absence of an event proves "
+		    "nothing", why);
+		break;
+	case TRACE_OBS_ON:
+		if (!o->trace_record)
+			ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector sent "
+			    "no trace record for port %u (records truncated), "
+			    "so the trace cannot tell whether the SYN reached "
+			    "the server host", o->port);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The probe failed in a way a rule on the server host can explain: a
+ * silence, a RST, or ICMP sent by the server itself. */
+static int
+trace_failed_at_server(const struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+	const struct sockaddr *from = (const struct sockaddr *)&o->icmp.from;
+
+	if (o->arrived)
+		return 0;
+	switch (o->outcome) {
+	case OUTCOME_TIMEOUT:
+	case OUTCOME_RESET:
+		return 1;
+	case OUTCOME_ICMP:
+		return o->icmp.present && ss_known(&o->icmp.from) &&
+		    (addr_equal(from, (const struct sockaddr *)&c->f->server) ||
+		    addr_equal(from, (const struct sockaddr *)&o->remote) ||
+		    addr_equal(from,
+		    (const struct sockaddr *)&c->f->reflector_local));
+	default:
+		return 0;
+	}
+}
+
+/* What the agent saw, as the first sentence of a trace verdict. */
+static void
+trace_agent_side(struct vctx *c)
+{
+	char desc[64], from[ADDR_STRLEN];
+
+	switch (c->o->outcome) {
+	case OUTCOME_RESET:
+		ev_add(c->v, VERDICT_STAGE_AGENT, "SYN from %s to %s was "
+		    "answered by a RST", c->src, c->dst);
+		break;
+	case OUTCOME_ICMP:
+		set_hop(c);
+		errq_describe(&c->o->icmp, desc, sizeof(desc));
+		ip_text(&c->o->icmp.from, from, sizeof(from));
+		ev_add(c->v, VERDICT_STAGE_AGENT, "SYN from %s to %s got %s "
+		    "from %s", c->src, c->dst, desc, from);
+		break;
+	default:
+		if (c->o->confirm_ms != 0)
+			ev_add(c->v, VERDICT_STAGE_AGENT, "SYN from %s to %s: no "
+			    "answer within %u ms and no ICMP; a second attempt "
+			    "waited %u ms, silent too", c->src, c->dst, c->ms,
+			    c->o->confirm_ms);
+		else
+			ev_add(c->v, VERDICT_STAGE_AGENT, "SYN from %s to %s: no "
+			    "answer within %u ms and no ICMP", c->src, c->dst,
+			    c->ms);
+		break;
+	}
+}
+
+/* "inet filter input handle 5: tcp dport 30000-30099 drop" */
+static void
+trace_rule_text(const struct probe_obs *o, char *buf, size_t len)
+{
+	if (!o->rule.has_handle)
+		snprintf(buf, len, "policy %s of chain %s %s %s",
+		    o->rule.verdict[0] ? o->rule.verdict : "drop",
+		    o->rule.family, o->rule.table, o->rule.chain);
+	else if (o->rule.text[0] != '\0')
+		snprintf(buf, len, "%s %s %s handle %llu: %s", o->rule.family,
+		    o->rule.table, o->rule.chain,
+		    (unsigned long long)o->rule.handle, o->rule.text);
+	else
+		snprintf(buf, len, "%s %s %s handle %llu (its text could not "
+		    "be read)", o->rule.family, o->rule.table, o->rule.chain,
+		    (unsigned long long)o->rule.handle);
+}
+
+static void
+trace_server_rule(struct vctx *c)
+{
+	/* Room for every field; ev_add() bounds the sentence. */
+	char rule[512];
+
+	fail(c->v, CAUSE_SERVER_LOCAL_RULE);
+	trace_agent_side(c);
+	trace_rule_text(c->o, rule, sizeof(rule));
+	if (c->o->rule.outbound)
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server "
+		    "host (nftables trace); rule '%s' dropped the server's "
+		    "answer", rule);
+	else
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server "
+		    "host (nftables trace); rule '%s' dropped it", rule);
+}
+
+/*
+ * Verdicts the server's trace proves.  Returns 1 when it classified the
+ * probe.  A drop event is positive evidence even in an incomplete trace;
+ * anything that rests on the absence of an event needs a complete one.
+ */
+static int
+trace_verdict(struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+	char agent[ADDR_STRLEN];
+
+	if (!o->trace_record || (o->trace_state != TRACE_OBS_ON &&
+	    o->trace_state != TRACE_OBS_INCOMPLETE))
+		return 0;
+	if (o->rule.present && trace_failed_at_server(c)) {
+		trace_server_rule(c);
+		return 1;
+	}
+	if (o->trace_state != TRACE_OBS_ON || o->outcome != OUTCOME_TIMEOUT ||
+	    o->arrived)
+		return 0;
+	if (!o->syn_seen) {
+		fail(c->v, CAUSE_PATH_SILENT_DROP);
+		trace_agent_side(c);
+		ev_add(c->v, VERDICT_STAGE_SERVER, "no trace event at the "
+		    "server: the SYN never reached the server host");
+		ev_add(c->v, VERDICT_STAGE_PATH, "no ICMP and no RST came back: "
+		    "the SYN was dropped silently on the path");
+		return 1;
+	}
+	ip_text(&c->f->agent_observed, agent, sizeof(agent));
+	if (o->synack_sent) {
+		fail(c->v, CAUSE_RETURN_PATH);
+		trace_agent_side(c);
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server "
+		    "host (nftables trace) and no rule there dropped it");
+		ev_add(c->v, VERDICT_STAGE_RETURN, "the server answered: a "
+		    "SYN-ACK left port %u towards %s (nftables trace), but "
+		    "nothing reached the agent", o->port, agent);
+		return 1;
+	}
+	fail(c->v, CAUSE_NONE);
+	trace_agent_side(c);
+	ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server host "
+	    "(nftables trace) and no nftables rule dropped it, but no answer "
+	    "left port %u: lost on the host outside nftables, or nothing "
+	    "answered", o->port);
+	return 1;
+}
+
 /* The probe's source as the far end saw it, when it differs: NAT. */
 static void
 out_snat_note(struct vctx *c)
@@ -303,6 +483,7 @@ out_reset(struct vctx *c)
 		    "although the reflector was listening and saw no "
 		    "connection: a firewall on the path or on the server host "
 		    "rejected it", c->dst);
+		trace_missing(c);
 		return;
 	}
 	if (c->o->arm == ARM_LISTENING) {
@@ -352,11 +533,13 @@ out_timeout(struct vctx *c)
 		    "server's answer on the way back, was dropped silently "
 		    "(on the path, or by a firewall on either host: only an "
 		    "nftables trace tells which)", c->o->port);
+		trace_missing(c);
 		return;
 	}
 	ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector was not listening "
 	    "on port %u itself, so whether the SYN reached the server host "
 	    "is not known", c->o->port);
+	trace_missing(c);
 }
 
 static void
@@ -402,6 +585,8 @@ classify_out(struct vctx *c)
 	ss_text_or(&o->remote, &c->f->server, o->port, c->dst,
 	    sizeof(c->dst));
 	snprintf(c->what, sizeof(c->what), "SYN to %s", c->dst);
+	if (trace_verdict(c))
+		return;
 	switch (o->outcome) {
 	case OUTCOME_NOT_RUN:		not_run(c); break;
 	case OUTCOME_ACKED:		out_acked(c); break;

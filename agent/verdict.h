@@ -92,6 +92,38 @@ struct probe_obs {
 	int arrived;
 	struct sockaddr_storage seen_peer;
 	struct sockaddr_storage seen_local;
+	/*
+	 * The reflector's nftables trace of this port (control/passive
+	 * only; PROTOCOL.md "traces").  trace_state is the session's state
+	 * (enum trace_obs_state); trace_record says the reflector sent a
+	 * record for this very port, without which the other fields say
+	 * nothing (the port's probe arrived, or the records were truncated).
+	 */
+	int trace_state;
+	char trace_reason[128];
+	int trace_record;
+	int syn_seen;		/* a probe packet reached the server host */
+	int synack_sent;	/* an answer left it towards the agent */
+	struct {
+		int present;	/* a rule on the server host dropped it */
+		int has_handle;	/* 0: the chain's policy dropped it */
+		int outbound;	/* it dropped the answer, not the SYN */
+		uint64_t handle;
+		char family[8];		/* "inet", "ip", ... */
+		char table[64];
+		char chain[64];
+		char verdict[8];	/* "drop" or "reject" */
+		char text[160];		/* "" if the reflector could not
+					   read it */
+	} rule;
+};
+
+/* probe_obs.trace_state */
+enum trace_obs_state {
+	TRACE_OBS_NONE = 0,	/* the reflector sent no trace */
+	TRACE_OBS_ON,		/* complete: absence of events is evidence */
+	TRACE_OBS_UNAVAILABLE,	/* no trace (trace_reason says why) */
+	TRACE_OBS_INCOMPLETE,	/* events were lost: absence proves nothing */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "server.h"
 #include "tls.h"
+#include "trace.h"
 
 #ifndef FTPATH_VERSION
 #define FTPATH_VERSION "0"
@@ -257,6 +258,8 @@ main(int argc, char **argv)
 		log_warnx("cannot install signal events");
 		goto out;
 	}
+	/* Leftovers of a crashed run first: a probe must not leave a hole. */
+	trace_startup();
 	if ((srv = server_new(base, &cfg, ctx)) == NULL) {
 		log_warnx("out of memory");
 		goto out;

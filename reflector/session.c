@@ -21,6 +21,7 @@
 #include "proto.h"
 #include "session.h"
 #include "tls.h"
+#include "trace.h"
 
 #ifndef FTPATH_VERSION
 #define FTPATH_VERSION "0"
@@ -73,6 +74,7 @@ struct session {
 	struct listener_set *listeners;
 	enum session_active active;
 	struct connectback *connectback;
+	struct trace *trace;		/* nftables trace, once armed */
 };
 
 static void session_close(struct session *s);
@@ -444,6 +446,10 @@ session_on_plan(struct session *s, const json_t *msg)
 		return;
 	}
 	s->state = SESSION_ARMED;
+	/* Before "armed": the agent's probes follow it at once.  The table
+	 * is named after the token (cut to an nftables session id). */
+	s->trace = trace_new(s->base, s->token,
+	    (struct sockaddr *)&s->observed, (uint16_t)cport, rp);
 	log_info("session %s: plan armed: control %u, passive %s, "
 	    "%zu ports (server \"%.64s\")", s->peer_text, (unsigned)cport,
 	    rp != NULL ? ptext : "none", listener_set_nports(s->listeners),
@@ -588,6 +594,12 @@ session_on_collect(struct session *s, const json_t *msg)
 		return;
 	}
 	json_object_set_new(m, "arrivals", arr);
+	if (from == 0 && trace_observations(s->trace, s->listeners, m,
+	    &used) != 0) {
+		json_decref(m);
+		session_send(s, NULL);
+		return;
+	}
 	n = s->listeners != NULL ? listener_set_narrivals(s->listeners) : 0;
 	for (i = from; i < n; i++) {
 		if ((o = session_arrival_json(listener_set_arrival(
@@ -620,6 +632,8 @@ session_on_bye(struct session *s)
 	/* Close the listeners before answering, as PROTOCOL.md says. */
 	listener_set_free(s->listeners);
 	s->listeners = NULL;
+	trace_free(s->trace);
+	s->trace = NULL;
 	connectback_free(s->connectback);
 	s->connectback = NULL;
 	session_send(s, proto_msg_new("bye"));
@@ -697,6 +711,8 @@ session_close(struct session *s)
 	s->state = SESSION_CLOSING;
 	listener_set_free(s->listeners);
 	s->listeners = NULL;
+	trace_free(s->trace);
+	s->trace = NULL;
 	connectback_free(s->connectback);
 	s->connectback = NULL;
 	bufferevent_disable(s->bev, EV_READ);
@@ -911,6 +927,7 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	listener_set_free(s->listeners);
+	trace_free(s->trace);
 	connectback_free(s->connectback);
 	if (s->bev != NULL) {
 		/* Best effort close_notify so that the agent sees a clean

@@ -521,6 +521,86 @@ test_human_nat_header(void **state)
 	report_free(r);
 }
 
+/* Passive ports the server's own rule drops: the rule in the JSON
+ * object, and a run splits where the dropping rule changes. */
+static void
+add_dropped(struct report *r, const struct session_facts *f, uint16_t port,
+    uint64_t handle, const char *text)
+{
+	struct probe_obs o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = PROBE_PASSIVE;
+	o.port = port;
+	o.outcome = OUTCOME_TIMEOUT;
+	o.arm = ARM_LISTENING;
+	o.elapsed_ms = 300;
+	sa_set(&o.local, AGENT, (uint16_t)(20000 + port % 1000));
+	sa_set(&o.remote, SERVER, port);
+	o.trace_state = TRACE_OBS_ON;
+	o.trace_record = 1;
+	o.syn_seen = 1;
+	o.rule.present = 1;
+	o.rule.has_handle = 1;
+	o.rule.handle = handle;
+	snprintf(o.rule.family, sizeof(o.rule.family), "inet");
+	snprintf(o.rule.table, sizeof(o.rule.table), "filter");
+	snprintf(o.rule.chain, sizeof(o.rule.chain), "input");
+	snprintf(o.rule.verdict, sizeof(o.rule.verdict), "drop");
+	snprintf(o.rule.text, sizeof(o.rule.text), "%s", text);
+	add(r, f, &o);
+}
+
+static void
+test_json_rule(void **state)
+{
+	struct session_facts f;
+	struct report *r;
+	json_t *root, *pas, *a, *b, *rule;
+	size_t n;
+	uint16_t p;
+
+	(void)state;
+	facts_init(&f);
+	r = report_new(&f, "0.1.0", "0.1.0", SERVER);
+	assert_non_null(r);
+	for (p = 30000; p < 30010; p++)
+		add_dropped(r, &f, p, 5, "tcp dport 30000-30009 drop");
+	for (p = 30010; p < 30020; p++)
+		add_dropped(r, &f, p, 6, "tcp dport 30010-30019 drop");
+	root = report_json(r);
+	assert_non_null(root);
+	if (getenv("FTPATH_TEST_DUMP") != NULL)
+		json_dumpf(root, stderr, JSON_INDENT(2));
+	pas = passive_objects(root, &n);
+	assert_int_equal(n, 2);
+	a = json_array_get(pas, 0);
+	b = json_array_get(pas, 1);
+	assert_string_equal(json_string_value(json_object_get(a, "ports")),
+	    "30000-30009");
+	assert_string_equal(json_string_value(json_object_get(a, "cause")),
+	    "server-local-rule");
+	rule = json_object_get(a, "rule");
+	assert_true(json_is_object(rule));
+	assert_string_equal(json_string_value(json_object_get(rule,
+	    "family")), "inet");
+	assert_string_equal(json_string_value(json_object_get(rule, "table")),
+	    "filter");
+	assert_string_equal(json_string_value(json_object_get(rule, "chain")),
+	    "input");
+	assert_int_equal(json_integer_value(json_object_get(rule, "handle")),
+	    5);
+	assert_string_equal(json_string_value(json_object_get(rule, "text")),
+	    "tcp dport 30000-30009 drop");
+	assert_string_equal(json_string_value(json_object_get(b, "ports")),
+	    "30010-30019");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(b,
+	    "rule"), "handle")), 6);
+	json_decref(pas);
+	json_decref(root);
+	report_free(r);
+}
+
 static void
 test_failed(void **state)
 {
@@ -579,6 +659,7 @@ main(void)
 		cmocka_unit_test(test_human_color),
 		cmocka_unit_test(test_human_nat_header),
 		cmocka_unit_test(test_failed),
+		cmocka_unit_test(test_json_rule),
 		cmocka_unit_test(test_empty),
 	};
 

@@ -918,6 +918,394 @@ test_all_combinations(void **state)
 	}
 }
 
+/* ---- the reflector's nftables trace ---- */
+
+/* A trace record for the probe's port: complete, SYN seen. */
+static void
+trace_on(struct probe_obs *o)
+{
+	o->trace_state = TRACE_OBS_ON;
+	o->trace_record = 1;
+	o->syn_seen = 1;
+}
+
+static void
+rule_set(struct probe_obs *o, uint64_t handle, const char *text)
+{
+	o->rule.present = 1;
+	o->rule.has_handle = 1;
+	o->rule.handle = handle;
+	snprintf(o->rule.family, sizeof(o->rule.family), "inet");
+	snprintf(o->rule.table, sizeof(o->rule.table), "filter");
+	snprintf(o->rule.chain, sizeof(o->rule.chain), "input");
+	snprintf(o->rule.verdict, sizeof(o->rule.verdict), "drop");
+	snprintf(o->rule.text, sizeof(o->rule.text), "%s", text);
+}
+
+static void
+test_trace_drop_server_local_rule(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30050, OUTCOME_TIMEOUT);
+	trace_on(&o);
+	rule_set(&o, 5, "tcp dport 30000-30099 drop");
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+	assert_ev(&v, "the SYN reached the server host (nftables trace); rule "
+	    "'inet filter input handle 5: tcp dport 30000-30099 drop' "
+	    "dropped it");
+	assert_ev(&v, SERVER ":30050");
+	assert_false(has_ev(&v, "never reached"));
+	assert_false(has_ev(&v, "only an nftables trace tells which"));
+}
+
+/* A drop event is positive evidence: it holds in an incomplete trace and
+ * whether or not the reflector listened on the port. */
+static void
+test_trace_drop_incomplete_in_use(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
+	o.arm = ARM_IN_USE;
+	trace_on(&o);
+	o.trace_state = TRACE_OBS_INCOMPLETE;
+	rule_set(&o, 9, "tcp dport 21 drop");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+	assert_ev(&v, "rule 'inet filter input handle 9: tcp dport 21 drop' "
+	    "dropped it");
+}
+
+/* reject with tcp reset: the RST comes from the server host's rule. */
+static void
+test_trace_reject_reset(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30001, OUTCOME_RESET);
+	o.error = ECONNREFUSED;
+	trace_on(&o);
+	rule_set(&o, 7, "tcp dport 30000-30099 reject with tcp reset");
+	snprintf(o.rule.verdict, sizeof(o.rule.verdict), "reject");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+	assert_ev(&v, "answered by a RST");
+	assert_ev(&v, "handle 7: tcp dport 30000-30099 reject with tcp reset");
+}
+
+/* ICMP from the server itself names its rule; ICMP from a router does
+ * not, whatever the trace says. */
+static void
+test_trace_reject_icmp_sender(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30002, OUTCOME_TIMEOUT);
+	icmp_set(&o, AF_INET, 3, 13, SERVER);
+	trace_on(&o);
+	rule_set(&o, 8, "tcp dport 30002 reject with icmp admin-prohibited");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+	assert_ev(&v, "from " SERVER);
+	assert_ev(&v, "handle 8: tcp dport 30002 reject");
+
+	icmp_set(&o, AF_INET, 3, 13, ROUTER);
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_REJECT);
+	assert_string_equal(v.hop, ROUTER);
+}
+
+/* The rule dropped the server's answer on its way out. */
+static void
+test_trace_drop_outbound(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30003, OUTCOME_TIMEOUT);
+	trace_on(&o);
+	rule_set(&o, 11, "tcp sport 30003 drop");
+	snprintf(o.rule.chain, sizeof(o.rule.chain), "output");
+	o.rule.outbound = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+	assert_ev(&v, "rule 'inet filter output handle 11: tcp sport 30003 "
+	    "drop' dropped the server's answer");
+}
+
+/* A chain policy has no handle and no rule text of its own. */
+static void
+test_trace_policy_drop(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30004, OUTCOME_TIMEOUT);
+	trace_on(&o);
+	rule_set(&o, 0, "");
+	o.rule.has_handle = 0;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+	assert_ev(&v, "rule 'policy drop of chain inet filter input' "
+	    "dropped it");
+}
+
+/* The text could not be read: the rule is still named by its handle. */
+static void
+test_trace_rule_without_text(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30005, OUTCOME_TIMEOUT);
+	trace_on(&o);
+	rule_set(&o, 12, "");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+	assert_ev(&v, "inet filter input handle 12 (its text could not be "
+	    "read)");
+}
+
+static void
+test_trace_return_path(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30010, OUTCOME_TIMEOUT);
+	trace_on(&o);
+	o.synack_sent = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_RETURN_PATH);
+	assert_ev(&v, "the SYN reached the server host (nftables trace)");
+	assert_ev(&v, "SYN-ACK left port 30010 towards " AGENT " (nftables "
+	    "trace)");
+	assert_ev(&v, "nothing reached the agent");
+}
+
+/* "SYN-ACK left" rests on the absence of a drop event: an incomplete
+ * trace cannot prove a return-path failure. */
+static void
+test_trace_return_path_needs_complete(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30011, OUTCOME_TIMEOUT);
+	trace_on(&o);
+	o.synack_sent = 1;
+	o.trace_state = TRACE_OBS_INCOMPLETE;
+	snprintf(o.trace_reason, sizeof(o.trace_reason), "ENOBUFS");
+	classify(&o, &f, &v);
+	assert_int_not_equal(v.cause, CAUSE_RETURN_PATH);
+	assert_ev(&v, "incomplete (ENOBUFS)");
+	assert_ev(&v, "proves nothing");
+}
+
+/* Only a complete trace without any event proves the SYN never arrived,
+ * even when the reflector was not listening on the port itself. */
+static void
+test_trace_no_event_silent_drop(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30020, OUTCOME_TIMEOUT);
+	o.arm = ARM_IN_USE;
+	trace_on(&o);
+	o.syn_seen = 0;
+	o.confirm_ms = 900;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_ev(&v, "no trace event at the server: the SYN never reached "
+	    "the server host");
+	assert_ev(&v, "a second attempt waited 900 ms, silent too");
+	assert_false(has_ev(&v, "is not known"));
+}
+
+static void
+test_trace_incomplete_no_claim(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30021, OUTCOME_TIMEOUT);
+	trace_on(&o);
+	o.syn_seen = 0;
+	o.trace_state = TRACE_OBS_INCOMPLETE;
+	snprintf(o.trace_reason, sizeof(o.trace_reason), "the kernel dropped "
+	    "trace events (ENOBUFS)");
+	classify(&o, &f, &v);
+	/* The agent's own evidence still stands (reflector listening). */
+	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_false(has_ev(&v, "never reached"));
+	assert_ev(&v, "incomplete (the kernel dropped trace events (ENOBUFS))");
+}
+
+static void
+test_trace_unavailable_sentence(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30022, OUTCOME_TIMEOUT);
+	o.trace_state = TRACE_OBS_UNAVAILABLE;
+	snprintf(o.trace_reason, sizeof(o.trace_reason), "nftables not usable "
+	    "by the reflector (EPERM: no CAP_NET_ADMIN)");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_false(has_ev(&v, "never reached"));
+	assert_ev(&v, "no nftables trace at the server (nftables not usable "
+	    "by the reflector (EPERM: no CAP_NET_ADMIN))");
+
+	/* Not listening either: nothing is known, and it says why. */
+	o.arm = ARM_IN_USE;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "no nftables trace at the server");
+}
+
+/* Trace on, but no record for this port (the reflector truncated). */
+static void
+test_trace_no_record(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30023, OUTCOME_TIMEOUT);
+	o.trace_state = TRACE_OBS_ON;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_false(has_ev(&v, "never reached"));
+	assert_ev(&v, "no trace record for port 30023");
+}
+
+/* SYN seen, no drop, no answer: the host lost it outside nftables. */
+static void
+test_trace_seen_no_answer(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30024, OUTCOME_TIMEOUT);
+	trace_on(&o);
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "no nftables rule dropped it, but no answer left port "
+	    "30024");
+	assert_false(has_ev(&v, "dropped silently"));
+}
+
+/* A passing probe stays a pass whatever its trace says. */
+static void
+test_trace_pass_unchanged(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30025, OUTCOME_ACKED);
+	o.arrived = 1;
+	trace_on(&o);
+	rule_set(&o, 5, "tcp dport 30025 drop");
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+}
+
+/* Every combination: the trace claims appear only when proven. */
+static void
+test_trace_combinations(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+	int oc, st, rec, syn, ack, rule, arm;
+
+	(void)state;
+	facts_init(&f);
+	for (oc = OUTCOME_NOT_RUN; oc <= OUTCOME_LOCAL_ERROR; oc++)
+	for (st = TRACE_OBS_NONE; st <= TRACE_OBS_INCOMPLETE; st++)
+	for (rec = 0; rec < 2; rec++)
+	for (syn = 0; syn < 2; syn++)
+	for (ack = 0; ack < 2; ack++)
+	for (rule = 0; rule < 2; rule++)
+	for (arm = ARM_UNKNOWN; arm <= ARM_ERROR; arm++) {
+		obs_out(&o, PROBE_PASSIVE, 30030, (enum probe_outcome)oc);
+		if (oc == OUTCOME_ICMP)
+			icmp_set(&o, AF_INET, 3, 13, SERVER);
+		o.arm = (enum arm_state)arm;
+		o.trace_state = st;
+		o.trace_record = rec;
+		o.syn_seen = syn;
+		o.synack_sent = ack;
+		if (rule)
+			rule_set(&o, 5, "tcp dport 30030 drop");
+		classify(&o, &f, &v);
+		if (has_ev(&v, "never reached the server host"))
+			assert_true(st == TRACE_OBS_ON && rec && !syn &&
+			    oc == OUTCOME_TIMEOUT);
+		if (v.cause == CAUSE_SERVER_LOCAL_RULE)
+			assert_true(rule && rec);
+		if (has_ev(&v, "SYN-ACK left"))
+			assert_true(st == TRACE_OBS_ON && rec && syn && ack);
+		if (v.pass)
+			assert_int_equal(v.cause, CAUSE_NONE);
+	}
+}
+
 /* The longest addresses and values must not truncate a sentence. */
 static void
 test_long_v6_no_truncation(void **state)
@@ -1016,6 +1404,22 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_all_combinations),
 		cmocka_unit_test(test_long_v6_no_truncation),
+		cmocka_unit_test(test_trace_drop_server_local_rule),
+		cmocka_unit_test(test_trace_drop_incomplete_in_use),
+		cmocka_unit_test(test_trace_reject_reset),
+		cmocka_unit_test(test_trace_reject_icmp_sender),
+		cmocka_unit_test(test_trace_drop_outbound),
+		cmocka_unit_test(test_trace_policy_drop),
+		cmocka_unit_test(test_trace_rule_without_text),
+		cmocka_unit_test(test_trace_return_path),
+		cmocka_unit_test(test_trace_return_path_needs_complete),
+		cmocka_unit_test(test_trace_no_event_silent_drop),
+		cmocka_unit_test(test_trace_incomplete_no_claim),
+		cmocka_unit_test(test_trace_unavailable_sentence),
+		cmocka_unit_test(test_trace_no_record),
+		cmocka_unit_test(test_trace_seen_no_answer),
+		cmocka_unit_test(test_trace_pass_unchanged),
+		cmocka_unit_test(test_trace_combinations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
