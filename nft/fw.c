@@ -306,6 +306,38 @@ fw_match_peer(struct nftnl_rule *r, const struct sockaddr_storage *peer,
 	return 0;
 }
 
+/*
+ * "tcp flags & (syn | rst) != 0": the verdicts need only the SYN, the
+ * SYN-ACK and a RST; tracing every segment of thousands of passing
+ * probes would overflow the trace socket and lose the events that count.
+ */
+static int
+fw_match_syn_or_rst(struct nftnl_rule *r)
+{
+	uint8_t mask = 0x02 | 0x04, zero = 0;	/* TH_SYN | TH_RST */
+	struct nftnl_expr *e;
+	int r0;
+
+	if ((r0 = fw_payload_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13,
+	    1)) != 0)
+		return r0;
+	if ((e = nftnl_expr_alloc("bitwise")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+	}
+	if ((r0 = fw_expr_add(r, e)) != 0)
+		return r0;
+	if ((e = nftnl_expr_alloc("cmp")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &zero, 1);
+	}
+	return fw_expr_add(r, e);
+}
+
 /* "... meta nftrace set 1" */
 static int
 fw_stmt_trace(struct nftnl_rule *r)
@@ -481,7 +513,7 @@ fw_put_rule(struct fw_batch *b, const char *table, const char *chain,
 		goto out;
 	if (kind == FW_RULE_TPROXY)
 		rc = fw_stmt_tproxy(r, spec);
-	else
+	else if ((rc = fw_match_syn_or_rst(r)) == 0)
 		rc = fw_stmt_trace(r);
 	if (rc != 0)
 		goto out;

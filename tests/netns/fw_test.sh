@@ -82,8 +82,8 @@ check "add v4 session with trace+tproxy" \
     D add s4 192.0.2.2 2121,30000-30009 7000 0x4654 27100
 X nft list ruleset >"$TMP/ruleset"
 check "ruleset has table inet ftpath_s4" grep -q 'table inet ftpath_s4' "$TMP/ruleset"
-check "ruleset has trace rule" grep -q 'ip saddr 192.0.2.2 tcp dport @ports meta nftrace set 1' "$TMP/ruleset"
-check "ruleset has output trace rule" grep -q 'ip daddr 192.0.2.2 tcp sport @ports meta nftrace set 1' "$TMP/ruleset"
+check "ruleset has trace rule" grep -q 'ip saddr 192.0.2.2 tcp dport @ports tcp flags syn,rst meta nftrace set 1' "$TMP/ruleset"
+check "ruleset has output trace rule" grep -q 'ip daddr 192.0.2.2 tcp sport @ports tcp flags syn,rst meta nftrace set 1' "$TMP/ruleset"
 check "ruleset has tproxy rule" grep -q 'tproxy ip to :7000 meta mark set 0x00004654 accept' "$TMP/ruleset"
 check "ruleset has port set" grep -q 'elements = { 2121, 30000-30009 }' "$TMP/ruleset"
 check "ip rule fwmark present" bash -c "ip netns exec $NS ip rule | grep -q '27100:.*fwmark 0x4654 lookup 27100'"
@@ -97,7 +97,7 @@ check "trace event names table/chain/handle" grep -Eq 'table=ftpath_s4 chain=tra
 check "trace event from output chain (reply)" grep -Eq 'table=ftpath_s4 chain=trace_out type=rule handle=[1-9].* 192\.0\.2\.1:2121 -> 192\.0\.2\.2:' "$TMP/trace4"
 check "tproxy rule verdict accept traced" grep -Eq 'chain=tproxy_pre type=rule handle=[1-9][0-9]* verdict=accept' "$TMP/trace4"
 check "tproxy listener got the connection, original dst kept" grep -q 'tproxy accepted local=192.0.2.1:2121' "$TMP/trace4"
-check "rule text read back" grep -q 'rule ftpath_s4 trace_pre [0-9]*: ip saddr 192.0.2.2 tcp dport @ports meta nftrace set 1$' "$TMP/trace4"
+check "rule text read back" grep -q 'rule ftpath_s4 trace_pre [0-9]*: ip saddr 192.0.2.2 tcp dport @ports tcp flags syn,rst meta nftrace set 1$' "$TMP/trace4"
 H=$(X nft -a list chain inet ftpath_s4 tproxy_pre | sed -n 's/.*accept # handle \([0-9]*\)$/\1/p')
 check "fw_rule_text of tproxy rule" bash -c "ip netns exec $NS $DRIVER text inet ftpath_s4 tproxy_pre '$H' | grep -q '^text: ip saddr 192.0.2.2 tcp dport @ports tproxy ip to :7000 meta mark set 0x00004654 accept$'"
 check "fw_rule_text unknown handle -> not found" bash -c "ip netns exec $NS $DRIVER text inet ftpath_s4 tproxy_pre 9999 | grep -q 'not found'"

@@ -268,6 +268,8 @@ check_elems(const struct nlmsghdr *nlh)
 }
 
 #define MATCH4	"meta cmp meta cmp payload cmp payload lookup "
+/* trace rules only: tcp flags & (syn | rst) != 0 */
+#define SYNRST	"payload bitwise cmp "
 
 static void
 test_build_add(void **state)
@@ -306,9 +308,9 @@ test_build_add(void **state)
 	assert_int_equal(m.m[2]->nlmsg_type, NFT_TYPE(NFT_MSG_NEWSET));
 	check_elems(m.m[3]);
 	check_chain(m.m[4], FW_CHAIN_TRACE_PRE, NF_INET_PRE_ROUTING, -350);
-	check_rule(m.m[5], FW_CHAIN_TRACE_PRE, MATCH4 "immediate meta ");
+	check_rule(m.m[5], FW_CHAIN_TRACE_PRE, MATCH4 SYNRST "immediate meta ");
 	check_chain(m.m[6], FW_CHAIN_TRACE_OUT, NF_INET_LOCAL_OUT, -350);
-	check_rule(m.m[7], FW_CHAIN_TRACE_OUT, MATCH4 "immediate meta ");
+	check_rule(m.m[7], FW_CHAIN_TRACE_OUT, MATCH4 SYNRST "immediate meta ");
 	check_chain(m.m[8], FW_CHAIN_TPROXY, NF_INET_PRE_ROUTING, -150);
 	check_rule(m.m[9], FW_CHAIN_TPROXY, MATCH4
 	    "immediate tproxy immediate meta immediate ");
@@ -320,6 +322,8 @@ test_build_add(void **state)
 static void
 test_build_add_v6_trace_only(void **state)
 {
+	static const uint32_t want_off[] = { 24, 0, 13 };
+	static const uint32_t want_len[] = { 16, 2, 1 };
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nftnl_expr_iter *it;
 	struct nftnl_expr *e;
@@ -344,14 +348,16 @@ test_build_add_v6_trace_only(void **state)
 		if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME),
 		    "payload") != 0)
 			continue;
-		/* ip6 daddr (24, 16 bytes), then tcp sport (0, 2 bytes) */
+		/* ip6 daddr (24, 16 bytes), tcp sport (0, 2 bytes), then
+		 * tcp flags (13, 1 byte) */
+		assert_true(npayload < 3);
 		assert_int_equal(nftnl_expr_get_u32(e,
-		    NFTNL_EXPR_PAYLOAD_OFFSET), npayload == 0 ? 24 : 0);
+		    NFTNL_EXPR_PAYLOAD_OFFSET), want_off[npayload]);
 		assert_int_equal(nftnl_expr_get_u32(e,
-		    NFTNL_EXPR_PAYLOAD_LEN), npayload == 0 ? 16 : 2);
+		    NFTNL_EXPR_PAYLOAD_LEN), want_len[npayload]);
 		npayload++;
 	}
-	assert_int_equal(npayload, 2);
+	assert_int_equal(npayload, 3);
 	nftnl_expr_iter_destroy(it);
 	nftnl_rule_free(r);
 	fw_batch_free(b);
