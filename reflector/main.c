@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "ftpconf.h"
 #include "err.h"
 #include "log.h"
 #include "server.h"
@@ -61,7 +62,8 @@ static const struct main_option {
 	{ "passive-range", required_argument, OPT_PASSIVE, "LO-HI",
 	    "passive_range", "the FTP server's passive port range" },
 	{ "ftp-config", required_argument, OPT_FTP_CONFIG, "FILE", NULL,
-	    "FTP server configuration (vsftpd.conf; not yet used)" },
+	    "FTP server configuration (vsftpd, proftpd or pure-ftpd), "
+	    "checked against this configuration" },
 	{ "check", no_argument, 'n', NULL, NULL,
 	    "check the configuration, print it and exit" },
 	{ "verbose", no_argument, 'v', NULL, NULL,
@@ -132,6 +134,43 @@ main_raise_nofile(void)
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		log_warn("setrlimit(RLIMIT_NOFILE)");
+}
+
+/*
+ * Read the FTP server's own configuration and say where it disagrees
+ * with ours: a reflector listening on other ports than the server uses
+ * would test paths no FTP client takes.  Returns 0 or EXIT_USAGE.
+ */
+static int
+main_check_ftpconf(const char *path, const struct reflector_config *cfg)
+{
+	struct ftpconf *fc;
+	struct portrange pr;
+	char err[512], summary[512];
+	int rc = EXIT_USAGE;
+
+	if ((fc = ftpconf_new()) == NULL) {
+		log_warnx("out of memory");
+		return EXIT_USAGE;
+	}
+	if (ftpconf_load_file(fc, FTPCONF_AUTO, path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ftpath-reflector: --ftp-config %s\n", err);
+		goto out;
+	}
+	if (ftpconf_summary(fc, summary, sizeof(summary)) == 0)
+		log_info("ftp server: %s", summary);
+	if (ftpconf_control_port(fc) != cfg->control_port)
+		log_warnx("ftp server control port is %u, control_port is %u",
+		    ftpconf_control_port(fc), cfg->control_port);
+	if (ftpconf_passive_range(fc, &pr) == 0 && pr.lo != 0 &&
+	    (pr.lo != cfg->passive.lo || pr.hi != cfg->passive.hi))
+		log_warnx("ftp server passive range is %u-%u, passive_range is "
+		    "%u-%u: agents will probe ports FTP clients do not use",
+		    pr.lo, pr.hi, cfg->passive.lo, cfg->passive.hi);
+	rc = 0;
+out:
+	ftpconf_free(fc);
+	return rc;
 }
 
 int
@@ -231,13 +270,14 @@ main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (ftpconf != NULL && (rc = main_check_ftpconf(ftpconf, &cfg)) != 0)
+		goto out;
+	rc = 1;
 	if (check) {
 		config_print(&cfg, stdout);
 		rc = 0;
 		goto out;
 	}
-	if (ftpconf != NULL)
-		log_info("--ftp-config %s: not yet used", ftpconf);
 
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
