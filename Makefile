@@ -94,6 +94,11 @@ $(BUILD)/tests/fw_driver: $(BUILD)/tests/netns/fw_driver.o $(LIBNFT) $(LIBCOMMON
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(PKG_LIBS)
 
+# agent/ftpcheck namespace test driver, run by tests/netns/ftpcheck_test.sh.
+$(BUILD)/tests/ftpcheck_driver: $(BUILD)/tests/netns/ftpcheck_driver.o $(LIBAGENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(PKG_LIBS)
+
 # Unit tests: no root, no network.  Each binary is a cmocka suite.
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
@@ -102,9 +107,10 @@ unit-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit
 
 # Namespace integration scenarios (root, real kernel, vsftpd, curl).
-netns: programs $(BUILD)/tests/fw_driver
+netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/ftpcheck_driver
 	@tests/netns/run.sh $(BUILD)
 	@tests/netns/fw_test.sh $(BUILD)/tests/fw_driver
+	@tests/netns/ftpcheck_test.sh $(BUILD)/tests/ftpcheck_driver
 
 # Both compilers must build warning-free; the clang build is only compiled.
 clang-build:

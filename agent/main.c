@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,5 +240,8 @@ main(int argc, char **argv)
 		return CHECK_EXIT_USAGE;
 	}
 	log_init("ftpath-agent", verbose, 0);
+	/* A reflector that vanishes mid-write must end the session with a
+	 * report, not kill the agent: OpenSSL writes without MSG_NOSIGNAL. */
+	signal(SIGPIPE, SIG_IGN);
 	return check_run(&o);
 }
