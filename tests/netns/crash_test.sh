@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# tests/netns/crash_test.sh BUILD - a probe must never leave a hole.
+#
+# kill -9 of either program in the middle of a session (the reflector's
+# trace table is up, the agent is waiting on a silently dropped passive
+# range) must leave no ftpath_* nftables table and no ftpath policy rule
+# in either namespace, and a restarted reflector must start clean.
+# Prints "N passed, M failed"; exit 0 only if M is 0.
+set -euo pipefail
+
+BUILD=${1:?usage: crash_test.sh BUILD}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/netns/lib.sh
+. "$HERE/lib.sh"
+
+[[ $(id -u) -eq 0 ]] || { echo "SKIP: crash_test.sh needs root"; exit 1; }
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); log "ok:   $*"; }
+nok() { FAIL=$((FAIL + 1)); log "FAIL: $*"; }
+
+ftpath_tables() {
+	nsx "$1" 5 nft list tables 2>/dev/null | grep ' ftpath_' | tr '\n' ' ' || true
+}
+ftpath_rules() {	# our policy rules use priorities 27100-27199
+	{ nsx "$1" 5 ip -4 rule; nsx "$1" 5 ip -6 rule; } 2>/dev/null |
+		grep -E '^271[0-9][0-9]:' | tr '\n' ' ' || true
+}
+# wait_for NS present|absent: poll (bounded) for an ftpath table.
+wait_for() {
+	local ns=$1 want=$2 i
+	for i in $(seq 1 50); do
+		if [[ -n $(ftpath_tables "$ns") ]]; then
+			[[ $want == present ]] && return 0
+		else
+			[[ $want == absent ]] && return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+# A long session: the passive range is silently dropped and the agent's
+# timeout is long, so the trace table stays up for seconds.
+start_agent_bg() {
+	bg_in_ns "$NS_C" "$T_DIR/agent-$1.log" "$(realpath "$BUILD/ftpath-agent")" \
+		check --reflector "$SERVER4" --cert "$CERTS/agent.crt" \
+		--key "$CERTS/agent.key" --ca "$CERTS/ca.crt" --timeout-ms 2000
+	AGENT_PID=$BG_PID
+}
+assert_clean() {	# assert_clean WHAT
+	local t r
+	t="$(ftpath_tables "$NS_S")$(ftpath_tables "$NS_C")"
+	r="$(ftpath_rules "$NS_S")$(ftpath_rules "$NS_C")"
+	[[ -z $t ]] && ok "$1: no ftpath table" || nok "$1: tables left: $t"
+	[[ -z $r ]] && ok "$1: no ftpath policy rule" || nok "$1: rules left: $r"
+}
+
+topo_init crash
+topo_up
+router_nft "table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		oifname \"to-server\" tcp dport $PASV_LO-$PASV_HI drop
+	}
+}"
+start_vsftpd
+make_certs
+
+# 1. the reflector dies mid-session
+start_reflector "$BUILD"
+start_agent_bg refl
+if wait_for "$NS_S" present; then
+	ok "reflector installed its session table"
+	kill -KILL "$REFLECTOR_PID"
+	wait "$REFLECTOR_PID" 2>/dev/null || true
+	wait_for "$NS_S" absent || true
+	assert_clean "after kill -9 of the reflector"
+else
+	nok "reflector never installed a session table (no trace?)"
+fi
+rc=0
+timeout 30 tail --pid="$AGENT_PID" -f /dev/null || true
+wait "$AGENT_PID" 2>/dev/null || rc=$?
+((rc == 3)) && ok "agent exit 3 when the reflector vanished" ||
+	nok "agent exit $rc when the reflector vanished (want 3)"
+
+# 2. a restarted reflector starts clean
+start_reflector "$BUILD"
+assert_clean "after the reflector restarted"
+
+# 3. the agent dies mid-session: the reflector loses its peer
+start_agent_bg agent
+if wait_for "$NS_S" present; then
+	ok "session table present before the agent dies"
+	kill -KILL "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null || true
+	wait_for "$NS_S" absent || true
+	assert_clean "after kill -9 of the agent"
+	kill -0 "$REFLECTOR_PID" 2>/dev/null && ok "reflector survived the lost peer" ||
+		nok "reflector died with its peer"
+else
+	nok "no session table for the second agent"
+fi
+
+echo "$PASS passed, $FAIL failed"
+((FAIL == 0))
