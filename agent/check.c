@@ -20,6 +20,7 @@
 #include "check.h"
 #include "retry.h"
 #include "control.h"
+#include "ctrace.h"
 #include "err.h"
 #include "log.h"
 #include "probe.h"
@@ -44,6 +45,7 @@ struct check {
 	struct control *ctl;
 	struct probe_engine *pe;
 	struct active *act;
+	struct ctrace *ct;		/* the agent host's own nft trace */
 	struct control_welcome w;
 	struct control_rtt rtt;
 	struct session_facts f;
@@ -403,9 +405,13 @@ check_active_wait(struct check *c)
 static void
 check_wait_probes(struct check *c)
 {
-	while (!probe_done(c->pe))
+	while (!probe_done(c->pe)) {
+		/* A session's table goes when its control channel drops. */
+		if (!control_alive(c->ctl))
+			ctrace_stop(c->ct);
 		if (event_base_loop(c->base, EVLOOP_ONCE) != 0)
 			break;
+	}
 }
 
 static void
@@ -626,6 +632,7 @@ check_build_report(struct check *c)
 	    c->server_name);
 	if (rep == NULL)
 		return NULL;
+	ctrace_merge(c->ct, c->pe);
 	for (i = 0; i < probe_count(c->pe); i++) {
 		const struct probe_obs *o = probe_obs_at(c->pe, i);
 
@@ -642,6 +649,7 @@ check_build_report(struct check *c)
 		goto fail;
 	if (c->act != NULL) {
 		active_obs(c->act, &ao);
+		ctrace_apply(c->ct, &ao);
 		if (check_add(rep, &ao, &c->f) != 0)
 			goto fail;
 	}
@@ -731,6 +739,11 @@ check_probe_all(struct check *c)
 {
 	int r;
 
+	/* Before the first probe: the agent host's trace (client-local-rule).
+	 * Unavailable without CAP_NET_ADMIN; NULL only on no memory. */
+	c->ct = ctrace_new(c->base, control_token(c->ctl),
+	    (struct sockaddr *)&c->f.server, c->cport, &c->passive,
+	    c->o->no_active ? 0 : c->w.active_source_port);
 	if ((r = probe_start(c->pe)) != 0 ||
 	    (r = check_active_start(c)) != 0 ||
 	    (r = check_active_wait(c)) != 0)
@@ -748,6 +761,7 @@ check_probe_all(struct check *c)
 	check_bye(c);
 	return 0;
 lost:
+	ctrace_stop(c->ct);
 	check_wait_probes(c);
 	check_forget_reflector(c);
 	log_warnx("%s", control_errmsg(c->ctl));
@@ -760,6 +774,8 @@ lost:
 static void
 check_release(struct check *c)
 {
+	/* Our own table only, before the loop it listens on goes. */
+	ctrace_free(c->ct);
 	active_free(c->act);
 	probe_free(c->pe);
 	control_free(c->ctl);

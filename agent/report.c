@@ -223,6 +223,19 @@ entry_cmp(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* Both name the same dropping rule, or neither names one. */
+static int
+same_rule(const struct probe_rule *a, const struct probe_rule *b)
+{
+	if (a->present != b->present)
+		return 0;
+	return !a->present || (a->handle == b->handle &&
+	    a->has_handle == b->has_handle && a->outbound == b->outbound &&
+	    strcmp(a->family, b->family) == 0 &&
+	    strcmp(a->table, b->table) == 0 &&
+	    strcmp(a->chain, b->chain) == 0);
+}
+
 /* Same observable result: what decides whether two ports share a run. */
 static int
 same_signature(const struct report_entry *a, const struct report_entry *b)
@@ -239,15 +252,17 @@ same_signature(const struct report_entry *a, const struct report_entry *b)
 	/* The server's trace: one run names one rule. */
 	if (a->o.trace_record != b->o.trace_record ||
 	    a->o.syn_seen != b->o.syn_seen ||
-	    a->o.synack_sent != b->o.synack_sent ||
-	    a->o.rule.present != b->o.rule.present)
+	    a->o.synack_sent != b->o.synack_sent)
 		return 0;
-	if (a->o.rule.present && (a->o.rule.handle != b->o.rule.handle ||
-	    a->o.rule.has_handle != b->o.rule.has_handle ||
-	    a->o.rule.outbound != b->o.rule.outbound ||
-	    strcmp(a->o.rule.family, b->o.rule.family) != 0 ||
-	    strcmp(a->o.rule.table, b->o.rule.table) != 0 ||
-	    strcmp(a->o.rule.chain, b->o.rule.chain) != 0))
+	if (!same_rule(&a->o.rule, &b->o.rule))
+		return 0;
+	/* The agent host's trace likewise, as far as it decides anything:
+	 * syn_sent only matters next to a rule, answer_seen never alone.
+	 * (An incomplete trace lost some ports' events; comparing those
+	 * would split one run of equal verdicts into many.) */
+	if (a->o.ctrace_state != b->o.ctrace_state ||
+	    !same_rule(&a->o.crule, &b->o.crule) ||
+	    (a->o.crule.present && a->o.syn_sent != b->o.syn_sent))
 		return 0;
 	return ss_addr_cmp(&a->o.remote, &b->o.remote) == 0;
 }
@@ -501,24 +516,27 @@ fail:
 	return NULL;
 }
 
-/* The server-side rule the nftables trace named, or null. */
+/* The rule an nftables trace named, or null: the agent host's for a
+ * client-local-rule verdict, else the server host's. */
 static json_t *
-json_rule(const struct probe_obs *o)
+json_rule(const struct probe_obs *o, const struct verdict *v)
 {
+	const struct probe_rule *pr = v->cause == CAUSE_CLIENT_LOCAL_RULE ?
+	    &o->crule : &o->rule;
 	json_t *r;
 	int e;
 
-	if (!o->rule.present)
+	if (!pr->present)
 		return json_null();
 	if ((r = json_object()) == NULL)
 		return NULL;
-	e = jset(r, "family", jtext(o->rule.family));
-	e |= jset(r, "table", jtext(o->rule.table));
-	e |= jset(r, "chain", jtext(o->rule.chain));
-	e |= jset(r, "handle", o->rule.has_handle ?
-	    json_integer((json_int_t)o->rule.handle) : json_null());
-	e |= jset(r, "text", o->rule.has_handle ? (o->rule.text[0] ?
-	    jtext(o->rule.text) : json_null()) : json_string("policy drop"));
+	e = jset(r, "family", jtext(pr->family));
+	e |= jset(r, "table", jtext(pr->table));
+	e |= jset(r, "chain", jtext(pr->chain));
+	e |= jset(r, "handle", pr->has_handle ?
+	    json_integer((json_int_t)pr->handle) : json_null());
+	e |= jset(r, "text", pr->has_handle ? (pr->text[0] ?
+	    jtext(pr->text) : json_null()) : json_string("policy drop"));
 	if (e != 0) {
 		json_decref(r);
 		return NULL;
@@ -549,7 +567,7 @@ json_probe(const struct report_run *run)
 	r |= jset(o, "cause", cause ? json_string(cause) : json_null());
 	r |= jset(o, "evidence", json_evidence(run));
 	r |= jset(o, "hop", e->v.hop[0] ? jtext(e->v.hop) : json_null());
-	r |= jset(o, "rule", json_rule(&e->o));
+	r |= jset(o, "rule", json_rule(&e->o, &e->v));
 	if (r != 0) {
 		json_decref(o);
 		return NULL;

@@ -312,20 +312,19 @@ trace_agent_side(struct vctx *c)
 
 /* "inet filter input handle 5: tcp dport 30000-30099 drop" */
 static void
-trace_rule_text(const struct probe_obs *o, char *buf, size_t len)
+trace_rule_text(const struct probe_rule *r, char *buf, size_t len)
 {
-	if (!o->rule.has_handle)
+	if (!r->has_handle)
 		snprintf(buf, len, "policy %s of chain %s %s %s",
-		    o->rule.verdict[0] ? o->rule.verdict : "drop",
-		    o->rule.family, o->rule.table, o->rule.chain);
-	else if (o->rule.text[0] != '\0')
-		snprintf(buf, len, "%s %s %s handle %llu: %s", o->rule.family,
-		    o->rule.table, o->rule.chain,
-		    (unsigned long long)o->rule.handle, o->rule.text);
+		    r->verdict[0] ? r->verdict : "drop", r->family, r->table,
+		    r->chain);
+	else if (r->text[0] != '\0')
+		snprintf(buf, len, "%s %s %s handle %llu: %s", r->family,
+		    r->table, r->chain, (unsigned long long)r->handle, r->text);
 	else
 		snprintf(buf, len, "%s %s %s handle %llu (its text could not "
-		    "be read)", o->rule.family, o->rule.table, o->rule.chain,
-		    (unsigned long long)o->rule.handle);
+		    "be read)", r->family, r->table, r->chain,
+		    (unsigned long long)r->handle);
 }
 
 static void
@@ -336,7 +335,7 @@ trace_server_rule(struct vctx *c)
 
 	fail(c->v, CAUSE_SERVER_LOCAL_RULE);
 	trace_agent_side(c);
-	trace_rule_text(c->o, rule, sizeof(rule));
+	trace_rule_text(&c->o->rule, rule, sizeof(rule));
 	if (c->o->rule.outbound)
 		ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server "
 		    "host (nftables trace); rule '%s' dropped the server's "
@@ -394,6 +393,146 @@ trace_verdict(struct vctx *c)
 	    "left port %u: lost on the host outside nftables, or nothing "
 	    "answered", o->port);
 	return 1;
+}
+
+/* ---- the agent host's own nftables trace (ctrace.c) ---- */
+
+static void in_failure_clause(const struct vctx *c, char *buf, size_t len);
+
+static int
+ctrace_usable(const struct probe_obs *o)
+{
+	return o->ctrace_state == TRACE_OBS_ON ||
+	    o->ctrace_state == TRACE_OBS_INCOMPLETE;
+}
+
+/* The probe failed in a way a rule on the agent host can explain. */
+static int
+ctrace_failed(const struct probe_obs *o)
+{
+	if (o->arrived)
+		return 0;
+	switch (o->outcome) {
+	case OUTCOME_TIMEOUT:
+	case OUTCOME_RESET:
+	case OUTCOME_ICMP:
+		return 1;
+	case OUTCOME_LOCAL_ERROR:
+		/* For the connect-back that is the reflector host's error. */
+		return o->kind != PROBE_ACTIVE;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Our SYN never left: a rule here dropped it and the trace, complete,
+ * shows no SYN of this probe that got out.  Only this outranks what the
+ * server's trace says about the same probe.
+ */
+static int
+ctrace_syn_never_left(const struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+
+	return o->kind != PROBE_ACTIVE && o->ctrace_state == TRACE_OBS_ON &&
+	    ctrace_failed(o) && o->crule.present && o->crule.outbound &&
+	    !o->syn_sent;
+}
+
+/* A drop on the agent host that explains the failure by itself: any
+ * inbound one, an outbound one only if no SYN got out past it.  A drop
+ * event is positive evidence even in an incomplete trace. */
+static int
+ctrace_explains(const struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+
+	if (!ctrace_usable(o) || !ctrace_failed(o) || !o->crule.present)
+		return 0;
+	if (o->kind == PROBE_ACTIVE)
+		return 1;
+	return !o->crule.outbound || !o->syn_sent;
+}
+
+static void
+ctrace_local_rule(struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+	char rule[512], clause[160];
+
+	fail(c->v, CAUSE_CLIENT_LOCAL_RULE);
+	trace_rule_text(&o->crule, rule, sizeof(rule));
+	if (o->kind == PROBE_ACTIVE) {
+		in_failure_clause(c, clause, sizeof(clause));
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the connect-back from %s to "
+		    "%s %s", c->src, c->dst, clause);
+		if (o->crule.outbound)
+			ev_add(c->v, VERDICT_STAGE_AGENT, "the connect-back SYN "
+			    "reached the agent host (nftables trace); the "
+			    "agent host's own rule '%s' dropped the agent's "
+			    "answer", rule);
+		else
+			ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own "
+			    "rule '%s' dropped the connect-back SYN (nftables "
+			    "trace on the agent host)", rule);
+		return;
+	}
+	if (o->outcome == OUTCOME_LOCAL_ERROR)
+		ev_add(c->v, VERDICT_STAGE_AGENT, "connecting from %s to %s "
+		    "failed on the agent host (%s)", c->src, c->dst,
+		    errno_name(o->error));
+	else
+		trace_agent_side(c);
+	if (o->crule.outbound && !o->syn_sent &&
+	    o->ctrace_state == TRACE_OBS_ON)
+		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own rule "
+		    "'%s' dropped the SYN: it never left the agent host "
+		    "(nftables trace)", rule);
+	else if (o->crule.outbound)
+		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own rule "
+		    "'%s' dropped the SYN (nftables trace on the agent host)",
+		    rule);
+	else
+		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own rule "
+		    "'%s' dropped the server's answer (nftables trace on the "
+		    "agent host)", rule);
+}
+
+/* A drop here that did not decide the verdict is still evidence. */
+static void
+ctrace_note_drop(struct vctx *c)
+{
+	char rule[512];
+
+	if (c->v->pass || !ctrace_usable(c->o) || !c->o->crule.present)
+		return;
+	trace_rule_text(&c->o->crule, rule, sizeof(rule));
+	ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own rule '%s' "
+	    "also dropped a packet of this probe (%s; nftables trace)", rule,
+	    c->o->crule.outbound ? "outbound" : "inbound");
+}
+
+/* Say when the agent host could not be traced, so no reader takes the
+ * absence of a client-local-rule as evidence. */
+static void
+ctrace_missing(struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+
+	if (c->v->pass || o->outcome == OUTCOME_NOT_RUN ||
+	    c->v->cause == CAUSE_CLIENT_LOCAL_RULE)
+		return;
+	if (o->ctrace_state == TRACE_OBS_UNAVAILABLE)
+		ev_add(c->v, VERDICT_STAGE_AGENT, "no nftables trace on the "
+		    "agent host (%s), so whether its own rules dropped the "
+		    "probe is not known", o->ctrace_reason[0] != '\0' ?
+		    o->ctrace_reason : "no reason given");
+	else if (o->ctrace_state == TRACE_OBS_INCOMPLETE && !o->crule.present)
+		ev_add(c->v, VERDICT_STAGE_AGENT, "the nftables trace on the "
+		    "agent host is incomplete (%s): that it names no dropping "
+		    "rule proves nothing", o->ctrace_reason[0] != '\0' ?
+		    o->ctrace_reason : "no reason given");
 }
 
 /* The probe's source as the far end saw it, when it differs: NAT. */
@@ -556,9 +695,13 @@ out_local_error(struct vctx *c)
 		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own firewall "
 		    "refused the connection to %s (connect: %s)", c->dst,
 		    errno_name(e));
-		ev_add(c->v, VERDICT_STAGE_AGENT, "naming the rule "
-		    "(client-local-rule) needs an nftables trace, which this "
-		    "version does not collect");
+		if (c->o->ctrace_state == TRACE_OBS_NONE)
+			ev_add(c->v, VERDICT_STAGE_AGENT, "naming the rule "
+			    "(client-local-rule) needs the agent host's "
+			    "nftables trace, which was not collected");
+		else if (c->o->ctrace_state == TRACE_OBS_ON)
+			ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's "
+			    "nftables trace named no rule that dropped it");
 	} else {
 		ev_add(c->v, VERDICT_STAGE_AGENT, "connecting to %s failed on "
 		    "the agent host (%s, errno %d)", c->dst, errno_name(e), e);
@@ -585,8 +728,19 @@ classify_out(struct vctx *c)
 	ss_text_or(&o->remote, &c->f->server, o->port, c->dst,
 	    sizeof(c->dst));
 	snprintf(c->what, sizeof(c->what), "SYN to %s", c->dst);
-	if (trace_verdict(c))
+	if (ctrace_syn_never_left(c)) {
+		ctrace_local_rule(c);
 		return;
+	}
+	if (trace_verdict(c)) {
+		ctrace_note_drop(c);
+		ctrace_missing(c);
+		return;
+	}
+	if (ctrace_explains(c)) {
+		ctrace_local_rule(c);
+		return;
+	}
 	switch (o->outcome) {
 	case OUTCOME_NOT_RUN:		not_run(c); break;
 	case OUTCOME_ACKED:		out_acked(c); break;
@@ -600,6 +754,8 @@ classify_out(struct vctx *c)
 	/* The reflector only binds the control port when nobody owns it. */
 	if (o->kind == PROBE_CONTROL && o->arm == ARM_LISTENING && c->v->pass)
 		control_no_server(c);
+	ctrace_note_drop(c);
+	ctrace_missing(c);
 }
 
 /* ---- active: the reflector connects back from port 20 ---- */
@@ -809,6 +965,12 @@ classify_in(struct vctx *c)
 	    sizeof(c->dst));
 	snprintf(c->what, sizeof(c->what), "connect-back from %s to %s",
 	    c->src, c->dst);
+	/* The agent host's own rule dropped it: whatever NAT there is, the
+	 * connect-back got here. */
+	if (ctrace_explains(c)) {
+		ctrace_local_rule(c);
+		return;
+	}
 	/* Unsolicited inbound through source NAT is the expected failure;
 	 * a local error on the reflector host is not the NAT's doing. */
 	if (!o->arrived && in_path_failure(o->outcome) &&
@@ -826,6 +988,8 @@ classify_in(struct vctx *c)
 	case OUTCOME_TIMEOUT:		in_timeout(c); break;
 	case OUTCOME_LOCAL_ERROR:	in_local_error(c); break;
 	}
+	if (in_path_failure(o->outcome))
+		ctrace_missing(c);
 }
 
 void

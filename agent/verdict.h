@@ -59,6 +59,20 @@ enum cause {
 	CAUSE_CLOCK_SKEW,
 };
 
+/* A rule an nftables trace named as dropping a probe packet. */
+struct probe_rule {
+	int present;		/* a rule dropped it */
+	int has_handle;		/* 0: the chain's policy dropped it */
+	int outbound;		/* dropped leaving that host (the server's
+				   answer, or the agent's SYN) */
+	uint64_t handle;
+	char family[8];		/* "inet", "ip", ... */
+	char table[64];
+	char chain[64];
+	char verdict[8];	/* "drop" or "reject" */
+	char text[160];		/* "" if it could not be read */
+};
+
 /*
  * One probed path.  For control/passive probes the agent opened the
  * connection: local/remote are its two ends as the agent saw them, and
@@ -104,18 +118,22 @@ struct probe_obs {
 	int trace_record;
 	int syn_seen;		/* a probe packet reached the server host */
 	int synack_sent;	/* an answer left it towards the agent */
-	struct {
-		int present;	/* a rule on the server host dropped it */
-		int has_handle;	/* 0: the chain's policy dropped it */
-		int outbound;	/* it dropped the answer, not the SYN */
-		uint64_t handle;
-		char family[8];		/* "inet", "ip", ... */
-		char table[64];
-		char chain[64];
-		char verdict[8];	/* "drop" or "reject" */
-		char text[160];		/* "" if the reflector could not
-					   read it */
-	} rule;
+	struct probe_rule rule;	/* a rule on the server host dropped it */
+	/*
+	 * The agent host's own nftables trace of this probe (ctrace.h).
+	 * ctrace_state is an enum trace_obs_state (NONE: not traced, e.g.
+	 * tests; UNAVAILABLE: ctrace_reason says why).  For control and
+	 * passive probes syn_sent says our SYN left the output hook without
+	 * a drop, answer_seen that the server's answer reached prerouting;
+	 * for the active probe answer_seen says the connect-back SYN
+	 * reached the agent host and syn_sent that our SYN-ACK left it.
+	 * crule.outbound: dropped on its way out of the agent host.
+	 */
+	int ctrace_state;
+	char ctrace_reason[128];
+	int syn_sent;
+	int answer_seen;
+	struct probe_rule crule;	/* a rule on the agent host dropped it */
 };
 
 /* probe_obs.trace_state */

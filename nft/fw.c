@@ -105,7 +105,10 @@ fw_spec_check(const struct fw_spec *spec)
 	if (spec->parts == 0 ||
 	    (spec->parts & ~(unsigned)(FW_PART_TRACE | FW_PART_TPROXY)) != 0)
 		return FTP_ERR_INVAL;
-	if (spec->flags & ~(unsigned)FW_F_OWNER)
+	if (spec->flags & ~(unsigned)(FW_F_OWNER | FW_F_CLIENT))
+		return FTP_ERR_INVAL;
+	/* tproxy steers connections to the reflector: a server's part. */
+	if ((spec->flags & FW_F_CLIENT) && (spec->parts & FW_PART_TPROXY))
 		return FTP_ERR_INVAL;
 	if (spec->ports == NULL || spec->nports == 0)
 		return FTP_ERR_INVAL;
@@ -267,11 +270,14 @@ fw_tproxy_port(struct nftnl_rule *r, uint32_t nfproto)
 /*
  * The common match: "meta nfproto X meta l4proto tcp ip[6] Xaddr PEER
  * tcp Xport @ports".  In an inet table the L3 protocol must be checked
- * before reading the network header, as nft itself does.
+ * before reading the network header, as nft itself does.  from_peer
+ * picks saddr (else daddr); the ports are ours on a server (dport when
+ * the packet comes from the peer) and the peer's on a client (sport when
+ * it comes from the peer), hence the exclusive or.
  */
 static int
 fw_match_peer(struct nftnl_rule *r, const struct sockaddr_storage *peer,
-    int from_peer)
+    int from_peer, int client)
 {
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)peer;
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)peer;
@@ -291,7 +297,7 @@ fw_match_peer(struct nftnl_rule *r, const struct sockaddr_storage *peer,
 		alen = 16;
 		addr = &s6->sin6_addr;
 	}
-	poff = from_peer ? 2 : 0;		/* tcphdr dest / source */
+	poff = (!from_peer != !client) ? 2 : 0;	/* tcphdr dest / source */
 	if ((r0 = fw_meta_load(r, NFT_META_NFPROTO)) != 0 ||
 	    (r0 = fw_cmp_eq(r, &nfproto, 1)) != 0 ||
 	    (r0 = fw_meta_load(r, NFT_META_L4PROTO)) != 0 ||
@@ -509,7 +515,8 @@ fw_put_rule(struct fw_batch *b, const char *table, const char *chain,
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	if ((rc = fw_match_peer(r, &spec->peer, kind != FW_RULE_TRACE_OUT)))
+	if ((rc = fw_match_peer(r, &spec->peer, kind != FW_RULE_TRACE_OUT,
+	    (spec->flags & FW_F_CLIENT) != 0)))
 		goto out;
 	if (kind == FW_RULE_TPROXY)
 		rc = fw_stmt_tproxy(r, spec);

@@ -9,9 +9,15 @@
  *                        ip saddr PEER tcp dport @ports meta nftrace set 1
  *   chain trace_out    filter hook output priority -350:
  *                        ip daddr PEER tcp sport @ports meta nftrace set 1
+ *                      (both trace rules also match only SYN or RST:
+ *                      tcp flags & (syn | rst) != 0)
  *   chain tproxy_pre   filter hook prerouting priority -150 (mangle):
  *                        ip saddr PEER tcp dport @ports
  *                        tproxy ip to :PORT meta mark set MARK accept
+ *
+ * With FW_F_CLIENT the ports are the peer's (a client probing a server):
+ * trace_pre matches "ip saddr PEER tcp sport @ports", trace_out
+ * "ip daddr PEER tcp dport @ports"; the tproxy part is then refused.
  *
  * (ip6 for an IPv6 peer).  -350 is earlier than raw and conntrack, so a
  * trace starts before anything else on the host can drop the packet.
@@ -62,6 +68,8 @@
 #define FW_F_OWNER	0x1	/* kernel removes the table when the fw_nl
 				 * that created it closes (Linux >= 5.12);
 				 * only that fw_nl may then delete it */
+#define FW_F_CLIENT	0x2	/* ports are the peer's, not ours: trace
+				 * our connections to them (no tproxy) */
 
 /*
  * What to install.  Plain value struct owned by the caller; the builder

@@ -1,6 +1,9 @@
 /*
  * trace.h - server-side nftables trace of one session's probe packets.
  *
+ * The tracing itself is the server role of nft/fw_session.h; this module
+ * adds the reflector's start-up cleanup and the observations JSON.
+ *
  * When a plan is armed the session creates a struct trace: a session
  * table "ftpath_<id>" with the trace part only (fw.h: meta nftrace on
  * packets from the agent's observed address to the probe ports, and on

@@ -8,11 +8,10 @@
 #
 # Environment:
 #   FTPATH_SCENARIOS="clean nat ..."  a list, or default | pending | all
-#                                     (pending: nat-alg client-rule -
-#                                     cause classes that need the ALG
-#                                     dialogue and the agent-side nftables
-#                                     trace of issue 3; they fail today
-#                                     and are not in make check)
+#                                     (pending: nat-alg - a cause class
+#                                     that needs the ALG dialogue of
+#                                     issue 3; it fails today and is not
+#                                     in make check)
 #   FTPATH_ALLOW_SKIP=1               exit 0 when the environment cannot run
 #                                     the scenarios (default: SKIP fails)
 #   FTPATH_CURL_ONLY=1                harness self-test: topology + vsftpd +
@@ -24,8 +23,8 @@ set -euo pipefail
 
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy bad-cert wide-range ipv6-reject rst-middlebox routing-gap concurrent server-rule return-path"
-PENDING_SCENARIOS="nat-alg client-rule"
+DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy bad-cert wide-range ipv6-reject rst-middlebox routing-gap concurrent server-rule return-path client-rule"
+PENDING_SCENARIOS="nat-alg"
 ALL_SCENARIOS="$DEFAULT_SCENARIOS $PENDING_SCENARIOS"
 case ${FTPATH_SCENARIOS:-default} in
 default) SCENARIOS=$DEFAULT_SCENARIOS ;;

@@ -368,6 +368,110 @@ test_build_add_v6_trace_only(void **state)
 	assert_null(b);
 }
 
+/* Payload offsets and lengths of one rule, in order. */
+static void
+check_payloads(const struct nlmsghdr *nlh, const char *chain,
+    const uint32_t *off, const uint32_t *len, int n)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr_iter *it;
+	struct nftnl_expr *e;
+	int i = 0;
+
+	assert_non_null(r);
+	assert_int_equal(nftnl_rule_nlmsg_parse(nlh, r), 0);
+	assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), chain);
+	it = nftnl_expr_iter_create(r);
+	while ((e = nftnl_expr_iter_next(it)) != NULL) {
+		if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME),
+		    "payload") != 0)
+			continue;
+		assert_true(i < n);
+		assert_int_equal(nftnl_expr_get_u32(e,
+		    NFTNL_EXPR_PAYLOAD_OFFSET), off[i]);
+		assert_int_equal(nftnl_expr_get_u32(e,
+		    NFTNL_EXPR_PAYLOAD_LEN), len[i]);
+		i++;
+	}
+	assert_int_equal(i, n);
+	nftnl_expr_iter_destroy(it);
+	nftnl_rule_free(r);
+}
+
+/*
+ * FW_F_CLIENT: the ports are the peer's.  Prerouting matches "ip saddr
+ * PEER tcp sport @ports", output "ip daddr PEER tcp dport @ports", both
+ * still SYN/RST only; the server role keeps dport/sport; no tproxy.
+ */
+static void
+test_build_add_client(void **state)
+{
+	static const uint32_t pre_off[] = { 12, 0, 13 }, pre_len[] = { 4, 2, 1 };
+	static const uint32_t out_off[] = { 16, 2, 13 }, out_len[] = { 4, 2, 1 };
+	static const uint32_t pre6_off[] = { 8, 0, 13 };
+	static const uint32_t out6_off[] = { 24, 2, 13 };
+	static const uint32_t len6[] = { 16, 2, 1 };
+	static const uint32_t spre_off[] = { 12, 2, 13 };
+	static const uint32_t sout_off[] = { 16, 0, 13 };
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct fw_batch *b = NULL;
+	struct fw_spec s;
+	struct msgs m;
+	const void *buf;
+	size_t len;
+
+	(void)state;
+	spec_init(&s, PEER4, FW_PART_TRACE);
+	s.flags = FW_F_OWNER | FW_F_CLIENT;
+	assert_int_equal(fw_spec_check(&s), 0);
+	assert_int_equal(fw_build_add(&s, 1, &b), 0);
+	buf = fw_batch_data(b, &len);
+	msgs_split(buf, len, &m);
+	assert_int_equal(m.n, 9);	/* begin table set elems 2x2 end */
+	assert_int_equal(nftnl_table_nlmsg_parse(m.m[1], t), 0);
+	assert_int_equal(nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS),
+	    NFT_TABLE_F_OWNER);
+	check_elems(m.m[3]);
+	check_chain(m.m[4], FW_CHAIN_TRACE_PRE, NF_INET_PRE_ROUTING, -350);
+	check_rule(m.m[5], FW_CHAIN_TRACE_PRE, MATCH4 SYNRST "immediate meta ");
+	check_payloads(m.m[5], FW_CHAIN_TRACE_PRE, pre_off, pre_len, 3);
+	check_chain(m.m[6], FW_CHAIN_TRACE_OUT, NF_INET_LOCAL_OUT, -350);
+	check_rule(m.m[7], FW_CHAIN_TRACE_OUT, MATCH4 SYNRST "immediate meta ");
+	check_payloads(m.m[7], FW_CHAIN_TRACE_OUT, out_off, out_len, 3);
+	fw_batch_free(b);
+	b = NULL;
+
+	spec_init(&s, PEER6, FW_PART_TRACE);
+	s.flags = FW_F_CLIENT;
+	assert_int_equal(fw_build_add(&s, 1, &b), 0);
+	buf = fw_batch_data(b, &len);
+	msgs_split(buf, len, &m);
+	check_payloads(m.m[5], FW_CHAIN_TRACE_PRE, pre6_off, len6, 3);
+	check_payloads(m.m[7], FW_CHAIN_TRACE_OUT, out6_off, len6, 3);
+	fw_batch_free(b);
+	b = NULL;
+
+	/* The server role is unchanged by the flag's existence. */
+	spec_init(&s, PEER4, FW_PART_TRACE);
+	assert_int_equal(fw_build_add(&s, 1, &b), 0);
+	buf = fw_batch_data(b, &len);
+	msgs_split(buf, len, &m);
+	check_payloads(m.m[5], FW_CHAIN_TRACE_PRE, spre_off, pre_len, 3);
+	check_payloads(m.m[7], FW_CHAIN_TRACE_OUT, sout_off, out_len, 3);
+	fw_batch_free(b);
+	b = NULL;
+
+	/* tproxy is a server's part: refused for a client, nothing built. */
+	spec_init(&s, PEER4, FW_PART_TRACE | FW_PART_TPROXY);
+	s.flags = FW_F_CLIENT;
+	assert_int_equal(fw_spec_check(&s), FTP_ERR_INVAL);
+	assert_int_equal(fw_build_add(&s, 1, &b), FTP_ERR_INVAL);
+	assert_null(b);
+	s.flags = 0x80;
+	assert_int_equal(fw_spec_check(&s), FTP_ERR_INVAL);
+	nftnl_table_free(t);
+}
+
 static void
 test_build_del(void **state)
 {
@@ -1000,6 +1104,7 @@ main(void)
 		cmocka_unit_test(test_spec_check),
 		cmocka_unit_test(test_build_add),
 		cmocka_unit_test(test_build_add_v6_trace_only),
+		cmocka_unit_test(test_build_add_client),
 		cmocka_unit_test(test_build_del),
 		cmocka_unit_test(test_talk_ok),
 		cmocka_unit_test(test_talk_eperm),

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <linux/netfilter.h>
 
+#include "ctrace.h"
+#include "fw_session.h"
 #include "trace.h"
+#include "verdict.h"
 
 #define AGENT	"198.51.100.2"
 #define SERVER	"203.0.113.2"
@@ -256,6 +259,181 @@ test_incomplete_and_null(void **state)
 	json_decref(obs);
 }
 
+/* A later event of a packet on the client: its output or input chain. */
+static void
+ev_drop_chain(struct fw_trace_event *ev, uint32_t id, uint64_t handle,
+    const char *chain)
+{
+	ev_drop(ev, id, handle);
+	snprintf(ev->chain, sizeof(ev->chain), "%s", chain);
+}
+
+static struct ctrace *
+new_ctrace(void)
+{
+	struct sockaddr_storage server;
+	struct portrange pasv = { 30000, 30099 };
+	struct ctrace *ct;
+
+	sa_set(&server, SERVER, 0);
+	ct = ctrace_new_detached((struct sockaddr *)&server, 21, &pasv, 20);
+	assert_non_null(ct);
+	return ct;
+}
+
+static void
+obs_init(struct probe_obs *o, enum probe_kind kind, uint16_t port)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	o->port = port;
+	o->outcome = OUTCOME_TIMEOUT;
+}
+
+/*
+ * The client role: the ports are the server's.  Our SYN to 21 dropped
+ * in our output chain, a passive probe that went out and got its answer,
+ * the connect-back from port 20 dropped in our input chain; the server
+ * role's view of the same tuples (our ports) is ignored.
+ */
+static void
+test_client_role(void **state)
+{
+	struct ctrace *ct = new_ctrace();
+	struct fw_trace_event ev;
+	struct probe_obs o;
+
+	(void)state;
+	ev_tuple(&ev, 1, AGENT, 40000, SERVER, 21, "trace_out");
+	ctrace_feed(ct, &ev);
+	ev_drop_chain(&ev, 1, 3, "output");
+	ctrace_feed(ct, &ev);
+	/* The retransmission, dropped again: still one rule, never out. */
+	ev_tuple(&ev, 9, AGENT, 40000, SERVER, 21, "trace_out");
+	ctrace_feed(ct, &ev);
+	ev_drop_chain(&ev, 9, 3, "output");
+	ctrace_feed(ct, &ev);
+	ev_tuple(&ev, 2, AGENT, 40001, SERVER, 30000, "trace_out");
+	ctrace_feed(ct, &ev);
+	ev_tuple(&ev, 3, SERVER, 30000, AGENT, 40001, "trace_pre");
+	ctrace_feed(ct, &ev);
+	ev_tuple(&ev, 4, SERVER, 20, AGENT, 45000, "trace_pre");
+	ctrace_feed(ct, &ev);
+	ev_drop_chain(&ev, 4, 5, "input");
+	ctrace_feed(ct, &ev);
+	/* Server-role tuples (port on the agent's side) are not ours. */
+	ev_tuple(&ev, 5, SERVER, 40002, AGENT, 30001, "trace_pre");
+	ctrace_feed(ct, &ev);
+	ev_drop_chain(&ev, 5, 7, "input");
+	ctrace_feed(ct, &ev);
+
+	obs_init(&o, PROBE_CONTROL, 21);
+	ctrace_apply(ct, &o);
+	assert_int_equal(o.ctrace_state, TRACE_OBS_ON);
+	assert_false(o.syn_sent);
+	assert_false(o.answer_seen);
+	assert_true(o.crule.present);
+	assert_true(o.crule.outbound);
+	assert_true(o.crule.has_handle);
+	assert_int_equal(o.crule.handle, 3);
+	assert_string_equal(o.crule.family, "inet");
+	assert_string_equal(o.crule.table, "harness_filter");
+	assert_string_equal(o.crule.chain, "output");
+	assert_string_equal(o.crule.verdict, "drop");
+
+	obs_init(&o, PROBE_PASSIVE, 30000);
+	ctrace_apply(ct, &o);
+	assert_true(o.syn_sent);
+	assert_true(o.answer_seen);
+	assert_false(o.crule.present);
+
+	obs_init(&o, PROBE_PASSIVE, 30001);
+	ctrace_apply(ct, &o);
+	assert_int_equal(o.ctrace_state, TRACE_OBS_ON);
+	assert_false(o.syn_sent);
+	assert_false(o.answer_seen);
+	assert_false(o.crule.present);
+
+	obs_init(&o, PROBE_ACTIVE, 20);
+	ctrace_apply(ct, &o);
+	assert_true(o.answer_seen);
+	assert_false(o.syn_sent);
+	assert_true(o.crule.present);
+	assert_false(o.crule.outbound);
+	assert_int_equal(o.crule.handle, 5);
+	assert_string_equal(o.crule.chain, "input");
+	ctrace_free(ct);
+	ctrace_free(NULL);
+}
+
+/* A SYN that went out once and was dropped on a later try still left. */
+static void
+test_client_some_left(void **state)
+{
+	struct ctrace *ct = new_ctrace();
+	struct fw_trace_event ev;
+	struct probe_obs o;
+
+	(void)state;
+	ev_tuple(&ev, 1, AGENT, 40000, SERVER, 30005, "trace_out");
+	ctrace_feed(ct, &ev);
+	ev_tuple(&ev, 2, AGENT, 40000, SERVER, 30005, "trace_out");
+	ctrace_feed(ct, &ev);
+	ev_drop_chain(&ev, 2, 3, "output");
+	ctrace_feed(ct, &ev);
+	/* A second drop event of the same packet counts once. */
+	ctrace_feed(ct, &ev);
+	obs_init(&o, PROBE_PASSIVE, 30005);
+	ctrace_apply(ct, &o);
+	assert_true(o.syn_sent);
+	assert_true(o.crule.present);
+	assert_true(o.crule.outbound);
+	ctrace_free(ct);
+}
+
+/* The generic session's server role is what trace.c wraps: same
+ * records through the fw_session accessors. */
+static void
+test_session_server_role(void **state)
+{
+	struct sockaddr_storage peer;
+	struct portrange pr[2] = { { 21, 21 }, { 30000, 30099 } };
+	struct fw_session_spec spec;
+	const struct fw_session_port *p;
+	struct fw_trace_event ev;
+	struct fw_session *s;
+
+	(void)state;
+	sa_set(&peer, AGENT, 0);
+	memset(&spec, 0, sizeof(spec));
+	spec.role = FW_SESSION_SERVER;
+	spec.peer = (struct sockaddr *)&peer;
+	spec.ports = pr;
+	spec.nports = 2;
+	assert_non_null(s = fw_session_new_detached(&spec));
+	assert_int_equal(fw_session_nports(s), 101);
+	ev_tuple(&ev, 1, AGENT, 40000, SERVER, 30002, "trace_pre");
+	fw_session_feed(s, &ev);
+	ev_drop(&ev, 1, 4);
+	fw_session_feed(s, &ev);
+	assert_non_null(p = fw_session_find(s, 30002));
+	assert_true(p->in_seen);
+	assert_true(p->in_dropped);
+	assert_int_equal(p->in_pkts, 1);
+	assert_int_equal(p->in_drops, 1);
+	assert_int_equal(p->rule_dir, FW_SESSION_IN);
+	assert_int_equal(fw_session_rule_at(s, p->rule)->handle, 4);
+	assert_null(fw_session_find(s, 22));
+	assert_int_equal(fw_session_state(s), FW_SESSION_ON);
+	fw_session_set_incomplete(s, "lost");
+	assert_int_equal(fw_session_state(s), FW_SESSION_INCOMPLETE);
+	assert_string_equal(fw_session_reason(s), "lost");
+	fw_session_free(s);
+	/* No ports: no session. */
+	spec.nports = 0;
+	assert_null(fw_session_new_detached(&spec));
+}
+
 int
 main(void)
 {
@@ -264,6 +442,9 @@ main(void)
 		cmocka_unit_test(test_foreign_ignored),
 		cmocka_unit_test(test_outbound_drop),
 		cmocka_unit_test(test_incomplete_and_null),
+		cmocka_unit_test(test_client_role),
+		cmocka_unit_test(test_client_some_left),
+		cmocka_unit_test(test_session_server_role),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1360,6 +1360,219 @@ test_long_v6_no_truncation(void **state)
 	}
 }
 
+/* ---- the agent host's own trace: client-local-rule ---- */
+
+/* The agent's trace saw its rule drop the SYN and no SYN get out. */
+static void
+ctrace_drop(struct probe_obs *o, int outbound, uint64_t handle,
+    const char *chain, const char *text)
+{
+	o->ctrace_state = TRACE_OBS_ON;
+	o->crule.present = 1;
+	o->crule.has_handle = 1;
+	o->crule.outbound = outbound;
+	o->crule.handle = handle;
+	snprintf(o->crule.family, sizeof(o->crule.family), "inet");
+	snprintf(o->crule.table, sizeof(o->crule.table), "filter");
+	snprintf(o->crule.chain, sizeof(o->crule.chain), "%s", chain);
+	snprintf(o->crule.verdict, sizeof(o->crule.verdict), "drop");
+	snprintf(o->crule.text, sizeof(o->crule.text), "%s", text);
+}
+
+static void
+test_client_rule_syn_dropped(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
+	ctrace_drop(&o, 1, 3, "output", "tcp dport 21 drop");
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+	assert_ev(&v, "the agent host's own rule 'inet filter output handle "
+	    "3: tcp dport 21 drop' dropped the SYN");
+	assert_ev(&v, "never left the agent host");
+	assert_int_equal(v.stage[v.n_evidence - 1], VERDICT_STAGE_AGENT);
+	assert_string_equal(cause_name(v.cause), "client-local-rule");
+
+	/* connect() failing with EPERM on the agent host: the same rule. */
+	o.outcome = OUTCOME_LOCAL_ERROR;
+	o.error = EPERM;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+	assert_ev(&v, "failed on the agent host (EPERM)");
+	assert_ev(&v, "handle 3: tcp dport 21 drop' dropped the SYN");
+}
+
+/*
+ * Precedence: the SYN never left, so whatever the server's trace says
+ * (here: no event there, which alone reads as a silent drop on the
+ * path) the agent's own rule is the cause.
+ */
+static void
+test_client_rule_outranks_server_trace(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
+	o.trace_state = TRACE_OBS_ON;
+	o.trace_record = 1;
+	ctrace_drop(&o, 1, 3, "output", "tcp dport 21 drop");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+	assert_false(has_ev(&v, "dropped silently on the path"));
+
+	/* A SYN got out (syn_sent): the server's trace decides. */
+	o.syn_sent = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_ev(&v, "also dropped a packet of this probe (outbound");
+
+	/* Same with the server host's own rule: server-local-rule. */
+	o.trace_record = 1;
+	o.syn_seen = 1;
+	rule_set(&o, 5, "tcp dport 21 drop");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+}
+
+/* The server's answer dropped by the agent host's input chain: named
+ * when the server's trace does not decide; never for a passing probe. */
+static void
+test_client_rule_answer_dropped(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30010, OUTCOME_TIMEOUT);
+	ctrace_drop(&o, 0, 9, "input", "tcp sport 30000-30099 drop");
+	o.syn_sent = 1;
+	o.answer_seen = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+	assert_ev(&v, "rule 'inet filter input handle 9: tcp sport "
+	    "30000-30099 drop' dropped the server's answer");
+
+	/* The server's trace shows its answer left: return-path stays the
+	 * server-side conclusion, the agent's drop is added evidence. */
+	trace_on(&o);
+	o.synack_sent = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_RETURN_PATH);
+	assert_ev(&v, "also dropped a packet of this probe (inbound");
+
+	obs_out(&o, PROBE_PASSIVE, 30011, OUTCOME_ACKED);
+	o.arrived = 1;
+	ctrace_drop(&o, 0, 9, "input", "tcp sport 30000-30099 drop");
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+}
+
+/* Active: the connect-back SYN dropped on the agent host, even behind
+ * source NAT (it got here); our answer dropped on the way out too. */
+static void
+test_client_rule_active(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_active(&o, &f, OUTCOME_TIMEOUT);
+	ctrace_drop(&o, 0, 4, "input", "tcp sport 20 drop");
+	o.answer_seen = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+	assert_ev(&v, "the agent host's own rule 'inet filter input handle 4: "
+	    "tcp sport 20 drop' dropped the connect-back SYN");
+
+	sa_set(&f.agent_observed, NATADDR, 50000);
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+
+	facts_init(&f);
+	obs_active(&o, &f, OUTCOME_TIMEOUT);
+	ctrace_drop(&o, 1, 6, "output", "tcp dport 20 drop");
+	o.answer_seen = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+	assert_ev(&v, "dropped the agent's answer");
+
+	/* A local error on the reflector host is not the agent's rule. */
+	obs_active(&o, &f, OUTCOME_LOCAL_ERROR);
+	o.error = EADDRINUSE;
+	ctrace_drop(&o, 0, 4, "input", "tcp sport 20 drop");
+	classify(&o, &f, &v);
+	assert_int_not_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+}
+
+/* Without the agent's trace nothing is claimed, and the evidence says
+ * why; an incomplete trace's drop event still counts. */
+static void
+test_client_trace_unavailable(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
+	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
+	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "cannot listen "
+	    "to nftables trace events (Operation not permitted)");
+	classify(&o, &f, &v);
+	assert_int_not_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+	assert_ev(&v, "no nftables trace on the agent host (cannot listen to "
+	    "nftables trace events (Operation not permitted)), so whether "
+	    "its own rules dropped the probe is not known");
+
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_LOCAL_ERROR);
+	o.error = EPERM;
+	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
+	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "EPERM");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "no nftables trace on the agent host (EPERM)");
+
+	/* Incomplete: the drop is positive evidence, "never left" is not. */
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
+	ctrace_drop(&o, 1, 3, "output", "tcp dport 21 drop");
+	o.ctrace_state = TRACE_OBS_INCOMPLETE;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+	assert_false(has_ev(&v, "never left"));
+
+	/* Incomplete and no rule: said, not claimed. */
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
+	o.ctrace_state = TRACE_OBS_INCOMPLETE;
+	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "ENOBUFS");
+	classify(&o, &f, &v);
+	assert_int_not_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+	assert_ev(&v, "proves nothing");
+
+	/* A passing probe gets no such sentence. */
+	obs_out(&o, PROBE_PASSIVE, 30000, OUTCOME_ACKED);
+	o.arrived = 1;
+	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_false(has_ev(&v, "agent host ("));
+}
+
 int
 main(void)
 {
@@ -1420,6 +1633,11 @@ main(void)
 		cmocka_unit_test(test_trace_seen_no_answer),
 		cmocka_unit_test(test_trace_pass_unchanged),
 		cmocka_unit_test(test_trace_combinations),
+		cmocka_unit_test(test_client_rule_syn_dropped),
+		cmocka_unit_test(test_client_rule_outranks_server_trace),
+		cmocka_unit_test(test_client_rule_answer_dropped),
+		cmocka_unit_test(test_client_rule_active),
+		cmocka_unit_test(test_client_trace_unavailable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
