@@ -3,7 +3,8 @@
  *
  * Sequence: pair (TLS, hello/welcome, RTT) -> plan/armed -> probes and the
  * active connect-back in parallel on one event_base -> collect the
- * reflector's observations -> bye -> classify every path -> report.
+ * reflector's observations -> bye -> the real FTP client (service.h) ->
+ * classify every path -> report.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "probe.h"
 #include "report.h"
+#include "service.h"
 #include "tls.h"
 #include "verdict.h"
 
@@ -51,6 +53,7 @@ struct check {
 	struct session_facts f;
 	json_t *notes;			/* strings, added to the report */
 	int lost;			/* control channel lost mid-session */
+	struct ftpcheck_result *svc;	/* the real FTP client, or NULL */
 };
 
 unsigned
@@ -600,6 +603,38 @@ check_bye(struct check *c)
 	json_decref(rep);
 }
 
+/* The real FTP client, once the reflector has let go of the ports. */
+static void
+check_service(struct check *c)
+{
+	struct ftpcheck_opts fo;
+	struct sockaddr_storage srv = c->f.server;
+	unsigned t = 4 * c->f.timeout_ms;
+	int r;
+
+	if (c->o->no_ftp_check)
+		return;
+	if ((c->svc = calloc(1, sizeof(*c->svc))) == NULL)
+		return;
+	memset(&fo, 0, sizeof(fo));
+	fo.user = c->o->ftp_user;
+	fo.password = c->o->ftp_password;
+	fo.path = c->o->ftp_path;
+	fo.server_name = c->server_name;
+	fo.timeout_ms = t > 2000 ? t : 2000;
+	fo.tls = 1;
+	if (c->o->no_active)
+		fo.modes = FTPCHECK_MODE_BIT(FTPCHECK_EPSV) |
+		    FTPCHECK_MODE_BIT(FTPCHECK_PASV);
+	addr_set_port((struct sockaddr *)&srv, c->cport);
+	if ((r = service_run(c->base, (struct sockaddr *)&srv, &fo,
+	    c->svc)) != 0) {
+		log_warnx("real FTP client: %s", ftp_strerror(r));
+		free(c->svc);
+		c->svc = NULL;
+	}
+}
+
 static int
 check_add(struct report *rep, const struct probe_obs *o,
     const struct session_facts *f)
@@ -656,6 +691,8 @@ check_build_report(struct check *c)
 	json_array_foreach(c->notes, i, n)
 		if (report_note(rep, json_string_value(n)) != 0)
 			goto fail;
+	if (c->svc != NULL && service_apply(c->svc, rep) != 0)
+		goto fail;
 	report_set_duration(rep, check_ms_since(&c->t0));
 	return rep;
 fail:
@@ -759,6 +796,7 @@ check_probe_all(struct check *c)
 	if ((r = check_collect(c)) != 0)
 		goto lost;
 	check_bye(c);
+	check_service(c);
 	return 0;
 lost:
 	ctrace_stop(c->ct);
@@ -784,6 +822,7 @@ check_release(struct check *c)
 	if (c->ctx != NULL)
 		SSL_CTX_free(c->ctx);
 	json_decref(c->notes);
+	free(c->svc);
 }
 
 int

@@ -33,6 +33,11 @@ struct check_opts {
 	unsigned timeout_ms;		/* 0: adaptive from the RTT */
 	const char *json;		/* NULL, "-" (stdout) or a file */
 	int no_color;
+	/* the real FTP client after the probes (service.h) */
+	int no_ftp_check;
+	const char *ftp_user;		/* NULL: anonymous */
+	const char *ftp_password;	/* NULL: ftpcheck's default */
+	const char *ftp_path;		/* NULL: LIST */
 };
 
 /* Run one check; returns a check_exit code.  Prints the report. */

@@ -32,6 +32,9 @@ enum {
 	OPT_FIX_OUT,
 	OPT_SG,
 	OPT_VERSION,
+	OPT_FTP_USER,
+	OPT_FTP_PATH,
+	OPT_NO_FTP_CHECK,
 };
 
 struct agent_opt {
@@ -65,6 +68,12 @@ static const struct agent_opt agent_opts[] = {
 	    "write the JSON report (- for stdout; human report to stderr)" },
 	{ "no-color", no_argument, OPT_NO_COLOR, NULL,
 	    "no colour in the human report" },
+	{ "ftp-user", required_argument, OPT_FTP_USER, "USER[:PASSWORD]",
+	    "login of the real FTP client (default: anonymous)" },
+	{ "ftp-path", required_argument, OPT_FTP_PATH, "PATH",
+	    "small file the real FTP client retrieves (default: LIST)" },
+	{ "no-ftp-check", no_argument, OPT_NO_FTP_CHECK, NULL,
+	    "no real FTP session after the probes" },
 	{ "fix-out", required_argument, OPT_FIX_OUT, "FILE",
 	    "write nftables fixes (not implemented yet)" },
 	{ "sg", required_argument, OPT_SG, "FILE",
@@ -130,6 +139,29 @@ agent_ms(const char *s, unsigned *out)
 	return 0;
 }
 
+/* USER[:PASSWORD], split into a static copy (the options live as long
+ * as the process). */
+static int
+agent_ftp_user(struct check_opts *o, const char *arg)
+{
+	static char buf[512];
+	char *colon;
+
+	if (arg[0] == '\0' || arg[0] == ':' || strlen(arg) >= sizeof(buf) ||
+	    strpbrk(arg, "\r\n") != NULL) {
+		fprintf(stderr, "ftpath-agent: bad value '%s'\n", arg);
+		return -1;
+	}
+	memcpy(buf, arg, strlen(arg) + 1);
+	o->ftp_user = buf;
+	o->ftp_password = NULL;
+	if ((colon = strchr(buf, ':')) != NULL) {
+		*colon = '\0';
+		o->ftp_password = colon + 1;
+	}
+	return 0;
+}
+
 /* Apply one option; -1 with a message on a bad value. */
 static int
 agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
@@ -144,6 +176,15 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 	case OPT_NO_ACTIVE:	o->no_active = 1; return 0;
 	case OPT_NO_COLOR:	o->no_color = 1; return 0;
 	case OPT_VERBOSE:	(*verbose)++; return 0;
+	case OPT_NO_FTP_CHECK:	o->no_ftp_check = 1; return 0;
+	case OPT_FTP_PATH:
+		if (arg[0] != '\0' && strpbrk(arg, "\r\n") == NULL) {
+			o->ftp_path = arg;
+			return 0;
+		}
+		break;
+	case OPT_FTP_USER:
+		return agent_ftp_user(o, arg);
 	case OPT_CONTROL_PORT:
 		if (agent_port(arg, &o->control_port) == 0 &&
 		    o->control_port != 0)

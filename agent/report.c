@@ -22,6 +22,13 @@ struct report_entry {
 	size_t seq;		/* insertion order, keeps sorting stable */
 };
 
+/* A cause from outside the probes (report_add_cause). */
+struct report_xcause {
+	enum cause cause;
+	char *label;
+	char *evidence;
+};
+
 struct report {
 	struct session_facts f;
 	char *agent_version;
@@ -32,6 +39,9 @@ struct report {
 	char **notes;
 	size_t n_notes, cap_notes;
 	unsigned duration_ms;
+	json_t *service;	/* NULL: not tested */
+	struct report_xcause *xcauses;
+	size_t n_xcauses, cap_xcauses;
 };
 
 /* Consecutive entries (in view order) rendered as one path. */
@@ -96,6 +106,12 @@ report_free(struct report *r)
 	for (i = 0; i < r->n_notes; i++)
 		free(r->notes[i]);
 	free(r->notes);
+	for (i = 0; i < r->n_xcauses; i++) {
+		free(r->xcauses[i].label);
+		free(r->xcauses[i].evidence);
+	}
+	free(r->xcauses);
+	json_decref(r->service);
 	free(r->ents);
 	free(r->agent_version);
 	free(r->reflector_version);
@@ -160,6 +176,40 @@ report_set_duration(struct report *r, unsigned ms)
 	r->duration_ms = ms;
 }
 
+void
+report_set_service(struct report *r, json_t *service)
+{
+	json_decref(r->service);
+	r->service = json_incref(service);
+}
+
+int
+report_add_cause(struct report *r, enum cause c, const char *probe_label,
+    const char *evidence)
+{
+	struct report_xcause *x;
+	char *l, *e;
+
+	if (cause_name(c) == NULL)
+		return 0;
+	if ((x = grow(r->xcauses, &r->cap_xcauses, r->n_xcauses,
+	    sizeof(*r->xcauses))) == NULL)
+		return FTP_ERR_NOMEM;
+	r->xcauses = x;
+	l = strdup(probe_label ? probe_label : "service");
+	e = strdup(evidence ? evidence : "");
+	if (l == NULL || e == NULL) {
+		free(l);
+		free(e);
+		return FTP_ERR_NOMEM;
+	}
+	x = &r->xcauses[r->n_xcauses++];
+	x->cause = c;
+	x->label = l;
+	x->evidence = e;
+	return 0;
+}
+
 int
 report_failed(const struct report *r)
 {
@@ -168,7 +218,10 @@ report_failed(const struct report *r)
 	for (i = 0; i < r->n; i++)
 		if (!r->ents[i].v.pass)
 			return 1;
-	return 0;
+	if (r->n_xcauses > 0)
+		return 1;
+	return r->service != NULL &&
+	    json_is_false(json_object_get(r->service, "ok"));
 }
 
 /* ---- ordering and runs ---- */
@@ -625,6 +678,58 @@ json_runs(json_t *root, const struct report_view *vw)
 	return 0;
 }
 
+/* The causes of report_add_cause(): merged into "causes" by name, each
+ * with its label in "probes" and its sentence in "evidence". */
+static int
+json_xcauses(json_t *root, const struct report *r)
+{
+	json_t *causes = json_object_get(root, "causes"), *c, *ev;
+	size_t i, k;
+
+	for (i = 0; i < r->n_xcauses; i++) {
+		const struct report_xcause *x = &r->xcauses[i];
+		const char *name = cause_name(x->cause);
+		json_t *found = NULL;
+
+		json_array_foreach(causes, k, c) {
+			if (strcmp(json_string_value(json_object_get(c,
+			    "cause")), name) == 0) {
+				found = c;
+				break;
+			}
+		}
+		if (found == NULL) {
+			if ((found = json_object()) == NULL)
+				return -1;
+			if (jset(found, "cause", json_string(name)) != 0 ||
+			    jset(found, "probes", json_array()) != 0 ||
+			    jset(found, "fix", json_null()) != 0) {
+				json_decref(found);
+				return -1;
+			}
+			if (jappend(causes, found) != 0)
+				return -1;
+		}
+		if (jappend(json_object_get(found, "probes"),
+		    jtext(x->label)) != 0)
+			return -1;
+		if ((ev = json_object_get(found, "evidence")) == NULL &&
+		    jset(found, "evidence", (ev = json_array())) != 0)
+			return -1;
+		if (jappend(ev, jtext(x->evidence)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static json_t *
+json_service(const struct report *r)
+{
+	if (r->service != NULL)
+		return json_incref(r->service);
+	return json_pack("{s:b}", "tested", 0);
+}
+
 static json_t *
 json_notes(const struct report *r)
 {
@@ -668,6 +773,8 @@ report_json(const struct report *r)
 	    jset(root, "nat", json_nat(f)) != 0 ||
 	    jset(root, "alg", json_alg()) != 0 ||
 	    json_runs(root, &vw) != 0 ||
+	    json_xcauses(root, r) != 0 ||
+	    jset(root, "service", json_service(r)) != 0 ||
 	    jset(root, "notes", json_notes(r)) != 0 ||
 	    jset(root, "duration_ms", json_integer(r->duration_ms)) != 0 ||
 	    jset(root, "server", jtext(r->server_name)) != 0 ||
@@ -829,6 +936,69 @@ print_pass(const struct print_ctx *pc, const struct report_run *run)
 	fprintf(pc->out, "%s\n", v->n_evidence > 0 ? v->evidence[0] : "");
 }
 
+static const char *
+jget_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* "real FTP client:": the session, one line per data mode, TLS, and the
+ * causes the session proves. */
+static void
+print_service(const struct report *r, FILE *out, int color)
+{
+	const json_t *sv = r->service, *m, *tls;
+	const char *err;
+	size_t i;
+
+	if (sv == NULL)
+		return;
+	fprintf(out, "\nreal FTP client: %s\n", jget_str(sv, "server"));
+	err = json_string_value(json_object_get(sv, "error"));
+	if (err != NULL)
+		fprintf(out, "%s%s%s session  %s\n",
+		    color ? ANSI_RED : "", "FAIL", color ? ANSI_RESET : "", err);
+	json_array_foreach(json_object_get(sv, "modes"), i, m) {
+		int att = json_is_true(json_object_get(m, "attempted"));
+		int ok = json_is_true(json_object_get(m, "ok"));
+
+		if (!att && err != NULL)
+			continue;
+		fprintf(out, "%s%s%s %-7s  %s\n",
+		    color && att ? (ok ? ANSI_GREEN : ANSI_RED) : "",
+		    !att ? "----" : ok ? "PASS" : "FAIL",
+		    color && att ? ANSI_RESET : "", jget_str(m, "mode"),
+		    jget_str(m, "reason"));
+	}
+	tls = json_object_get(sv, "tls");
+	if (json_is_object(tls)) {
+		const json_t *rep = json_object_get(tls, "reply");
+		const char *txt = json_string_value(json_object_get(rep,
+		    "text"));
+		char line[96];
+
+		snprintf(line, sizeof(line), "%s", txt ? txt : "no reply");
+		line[strcspn(line, "\n")] = '\0';
+		if (json_is_true(json_object_get(tls, "handshake_ok")))
+			fprintf(out, "     TLS      AUTH TLS: handshake ok%s%s%s"
+			    "\n",
+			    json_is_true(json_object_get(tls, "self_signed")) ?
+			    ", self-signed" : "",
+			    json_is_true(json_object_get(tls, "expired")) ?
+			    ", expired" : "",
+			    json_is_true(json_object_get(tls, "name_match")) ?
+			    "" : ", name mismatch");
+		else
+			fprintf(out, "     TLS      AUTH TLS: %s\n", line);
+	}
+	for (i = 0; i < r->n_xcauses; i++)
+		fprintf(out, "      %-*s %s%s%s: %s\n", LABEL_W, "cause:",
+		    color ? ANSI_BOLD : "", cause_name(r->xcauses[i].cause),
+		    color ? ANSI_RESET : "", r->xcauses[i].evidence);
+}
+
 static void
 print_summary(const struct report *r, FILE *out)
 {
@@ -864,6 +1034,7 @@ report_print(const struct report *r, FILE *out, int color)
 		else
 			print_fail(&pc, &vw.runs[i]);
 	}
+	print_service(r, out, color);
 	print_summary(r, out);
 	view_free(&vw);
 	return ferror(out) ? FTP_ERR_SYSTEM : 0;

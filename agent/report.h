@@ -28,7 +28,23 @@ int report_add(struct report *r, const struct probe_obs *o,
 int report_note(struct report *r, const char *text);
 void report_set_duration(struct report *r, unsigned ms);
 
-/* 1 if at least one path fails. */
+/*
+ * The real FTP client's result (service.h): shown as the top-level JSON
+ * object "service" (takes a new reference; without it the report says
+ * {"tested": false}) and as the "real FTP client:" section.  Its "ok"
+ * false makes report_failed() 1.
+ */
+void report_set_service(struct report *r, json_t *service);
+/*
+ * A cause found outside the probes (the real FTP client): listed once in
+ * "causes" with probe_label and the evidence; report_failed() is then 1.
+ * 0 or FTP_ERR_NOMEM.
+ */
+int report_add_cause(struct report *r, enum cause c, const char *probe_label,
+    const char *evidence);
+
+/* 1 if at least one path fails, the service check failed or a cause was
+ * added. */
 int report_failed(const struct report *r);
 
 /* New reference to the JSON report (see DESIGN.md); NULL on ENOMEM. */

@@ -7,6 +7,8 @@
       [--nat-client true|false]
       [--passive-ports LO-HI]      passive fail/pass must be ONE run object
       [--curl KIND=ok|fail] ...    KIND: passive|active (real curl results)
+      [--cause NAME] ...           NAME is listed in causes
+      [--service-ok true|false]    service.ok (the real FTP client)
 
 Prints one "ok:" or "FAIL:" line per assertion; exit 0 iff all hold.
 The curl cross-check rule: curl passive works iff control and passive pass;
@@ -53,6 +55,8 @@ def main():
     ap.add_argument("--nat-client")
     ap.add_argument("--passive-ports")
     ap.add_argument("--curl", action="append", default=[])
+    ap.add_argument("--cause", action="append", default=[])
+    ap.add_argument("--service-ok")
     ap.add_argument("--passive-runs",
                     help="LO-HI=pass,LO-HI=fail:CAUSE,... in order")
     a = ap.parse_args()
@@ -164,6 +168,16 @@ def main():
             rng = p.get("ports", str(p.get("port")))
             got.append((str(rng), p.get("verdict"), p.get("cause")))
         check(got == want, f"passive runs {got} (want {want})")
+
+    names = [c.get("cause", c.get("name")) if isinstance(c, dict) else c
+             for c in (causes if isinstance(causes, list) else [])]
+    for want in a.cause:
+        check(want in names, f"cause '{want}' listed in causes {names}")
+    if a.service_ok is not None:
+        svc = doc.get("service")
+        got = svc.get("ok") if isinstance(svc, dict) else None
+        check(got is (a.service_ok == "true"),
+              f"service.ok {got} (want {a.service_ok})")
 
     ctl = verdict("control")
     for spec in a.curl:

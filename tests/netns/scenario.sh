@@ -97,6 +97,8 @@ WANT_RC=1
 CURL_PASV=ok
 CURL_ACT=ok
 CHECKS=()
+HOLD_CONTROL=0
+AGENT_ARGS=()
 case $NAME in
 clean)
 	short=clean
@@ -181,6 +183,11 @@ concurrent)
 	short=conc
 	WANT_RC=0
 	CONCURRENT=1
+	# no real FTP session: while one agent's reflector session holds the
+	# passive range, the other agent's EPSV/PASV meets vsftpd's
+	# "500 OOPS: vsf_sysutil_bind" (a known limitation of running two
+	# checks against one server at once)
+	AGENT_ARGS=(--no-ftp-check)
 	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
 		--passive-ports "$PASV_LO-$PASV_HI")
 	;;
@@ -237,6 +244,26 @@ client-rule)
 	CURL_ACT=fail
 	CHECKS=(--probe control=fail:client-local-rule)
 	;;
+service-refused)
+	# vsftpd allows one connection per client address and another
+	# client connection holds it: the control probe and the real FTP
+	# client both get a 421 banner
+	short=svcref
+	VSFTPD_EXTRA=(max_per_ip=1)
+	HOLD_CONTROL=1
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=fail:service-refused --cause service-refused
+		--service-ok false)
+	;;
+pasv-address)
+	# vsftpd advertises an address the client cannot reach in its 227
+	short=pasvad
+	VSFTPD_EXTRA=(pasv_address=192.0.2.99)
+	CURL_PASV=ok
+	CHECKS=(--probe control=pass --probe passive=pass --cause pasv-address
+		--service-ok false)
+	;;
 *)
 	echo "unknown scenario '$NAME'" >&2
 	exit 2
@@ -263,6 +290,15 @@ if [[ -n $CLIENT_RULES ]]; then
 	sed 's/^/    /' "$T_DIR/client.nft" >&2
 fi
 ((VSFTPD)) && start_vsftpd "${VSFTPD_EXTRA[@]}"
+if ((HOLD_CONTROL)); then
+	# one FTP control connection held open from the client (bounded;
+	# killed by PID at teardown)
+	bg_in_ns "$NS_C" "$T_DIR/hold.log" timeout 40 bash -c \
+		"exec 3<>/dev/tcp/$SERVER4/21; sleep 35"
+	HOLD_PID=$BG_PID
+	sleep 0.5
+	kill -0 "$HOLD_PID" 2>/dev/null || fail "the held control connection did not stay open"
+fi
 
 if [[ $CURL_ONLY != 1 ]]; then
 	make_certs
@@ -286,10 +322,11 @@ if [[ $CURL_ONLY != 1 ]]; then
 		nsx "$NS_C" 60 "$(realpath "$BUILD/ftpath-agent")" check \
 			--reflector "$SERVER4" --cert "$CERTS/agent.crt" \
 			--key "$CERTS/agent.key" --ca "$CERTS/ca.crt" \
-			--json "$T_DIR/agent2.json" >"$T_DIR/agent2.out" 2>&1 &
+			--json "$T_DIR/agent2.json" "${AGENT_ARGS[@]}" \
+			>"$T_DIR/agent2.out" 2>&1 &
 		second=$!
 	fi
-	run_agent "$BUILD" "$T_DIR/agent.json"
+	run_agent "$BUILD" "$T_DIR/agent.json" "${AGENT_ARGS[@]}"
 	if ((CONCURRENT)); then
 		rc2=0
 		wait "$second" || rc2=$?

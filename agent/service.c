@@ -1,0 +1,355 @@
+/*
+ * service.c - the real FTP client's session in `check` and what the
+ * report says about it.  See service.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "err.h"
+#include "service.h"
+
+static void
+service_done_cb(void *arg)
+{
+	event_base_loopbreak(arg);
+}
+
+int
+service_run(struct event_base *base, const struct sockaddr *server,
+    const struct ftpcheck_opts *opts, struct ftpcheck_result *out)
+{
+	struct ftpcheck_opts o = *opts;
+	struct ftpcheck *fc;
+
+	o.done_cb = service_done_cb;
+	o.done_arg = base;
+	if ((fc = ftpcheck_new(base, server, &o)) == NULL)
+		return errno == ENOMEM ? FTP_ERR_NOMEM : FTP_ERR_INVAL;
+	(void)ftpcheck_start(fc);
+	/* Other events (the control channel) live on base too: run it one
+	 * round at a time until the session is over.  Every wait of the
+	 * session is bounded by its own timer. */
+	while (!ftpcheck_done(fc))
+		if (event_base_loop(base, EVLOOP_ONCE) < 0)
+			break;
+	*out = *ftpcheck_result(fc);
+	ftpcheck_free(fc);
+	/* Say where a connection that never happened was going. */
+	if (out->control_peer.ss_family == AF_UNSPEC)
+		memcpy(&out->control_peer, server, server->sa_family ==
+		    AF_INET6 ? sizeof(struct sockaddr_in6) :
+		    sizeof(struct sockaddr_in));
+	return 0;
+}
+
+/* ---- pure parts ---- */
+
+static int
+reply_2xx(const struct ftpcheck_reply *r)
+{
+	return r->code >= 200 && r->code < 300;
+}
+
+/* The first line of a reply, or what stood in for it. */
+static const char *
+reply_line(const struct ftpcheck_reply *r, char *buf, size_t len)
+{
+	size_t n;
+
+	if (r->code == 0) {
+		snprintf(buf, len, "%s", r->timed_out ? "no reply in time" :
+		    "no reply");
+		return buf;
+	}
+	n = strcspn(r->text, "\n");
+	snprintf(buf, len, "%.*s", (int)n, r->text);
+	return buf;
+}
+
+static const char *
+sa_text(const struct sockaddr_storage *ss, int with_port, char *buf,
+    size_t len)
+{
+	struct sockaddr_storage p = *ss;
+
+	addr_unmap(&p);
+	if (p.ss_family != AF_INET && p.ss_family != AF_INET6)
+		snprintf(buf, len, "?");
+	else if (with_port)
+		addr_ntop_port((struct sockaddr *)&p, buf, len);
+	else
+		addr_ntop((struct sockaddr *)&p, buf, len);
+	return buf;
+}
+
+/* Why a connection failed: ICMP, a timeout or an errno; "" if none. */
+static const char *
+conn_error(int err, int timed_out, const struct errq_icmp *icmp, char *buf,
+    size_t len)
+{
+	char d[96], a[ADDR_STRLEN];
+
+	if (icmp->present) {
+		errq_describe(icmp, d, sizeof(d));
+		if (icmp->from.ss_family == AF_INET ||
+		    icmp->from.ss_family == AF_INET6)
+			snprintf(buf, len, "%s from %s", d,
+			    sa_text(&icmp->from, 0, a, sizeof(a)));
+		else
+			snprintf(buf, len, "%s", d);
+	} else if (timed_out)
+		snprintf(buf, len, "no answer (timed out)");
+	else if (err != 0)
+		snprintf(buf, len, "%s", strerror(err));
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+static int
+mode_passive(enum ftpcheck_mode m)
+{
+	return m == FTPCHECK_EPSV || m == FTPCHECK_PASV;
+}
+
+/* The failure of the data connection of an attempted mode, or "". */
+static const char *
+data_error(const struct ftpcheck_data *d, char *buf, size_t len)
+{
+	if (!d->attempted || d->connected) {
+		buf[0] = '\0';
+		return buf;
+	}
+	return conn_error(d->data_err, d->data_timed_out, &d->icmp, buf, len);
+}
+
+/* Why the session stopped before the data modes, or NULL. */
+static const char *
+session_error(const struct ftpcheck_result *r, char *buf, size_t len)
+{
+	char e[160], a[ADDR_STRLEN + 8], l[160];
+
+	if (!r->control_connected) {
+		conn_error(r->control_err, r->control_timed_out,
+		    &r->control_icmp, e, sizeof(e));
+		snprintf(buf, len, "control connection to %s failed: %s",
+		    sa_text(&r->control_peer, 1, a, sizeof(a)),
+		    e[0] ? e : r->aborted[0] ? r->aborted : "unknown");
+		return buf;
+	}
+	if (r->banner.code == 0) {
+		snprintf(buf, len, "no banner (%s)",
+		    reply_line(&r->banner, l, sizeof(l)));
+		return buf;
+	}
+	if (!reply_2xx(&r->banner)) {
+		snprintf(buf, len, "banner: %s",
+		    reply_line(&r->banner, l, sizeof(l)));
+		return buf;
+	}
+	if (!r->logged_in) {
+		snprintf(buf, len, "login refused: %s",
+		    reply_line(r->pass.code != 0 ? &r->pass : &r->user, l,
+		    sizeof(l)));
+		return buf;
+	}
+	return NULL;
+}
+
+/* One short line on a mode: what happened. */
+static const char *
+mode_reason(const struct ftpcheck_result *r, enum ftpcheck_mode m,
+    char *buf, size_t len)
+{
+	const struct ftpcheck_data *d = &r->mode[m];
+	char l[160], a[ADDR_STRLEN + 8], e[160];
+
+	(void)r;
+	if (!d->attempted) {
+		snprintf(buf, len, "not tested%s%s", d->skipped[0] ? ": " : "",
+		    d->skipped);
+		return buf;
+	}
+	if (d->ok) {
+		snprintf(buf, len, "%llu bytes, %s",
+		    (unsigned long long)d->bytes,
+		    reply_line(d->done.code ? &d->done : &d->xfer, l,
+		    sizeof(l)));
+		return buf;
+	}
+	if (d->reply.code == 0 ||
+	    (mode_passive(m) ? !d->adv_ok : !reply_2xx(&d->reply))) {
+		snprintf(buf, len, "%s answered: %s", ftpcheck_mode_name(m),
+		    reply_line(&d->reply, l, sizeof(l)));
+		return buf;
+	}
+	if (!d->connected) {
+		data_error(d, e, sizeof(e));
+		if (mode_passive(m))
+			snprintf(buf, len, "data connection to %s failed%s%s",
+			    sa_text(&d->adv, 1, a, sizeof(a)), e[0] ? ": " : "",
+			    e);
+		else
+			snprintf(buf, len, "the server did not connect to %s "
+			    "(%s)", sa_text(&d->listen, 1, a, sizeof(a)),
+			    d->xfer.code ? reply_line(&d->xfer, l, sizeof(l)) :
+			    e[0] ? e : "no reply");
+		return buf;
+	}
+	snprintf(buf, len, "transfer failed: %s",
+	    reply_line(d->done.code ? &d->done : &d->xfer, l, sizeof(l)));
+	return buf;
+}
+
+int
+service_failed(const struct ftpcheck_result *r)
+{
+	char buf[256];
+	int m;
+
+	if (session_error(r, buf, sizeof(buf)) != NULL)
+		return 1;
+	for (m = 0; m < FTPCHECK_NMODES; m++)
+		if (r->mode[m].attempted && !r->mode[m].ok)
+			return 1;
+	return 0;
+}
+
+unsigned
+service_causes(const struct ftpcheck_result *r, struct service_cause *out,
+    unsigned max)
+{
+	const struct ftpcheck_data *pv = &r->mode[FTPCHECK_PASV];
+	const struct ftpcheck_data *ep = &r->mode[FTPCHECK_EPSV];
+	char a[ADDR_STRLEN + 8], b[ADDR_STRLEN], e[160];
+	unsigned n = 0;
+
+	if (n < max && r->control_connected && r->banner.code >= 400 &&
+	    r->banner.code < 500) {
+		out[n].cause = CAUSE_SERVICE_REFUSED;
+		snprintf(out[n].label, sizeof(out[n].label), "service banner");
+		snprintf(out[n].evidence, sizeof(out[n].evidence), "%s",
+		    r->banner.text);
+		n++;
+	}
+	if (n < max && pv->attempted && pv->adv_ok && pv->adv_differs &&
+	    !pv->connected) {
+		data_error(pv, e, sizeof(e));
+		out[n].cause = CAUSE_PASV_ADDRESS;
+		snprintf(out[n].label, sizeof(out[n].label), "service PASV");
+		snprintf(out[n].evidence, sizeof(out[n].evidence),
+		    "227 advertised %s, the client dialled %s; the data "
+		    "connection to it failed (%s)%s",
+		    sa_text(&pv->adv, 1, a, sizeof(a)),
+		    sa_text(&r->control_peer, 0, b, sizeof(b)),
+		    e[0] ? e : "not connected",
+		    ep->ok ? "; EPSV worked" : "");
+		n++;
+	}
+	return n;
+}
+
+static json_t *
+jstr(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
+}
+
+static json_t *
+jreply(const struct ftpcheck_reply *r)
+{
+	return json_pack("{s:o,s:o}",
+	    "code", r->code ? json_integer(r->code) : json_null(),
+	    "text", r->code ? jstr(r->text) : json_null());
+}
+
+static json_t *
+json_mode(const struct ftpcheck_result *r, enum ftpcheck_mode m)
+{
+	const struct ftpcheck_data *d = &r->mode[m];
+	char reason[320], e[160], a[ADDR_STRLEN + 8];
+
+	mode_reason(r, m, reason, sizeof(reason));
+	data_error(d, e, sizeof(e));
+	return json_pack("{s:s,s:b,s:b,s:o,s:o,s:o,s:I,s:s}",
+	    "mode", ftpcheck_mode_name(m),
+	    "attempted", d->attempted,
+	    "ok", d->ok,
+	    "reply", d->attempted ? jreply(&d->reply) : json_null(),
+	    "advertised", mode_passive(m) && d->adv_ok ?
+	    json_string(sa_text(&d->adv, 1, a, sizeof(a))) : json_null(),
+	    "data_error", jstr(e),
+	    "bytes", (json_int_t)d->bytes,
+	    "reason", reason);
+}
+
+static json_t *
+json_tls(const struct ftpcheck_tls *t)
+{
+	if (!t->attempted)
+		return json_null();
+	return json_pack("{s:o,s:b,s:o,s:b,s:b,s:b,s:o,s:o}",
+	    "reply", jreply(&t->reply),
+	    "handshake_ok", t->handshake_ok,
+	    "handshake_error", jstr(t->handshake_error),
+	    "self_signed", t->self_signed,
+	    "expired", t->expired,
+	    "name_match", t->name_match,
+	    "verify_error", jstr(t->verify_error),
+	    "subject", t->have_cert ? jstr(t->subject) : json_null());
+}
+
+json_t *
+service_json(const struct ftpcheck_result *r)
+{
+	char err[320], a[ADDR_STRLEN + 8];
+	const char *se = session_error(r, err, sizeof(err));
+	json_t *o, *modes;
+	int m;
+
+	if ((modes = json_array()) == NULL)
+		return NULL;
+	for (m = 0; m < FTPCHECK_NMODES; m++)
+		if (json_array_append_new(modes,
+		    json_mode(r, (enum ftpcheck_mode)m)) != 0) {
+			json_decref(modes);
+			return NULL;
+		}
+	o = json_pack("{s:b,s:b,s:o,s:o,s:o,s:{s:o,s:b},s:o,s:o,s:o,s:i}",
+	    "tested", 1,
+	    "ok", !service_failed(r),
+	    "server", r->control_peer.ss_family != AF_UNSPEC ?
+	    json_string(sa_text(&r->control_peer, 1, a, sizeof(a))) :
+	    json_null(),
+	    "error", jstr(se),
+	    "banner", jreply(&r->banner),
+	    "login", "code", r->pass.code ? json_integer(r->pass.code) :
+	    r->user.code ? json_integer(r->user.code) : json_null(),
+	    "ok", r->logged_in,
+	    "modes", modes,
+	    "tls", json_tls(&r->tls),
+	    "aborted", jstr(r->aborted),
+	    "elapsed_ms", (int)r->elapsed_ms);
+	return o;
+}
+
+int
+service_apply(const struct ftpcheck_result *r, struct report *rep)
+{
+	struct service_cause c[SERVICE_MAX_CAUSES];
+	unsigned i, n;
+	json_t *j;
+
+	if ((j = service_json(r)) == NULL)
+		return FTP_ERR_NOMEM;
+	report_set_service(rep, j);
+	json_decref(j);
+	n = service_causes(r, c, SERVICE_MAX_CAUSES);
+	for (i = 0; i < n; i++)
+		if (report_add_cause(rep, c[i].cause, c[i].label,
+		    c[i].evidence) != 0)
+			return FTP_ERR_NOMEM;
+	return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * service.h - the real FTP client (ftpcheck.h) as part of `check`: run it
+ * once the reflector has let go of the ports, then turn its result into
+ * the report's "service" object, its human lines and the causes it
+ * proves (DESIGN.md "real service": service-refused, pasv-address).
+ *
+ * service_run() does I/O on the caller's event_base; the rest is pure.
+ */
+#ifndef FTPATH_AGENT_SERVICE_H
+#define FTPATH_AGENT_SERVICE_H
+
+#include <sys/socket.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "ftpcheck.h"
+#include "report.h"
+#include "verdict.h"
+
+#define SERVICE_MAX_CAUSES	2
+#define SERVICE_EVIDENCE_LEN	FTPCHECK_TEXT_MAX
+
+/* A cause the real FTP session proves. */
+struct service_cause {
+	enum cause cause;
+	char label[32];			/* "service banner", "service PASV" */
+	char evidence[SERVICE_EVIDENCE_LEN];
+};
+
+/*
+ * Run one ftpcheck session against server (address and control port),
+ * pumping base until it ends (bounded by opts->timeout_ms per wait).
+ * 0 with *out filled, or a negative FTP_ERR_* (nothing ran).
+ */
+int service_run(struct event_base *base, const struct sockaddr *server,
+    const struct ftpcheck_opts *opts, struct ftpcheck_result *out);
+
+/* 1 if the session failed: no control connection, a banner other than
+ * 2xx, no login, or an attempted data mode that did not transfer.  TLS
+ * is informational and never fails it. */
+int service_failed(const struct ftpcheck_result *r);
+
+/* The causes r proves (at most max); returns how many were written. */
+unsigned service_causes(const struct ftpcheck_result *r,
+    struct service_cause *out, unsigned max);
+
+/* The report's "service" object (new reference; NULL on ENOMEM). */
+json_t *service_json(const struct ftpcheck_result *r);
+
+/* Add r to rep: the service object and its causes.  0 or FTP_ERR_NOMEM. */
+int service_apply(const struct ftpcheck_result *r, struct report *rep);
+
+#endif
