@@ -19,6 +19,7 @@
 
 #include "active.h"
 #include "check.h"
+#include "clock.h"
 #include "retry.h"
 #include "control.h"
 #include "ctrace.h"
@@ -127,15 +128,6 @@ check_setup(struct check *c)
 	return CHECK_EXIT_PASS;
 }
 
-static long long
-check_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 check_pair(struct check *c)
 {
@@ -157,7 +149,7 @@ check_pair(struct check *c)
 	    check_adaptive_timeout(c->rtt.max_ms);
 	log_debug("rtt min/avg/max %.3f/%.3f/%.3f ms, probe timeout %u ms",
 	    c->rtt.min_ms, c->rtt.avg_ms, c->rtt.max_ms, c->f.timeout_ms);
-	skew = c->w.time_ms ? c->w.time_ms - check_wall_ms() : 0;
+	skew = c->w.time_ms ? c->w.time_ms - clock_wall_ms() : 0;
 	if (llabs(skew) > CHECK_SKEW_NOTE_MS)
 		check_note(c, "reflector clock differs from ours by %lld s",
 		    skew / 1000);

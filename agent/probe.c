@@ -161,6 +161,14 @@ probe_done(const struct probe_engine *pe)
 	return pe->finished == pe->n;
 }
 
+void
+probe_wait(struct probe_engine *pe)
+{
+	while (!probe_done(pe))
+		if (event_base_loop(pe->base, EVLOOP_ONCE) != 0)
+			break;
+}
+
 size_t
 probe_count(const struct probe_engine *pe)
 {

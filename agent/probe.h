@@ -40,6 +40,10 @@ int probe_start(struct probe_engine *pe);
 /* 1 once every queued probe has an outcome. */
 int probe_done(const struct probe_engine *pe);
 
+/* Pump the engine's event_base until probe_done() (each probe's own
+ * deadline bounds the wait).  For callers with nothing else to watch. */
+void probe_wait(struct probe_engine *pe);
+
 size_t probe_count(const struct probe_engine *pe);
 /* The i-th probe in the order added; mutable so the caller can merge the
  * reflector's view (arrived, seen_*, arm) into it. */

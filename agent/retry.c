@@ -71,9 +71,7 @@ retry_icmp_once(struct event_base *base, const struct sockaddr *server,
 	if ((r = probe_add(re, o->kind, o->port)) != 0 ||
 	    (r = probe_start(re)) != 0)
 		goto out;
-	while (!probe_done(re))
-		if (event_base_loop(base, EVLOOP_ONCE) != 0)
-			break;
+	probe_wait(re);
 	*out = *probe_obs_at(re, 0);
 	r = 0;
 out:
@@ -158,9 +156,7 @@ retry_confirm(struct event_base *base, struct probe_engine *pe,
 	    2 * timeout_ms);
 	if ((r = probe_start(re)) != 0)
 		goto out;
-	while (!probe_done(re))
-		if (event_base_loop(base, EVLOOP_ONCE) != 0)
-			break;
+	probe_wait(re);
 	for (i = 0; i < probe_count(re); i++) {
 		const struct probe_obs *ro = probe_obs_at(re, i);
 		struct probe_obs *o = probe_lookup(pe, ro->kind, ro->port);

@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "clock.h"
 #include "addr.h"
 #include "channel.h"
 #include "connectback.h"
@@ -78,15 +79,6 @@ struct session {
 };
 
 static void session_close(struct session *s);
-
-static uint64_t
-session_wallclock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static const char *
 session_tag(const struct session *s)
@@ -251,7 +243,7 @@ session_on_hello(struct session *s, const json_t *msg)
 	json_object_set_new(w, "local_port",
 	    json_integer(addr_port((struct sockaddr *)&s->local)));
 	json_object_set_new(w, "time_ms",
-	    json_integer((json_int_t)session_wallclock_ms()));
+	    json_integer((json_int_t)clock_wall_ms()));
 	json_object_set_new(w, "control_port",
 	    json_integer(s->cfg->control_port));
 	if (s->cfg->passive.lo != 0) {

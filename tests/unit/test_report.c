@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testaddr.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -22,17 +24,6 @@
 #define AGENT	"192.0.2.10"
 #define SERVER	"203.0.113.2"
 #define NATADDR	"198.51.100.7"
-
-static void
-sa_set(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
-	assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
-}
 
 static void
 facts_init(struct session_facts *f)

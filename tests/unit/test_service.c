@@ -19,17 +19,7 @@
 #include <string.h>
 
 #include "service.h"
-
-static void
-sa4(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
-	assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
-}
+#include "testaddr.h"
 
 static void
 reply(struct ftpcheck_reply *r, int code, const char *text)
@@ -48,8 +38,8 @@ good(struct ftpcheck_result *r)
 
 	memset(r, 0, sizeof(*r));
 	r->control_connected = 1;
-	sa4(&r->control_local, "198.51.100.2", 40000);
-	sa4(&r->control_peer, "203.0.113.2", 21);
+	sa_set(&r->control_local, "198.51.100.2", 40000);
+	sa_set(&r->control_peer, "203.0.113.2", 21);
 	reply(&r->banner, 220, "220 (vsFTPd 3.0.3)");
 	reply(&r->user, 331, "331 Please specify the password.");
 	reply(&r->pass, 230, "230 Login successful.");
@@ -67,11 +57,11 @@ good(struct ftpcheck_result *r)
 	reply(&r->mode[FTPCHECK_EPSV].reply, 229,
 	    "229 Entering Extended Passive Mode (|||30001|)");
 	r->mode[FTPCHECK_EPSV].adv_ok = 1;
-	sa4(&r->mode[FTPCHECK_EPSV].adv, "203.0.113.2", 30001);
+	sa_set(&r->mode[FTPCHECK_EPSV].adv, "203.0.113.2", 30001);
 	reply(&r->mode[FTPCHECK_PASV].reply, 227,
 	    "227 Entering Passive Mode (203,0,113,2,117,49).");
 	r->mode[FTPCHECK_PASV].adv_ok = 1;
-	sa4(&r->mode[FTPCHECK_PASV].adv, "203.0.113.2", 30001);
+	sa_set(&r->mode[FTPCHECK_PASV].adv, "203.0.113.2", 30001);
 }
 
 static void
@@ -116,7 +106,7 @@ pasv_unreachable(struct ftpcheck_result *r)
 
 	good(r);
 	reply(&d->reply, 227, "227 Entering Passive Mode (192,0,2,99,117,49).");
-	sa4(&d->adv, "192.0.2.99", 30001);
+	sa_set(&d->adv, "192.0.2.99", 30001);
 	d->adv_differs = 1;
 	d->connected = 0;
 	d->ok = 0;
@@ -203,7 +193,7 @@ test_json_and_report(void **state)
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
-	sa4(&f.server, "203.0.113.2", 21);
+	sa_set(&f.server, "203.0.113.2", 21);
 	rep = report_new(&f, "0.1.0", "r", "203.0.113.2");
 	assert_non_null(rep);
 	/* not tested: {"tested": false}, nothing fails */

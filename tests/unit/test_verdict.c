@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testaddr.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,25 +24,6 @@
 #define SERVER	"203.0.113.2"
 #define ROUTER	"198.51.100.1"
 #define NATADDR	"198.51.100.7"
-
-static void
-sa_set(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(ip, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		assert_int_equal(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
-	}
-}
 
 static void
 facts_init(struct session_facts *f)
