@@ -412,7 +412,7 @@ test_json_nat(void **state)
 	(void)state;
 	facts_init(&f);
 	sa_set(&f.agent_observed, NATADDR, 52000);
-	sa_set(&f.reflector_local, "10.0.0.5", 7021);
+	sa_set(&f.reflector_local, "192.0.2.55", 7021);
 	r = report_new(&f, "0.1.0", "0.1.0", SERVER);
 	assert_non_null(r);
 	add_active(r, &f, OUTCOME_TIMEOUT);
@@ -428,7 +428,7 @@ test_json_nat(void **state)
 	assert_true(json_is_false(json_object_get(cl, "port_preserved")));
 	assert_true(json_is_true(json_object_get(sv, "detected")));
 	assert_string_equal(json_string_value(json_object_get(sv,
-	    "reflector")), "10.0.0.5");
+	    "reflector")), "192.0.2.55");
 	assert_string_equal(json_string_value(json_object_get(
 	    json_array_get(json_object_get(root, "causes"), 0), "cause")),
 	    "nat");

@@ -825,7 +825,7 @@ test_nat_detection(void **state)
 	assert_false(verdict_client_nat(&f));
 	sa_set(&f.agent_observed, NATADDR, 40000);
 	assert_true(verdict_client_nat(&f));
-	sa_set(&f.reflector_local, "10.0.0.5", 7021);
+	sa_set(&f.reflector_local, "192.0.2.55", 7021);
 	assert_true(verdict_server_nat(&f));
 	memset(&f.agent_local, 0, sizeof(f.agent_local));
 	memset(&f.dialled, 0, sizeof(f.dialled));
