@@ -121,6 +121,10 @@ fw_spec_check(const struct fw_spec *spec)
 	if ((spec->parts & FW_PART_TPROXY) &&
 	    (spec->tproxy_port == 0 || spec->tproxy_mark == 0))
 		return FTP_ERR_INVAL;
+	if ((spec->parts & FW_PART_TPROXY) &&
+	    spec->tproxy_addr.ss_family != AF_UNSPEC &&
+	    spec->tproxy_addr.ss_family != fam)
+		return FTP_ERR_INVAL;
 	return 0;
 }
 
@@ -231,15 +235,22 @@ fw_lookup_ports(struct nftnl_rule *r)
 }
 
 static int
-fw_imm_data(struct nftnl_rule *r, const void *data, uint32_t len)
+fw_imm_data_reg(struct nftnl_rule *r, const void *data, uint32_t len,
+    uint32_t reg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
 
 	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
 		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
 	}
 	return fw_expr_add(r, e);
+}
+
+static int
+fw_imm_data(struct nftnl_rule *r, const void *data, uint32_t len)
+{
+	return fw_imm_data_reg(r, data, len, NFT_REG_1);
 }
 
 static int
@@ -255,16 +266,36 @@ fw_imm_verdict(struct nftnl_rule *r, int verdict)
 	return fw_expr_add(r, e);
 }
 
+/* The port is in register 1; the address, if with_addr, in register 2. */
 static int
-fw_tproxy_port(struct nftnl_rule *r, uint32_t nfproto)
+fw_tproxy_to(struct nftnl_rule *r, uint32_t nfproto, int with_addr)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("tproxy");
 
 	if (e != NULL) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_FAMILY, nfproto);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_REG_PORT, NFT_REG_1);
+		if (with_addr)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_REG_ADDR,
+			    NFT_REG_2);
 	}
 	return fw_expr_add(r, e);
+}
+
+/* Load the tproxy address into register 2 (nothing when unset). */
+static int
+fw_tproxy_addr(struct nftnl_rule *r, const struct sockaddr_storage *a)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)a;
+
+	if (a->ss_family == AF_INET)
+		return fw_imm_data_reg(r, &s4->sin_addr, sizeof(s4->sin_addr),
+		    NFT_REG_2);
+	if (a->ss_family == AF_INET6)
+		return fw_imm_data_reg(r, &s6->sin6_addr,
+		    sizeof(s6->sin6_addr), NFT_REG_2);
+	return 0;
 }
 
 /*
@@ -356,7 +387,7 @@ fw_stmt_trace(struct nftnl_rule *r)
 	return fw_meta_store(r, NFT_META_NFTRACE);
 }
 
-/* "... tproxy ip to :PORT meta mark set MARK accept" */
+/* "... tproxy ip to [ADDR]:PORT meta mark set MARK accept" */
 static int
 fw_stmt_tproxy(struct nftnl_rule *r, const struct fw_spec *spec)
 {
@@ -364,10 +395,12 @@ fw_stmt_tproxy(struct nftnl_rule *r, const struct fw_spec *spec)
 	uint32_t mark = spec->tproxy_mark;
 	uint32_t nfproto = spec->peer.ss_family == AF_INET ? NFPROTO_IPV4 :
 	    NFPROTO_IPV6;
+	int with_addr = spec->tproxy_addr.ss_family != AF_UNSPEC;
 	int r0;
 
-	if ((r0 = fw_imm_data(r, &port, sizeof(port))) != 0 ||
-	    (r0 = fw_tproxy_port(r, nfproto)) != 0 ||
+	if ((r0 = fw_tproxy_addr(r, &spec->tproxy_addr)) != 0 ||
+	    (r0 = fw_imm_data(r, &port, sizeof(port))) != 0 ||
+	    (r0 = fw_tproxy_to(r, nfproto, with_addr)) != 0 ||
 	    (r0 = fw_imm_data(r, &mark, sizeof(mark))) != 0 ||
 	    (r0 = fw_meta_store(r, NFT_META_MARK)) != 0 ||
 	    (r0 = fw_imm_verdict(r, NF_ACCEPT)) != 0)

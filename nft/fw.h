@@ -13,7 +13,10 @@
  *                      tcp flags & (syn | rst) != 0)
  *   chain tproxy_pre   filter hook prerouting priority -150 (mangle):
  *                        ip saddr PEER tcp dport @ports
- *                        tproxy ip to :PORT meta mark set MARK accept
+ *                        tproxy ip to [ADDR]:PORT meta mark set MARK accept
+ *                      (ADDR only when tproxy_addr is set: a listener
+ *                      on loopback is then reachable through the rule
+ *                      but from no other host)
  *
  * With FW_F_CLIENT the ports are the peer's (a client probing a server):
  * trace_pre matches "ip saddr PEER tcp sport @ports", trace_out
@@ -85,6 +88,9 @@ struct fw_spec {
 	unsigned			 flags;
 	uint16_t			 tproxy_port;	/* FW_PART_TPROXY */
 	uint32_t			 tproxy_mark;	/* FW_PART_TPROXY, != 0 */
+	/* FW_PART_TPROXY, optional: AF_UNSPEC = the address the packet
+	 * arrived on; else the peer's family, port ignored. */
+	struct sockaddr_storage		 tproxy_addr;
 };
 
 /* 0 if id is 1..FW_ID_MAX of [a-z0-9], else FTP_ERR_INVAL. */

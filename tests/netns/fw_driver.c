@@ -3,16 +3,17 @@
  * Runs inside a throw-away network namespace; needs CAP_NET_ADMIN.
  *
  *   fw_driver cleanup
- *   fw_driver add ID PEER PORTS [LISTENPORT MARK RTTABLE]
+ *   fw_driver add ID PEER PORTS [LISTENPORT MARK RTTABLE [TPROXYADDR]]
  *   fw_driver del ID [PEERFAMILY MARK RTTABLE]
  *   fw_driver hold ID PEER PORTS          (add, print "ready", sleep)
  *   fw_driver holdown ID PEER PORTS       (same, table owned by the socket)
- *   fw_driver trace ID PEER SERVER PORT [LISTENPORT]
+ *   fw_driver trace ID PEER SERVER PORT [LISTENPORT [LISTENADDR]]
  *   fw_driver text FAMILY TABLE CHAIN HANDLE
  *
  * PORTS is "21,30000-30009".  With LISTENPORT, add installs the tproxy
- * part and its policy route, and trace expects the connection to land on
- * a transparent listener there.  Output lines are grepped by the script.
+ * part and its policy route (to TPROXYADDR:LISTENPORT when given), and
+ * trace expects the connection to land on a transparent listener there
+ * (bound to LISTENADDR, default the wildcard address).  Output lines are grepped by the script.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -137,6 +138,9 @@ do_add(int argc, char **argv, struct fw_nl *nl)
 		spec.parts |= FW_PART_TPROXY;
 		spec.tproxy_port = (uint16_t)atoi(argv[5]);
 		spec.tproxy_mark = (uint32_t)strtoul(argv[6], NULL, 0);
+		if (argc >= 9 && parse_addr(argv[8], &spec.tproxy_addr,
+		    0) != 0)
+			return fail("tproxy address", FTP_ERR_INVAL);
 		if ((rt = fw_nl_open(NETLINK_ROUTE)) == NULL)
 			return fail("rtnl", FTP_ERR_SYSTEM);
 		r = fw_policy_route_add(rt, spec.peer.ss_family,
@@ -210,12 +214,14 @@ trace_cb(const struct fw_trace_event *ev, void *arg)
 }
 
 static int
-transparent_listener(int family, uint16_t port)
+transparent_listener(int family, uint16_t port, const char *addr)
 {
 	struct sockaddr_storage ss = { 0 };
 	int fd, one = 1;
 
 	ss.ss_family = (sa_family_t)family;
+	if (addr != NULL && parse_addr(addr, &ss, port) != 0)
+		return -1;
 	if (family == AF_INET)
 		((struct sockaddr_in *)&ss)->sin_port = htons(port);
 	else
@@ -254,7 +260,7 @@ cmd_trace(int argc, char **argv)
 	if ((l = fw_trace_listener_new()) == NULL)
 		return fail("listener", FTP_ERR_SYSTEM);
 	if (argc >= 7 && (lfd = transparent_listener(srv.ss_family,
-	    (uint16_t)atoi(argv[6]))) < 0)
+	    (uint16_t)atoi(argv[6]), argc >= 8 ? argv[7] : NULL)) < 0)
 		return fail("transparent listener", FTP_ERR_SYSTEM);
 	cfd = socket(peer.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (cfd < 0 || bind(cfd, (struct sockaddr *)&peer, sizeof(peer)) < 0)

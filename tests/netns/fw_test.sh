@@ -110,6 +110,20 @@ cat "$TMP/trace6" >>"$TMP/log"
 check "v6 trace event with tuple" grep -Eq 'table=ftpath_s6 chain=trace_pre type=rule handle=[1-9].* \[2001:db8::2\]:[0-9]+ -> \[2001:db8::1\]:2121' "$TMP/trace6"
 check "v6 tproxy delivery" grep -q 'tproxy accepted local=\[2001:db8::1\]:2121' "$TMP/trace6"
 
+# 4b. tproxy to a loopback listener: reachable through the rule only
+check "add v4 session with tproxy to 127.0.0.1" \
+    D add s5 192.0.2.2 2122 7003 0x4657 27103 127.0.0.1
+check "ruleset has tproxy rule with address" bash -c "ip netns exec $NS nft list table inet ftpath_s5 | grep -q 'tproxy ip to 127.0.0.1:7003 meta mark set 0x00004657 accept'"
+D trace s5 192.0.2.2 192.0.2.1 2122 7003 127.0.0.1 >"$TMP/trace5" 2>&1
+cat "$TMP/trace5" >>"$TMP/log"
+check "loopback transparent listener got it, original dst kept" grep -q 'tproxy accepted local=192.0.2.1:2122' "$TMP/trace5"
+check "add v6 session with tproxy to ::1" \
+    D add s7 2001:db8::2 2122 7004 0x4658 27104 ::1
+D trace s7 2001:db8::2 2001:db8::1 2122 7004 ::1 >"$TMP/trace7" 2>&1
+cat "$TMP/trace7" >>"$TMP/log"
+check "v6 loopback transparent listener got it" grep -q 'tproxy accepted local=\[2001:db8::1\]:2122' "$TMP/trace7"
+check "delete loopback sessions" bash -c "ip netns exec $NS $DRIVER del s5 4 0x4657 27103 && ip netns exec $NS $DRIVER del s7 6 0x4658 27104"
+
 # 5. delete: one batch, nothing left
 check "delete v4 session + policy route" D del s4 4 0x4654 27100
 check "delete v6 session + policy route" D del s6 6 0x4655 27101
