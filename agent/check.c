@@ -246,7 +246,10 @@ check_arm_state(const char *s)
 {
 	if (s == NULL)
 		return ARM_UNKNOWN;
-	if (strcmp(s, "listening") == 0)
+	/* Diverted: the reflector receives the agent's connections to the
+	 * port through tproxy, exactly as if it listened there itself. */
+	if (strcmp(s, "listening") == 0 || strcmp(s, "diverted") == 0 ||
+	    strcmp(s, "diverted-in-use") == 0)
 		return ARM_LISTENING;
 	if (strcmp(s, "in-use") == 0)
 		return ARM_IN_USE;
@@ -278,13 +281,15 @@ check_merge_armed(struct check *c, const json_t *armed)
 	json_array_foreach(json_object_get(armed, "ports"), i, run) {
 		struct portrange pr;
 		enum arm_state st;
-		const char *detail;
+		const char *detail, *state;
 		unsigned p;
+		int served;
 
 		if (check_json_range(json_object_get(run, "ports"), &pr) != 0)
 			continue;
-		st = check_arm_state(json_string_value(json_object_get(run,
-		    "state")));
+		state = json_string_value(json_object_get(run, "state"));
+		st = check_arm_state(state);
+		served = state != NULL && strcmp(state, "diverted-in-use") == 0;
 		detail = json_string_value(json_object_get(run, "detail"));
 		if (st == ARM_ERROR && detail != NULL)
 			check_note(c, "reflector could not listen on %u-%u: %s",
@@ -293,11 +298,15 @@ check_merge_armed(struct check *c, const json_t *armed)
 			struct probe_obs *o;
 
 			if ((o = probe_lookup(c->pe, PROBE_CONTROL,
-			    (uint16_t)p)) != NULL)
+			    (uint16_t)p)) != NULL) {
 				o->arm = st;
+				o->served = served;
+			}
 			if ((o = probe_lookup(c->pe, PROBE_PASSIVE,
-			    (uint16_t)p)) != NULL)
+			    (uint16_t)p)) != NULL) {
 				o->arm = st;
+				o->served = served;
+			}
 		}
 	}
 }

@@ -135,6 +135,7 @@ retry_confirm(struct event_base *base, struct probe_engine *pe,
 {
 	struct probe_engine *re;
 	enum arm_state arm;
+	int served;
 	size_t i, n = 0, changed = 0;
 	int r;
 
@@ -170,8 +171,10 @@ retry_confirm(struct event_base *base, struct probe_engine *pe,
 		/* The reflector's arming belongs to the session, not to
 		 * the attempt: keep it. */
 		arm = o->arm;
+		served = o->served;
 		*o = *ro;
 		o->arm = arm;
+		o->served = served;
 		changed++;
 	}
 	r = (int)changed;

@@ -751,8 +751,10 @@ classify_out(struct vctx *c)
 	case OUTCOME_TIMEOUT:		out_timeout(c); break;
 	case OUTCOME_LOCAL_ERROR:	out_local_error(c); break;
 	}
-	/* The reflector only binds the control port when nobody owns it. */
-	if (o->kind == PROBE_CONTROL && o->arm == ARM_LISTENING && c->v->pass)
+	/* The reflector only binds (or diverts without a service behind)
+	 * the control port when nobody owns it. */
+	if (o->kind == PROBE_CONTROL && o->arm == ARM_LISTENING && !o->served &&
+	    c->v->pass)
 		control_no_server(c);
 	ctrace_note_drop(c);
 	ctrace_missing(c);

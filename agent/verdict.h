@@ -103,6 +103,9 @@ struct probe_obs {
 	unsigned confirm_ms;
 	char banner[64];		/* printable first bytes, OTHER_SERVICE */
 	enum arm_state arm;
+	/* The reflector saw the agent's connections to the port through
+	 * tproxy while a service (the FTP server) listens on it. */
+	int served;
 	int arrived;
 	struct sockaddr_storage seen_peer;
 	struct sockaddr_storage seen_local;

@@ -481,6 +481,14 @@ fw_session_new(struct event_base *base, const struct fw_session_spec *spec)
 	fs.ports = spec->ports;
 	fs.nports = spec->nports;
 	fs.parts = FW_PART_TRACE;
+	if (spec->tproxy_to != NULL && s->role == FW_SESSION_SERVER) {
+		fs.parts |= FW_PART_TPROXY;
+		fs.tproxy_port = addr_port(spec->tproxy_to);
+		fs.tproxy_mark = spec->tproxy_mark;
+		memcpy(&fs.tproxy_addr, spec->tproxy_to,
+		    addr_len(spec->tproxy_to));
+		addr_set_port((struct sockaddr *)&fs.tproxy_addr, 0);
+	}
 	/* A crash must not leave the table behind: the kernel removes it
 	 * with the socket that created it. */
 	fs.flags = FW_F_OWNER;

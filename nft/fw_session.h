@@ -105,6 +105,11 @@ struct fw_session_spec {
 	size_t			 nports;
 	const char		*who;
 	const char		*unusable;
+	/* Server role only, optional: the table also diverts the peer's
+	 * connections to the probe ports to this transparent listener
+	 * (fw.h tproxy part) with this mark; NULL = trace only. */
+	const struct sockaddr	*tproxy_to;
+	uint32_t		 tproxy_mark;
 };
 
 struct fw_session;

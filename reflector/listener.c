@@ -15,6 +15,7 @@
 #include "err.h"
 #include "listener.h"
 #include "log.h"
+#include "owners.h"
 #include "portreg.h"
 
 struct listener_port {
@@ -35,6 +36,7 @@ struct listener_set {
 
 	struct listener_port *ports;
 	size_t nports;
+	struct portreg_ref *divert_ref;	/* the transparent listener's */
 
 	struct listener_arrival *arrivals;
 	size_t narrivals;
@@ -50,6 +52,8 @@ listener_state_name(enum listener_state st)
 	case LISTENER_LISTENING:	return "listening";
 	case LISTENER_IN_USE:		return "in-use";
 	case LISTENER_ERROR:		return "error";
+	case LISTENER_DIVERTED:		return "diverted";
+	case LISTENER_DIVERTED_IN_USE:	return "diverted-in-use";
 	}
 	return "error";
 }
@@ -116,6 +120,7 @@ listener_set_free(struct listener_set *ls)
 	/* Other sessions may keep a port open; ours is only a reference. */
 	for (i = 0; i < ls->nports; i++)
 		portreg_release(ls->reg, ls->ports[i].ref);
+	portreg_release(ls->reg, ls->divert_ref);
 	free(ls->ports);
 	free(ls->arrivals);
 	free(ls);
@@ -181,15 +186,21 @@ listener_foreign_cb(void *arg)
 }
 
 static void
+listener_owner(struct listener_set *ls, struct portreg_owner *owner)
+{
+	owner->arrival = listener_arrival_cb;
+	owner->foreign = listener_foreign_cb;
+	owner->arg = ls;
+	owner->token = ls->token;
+	owner->line_wait_ms = ls->probe_timeout_ms;
+}
+
+static void
 listener_open_port(struct listener_set *ls, struct listener_port *lp)
 {
 	struct portreg_owner owner;
 
-	owner.arrival = listener_arrival_cb;
-	owner.foreign = listener_foreign_cb;
-	owner.arg = ls;
-	owner.token = ls->token;
-	owner.line_wait_ms = ls->probe_timeout_ms;
+	listener_owner(ls, &owner);
 	if (portreg_acquire(ls->reg, (struct sockaddr *)&ls->local, lp->port,
 	    &owner, &lp->ref, &lp->shared) != 0) {
 		lp->err = errno;
@@ -202,11 +213,12 @@ listener_open_port(struct listener_set *ls, struct listener_port *lp)
 	lp->state = LISTENER_LISTENING;
 }
 
-int
-listener_set_open(struct listener_set *ls, uint16_t control_port,
+/* The control port, then the passive range, each port once. */
+static int
+listener_set_ports(struct listener_set *ls, uint16_t control_port,
     const struct portrange *passive)
 {
-	size_t n = 1, i, nshared = 0;
+	size_t n = 1;
 	unsigned p;
 
 	if (ls->opened)
@@ -224,15 +236,81 @@ listener_set_open(struct listener_set *ls, uint16_t control_port,
 			ls->ports[ls->nports++].port = (uint16_t)p;
 		}
 	}
+	return 0;
+}
+
+/* Every listening port may see a few probes (retries); bound it. */
+static void
+listener_set_start(struct listener_set *ls)
+{
+	ls->arrivals_max = ls->nports * 4 + 16;
+	ls->armed_ms = clock_mono_ms();
+}
+
+/* Whether the FTP server owns a port still matters to the agent (a
+ * control port nobody serves is "not listening"). */
+static void
+listener_mark_diverted(struct listener_set *ls)
+{
+	struct owners *ow;
+	size_t i;
+	int known;
+
+	ow = malloc(sizeof(*ow));
+	known = ow != NULL && owners_scan(ow) == 0;
+	/* Unknown counts as in use: the agent must not conclude from our
+	 * ignorance that no FTP server listens. */
+	if (!known)
+		log_warnx("listener: cannot read the socket table; diverted "
+		    "ports are reported as in use");
+	for (i = 0; i < ls->nports; i++)
+		ls->ports[i].state = !known || owners_listening(ow,
+		    ls->ports[i].port) ? LISTENER_DIVERTED_IN_USE :
+		    LISTENER_DIVERTED;
+	free(ow);
+}
+
+int
+listener_set_divert(struct listener_set *ls, uint16_t control_port,
+    const struct portrange *passive, struct sockaddr_storage *to)
+{
+	struct portreg_owner owner;
+	int r;
+
+	if (ls->opened)
+		return FTP_ERR_INVAL;
+	listener_owner(ls, &owner);
+	if ((r = portreg_acquire_transparent(ls->reg, ls->local.ss_family,
+	    &owner, &ls->divert_ref, to)) != 0)
+		return r;
+	if ((r = listener_set_ports(ls, control_port, passive)) != 0) {
+		portreg_release(ls->reg, ls->divert_ref);
+		ls->divert_ref = NULL;
+		return r;
+	}
+	listener_mark_diverted(ls);
+	log_debug("listener: %zu ports diverted to the transparent listener",
+	    ls->nports);
+	listener_set_start(ls);
+	return 0;
+}
+
+int
+listener_set_open(struct listener_set *ls, uint16_t control_port,
+    const struct portrange *passive)
+{
+	size_t i, nshared = 0;
+	int r;
+
+	if ((r = listener_set_ports(ls, control_port, passive)) != 0)
+		return r;
 	for (i = 0; i < ls->nports; i++) {
 		listener_open_port(ls, &ls->ports[i]);
 		nshared += ls->ports[i].shared;
 	}
 	log_debug("listener: %zu ports, %zu shared with other sessions",
 	    ls->nports, nshared);
-	/* Every listening port may see a few probes (retries); bound it. */
-	ls->arrivals_max = ls->nports * 4 + 16;
-	ls->armed_ms = clock_mono_ms();
+	listener_set_start(ls);
 	return 0;
 }
 

@@ -30,9 +30,15 @@ enum listener_state {
 	LISTENER_LISTENING,	/* ftpath listens (maybe shared with others) */
 	LISTENER_IN_USE,	/* EADDRINUSE: another process owns the port */
 	LISTENER_ERROR,		/* bind/listen failed otherwise (see err) */
+	LISTENER_DIVERTED,	/* the agent's connections are diverted to
+				 * ftpath (tproxy); nothing else listens */
+	LISTENER_DIVERTED_IN_USE, /* the same, and a service (the FTP
+				 * server) listens on the port: it keeps
+				 * serving everyone else */
 };
 
-/* "listening", "in-use", "error" as in PROTOCOL.md. */
+/* "listening", "in-use", "error", "diverted", "diverted-in-use" as in
+ * PROTOCOL.md. */
 const char *listener_state_name(enum listener_state st);
 
 struct listener_arrival {
@@ -76,6 +82,18 @@ void listener_set_free(struct listener_set *ls);
 int listener_set_open(struct listener_set *ls, uint16_t control_port,
     const struct portrange *passive);
 
+/*
+ * Instead of listening on the ports, take the process's transparent
+ * listener (portreg_acquire_transparent: loopback, IP_TRANSPARENT, with
+ * its policy route) for them: every port is then "diverted", and *to is
+ * the address a tproxy rule must send the agent's connections to.  The
+ * ports themselves are never bound, so an FTP server that owns them (or
+ * binds a passive port meanwhile) is not disturbed.  Returns 0, or
+ * FTP_ERR_SYSTEM (errno set: EPERM without CAP_NET_ADMIN), FTP_ERR_NOMEM,
+ * FTP_ERR_INVAL (already opened).  On failure the set is unchanged.
+ */
+int listener_set_divert(struct listener_set *ls, uint16_t control_port,
+    const struct portrange *passive, struct sockaddr_storage *to);
 /* Ports in the order they were opened, with their state and errno. */
 size_t listener_set_nports(const struct listener_set *ls);
 void listener_set_port(const struct listener_set *ls, size_t i,

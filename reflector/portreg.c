@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "divert.h"
 #include "err.h"
 #include "log.h"
 #include "portreg.h"
@@ -59,6 +60,8 @@ LIST_HEAD(portreg_bucket, portreg_port);
 
 struct portreg {
 	struct event_base *base;
+	/* The transparent listeners (IPv4, IPv6), also in the buckets. */
+	struct portreg_port *transparent[2];
 	unsigned max_conns;
 	unsigned nconns;
 	int accept_paused;	/* at max_conns: SYNs wait in the backlog */
@@ -304,10 +307,38 @@ portreg_lookup(struct portreg *reg, const struct sockaddr *addr,
 	return NULL;
 }
 
+/* A listening socket for pp->addr (a port 0 there is filled in). */
+static int
+portreg_listen(struct portreg_port *pp, int transparent)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd, saved;
+
+	if (!transparent)
+		return privops_listen((struct sockaddr *)&pp->addr,
+		    PORTREG_BACKLOG, &pp->fd);
+	/* Every probe of a session arrives here at once: the kernel's
+	 * largest backlog, not a per-port one. */
+	if (privops_listen_transparent((struct sockaddr *)&pp->addr,
+	    SOMAXCONN, &fd) != 0)
+		return FTP_ERR_SYSTEM;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return FTP_ERR_SYSTEM;
+	}
+	pp->port = addr_port((struct sockaddr *)&ss);
+	addr_set_port((struct sockaddr *)&pp->addr, pp->port);
+	pp->fd = fd;
+	return 0;
+}
+
 /* Bind a new port; errno set on failure. */
 static int
 portreg_open(struct portreg *reg, const struct sockaddr *local,
-    uint16_t port, struct portreg_port **out)
+    uint16_t port, int transparent, struct portreg_port **out)
 {
 	struct portreg_port *pp;
 	int fd, saved;
@@ -323,14 +354,14 @@ portreg_open(struct portreg *reg, const struct sockaddr *local,
 	addr_set_port((struct sockaddr *)&pp->addr, port);
 	LIST_INIT(&pp->refs);
 	TAILQ_INIT(&pp->conns);
-	if (privops_listen((struct sockaddr *)&pp->addr, PORTREG_BACKLOG,
-	    &fd) != 0) {
+	if (portreg_listen(pp, transparent) != 0) {
 		saved = errno;
 		free(pp);
 		errno = saved;
 		return FTP_ERR_SYSTEM;
 	}
-	pp->fd = fd;
+	fd = pp->fd;
+	port = pp->port;
 	pp->ev = event_new(reg->base, fd, EV_READ | EV_PERSIST,
 	    portreg_accept_cb, pp);
 	/* While paused, the resume adds the event with the others. */
@@ -369,7 +400,7 @@ portreg_acquire(struct portreg *reg, const struct sockaddr *local,
 	addr_unmap(&ss);
 	if ((pp = portreg_lookup(reg, (struct sockaddr *)&ss, port)) != NULL)
 		*shared = 1;
-	else if ((rc = portreg_open(reg, (struct sockaddr *)&ss, port,
+	else if ((rc = portreg_open(reg, (struct sockaddr *)&ss, port, 0,
 	    &pp)) != 0) {
 		int saved = errno;
 
@@ -380,6 +411,62 @@ portreg_acquire(struct portreg *reg, const struct sockaddr *local,
 	r->pp = pp;
 	r->owner = *owner;
 	LIST_INSERT_HEAD(&pp->refs, r, entry);
+	*ref = r;
+	return 0;
+}
+
+/* The listener and the policy route that delivers to it live together. */
+static int
+portreg_open_transparent(struct portreg *reg, const struct sockaddr *lo,
+    struct portreg_port **out)
+{
+	int rc, saved;
+
+	if ((rc = divert_route_add(lo->sa_family)) != 0)
+		return rc;
+	if ((rc = portreg_open(reg, lo, 0, 1, out)) != 0) {
+		saved = errno;
+		(void)divert_route_del(lo->sa_family);
+		errno = saved;
+	}
+	return rc;
+}
+
+int
+portreg_acquire_transparent(struct portreg *reg, int family,
+    const struct portreg_owner *owner, struct portreg_ref **ref,
+    struct sockaddr_storage *to)
+{
+	struct sockaddr_storage lo;
+	struct portreg_port **slot;
+	struct portreg_ref *r;
+	socklen_t sl;
+	int rc;
+
+	*ref = NULL;
+	/* Loopback: the tproxy rule reaches it, no other host can. */
+	if (addr_parse_ip(family == AF_INET6 ? "::1" : "127.0.0.1", &lo,
+	    &sl) != 0) {
+		errno = EAFNOSUPPORT;
+		return FTP_ERR_SYSTEM;
+	}
+	slot = &reg->transparent[family == AF_INET6];
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		errno = ENOMEM;
+		return FTP_ERR_NOMEM;
+	}
+	if (*slot == NULL && (rc = portreg_open_transparent(reg,
+	    (struct sockaddr *)&lo, slot)) != 0) {
+		int saved = errno;
+
+		free(r);
+		errno = saved;
+		return rc;
+	}
+	r->pp = *slot;
+	r->owner = *owner;
+	LIST_INSERT_HEAD(&r->pp->refs, r, entry);
+	memcpy(to, &r->pp->addr, sizeof(*to));
 	*ref = r;
 	return 0;
 }
@@ -400,6 +487,12 @@ portreg_release(struct portreg *reg, struct portreg_ref *ref)
 	 * accepting on every port, and this one is going away. */
 	LIST_REMOVE(pp, entry);
 	reg->nports--;
+	if (reg->transparent[0] == pp || reg->transparent[1] == pp) {
+		reg->transparent[reg->transparent[1] == pp] = NULL;
+		if (divert_route_del(pp->addr.ss_family) != 0)
+			log_warn("portreg: cannot remove the policy route of "
+			    "the transparent listener");
+	}
 	while (!TAILQ_EMPTY(&pp->conns))
 		portreg_conn_free(TAILQ_FIRST(&pp->conns));
 	event_free(pp->ev);

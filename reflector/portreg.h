@@ -57,6 +57,19 @@ int portreg_acquire(struct portreg *reg, const struct sockaddr *local,
     struct portreg_ref **ref, int *shared);
 
 /*
+ * Reference the process's transparent listener of family (AF_INET or
+ * AF_INET6), creating it on first use: IP_TRANSPARENT, bound to the
+ * loopback address on a free port, for a tproxy rule to divert probe
+ * connections to (their local address stays the one they were sent to,
+ * so the probe port is still known).  Lines are handed to owners by
+ * token exactly as on a port.  *to gets the listener's address and port
+ * (the tproxy target).  Returns 0, or FTP_ERR_SYSTEM with errno set
+ * (EPERM: no CAP_NET_ADMIN) or FTP_ERR_NOMEM.
+ */
+int portreg_acquire_transparent(struct portreg *reg, int family,
+    const struct portreg_owner *owner, struct portreg_ref **ref,
+    struct sockaddr_storage *to);
+/*
  * Drop a reference (NULL is ignored).  The owner's callbacks are not
  * called afterwards.  The last reference of a port closes its socket and
  * the probe connections still being read on it.

@@ -16,7 +16,7 @@
 #include "privops.h"
 
 static int
-privops_socket(const struct sockaddr *addr, int *fd)
+privops_socket(const struct sockaddr *addr, int transparent, int *fd)
 {
 	int s, on = 1, saved;
 
@@ -34,6 +34,10 @@ privops_socket(const struct sockaddr *addr, int *fd)
 	if (addr->sa_family == AF_INET6 && setsockopt(s, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
 		goto fail;
+	if (transparent && (addr->sa_family == AF_INET ?
+	    setsockopt(s, SOL_IP, IP_TRANSPARENT, &on, sizeof(on)) :
+	    setsockopt(s, SOL_IPV6, IPV6_TRANSPARENT, &on, sizeof(on))) == -1)
+		goto fail;
 	if (bind(s, addr, addr_len(addr)) == -1)
 		goto fail;
 	*fd = s;
@@ -45,12 +49,13 @@ fail:
 	return FTP_ERR_SYSTEM;
 }
 
-int
-privops_listen(const struct sockaddr *addr, int backlog, int *fd)
+static int
+privops_listen_socket(const struct sockaddr *addr, int transparent,
+    int backlog, int *fd)
 {
 	int s, r, saved;
 
-	if ((r = privops_socket(addr, &s)) != 0)
+	if ((r = privops_socket(addr, transparent, &s)) != 0)
 		return r;
 	if (listen(s, backlog) == -1) {
 		saved = errno;
@@ -63,11 +68,24 @@ privops_listen(const struct sockaddr *addr, int backlog, int *fd)
 }
 
 int
+privops_listen(const struct sockaddr *addr, int backlog, int *fd)
+{
+	return privops_listen_socket(addr, 0, backlog, fd);
+}
+
+int
+privops_listen_transparent(const struct sockaddr *addr, int backlog,
+    int *fd)
+{
+	return privops_listen_socket(addr, 1, backlog, fd);
+}
+
+int
 privops_bound_socket(const struct sockaddr *local, int *fd)
 {
 	int s, r, saved;
 
-	if ((r = privops_socket(local, &s)) != 0)
+	if ((r = privops_socket(local, 0, &s)) != 0)
 		return r;
 	if (errq_enable(s, local->sa_family) != 0) {
 		saved = errno;

@@ -23,6 +23,15 @@
 int privops_listen(const struct sockaddr *addr, int backlog, int *fd);
 
 /*
+ * A non-blocking TCP listening socket bound to addr with IP_TRANSPARENT
+ * (IPV6_TRANSPARENT), which needs CAP_NET_ADMIN: a tproxy rule may then
+ * hand it connections addressed to other local ports (the FTP server's)
+ * while they keep their original destination.  Port 0 picks a free one.
+ * Returns 0 with *fd, or FTP_ERR_SYSTEM with errno preserved.
+ */
+int privops_listen_transparent(const struct sockaddr *addr, int backlog,
+    int *fd);
+/*
  * A non-blocking TCP socket bound to local (address and port, e.g. port
  * 20), SO_REUSEADDR and IP(V6)_RECVERR set, ready for connect().  Returns
  * 0 with *fd, or FTP_ERR_SYSTEM with errno preserved.

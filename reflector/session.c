@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "channel.h"
 #include "connectback.h"
+#include "divert.h"
 #include "err.h"
 #include "listener.h"
 #include "log.h"
@@ -76,6 +77,7 @@ struct session {
 	enum session_active active;
 	struct connectback *connectback;
 	struct trace *trace;		/* nftables trace, once armed */
+	int diverted;			/* its table also holds the tproxy rule */
 };
 
 static void session_close(struct session *s);
@@ -308,8 +310,8 @@ session_add_run(json_t *ports, uint16_t lo, uint16_t hi,
 		return FTP_ERR_NOMEM;
 	json_object_set_new(o, "ports", json_string(range));
 	json_object_set_new(o, "state", json_string(listener_state_name(st)));
-	json_object_set_new(o, "detail", st == LISTENER_LISTENING ?
-	    json_null() : json_string(strerror(err)));
+	json_object_set_new(o, "detail", st == LISTENER_IN_USE ||
+	    st == LISTENER_ERROR ? json_string(strerror(err)) : json_null());
 	return json_array_append_new(ports, o) == 0 ? 0 : FTP_ERR_NOMEM;
 }
 
@@ -351,6 +353,68 @@ session_armed_msg(const struct session *s)
 fail:
 	json_decref(m);
 	return NULL;
+}
+
+/*
+ * Divert the agent's connections to the probe ports with tproxy (its
+ * observed address only) when nftables can be used: an FTP server that
+ * owns a port, or binds a passive port meanwhile, then never notices the
+ * probe.  Without it, listen on the ports that are free.  Before "armed":
+ * the agent's probes follow it at once.  The table is named after the
+ * token (cut to an nftables session id).
+ */
+static int
+session_arm_diverted(struct session *s, uint16_t cport,
+    const struct portrange *rp)
+{
+	struct sockaddr_storage to;
+
+	if (listener_set_divert(s->listeners, cport, rp, &to) != 0) {
+		log_warn("session %s: no transparent listener, listening on "
+		    "the free ports instead", s->peer_text);
+		return FTP_ERR_SYSTEM;
+	}
+	s->trace = trace_new_diverting(s->base, s->token,
+	    (struct sockaddr *)&s->observed, cport, rp,
+	    (struct sockaddr *)&to, DIVERT_MARK);
+	if (s->trace != NULL && trace_state(s->trace) != TRACE_UNAVAILABLE)
+		return 0;
+	log_warnx("session %s: cannot install the tproxy rule, listening on "
+	    "the free ports instead", s->peer_text);
+	trace_free(s->trace);
+	s->trace = NULL;
+	return FTP_ERR_SYSTEM;
+}
+
+static int
+session_arm(struct session *s, uint16_t cport, const struct portrange *rp,
+    unsigned wait_ms)
+{
+	int r;
+
+	if (trace_nft_usable()) {
+		s->listeners = listener_set_new(s->ports,
+		    (struct sockaddr *)&s->local, s->token, wait_ms);
+		if (s->listeners == NULL)
+			return FTP_ERR_NOMEM;
+		if (session_arm_diverted(s, cport, rp) == 0) {
+			s->diverted = 1;
+			return 0;
+		}
+		listener_set_free(s->listeners);
+	}
+	s->listeners = listener_set_new(s->ports, (struct sockaddr *)&s->local,
+	    s->token, wait_ms);
+	if (s->listeners == NULL)
+		return FTP_ERR_NOMEM;
+	if ((r = listener_set_open(s->listeners, cport, rp)) != 0) {
+		listener_set_free(s->listeners);
+		s->listeners = NULL;
+		return r;
+	}
+	s->trace = trace_new(s->base, s->token,
+	    (struct sockaddr *)&s->observed, cport, rp);
+	return 0;
 }
 
 static void
@@ -422,30 +486,19 @@ session_on_plan(struct session *s, const json_t *msg)
 		session_error(s, code, reason);
 		return;
 	}
-	s->listeners = listener_set_new(s->ports,
-	    (struct sockaddr *)&s->local, s->token,
-	    session_line_wait_ms(s, tmo));
-	if (s->listeners == NULL) {
-		session_send(s, NULL);
-		return;
-	}
-	if ((r = listener_set_open(s->listeners, (uint16_t)cport, rp)) != 0) {
-		listener_set_free(s->listeners);
-		s->listeners = NULL;
+	if ((r = session_arm(s, (uint16_t)cport, rp,
+	    session_line_wait_ms(s, tmo))) != 0) {
 		log_warnx("session %s: cannot arm: %s", s->peer_text,
 		    ftp_strerror(r));
 		session_error(s, "unexpected", "cannot arm the listeners");
 		return;
 	}
 	s->state = SESSION_ARMED;
-	/* Before "armed": the agent's probes follow it at once.  The table
-	 * is named after the token (cut to an nftables session id). */
-	s->trace = trace_new(s->base, s->token,
-	    (struct sockaddr *)&s->observed, (uint16_t)cport, rp);
 	log_info("session %s: plan armed: control %u, passive %s, "
-	    "%zu ports (server \"%.64s\")", s->peer_text, (unsigned)cport,
+	    "%zu ports %s (server \"%.64s\")", s->peer_text, (unsigned)cport,
 	    rp != NULL ? ptext : "none", listener_set_nports(s->listeners),
-	    server);
+	    s->diverted ? "diverted to the transparent listener" :
+	    "listened on where free", server);
 	session_send(s, session_armed_msg(s));
 }
 
@@ -618,16 +671,24 @@ session_on_collect(struct session *s, const json_t *msg)
 	session_send(s, m);
 }
 
+/* Everything the plan armed.  The table (the tproxy rule) goes first,
+ * so that no connection is diverted to a listener on its way out. */
+static void
+session_release(struct session *s)
+{
+	trace_free(s->trace);
+	s->trace = NULL;
+	listener_set_free(s->listeners);
+	s->listeners = NULL;
+	connectback_free(s->connectback);
+	s->connectback = NULL;
+}
+
 static void
 session_on_bye(struct session *s)
 {
 	/* Close the listeners before answering, as PROTOCOL.md says. */
-	listener_set_free(s->listeners);
-	s->listeners = NULL;
-	trace_free(s->trace);
-	s->trace = NULL;
-	connectback_free(s->connectback);
-	s->connectback = NULL;
+	session_release(s);
 	session_send(s, proto_msg_new("bye"));
 	log_info("session %s: bye (token %.8s...)", s->peer_text,
 	    session_tag(s));
@@ -701,12 +762,7 @@ session_close(struct session *s)
 	if (s->state == SESSION_CLOSING || s->state == SESSION_DONE)
 		return;
 	s->state = SESSION_CLOSING;
-	listener_set_free(s->listeners);
-	s->listeners = NULL;
-	trace_free(s->trace);
-	s->trace = NULL;
-	connectback_free(s->connectback);
-	s->connectback = NULL;
+	session_release(s);
 	bufferevent_disable(s->bev, EV_READ);
 	bufferevent_set_timeouts(s->bev, NULL, &tv);
 }
@@ -918,9 +974,7 @@ session_free(struct session *s)
 
 	if (s == NULL)
 		return;
-	listener_set_free(s->listeners);
-	trace_free(s->trace);
-	connectback_free(s->connectback);
+	session_release(s);
 	if (s->bev != NULL) {
 		/* Best effort close_notify so that the agent sees a clean
 		 * end; the socket is non-blocking, one attempt only. */

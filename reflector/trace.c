@@ -142,18 +142,36 @@ trace_feed(struct trace *t, const struct fw_trace_event *ev)
 }
 
 struct trace *
-trace_new(struct event_base *base, const char *id,
+trace_new_diverting(struct event_base *base, const char *id,
     const struct sockaddr *peer, uint16_t control_port,
-    const struct portrange *passive)
+    const struct portrange *passive, const struct sockaddr *to,
+    uint32_t mark)
 {
 	struct fw_session_spec spec;
 	struct portrange pr[2];
 
 	trace_spec(&spec, pr, id, peer, control_port, passive);
+	spec.tproxy_to = to;
+	spec.tproxy_mark = mark;
 	/* Learned at start-up: do not fail the same way every session. */
 	if (trace_nft_unusable)
 		spec.unusable = trace_nft_reason;
 	return trace_wrap(fw_session_new(base, &spec));
+}
+
+struct trace *
+trace_new(struct event_base *base, const char *id,
+    const struct sockaddr *peer, uint16_t control_port,
+    const struct portrange *passive)
+{
+	return trace_new_diverting(base, id, peer, control_port, passive,
+	    NULL, 0);
+}
+
+int
+trace_nft_usable(void)
+{
+	return !trace_nft_unusable;
 }
 
 void

@@ -77,6 +77,19 @@ struct trace;
 struct trace *trace_new(struct event_base *base, const char *id,
     const struct sockaddr *peer, uint16_t control_port,
     const struct portrange *passive);
+/*
+ * The same, and the table also diverts the agent's connections to the
+ * probe ports to the transparent listener at to (listener_set_divert),
+ * marking them with mark.  If that table cannot be created the trace is
+ * unavailable like any other: the caller must then not count on the
+ * diversion (and falls back to listening on the ports).
+ */
+struct trace *trace_new_diverting(struct event_base *base, const char *id,
+    const struct sockaddr *peer, uint16_t control_port,
+    const struct portrange *passive, const struct sockaddr *to,
+    uint32_t mark);
+/* 0 if nftables was found unusable at start-up (no CAP_NET_ADMIN). */
+int trace_nft_usable(void);
 /* Remove the table (if any), stop listening, free.  NULL is ignored. */
 void trace_free(struct trace *t);
 

@@ -25,6 +25,7 @@
 #   topo_down                      # also runs from the trap
 
 CLIENT4=198.51.100.2
+CLIENT2_4=198.51.100.3	# a second client host's address (busy-server)
 ROUTER_C4=198.51.100.1
 SERVER4=203.0.113.2
 ROUTER_S4=203.0.113.1

@@ -81,6 +81,59 @@ if [[ $NAME == deploy ]]; then
 	exit 0
 fi
 
+# busy-server: a second client keeps vsftpd busy during the agent's run --
+BUSY_PIDS=()
+busy_start() {
+	local root=$T_DIR/vsftpd/root i m
+	ip -n "$NS_C" addr add "$CLIENT2_4/24" dev c0
+	head -c 2097152 /dev/urandom >"$root/big"
+	chmod 0644 "$root/big"
+	BUSY_BIG_SUM=$(sha256sum <"$root/big" | cut -d' ' -f1)
+	BUSY_SUM=$(sha256sum <"$root/file" | cut -d' ' -f1)
+	rm -f "$T_DIR/busy.stop"
+	# 2 MiB at 256 KiB/s (anon_max_rate): one download of about 8 s
+	# around the whole run
+	bg_in_ns "$NS_C" "$T_DIR/busy-long.out" "$HERE/busy_client.sh" \
+		"$CLIENT2_4" "$SERVER4" passive big "$BUSY_BIG_SUM" \
+		"$T_DIR/busy.stop" "$T_DIR/busy-long.log" 256k
+	BUSY_PIDS+=("$BG_PID")
+	# short downloads back to back: new control and data connections
+	# (PASV ports of the range, PORT from 20) during the probe
+	i=0
+	for m in passive passive active active; do
+		i=$((i + 1))
+		bg_in_ns "$NS_C" "$T_DIR/busy-$i.out" "$HERE/busy_client.sh" \
+			"$CLIENT2_4" "$SERVER4" "$m" file "$BUSY_SUM" \
+			"$T_DIR/busy.stop" "$T_DIR/busy-$i.log"
+		BUSY_PIDS+=("$BG_PID")
+	done
+	sleep 1		# all of them are under way
+}
+
+busy_check() {
+	local a0=$AGENT_T0 a1 p lines bad during long
+	a0=$((a0 / 1000000))
+	a1=$((a0 + AGENT_MS))
+	touch "$T_DIR/busy.stop"
+	for p in "${BUSY_PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	lines=$(cat "$T_DIR"/busy-*.log 2>/dev/null)
+	log "second client downloads (start end mode rc result):"
+	sed 's/^/    | /' <<<"$lines" >&2
+	bad=$(awk '$5 != "ok"' <<<"$lines" | wc -l)
+	((bad == 0)) || fail "$bad download(s) of the second client failed during the probe: $(cat "$T_DIR"/busy-*.log.err 2>/dev/null | head -c 300)"
+	long=$(cat "$T_DIR/busy-long.log" 2>/dev/null)
+	awk -v a0="$a0" -v a1="$a1" '$1 < a0 && $2 > a1 && $5 == "ok" { f = 1 } END { exit !f }' \
+		<<<"$long" || fail "the long download did not span the agent's run ($a0-$a1): '$long'"
+	during=$(awk -v a0="$a0" -v a1="$a1" '$1 < a1 && $2 > a0 && $5 == "ok"' \
+		<<<"$lines" | wc -l)
+	((during >= 4)) || fail "only $during download(s) of the second client overlapped the agent's run (want >= 4)"
+	grep -q 'diverted to the transparent listener' "$T_DIR/reflector.log" ||
+		fail "the reflector did not divert the probe ports (tproxy)"
+	((bad == 0)) && log "ok:   $during downloads of the second client overlapped the agent's run, none failed"
+}
+
 # Scenario table -----------------------------------------------------------
 FAM=4
 VSFTPD=1
@@ -92,6 +145,7 @@ CLIENT_RULES=""
 BAD_CERT=0
 EXTRA_CLEAN=0
 CONCURRENT=0
+BUSY=0
 XCHECK=1
 WANT_RC=1
 CURL_PASV=ok
@@ -183,11 +237,25 @@ concurrent)
 	short=conc
 	WANT_RC=0
 	CONCURRENT=1
-	# no real FTP session: while one agent's reflector session holds the
-	# passive range, the other agent's EPSV/PASV meets vsftpd's
-	# "500 OOPS: vsf_sysutil_bind" (a known limitation of running two
-	# checks against one server at once)
+	# no real FTP session: both agents share one address, and while one
+	# agent's session is armed the reflector diverts every connection
+	# from that address to the probe ports (tproxy matches addresses),
+	# so the other agent's real FTP session would reach the reflector
 	AGENT_ARGS=(--no-ftp-check)
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI")
+	;;
+busy-server)
+	# vsftpd owns 21 and serves a second client (198.51.100.3, passive
+	# and active, one long download spanning the whole run) while the
+	# agent probes 21 and the passive range: the reflector diverts only
+	# the agent's connections (tproxy), so every download must succeed
+	short=busy
+	WANT_RC=0
+	BUSY=1
+	# vsftpd paces anonymous downloads (curl's own --limit-rate is
+	# absorbed by socket buffers on a fast link)
+	VSFTPD_EXTRA=(anon_max_rate=262144)
 	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
 		--passive-ports "$PASV_LO-$PASV_HI")
 	;;
@@ -246,14 +314,15 @@ client-rule)
 	;;
 service-refused)
 	# vsftpd allows one connection per client address and another
-	# client connection holds it: the control probe and the real FTP
-	# client both get a 421 banner
+	# client connection holds it.  The reflector diverts the control
+	# probe (tproxy), so the path to 21 passes; the real FTP client
+	# gets the 421 banner: cause service-refused, exit 1
 	short=svcref
 	VSFTPD_EXTRA=(max_per_ip=1)
 	HOLD_CONTROL=1
 	CURL_PASV=fail
 	CURL_ACT=fail
-	CHECKS=(--probe control=fail:service-refused --cause service-refused
+	CHECKS=(--probe control=pass --cause service-refused
 		--service-ok false)
 	;;
 pasv-address)
@@ -326,7 +395,9 @@ if [[ $CURL_ONLY != 1 ]]; then
 			>"$T_DIR/agent2.out" 2>&1 &
 		second=$!
 	fi
+	((BUSY)) && busy_start
 	run_agent "$BUILD" "$T_DIR/agent.json" "${AGENT_ARGS[@]}"
+	((BUSY)) && busy_check
 	if ((CONCURRENT)); then
 		rc2=0
 		wait "$second" || rc2=$?
@@ -395,6 +466,10 @@ if [[ $CURL_ONLY != 1 ]]; then
 		# a clean reflector shutdown leaves no nftables table behind
 		left=$(ns_foreign_tables "$NS_S")
 		[[ -z $left ]] || fail "nftables tables left in the server ns after the reflector exited: $left"
+		# ... and no policy rule of the tproxy diversion (27100-27199)
+		left=$({ ip -n "$NS_S" -4 rule; ip -n "$NS_S" -6 rule; } 2>/dev/null |
+			grep -E '^271[0-9][0-9]:' | tr '\n' ' ' || true)
+		[[ -z $left ]] || fail "policy rules left in the server ns after the reflector exited: $left"
 	fi
 fi
 
