@@ -9,6 +9,11 @@
       [--curl KIND=ok|fail] ...    KIND: passive|active (real curl results)
       [--cause NAME] ...           NAME is listed in causes
       [--service-ok true|false]    service.ok (the real FTP client)
+      [--rule KIND="FAMILY TABLE CHAIN VERDICT"] ...  every failing KIND
+                                   probe names this rule, with a handle
+      [--rule-text KIND=TEXT] ...  ... and its rule text contains TEXT
+      [--evidence KIND=TEXT] ...   some failing KIND probe's evidence
+                                   contains TEXT
 
 Prints one "ok:" or "FAIL:" line per assertion; exit 0 iff all hold.
 The curl cross-check rule: curl passive works iff control and passive pass;
@@ -57,6 +62,9 @@ def main():
     ap.add_argument("--curl", action="append", default=[])
     ap.add_argument("--cause", action="append", default=[])
     ap.add_argument("--service-ok")
+    ap.add_argument("--rule", action="append", default=[])
+    ap.add_argument("--rule-text", action="append", default=[])
+    ap.add_argument("--evidence", action="append", default=[])
     ap.add_argument("--passive-runs",
                     help="LO-HI=pass,LO-HI=fail:CAUSE,... in order")
     a = ap.parse_args()
@@ -140,6 +148,41 @@ def main():
         hops = [p.get("hop") for p in by_kind.get(k) or []
                 if p.get("verdict") == "fail"]
         check(addr in hops, f"{k} hop {hops} (want {addr})")
+
+    def failing(k):
+        return [p for p in by_kind.get(k) or [] if p.get("verdict") == "fail"]
+
+    for spec in a.rule:
+        k, _, want = spec.partition("=")
+        fam, table, chain, vd = want.split()
+        lst = failing(k)
+        check(lst, f"failing {k} probe present (for its rule)")
+        for p in lst:
+            r = p.get("rule")
+            got = None
+            if isinstance(r, dict):
+                got = [r.get("family"), r.get("table"), r.get("chain"),
+                       r.get("verdict")]
+            check(got == [fam, table, chain, vd],
+                  f"{k} rule {got} (want {[fam, table, chain, vd]})")
+            check(isinstance(r, dict) and isinstance(r.get("handle"), int),
+                  f"{k} rule has a handle: {r}")
+
+    for spec in a.rule_text:
+        k, _, want = spec.partition("=")
+        lst = failing(k)
+        check(lst, f"failing {k} probe present (for its rule text)")
+        for p in lst:
+            r = p.get("rule")
+            text = r.get("text") if isinstance(r, dict) else None
+            check(isinstance(text, str) and want in text,
+                  f"{k} rule text {text!r} contains {want!r}")
+
+    for spec in a.evidence:
+        k, _, want = spec.partition("=")
+        ev = [e for p in failing(k) for e in p.get("evidence") or []]
+        check(any(want in str(e) for e in ev),
+              f"{k} evidence mentions {want!r}: {ev}")
 
     if a.nat_client is not None:
         want = a.nat_client == "true"
