@@ -5,6 +5,7 @@
       [--probe KIND=pass | KIND=fail[:CAUSE]] ...   KIND: control|passive|active
       [--hop KIND=ADDR] ...
       [--nat-client true|false]
+      [--nat-addrs AGENT=OBSERVED] nat.client.agent / .observed
       [--passive-ports LO-HI]      passive fail/pass must be ONE run object
       [--curl KIND=ok|fail] ...    KIND: passive|active (real curl results)
       [--cause NAME] ...           NAME is listed in causes
@@ -58,6 +59,7 @@ def main():
     ap.add_argument("--probe", action="append", default=[])
     ap.add_argument("--hop", action="append", default=[])
     ap.add_argument("--nat-client")
+    ap.add_argument("--nat-addrs")
     ap.add_argument("--passive-ports")
     ap.add_argument("--curl", action="append", default=[])
     ap.add_argument("--cause", action="append", default=[])
@@ -192,6 +194,12 @@ def main():
         except (KeyError, TypeError):
             pass
         check(got is want, f"nat.client.detected {got} (want {want})")
+
+    if a.nat_addrs:
+        want = a.nat_addrs.split("=")
+        nc = (doc.get("nat") or {}).get("client") or {}
+        got = [nc.get("agent"), nc.get("observed")]
+        check(got == want, f"nat.client agent/observed {got} (want {want})")
 
     if a.passive_ports:
         lst = by_kind["passive"]

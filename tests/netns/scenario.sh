@@ -117,7 +117,8 @@ nat)
 	# cannot be used to show the latter: vsftpd 3.0.3 then fails to bind.)
 	CURL_ACT=fail
 	CHECKS=(--probe control=pass --probe passive=pass --probe active=fail:nat
-		--nat-client true)
+		--nat-client true --nat-addrs "$CLIENT4=$ROUTER_S4"
+		--evidence "active=works only with an FTP ALG")
 	;;
 silent-drop)
 	short=sdrop
