@@ -588,6 +588,7 @@ json_rule(const struct probe_obs *o, const struct verdict *v)
 	e |= jset(r, "chain", jtext(pr->chain));
 	e |= jset(r, "handle", pr->has_handle ?
 	    json_integer((json_int_t)pr->handle) : json_null());
+	e |= jset(r, "verdict", jtext(pr->verdict[0] ? pr->verdict : "drop"));
 	e |= jset(r, "text", pr->has_handle ? (pr->text[0] ?
 	    jtext(pr->text) : json_null()) : json_string("policy drop"));
 	if (e != 0) {

@@ -101,21 +101,30 @@ retry_icmp_kind(struct event_base *base, struct probe_engine *pe,
     enum probe_kind kind, const struct sockaddr *server, const char *token,
     unsigned timeout_ms)
 {
+	static const unsigned waits[] = { RETRY_ICMP_WAIT_MS,
+	    RETRY_ICMP_WAIT2_MS };
 	struct retry_icmp_pick pick;
 	struct probe_obs retry;
 	char desc[64];
+	size_t w;
 	int r;
 
 	retry_icmp_choose(pe, kind, &pick);
 	if (pick.icmp == NULL || pick.silent == NULL)
 		return 0;
-	log_debug("retry: %s: some ports got ICMP, port %u was silent: "
-	    "retrying it alone in %u ms", probe_kind_name(kind),
-	    pick.silent->port, RETRY_ICMP_WAIT_MS);
-	retry_icmp_sleep(base, RETRY_ICMP_WAIT_MS);
-	if ((r = retry_icmp_once(base, server, token, timeout_ms, pick.silent,
-	    &retry)) != 0)
-		return r;
+	for (w = 0; w < sizeof(waits) / sizeof(waits[0]); w++) {
+		log_debug("retry: %s: some ports got ICMP, port %u was silent: "
+		    "retrying it alone in %u ms", probe_kind_name(kind),
+		    pick.silent->port, waits[w]);
+		retry_icmp_sleep(base, waits[w]);
+		if ((r = retry_icmp_once(base, server, token, timeout_ms,
+		    pick.silent, &retry)) != 0)
+			return r;
+		/* Only a silence may be the limiter's; anything else is an
+		 * answer. */
+		if (!retry_is_silent(&retry))
+			break;
+	}
 	if (retry.outcome != OUTCOME_ICMP ||
 	    !retry_icmp_same(&retry.icmp, &pick.icmp->icmp)) {
 		log_debug("retry: retry of port %u: %s, not the same ICMP",

@@ -28,6 +28,13 @@
 
 /* Wait after the pass before the lone retry: one ICMP token at 1000 ms. */
 #define RETRY_ICMP_WAIT_MS	1100
+/*
+ * A second lone retry, only when the first was silent.  A Linux router
+ * with no route charges each net-unreachable twice to one per-source
+ * bucket (ip_error()'s limiter, then icmp_send()'s), so it answers once
+ * every two seconds.
+ */
+#define RETRY_ICMP_WAIT2_MS	2100
 
 /*
  * Run both on the finished engine pe, pumping base until done.  Returns

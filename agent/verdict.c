@@ -170,6 +170,29 @@ not_run(struct vctx *c)
 }
 
 /*
+ * The service address is not the reflector's: when the path to it has a
+ * gap, say that the reflector's own address was reached, so nobody
+ * blames the whole host.
+ */
+static void
+service_addr_note(struct vctx *c)
+{
+	const struct sockaddr *srv = (const struct sockaddr *)&c->f->server;
+	char mgmt[ADDR_STRLEN], svc[ADDR_STRLEN];
+
+	if (c->o->kind == PROBE_ACTIVE || !ss_known(&c->f->server) ||
+	    !ss_known(&c->f->dialled) ||
+	    addr_equal(srv, (const struct sockaddr *)&c->f->dialled) ||
+	    addr_equal(srv, (const struct sockaddr *)&c->f->reflector_local))
+		return;
+	ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector answered at its "
+	    "management address %s, but the FTP service address %s is "
+	    "unreachable from the agent: route its segment, or serve FTP on "
+	    "an address the clients can reach", ss_text(&c->f->dialled, mgmt,
+	    sizeof(mgmt)), ip_text(&c->f->server, svc, sizeof(svc)));
+}
+
+/*
  * ICMP from the socket error queue, either direction.  Only the two
  * unreachable families identify a cause; the sender is the hop.
  */
@@ -210,6 +233,7 @@ icmp_verdict(struct vctx *c)
 		ev_add(c->v, VERDICT_STAGE_PATH, "%s could not forward the "
 		    "packet towards %s: no route, or the host does not answer "
 		    "on its segment", from, c->dst);
+		service_addr_note(c);
 	} else {
 		ev_add(c->v, VERDICT_STAGE_PATH, "this kind of ICMP error does "
 		    "not identify a cause by itself");
@@ -327,6 +351,13 @@ trace_rule_text(const struct probe_rule *r, char *buf, size_t len)
 		    (unsigned long long)r->handle);
 }
 
+/* "rejected" for a reject rule (it answered), else "dropped". */
+static const char *
+rule_verb(const struct probe_rule *r)
+{
+	return strcmp(r->verdict, "reject") == 0 ? "rejected" : "dropped";
+}
+
 static void
 trace_server_rule(struct vctx *c)
 {
@@ -338,11 +369,12 @@ trace_server_rule(struct vctx *c)
 	trace_rule_text(&c->o->rule, rule, sizeof(rule));
 	if (c->o->rule.outbound)
 		ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server "
-		    "host (nftables trace); rule '%s' dropped the server's "
-		    "answer", rule);
+		    "host (nftables trace); rule '%s' %s the server's "
+		    "answer", rule, rule_verb(&c->o->rule));
 	else
 		ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server "
-		    "host (nftables trace); rule '%s' dropped it", rule);
+		    "host (nftables trace); rule '%s' %s it", rule,
+		    rule_verb(&c->o->rule));
 }
 
 /*
@@ -470,12 +502,13 @@ ctrace_local_rule(struct vctx *c)
 		if (o->crule.outbound)
 			ev_add(c->v, VERDICT_STAGE_AGENT, "the connect-back SYN "
 			    "reached the agent host (nftables trace); the "
-			    "agent host's own rule '%s' dropped the agent's "
-			    "answer", rule);
+			    "agent host's own rule '%s' %s the agent's "
+			    "answer", rule, rule_verb(&o->crule));
 		else
 			ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own "
-			    "rule '%s' dropped the connect-back SYN (nftables "
-			    "trace on the agent host)", rule);
+			    "rule '%s' %s the connect-back SYN (nftables "
+			    "trace on the agent host)", rule,
+			    rule_verb(&o->crule));
 		return;
 	}
 	if (o->outcome == OUTCOME_LOCAL_ERROR)
@@ -487,16 +520,16 @@ ctrace_local_rule(struct vctx *c)
 	if (o->crule.outbound && !o->syn_sent &&
 	    o->ctrace_state == TRACE_OBS_ON)
 		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own rule "
-		    "'%s' dropped the SYN: it never left the agent host "
-		    "(nftables trace)", rule);
+		    "'%s' %s the SYN: it never left the agent host "
+		    "(nftables trace)", rule, rule_verb(&o->crule));
 	else if (o->crule.outbound)
 		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own rule "
-		    "'%s' dropped the SYN (nftables trace on the agent host)",
-		    rule);
+		    "'%s' %s the SYN (nftables trace on the agent host)",
+		    rule, rule_verb(&o->crule));
 	else
 		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own rule "
-		    "'%s' dropped the server's answer (nftables trace on the "
-		    "agent host)", rule);
+		    "'%s' %s the server's answer (nftables trace on the "
+		    "agent host)", rule, rule_verb(&o->crule));
 }
 
 /* A drop here that did not decide the verdict is still evidence. */

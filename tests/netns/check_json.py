@@ -5,10 +5,16 @@
       [--probe KIND=pass | KIND=fail[:CAUSE]] ...   KIND: control|passive|active
       [--hop KIND=ADDR] ...
       [--nat-client true|false]
+      [--nat-addrs AGENT=OBSERVED] nat.client.agent / .observed
       [--passive-ports LO-HI]      passive fail/pass must be ONE run object
       [--curl KIND=ok|fail] ...    KIND: passive|active (real curl results)
       [--cause NAME] ...           NAME is listed in causes
       [--service-ok true|false]    service.ok (the real FTP client)
+      [--rule KIND="FAMILY TABLE CHAIN VERDICT"] ...  every failing KIND
+                                   probe names this rule, with a handle
+      [--rule-text KIND=TEXT] ...  ... and its rule text contains TEXT
+      [--evidence KIND=TEXT] ...   some failing KIND probe's evidence
+                                   contains TEXT
 
 Prints one "ok:" or "FAIL:" line per assertion; exit 0 iff all hold.
 The curl cross-check rule: curl passive works iff control and passive pass;
@@ -53,10 +59,14 @@ def main():
     ap.add_argument("--probe", action="append", default=[])
     ap.add_argument("--hop", action="append", default=[])
     ap.add_argument("--nat-client")
+    ap.add_argument("--nat-addrs")
     ap.add_argument("--passive-ports")
     ap.add_argument("--curl", action="append", default=[])
     ap.add_argument("--cause", action="append", default=[])
     ap.add_argument("--service-ok")
+    ap.add_argument("--rule", action="append", default=[])
+    ap.add_argument("--rule-text", action="append", default=[])
+    ap.add_argument("--evidence", action="append", default=[])
     ap.add_argument("--passive-runs",
                     help="LO-HI=pass,LO-HI=fail:CAUSE,... in order")
     a = ap.parse_args()
@@ -141,6 +151,41 @@ def main():
                 if p.get("verdict") == "fail"]
         check(addr in hops, f"{k} hop {hops} (want {addr})")
 
+    def failing(k):
+        return [p for p in by_kind.get(k) or [] if p.get("verdict") == "fail"]
+
+    for spec in a.rule:
+        k, _, want = spec.partition("=")
+        fam, table, chain, vd = want.split()
+        lst = failing(k)
+        check(lst, f"failing {k} probe present (for its rule)")
+        for p in lst:
+            r = p.get("rule")
+            got = None
+            if isinstance(r, dict):
+                got = [r.get("family"), r.get("table"), r.get("chain"),
+                       r.get("verdict")]
+            check(got == [fam, table, chain, vd],
+                  f"{k} rule {got} (want {[fam, table, chain, vd]})")
+            check(isinstance(r, dict) and isinstance(r.get("handle"), int),
+                  f"{k} rule has a handle: {r}")
+
+    for spec in a.rule_text:
+        k, _, want = spec.partition("=")
+        lst = failing(k)
+        check(lst, f"failing {k} probe present (for its rule text)")
+        for p in lst:
+            r = p.get("rule")
+            text = r.get("text") if isinstance(r, dict) else None
+            check(isinstance(text, str) and want in text,
+                  f"{k} rule text {text!r} contains {want!r}")
+
+    for spec in a.evidence:
+        k, _, want = spec.partition("=")
+        ev = [e for p in failing(k) for e in p.get("evidence") or []]
+        check(any(want in str(e) for e in ev),
+              f"{k} evidence mentions {want!r}: {ev}")
+
     if a.nat_client is not None:
         want = a.nat_client == "true"
         got = None
@@ -149,6 +194,12 @@ def main():
         except (KeyError, TypeError):
             pass
         check(got is want, f"nat.client.detected {got} (want {want})")
+
+    if a.nat_addrs:
+        want = a.nat_addrs.split("=")
+        nc = (doc.get("nat") or {}).get("client") or {}
+        got = [nc.get("agent"), nc.get("observed")]
+        check(got == want, f"nat.client agent/observed {got} (want {want})")
 
     if a.passive_ports:
         lst = by_kind["passive"]

@@ -221,6 +221,22 @@ topo_up() {
 	log "topology up: $NS_C -- $NS_R -- $NS_S"
 }
 
+# server_service_addr ADDR/LEN: a second server address on a segment of
+# its own inside the server ns (a dummy interface where the kernel has
+# one, else a veth pair with both ends in the server ns).  The router
+# gets no route to it, so it answers ICMP net unreachable.
+server_service_addr() {
+	if [[ -d /sys/module/dummy ]]; then
+		ip -n "$NS_S" link add svc0 type dummy
+	else
+		ip -n "$NS_S" link add svc0 type veth peer name svc1
+		ip -n "$NS_S" link set svc1 up
+	fi
+	ip -n "$NS_S" addr add "$1" dev svc0
+	ip -n "$NS_S" link set svc0 up
+	log "server service address $1 on svc0 (no route to it in the router)"
+}
+
 # ns_nft NS FILE-TAG RULESET: load an nftables ruleset into a namespace of
 # this topology.  Test tables are named harness_* (ftpath_* belongs to the
 # programs, which remove stale ftpath_* tables at start).
@@ -374,7 +390,7 @@ curl_ftp() {
 		url="ftp://[$SERVER6]/file"
 		opt+=(-g -6)
 	else
-		url="ftp://$SERVER4/file"
+		url="ftp://${CURL_HOST4:-$SERVER4}/file"
 		opt+=(-4)
 	fi
 	[[ $mode == active ]] && opt+=(-P -)
@@ -492,6 +508,43 @@ NFT_SERVER_DROP_PASV="table inet harness_filter {
 		tcp dport $PASV_LO-$PASV_HI drop
 	}
 }"
+
+# server host's own firewall rejects the passive range with a TCP RST
+# shellcheck disable=SC2034
+NFT_SERVER_RESET_PASV="table inet harness_filter {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		tcp dport $PASV_LO-$PASV_HI reject with tcp reset
+	}
+}"
+
+# ... and with ICMP admin-prohibited (icmpx: either family)
+# shellcheck disable=SC2034
+NFT_SERVER_ICMPX_PASV="table inet harness_filter {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		tcp dport $PASV_LO-$PASV_HI reject with icmpx type admin-prohibited
+	}
+}"
+
+# server host's own firewall drops the control port vsftpd listens on
+# shellcheck disable=SC2034
+NFT_SERVER_DROP21='table inet harness_filter {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		tcp dport 21 drop
+	}
+}'
+
+# client host's own firewall drops inbound active data connections
+# (from the server's port 20)
+# shellcheck disable=SC2034
+NFT_CLIENT_DROP_ACTIVE='table inet harness_filter {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		tcp sport 20 drop
+	}
+}'
 
 # client host's own firewall drops outbound control connections
 # shellcheck disable=SC2034

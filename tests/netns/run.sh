@@ -23,7 +23,7 @@ set -euo pipefail
 
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy bad-cert wide-range ipv6-reject rst-middlebox routing-gap concurrent server-rule return-path client-rule service-refused pasv-address busy-server"
+DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy bad-cert wide-range ipv6-reject rst-middlebox routing-gap concurrent server-rule return-path client-rule service-refused pasv-address server-reject server-reject-icmp server-rule-21 client-rule-active routing-gap-service busy-server"
 PENDING_SCENARIOS="nat-alg"
 ALL_SCENARIOS="$DEFAULT_SCENARIOS $PENDING_SCENARIOS"
 case ${FTPATH_SCENARIOS:-default} in
@@ -119,6 +119,29 @@ mkdir -p "$OUT/certs"
 "$HERE/../../deploy/ftpath-certs" agent "$OUT/certs" agent >/dev/null
 export FTPATH_CERTS=$OUT/certs
 
+# left_pids PIDFILE: the scenario's processes still alive.  Killed
+# processes (a vsftpd session stuck in connect(), say) exit and are reaped
+# by init a moment after their namespace emptied: wait for that, bounded;
+# a zombie is dead (only init has not reaped it yet).
+left_pids() {
+	local p st left=""
+	[[ -f $1 ]] || return 0
+	for _ in $(seq 1 30); do
+		left=""
+		# shellcheck disable=SC2013
+		for p in $(sort -u "$1"); do
+			kill -0 "$p" 2>/dev/null || continue
+			# the state follows the ")" that ends the command name
+			st=$(sed 's/.*) //; s/ .*//' "/proc/$p/stat" 2>/dev/null || true)
+			[[ $st == Z || -z $st ]] && continue
+			left+=" pid $p ($(tr -d '\0' <"/proc/$p/comm" 2>/dev/null || echo '?'))"
+		done
+		[[ -z $left ]] && break
+		sleep 0.1
+	done
+	printf '%s' "$left"
+}
+
 t_start=$(date +%s%N)
 for s in $SCENARIOS; do
 	case " $ALL_SCENARIOS " in
@@ -150,15 +173,7 @@ for s in $SCENARIOS; do
 	wait "${PID[$s]}" || rc=$?
 	DT[$s]=$((($(date +%s%N) - T0[$s]) / 1000000))
 	# cleanup assertions: our processes gone, our namespaces gone
-	leftovers=""
-	if [[ -f $OUT/$s.pids ]]; then
-		# shellcheck disable=SC2013
-		for p in $(sort -u "$OUT/$s.pids"); do
-			if kill -0 "$p" 2>/dev/null; then
-				leftovers+=" pid $p ($(tr -d '\0' <"/proc/$p/comm" 2>/dev/null || echo '?'))"
-			fi
-		done
-	fi
+	leftovers=$(left_pids "$OUT/$s.pids")
 	pfx=$(sed -n 's/^prefix //p' "$OUT/$s.log" | head -n1)
 	if [[ -n $pfx ]]; then
 		for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$pfx-" || true); do

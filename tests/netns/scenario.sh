@@ -153,6 +153,7 @@ CURL_ACT=ok
 CHECKS=()
 HOLD_CONTROL=0
 AGENT_ARGS=()
+SVC_ADDR=""
 case $NAME in
 clean)
 	short=clean
@@ -170,7 +171,8 @@ nat)
 	# cannot be used to show the latter: vsftpd 3.0.3 then fails to bind.)
 	CURL_ACT=fail
 	CHECKS=(--probe control=pass --probe passive=pass --probe active=fail:nat
-		--nat-client true)
+		--nat-client true --nat-addrs "$CLIENT4=$ROUTER_S4"
+		--evidence "active=works only with an FTP ALG")
 	;;
 silent-drop)
 	short=sdrop
@@ -302,7 +304,67 @@ server-rule)
 	SERVER_RULES=$NFT_SERVER_DROP_PASV
 	CURL_PASV=fail
 	CHECKS=(--probe control=pass --probe passive=fail:server-local-rule
-		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI")
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI"
+		--rule "passive=inet harness_filter input drop"
+		--rule-text "passive=tcp dport $PASV_LO-$PASV_HI drop")
+	;;
+server-reject)
+	# the server host's own nftables rejects the passive range with a
+	# TCP RST: the RST comes from the server itself, but the reflector
+	# listened and the trace names the rule
+	short=srvrej
+	SERVER_RULES=$NFT_SERVER_RESET_PASV
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:server-local-rule
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI"
+		--rule "passive=inet harness_filter input reject"
+		--rule-text "passive=reject with tcp reset")
+	;;
+server-reject-icmp)
+	# ... and with ICMP admin-prohibited, sent by the server host itself
+	short=srvrejx
+	SERVER_RULES=$NFT_SERVER_ICMPX_PASV
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:server-local-rule
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI"
+		--rule "passive=inet harness_filter input reject"
+		--rule-text "passive=reject with icmpx admin-prohibited")
+	;;
+server-rule-21)
+	# the server host's own nftables drops port 21 while vsftpd owns it
+	# (the reflector diverts the agent's connections to it: diverted-in-use)
+	short=srv21
+	SERVER_RULES=$NFT_SERVER_DROP21
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=fail:server-local-rule
+		--rule "control=inet harness_filter input drop"
+		--rule-text "control=tcp dport 21 drop")
+	;;
+client-rule-active)
+	# the client host's own nftables drops inbound active data (from
+	# the server's port 20): the agent's own trace names the rule
+	short=cliact
+	CLIENT_RULES=$NFT_CLIENT_DROP_ACTIVE
+	CURL_ACT=fail
+	CHECKS=(--probe control=pass --probe passive=pass
+		--probe active=fail:client-local-rule
+		--rule "active=inet harness_filter input drop"
+		--rule-text "active=tcp sport 20 drop")
+	;;
+routing-gap-service)
+	# the reflector answers at the server's management address
+	# (203.0.113.2:7021) but the FTP service address 192.0.2.2 is on a
+	# segment the router has no route to (ICMP net unreachable)
+	short=rtsvc
+	SVC_ADDR=192.0.2.2/24
+	AGENT_ARGS=(--server 192.0.2.2)
+	CURL_HOST4=192.0.2.2
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=fail:routing-gap --hop "control=$ROUTER_C4"
+		--probe passive=fail:routing-gap --probe active=pass
+		--evidence "control=reflector answered at its management address")
 	;;
 client-rule)
 	# the client host's own nftables drops outbound port 21
@@ -310,7 +372,9 @@ client-rule)
 	CLIENT_RULES=$NFT_CLIENT_DROP21
 	CURL_PASV=fail
 	CURL_ACT=fail
-	CHECKS=(--probe control=fail:client-local-rule)
+	CHECKS=(--probe control=fail:client-local-rule
+		--rule "control=inet harness_filter output drop"
+		--rule-text "control=tcp dport 21 drop")
 	;;
 service-refused)
 	# vsftpd allows one connection per client address and another
@@ -343,6 +407,7 @@ topo_init "$short"
 T_NAME=$NAME
 echo "prefix $T_PFX"
 topo_up
+[[ -z $SVC_ADDR ]] || server_service_addr "$SVC_ADDR"
 if [[ -n $RULES ]]; then
 	router_nft "$RULES"
 	log "router fault loaded:"

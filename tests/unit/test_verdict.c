@@ -156,6 +156,37 @@ test_icmp_inferred_by_retry(void **state)
 	assert_ev(&v, "port 30006 retried alone");
 }
 
+/* The service address sits on a segment the reflector's address does
+ * not share: the routing gap says the reflector itself was reached. */
+static void
+test_icmp_service_addr_gap(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	sa_set(&f.server, "192.0.2.2", 21);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
+	sa_set(&o.remote, "192.0.2.2", 21);
+	icmp_set(&o, AF_INET, 3, 0, ROUTER);
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_ROUTING_GAP);
+	assert_string_equal(v.hop, ROUTER);
+	assert_ev(&v, "the reflector answered at its management address "
+	    SERVER ":7021, but the FTP service address 192.0.2.2 is "
+	    "unreachable");
+
+	/* Service and reflector on one address: nothing to contrast. */
+	facts_init(&f);
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
+	icmp_set(&o, AF_INET, 3, 0, ROUTER);
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_ROUTING_GAP);
+	assert_false(has_ev(&v, "management address"));
+}
+
 static void
 test_acked_pass(void **state)
 {
@@ -988,7 +1019,8 @@ test_trace_reject_reset(void **state)
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
 	assert_ev(&v, "answered by a RST");
-	assert_ev(&v, "handle 7: tcp dport 30000-30099 reject with tcp reset");
+	assert_ev(&v, "handle 7: tcp dport 30000-30099 reject with tcp reset' "
+	    "rejected it");
 }
 
 /* ICMP from the server itself names its rule; ICMP from a router does
@@ -1563,6 +1595,7 @@ main(void)
 		cmocka_unit_test(test_acked_pass),
 		cmocka_unit_test(test_timeout_confirmed),
 		cmocka_unit_test(test_icmp_inferred_by_retry),
+		cmocka_unit_test(test_icmp_service_addr_gap),
 		cmocka_unit_test(test_acked_snat_address),
 		cmocka_unit_test(test_acked_snat_port_only),
 		cmocka_unit_test(test_acked_v4_mapped_not_nat),
