@@ -137,7 +137,8 @@ alg_exchange(enum alg_xchg x, const char *sbuf, size_t slen,
 	alg_text(out->received, sizeof(out->received), rl, rn);
 	if (rn == sn && memcmp(rl, sl, sn) == 0)
 		return ALG_UNTOUCHED;
-	if (rn < 5 || strncasecmp(rl, alg_prefix(x), 5) != 0 ||
+	if (rn < strlen(alg_prefix(x)) || strncasecmp(rl, alg_prefix(x),
+	    strlen(alg_prefix(x))) != 0 ||
 	    alg_addr(x, rl, rn, &ra) != 0 || alg_addr(x, sl, sn, &sa) != 0)
 		return ALG_MANGLED;
 	if (x == ALG_X_229 || addr_equal((struct sockaddr *)&ra,
