@@ -72,6 +72,15 @@ active_new(struct event_base *base, const char *token, uint16_t source_port,
 	return a;
 }
 
+int
+active_set_probe_id(struct active *a, const char *probe_id)
+{
+	if (strlen(probe_id) >= sizeof(a->probe_id))
+		return FTP_ERR_INVAL;
+	snprintf(a->probe_id, sizeof(a->probe_id), "%s", probe_id);
+	return 0;
+}
+
 static void
 active_conn_free(struct active_conn *c)
 {

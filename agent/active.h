@@ -25,6 +25,10 @@ struct active *active_new(struct event_base *base, const char *token,
     uint16_t source_port, unsigned timeout_ms);
 void active_free(struct active *a);
 
+/* Accept probe_id instead of "active-<source port>" (the ALG's
+ * connect-back, alg.h).  0 or FTP_ERR_INVAL (too long). */
+int active_set_probe_id(struct active *a, const char *probe_id);
+
 /* Listen on local's address (its port is ignored) at port, 0 = ephemeral.
  * 0 or FTP_ERR_SYSTEM (errno kept). */
 int active_listen(struct active *a, const struct sockaddr *local,

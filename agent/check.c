@@ -18,6 +18,8 @@
 #include <openssl/ssl.h>
 
 #include "active.h"
+#include "alg.h"
+#include "algrun.h"
 #include "check.h"
 #include "clock.h"
 #include "retry.h"
@@ -55,6 +57,7 @@ struct check {
 	json_t *notes;			/* strings, added to the report */
 	int lost;			/* control channel lost mid-session */
 	struct ftpcheck_result *svc;	/* the real FTP client, or NULL */
+	struct alg_obs *alg;		/* the ALG test, or NULL */
 };
 
 unsigned
@@ -588,6 +591,49 @@ check_collect(struct check *c)
 	return 0;
 }
 
+/*
+ * The ALG dialogue on the control port (alg.h), once the probes are done
+ * (so that the plain active test ran without any pinhole it could open).
+ * It needs the reflector on the control port: when another process owns
+ * it and nothing diverts the agent's connections, the test is skipped.
+ */
+static int
+check_alg(struct check *c)
+{
+	const struct probe_obs *ctl = probe_lookup(c->pe, PROBE_CONTROL,
+	    c->cport);
+	struct sockaddr_storage srv = c->f.server;
+	struct algrun_params p;
+
+	if ((c->alg = calloc(1, sizeof(*c->alg))) == NULL)
+		return FTP_ERR_NOMEM;
+	c->alg->port = c->cport;
+	if (ctl == NULL || ctl->arm != ARM_LISTENING) {
+		snprintf(c->alg->reason, sizeof(c->alg->reason), "the "
+		    "reflector does not listen on the control port %u (%s)",
+		    c->cport, ctl != NULL && ctl->arm == ARM_IN_USE ?
+		    "another process owns it and nothing diverts the agent's "
+		    "connections to the reflector" : "not armed");
+		return 0;
+	}
+	if (ctl->outcome != OUTCOME_ACKED) {
+		snprintf(c->alg->reason, sizeof(c->alg->reason), "the "
+		    "control probe to port %u did not pass", c->cport);
+		return 0;
+	}
+	memset(&p, 0, sizeof(p));
+	addr_set_port((struct sockaddr *)&srv, c->cport);
+	p.base = c->base;
+	p.ctl = c->ctl;
+	p.server = (struct sockaddr *)&srv;
+	p.source_port = c->w.active_source_port;
+	p.timeout_ms = c->f.timeout_ms > 2000 ? c->f.timeout_ms : 2000;
+	p.no_active = c->o->no_active;
+	p.client_public = (struct sockaddr *)&c->f.agent_observed;
+	p.server_public = (struct sockaddr *)&c->f.server;
+	return algrun_run(&p, c->alg);
+}
+
 static void
 check_bye(struct check *c)
 {
@@ -646,6 +692,51 @@ check_add(struct report *rep, const struct probe_obs *o,
 	return report_add(rep, o, &v);
 }
 
+/* The active probe, passing through an ALG's pinhole if only so. */
+static int
+check_add_active(struct check *c, struct report *rep,
+    const struct probe_obs *o)
+{
+	struct verdict v;
+	char label[32];
+
+	verdict_classify(o, &c->f, &v);
+	if (c->alg != NULL && alg_active(c->alg, &v)) {
+		snprintf(label, sizeof(label), "active %u", o->port);
+		if (report_add_warning(rep, CAUSE_ALG_DEPENDENT, label,
+		    v.evidence[0]) != 0)
+			return FTP_ERR_NOMEM;
+	}
+	return report_add(rep, o, &v);
+}
+
+/* The "alg" object and cause alg-rewrite (a warning when the ALG wrote
+ * the right address, a failure when it wrote a wrong one or garbage). */
+static int
+check_report_alg(struct check *c, struct report *rep)
+{
+	struct alg_result res;
+	char ev[4 * VERDICT_EVIDENCE_LEN];
+	json_t *j;
+	int r = 0;
+
+	if (c->alg == NULL)
+		return 0;
+	alg_classify(c->alg, &res);
+	if ((j = alg_json(c->alg, &res)) == NULL)
+		return FTP_ERR_NOMEM;
+	report_set_alg(rep, j);
+	json_decref(j);
+	if (!res.rewrite)
+		return 0;
+	alg_rewrite_evidence(&res, ev, sizeof(ev));
+	if (res.rewrite_fails)
+		r = report_add_cause(rep, CAUSE_ALG_REWRITE, "alg", ev);
+	else
+		r = report_add_warning(rep, CAUSE_ALG_REWRITE, "alg", ev);
+	return r;
+}
+
 static int
 check_note_not_run(struct report *rep, size_t n)
 {
@@ -686,9 +777,11 @@ check_build_report(struct check *c)
 	if (c->act != NULL) {
 		active_obs(c->act, &ao);
 		ctrace_apply(c->ct, &ao);
-		if (check_add(rep, &ao, &c->f) != 0)
+		if (check_add_active(c, rep, &ao) != 0)
 			goto fail;
 	}
+	if (check_report_alg(c, rep) != 0)
+		goto fail;
 	json_array_foreach(c->notes, i, n)
 		if (report_note(rep, json_string_value(n)) != 0)
 			goto fail;
@@ -794,7 +887,7 @@ check_probe_all(struct check *c)
 	else if (r > 0)
 		check_note(c, "%d probe(s) were silent at first and answered "
 		    "a second attempt (loss, load or ICMP rate limiting)", r);
-	if ((r = check_collect(c)) != 0)
+	if ((r = check_alg(c)) != 0 || (r = check_collect(c)) != 0)
 		goto lost;
 	check_bye(c);
 	check_service(c);
@@ -824,6 +917,7 @@ check_release(struct check *c)
 		SSL_CTX_free(c->ctx);
 	json_decref(c->notes);
 	free(c->svc);
+	free(c->alg);
 }
 
 int

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "alg.h"
 #include "err.h"
 #include "report.h"
 
@@ -42,6 +43,8 @@ struct report {
 	json_t *service;	/* NULL: not tested */
 	struct report_xcause *xcauses;
 	size_t n_xcauses, cap_xcauses;
+	json_t *alg;		/* NULL: not tested */
+	json_t *warnings;	/* causes with severity "warning", or NULL */
 };
 
 /* Consecutive entries (in view order) rendered as one path. */
@@ -112,6 +115,8 @@ report_free(struct report *r)
 	}
 	free(r->xcauses);
 	json_decref(r->service);
+	json_decref(r->alg);
+	json_decref(r->warnings);
 	free(r->ents);
 	free(r->agent_version);
 	free(r->reflector_version);
@@ -748,10 +753,47 @@ json_notes(const struct report *r)
 }
 
 static json_t *
-json_alg(void)
+json_alg(const struct report *r)
 {
-	/* The ALG dialogue is a later stage; say so rather than omit it. */
+	if (r->alg != NULL)
+		return json_incref(r->alg);
 	return json_pack("{s:b}", "tested", 0);
+}
+
+void
+report_set_alg(struct report *r, json_t *alg)
+{
+	json_decref(r->alg);
+	r->alg = json_incref(alg);
+}
+
+int
+report_add_warning(struct report *r, enum cause c, const char *probe_label,
+    const char *evidence)
+{
+	json_t *w;
+
+	if (r->warnings == NULL && (r->warnings = json_array()) == NULL)
+		return FTP_ERR_NOMEM;
+	w = json_pack("{s:s, s:[s], s:n, s:[s], s:s}", "cause", cause_name(c),
+	    "probes", probe_label, "fix", "evidence", evidence,
+	    "severity", "warning");
+	if (w == NULL || json_array_append_new(r->warnings, w) != 0)
+		return FTP_ERR_NOMEM;
+	return 0;
+}
+
+/* Warnings after the failures' causes, each class once. */
+static int
+json_warnings(json_t *root, const struct report *r)
+{
+	json_t *causes = json_object_get(root, "causes"), *w;
+	size_t i;
+
+	json_array_foreach(r->warnings, i, w)
+		if (jappend(causes, json_deep_copy(w)) != 0)
+			return -1;
+	return 0;
 }
 
 json_t *
@@ -772,9 +814,10 @@ report_json(const struct report *r)
 	    jset(root, "reflector", json_side(r->reflector_version, "dialled",
 	    &f->dialled, "local", &f->reflector_local)) != 0 ||
 	    jset(root, "nat", json_nat(f)) != 0 ||
-	    jset(root, "alg", json_alg()) != 0 ||
+	    jset(root, "alg", json_alg(r)) != 0 ||
 	    json_runs(root, &vw) != 0 ||
 	    json_xcauses(root, r) != 0 ||
+	    json_warnings(root, r) != 0 ||
 	    jset(root, "service", json_service(r)) != 0 ||
 	    jset(root, "notes", json_notes(r)) != 0 ||
 	    jset(root, "duration_ms", json_integer(r->duration_ms)) != 0 ||
@@ -935,6 +978,17 @@ print_pass(const struct print_ctx *pc, const struct report_run *run)
 
 	print_run_head(pc, run);
 	fprintf(pc->out, "%s\n", v->n_evidence > 0 ? v->evidence[0] : "");
+	/* A pass with a cause is a warning (alg-dependent): say why. */
+	if (v->cause != CAUSE_NONE) {
+		unsigned i;
+
+		for (i = 1; i < v->n_evidence; i++)
+			fprintf(pc->out, "      %-*s %s\n", LABEL_W, "",
+			    v->evidence[i]);
+		fprintf(pc->out, "      %-*s %s%s%s (warning)\n", LABEL_W,
+		    "cause:", pc->color ? ANSI_BOLD : "",
+		    cause_name(v->cause), pc->color ? ANSI_RESET : "");
+	}
 }
 
 static const char *
@@ -1035,6 +1089,7 @@ report_print(const struct report *r, FILE *out, int color)
 		else
 			print_fail(&pc, &vw.runs[i]);
 	}
+	alg_print(r->alg, out, color);
 	print_service(r, out, color);
 	print_summary(r, out);
 	view_free(&vw);

@@ -43,6 +43,19 @@ void report_set_service(struct report *r, json_t *service);
 int report_add_cause(struct report *r, enum cause c, const char *probe_label,
     const char *evidence);
 
+/*
+ * The ALG test (alg.h): the top-level "alg" object (takes a new
+ * reference; without it {"tested": false}) and its human section.
+ */
+void report_set_alg(struct report *r, json_t *alg);
+/*
+ * A warning cause (e.g. alg-dependent: a path that passes only through
+ * an ALG): listed in "causes" with "severity": "warning", label and
+ * evidence, without making report_failed() 1.  0 or FTP_ERR_NOMEM.
+ */
+int report_add_warning(struct report *r, enum cause c,
+    const char *probe_label, const char *evidence);
+
 /* 1 if at least one path fails, the service check failed or a cause was
  * added. */
 int report_failed(const struct report *r);

@@ -2,6 +2,7 @@
  * connectback.c - the active-mode connect-back (see connectback.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,6 +33,7 @@ struct connectback {
 	struct sockaddr_storage local;	/* address and source port */
 	struct sockaddr_storage remote;
 	char token[PROTO_TOKEN_HEXLEN + 1];
+	char probe_id[PROTO_PROBE_LINE_MAX];
 	unsigned timeout_ms;
 	uint64_t start_ms;
 	uint64_t phase_end_ms;	/* deadline of the current phase */
@@ -105,10 +107,25 @@ connectback_new(struct event_base *base, const struct sockaddr *local,
 	addr_unmap(&cb->remote);
 	addr_set_port((struct sockaddr *)&cb->remote, port);
 	memcpy(cb->token, token, PROTO_TOKEN_HEXLEN + 1);
+	snprintf(cb->probe_id, sizeof(cb->probe_id), "%s",
+	    CONNECTBACK_PROBE_ID);
 	cb->timeout_ms = timeout_ms;
 	cb->done = done;
 	cb->arg = arg;
 	return cb;
+}
+
+int
+connectback_set_probe(struct connectback *cb, const char *probe_id)
+{
+	char line[PROTO_PROBE_LINE_MAX];
+
+	/* The line must be sendable: check it now, not at connect time. */
+	if (cb->phase != CB_IDLE || proto_probe_line(line, sizeof(line),
+	    cb->token, probe_id) != 0)
+		return FTP_ERR_INVAL;
+	snprintf(cb->probe_id, sizeof(cb->probe_id), "%s", probe_id);
+	return 0;
 }
 
 void
@@ -167,7 +184,7 @@ connectback_send_probe(struct connectback *cb)
 	size_t len;
 
 	if (proto_probe_line(line, sizeof(line), cb->token,
-	    CONNECTBACK_PROBE_ID) != 0) {
+	    cb->probe_id) != 0) {
 		connectback_finish(cb, EINVAL);
 		return;
 	}
@@ -214,7 +231,7 @@ connectback_read_ack(struct connectback *cb)
 	r = proto_probe_ack_parse(cb->buf, cb->len, id, sizeof(id));
 	if (r == FTP_ERR_AGAIN && cb->len < sizeof(cb->buf))
 		goto again;
-	if (r != 0 || strcmp(id, CONNECTBACK_PROBE_ID) != 0) {
+	if (r != 0 || strcmp(id, cb->probe_id) != 0) {
 		log_debug("connectback: bad ack");
 		connectback_finish(cb, EPROTO);
 		return;
@@ -342,4 +359,46 @@ fail:
 		return FTP_ERR_NOMEM;
 	event_active(cb->ev, EV_TIMEOUT, 0);
 	return 0;
+}
+
+json_t *
+connectback_result_msg(const char *type, const struct connectback_result *res)
+{
+	char lbuf[ADDR_STRLEN], rbuf[ADDR_STRLEN], fbuf[ADDR_STRLEN];
+	json_t *m, *icmp;
+
+	if ((m = proto_msg_new(type)) == NULL)
+		return NULL;
+	json_object_set_new(m, "ok", json_boolean(res->ok));
+	if (res->local.ss_family != AF_UNSPEC)
+		json_object_set_new(m, "local", json_string(addr_ntop_port(
+		    (const struct sockaddr *)&res->local, lbuf, sizeof(lbuf))));
+	else
+		json_object_set_new(m, "local", json_null());
+	json_object_set_new(m, "remote", json_string(addr_ntop_port(
+	    (const struct sockaddr *)&res->remote, rbuf, sizeof(rbuf))));
+	json_object_set_new(m, "ms", json_integer((json_int_t)res->ms));
+	json_object_set_new(m, "error", res->ok ? json_null() :
+	    json_string(connectback_errno_name(res->err)));
+	if (!res->icmp.present) {
+		json_object_set_new(m, "icmp", json_null());
+		return m;
+	}
+	if ((icmp = json_object()) == NULL) {
+		json_decref(m);
+		return NULL;
+	}
+	json_object_set_new(icmp, "type", json_integer(res->icmp.type));
+	json_object_set_new(icmp, "code", json_integer(res->icmp.code));
+	if (res->icmp.from.ss_family != AF_UNSPEC) {
+		struct sockaddr_storage from = res->icmp.from;
+
+		addr_unmap(&from);
+		json_object_set_new(icmp, "from", json_string(addr_ntop(
+		    (struct sockaddr *)&from, fbuf, sizeof(fbuf))));
+	} else {
+		json_object_set_new(icmp, "from", json_null());
+	}
+	json_object_set_new(m, "icmp", icmp);
+	return m;
 }

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <event2/event.h>
 
+#include <jansson.h>
+
 #include "errq.h"
 
 /* Probe id of the connect-back (PROTOCOL.md). */
@@ -46,11 +48,20 @@ struct connectback *connectback_new(struct event_base *base,
     void (*done)(const struct connectback_result *res, void *arg),
     void *arg);
 
+/* Carry probe_id (PROTOCOL.md probe ids) instead of CONNECTBACK_PROBE_ID;
+ * before connectback_start().  0 or FTP_ERR_INVAL. */
+int connectback_set_probe(struct connectback *cb, const char *probe_id);
+
 /* Start the attempt.  0, or FTP_ERR_NOMEM / FTP_ERR_INVAL (started). */
 int connectback_start(struct connectback *cb);
 
 /* Cancel (if still running) and free.  NULL is a no-op. */
 void connectback_free(struct connectback *cb);
+
+/* The result's fields as `active-result` carries them (ok, local, remote,
+ * ms, error, icmp) in a new message of the given type; NULL on ENOMEM. */
+json_t *connectback_result_msg(const char *type,
+    const struct connectback_result *res);
 
 /* Symbolic errno name ("ECONNREFUSED", "ETIMEDOUT", ...) as PROTOCOL.md
  * wants in active-result.error; "EUNKNOWN" for values not in the table. */

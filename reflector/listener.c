@@ -43,6 +43,9 @@ struct listener_set {
 	size_t arrivals_cap;
 	size_t arrivals_max;
 	unsigned foreign;
+
+	int (*take)(void *, int, const char *);
+	void *take_arg;
 };
 
 const char *
@@ -173,8 +176,18 @@ listener_arrival_cb(void *arg, int fd, const char *probe)
 
 	listener_record(ls, fd, probe);
 	log_debug("listener: probe %s arrived", probe);
+	if (ls->take != NULL && ls->take(ls->take_arg, fd, probe))
+		return PORTREG_ARRIVAL_TAKEN;
 	/* Acked even when the list is full: the path worked. */
 	return 0;
+}
+
+void
+listener_set_take(struct listener_set *ls,
+    int (*take)(void *, int, const char *), void *arg)
+{
+	ls->take = take;
+	ls->take_arg = arg;
 }
 
 static void

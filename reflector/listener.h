@@ -94,6 +94,15 @@ int listener_set_open(struct listener_set *ls, uint16_t control_port,
  */
 int listener_set_divert(struct listener_set *ls, uint16_t control_port,
     const struct portrange *passive, struct sockaddr_storage *to);
+
+/*
+ * After recording an arrival, offer its connection to take (the ALG
+ * dialogue, algsrv.h): take returns 1 when it took fd (then acks and
+ * closes it itself), 0 to leave it to the registry.  Optional.
+ */
+void listener_set_take(struct listener_set *ls,
+    int (*take)(void *arg, int fd, const char *probe), void *arg);
+
 /* Ports in the order they were opened, with their state and errno. */
 size_t listener_set_nports(const struct listener_set *ls);
 void listener_set_port(const struct listener_set *ls, size_t i,

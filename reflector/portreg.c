@@ -132,7 +132,8 @@ portreg_conn_free(struct portreg_conn *pc)
 	reg->nconns--;
 	if (pc->ev != NULL)
 		event_free(pc->ev);
-	close(pc->fd);
+	if (pc->fd != -1)
+		close(pc->fd);
 	free(pc);
 	/* Hysteresis: resume at half the cap, not on every free. */
 	if (reg->accept_paused && reg->nconns <= reg->max_conns / 2)
@@ -159,6 +160,7 @@ portreg_dispatch(struct portreg_conn *pc, const char *token,
 {
 	char ack[PROTO_PROBE_LINE_MAX + 16];
 	struct portreg_ref *ref;
+	int r;
 
 	LIST_FOREACH(ref, &pc->pp->refs, entry)
 		if (strcmp(ref->owner.token, token) == 0)
@@ -169,8 +171,10 @@ portreg_dispatch(struct portreg_conn *pc, const char *token,
 		portreg_foreign_conn(pc, "token of no session on the port");
 		return;
 	}
-	if (ref->owner.arrival(ref->owner.arg, pc->fd, probe) == 0 &&
-	    proto_probe_ack(ack, sizeof(ack), probe) == 0)
+	r = ref->owner.arrival(ref->owner.arg, pc->fd, probe);
+	if (r == PORTREG_ARRIVAL_TAKEN)
+		pc->fd = -1;	/* the owner's now */
+	else if (r == 0 && proto_probe_ack(ack, sizeof(ack), probe) == 0)
 		(void)send(pc->fd, ack, strlen(ack),
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 }

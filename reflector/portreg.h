@@ -27,10 +27,14 @@
 struct portreg;
 struct portreg_ref;
 
+#define PORTREG_ARRIVAL_TAKEN	1
+
 struct portreg_owner {
 	/* A probe line with the owner's token arrived on fd (still open,
 	 * closed by the registry after the ack); probe is the probe id.
-	 * Return 0 to have the registry send the ack. */
+	 * Return 0 to have the registry send the ack, or
+	 * PORTREG_ARRIVAL_TAKEN when the owner took fd (it acks and closes
+	 * it itself: the ALG dialogue goes on on the connection). */
 	int (*arrival)(void *arg, int fd, const char *probe);
 	/* A foreign connection on one of the owner's ports. */
 	void (*foreign)(void *arg);

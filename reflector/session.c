@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "addr.h"
+#include "algsrv.h"
 #include "channel.h"
 #include "connectback.h"
 #include "divert.h"
@@ -78,9 +79,11 @@ struct session {
 	struct connectback *connectback;
 	struct trace *trace;		/* nftables trace, once armed */
 	int diverted;			/* its table also holds the tproxy rule */
+	struct algsrv *alg;		/* the ALG dialogue, once armed */
 };
 
 static void session_close(struct session *s);
+static void session_release(struct session *s);
 
 static const char *
 session_tag(const struct session *s)
@@ -417,6 +420,75 @@ session_arm(struct session *s, uint16_t cport, const struct portrange *rp,
 	return 0;
 }
 
+/* ---- the ALG dialogue (algsrv.h) ---- */
+
+static int
+session_alg_take_cb(void *arg, int fd, const char *probe)
+{
+	struct session *s = arg;
+
+	return s->alg != NULL && algsrv_take(s->alg, fd, probe);
+}
+
+/* The dialogue's server, offered every arrival of the plan's listeners;
+ * 227/229 name the first passive port (the control port without one). */
+static int
+session_alg_arm(struct session *s, uint16_t cport,
+    const struct portrange *rp, json_int_t tmo)
+{
+	s->alg = algsrv_new(s->base, s->token, (struct sockaddr *)&s->local,
+	    (struct sockaddr *)&s->observed, rp != NULL ? rp->lo : cport,
+	    s->cfg->active_source_port, session_line_wait_ms(s, tmo));
+	if (s->alg == NULL)
+		return FTP_ERR_NOMEM;
+	listener_set_take(s->listeners, session_alg_take_cb, s);
+	return 0;
+}
+
+static void
+session_on_alg_report(struct session *s)
+{
+	if (s->alg == NULL) {
+		session_error(s, "unexpected", "no plan armed");
+		return;
+	}
+	session_send(s, algsrv_report(s->alg));
+}
+
+static void
+session_alg_active_done_cb(json_t *msg, void *arg)
+{
+	session_send(arg, msg);
+}
+
+static void
+session_on_alg_active(struct session *s, const json_t *msg)
+{
+	json_int_t tmo;
+	json_t *now = NULL;
+	int r;
+
+	if (s->alg == NULL) {
+		session_error(s, "unexpected", "no plan armed");
+		return;
+	}
+	if (session_get_int(msg, "timeout_ms", 1, SESSION_MAX_WAIT_MS,
+	    &tmo) != 0) {
+		session_error(s, "bad-request",
+		    "timeout_ms must be a positive integer");
+		return;
+	}
+	r = algsrv_active(s->alg, session_cap_ms(s, tmo), &now,
+	    session_alg_active_done_cb, s);
+	if (r == FTP_ERR_DENIED) {
+		session_error(s, "alg-active-done",
+		    "the ALG connect-back ran already in this session");
+		return;
+	}
+	if (r != 0 || now != NULL)
+		session_send(s, now);	/* NULL: out of memory, closes */
+}
+
 static void
 session_on_plan(struct session *s, const json_t *msg)
 {
@@ -487,7 +559,9 @@ session_on_plan(struct session *s, const json_t *msg)
 		return;
 	}
 	if ((r = session_arm(s, (uint16_t)cport, rp,
-	    session_line_wait_ms(s, tmo))) != 0) {
+	    session_line_wait_ms(s, tmo))) != 0 ||
+	    (r = session_alg_arm(s, (uint16_t)cport, rp, tmo)) != 0) {
+		session_release(s);
 		log_warnx("session %s: cannot arm: %s", s->peer_text,
 		    ftp_strerror(r));
 		session_error(s, "unexpected", "cannot arm the listeners");
@@ -506,44 +580,18 @@ static void
 session_active_done_cb(const struct connectback_result *res, void *arg)
 {
 	struct session *s = arg;
-	char lbuf[ADDR_STRLEN], rbuf[ADDR_STRLEN], fbuf[ADDR_STRLEN];
-	json_t *m, *icmp;
+	char rbuf[ADDR_STRLEN];
+	const char *local;
+	json_t *m;
 
 	s->active = ACTIVE_DONE;
-	if ((m = proto_msg_new("active-result")) == NULL)
+	if ((m = connectback_result_msg("active-result", res)) == NULL)
 		goto out;
-	json_object_set_new(m, "ok", json_boolean(res->ok));
-	if (res->local.ss_family != AF_UNSPEC)
-		json_object_set_new(m, "local", json_string(addr_ntop_port(
-		    (const struct sockaddr *)&res->local, lbuf, sizeof(lbuf))));
-	else
-		json_object_set_new(m, "local", json_null());
-	json_object_set_new(m, "remote", json_string(addr_ntop_port(
-	    (const struct sockaddr *)&res->remote, rbuf, sizeof(rbuf))));
-	json_object_set_new(m, "ms", json_integer((json_int_t)res->ms));
-	json_object_set_new(m, "error", res->ok ? json_null() :
-	    json_string(connectback_errno_name(res->err)));
-	if (res->icmp.present) {
-		icmp = json_object();
-		json_object_set_new(icmp, "type", json_integer(res->icmp.type));
-		json_object_set_new(icmp, "code", json_integer(res->icmp.code));
-		if (res->icmp.from.ss_family != AF_UNSPEC) {
-			struct sockaddr_storage from = res->icmp.from;
-
-			addr_unmap(&from);
-			json_object_set_new(icmp, "from", json_string(addr_ntop(
-			    (struct sockaddr *)&from, fbuf, sizeof(fbuf))));
-		} else {
-			json_object_set_new(icmp, "from", json_null());
-		}
-		json_object_set_new(m, "icmp", icmp);
-	} else {
-		json_object_set_new(m, "icmp", json_null());
-	}
+	local = json_string_value(json_object_get(m, "local"));
 	log_info("session %s: active connect-back %s -> %s: %s (%llu ms)",
-	    s->peer_text, json_string_value(json_object_get(m, "local")) ?
-	    json_string_value(json_object_get(m, "local")) : "?", rbuf,
-	    res->ok ? "ok" : connectback_errno_name(res->err),
+	    s->peer_text, local != NULL ? local : "?",
+	    addr_ntop_port((const struct sockaddr *)&res->remote, rbuf,
+	    sizeof(rbuf)), res->ok ? "ok" : connectback_errno_name(res->err),
 	    (unsigned long long)res->ms);
 out:
 	/* Freeing the connect-back here is safe: it calls us last. */
@@ -682,6 +730,8 @@ session_release(struct session *s)
 	s->listeners = NULL;
 	connectback_free(s->connectback);
 	s->connectback = NULL;
+	algsrv_free(s->alg);
+	s->alg = NULL;
 }
 
 static void
@@ -717,7 +767,8 @@ session_dispatch(struct session *s, const json_t *msg)
 	}
 	if (strcmp(type, "ping") != 0 && strcmp(type, "plan") != 0 &&
 	    strcmp(type, "active") != 0 && strcmp(type, "collect") != 0 &&
-	    strcmp(type, "bye") != 0) {
+	    strcmp(type, "alg-report") != 0 &&
+	    strcmp(type, "alg-active") != 0 && strcmp(type, "bye") != 0) {
 		session_error(s, "bad-request", "unknown message type");
 		return;
 	}
@@ -733,6 +784,10 @@ session_dispatch(struct session *s, const json_t *msg)
 		session_on_active(s, msg);
 	else if (strcmp(type, "collect") == 0)
 		session_on_collect(s, msg);
+	else if (strcmp(type, "alg-report") == 0)
+		session_on_alg_report(s);
+	else if (strcmp(type, "alg-active") == 0)
+		session_on_alg_active(s, msg);
 	else
 		session_on_bye(s);
 }

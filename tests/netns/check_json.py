@@ -15,6 +15,12 @@
       [--rule-text KIND=TEXT] ...  ... and its rule text contains TEXT
       [--evidence KIND=TEXT] ...   some failing KIND probe's evidence
                                    contains TEXT
+      [--pass-cause KIND=CAUSE]    KIND passes with this (warning) cause
+      [--curl-ignore-control]      curl's control port is not the probed one
+      [--no-cause NAME] ...        NAME is not listed in causes
+      [--alg-class CLASS]          alg.tested and alg.class == CLASS
+      [--alg-untested]             alg.tested is false, with a reason
+      [--alg-active ok|refused|fail]  alg.active's outcome
 
 Prints one "ok:" or "FAIL:" line per assertion; exit 0 iff all hold.
 The curl cross-check rule: curl passive works iff control and passive pass;
@@ -67,6 +73,14 @@ def main():
     ap.add_argument("--rule", action="append", default=[])
     ap.add_argument("--rule-text", action="append", default=[])
     ap.add_argument("--evidence", action="append", default=[])
+    ap.add_argument("--pass-cause", action="append", default=[])
+    ap.add_argument("--curl-ignore-control", action="store_true",
+                    help="curl used another control port than the agent "
+                    "probed: compare only the data path")
+    ap.add_argument("--no-cause", action="append", default=[])
+    ap.add_argument("--alg-class")
+    ap.add_argument("--alg-untested", action="store_true")
+    ap.add_argument("--alg-active", choices=("ok", "refused", "fail"))
     ap.add_argument("--passive-runs",
                     help="LO-HI=pass,LO-HI=fail:CAUSE,... in order")
     a = ap.parse_args()
@@ -109,7 +123,9 @@ def main():
         check(p.get("verdict") in ("pass", "fail"),
               f"{k} probe verdict is pass|fail: {fmt(p)}")
         if p.get("verdict") == "pass":
-            check(p.get("cause") is None, f"passing {k} probe has cause null")
+            # a pass may carry a warning cause: active through an ALG only
+            check(p.get("cause") in (None, "alg-dependent"),
+                  f"passing {k} probe has cause null or alg-dependent")
         else:
             check(isinstance(p.get("evidence"), list) and p["evidence"],
                   f"failing {k} probe carries evidence")
@@ -224,6 +240,34 @@ def main():
              for c in (causes if isinstance(causes, list) else [])]
     for want in a.cause:
         check(want in names, f"cause '{want}' listed in causes {names}")
+    for want in a.no_cause:
+        check(want not in names, f"cause '{want}' not listed in causes {names}")
+    for spec in a.pass_cause:
+        k, _, want = spec.partition("=")
+        lst = by_kind.get(k) or []
+        got = sorted({str(p.get("cause")) for p in lst})
+        check(lst and all(p.get("verdict") == "pass" for p in lst)
+              and got == [want], f"{k} passes with cause {got} (want ['{want}'])")
+        warn = [c for c in (causes if isinstance(causes, list) else [])
+                if isinstance(c, dict) and c.get("cause") == want]
+        check(warn and all(c.get("severity") == "warning" for c in warn),
+              f"cause '{want}' listed as a warning: {warn}")
+    alg = doc.get("alg") if isinstance(doc.get("alg"), dict) else {}
+    if a.alg_untested:
+        check(alg.get("tested") is False and alg.get("reason"),
+              f"alg not tested, with a reason: {alg}")
+    if a.alg_class:
+        check(alg.get("tested") is True and alg.get("class") == a.alg_class,
+              f"alg.class {alg.get('class')} (want {a.alg_class}); "
+              f"exchanges {alg.get('exchanges')}")
+    if a.alg_active:
+        act = alg.get("active") or {}
+        got = None
+        if act.get("tested"):
+            got = ("refused" if act.get("refused") else
+                   "ok" if act.get("ok") else "fail")
+        check(got == a.alg_active,
+              f"alg.active {got} (want {a.alg_active}): {act}")
     if a.service_ok is not None:
         svc = doc.get("service")
         got = svc.get("ok") if isinstance(svc, dict) else None
@@ -236,7 +280,8 @@ def main():
     refused = "service-refused" in names
     for spec in a.curl:
         k, _, res = spec.partition("=")
-        agent_ok = ctl == "pass" and verdict(k) == "pass" and not refused
+        agent_ok = ((ctl == "pass" or a.curl_ignore_control)
+                    and verdict(k) == "pass" and not refused)
         curl_ok = res == "ok"
         check(agent_ok == curl_ok,
               f"curl {k} {'works' if curl_ok else 'fails'} and the agent says "

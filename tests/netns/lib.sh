@@ -311,12 +311,14 @@ dirmessage_enable=NO
 use_localtime=NO
 EOF
 	for l in "$@"; do echo "$l" >>"$d/vsftpd.conf"; done
+	# VSFTPD_PORT: another control port, leaving 21 to the reflector
+	[[ ${VSFTPD_PORT:-21} == 21 ]] || echo "listen_port=$VSFTPD_PORT" >>"$d/vsftpd.conf"
 	bg_in_ns "$NS_S" "$d/vsftpd.log" vsftpd "$d/vsftpd.conf"
-	wait_listen "$NS_S" 21 50 || {
+	wait_listen "$NS_S" "${VSFTPD_PORT:-21}" 50 || {
 		cat "$d/vsftpd.log" >&2 || true
 		die "vsftpd did not start"
 	}
-	log "vsftpd listening on 21 (pid $BG_PID)"
+	log "vsftpd listening on ${VSFTPD_PORT:-21} (pid $BG_PID)"
 }
 
 CERTS=""
@@ -386,11 +388,12 @@ run_agent() {
 curl_ftp() {
 	local mode=$1 fam=${2:-4} url out rc=0
 	local -a opt=()
+	local port=${VSFTPD_PORT:-21}
 	if [[ $fam == 6 ]]; then
-		url="ftp://[$SERVER6]/file"
+		url="ftp://[$SERVER6]:$port/file"
 		opt+=(-g -6)
 	else
-		url="ftp://${CURL_HOST4:-$SERVER4}/file"
+		url="ftp://${CURL_HOST4:-$SERVER4}:$port/file"
 		opt+=(-4)
 	fi
 	[[ $mode == active ]] && opt+=(-P -)

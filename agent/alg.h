@@ -1,0 +1,110 @@
+/*
+ * alg.h - the ALG test's verdicts (DESIGN.md "ALG", PROTOCOL.md "ALG
+ * dialogue"): what an FTP ALG on the path did to the dialogue, and
+ * whether active mode works only through its pinhole.
+ *
+ * Pure: algrun.c fills struct alg_obs with what both ends sent and
+ * received; alg_classify() compares the four exchanges an ALG rewrites
+ * (PORT and EPRT agent -> reflector, 227 and 229 back), alg_active()
+ * adjusts the active probe's verdict, alg_json() builds the report's
+ * "alg" object and alg_print() its human section.  Unit-tested.
+ */
+#ifndef FTPATH_AGENT_ALG_H
+#define FTPATH_AGENT_ALG_H
+
+#include <stdio.h>
+#include <sys/socket.h>
+#include <jansson.h>
+
+#include "verdict.h"
+
+/* Bytes of one transcript (each end, each direction). */
+#define ALG_MAX_BYTES	4096
+#define ALG_TEXT_MAX	160
+
+enum alg_xchg {
+	ALG_X_PORT,		/* agent -> reflector */
+	ALG_X_EPRT,
+	ALG_X_227,		/* reflector -> agent */
+	ALG_X_229,
+	ALG_NX,
+};
+
+/* Worst first is the larger value (the overall class is the maximum). */
+enum alg_class {
+	ALG_NOT_SENT,		/* not part of the dialogue (PORT/227 on IPv6) */
+	ALG_UNTOUCHED,		/* received exactly as sent */
+	ALG_MISSING,		/* sent, never received (dialogue cut short) */
+	ALG_REWRITTEN_PORT,	/* same address (229: none), other text */
+	ALG_REWRITTEN_OBSERVED,	/* address rewritten to the right public one */
+	ALG_REWRITTEN_WRONG,	/* rewritten to an address neither sent nor
+				   observed (e.g. double NAT) */
+	ALG_MANGLED,		/* received but not parseable any more */
+};
+
+struct alg_obs {
+	int tested;
+	char reason[160];		/* why not, when !tested */
+	uint16_t port;			/* the control port of the dialogue */
+	/* Transcripts after the probe line and its ack, exact bytes. */
+	char a_sent[ALG_MAX_BYTES], a_recv[ALG_MAX_BYTES];
+	size_t a_sent_len, a_recv_len;
+	char r_sent[ALG_MAX_BYTES], r_recv[ALG_MAX_BYTES];
+	size_t r_sent_len, r_recv_len;
+	int have_reflector;		/* alg-dialogue arrived and decoded */
+	char r_state[16];		/* its "state" */
+	char dialogue_error[160];	/* agent side, "" if it ran to QUIT */
+	/* The right address of each direction after NAT. */
+	struct sockaddr_storage client_public;	/* observed (welcome) */
+	struct sockaddr_storage server_public;	/* the address dialled */
+	/* The connect-back to the PORT address as received. */
+	int active_tested;
+	char active_skip[160];		/* why not, when !active_tested */
+	int active_ok;			/* reflector connected, we acked */
+	char active_refused[256];	/* reflector's refusal, "" if none */
+	char active_error[32];		/* errno name, "" if none */
+	char active_target[ADDR_STRLEN];	/* "addr:port" or "" */
+	unsigned active_ms;
+	uint16_t listen_port;		/* our listener named in PORT/EPRT */
+};
+
+struct alg_x {
+	enum alg_class cls;
+	char sent[ALG_TEXT_MAX];	/* escaped line, "" if none */
+	char received[ALG_TEXT_MAX];
+};
+
+struct alg_result {
+	enum alg_class cls;		/* the worst of the exchanges */
+	struct alg_x x[ALG_NX];
+	int rewrite;			/* cause alg-rewrite */
+	int rewrite_fails;		/* ... as a failure, not a warning */
+};
+
+void alg_classify(const struct alg_obs *o, struct alg_result *r);
+
+/* "untouched", "rewritten-to-observed", ... */
+const char *alg_class_name(enum alg_class c);
+/* "PORT", "EPRT", "227", "229" */
+const char *alg_xchg_name(enum alg_xchg x);
+
+/*
+ * The active probe's verdict v (classified without the ALG): when it
+ * failed and the connect-back to the PORT address as received worked,
+ * active mode works only through the ALG's pinhole: v becomes a pass
+ * with cause alg-dependent and the evidence of both.  Returns 1 when it
+ * changed v.
+ */
+int alg_active(const struct alg_obs *o, struct verdict *v);
+
+/* The report's "alg" object (new reference; NULL on ENOMEM). */
+json_t *alg_json(const struct alg_obs *o, const struct alg_result *r);
+
+/* The evidence sentence of cause alg-rewrite (both versions). */
+void alg_rewrite_evidence(const struct alg_result *r, char *buf,
+    size_t len);
+
+/* The human section from the "alg" object; nothing when not tested. */
+void alg_print(const json_t *alg, FILE *out, int color);
+
+#endif

@@ -1,0 +1,293 @@
+/*
+ * test_alg.c - the ALG classifier: each exchange as sent vs received,
+ * the overall class, cause alg-rewrite, and the active verdict that
+ * passes only through the ALG (alg-dependent).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "alg.h"
+#include "report.h"
+#include "testaddr.h"
+
+#define R227 "227 Entering Passive Mode (203,0,113,2,117,48).\r\n"
+#define R229 "229 Entering Extended Passive Mode (|||30000|)\r\n"
+#define A_SENT "PASV\r\nEPSV\r\nPORT 198,51,100,2,149,15\r\n" \
+	"EPRT |1|198.51.100.2|38159|\r\nQUIT\r\n"
+#define R_SENT R227 R229 "200 PORT command successful.\r\n" \
+	"200 EPRT command successful.\r\n221 Goodbye.\r\n"
+
+static void
+set(char *dst, size_t *len, const char *s)
+{
+	*len = strlen(s);
+	memcpy(dst, s, *len);
+}
+
+/* A dialogue through NAT (agent 198.51.100.2 seen as 203.0.113.1) whose
+ * bytes arrived as given. */
+static struct alg_obs *
+obs(const char *r_recv, const char *a_recv)
+{
+	struct alg_obs *o = calloc(1, sizeof(*o));
+
+	assert_non_null(o);
+	o->tested = 1;
+	o->port = 21;
+	o->have_reflector = 1;
+	snprintf(o->r_state, sizeof(o->r_state), "closed");
+	set(o->a_sent, &o->a_sent_len, A_SENT);
+	set(o->r_sent, &o->r_sent_len, R_SENT);
+	set(o->r_recv, &o->r_recv_len, r_recv);
+	set(o->a_recv, &o->a_recv_len, a_recv);
+	sa_set(&o->client_public, "203.0.113.1", 0);
+	sa_set(&o->server_public, "203.0.113.2", 0);
+	return o;
+}
+
+static void
+test_untouched(void **state)
+{
+	struct alg_obs *o = obs(A_SENT, R_SENT);
+	struct alg_result r;
+	json_t *j;
+
+	(void)state;
+	alg_classify(o, &r);
+	assert_int_equal(r.cls, ALG_UNTOUCHED);
+	assert_int_equal(r.x[ALG_X_PORT].cls, ALG_UNTOUCHED);
+	assert_int_equal(r.x[ALG_X_229].cls, ALG_UNTOUCHED);
+	assert_false(r.rewrite);
+	j = alg_json(o, &r);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "class")),
+	    "untouched");
+	json_decref(j);
+	free(o);
+}
+
+static void
+test_rewritten_to_observed(void **state)
+{
+	struct alg_obs *o = obs("PASV\r\nEPSV\r\nPORT 203,0,113,1,149,15\r\n"
+	    "EPRT |1|203.0.113.1|38159|\r\nQUIT\r\n", R_SENT);
+	struct alg_result r;
+	char ev[512];
+
+	(void)state;
+	alg_classify(o, &r);
+	assert_int_equal(r.x[ALG_X_PORT].cls, ALG_REWRITTEN_OBSERVED);
+	assert_int_equal(r.x[ALG_X_EPRT].cls, ALG_REWRITTEN_OBSERVED);
+	assert_int_equal(r.x[ALG_X_227].cls, ALG_UNTOUCHED);
+	assert_int_equal(r.cls, ALG_REWRITTEN_OBSERVED);
+	assert_true(r.rewrite);
+	assert_false(r.rewrite_fails);
+	assert_string_equal(r.x[ALG_X_PORT].sent, "PORT 198,51,100,2,149,15");
+	assert_string_equal(r.x[ALG_X_PORT].received,
+	    "PORT 203,0,113,1,149,15");
+	alg_rewrite_evidence(&r, ev, sizeof(ev));
+	assert_non_null(strstr(ev, "PORT sent 'PORT 198,51,100,2,149,15', "
+	    "received 'PORT 203,0,113,1,149,15'"));
+	free(o);
+}
+
+static void
+test_rewritten_wrong_and_port(void **state)
+{
+	/* double NAT: an address neither sent nor observed; the port of
+	 * the 229 changed */
+	struct alg_obs *o = obs("PASV\r\nEPSV\r\nPORT 192,0,2,7,149,15\r\n"
+	    "EPRT |1|198.51.100.2|38160|\r\nQUIT\r\n", R227
+	    "229 Entering Extended Passive Mode (|||30001|)\r\n"
+	    "200 PORT command successful.\r\n"
+	    "200 EPRT command successful.\r\n221 Goodbye.\r\n");
+	struct alg_result r;
+
+	(void)state;
+	alg_classify(o, &r);
+	assert_int_equal(r.x[ALG_X_PORT].cls, ALG_REWRITTEN_WRONG);
+	assert_int_equal(r.x[ALG_X_EPRT].cls, ALG_REWRITTEN_PORT);
+	assert_int_equal(r.x[ALG_X_229].cls, ALG_REWRITTEN_PORT);
+	assert_int_equal(r.cls, ALG_REWRITTEN_WRONG);
+	assert_true(r.rewrite_fails);
+	free(o);
+}
+
+static void
+test_mangled_and_missing(void **state)
+{
+	struct alg_obs *o = obs("PASV\r\nEPSV\r\nPORT 203,0,113,1\r\n",
+	    R227);
+	struct alg_result r;
+
+	(void)state;
+	alg_classify(o, &r);
+	assert_int_equal(r.x[ALG_X_PORT].cls, ALG_MANGLED);
+	assert_int_equal(r.x[ALG_X_EPRT].cls, ALG_MISSING);
+	assert_int_equal(r.x[ALG_X_229].cls, ALG_MISSING);
+	assert_int_equal(r.cls, ALG_MANGLED);
+	free(o);
+	/* only cut short: missing, no rewrite */
+	o = obs("PASV\r\n", R227);
+	alg_classify(o, &r);
+	assert_int_equal(r.cls, ALG_MISSING);
+	assert_false(r.rewrite);
+	free(o);
+}
+
+static void
+test_not_sent_ipv6(void **state)
+{
+	struct alg_obs *o = obs("", "");
+	struct alg_result r;
+
+	(void)state;
+	set(o->a_sent, &o->a_sent_len, "EPSV\r\nEPRT |2|2001:db8:1::2|4000|"
+	    "\r\nQUIT\r\n");
+	set(o->r_recv, &o->r_recv_len, "EPSV\r\nEPRT |2|2001:db8:1::2|4000|"
+	    "\r\nQUIT\r\n");
+	set(o->r_sent, &o->r_sent_len, R229 "200 EPRT command successful."
+	    "\r\n221 Goodbye.\r\n");
+	set(o->a_recv, &o->a_recv_len, R229 "200 EPRT command successful."
+	    "\r\n221 Goodbye.\r\n");
+	alg_classify(o, &r);
+	assert_int_equal(r.x[ALG_X_PORT].cls, ALG_NOT_SENT);
+	assert_int_equal(r.x[ALG_X_227].cls, ALG_NOT_SENT);
+	assert_int_equal(r.x[ALG_X_EPRT].cls, ALG_UNTOUCHED);
+	assert_int_equal(r.cls, ALG_UNTOUCHED);
+	free(o);
+}
+
+static void
+failed_active(struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->cause = CAUSE_NAT;
+	v->n_evidence = 2;
+	snprintf(v->evidence[0], sizeof(v->evidence[0]), "agent side");
+	v->stage[0] = VERDICT_STAGE_AGENT;
+	snprintf(v->evidence[1], sizeof(v->evidence[1]), "answered by a RST");
+	v->stage[1] = VERDICT_STAGE_PATH;
+}
+
+static void
+test_active_dependent(void **state)
+{
+	struct alg_obs *o = obs(A_SENT, R_SENT);
+	struct verdict v;
+
+	(void)state;
+	o->active_tested = 1;
+	o->active_ok = 1;
+	snprintf(o->active_target, sizeof(o->active_target),
+	    "203.0.113.1:38159");
+	failed_active(&v);
+	assert_int_equal(alg_active(o, &v), 1);
+	assert_true(v.pass);
+	assert_int_equal(v.cause, CAUSE_ALG_DEPENDENT);
+	assert_non_null(strstr(v.evidence[0], "203.0.113.1:38159"));
+	assert_non_null(strstr(v.evidence[1], "answered by a RST"));
+	assert_non_null(strstr(v.evidence[2], "FTPS"));
+	free(o);
+}
+
+static void
+test_active_unchanged(void **state)
+{
+	struct alg_obs *o = obs(A_SENT, R_SENT);
+	struct verdict v;
+
+	(void)state;
+	/* the ALG connect-back failed or was refused: stays nat */
+	o->active_tested = 1;
+	o->active_ok = 0;
+	failed_active(&v);
+	assert_int_equal(alg_active(o, &v), 0);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NAT);
+	/* the plain connect-back passed: no ALG needed */
+	o->active_ok = 1;
+	memset(&v, 0, sizeof(v));
+	v.pass = 1;
+	assert_int_equal(alg_active(o, &v), 0);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	/* not tested: nothing to say */
+	o->active_tested = 0;
+	failed_active(&v);
+	assert_int_equal(alg_active(o, &v), 0);
+	free(o);
+}
+
+static void
+test_untested_json(void **state)
+{
+	struct alg_obs o;
+	struct alg_result r;
+	json_t *j;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	snprintf(o.reason, sizeof(o.reason), "port 21 in use");
+	alg_classify(&o, &r);
+	assert_false(r.rewrite);
+	j = alg_json(&o, &r);
+	assert_non_null(j);
+	assert_true(json_is_false(json_object_get(j, "tested")));
+	assert_string_equal(json_string_value(json_object_get(j, "reason")),
+	    "port 21 in use");
+	json_decref(j);
+}
+
+/* A warning cause is listed with severity "warning" and fails nothing;
+ * the alg object is the report's "alg". */
+static void
+test_report_warning(void **state)
+{
+	struct session_facts f;
+	struct report *rep;
+	json_t *j, *alg, *c;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	assert_non_null(rep = report_new(&f, "t", "t", "srv"));
+	assert_int_equal(report_add_warning(rep, CAUSE_ALG_DEPENDENT,
+	    "active 20", "only through the FTP ALG"), 0);
+	assert_non_null(alg = json_pack("{s:b, s:s}", "tested", 1, "class",
+	    "untouched"));
+	report_set_alg(rep, alg);
+	json_decref(alg);
+	assert_int_equal(report_failed(rep), 0);
+	assert_non_null(j = report_json(rep));
+	c = json_array_get(json_object_get(j, "causes"), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "cause")),
+	    "alg-dependent");
+	assert_string_equal(json_string_value(json_object_get(c,
+	    "severity")), "warning");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(j, "alg"), "class")), "untouched");
+	json_decref(j);
+	report_free(rep);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_untouched),
+		cmocka_unit_test(test_rewritten_to_observed),
+		cmocka_unit_test(test_rewritten_wrong_and_port),
+		cmocka_unit_test(test_mangled_and_missing),
+		cmocka_unit_test(test_not_sent_ipv6),
+		cmocka_unit_test(test_active_dependent),
+		cmocka_unit_test(test_active_unchanged),
+		cmocka_unit_test(test_untested_json),
+		cmocka_unit_test(test_report_warning),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
