@@ -122,8 +122,12 @@ silent-drop)
 	short=sdrop
 	RULES=$NFT_SILENT_DROP
 	CURL_PASV=fail
+	# the TCP traceroute: TTL 1 expires at the router before its forward
+	# hook (time-exceeded), TTL 2 is dropped there (silent)
 	CHECKS=(--probe control=pass --probe passive=fail:path-silent-drop
-		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI")
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI"
+		--hop "passive=$ROUTER_C4"
+		--trace "passive=1:$ROUTER_C4:time-exceeded,2:*:silent")
 	;;
 reject)
 	short=reject
