@@ -786,7 +786,7 @@ check_trace_apply(const struct probe_obs *o, const struct check_trace *g,
 	const struct traceroute_path *p = traceroute_path(g->tr);
 	const struct traceroute_hop *ans = traceroute_last_answered(p);
 	const struct traceroute_hop *end = traceroute_reached(p);
-	char label[96], line[VERDICT_EVIDENCE_LEN];
+	char label[96], line[VERDICT_EVIDENCE_LEN], a[ADDR_STRLEN];
 
 	if (p->n == 0)
 		return;
@@ -797,6 +797,19 @@ check_trace_apply(const struct probe_obs *o, const struct check_trace *g,
 	else
 		snprintf(label, sizeof(label), "hops");
 	check_ev_add(v, traceroute_format(p, label, line, sizeof(line)));
+	/* The probes' own ICMP came from that router: its silence at the
+	 * next TTL is its rate limit (the trace follows the probes'
+	 * bursts), not a drop. */
+	if (p->hop[p->n - 1].result == TRACEROUTE_SILENT && ans != NULL &&
+	    o->icmp.present && addr_equal((const struct sockaddr *)
+	    &ans->from, (const struct sockaddr *)&o->icmp.from)) {
+		snprintf(line, sizeof(line), "TTL %u got no answer, but the "
+		    "probes got ICMP from %s: routers rate-limit ICMP, so "
+		    "that silence proves no drop", p->hop[p->n - 1].ttl,
+		    addr_ntop((const struct sockaddr *)&ans->from, a,
+		    sizeof(a)));
+		check_ev_add(v, line);
+	}
 	if (end != NULL && end->result == TRACEROUTE_CONNECTED) {
 		snprintf(line, sizeof(line), "the traceroute's SYN completed a "
 		    "handshake at TTL %u: this 5-tuple gets through now, so "
