@@ -3,8 +3,9 @@
  *
  * Sequence: pair (TLS, hello/welcome, RTT) -> plan/armed -> probes and the
  * active connect-back in parallel on one event_base -> collect the
- * reflector's observations -> bye -> the real FTP client (service.h) ->
- * classify every path -> report.
+ * reflector's observations -> bye -> a TCP traceroute of failing runs
+ * (traceroute.h) -> the real FTP client (service.h) -> classify every
+ * path -> report.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,11 +32,23 @@
 #include "report.h"
 #include "service.h"
 #include "tls.h"
+#include "traceroute.h"
 #include "verdict.h"
 
 #define CHECK_MAX_SERVER_ADDRS	16
+/* Failing runs traced (one port each): every trace may cost a router
+ * ICMP tokens, and Linux routers give a destination a burst of 6. */
+#define CHECK_MAX_TRACES	3
+/* Distinct failing observations looked at for a trace. */
+#define CHECK_MAX_TRACE_GROUPS	16
 /* Bound on a clock difference that is only worth a note. */
 #define CHECK_SKEW_NOTE_MS	60000
+
+/* Probes with the same observation share one trace, of the first. */
+struct check_trace {
+	struct probe_obs first;
+	struct traceroute *tr;		/* NULL: not traced */
+};
 
 struct check {
 	const struct check_opts *o;
@@ -58,6 +71,9 @@ struct check {
 	int lost;			/* control channel lost mid-session */
 	struct ftpcheck_result *svc;	/* the real FTP client, or NULL */
 	struct alg_obs *alg;		/* the ALG test, or NULL */
+	struct check_trace traces[CHECK_MAX_TRACE_GROUPS];
+	size_t n_groups, n_traced;
+	int ct_merged;			/* ctrace read before the traceroute */
 };
 
 unsigned
@@ -682,14 +698,203 @@ check_service(struct check *c)
 	}
 }
 
+/* ---- TCP traceroute of failing runs (traceroute.h) ---- */
+
+/* A SYN left and met a silence, ICMP or a RST: worth a trace. */
 static int
-check_add(struct report *rep, const struct probe_obs *o,
-    const struct session_facts *f)
+check_trace_outcome(const struct probe_obs *o)
 {
+	return o->kind != PROBE_ACTIVE && (o->outcome == OUTCOME_TIMEOUT ||
+	    o->outcome == OUTCOME_ICMP || o->outcome == OUTCOME_RESET);
+}
+
+/* The path failed before the server host, or nothing says it got there. */
+static int
+check_trace_wanted(const struct probe_obs *o, const struct verdict *v)
+{
+	if (v->pass || !check_trace_outcome(o))
+		return 0;
+	switch (v->cause) {
+	case CAUSE_PATH_SILENT_DROP:
+	case CAUSE_ROUTING_GAP:
+	case CAUSE_PATH_REJECT:
+		return 1;
+	case CAUSE_NONE:
+		return !o->arrived && !(o->trace_record && o->syn_seen);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Same observation, as far as the verdict goes: one trace speaks for all
+ * (as one run's evidence is that of its first port).  Never finer than
+ * the report's run signature (report.c same_signature): ports of one run
+ * must share one trace, or the run would split.  So the agent host's
+ * trace counters, which an incomplete trace loses for some ports, are
+ * not compared.
+ */
+static int
+check_trace_same(const struct probe_obs *a, const struct probe_obs *b)
+{
+	const struct errq_icmp *ia = &a->icmp, *ib = &b->icmp;
+
+	if (a->kind != b->kind || a->outcome != b->outcome ||
+	    a->arrived != b->arrived || a->trace_record != b->trace_record ||
+	    a->syn_seen != b->syn_seen || a->synack_sent != b->synack_sent ||
+	    a->rule.present != b->rule.present ||
+	    a->crule.present != b->crule.present ||
+	    ia->present != ib->present)
+		return 0;
+	return !ia->present || (ia->type == ib->type &&
+	    ia->code == ib->code && addr_equal((const struct sockaddr *)
+	    &ia->from, (const struct sockaddr *)&ib->from));
+}
+
+static struct check_trace *
+check_trace_group(struct check *c, const struct probe_obs *o)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_groups; i++)
+		if (check_trace_same(&c->traces[i].first, o))
+			return &c->traces[i];
+	return NULL;
+}
+
+/* Trace o's own 5-tuple (any source port if it never got one). */
+static struct traceroute *
+check_trace_start(struct check *c, const struct probe_obs *o)
+{
+	struct sockaddr_storage local = o->local;
+	struct traceroute *tr;
+
+	if (local.ss_family != o->remote.ss_family) {
+		memset(&local, 0, sizeof(local));
+		local.ss_family = o->remote.ss_family;
+	}
+	tr = traceroute_new(c->base, (struct sockaddr *)&local,
+	    (const struct sockaddr *)&o->remote, TRACEROUTE_MAX_TTL,
+	    c->f.timeout_ms);
+	if (tr != NULL && traceroute_start(tr) != 0) {
+		traceroute_free(tr);
+		tr = NULL;
+	}
+	return tr;
+}
+
+/*
+ * After collect and bye: the reflector has reported and let go of the
+ * ports, so a trace SYN can be neither an arrival nor a trace record of
+ * the session.  The agent host's own trace still listens: its records
+ * are taken first.  The traces run in parallel, each within one timeout.
+ */
+static void
+check_traceroute(struct check *c)
+{
+	size_t i, k;
+	int busy;
+
+	ctrace_merge(c->ct, c->pe);
+	c->ct_merged = 1;
+	for (i = 0; i < probe_count(c->pe) &&
+	    c->n_groups < CHECK_MAX_TRACE_GROUPS; i++) {
+		const struct probe_obs *o = probe_obs_at(c->pe, i);
+		struct check_trace *g;
+		struct verdict v;
+
+		if (!check_trace_outcome(o) || check_trace_group(c, o) != NULL)
+			continue;
+		g = &c->traces[c->n_groups++];
+		g->first = *o;
+		verdict_classify(o, &c->f, &v);
+		if (c->n_traced < CHECK_MAX_TRACES &&
+		    check_trace_wanted(o, &v) &&
+		    (g->tr = check_trace_start(c, o)) != NULL)
+			c->n_traced++;
+	}
+	if (c->n_traced > 0)
+		log_debug("traceroute: %zu run(s) traced", c->n_traced);
+	/* Bounded: every trace ends within its budget. */
+	do {
+		busy = 0;
+		for (k = 0; k < c->n_groups; k++)
+			busy |= c->traces[k].tr != NULL &&
+			    !traceroute_done(c->traces[k].tr);
+	} while (busy && event_base_loop(c->base, EVLOOP_ONCE) == 0);
+}
+
+static void
+check_ev_add(struct verdict *v, const char *text)
+{
+	if (v->n_evidence >= VERDICT_MAX_EVIDENCE)
+		return;
+	snprintf(v->evidence[v->n_evidence], VERDICT_EVIDENCE_LEN, "%s", text);
+	v->stage[v->n_evidence++] = VERDICT_STAGE_PATH;
+}
+
+/*
+ * The hop list as path evidence, and the last hop that answered as the
+ * hop when the ICMP evidence named none.  A trace that got an answer in
+ * the server's name says so and names no hop: it never overrides what
+ * the probes proved, nor claims a death it did not see.
+ */
+static void
+check_trace_apply(const struct probe_obs *o, const struct check_trace *g,
+    struct verdict *v)
+{
+	const struct traceroute_path *p = traceroute_path(g->tr);
+	const struct traceroute_hop *ans = traceroute_last_answered(p);
+	const struct traceroute_hop *end = traceroute_reached(p);
+	char label[96], line[VERDICT_EVIDENCE_LEN], a[ADDR_STRLEN];
+
+	if (p->n == 0)
+		return;
+	if (g->first.port != o->port || !p->same_tuple)
+		snprintf(label, sizeof(label), "hops (traced on port %u%s)",
+		    g->first.port, p->same_tuple ? "" : " from another source "
+		    "port: the probe's was taken");
+	else
+		snprintf(label, sizeof(label), "hops");
+	check_ev_add(v, traceroute_format(p, label, line, sizeof(line)));
+	/* The probes' own ICMP came from that router: its silence at the
+	 * next TTL is its rate limit (the trace follows the probes'
+	 * bursts), not a drop. */
+	if (p->hop[p->n - 1].result == TRACEROUTE_SILENT && ans != NULL &&
+	    o->icmp.present && addr_equal((const struct sockaddr *)
+	    &ans->from, (const struct sockaddr *)&o->icmp.from)) {
+		snprintf(line, sizeof(line), "TTL %u got no answer, but the "
+		    "probes got ICMP from %s: routers rate-limit ICMP, so "
+		    "that silence proves no drop", p->hop[p->n - 1].ttl,
+		    addr_ntop((const struct sockaddr *)&ans->from, a,
+		    sizeof(a)));
+		check_ev_add(v, line);
+	}
+	if (end != NULL && end->result == TRACEROUTE_CONNECTED) {
+		snprintf(line, sizeof(line), "the traceroute's SYN completed a "
+		    "handshake at TTL %u: this 5-tuple gets through now, so "
+		    "the failure above did not repeat", end->ttl);
+		check_ev_add(v, line);
+	}
+	if (v->hop[0] == '\0' && ans != NULL &&
+	    (end == NULL || v->cause == CAUSE_PATH_REJECT))
+		addr_ntop((const struct sockaddr *)&ans->from, v->hop,
+		    sizeof(v->hop));
+}
+
+static int
+check_add(struct check *c, struct report *rep, const struct probe_obs *o)
+{
+	const struct check_trace *g = NULL;
 	struct verdict v;
 
-	verdict_classify(o, f, &v);
-	return report_add(rep, o, &v);
+	verdict_classify(o, &c->f, &v);
+	if (check_trace_wanted(o, &v))
+		g = check_trace_group(c, o);
+	if (g == NULL || g->tr == NULL)
+		return report_add(rep, o, &v);
+	check_trace_apply(o, g, &v);
+	return report_add_traced(rep, o, &v, traceroute_path(g->tr));
 }
 
 /* The active probe, passing through an ALG's pinhole if only so. */
@@ -759,7 +964,8 @@ check_build_report(struct check *c)
 	    c->server_name);
 	if (rep == NULL)
 		return NULL;
-	ctrace_merge(c->ct, c->pe);
+	if (!c->ct_merged)
+		ctrace_merge(c->ct, c->pe);
 	for (i = 0; i < probe_count(c->pe); i++) {
 		const struct probe_obs *o = probe_obs_at(c->pe, i);
 
@@ -769,7 +975,7 @@ check_build_report(struct check *c)
 			not_run++;
 			continue;
 		}
-		if (check_add(rep, o, &c->f) != 0)
+		if (check_add(c, rep, o) != 0)
 			goto fail;
 	}
 	if (not_run > 0 && check_note_not_run(rep, not_run) != 0)
@@ -890,6 +1096,7 @@ check_probe_all(struct check *c)
 	if ((r = check_alg(c)) != 0 || (r = check_collect(c)) != 0)
 		goto lost;
 	check_bye(c);
+	check_traceroute(c);
 	check_service(c);
 	return 0;
 lost:
@@ -906,6 +1113,10 @@ lost:
 static void
 check_release(struct check *c)
 {
+	size_t i;
+
+	for (i = 0; i < c->n_groups; i++)
+		traceroute_free(c->traces[i].tr);
 	/* Our own table only, before the loop it listens on goes. */
 	ctrace_free(c->ct);
 	active_free(c->act);

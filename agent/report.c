@@ -16,11 +16,13 @@
 #include "alg.h"
 #include "err.h"
 #include "report.h"
+#include "traceroute.h"
 
 struct report_entry {
 	struct probe_obs o;
 	struct verdict v;
 	size_t seq;		/* insertion order, keeps sorting stable */
+	long trace;		/* index into report.traces, -1: none */
 };
 
 /* A cause from outside the probes (report_add_cause). */
@@ -45,6 +47,8 @@ struct report {
 	size_t n_xcauses, cap_xcauses;
 	json_t *alg;		/* NULL: not tested */
 	json_t *warnings;	/* causes with severity "warning", or NULL */
+	struct traceroute_path *traces;	/* distinct ones, shared by entries */
+	size_t n_traces, cap_traces;
 };
 
 /* Consecutive entries (in view order) rendered as one path. */
@@ -54,6 +58,7 @@ struct report_run {
 	unsigned count;
 	unsigned inferred;	/* members whose ICMP came from a retry */
 	uint16_t retry_port;	/* the port that was retried */
+	const struct traceroute_path *trace;	/* first's, or NULL */
 };
 
 struct report_view {
@@ -114,6 +119,7 @@ report_free(struct report *r)
 		free(r->xcauses[i].evidence);
 	}
 	free(r->xcauses);
+	free(r->traces);
 	json_decref(r->service);
 	json_decref(r->alg);
 	json_decref(r->warnings);
@@ -157,6 +163,45 @@ report_add(struct report *r, const struct probe_obs *o,
 	if (e->v.n_evidence > VERDICT_MAX_EVIDENCE)
 		e->v.n_evidence = VERDICT_MAX_EVIDENCE;
 	e->seq = r->n++;
+	e->trace = -1;
+	return 0;
+}
+
+/* The index of tr in r->traces, added if no equal one is there: the ports
+ * of a run share one trace. */
+static int
+report_trace_index(struct report *r, const struct traceroute_path *tr,
+    long *idx)
+{
+	struct traceroute_path *t;
+	size_t i;
+
+	for (i = 0; i < r->n_traces; i++)
+		if (traceroute_path_equal(&r->traces[i], tr)) {
+			*idx = (long)i;
+			return 0;
+		}
+	if ((t = grow(r->traces, &r->cap_traces, r->n_traces,
+	    sizeof(*r->traces))) == NULL)
+		return FTP_ERR_NOMEM;
+	r->traces = t;
+	r->traces[r->n_traces] = *tr;
+	*idx = (long)r->n_traces++;
+	return 0;
+}
+
+int
+report_add_traced(struct report *r, const struct probe_obs *o,
+    const struct verdict *v, const struct traceroute_path *tr)
+{
+	long idx = -1;
+	int e;
+
+	if (tr != NULL && (e = report_trace_index(r, tr, &idx)) != 0)
+		return e;
+	if ((e = report_add(r, o, v)) != 0)
+		return e;
+	r->ents[r->n - 1].trace = idx;
 	return 0;
 }
 
@@ -312,7 +357,7 @@ same_signature(const struct report_entry *a, const struct report_entry *b)
 	    a->o.syn_seen != b->o.syn_seen ||
 	    a->o.synack_sent != b->o.synack_sent)
 		return 0;
-	if (!same_rule(&a->o.rule, &b->o.rule))
+	if (!same_rule(&a->o.rule, &b->o.rule) || a->trace != b->trace)
 		return 0;
 	/* The agent host's trace likewise, as far as it decides anything:
 	 * syn_sent only matters next to a rule, answer_seen never alone.
@@ -368,6 +413,8 @@ view_build(const struct report *r, struct report_view *vw)
 		} else {
 			run = &vw->runs[vw->n_runs++];
 			run->first = e;
+			run->trace = e->trace >= 0 ? &r->traces[e->trace] :
+			    NULL;
 			run->lo = run->hi = e->o.port;
 			run->count = 1;
 		}
@@ -603,6 +650,35 @@ json_rule(const struct probe_obs *o, const struct verdict *v)
 	return r;
 }
 
+/* [{ttl, from, result}], one per TTL sent. */
+static json_t *
+json_traceroute(const struct traceroute_path *tr)
+{
+	json_t *a = json_array(), *h;
+	unsigned i;
+
+	if (a == NULL)
+		return NULL;
+	for (i = 0; i < tr->n; i++) {
+		const struct traceroute_hop *hp = &tr->hop[i];
+
+		h = json_pack("{s:i}", "ttl", (int)hp->ttl);
+		if (h == NULL || jset(h, "from", jaddr(&hp->from)) != 0 ||
+		    jset(h, "result", json_string(traceroute_result_name(
+		    hp->result))) != 0) {
+			json_decref(h);
+			json_decref(a);
+			return NULL;
+		}
+		/* The array takes h, even when appending fails. */
+		if (jappend(a, h) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static json_t *
 json_probe(const struct report_run *run)
 {
@@ -627,6 +703,9 @@ json_probe(const struct report_run *run)
 	r |= jset(o, "evidence", json_evidence(run));
 	r |= jset(o, "hop", e->v.hop[0] ? jtext(e->v.hop) : json_null());
 	r |= jset(o, "rule", json_rule(&e->o, &e->v));
+	if (!e->v.pass)
+		r |= jset(o, "traceroute", run->trace != NULL ?
+		    json_traceroute(run->trace) : json_null());
 	if (r != 0) {
 		json_decref(o);
 		return NULL;

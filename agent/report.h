@@ -24,6 +24,15 @@ void report_free(struct report *r);
 /* Copies o and v.  Probes may be added in any order.  0 or FTP_ERR_NOMEM. */
 int report_add(struct report *r, const struct probe_obs *o,
     const struct verdict *v);
+/*
+ * report_add with the TCP traceroute of the path (traceroute.h), shown
+ * as the JSON "traceroute" array of a failing run; tr NULL: not traced
+ * ("traceroute": null).  tr is copied; equal traces are stored once.
+ * 0 or FTP_ERR_NOMEM.
+ */
+struct traceroute_path;
+int report_add_traced(struct report *r, const struct probe_obs *o,
+    const struct verdict *v, const struct traceroute_path *tr);
 /* A free-text note shown under the report (e.g. "passive not tested"). */
 int report_note(struct report *r, const char *text);
 void report_set_duration(struct report *r, unsigned ms);

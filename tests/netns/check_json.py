@@ -4,6 +4,8 @@
   check_json.py --json FILE --rc N --want-rc N
       [--probe KIND=pass | KIND=fail[:CAUSE]] ...   KIND: control|passive|active
       [--hop KIND=ADDR] ...
+      [--trace KIND=TTL:FROM:RESULT,...]   a failing KIND run's traceroute
+                                   array is exactly this (FROM * = null)
       [--nat-client true|false]
       [--nat-addrs AGENT=OBSERVED] nat.client.agent / .observed
       [--passive-ports LO-HI]      passive fail/pass must be ONE run object
@@ -56,6 +58,31 @@ def fmt(p):
     return json.dumps(keep, sort_keys=True)
 
 
+TRACE_RESULTS = ("time-exceeded", "unreachable", "admin-prohibited", "icmp",
+                 "reset", "connected", "local-error", "silent")
+
+
+def check_traceroute_shape(k, p):
+    """A failing run's "traceroute" is null or [{ttl, from, result}] with
+    TTLs 1..n in order; a "hop" named by the trace is its last ICMP
+    sender (the probe's own ICMP may have named it first)."""
+    if p.get("verdict") == "pass":
+        check("traceroute" not in p, f"passing {k} run has no traceroute")
+        return
+    tr = p.get("traceroute", "missing")
+    check(tr is None or isinstance(tr, list),
+          f"failing {k} run: traceroute is null or a list ({tr!r:.80})")
+    if not isinstance(tr, list):
+        return
+    ok = all(isinstance(h, dict) and h.get("ttl") == i + 1
+             and h.get("result") in TRACE_RESULTS
+             and (h.get("from") is None) == (h.get("result") in
+                                               ("silent", "local-error"))
+             for i, h in enumerate(tr))
+    check(tr and ok, f"failing {k} run: traceroute entries well formed "
+          f"(ttl 1..n, result, from null iff silent): {tr}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", required=True)
@@ -64,6 +91,7 @@ def main():
                     help="expected exit status, or 'any'")
     ap.add_argument("--probe", action="append", default=[])
     ap.add_argument("--hop", action="append", default=[])
+    ap.add_argument("--trace", action="append", default=[])
     ap.add_argument("--nat-client")
     ap.add_argument("--nat-addrs")
     ap.add_argument("--passive-ports")
@@ -133,6 +161,7 @@ def main():
               f"{k} probe has exactly one of port/ports")
         check(isinstance(p.get("evidence", []), list),
               f"{k} probe evidence is a list")
+        check_traceroute_shape(k, p)
     for k, lst in by_kind.items():
         for p in lst:
             print(f"info: {k}: {fmt(p)}")
@@ -201,6 +230,18 @@ def main():
         ev = [e for p in failing(k) for e in p.get("evidence") or []]
         check(any(want in str(e) for e in ev),
               f"{k} evidence mentions {want!r}: {ev}")
+
+    for spec in a.trace:
+        k, _, want_s = spec.partition("=")
+        want = []
+        for item in want_s.split(","):
+            parts = item.split(":")       # FROM may be IPv6 (colons)
+            ttl, frm, res = parts[0], ":".join(parts[1:-1]), parts[-1]
+            want.append({"ttl": int(ttl), "from": None if frm == "*" else frm,
+                         "result": res})
+        got = [p.get("traceroute") for p in by_kind.get(k) or []
+               if p.get("verdict") == "fail"]
+        check(want in got, f"{k} traceroute {got} (want {want})")
 
     if a.nat_client is not None:
         want = a.nat_client == "true"

@@ -468,6 +468,15 @@ NFT_REJECT21_V6='table ip6 harness_filter {
 	}
 }'
 
+# IPv6: the router silently drops the passive range
+# shellcheck disable=SC2034
+NFT_SILENT_DROP_V6="table ip6 harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		oifname \"to-server\" tcp dport $PASV_LO-$PASV_HI drop
+	}
+}"
+
 # NAT gateway with the FTP ALG (conntrack helper "ftp", built into the
 # kernel; assigned explicitly as Linux >= 6.0 requires): active mode works
 # for real FTP only because the helper rewrites PORT/EPRT and opens the

@@ -179,8 +179,12 @@ silent-drop)
 	short=sdrop
 	RULES=$NFT_SILENT_DROP
 	CURL_PASV=fail
+	# the TCP traceroute: TTL 1 expires at the router before its forward
+	# hook (time-exceeded), TTL 2 is dropped there (silent)
 	CHECKS=(--probe control=pass --probe passive=fail:path-silent-drop
-		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI")
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI"
+		--hop "passive=$ROUTER_C4"
+		--trace "passive=1:$ROUTER_C4:time-exceeded,2:*:silent")
 	;;
 reject)
 	short=reject
@@ -225,6 +229,19 @@ rst-middlebox)
 	CURL_PASV=fail
 	CHECKS=(--probe control=pass --probe passive=fail:path-reject
 		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI")
+	;;
+ipv6-silent-drop)
+	# the router drops the passive range for IPv6; the traceroute's hop
+	# limit 1 expires at the router (ICMPv6 time exceeded)
+	short=v6drop
+	FAM=6
+	VSFTPD_FAMILY=6
+	RULES=$NFT_SILENT_DROP_V6
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:path-silent-drop
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI"
+		--hop "passive=$ROUTER_C6"
+		--trace "passive=1:$ROUTER_C6:time-exceeded,2:*:silent")
 	;;
 ipv6-reject)
 	short=v6rej
@@ -340,7 +357,9 @@ wide-range)
 	RULES=$NFT_DROP_MID
 	XCHECK=0
 	CHECKS=(--probe control=pass --probe active=pass
-		--passive-runs "20000-20999=pass,21000-21999=fail:path-silent-drop,22000-23999=pass")
+		--passive-runs "20000-20999=pass,21000-21999=fail:path-silent-drop,22000-23999=pass"
+		--hop "passive=$ROUTER_C4"
+		--trace "passive=1:$ROUTER_C4:time-exceeded,2:*:silent")
 	;;
 return-path)
 	# the SYN reaches the server, its SYN-ACK is dropped on the way back
