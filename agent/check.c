@@ -28,12 +28,11 @@
 #include "probe.h"
 #include "report.h"
 #include "service.h"
+#include "srvcheck.h"
 #include "tls.h"
 #include "verdict.h"
 
 #define CHECK_MAX_SERVER_ADDRS	16
-/* Bound on a clock difference that is only worth a note. */
-#define CHECK_SKEW_NOTE_MS	60000
 
 struct check {
 	const struct check_opts *o;
@@ -55,6 +54,7 @@ struct check {
 	json_t *notes;			/* strings, added to the report */
 	int lost;			/* control channel lost mid-session */
 	struct ftpcheck_result *svc;	/* the real FTP client, or NULL */
+	struct srvcheck *sc;		/* the server host's own facts */
 };
 
 unsigned
@@ -131,7 +131,6 @@ check_setup(struct check *c)
 static int
 check_pair(struct check *c)
 {
-	long long skew;
 	int r;
 
 	if ((r = control_connect(c->ctl, c->host, c->rport)) != 0 ||
@@ -149,10 +148,13 @@ check_pair(struct check *c)
 	    check_adaptive_timeout(c->rtt.max_ms);
 	log_debug("rtt min/avg/max %.3f/%.3f/%.3f ms, probe timeout %u ms",
 	    c->rtt.min_ms, c->rtt.avg_ms, c->rtt.max_ms, c->f.timeout_ms);
-	skew = c->w.time_ms ? c->w.time_ms - clock_wall_ms() : 0;
-	if (llabs(skew) > CHECK_SKEW_NOTE_MS)
-		check_note(c, "reflector clock differs from ours by %lld s",
-		    skew / 1000);
+	/* Addresses, FTP settings and clock of the server host (clock-skew,
+	 * DNAT, dns-mismatch, pasv-address: srvcheck.h). */
+	if ((c->sc = srvcheck_new(control_welcome_msg(c->ctl), c->w.recv_ms,
+	    c->rtt.avg_ms)) == NULL) {
+		log_warnx("out of memory");
+		return CHECK_EXIT_USAGE;
+	}
 	return CHECK_EXIT_PASS;
 }
 
@@ -185,7 +187,9 @@ check_pick_server(struct check *c)
 		    sizeof(buf)));
 	c->f.server = a[pick];
 	addr_unmap(&c->f.server);
-	if (!addr_equal((struct sockaddr *)&c->f.server,
+	/* With the host's addresses srvcheck says more (DNAT, DNS). */
+	if (!srvcheck_knows_host(c->sc) &&
+	    !addr_equal((struct sockaddr *)&c->f.server,
 	    (struct sockaddr *)&c->f.dialled) &&
 	    !addr_equal((struct sockaddr *)&c->f.server,
 	    (struct sockaddr *)&c->f.reflector_local))
@@ -629,11 +633,12 @@ check_service(struct check *c)
 
 static int
 check_add(struct report *rep, const struct probe_obs *o,
-    const struct session_facts *f)
+    const struct session_facts *f, struct srvcheck *sc)
 {
 	struct verdict v;
 
 	verdict_classify(o, f, &v);
+	srvcheck_adjust(sc, o, &v);
 	return report_add(rep, o, &v);
 }
 
@@ -645,6 +650,24 @@ check_note_not_run(struct report *rep, size_t n)
 	snprintf(text, sizeof(text), "%zu probe(s) were not run (the session "
 	    "ended before they started); their paths are untested", n);
 	return report_note(rep, text);
+}
+
+/* Cross-check the measurements with the server host's facts before the
+ * verdicts are added (a dns-mismatch changes them). */
+static int
+check_srvcheck(struct check *c)
+{
+	struct srvcheck_input in;
+	struct sockaddr_storage svc = c->f.server;
+
+	addr_set_port((struct sockaddr *)&svc, c->cport);
+	memset(&in, 0, sizeof(in));
+	in.server_opt = c->o->server;
+	in.service = (struct sockaddr *)&svc;
+	in.dialled = (struct sockaddr *)&c->f.dialled;
+	in.pe = c->pe;
+	in.svc = c->svc;
+	return srvcheck_observe(c->sc, &in);
 }
 
 static struct report *
@@ -660,6 +683,8 @@ check_build_report(struct check *c)
 	if (rep == NULL)
 		return NULL;
 	ctrace_merge(c->ct, c->pe);
+	if (check_srvcheck(c) != 0)
+		goto fail;
 	for (i = 0; i < probe_count(c->pe); i++) {
 		const struct probe_obs *o = probe_obs_at(c->pe, i);
 
@@ -669,7 +694,7 @@ check_build_report(struct check *c)
 			not_run++;
 			continue;
 		}
-		if (check_add(rep, o, &c->f) != 0)
+		if (check_add(rep, o, &c->f, c->sc) != 0)
 			goto fail;
 	}
 	if (not_run > 0 && check_note_not_run(rep, not_run) != 0)
@@ -677,13 +702,15 @@ check_build_report(struct check *c)
 	if (c->act != NULL) {
 		active_obs(c->act, &ao);
 		ctrace_apply(c->ct, &ao);
-		if (check_add(rep, &ao, &c->f) != 0)
+		if (check_add(rep, &ao, &c->f, c->sc) != 0)
 			goto fail;
 	}
 	json_array_foreach(c->notes, i, n)
 		if (report_note(rep, json_string_value(n)) != 0)
 			goto fail;
 	if (c->svc != NULL && service_apply(c->svc, rep) != 0)
+		goto fail;
+	if (srvcheck_apply(c->sc, rep) != 0)
 		goto fail;
 	report_set_duration(rep, check_ms_since(&c->t0));
 	return rep;
@@ -815,6 +842,7 @@ check_release(struct check *c)
 		SSL_CTX_free(c->ctx);
 	json_decref(c->notes);
 	free(c->svc);
+	srvcheck_free(c->sc);
 }
 
 int

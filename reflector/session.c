@@ -17,6 +17,7 @@
 #include "channel.h"
 #include "connectback.h"
 #include "err.h"
+#include "hostinfo.h"
 #include "listener.h"
 #include "log.h"
 #include "proto.h"
@@ -259,6 +260,11 @@ session_on_hello(struct session *s, const json_t *msg)
 	    json_integer(s->cfg->active_source_port));
 	json_object_set_new(w, "max_ports",
 	    json_integer(s->cfg->max_ports_per_session));
+	if (hostinfo_welcome(w, s->cfg) != 0) {
+		json_decref(w);
+		session_send(s, NULL);
+		return;
+	}
 	memcpy(s->token, token, PROTO_TOKEN_HEXLEN + 1);
 	s->have_token = 1;
 	s->state = SESSION_READY;

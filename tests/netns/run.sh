@@ -23,7 +23,7 @@ set -euo pipefail
 
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy bad-cert wide-range ipv6-reject rst-middlebox routing-gap concurrent server-rule return-path client-rule service-refused pasv-address"
+DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy bad-cert wide-range ipv6-reject rst-middlebox routing-gap concurrent server-rule return-path client-rule service-refused pasv-address dnat-pasv-wrong dnat-pasv-right dns-mismatch clock-skew"
 PENDING_SCENARIOS="nat-alg"
 ALL_SCENARIOS="$DEFAULT_SCENARIOS $PENDING_SCENARIOS"
 case ${FTPATH_SCENARIOS:-default} in
