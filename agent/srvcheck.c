@@ -498,9 +498,9 @@ refused_add(const struct srvcheck_host *h, enum srvcheck_key k,
 	if (!s->known || s->num <= 0 || i >= 2)
 		return;
 	setting_where(h, k, w, sizeof(w));
-	text(out->evidence[i], sizeof(out->evidence[i]), "%s: %s %lld "
-	    "%s%s", w, k == SRVCHECK_MAX_PER_IP ? "at most" : "at most",
-	    s->num, k == SRVCHECK_MAX_PER_IP ? "connection(s) from one "
+	text(out->evidence[i], sizeof(out->evidence[i]), "%s: at most %lld "
+	    "%s%s", w, s->num, k == SRVCHECK_MAX_PER_IP ? "connection(s) "
+	    "from one "
 	    "client address" : "client(s) at once",
 	    s->set ? "" : " (the server's default)");
 	nv = s->num * 2 > 10 ? s->num * 2 : 10;
