@@ -256,7 +256,10 @@ service-refused)
 	CURL_PASV=fail
 	CURL_ACT=fail
 	CHECKS=(--probe control=fail:service-refused --cause service-refused
-		--service-ok false)
+		--service-ok false
+		--cause-evidence "service-refused=vsftpd.conf:"
+		--cause-evidence "service-refused=max_per_ip=1"
+		--advice "service-refused=vsftpd: max_per_ip=")
 	;;
 pasv-address)
 	# vsftpd advertises an address the client cannot reach in its 227
@@ -264,7 +267,9 @@ pasv-address)
 	VSFTPD_EXTRA=(pasv_address=192.0.2.99)
 	CURL_PASV=ok
 	CHECKS=(--probe control=pass --probe passive=pass --cause pasv-address
-		--service-ok false)
+		--service-ok false --nat-server false
+		--cause-evidence "pasv-address=pasv_address=192.0.2.99"
+		--advice "pasv-address=vsftpd: pasv_address=$SERVER4")
 	;;
 dnat-pasv-wrong)
 	# the router port-forwards PUBLIC4 (21 and the passive range) to the
