@@ -270,12 +270,14 @@ void
 srvcheck_hosts_find(const char *buf, size_t len, const char *name,
     struct srvcheck_hosts_line *out)
 {
-	const char *p = buf, *end = buf + len;
+	const char *p, *end;
 	unsigned long line = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (buf == NULL || name == NULL || name[0] == '\0')
 		return;
+	p = buf;
+	end = buf + len;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *stop, *hash, *f;
