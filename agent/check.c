@@ -31,6 +31,7 @@
 #include "probe.h"
 #include "report.h"
 #include "service.h"
+#include "srvcheck.h"
 #include "tls.h"
 #include "traceroute.h"
 #include "verdict.h"
@@ -41,8 +42,6 @@
 #define CHECK_MAX_TRACES	3
 /* Distinct failing observations looked at for a trace. */
 #define CHECK_MAX_TRACE_GROUPS	16
-/* Bound on a clock difference that is only worth a note. */
-#define CHECK_SKEW_NOTE_MS	60000
 
 /* Probes with the same observation share one trace, of the first. */
 struct check_trace {
@@ -74,6 +73,7 @@ struct check {
 	struct check_trace traces[CHECK_MAX_TRACE_GROUPS];
 	size_t n_groups, n_traced;
 	int ct_merged;			/* ctrace read before the traceroute */
+	struct srvcheck *sc;		/* the server host's own facts */
 };
 
 unsigned
@@ -150,7 +150,6 @@ check_setup(struct check *c)
 static int
 check_pair(struct check *c)
 {
-	long long skew;
 	int r;
 
 	if ((r = control_connect(c->ctl, c->host, c->rport)) != 0 ||
@@ -168,10 +167,13 @@ check_pair(struct check *c)
 	    check_adaptive_timeout(c->rtt.max_ms);
 	log_debug("rtt min/avg/max %.3f/%.3f/%.3f ms, probe timeout %u ms",
 	    c->rtt.min_ms, c->rtt.avg_ms, c->rtt.max_ms, c->f.timeout_ms);
-	skew = c->w.time_ms ? c->w.time_ms - clock_wall_ms() : 0;
-	if (llabs(skew) > CHECK_SKEW_NOTE_MS)
-		check_note(c, "reflector clock differs from ours by %lld s",
-		    skew / 1000);
+	/* Addresses, FTP settings and clock of the server host (clock-skew,
+	 * DNAT, dns-mismatch, pasv-address: srvcheck.h). */
+	if ((c->sc = srvcheck_new(control_welcome_msg(c->ctl), c->w.recv_ms,
+	    c->rtt.avg_ms)) == NULL) {
+		log_warnx("out of memory");
+		return CHECK_EXIT_USAGE;
+	}
 	return CHECK_EXIT_PASS;
 }
 
@@ -204,7 +206,9 @@ check_pick_server(struct check *c)
 		    sizeof(buf)));
 	c->f.server = a[pick];
 	addr_unmap(&c->f.server);
-	if (!addr_equal((struct sockaddr *)&c->f.server,
+	/* With the host's addresses srvcheck says more (DNAT, DNS). */
+	if (!srvcheck_knows_host(c->sc) &&
+	    !addr_equal((struct sockaddr *)&c->f.server,
 	    (struct sockaddr *)&c->f.dialled) &&
 	    !addr_equal((struct sockaddr *)&c->f.server,
 	    (struct sockaddr *)&c->f.reflector_local))
@@ -889,6 +893,7 @@ check_add(struct check *c, struct report *rep, const struct probe_obs *o)
 	struct verdict v;
 
 	verdict_classify(o, &c->f, &v);
+	srvcheck_adjust(c->sc, o, &v);
 	if (check_trace_wanted(o, &v))
 		g = check_trace_group(c, o);
 	if (g == NULL || g->tr == NULL)
@@ -906,6 +911,7 @@ check_add_active(struct check *c, struct report *rep,
 	char label[32];
 
 	verdict_classify(o, &c->f, &v);
+	srvcheck_adjust(c->sc, o, &v);
 	if (c->alg != NULL && alg_active(c->alg, &v)) {
 		snprintf(label, sizeof(label), "active %u", o->port);
 		if (report_add_warning(rep, CAUSE_ALG_DEPENDENT, label,
@@ -952,6 +958,24 @@ check_note_not_run(struct report *rep, size_t n)
 	return report_note(rep, text);
 }
 
+/* Cross-check the measurements with the server host's facts before the
+ * verdicts are added (a dns-mismatch changes them). */
+static int
+check_srvcheck(struct check *c)
+{
+	struct srvcheck_input in;
+	struct sockaddr_storage svc = c->f.server;
+
+	addr_set_port((struct sockaddr *)&svc, c->cport);
+	memset(&in, 0, sizeof(in));
+	in.server_opt = c->o->server;
+	in.service = (struct sockaddr *)&svc;
+	in.dialled = (struct sockaddr *)&c->f.dialled;
+	in.pe = c->pe;
+	in.svc = c->svc;
+	return srvcheck_observe(c->sc, &in);
+}
+
 static struct report *
 check_build_report(struct check *c)
 {
@@ -966,6 +990,8 @@ check_build_report(struct check *c)
 		return NULL;
 	if (!c->ct_merged)
 		ctrace_merge(c->ct, c->pe);
+	if (check_srvcheck(c) != 0)
+		goto fail;
 	for (i = 0; i < probe_count(c->pe); i++) {
 		const struct probe_obs *o = probe_obs_at(c->pe, i);
 
@@ -992,6 +1018,8 @@ check_build_report(struct check *c)
 		if (report_note(rep, json_string_value(n)) != 0)
 			goto fail;
 	if (c->svc != NULL && service_apply(c->svc, rep) != 0)
+		goto fail;
+	if (srvcheck_apply(c->sc, rep) != 0)
 		goto fail;
 	report_set_duration(rep, check_ms_since(&c->t0));
 	return rep;
@@ -1129,6 +1157,7 @@ check_release(struct check *c)
 	json_decref(c->notes);
 	free(c->svc);
 	free(c->alg);
+	srvcheck_free(c->sc);
 }
 
 int

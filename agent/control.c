@@ -30,6 +30,7 @@ struct control {
 	struct bufferevent *bev;	/* owns the SSL and the fd */
 	struct event *timer;		/* deadline of the current wait */
 	json_t *inbox;			/* received, not yet consumed */
+	json_t *welcome;		/* the welcome message, once received */
 	int connected;
 	int failed;			/* channel unusable */
 	int timed_out;
@@ -99,6 +100,7 @@ control_free(struct control *c)
 	if (c->timer != NULL)
 		event_free(c->timer);
 	json_decref(c->inbox);
+	json_decref(c->welcome);
 	free(c);
 }
 
@@ -491,6 +493,12 @@ control_welcome_parse(const json_t *m, struct control_welcome *w)
 	w->time_ms = json_integer_value(json_object_get(m, "time_ms"));
 }
 
+const json_t *
+control_welcome_msg(const struct control *c)
+{
+	return c->welcome;
+}
+
 int
 control_hello(struct control *c, struct control_welcome *w)
 {
@@ -515,6 +523,9 @@ control_hello(struct control *c, struct control_welcome *w)
 		goto out;
 	}
 	control_welcome_parse(rep, w);
+	w->recv_ms = clock_wall_ms();
+	json_decref(c->welcome);
+	c->welcome = json_incref(rep);
 	r = 0;
 out:
 	json_decref(req);

@@ -38,6 +38,7 @@ struct control_welcome {
 	uint16_t active_source_port;	/* default 20 */
 	unsigned max_ports;
 	long long time_ms;		/* reflector's wall clock */
+	long long recv_ms;		/* our wall clock when it arrived */
 };
 
 struct control_rtt {
@@ -64,6 +65,10 @@ const char *control_token(const struct control *c);
 
 /* Send hello, wait for welcome. */
 int control_hello(struct control *c, struct control_welcome *w);
+
+/* The welcome message as received (owned by c; NULL before hello):
+ * fields this struct does not hold (addresses, ftp_server). */
+const json_t *control_welcome_msg(const struct control *c);
 
 /* n pings, one at a time, measured with CLOCK_MONOTONIC. */
 int control_ping(struct control *c, unsigned n, struct control_rtt *rtt);

@@ -30,6 +30,15 @@ struct report_xcause {
 	enum cause cause;
 	char *label;
 	char *evidence;
+	int finding;	/* report_add_finding(): the server host's facts */
+	int warn;	/* a finding that fails nothing (clock-skew) */
+};
+
+/* The setting to change for a cause (report_add_advice). */
+struct report_advice {
+	enum cause cause;
+	char *text;
+	json_t *setting;	/* or NULL */
 };
 
 struct report {
@@ -49,6 +58,11 @@ struct report {
 	json_t *warnings;	/* causes with severity "warning", or NULL */
 	struct traceroute_path *traces;	/* distinct ones, shared by entries */
 	size_t n_traces, cap_traces;
+	struct report_advice *advice;
+	size_t n_advice, cap_advice;
+	json_t *nat_server;	/* extra keys of nat.server, or NULL */
+	char *nat_line;		/* its header line, or NULL */
+	json_t *extra;		/* extra top-level keys, or NULL */
 };
 
 /* Consecutive entries (in view order) rendered as one path. */
@@ -120,6 +134,14 @@ report_free(struct report *r)
 	}
 	free(r->xcauses);
 	free(r->traces);
+	for (i = 0; i < r->n_advice; i++) {
+		free(r->advice[i].text);
+		json_decref(r->advice[i].setting);
+	}
+	free(r->advice);
+	json_decref(r->nat_server);
+	free(r->nat_line);
+	json_decref(r->extra);
 	json_decref(r->service);
 	json_decref(r->alg);
 	json_decref(r->warnings);
@@ -233,9 +255,9 @@ report_set_service(struct report *r, json_t *service)
 	r->service = json_incref(service);
 }
 
-int
-report_add_cause(struct report *r, enum cause c, const char *probe_label,
-    const char *evidence)
+static int
+report_xcause_add(struct report *r, enum cause c, const char *probe_label,
+    const char *evidence, int finding, int warn)
 {
 	struct report_xcause *x;
 	char *l, *e;
@@ -257,7 +279,74 @@ report_add_cause(struct report *r, enum cause c, const char *probe_label,
 	x->cause = c;
 	x->label = l;
 	x->evidence = e;
+	x->finding = finding;
+	x->warn = warn;
 	return 0;
+}
+
+int
+report_add_cause(struct report *r, enum cause c, const char *probe_label,
+    const char *evidence)
+{
+	return report_xcause_add(r, c, probe_label, evidence, 0, 0);
+}
+
+int
+report_add_finding(struct report *r, enum cause c, const char *label,
+    const char *evidence, int failing)
+{
+	return report_xcause_add(r, c, label, evidence, 1, !failing);
+}
+
+int
+report_add_advice(struct report *r, enum cause c, const char *advice,
+    json_t *setting)
+{
+	struct report_advice *a;
+	char *t;
+
+	if ((a = grow(r->advice, &r->cap_advice, r->n_advice,
+	    sizeof(*r->advice))) == NULL || (t = strdup(advice)) == NULL) {
+		if (a != NULL)
+			r->advice = a;
+		json_decref(setting);
+		return FTP_ERR_NOMEM;
+	}
+	r->advice = a;
+	a = &r->advice[r->n_advice++];
+	a->cause = c;
+	a->text = t;
+	a->setting = setting;
+	return 0;
+}
+
+int
+report_set_server_nat(struct report *r, json_t *extra, const char *line)
+{
+	char *l = NULL;
+
+	if (line != NULL && line[0] != '\0' && (l = strdup(line)) == NULL) {
+		json_decref(extra);
+		return FTP_ERR_NOMEM;
+	}
+	json_decref(r->nat_server);
+	free(r->nat_line);
+	r->nat_server = extra;
+	r->nat_line = l;
+	return 0;
+}
+
+int
+report_set_extra(struct report *r, const char *key, json_t *value)
+{
+	if (value == NULL)
+		return FTP_ERR_NOMEM;
+	if (r->extra == NULL && (r->extra = json_object()) == NULL) {
+		json_decref(value);
+		return FTP_ERR_NOMEM;
+	}
+	return json_object_set_new(r->extra, key, value) == 0 ? 0 :
+	    FTP_ERR_NOMEM;
 }
 
 int
@@ -268,8 +357,9 @@ report_failed(const struct report *r)
 	for (i = 0; i < r->n; i++)
 		if (!r->ents[i].v.pass)
 			return 1;
-	if (r->n_xcauses > 0)
-		return 1;
+	for (i = 0; i < r->n_xcauses; i++)
+		if (!r->xcauses[i].warn)
+			return 1;
 	return r->service != NULL &&
 	    json_is_false(json_object_get(r->service, "ok"));
 }
@@ -581,15 +671,35 @@ fail:
 	return NULL;
 }
 
-static json_t *
-json_nat(const struct session_facts *f)
+/* nat.server's extra keys (report_set_server_nat); "detected" is true
+ * when either the control channel or the extras say so. */
+static int
+json_nat_server_extra(json_t *srv, const json_t *extra)
 {
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)extra, k, v) {
+		if (strcmp(k, "detected") == 0 && !json_is_true(v))
+			continue;
+		if (json_object_set(srv, k, v) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static json_t *
+json_nat(const struct report *r)
+{
+	const struct session_facts *f = &r->f;
 	json_t *o = json_object(), *srv = json_object();
 
 	if (o == NULL || srv == NULL ||
 	    jset(srv, "detected", json_boolean(verdict_server_nat(f))) != 0 ||
 	    jset(srv, "dialled", jaddr(&f->dialled)) != 0 ||
 	    jset(srv, "reflector", jaddr(&f->reflector_local)) != 0 ||
+	    (r->nat_server != NULL &&
+	    json_nat_server_extra(srv, r->nat_server) != 0) ||
 	    jset(o, "client", json_nat_client(f)) != 0 ||
 	    jset(o, "server", srv) != 0) {
 		json_decref(srv);
@@ -788,7 +898,9 @@ json_xcauses(json_t *root, const struct report *r)
 				return -1;
 			if (jset(found, "cause", json_string(name)) != 0 ||
 			    jset(found, "probes", json_array()) != 0 ||
-			    jset(found, "fix", json_null()) != 0) {
+			    jset(found, "fix", json_null()) != 0 ||
+			    (x->warn && jset(found, "warning",
+			    json_true()) != 0)) {
 				json_decref(found);
 				return -1;
 			}
@@ -803,6 +915,39 @@ json_xcauses(json_t *root, const struct report *r)
 			return -1;
 		if (jappend(ev, jtext(x->evidence)) != 0)
 			return -1;
+	}
+	return 0;
+}
+
+/* report_add_advice(): "advice" and "settings" on the cause's entry (an
+ * advice for a cause no path or finding named is left out). */
+static int
+json_advice(json_t *root, const struct report *r)
+{
+	json_t *causes = json_object_get(root, "causes"), *c, *l;
+	size_t i, k;
+
+	for (i = 0; i < r->n_advice; i++) {
+		const struct report_advice *a = &r->advice[i];
+
+		json_array_foreach(causes, k, c) {
+			if (strcmp(json_string_value(json_object_get(c,
+			    "cause")), cause_name(a->cause)) != 0)
+				continue;
+			if ((l = json_object_get(c, "advice")) == NULL &&
+			    jset(c, "advice", (l = json_array())) != 0)
+				return -1;
+			if (jappend(l, jtext(a->text)) != 0)
+				return -1;
+			if (a->setting == NULL)
+				break;
+			if ((l = json_object_get(c, "settings")) == NULL &&
+			    jset(c, "settings", (l = json_array())) != 0)
+				return -1;
+			if (jappend(l, json_incref(a->setting)) != 0)
+				return -1;
+			break;
+		}
 	}
 	return 0;
 }
@@ -892,16 +1037,19 @@ report_json(const struct report *r)
 	    &f->agent_local, "observed", &f->agent_observed)) != 0 ||
 	    jset(root, "reflector", json_side(r->reflector_version, "dialled",
 	    &f->dialled, "local", &f->reflector_local)) != 0 ||
-	    jset(root, "nat", json_nat(f)) != 0 ||
+	    jset(root, "nat", json_nat(r)) != 0 ||
 	    jset(root, "alg", json_alg(r)) != 0 ||
 	    json_runs(root, &vw) != 0 ||
 	    json_xcauses(root, r) != 0 ||
 	    json_warnings(root, r) != 0 ||
+	    json_advice(root, r) != 0 ||
 	    jset(root, "service", json_service(r)) != 0 ||
 	    jset(root, "notes", json_notes(r)) != 0 ||
 	    jset(root, "duration_ms", json_integer(r->duration_ms)) != 0 ||
 	    jset(root, "server", jtext(r->server_name)) != 0 ||
-	    jset(root, "rtt_ms", json_integer(f->rtt_ms)) != 0)
+	    jset(root, "rtt_ms", json_integer(f->rtt_ms)) != 0 ||
+	    (r->extra != NULL &&
+	    json_object_update_missing(root, r->extra) != 0))
 		goto out;
 	ok = 1;
 out:
@@ -951,6 +1099,8 @@ print_header(const struct report *r, FILE *out)
 		    "(destination NAT)\n",
 		    addr_text(&f->dialled, 1, a, sizeof(a)),
 		    addr_text(&f->reflector_local, 1, b, sizeof(b)));
+	if (r->nat_line != NULL)
+		fprintf(out, "  nat       %s\n", r->nat_line);
 	fputc('\n', out);
 }
 
@@ -1128,9 +1278,36 @@ print_service(const struct report *r, FILE *out, int color)
 			fprintf(out, "     TLS      AUTH TLS: %s\n", line);
 	}
 	for (i = 0; i < r->n_xcauses; i++)
-		fprintf(out, "      %-*s %s%s%s: %s\n", LABEL_W, "cause:",
+		if (!r->xcauses[i].finding)
+			fprintf(out, "      %-*s %s%s%s: %s\n", LABEL_W, "cause:",
 		    color ? ANSI_BOLD : "", cause_name(r->xcauses[i].cause),
 		    color ? ANSI_RESET : "", r->xcauses[i].evidence);
+}
+
+/* "server host:": causes found from the server host's own facts and the
+ * settings to change (report_add_finding, report_add_advice). */
+static void
+print_findings(const struct report *r, FILE *out, int color)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n_xcauses; i++)
+		n += r->xcauses[i].finding ? 1 : 0;
+	if (n == 0 && r->n_advice == 0)
+		return;
+	fprintf(out, "\nserver host:\n");
+	for (i = 0; i < r->n_xcauses; i++) {
+		const struct report_xcause *x = &r->xcauses[i];
+
+		if (x->finding)
+			fprintf(out, "      %-*s %s%s%s%s: %s\n", LABEL_W,
+			    "cause:", color ? ANSI_BOLD : "",
+			    cause_name(x->cause), color ? ANSI_RESET : "",
+			    x->warn ? " (warning)" : "", x->evidence);
+	}
+	for (i = 0; i < r->n_advice; i++)
+		fprintf(out, "      %-*s %s (%s)\n", LABEL_W, "fix:",
+		    r->advice[i].text, cause_name(r->advice[i].cause));
 }
 
 static void
@@ -1170,6 +1347,7 @@ report_print(const struct report *r, FILE *out, int color)
 	}
 	alg_print(r->alg, out, color);
 	print_service(r, out, color);
+	print_findings(r, out, color);
 	print_summary(r, out);
 	view_free(&vw);
 	return ferror(out) ? FTP_ERR_SYSTEM : 0;

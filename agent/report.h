@@ -65,8 +65,35 @@ void report_set_alg(struct report *r, json_t *alg);
 int report_add_warning(struct report *r, enum cause c,
     const char *probe_label, const char *evidence);
 
-/* 1 if at least one path fails, the service check failed or a cause was
- * added. */
+/*
+ * A cause found from the server host's own facts (srvcheck.h: DNAT,
+ * FTP server settings, DNS, clock): merged into "causes" by name like
+ * report_add_cause(), printed under "server host:".  failing 0 (a
+ * clock-skew) marks its entry "warning": true and leaves
+ * report_failed() alone.  0 or FTP_ERR_NOMEM.
+ */
+int report_add_finding(struct report *r, enum cause c, const char *label,
+    const char *evidence, int failing);
+/*
+ * The setting to change for cause c ("vsftpd: pasv_address=..."): the
+ * strings in "advice" and the settings (takes the reference; NULL for
+ * none) in "settings" on c's "causes" entry, and "fix:" lines under
+ * "server host:".  0 or FTP_ERR_NOMEM.
+ */
+int report_add_advice(struct report *r, enum cause c, const char *advice,
+    json_t *setting);
+/*
+ * Extra keys for nat.server (takes the reference; "detected" true wins
+ * over the control channel's false) and a header line ("nat ...", NULL
+ * for none).  0 or FTP_ERR_NOMEM.
+ */
+int report_set_server_nat(struct report *r, json_t *extra, const char *line);
+/* An extra top-level JSON key (takes the reference; never replaces a key
+ * of the report itself).  0 or FTP_ERR_NOMEM. */
+int report_set_extra(struct report *r, const char *key, json_t *value);
+
+/* 1 if at least one path fails, the service check failed or a failing
+ * cause was added. */
 int report_failed(const struct report *r);
 
 /* New reference to the JSON report (see DESIGN.md); NULL on ENOMEM. */

@@ -14,6 +14,8 @@
 
 #define CONFIG_DEFAULT_PORT	7021
 
+struct ftpconf;
+
 struct reflector_config {
 	char listen[ADDR_STRLEN];	/* "ADDR:PORT", default "[::]:7021" */
 	char cert[4096];
@@ -27,6 +29,10 @@ struct reflector_config {
 	unsigned max_ports_per_session;	/* default 4096 */
 	unsigned session_timeout_s;	/* idle control channel, default 60 */
 	unsigned max_timeout_ms;	/* cap on agent-requested waits, 10000 */
+	/* --ftp-config: the FTP server's settings, sent to agents in
+	 * welcome.  Borrowed (main owns them); NULL without the option. */
+	const struct ftpconf *ftpconf;
+	const char *ftpconf_path;
 };
 
 /* Fill defaults (allocates cfg->allowed).  0 or FTP_ERR_NOMEM. */

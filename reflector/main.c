@@ -139,10 +139,12 @@ main_raise_nofile(void)
 /*
  * Read the FTP server's own configuration and say where it disagrees
  * with ours: a reflector listening on other ports than the server uses
- * would test paths no FTP client takes.  Returns 0 or EXIT_USAGE.
+ * would test paths no FTP client takes.  Returns 0 with *out (the
+ * caller's, sent to agents in welcome) or EXIT_USAGE.
  */
 static int
-main_check_ftpconf(const char *path, const struct reflector_config *cfg)
+main_check_ftpconf(const char *path, const struct reflector_config *cfg,
+    struct ftpconf **out)
 {
 	struct ftpconf *fc;
 	struct portrange pr;
@@ -167,6 +169,8 @@ main_check_ftpconf(const char *path, const struct reflector_config *cfg)
 		log_warnx("ftp server passive range is %u-%u, passive_range is "
 		    "%u-%u: agents will probe ports FTP clients do not use",
 		    pr.lo, pr.hi, cfg->passive.lo, cfg->passive.hi);
+	*out = fc;
+	fc = NULL;
 	rc = 0;
 out:
 	ftpconf_free(fc);
@@ -183,6 +187,7 @@ main(int argc, char **argv)
 	struct server *srv = NULL;
 	SSL_CTX *ctx = NULL;
 	const char *cfgfile = NULL, *ftpconf = NULL;
+	struct ftpconf *fc = NULL;
 	const struct main_option *mo;
 	char err[512];
 	int ch, i, verbose = 0, check = 0, rc = 1;
@@ -270,8 +275,11 @@ main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (ftpconf != NULL && (rc = main_check_ftpconf(ftpconf, &cfg)) != 0)
+	if (ftpconf != NULL &&
+	    (rc = main_check_ftpconf(ftpconf, &cfg, &fc)) != 0)
 		goto out;
+	cfg.ftpconf = fc;
+	cfg.ftpconf_path = ftpconf;
 	rc = 1;
 	if (check) {
 		config_print(&cfg, stdout);
@@ -327,5 +335,6 @@ out:
 		event_base_free(base);
 	SSL_CTX_free(ctx);
 	config_release(&cfg);
+	ftpconf_free(fc);
 	return rc;
 }

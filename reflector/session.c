@@ -19,6 +19,7 @@
 #include "connectback.h"
 #include "divert.h"
 #include "err.h"
+#include "hostinfo.h"
 #include "listener.h"
 #include "log.h"
 #include "proto.h"
@@ -264,6 +265,11 @@ session_on_hello(struct session *s, const json_t *msg)
 	    json_integer(s->cfg->active_source_port));
 	json_object_set_new(w, "max_ports",
 	    json_integer(s->cfg->max_ports_per_session));
+	if (hostinfo_welcome(w, s->cfg) != 0) {
+		json_decref(w);
+		session_send(s, NULL);
+		return;
+	}
 	memcpy(s->token, token, PROTO_TOKEN_HEXLEN + 1);
 	s->have_token = 1;
 	s->state = SESSION_READY;

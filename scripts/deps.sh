@@ -7,7 +7,7 @@ pkgs=(build-essential clang pkg-config
       libevent-dev libssl-dev libnftnl-dev libmnl-dev libjansson-dev
       libcmocka-dev libnftables-dev libcap-ng-dev
       nftables iproute2 vsftpd curl lftp conntrack nmap openssl procps
-      python3 cppcheck)
+      python3 cppcheck faketime)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -9,8 +9,16 @@
       [--nat-client true|false]
       [--nat-addrs AGENT=OBSERVED] nat.client.agent / .observed
       [--passive-ports LO-HI]      passive fail/pass must be ONE run object
-      [--curl KIND=ok|fail] ...    KIND: passive|active (real curl results)
+      [--curl KIND=ok|fail] ...    KIND: passive|active|pasv (real curl
+                                   results; pasv: PASV only, --disable-epsv)
       [--cause NAME] ...           NAME is listed in causes
+      [--no-cause NAME] ...        NAME is not listed in causes
+      [--cause-evidence NAME=TEXT] TEXT occurs in the evidence of cause NAME
+                                   (its causes entry and its failing probes)
+      [--advice NAME=TEXT]         TEXT occurs in cause NAME's advice
+      [--nat-server true|false]    nat.server.detected
+      [--clock-skew LO-HI]         cause clock-skew (a warning) with
+                                   server_host.clock.offset_ms in LO..HI s
       [--service-ok true|false]    service.ok (the real FTP client)
       [--rule KIND="FAMILY TABLE CHAIN VERDICT"] ...  every failing KIND
                                    probe names this rule, with a handle
@@ -26,7 +34,8 @@
 
 Prints one "ok:" or "FAIL:" line per assertion; exit 0 iff all hold.
 The curl cross-check rule: curl passive works iff control and passive pass;
-curl active works iff control and active pass.
+curl active works iff control and active pass; curl PASV-only works iff
+control and passive pass and no pasv-address cause is named.
 """
 import argparse
 import json
@@ -109,6 +118,10 @@ def main():
     ap.add_argument("--alg-class")
     ap.add_argument("--alg-untested", action="store_true")
     ap.add_argument("--alg-active", choices=("ok", "refused", "fail"))
+    ap.add_argument("--cause-evidence", action="append", default=[])
+    ap.add_argument("--advice", action="append", default=[])
+    ap.add_argument("--nat-server")
+    ap.add_argument("--clock-skew")
     ap.add_argument("--passive-runs",
                     help="LO-HI=pass,LO-HI=fail:CAUSE,... in order")
     a = ap.parse_args()
@@ -315,14 +328,62 @@ def main():
         check(got is (a.service_ok == "true"),
               f"service.ok {got} (want {a.service_ok})")
 
+    def cause_entry(name):
+        for c in (causes if isinstance(causes, list) else []):
+            if isinstance(c, dict) and c.get("cause") == name:
+                return c
+        return None
+
+    for spec in a.cause_evidence:
+        name, _, text = spec.partition("=")
+        c = cause_entry(name) or {}
+        texts = [str(e) for e in c.get("evidence", []) or []]
+        for p in probes:
+            if isinstance(p, dict) and p.get("cause") == name:
+                texts += [str(e) for e in p.get("evidence", []) or []]
+        check(any(text in t for t in texts),
+              f"evidence of cause '{name}' mentions {text!r} "
+              f"(evidence: {texts[:6]})")
+    for spec in a.advice:
+        name, _, text = spec.partition("=")
+        adv = [str(x) for x in ((cause_entry(name) or {}).get("advice")
+                                or [])]
+        check(any(text in t for t in adv),
+              f"advice of cause '{name}' mentions {text!r} (advice: {adv})")
+    if a.nat_server is not None:
+        want = a.nat_server == "true"
+        got = None
+        try:
+            got = doc["nat"]["server"]["detected"]
+        except (KeyError, TypeError):
+            pass
+        check(got is want, f"nat.server.detected {got} (want {want})")
+    if a.clock_skew:
+        lo, _, hi = a.clock_skew.partition("-")
+        c = cause_entry("clock-skew") or {}
+        check(c.get("warning") is True,
+              f"cause clock-skew listed as a warning ({c})")
+        off = None
+        try:
+            off = doc["server_host"]["clock"]["offset_ms"]
+        except (KeyError, TypeError):
+            pass
+        check(isinstance(off, int) and
+              int(lo) * 1000 <= off <= int(hi) * 1000,
+              f"server_host.clock.offset_ms {off} in {lo}..{hi} s")
+
     ctl = verdict("control")
     # The FTP service refusing the session (421 banner) stops every mode,
     # even when the paths themselves pass.
     refused = "service-refused" in names
     for spec in a.curl:
         k, _, res = spec.partition("=")
-        agent_ok = ((ctl == "pass" or a.curl_ignore_control)
-                    and verdict(k) == "pass" and not refused)
+        if k == "pasv":
+            agent_ok = (ctl == "pass" and verdict("passive") == "pass" and
+                        "pasv-address" not in names and not refused)
+        else:
+            agent_ok = ((ctl == "pass" or a.curl_ignore_control)
+                        and verdict(k) == "pass" and not refused)
         curl_ok = res == "ok"
         check(agent_ok == curl_ok,
               f"curl {k} {'works' if curl_ok else 'fails'} and the agent says "

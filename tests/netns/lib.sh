@@ -35,6 +35,9 @@ SERVER6=2001:db8:2::2
 ROUTER_S6=2001:db8:2::1
 PASV_LO=30000
 PASV_HI=30099
+# the server's public (port-forwarded) address in the DNAT scenarios: the
+# router forwards it to SERVER4; nothing owns it
+PUBLIC4=192.0.2.10
 REFLECTOR_PORT=7021
 TEST_CONTENT="ftpath test file - served by vsftpd inside a network namespace"
 
@@ -50,6 +53,8 @@ T_DIR=""
 T_PIDS=()
 T_DOWN_DONE=0
 AGENT_RC=""
+T_NETNS_ETC=""
+T_NETNS_ROOT=0
 
 # LIB_QUIET=1: progress messages off (errors are always shown)
 log() {
@@ -163,6 +168,13 @@ topo_down() {
 			ip netns del "$ns" 2>/dev/null || log "warning: cannot delete netns $ns"
 		fi
 	done
+	# the client ns's hosts file (client_hosts), ours by its unique name
+	if [[ -n $T_NETNS_ETC && -d $T_NETNS_ETC ]]; then
+		rm -f -- "$T_NETNS_ETC/hosts"
+		rmdir -- "$T_NETNS_ETC" 2>/dev/null || log "warning: cannot remove $T_NETNS_ETC"
+		# /etc/netns too if this run made it and nobody else uses it
+		((T_NETNS_ROOT)) && rmdir -- /etc/netns 2>/dev/null || true
+	fi
 	if [[ -n $T_DIR && -d $T_DIR ]]; then
 		if [[ -n ${FTPATH_KEEP:-} ]]; then
 			log "kept $T_DIR"
@@ -235,6 +247,18 @@ server_service_addr() {
 	ip -n "$NS_S" addr add "$1" dev svc0
 	ip -n "$NS_S" link set svc0 up
 	log "server service address $1 on svc0 (no route to it in the router)"
+}
+
+# client_hosts LINE...: the client ns's own /etc/hosts.  `ip netns exec`
+# bind-mounts /etc/netns/NS/hosts over /etc/hosts for what it runs; the
+# directory carries this run's unique ns name and topo_down removes it,
+# and /etc/netns itself when this run created it and it is empty again.
+client_hosts() {
+	[[ -d /etc/netns ]] || T_NETNS_ROOT=1
+	T_NETNS_ETC=/etc/netns/$NS_C
+	mkdir -p "$T_NETNS_ETC"
+	printf '%s\n' "$@" >"$T_NETNS_ETC/hosts"
+	chmod 0644 "$T_NETNS_ETC/hosts"
 }
 
 # ns_nft NS FILE-TAG RULESET: load an nftables ruleset into a namespace of
@@ -325,8 +349,9 @@ CERTS=""
 make_certs() {
 	CERTS=$T_DIR/certs
 	mkdir -p "$CERTS"
-	# shared by run.sh across parallel scenarios (saves CPU)
-	if [[ -n ${FTPATH_CERTS:-} && -r ${FTPATH_CERTS}/agent.key ]]; then
+	# shared by run.sh across parallel scenarios (saves CPU), unless the
+	# reflector needs more names (REFL_SANS: an address it is dialled at)
+	if [[ -z ${REFL_SANS:-} && -n ${FTPATH_CERTS:-} && -r ${FTPATH_CERTS}/agent.key ]]; then
 		cp -p "$FTPATH_CERTS"/ca.crt "$FTPATH_CERTS"/reflector.crt \
 			"$FTPATH_CERTS"/reflector.key "$FTPATH_CERTS"/agent.crt \
 			"$FTPATH_CERTS"/agent.key "$CERTS"/
@@ -334,15 +359,31 @@ make_certs() {
 	fi
 	"$REPO_DIR/deploy/ftpath-certs" ca "$CERTS" >/dev/null
 	"$REPO_DIR/deploy/ftpath-certs" reflector "$CERTS" reflector \
-		"IP:$SERVER4" "IP:$SERVER6" >/dev/null
+		"IP:$SERVER4" "IP:$SERVER6" ${REFL_SANS:-} >/dev/null
 	"$REPO_DIR/deploy/ftpath-certs" agent "$CERTS" agent >/dev/null
 }
 
 # start_reflector BUILD [extra config lines...]
+# With vsftpd running the reflector reads its configuration (--ftp-config)
+# as a deployment would.  REFL_FAKETIME="+10m": the reflector's clock runs
+# ahead (libfaketime, preloaded through env so that the PID recorded is
+# the reflector's own; the faketime wrapper would fork).
 REFLECTOR_PID=""
 start_reflector() {
 	local build=$1 l
+	local -a wrap=() args=()
 	shift
+	[[ -f $T_DIR/vsftpd/vsftpd.conf ]] && args=(--ftp-config "$T_DIR/vsftpd/vsftpd.conf")
+	if [[ -n ${REFL_FAKETIME:-} ]]; then
+		local lib
+		lib=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -n1)
+		[[ -n $lib ]] || die "libfaketime not installed (scripts/deps.sh: faketime)"
+		# ASan must come first in the link order; a preload breaks that
+		# check, not ASan itself.  The monotonic clock stays real (timers).
+		wrap=(env "LD_PRELOAD=$lib" "FAKETIME=${REFL_FAKETIME}"
+			FAKETIME_DONT_FAKE_MONOTONIC=1
+			"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+	fi
 	[[ -n $CERTS ]] || make_certs
 	{
 		echo "# written by tests/netns/lib.sh"
@@ -356,8 +397,9 @@ start_reflector() {
 		echo "max_timeout_ms = 10000"
 		for l in "$@"; do echo "$l"; done
 	} >"$T_DIR/reflector.conf"
-	bg_in_ns "$NS_S" "$T_DIR/reflector.log" \
-		"$(realpath "$build/ftpath-reflector")" -c "$T_DIR/reflector.conf" -v
+	bg_in_ns "$NS_S" "$T_DIR/reflector.log" "${wrap[@]}" \
+		"$(realpath "$build/ftpath-reflector")" -c "$T_DIR/reflector.conf" \
+		"${args[@]}" -v
 	REFLECTOR_PID=$BG_PID
 	if ! wait_listen "$NS_S" "$REFLECTOR_PORT" 50; then
 		cat "$T_DIR/reflector.log" >&2 || true
@@ -383,8 +425,10 @@ run_agent() {
 	log "agent exit $AGENT_RC after ${AGENT_MS} ms"
 }
 
-# curl_ftp passive|active [4|6]: real FTP download from the client ns.
-# Returns 0 only if the test file came through intact.
+# curl_ftp passive|pasv|active [4|6]: real FTP download from the client ns
+# (pasv: passive with PASV only, connecting where the 227 says).  CURL_HOST: the name
+# or IPv4 address to dial (default SERVER4).  Returns 0 only if the test
+# file came through intact.
 curl_ftp() {
 	local mode=$1 fam=${2:-4} url out rc=0
 	local -a opt=()
@@ -393,10 +437,14 @@ curl_ftp() {
 		url="ftp://[$SERVER6]:$port/file"
 		opt+=(-g -6)
 	else
-		url="ftp://${CURL_HOST4:-$SERVER4}:$port/file"
+		url="ftp://${CURL_HOST:-${CURL_HOST4:-$SERVER4}}:$port/file"
 		opt+=(-4)
 	fi
 	[[ $mode == active ]] && opt+=(-P -)
+	# curl >= 7.74 ignores the 227 address by default and reuses the
+	# control connection's (--ftp-skip-pasv-ip); a PASV client that trusts
+	# the 227, as most do, is what the pasv mode stands for
+	[[ $mode == pasv ]] && opt+=(--disable-epsv --no-ftp-skip-pasv-ip)
 	out=$T_DIR/curl-$mode-$fam.out
 	rm -f "$out"
 	nsx "$NS_C" 15 curl -s -S --max-time 5 --connect-timeout 3 "${opt[@]}" \
@@ -566,6 +614,25 @@ NFT_CLIENT_DROP21='table inet harness_filter {
 		tcp dport 21 drop
 	}
 }'
+
+# Server-side DNAT: the router forwards the public service address
+# PUBLIC4 (control 21, the passive range, and 7021 for a reflector dialled
+# there) to SERVER4; FTP ports of the server network itself are closed to
+# the client (admin-prohibited), so only the forwarded address works.
+# shellcheck disable=SC2034
+NFT_DNAT="table ip harness_nat {
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname \"to-client\" ip daddr $PUBLIC4 tcp dport { 21, $REFLECTOR_PORT, $PASV_LO-$PASV_HI } dnat to $SERVER4
+	}
+}
+table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		iifname \"to-client\" ct status dnat accept
+		iifname \"to-client\" ip daddr 203.0.113.0/24 tcp dport { 21, $PASV_LO-$PASV_HI } reject with icmp type admin-prohibited
+	}
+}"
 
 # shellcheck disable=SC2034
 NFT_REJECT21='table ip harness_filter {

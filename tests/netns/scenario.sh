@@ -154,6 +154,8 @@ CHECKS=()
 HOLD_CONTROL=0
 AGENT_ARGS=()
 SVC_ADDR=""
+CURL_PASVONLY=""	# ok|fail: also run curl with PASV only (--disable-epsv)
+HOSTS_LINES=()		# the client ns's /etc/hosts (client_hosts)
 case $NAME in
 clean)
 	short=clean
@@ -467,7 +469,10 @@ service-refused)
 	CURL_PASV=fail
 	CURL_ACT=fail
 	CHECKS=(--probe control=pass --cause service-refused
-		--service-ok false)
+		--service-ok false
+		--cause-evidence "service-refused=vsftpd.conf:"
+		--cause-evidence "service-refused=max_per_ip=1"
+		--advice "service-refused=vsftpd: max_per_ip=")
 	;;
 pasv-address)
 	# vsftpd advertises an address the client cannot reach in its 227
@@ -475,7 +480,69 @@ pasv-address)
 	VSFTPD_EXTRA=(pasv_address=192.0.2.99)
 	CURL_PASV=ok
 	CHECKS=(--probe control=pass --probe passive=pass --cause pasv-address
-		--service-ok false)
+		--service-ok false --nat-server false
+		--cause-evidence "pasv-address=pasv_address=192.0.2.99"
+		--advice "pasv-address=vsftpd: pasv_address=$SERVER4")
+	;;
+dnat-pasv-wrong)
+	# the router port-forwards PUBLIC4 (21 and the passive range) to the
+	# server and closes the server network's FTP ports to the client;
+	# vsftpd advertises its inside address in 227.  The agent dials the
+	# reflector directly (7021 stays open to the server: a management
+	# path) and names the public service address with --server.
+	short=dnatw
+	RULES=$NFT_DNAT
+	VSFTPD_EXTRA=(pasv_address=$SERVER4)
+	AGENT_ARGS=(--server "$PUBLIC4")
+	CURL_HOST=$PUBLIC4
+	CURL_PASVONLY=fail
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI" --nat-server true
+		--cause pasv-address --service-ok false
+		--cause-evidence "pasv-address=vsftpd.conf:"
+		--cause-evidence "pasv-address=pasv_address=$SERVER4"
+		--advice "pasv-address=vsftpd: pasv_address=$PUBLIC4")
+	;;
+dnat-pasv-right)
+	# the same port-forward, vsftpd advertises the public address; here
+	# the reflector is reached through the forward as well (7021), so the
+	# agent needs no --server and the reflector's certificate names PUBLIC4
+	short=dnatr
+	RULES=$NFT_DNAT
+	VSFTPD_EXTRA=(pasv_address=$PUBLIC4)
+	AGENT_REFLECTOR=$PUBLIC4
+	REFL_SANS="IP:$PUBLIC4"
+	CURL_HOST=$PUBLIC4
+	CURL_PASVONLY=ok
+	WANT_RC=0
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI" --nat-server true
+		--no-cause pasv-address --service-ok true)
+	;;
+dns-mismatch)
+	# the client's hosts file maps the FTP name to a documentation address
+	# that is not the server's; the router has no route there and answers
+	# ICMP net-unreachable
+	short=dnsmm
+	HOSTS_LINES=("192.0.2.77 ftp.example.net")
+	AGENT_ARGS=(--server ftp.example.net)
+	CURL_HOST=ftp.example.net
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=fail:dns-mismatch --probe passive=fail:dns-mismatch
+		--probe active=pass --cause dns-mismatch
+		--cause-evidence "dns-mismatch=hosts-file override: /etc/hosts:1"
+		--cause-evidence "dns-mismatch=192.0.2.77")
+	;;
+clock-skew)
+	# the reflector's clock runs 10 minutes ahead (ahead: the agent's
+	# freshly issued certificate is already valid for it)
+	short=skew
+	REFL_FAKETIME=+10m
+	WANT_RC=0
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI" --service-ok true
+		--clock-skew 590-610)
 	;;
 *)
 	echo "unknown scenario '$NAME'" >&2
@@ -503,6 +570,7 @@ if [[ -n $CLIENT_RULES ]]; then
 	log "client host fault loaded:"
 	sed 's/^/    /' "$T_DIR/client.nft" >&2
 fi
+((${#HOSTS_LINES[@]})) && client_hosts "${HOSTS_LINES[@]}"
 ((VSFTPD)) && start_vsftpd "${VSFTPD_EXTRA[@]}"
 if ((HOLD_CONTROL)); then
 	# one FTP control connection held open from the client (bounded;
@@ -633,6 +701,12 @@ curl_ftp passive "$FAM" && cp=ok
 curl_ftp active "$FAM" && ca=ok
 [[ $cp == "$CURL_PASV" ]] || fail "curl passive: $cp, scenario expects $CURL_PASV (topology broken?)"
 [[ $ca == "$CURL_ACT" ]] || fail "curl active: $ca, scenario expects $CURL_ACT (topology broken?)"
+cpv=""
+if [[ -n $CURL_PASVONLY ]]; then
+	cpv=fail
+	curl_ftp pasv "$FAM" && cpv=ok
+	[[ $cpv == "$CURL_PASVONLY" ]] || fail "curl PASV only: $cpv, scenario expects $CURL_PASVONLY (topology broken?)"
+fi
 
 if [[ $CURL_ONLY != 1 ]]; then
 	if [[ -f $T_DIR/agent.json ]]; then
@@ -643,6 +717,7 @@ if [[ $CURL_ONLY != 1 ]]; then
 	((XCHECK)) && XCURL=(--curl "passive=$cp" --curl "active=$ca")
 	# vsftpd on another port: curl crosses the data paths, not port 21
 	[[ ${VSFTPD_PORT:-21} != 21 ]] && XCURL+=(--curl-ignore-control)
+	[[ -n $cpv ]] && XCURL+=(--curl "pasv=$cpv")
 	if ((${#CHECKS[@]})); then
 		"$PYTHON" "$HERE/check_json.py" --json "$T_DIR/agent.json" \
 			--rc "$AGENT_RC" --want-rc "$WANT_RC" "${CHECKS[@]}" \

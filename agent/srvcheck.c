@@ -1,0 +1,948 @@
+/*
+ * srvcheck.c - cross-checks against the server host's own facts
+ * (srvcheck.h).  The decisions first (pure), then the glue.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "err.h"
+#include "log.h"
+#include "srvcheck.h"
+
+/* welcome.ftp_server.settings keys, by enum srvcheck_key. */
+static const char *const srvcheck_keys[SRVCHECK_NKEYS] = {
+	[SRVCHECK_CONTROL_PORT] = "control_port",
+	[SRVCHECK_PASV_ENABLE] = "pasv_enable",
+	[SRVCHECK_PASV_ADDRESS] = "pasv_address",
+	[SRVCHECK_MAX_CLIENTS] = "max_clients",
+	[SRVCHECK_MAX_PER_IP] = "max_per_ip",
+};
+
+/* snprintf for evidence sentences: a sentence cut at the buffer's end
+ * is still evidence, so truncation is accepted here on purpose. */
+static void LOG_FMT(3, 4)
+text(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+sa_text(const struct sockaddr *sa, int with_port, char *buf, size_t len)
+{
+	struct sockaddr_storage p;
+
+	memset(&p, 0, sizeof(p));
+	if (sa == NULL || (sa->sa_family != AF_INET &&
+	    sa->sa_family != AF_INET6)) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	memcpy(&p, sa, addr_len(sa));
+	addr_unmap(&p);
+	if (with_port)
+		return addr_ntop_port((struct sockaddr *)&p, buf, len);
+	return addr_ntop((struct sockaddr *)&p, buf, len);
+}
+
+static void
+copy_str(char *dst, size_t len, const json_t *v)
+{
+	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) :
+	    "");
+}
+
+/* ---- welcome ---- */
+
+static void
+srvcheck_setting_parse(const json_t *j, struct srvcheck_setting *s)
+{
+	const json_t *v = json_object_get(j, "value");
+
+	memset(s, 0, sizeof(*s));
+	if (!json_is_object(j))
+		return;
+	s->known = 1;
+	s->set = json_is_true(json_object_get(j, "set"));
+	if (json_is_integer(json_object_get(j, "line")) &&
+	    json_integer_value(json_object_get(j, "line")) > 0)
+		s->line = (unsigned long)json_integer_value(json_object_get(j,
+		    "line"));
+	else
+		s->set = 0;
+	copy_str(s->name, sizeof(s->name), json_object_get(j, "name"));
+	copy_str(s->text, sizeof(s->text), json_object_get(j, "text"));
+	copy_str(s->str, sizeof(s->str), v);
+	if (json_is_integer(v))
+		s->num = json_integer_value(v);
+	else if (json_is_boolean(v))
+		s->num = json_is_true(v);
+}
+
+static enum ftpconf_kind
+srvcheck_kind(const char *name)
+{
+	enum ftpconf_kind k;
+
+	for (k = FTPCONF_VSFTPD; name != NULL && k <= FTPCONF_PUREFTPD; k++)
+		if (strcmp(ftpconf_kind_name(k), name) == 0)
+			return k;
+	return FTPCONF_AUTO;
+}
+
+void
+srvcheck_host_parse(const json_t *welcome, struct srvcheck_host *h)
+{
+	const json_t *a = json_object_get(welcome, "addresses"), *v, *ftp;
+	size_t i;
+	int k;
+
+	memset(h, 0, sizeof(*h));
+	h->kind = FTPCONF_AUTO;
+	if (json_is_array(a)) {
+		h->have_addrs = 1;
+		json_array_foreach(a, i, v) {
+			socklen_t len;
+
+			if (h->n_addrs >= SRVCHECK_MAX_ADDRS)
+				break;
+			if (!json_is_string(v) || addr_parse_ip(
+			    json_string_value(v), &h->addrs[h->n_addrs],
+			    &len) != 0)
+				continue;
+			addr_unmap(&h->addrs[h->n_addrs]);
+			h->n_addrs++;
+		}
+	}
+	ftp = json_object_get(welcome, "ftp_server");
+	if (!json_is_object(ftp))
+		return;
+	h->kind = srvcheck_kind(json_string_value(json_object_get(ftp,
+	    "kind")));
+	if (h->kind == FTPCONF_AUTO)
+		return;
+	h->have_ftp = 1;
+	copy_str(h->file, sizeof(h->file), json_object_get(ftp, "file"));
+	for (k = 0; k < SRVCHECK_NKEYS; k++)
+		srvcheck_setting_parse(json_object_get(json_object_get(ftp,
+		    "settings"), srvcheck_keys[k]), &h->s[k]);
+}
+
+int
+srvcheck_host_local(const struct srvcheck_host *h, const struct sockaddr *a)
+{
+	unsigned i;
+
+	if (!h->have_addrs || a == NULL)
+		return -1;
+	for (i = 0; i < h->n_addrs; i++)
+		if (addr_equal((const struct sockaddr *)&h->addrs[i], a))
+			return 1;
+	return 0;
+}
+
+const char *
+srvcheck_host_addrs_text(const struct srvcheck_host *h, char *buf,
+    size_t len)
+{
+	char a[ADDR_STRLEN];
+	size_t off = 0;
+	unsigned i;
+
+	buf[0] = '\0';
+	for (i = 0; i < h->n_addrs && off + 1 < len; i++) {
+		const struct sockaddr *sa = (const struct sockaddr *)
+		    &h->addrs[i];
+		int n;
+
+		/* Loopback says nothing to a remote client. */
+		if ((sa->sa_family == AF_INET && (ntohl(((const struct
+		    sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >>
+		    24) == 127) || (sa->sa_family == AF_INET6 &&
+		    IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr)))
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+		    sa_text(sa, 0, a, sizeof(a)));
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += (size_t)n;
+	}
+	return buf;
+}
+
+/* "vsftpd.conf:12 pasv_address=192.0.2.9" or "vsftpd.conf: pasv_address
+ * not set". */
+static const char *
+setting_where(const struct srvcheck_host *h, enum srvcheck_key k,
+    char *buf, size_t len)
+{
+	const struct srvcheck_setting *s = &h->s[k];
+
+	if (s->set)
+		text(buf, len, "%s:%lu %s", h->file, s->line, s->text);
+	else
+		text(buf, len, "%s: %s not set", h->file,
+		    s->name[0] ? s->name : srvcheck_keys[k]);
+	return buf;
+}
+
+/* ---- clock ---- */
+
+void
+srvcheck_clock_decide(long long server_ms, long long recv_ms, double rtt_ms,
+    struct srvcheck_clock *out)
+{
+	long long half, mag;
+
+	memset(out, 0, sizeof(*out));
+	if (server_ms <= 0 || recv_ms <= 0)
+		return;
+	if (rtt_ms < 0)
+		rtt_ms = 0;
+	/* Rounded up: the reflector's stamp has 1 ms resolution too. */
+	half = (long long)(rtt_ms / 2) + 1;
+	out->known = 1;
+	out->offset_ms = server_ms - (recv_ms - half);
+	out->uncertainty_ms = half;
+	mag = out->offset_ms < 0 ? -out->offset_ms : out->offset_ms;
+	out->skewed = mag - half > SRVCHECK_SKEW_MS;
+}
+
+/* ---- DNAT ---- */
+
+void
+srvcheck_dnat_decide(const struct srvcheck_host *h,
+    const struct sockaddr *service, int reached, const struct sockaddr *seen,
+    int port_known, int port_preserved, struct srvcheck_dnat *out)
+{
+	int local = srvcheck_host_local(h, service);
+
+	memset(out, 0, sizeof(*out));
+	if (service != NULL)
+		memcpy(&out->service, service, addr_len(service));
+	if (seen != NULL && (seen->sa_family == AF_INET ||
+	    seen->sa_family == AF_INET6))
+		memcpy(&out->seen, seen, addr_len(seen));
+	out->port_known = port_known;
+	out->port_preserved = port_known && port_preserved;
+	if (local < 0)
+		return;
+	out->known = 1;
+	out->local = local;
+	out->detected = !local && reached;
+}
+
+/* ---- hosts file ---- */
+
+/* Does the whitespace-separated field list p (up to end) name name? */
+static int
+hosts_names(const char *p, const char *end, const char *name)
+{
+	size_t nl = strlen(name);
+
+	while (p < end) {
+		const char *q;
+
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		q = p;
+		while (q < end && !isspace((unsigned char)*q))
+			q++;
+		if ((size_t)(q - p) == nl && strncasecmp(p, name, nl) == 0)
+			return 1;
+		p = q;
+	}
+	return 0;
+}
+
+void
+srvcheck_hosts_find(const char *buf, size_t len, const char *name,
+    struct srvcheck_hosts_line *out)
+{
+	const char *p, *end;
+	unsigned long line = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (buf == NULL || name == NULL || name[0] == '\0')
+		return;
+	p = buf;
+	end = buf + len;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *stop, *hash, *f;
+
+		if (eol == NULL)
+			eol = end;
+		line++;
+		hash = memchr(p, '#', (size_t)(eol - p));
+		stop = hash != NULL ? hash : eol;
+		/* The first field is the address, the rest names. */
+		f = p;
+		while (f < stop && isspace((unsigned char)*f))
+			f++;
+		while (f < stop && !isspace((unsigned char)*f))
+			f++;
+		if (hosts_names(f, stop, name)) {
+			size_t n = (size_t)(eol - p);
+
+			if (n > 0 && p[n - 1] == '\r')
+				n--;
+			out->found = 1;
+			out->line = line;
+			snprintf(out->text, sizeof(out->text), "%.*s", (int)n,
+			    p);
+			return;
+		}
+		p = eol + 1;
+	}
+}
+
+int
+srvcheck_mount_source(const char *buf, size_t len, const char *mountpoint,
+    char *out, size_t outlen)
+{
+	const char *p = buf, *end = buf + len;
+
+	/* mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ... */
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		char root[SRVCHECK_TEXT], mp[SRVCHECK_TEXT], l[1024];
+
+		if (eol == NULL)
+			eol = end;
+		snprintf(l, sizeof(l), "%.*s", (int)(eol - p), p);
+		if (sscanf(l, "%*s %*s %*s %255s %255s", root, mp) == 2 &&
+		    strcmp(mp, mountpoint) == 0 &&
+		    strcmp(root, mountpoint) != 0 && strcmp(root, "/") != 0) {
+			snprintf(out, outlen, "%s", root);
+			return 0;
+		}
+		p = eol + 1;
+	}
+	return FTP_ERR_NOTFOUND;
+}
+
+void
+srvcheck_dns_decide(const struct srvcheck_host *h,
+    const struct sockaddr_storage *resolved, unsigned n, int reached,
+    struct srvcheck_dns *out)
+{
+	unsigned i;
+
+	out->checked = 0;
+	out->mismatch = 0;
+	if (!h->have_addrs || n == 0)
+		return;
+	out->checked = 1;
+	for (i = 0; i < n; i++)
+		if (srvcheck_host_local(h, (const struct sockaddr *)
+		    &resolved[i]) == 1)
+			return;
+	out->mismatch = !reached;
+}
+
+/* ---- pasv-address ---- */
+
+/* What the settings make the server put in 227 replies. */
+enum pasv_cfg {
+	PASV_CFG_UNKNOWN,	/* no settings, or a name, or PASV off */
+	PASV_CFG_RIGHT,		/* the dialled address */
+	PASV_CFG_WRONG,		/* another address (under DNAT: proven) */
+};
+
+static enum pasv_cfg
+pasv_cfg(const struct srvcheck_host *h, const struct sockaddr *service,
+    int dnat, struct sockaddr_storage *adv)
+{
+	const struct srvcheck_setting *pa = &h->s[SRVCHECK_PASV_ADDRESS];
+	const struct srvcheck_setting *en = &h->s[SRVCHECK_PASV_ENABLE];
+	socklen_t len;
+
+	memset(adv, 0, sizeof(*adv));
+	if (!h->have_ftp || !pa->known || (en->known && en->num == 0))
+		return PASV_CFG_UNKNOWN;
+	if (pa->str[0] == '\0')
+		/* The server advertises the address the control connection
+		 * arrived on: right without DNAT, the inside one with it. */
+		return dnat ? PASV_CFG_WRONG : PASV_CFG_RIGHT;
+	if (addr_parse_ip(pa->str, adv, &len) != 0)
+		return PASV_CFG_UNKNOWN;	/* a name the server resolves */
+	addr_unmap(adv);
+	if (addr_equal((const struct sockaddr *)adv, service))
+		return PASV_CFG_RIGHT;
+	return PASV_CFG_WRONG;
+}
+
+static void
+pasv_advice(const struct srvcheck_host *h, const struct sockaddr *service,
+    struct srvcheck_pasv *out)
+{
+	char a[ADDR_STRLEN];
+
+	if (ftpconf_advice(h->kind, FTPCONF_ADVICE_PASV_ADDRESS,
+	    sa_text(service, 0, a, sizeof(a)), out->advice,
+	    sizeof(out->advice)) != 0)
+		out->advice[0] = '\0';
+}
+
+/* What the file says, as evidence. */
+static void
+pasv_cfg_text(const struct srvcheck_host *h, enum pasv_cfg cfg,
+    const struct sockaddr *service, const struct sockaddr *arrived,
+    char *buf, size_t len)
+{
+	char w[2 * SRVCHECK_TEXT], s[ADDR_STRLEN], i[ADDR_STRLEN];
+
+	setting_where(h, SRVCHECK_PASV_ADDRESS, w, sizeof(w));
+	sa_text(service, 0, s, sizeof(s));
+	if (cfg == PASV_CFG_WRONG && h->s[SRVCHECK_PASV_ADDRESS].str[0])
+		text(buf, len, "%s: the server puts %s in its 227 "
+		    "replies, not %s, the address clients dial", w,
+		    h->s[SRVCHECK_PASV_ADDRESS].str, s);
+	else if (cfg == PASV_CFG_WRONG)
+		text(buf, len, "%s: the server puts the address a "
+		    "connection arrived on (%s) in its 227 replies, not %s, "
+		    "the forwarded address clients dial", w,
+		    arrived != NULL ? sa_text(arrived, 0, i, sizeof(i)) :
+		    "its own", s);
+	else
+		text(buf, len, "%s names %s, the address clients dial",
+		    w, s);
+}
+
+void
+srvcheck_pasv_decide(const struct srvcheck_host *h,
+    const struct sockaddr *service, int dnat, const struct sockaddr *arrived,
+    const struct srvcheck_pasv_meas *meas, struct srvcheck_pasv *out)
+{
+	struct sockaddr_storage cfg_adv;
+	enum pasv_cfg cfg;
+	int measured, m_wrong;
+	char t[2 * SRVCHECK_TEXT], a[ADDR_STRLEN + 8];
+
+	memset(out, 0, sizeof(*out));
+	/* A 227 carries IPv4 only; EPSV (229) carries no address. */
+	if (service == NULL || service->sa_family != AF_INET)
+		return;
+	cfg = pasv_cfg(h, service, dnat, &cfg_adv);
+	measured = meas != NULL && meas->attempted;
+	m_wrong = measured && !meas->connected &&
+	    !addr_equal((const struct sockaddr *)&meas->adv, service);
+	if (cfg == PASV_CFG_UNKNOWN)
+		return;
+	pasv_cfg_text(h, cfg, service, arrived, t, sizeof(t));
+	if (measured && !m_wrong) {
+		/* The 227 worked: the measurement wins over the file. */
+		if (cfg == PASV_CFG_WRONG)
+			text(out->note, sizeof(out->note), "%s; yet the "
+			    "227 reply carried %s and its data connection "
+			    "worked (an FTP ALG rewrote it, or the running "
+			    "server does not use this file)", t,
+			    sa_text((const struct sockaddr *)&meas->adv, 1, a,
+			    sizeof(a)));
+		return;
+	}
+	if (measured && cfg == PASV_CFG_RIGHT) {
+		out->cause = 1;
+		text(out->evidence, sizeof(out->evidence), "%s, but the "
+		    "running server advertised %s: it does not run with this "
+		    "file (restart it, or check which file it reads), or "
+		    "something on the path rewrote the 227", t,
+		    sa_text((const struct sockaddr *)&meas->adv, 1, a,
+		    sizeof(a)));
+		return;
+	}
+	if (cfg != PASV_CFG_WRONG || (!measured && !dnat))
+		return;
+	out->cause = 1;
+	out->from_config = !measured;
+	if (measured)
+		text(out->evidence, sizeof(out->evidence), "%s", t);
+	else
+		text(out->evidence, sizeof(out->evidence), "%s (from the "
+		    "settings alone: the real FTP client saw no 227 reply)",
+		    t);
+	pasv_advice(h, service, out);
+}
+
+/* ---- service-refused ---- */
+
+static int
+text_has(const char *text, const char *const *words)
+{
+	for (; *words != NULL; words++)
+		if (strcasestr(text, *words) != NULL)
+			return 1;
+	return 0;
+}
+
+static void
+refused_add(const struct srvcheck_host *h, enum srvcheck_key k,
+    struct srvcheck_refused *out)
+{
+	const struct srvcheck_setting *s = &h->s[k];
+	char w[2 * SRVCHECK_TEXT], v[24];
+	long long nv;
+	unsigned i = out->n;
+
+	/* 0 is "no limit": it cannot refuse anyone. */
+	if (!s->known || s->num <= 0 || i >= 2)
+		return;
+	setting_where(h, k, w, sizeof(w));
+	text(out->evidence[i], sizeof(out->evidence[i]), "%s: at most %lld "
+	    "%s%s", w, s->num, k == SRVCHECK_MAX_PER_IP ? "connection(s) "
+	    "from one "
+	    "client address" : "client(s) at once",
+	    s->set ? "" : " (the server's default)");
+	nv = s->num * 2 > 10 ? s->num * 2 : 10;
+	snprintf(v, sizeof(v), "%lld", nv);
+	if (ftpconf_advice(h->kind, k == SRVCHECK_MAX_PER_IP ?
+	    FTPCONF_ADVICE_MAX_PER_IP : FTPCONF_ADVICE_MAX_CLIENTS, v,
+	    out->advice[i], sizeof(out->advice[i])) != 0)
+		out->advice[i][0] = '\0';
+	out->key[i] = k;
+	out->n++;
+}
+
+void
+srvcheck_refused_decide(const struct srvcheck_host *h, const char *reply,
+    struct srvcheck_refused *out)
+{
+	/* vsftpd, proftpd and pure-ftpd's own wording. */
+	static const char *const per_ip[] = { "from your internet address",
+	    "from your host", "from this ip", "per ip", "from your ip",
+	    NULL };
+	static const char *const all[] = { "too many connected users",
+	    "maximum number of allowed clients", "users (the maximum)",
+	    "too many users", NULL };
+	int ip, cl;
+
+	memset(out, 0, sizeof(*out));
+	if (!h->have_ftp || reply == NULL)
+		return;
+	ip = text_has(reply, per_ip);
+	cl = text_has(reply, all);
+	if (ip || !cl)
+		refused_add(h, SRVCHECK_MAX_PER_IP, out);
+	if (cl || !ip)
+		refused_add(h, SRVCHECK_MAX_CLIENTS, out);
+}
+
+/* ---- glue ---- */
+
+#define SRVCHECK_FILE_MAX	(1024 * 1024)
+#define SRVCHECK_HOSTS		"/etc/hosts"
+#define SRVCHECK_MOUNTINFO	"/proc/self/mountinfo"
+
+struct srvcheck {
+	json_t *addresses;		/* welcome.addresses, or NULL */
+	json_t *ftp;			/* welcome.ftp_server, or NULL */
+	struct srvcheck_host h;
+	struct srvcheck_clock clk;
+	int observed;
+	struct srvcheck_dnat dnat;
+	struct srvcheck_dns dns;
+	struct srvcheck_pasv pasv;
+	char refused[FTPCHECK_TEXT_MAX];	/* a 421 text, or "" */
+};
+
+struct srvcheck *
+srvcheck_new(const json_t *welcome, long long recv_ms, double rtt_ms)
+{
+	struct srvcheck *sc;
+	json_t *v;
+
+	if ((sc = calloc(1, sizeof(*sc))) == NULL)
+		return NULL;
+	srvcheck_host_parse(welcome, &sc->h);
+	if ((v = json_object_get(welcome, "addresses")) != NULL &&
+	    (sc->addresses = json_deep_copy(v)) == NULL)
+		goto nomem;
+	if ((v = json_object_get(welcome, "ftp_server")) != NULL &&
+	    (sc->ftp = json_deep_copy(v)) == NULL)
+		goto nomem;
+	srvcheck_clock_decide(json_integer_value(json_object_get(welcome,
+	    "time_ms")), recv_ms, rtt_ms, &sc->clk);
+	return sc;
+nomem:
+	srvcheck_free(sc);
+	return NULL;
+}
+
+void
+srvcheck_free(struct srvcheck *sc)
+{
+	if (sc == NULL)
+		return;
+	json_decref(sc->addresses);
+	json_decref(sc->ftp);
+	free(sc);
+}
+
+int
+srvcheck_knows_host(const struct srvcheck *sc)
+{
+	return sc != NULL && sc->h.have_addrs;
+}
+
+/* Up to SRVCHECK_FILE_MAX bytes of a file; NULL if it cannot be read
+ * (the caller then names no line). */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (fp == NULL)
+		return NULL;
+	if ((buf = malloc(SRVCHECK_FILE_MAX)) == NULL) {
+		fclose(fp);
+		return NULL;
+	}
+	n = fread(buf, 1, SRVCHECK_FILE_MAX, fp);
+	fclose(fp);
+	*len = n;
+	return buf;
+}
+
+static void
+srvcheck_hosts_file(struct srvcheck_dns *d)
+{
+	size_t len = 0;
+	char *buf;
+
+	snprintf(d->hosts_file, sizeof(d->hosts_file), "%s", SRVCHECK_HOSTS);
+	if ((buf = slurp(SRVCHECK_HOSTS, &len)) != NULL)
+		srvcheck_hosts_find(buf, len, d->name, &d->hosts);
+	free(buf);
+	if (!d->hosts.found)
+		return;
+	/* ip netns exec bind-mounts /etc/netns/NS/hosts here: say so. */
+	if ((buf = slurp(SRVCHECK_MOUNTINFO, &len)) != NULL &&
+	    srvcheck_mount_source(buf, len, SRVCHECK_HOSTS, d->hosts_source,
+	    sizeof(d->hosts_source)) != 0)
+		d->hosts_source[0] = '\0';
+	free(buf);
+}
+
+static void
+srvcheck_dns(struct srvcheck *sc, const struct srvcheck_input *in,
+    int reached)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int n;
+
+	if (in->server_opt == NULL || addr_parse_ip(in->server_opt, &ss,
+	    &len) == 0)
+		return;		/* not a name */
+	snprintf(sc->dns.name, sizeof(sc->dns.name), "%s", in->server_opt);
+	n = addr_resolve(in->server_opt, addr_port(in->service),
+	    sc->dns.resolved, SRVCHECK_MAX_RESOLVED);
+	sc->dns.n = n > 0 ? (unsigned)n : 0;
+	srvcheck_dns_decide(&sc->h, sc->dns.resolved, sc->dns.n, reached,
+	    &sc->dns);
+	srvcheck_hosts_file(&sc->dns);
+}
+
+int
+srvcheck_observe(struct srvcheck *sc, const struct srvcheck_input *in)
+{
+	const struct sockaddr *seen = NULL;
+	struct srvcheck_pasv_meas m;
+	int reached, arrivals = 0, preserved = 1;
+	size_t i;
+
+	sc->observed = 1;
+	reached = in->dialled != NULL && addr_equal(in->service, in->dialled);
+	for (i = 0; in->pe != NULL && i < probe_count(in->pe); i++) {
+		const struct probe_obs *o = probe_obs_at(in->pe, i);
+
+		if (o->kind == PROBE_ACTIVE || !o->arrived ||
+		    (o->seen_local.ss_family != AF_INET &&
+		    o->seen_local.ss_family != AF_INET6))
+			continue;
+		if (seen == NULL)
+			seen = (const struct sockaddr *)&o->seen_local;
+		arrivals++;
+		if (addr_port((const struct sockaddr *)&o->seen_local) !=
+		    o->port)
+			preserved = 0;
+	}
+	reached |= arrivals > 0;
+	srvcheck_dnat_decide(&sc->h, in->service, reached, seen, arrivals > 0,
+	    preserved, &sc->dnat);
+	srvcheck_dns(sc, in, reached);
+	memset(&m, 0, sizeof(m));
+	if (in->svc != NULL && in->svc->mode[FTPCHECK_PASV].attempted &&
+	    in->svc->mode[FTPCHECK_PASV].adv_ok) {
+		m.attempted = 1;
+		m.adv = in->svc->mode[FTPCHECK_PASV].adv;
+		m.connected = in->svc->mode[FTPCHECK_PASV].connected;
+	}
+	srvcheck_pasv_decide(&sc->h, in->service, sc->dnat.detected,
+	    sc->dnat.detected && seen != NULL ? seen : NULL, &m, &sc->pasv);
+	if (in->svc != NULL && in->svc->control_connected &&
+	    in->svc->banner.code == 421)
+		snprintf(sc->refused, sizeof(sc->refused), "%s",
+		    in->svc->banner.text);
+	return 0;
+}
+
+static const char *
+resolved_text(const struct srvcheck_dns *d, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+	size_t off = 0;
+	unsigned i;
+
+	buf[0] = '\0';
+	for (i = 0; i < d->n && off + 1 < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+		    sa_text((const struct sockaddr *)&d->resolved[i], 0, a,
+		    sizeof(a)));
+
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += (size_t)n;
+	}
+	return buf;
+}
+
+void
+srvcheck_adjust(struct srvcheck *sc, const struct probe_obs *o,
+    struct verdict *v)
+{
+	char r[SRVCHECK_TEXT], h[SRVCHECK_TEXT];
+	unsigned i;
+
+	if (sc == NULL || v->pass)
+		return;
+	if (v->cause == CAUSE_SERVICE_REFUSED && sc->refused[0] == '\0')
+		snprintf(sc->refused, sizeof(sc->refused), "%.*s",
+		    (int)sizeof(o->banner), o->banner);
+	if (!sc->dns.mismatch || o->kind == PROBE_ACTIVE)
+		return;
+	/* The path to an address that is not the server's says nothing
+	 * about the server's paths: the name is the fault. */
+	v->cause = CAUSE_DNS_MISMATCH;
+	i = v->n_evidence < VERDICT_MAX_EVIDENCE ? v->n_evidence++ :
+	    VERDICT_MAX_EVIDENCE - 1;
+	v->stage[i] = VERDICT_STAGE_AGENT;
+	text(v->evidence[i], sizeof(v->evidence[i]), "%s resolves to %s, "
+	    "which is not an address of the server host (%s)", sc->dns.name,
+	    resolved_text(&sc->dns, r, sizeof(r)),
+	    srvcheck_host_addrs_text(&sc->h, h, sizeof(h)));
+}
+
+/* ---- into the report ---- */
+
+static json_t *
+jaddr_port(const struct sockaddr_storage *ss, int with_port)
+{
+	char buf[ADDR_STRLEN];
+
+	if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)
+		return json_null();
+	return json_string(sa_text((const struct sockaddr *)ss, with_port,
+	    buf, sizeof(buf)));
+}
+
+static int
+apply_nat(const struct srvcheck *sc, struct report *rep)
+{
+	const struct srvcheck_dnat *d = &sc->dnat;
+	char line[2 * SRVCHECK_TEXT], a[ADDR_STRLEN], b[ADDR_STRLEN];
+	json_t *x;
+
+	if (!d->known)
+		return 0;
+	x = json_pack("{s:b,s:o,s:b,s:o,s:o,s:o}",
+	    "detected", d->detected,
+	    "service", jaddr_port(&d->service, 0),
+	    "service_local", d->local,
+	    "arrived", jaddr_port(&d->seen, 0),
+	    "port_preserved", d->port_known ? json_boolean(d->port_preserved) :
+	    json_null(),
+	    "server_addresses", json_deep_copy(sc->addresses));
+	if (x == NULL)
+		return FTP_ERR_NOMEM;
+	line[0] = '\0';
+	if (d->detected && d->seen.ss_family != AF_UNSPEC)
+		text(line, sizeof(line), "service %s reaches the server host "
+		    "as %s (destination NAT, port-forward; ports %s)",
+		    sa_text((const struct sockaddr *)&d->service, 0, a,
+		    sizeof(a)), sa_text((const struct sockaddr *)&d->seen, 0,
+		    b, sizeof(b)), d->port_preserved ? "preserved" :
+		    "changed");
+	else if (d->detected)
+		text(line, sizeof(line), "service %s is not an address of the "
+		    "server host but reaches it (destination NAT, "
+		    "port-forward)", sa_text((const struct sockaddr *)
+		    &d->service, 0, a, sizeof(a)));
+	return report_set_server_nat(rep, x, line);
+}
+
+static json_t *
+json_dns(const struct srvcheck_dns *d)
+{
+	json_t *res = json_array(), *hf;
+	char a[ADDR_STRLEN];
+	unsigned i;
+
+	if (res == NULL)
+		return NULL;
+	for (i = 0; i < d->n; i++)
+		json_array_append_new(res, json_string(sa_text(
+		    (const struct sockaddr *)&d->resolved[i], 0, a,
+		    sizeof(a))));
+	hf = d->hosts.found ? json_pack("{s:s,s:I,s:s,s:o}",
+	    "file", d->hosts_file, "line", (json_int_t)d->hosts.line,
+	    "text", d->hosts.text, "source", d->hosts_source[0] ?
+	    json_string(d->hosts_source) : json_null()) : json_null();
+	return json_pack("{s:s,s:o,s:b,s:o}", "name", d->name,
+	    "resolved", res, "mismatch", d->mismatch, "hosts_file", hf);
+}
+
+static int
+apply_host(const struct srvcheck *sc, struct report *rep)
+{
+	const struct srvcheck_clock *k = &sc->clk;
+	json_t *clk = k->known ? json_pack("{s:I,s:I,s:b}",
+	    "offset_ms", (json_int_t)k->offset_ms,
+	    "uncertainty_ms", (json_int_t)k->uncertainty_ms,
+	    "skewed", k->skewed) : json_null();
+	json_t *dns = sc->dns.checked || sc->dns.name[0] ? json_dns(&sc->dns) :
+	    json_null();
+
+	return report_set_extra(rep, "server_host", json_pack(
+	    "{s:o,s:o,s:o,s:o}",
+	    "addresses", sc->addresses ? json_deep_copy(sc->addresses) :
+	    json_null(),
+	    "ftp_server", sc->ftp ? json_deep_copy(sc->ftp) : json_null(),
+	    "clock", clk, "dns", dns));
+}
+
+static int
+apply_clock(const struct srvcheck *sc, struct report *rep)
+{
+	const struct srvcheck_clock *k = &sc->clk;
+	char ev[SRVCHECK_TEXT];
+	long long mag = k->offset_ms < 0 ? -k->offset_ms : k->offset_ms;
+
+	if (!k->skewed)
+		return 0;
+	text(ev, sizeof(ev), "the reflector's clock is %lld.%03lld s %s "
+	    "the agent's (+-%lld ms: half the control channel's round "
+	    "trip); certificates and logs disagree by as much", mag / 1000,
+	    mag % 1000, k->offset_ms > 0 ? "ahead of" : "behind",
+	    k->uncertainty_ms);
+	return report_add_finding(rep, CAUSE_CLOCK_SKEW, "control channel",
+	    ev, 0);
+}
+
+static int
+apply_dns(const struct srvcheck *sc, struct report *rep)
+{
+	const struct srvcheck_dns *d = &sc->dns;
+	char ev[3 * SRVCHECK_TEXT], r[SRVCHECK_TEXT], h[SRVCHECK_TEXT];
+	char hf[2 * SRVCHECK_TEXT] = "";
+
+	if (!d->mismatch)
+		return 0;
+	if (d->hosts.found)
+		text(hf, sizeof(hf), "; hosts-file override: %s:%lu '%s'%s%s",
+		    d->hosts_file, d->hosts.line, d->hosts.text,
+		    d->hosts_source[0] ? ", mounted from " : "",
+		    d->hosts_source);
+	text(ev, sizeof(ev), "%s resolves to %s; the server host's addresses "
+	    "are %s, and nothing sent to %s reached it%s", d->name,
+	    resolved_text(d, r, sizeof(r)),
+	    srvcheck_host_addrs_text(&sc->h, h, sizeof(h)),
+	    d->n == 1 ? "it" : "them", hf);
+	return report_add_finding(rep, CAUSE_DNS_MISMATCH, "server name", ev,
+	    1);
+}
+
+/* welcome.ftp_server.settings.KEY, for "settings" on a cause. */
+static json_t *
+setting_json(const struct srvcheck *sc, enum srvcheck_key k)
+{
+	json_t *s = json_object_get(json_object_get(sc->ftp, "settings"),
+	    srvcheck_keys[k]);
+
+	if (s == NULL)
+		return NULL;
+	return json_pack("{s:s,s:s,s:O}", "key", srvcheck_keys[k], "file",
+	    sc->h.file, "setting", s);
+}
+
+static int
+apply_pasv(const struct srvcheck *sc, struct report *rep)
+{
+	const struct srvcheck_pasv *p = &sc->pasv;
+	int r;
+
+	if (p->note[0] != '\0' && (r = report_note(rep, p->note)) != 0)
+		return r;
+	if (!p->cause)
+		return 0;
+	if ((r = report_add_finding(rep, CAUSE_PASV_ADDRESS,
+	    "server settings", p->evidence, 1)) != 0)
+		return r;
+	if (p->advice[0] == '\0')
+		return 0;
+	return report_add_advice(rep, CAUSE_PASV_ADDRESS, p->advice,
+	    setting_json(sc, SRVCHECK_PASV_ADDRESS));
+}
+
+static int
+apply_refused(const struct srvcheck *sc, struct report *rep)
+{
+	struct srvcheck_refused rf;
+	unsigned i;
+	int r;
+
+	if (sc->refused[0] == '\0')
+		return 0;
+	srvcheck_refused_decide(&sc->h, sc->refused, &rf);
+	for (i = 0; i < rf.n; i++) {
+		if ((r = report_add_finding(rep, CAUSE_SERVICE_REFUSED,
+		    "server settings", rf.evidence[i], 1)) != 0)
+			return r;
+		if (rf.advice[i][0] != '\0' && (r = report_add_advice(rep,
+		    CAUSE_SERVICE_REFUSED, rf.advice[i],
+		    setting_json(sc, rf.key[i]))) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+srvcheck_apply(const struct srvcheck *sc, struct report *rep)
+{
+	int r;
+
+	if (sc == NULL)
+		return 0;
+	if ((r = apply_nat(sc, rep)) != 0 || (r = apply_host(sc, rep)) != 0 ||
+	    (r = apply_clock(sc, rep)) != 0 || (r = apply_dns(sc, rep)) != 0)
+		return r;
+	if (!sc->observed)
+		return 0;
+	if ((r = apply_pasv(sc, rep)) != 0)
+		return r;
+	return apply_refused(sc, rep);
+}
