@@ -163,6 +163,7 @@ clean)
 	EXTRA_CLEAN=1
 	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
 		--passive-ports "$PASV_LO-$PASV_HI" --nat-client false
+		--alg-class untouched --alg-active ok
 		--no-cause alg-rewrite --no-cause alg-dependent)
 	;;
 nat)
@@ -175,7 +176,8 @@ nat)
 	CURL_ACT=fail
 	CHECKS=(--probe control=pass --probe passive=pass --probe active=fail:nat
 		--nat-client true --nat-addrs "$CLIENT4=$ROUTER_S4"
-		--evidence "active=works only with an FTP ALG" --no-cause alg-dependent)
+		--evidence "active=works only with an FTP ALG" --no-cause alg-dependent
+		--alg-class untouched --alg-active refused --no-cause alg-rewrite)
 	;;
 silent-drop)
 	short=sdrop
@@ -207,8 +209,10 @@ ipv6-clean)
 	FAM=6
 	VSFTPD_FAMILY=6
 	WANT_RC=0
+	# IPv6: the dialogue uses EPRT |2| and EPSV only, untouched
 	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
-		--passive-ports "$PASV_LO-$PASV_HI" --nat-client false)
+		--passive-ports "$PASV_LO-$PASV_HI" --nat-client false
+		--alg-class untouched --alg-active ok --no-cause alg-dependent)
 	;;
 no-reflector)
 	# contract: exit 3 when the reflector cannot be reached
@@ -284,71 +288,17 @@ busy-server)
 nat-alg)
 	# NAT gateway with the FTP ALG: real active mode works (the helper
 	# rewrites PORT and lets the data connection in); the agent must not
-	# call active a failure that curl disproves (design: alg-dependent)
-	# Once the reflector gets port 21 while vsftpd owns it (tproxy),
-	# the dialogue crosses the helper: PORT rewritten to the gateway's
-	# address, the plain connect-back dropped, the one to the PORT
-	# address as received let in.  Until then port 21 is in-use and the
-	# ALG test is not run (the active verdict then contradicts curl).
+	# call active a failure that curl disproves (design: alg-dependent).
+	# The reflector gets the agent's connections to 21 while vsftpd owns
+	# it (tproxy), so the dialogue crosses the helper: PORT rewritten to
+	# the gateway's address, the plain connect-back dropped, the one to
+	# the PORT address as received let in.
 	short=natalg
 	RULES=$NFT_NAT_ALG
 	CHECKS=(--probe control=pass --probe passive=pass --nat-client true
 		--pass-cause active=alg-dependent --alg-class rewritten-to-observed
 		--alg-active ok --cause alg-rewrite)
 	WANT_RC=0
-	;;
-alg-dev-clean)
-	# ALG test while the tproxy diversion is pending: vsftpd on 2121,
-	# the reflector owns 21 (so the control probe finds no FTP server
-	# there: not-listening, exit 1; curl crosses the data paths only).
-	# No ALG: untouched, active passes plainly.
-	short=algclean
-	VSFTPD_PORT=2121
-	WANT_RC=1
-	AGENT_ARGS=(--no-ftp-check)
-	CHECKS=(--probe control=fail:not-listening --probe passive=pass
-		--probe active=pass --alg-class untouched --alg-active ok
-		--no-cause alg-dependent --no-cause alg-rewrite)
-	;;
-alg-dev-nat)
-	# masquerade without the helper: PORT arrives untouched with the
-	# private address, which the reflector refuses to dial (anti-bounce)
-	short=algnat
-	VSFTPD_PORT=2121
-	RULES=$NFT_NAT
-	CURL_ACT=fail
-	AGENT_ARGS=(--no-ftp-check)
-	CHECKS=(--probe control=fail:not-listening --probe passive=pass
-		--probe active=fail:nat
-		--nat-client true --alg-class untouched --alg-active refused
-		--no-cause alg-dependent --no-cause alg-rewrite)
-	;;
-alg-dev-nat-alg)
-	# masquerade with the FTP helper on 21 (the reflector) and 2121
-	# (vsftpd, so that curl crosses the same helper): active mode works
-	# only through the ALG's pinhole
-	short=algnatalg
-	VSFTPD_PORT=2121
-	RULES=${NFT_NAT_ALG/tcp dport 21 ct helper/tcp dport \{ 21, 2121 \} ct helper}
-	WANT_RC=1
-	AGENT_ARGS=(--no-ftp-check)
-	CHECKS=(--probe control=fail:not-listening --probe passive=pass
-		--probe active=pass
-		--pass-cause active=alg-dependent --nat-client true
-		--alg-class rewritten-to-observed --alg-active ok
-		--cause alg-rewrite)
-	;;
-alg-dev-v6)
-	# IPv6: EPRT |2| and EPSV only, untouched, connect-back passes
-	short=algv6
-	FAM=6
-	VSFTPD_FAMILY=6
-	VSFTPD_PORT=2121
-	WANT_RC=1
-	AGENT_ARGS=(--no-ftp-check)
-	CHECKS=(--probe control=fail:not-listening --probe passive=pass
-		--probe active=pass --alg-class untouched --alg-active ok
-		--no-cause alg-dependent)
 	;;
 wide-range)
 	# the reflector's passive range is 4000 ports (20000-23999, beyond the
