@@ -1,6 +1,10 @@
 /*
  * owners.c - listening TCP ports from /proc/net/tcp{,6} (see owners.h).
  *
+ * Read through /proc/self/net: the same tables (this network namespace),
+ * and still visible where /proc is mounted with subset=pid (the systemd
+ * unit's ProcSubset=pid).
+ *
  * The kernel prints each address as the hex of its bytes in memory, the
  * port as plain hex: "0100007F:0015" is 127.0.0.1:21 on a little-endian
  * host.  Loopback is recognised byte-wise, so the host's byte order
@@ -112,9 +116,9 @@ owners_scan(struct owners *o)
 	int r;
 
 	memset(o, 0, sizeof(*o));
-	if ((r = owners_scan_file(o, "/proc/net/tcp", 0)) != 0)
+	if ((r = owners_scan_file(o, "/proc/self/net/tcp", 0)) != 0)
 		return r;
-	return owners_scan_file(o, "/proc/net/tcp6", 1);
+	return owners_scan_file(o, "/proc/self/net/tcp6", 1);
 }
 
 int
