@@ -596,6 +596,16 @@ NFT_SERVER_DROP21='table inet harness_filter {
 	}
 }'
 
+# server host's own firewall rejects the control port with ICMP
+# admin-prohibited (while vsftpd owns it)
+# shellcheck disable=SC2034
+NFT_SERVER_REJECT21='table inet harness_filter {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		tcp dport 21 reject with icmpx type admin-prohibited
+	}
+}'
+
 # client host's own firewall drops inbound active data connections
 # (from the server's port 20)
 # shellcheck disable=SC2034

@@ -352,6 +352,17 @@ server-reject)
 		--rule "passive=inet harness_filter input reject"
 		--rule-text "passive=reject with tcp reset")
 	;;
+server-reject-21)
+	# the server host's own nftables rejects port 21 (ICMP
+	# admin-prohibited from the server itself) while vsftpd owns it
+	short=srvrej21
+	SERVER_RULES=$NFT_SERVER_REJECT21
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=fail:server-local-rule
+		--rule "control=inet harness_filter input reject"
+		--rule-text "control=tcp dport 21 reject with icmpx admin-prohibited")
+	;;
 server-reject-icmp)
 	# ... and with ICMP admin-prohibited, sent by the server host itself
 	short=srvrejx
