@@ -55,17 +55,15 @@ struct algsrv_dlg {
 	struct sockaddr_storage port, eprt;	/* first of each, as received */
 };
 
-/* Slot 0: the control port's dialogue; slot 1: one on any other port
- * (the agent's A/B: the same bytes where no FTP ALG looks). */
-#define ALGSRV_CONTROL	0
-#define ALGSRV_OTHER	1
+/* d[0] is the first dialogue, the one on the control port (the agent
+ * runs it first); d[1] the same bytes on another port (its A/B). */
+#define ALGSRV_FIRST	0
 
 struct algsrv {
 	struct event_base *base;
 	char token[PROTO_TOKEN_HEXLEN + 1];
 	struct sockaddr_storage local;
 	struct sockaddr_storage observed;
-	uint16_t control_port;
 	uint16_t pasv_port;
 	uint16_t source_port;
 	unsigned wait_ms;
@@ -96,8 +94,7 @@ algsrv_state_name(enum algsrv_state st)
 struct algsrv *
 algsrv_new(struct event_base *base, const char *token,
     const struct sockaddr *local, const struct sockaddr *observed,
-    uint16_t control_port, uint16_t pasv_port, uint16_t source_port,
-    unsigned wait_ms)
+    uint16_t pasv_port, uint16_t source_port, unsigned wait_ms)
 {
 	struct algsrv *a;
 	size_t i;
@@ -111,7 +108,6 @@ algsrv_new(struct event_base *base, const char *token,
 	addr_unmap(&a->local);
 	memcpy(&a->observed, observed, addr_len(observed));
 	addr_unmap(&a->observed);
-	a->control_port = control_port;
 	a->pasv_port = pasv_port;
 	a->source_port = source_port;
 	a->wait_ms = wait_ms;
@@ -283,25 +279,30 @@ algsrv_read_cb(evutil_socket_t fd, short what, void *arg)
 	algsrv_lines(d);
 }
 
-/* The slot of a connection by the port it arrived on (under tproxy the
- * original destination), or NULL when that slot is used: one dialogue
- * per port, two per session. */
+/* A free slot for a connection, by the port it arrived on (under
+ * tproxy the original destination), or NULL: one dialogue per port, in
+ * arrival order, ALGSRV_MAX_DIALOGUES per session. */
 static struct algsrv_dlg *
 algsrv_slot(struct algsrv *a, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	struct algsrv_dlg *d;
 	uint16_t port;
+	size_t i;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
 		return NULL;
+	addr_unmap(&ss);
 	port = addr_port((struct sockaddr *)&ss);
-	d = &a->d[port == a->control_port ? ALGSRV_CONTROL : ALGSRV_OTHER];
-	if (d->state != ALGSRV_NONE)
-		return NULL;
-	d->local_port = port;
-	return d;
+	for (i = 0; i < ALGSRV_MAX_DIALOGUES; i++) {
+		if (a->d[i].state == ALGSRV_NONE) {
+			a->d[i].local_port = port;
+			return &a->d[i];
+		}
+		if (a->d[i].local_port == port)
+			return NULL;
+	}
+	return NULL;
 }
 
 int
@@ -385,7 +386,7 @@ algsrv_jdialogue(json_t *m, const struct algsrv_dlg *d)
 	return 0;
 }
 
-/* Every dialogue that started, control port first. */
+/* Every dialogue that started, in arrival order. */
 static json_t *
 algsrv_jdialogues(const struct algsrv *a)
 {
@@ -416,7 +417,7 @@ algsrv_report(const struct algsrv *a)
 
 	if ((m = proto_msg_new("alg-dialogue")) == NULL)
 		return NULL;
-	if (algsrv_jdialogue(m, &a->d[ALGSRV_CONTROL]) != 0 ||
+	if (algsrv_jdialogue(m, &a->d[ALGSRV_FIRST]) != 0 ||
 	    json_object_set_new(m, "dialogues", algsrv_jdialogues(a)) != 0) {
 		json_decref(m);
 		return NULL;
@@ -465,12 +466,12 @@ algsrv_active_done_cb(const struct connectback_result *res, void *arg)
 	a->done(m, a->done_arg);
 }
 
-/* The target of the connect-back, or a reason to refuse it: the
- * control port's dialogue only, where an FTP ALG looks. */
+/* The target of the connect-back, or a reason to refuse it: the first
+ * dialogue's only (the control port's, where an FTP ALG looks). */
 static const char *
 algsrv_pick_target(struct algsrv *a, char *why, size_t len)
 {
-	const struct algsrv_dlg *d = &a->d[ALGSRV_CONTROL];
+	const struct algsrv_dlg *d = &a->d[ALGSRV_FIRST];
 	char t[ADDR_STRLEN], o[ADDR_STRLEN];
 
 	if (d->have_port)
@@ -510,8 +511,8 @@ algsrv_active(struct algsrv *a, unsigned timeout_ms, json_t **now,
 	a->active = ALGSRV_ACTIVE_DONE;
 	if ((refuse = algsrv_pick_target(a, why, sizeof(why))) != NULL) {
 		log_info("algsrv: connect-back refused: %s", refuse);
-		*now = algsrv_refusal(a, a->d[ALGSRV_CONTROL].have_port ||
-		    a->d[ALGSRV_CONTROL].have_eprt, refuse);
+		*now = algsrv_refusal(a, a->d[ALGSRV_FIRST].have_port ||
+		    a->d[ALGSRV_FIRST].have_eprt, refuse);
 		return *now != NULL ? 0 : FTP_ERR_NOMEM;
 	}
 	a->cb = connectback_new(a->base, (struct sockaddr *)&a->local,

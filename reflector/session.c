@@ -443,7 +443,7 @@ session_alg_arm(struct session *s, uint16_t cport,
     const struct portrange *rp, json_int_t tmo)
 {
 	s->alg = algsrv_new(s->base, s->token, (struct sockaddr *)&s->local,
-	    (struct sockaddr *)&s->observed, cport, rp != NULL ? rp->lo : cport,
+	    (struct sockaddr *)&s->observed, rp != NULL ? rp->lo : cport,
 	    s->cfg->active_source_port, session_line_wait_ms(s, tmo));
 	if (s->alg == NULL)
 		return FTP_ERR_NOMEM;
