@@ -307,6 +307,20 @@ nat-alg)
 		--cause-evidence "alg-rewrite=an FTP ALG keyed on the control port 21")
 	WANT_RC=0
 	;;
+nat-alg-generic)
+	# as nat-alg, and the gateway's FTP helper also reads the first
+	# passive port: to the A/B a rewriter that is not keyed on the FTP
+	# control port (the same dialogue rewritten on both ports)
+	short=natgen
+	RULES=${NFT_NAT_ALG/tcp dport 21 ct helper/tcp dport \{ 21, $PASV_LO \} ct helper}
+	[[ $RULES != "$NFT_NAT_ALG" ]] || fail "nat-alg-generic: rule not derived"
+	CHECKS=(--probe control=pass --probe passive=pass --nat-client true
+		--pass-cause active=alg-dependent --alg-class rewritten-to-observed
+		--alg-active ok --cause alg-rewrite
+		--alg-ab "$PASV_LO:rewritten-to-observed:generic"
+		--cause-evidence "alg-rewrite=a generic payload rewriter")
+	WANT_RC=0
+	;;
 wide-range)
 	# the reflector's passive range is 4000 ports (20000-23999, beyond the
 	# default 1024 open files) and the router drops 21000-21999: three runs.
