@@ -93,7 +93,7 @@ algrun_send(struct algrun *r, const char *text, int log)
 static int
 algrun_reply(struct algrun *r, char *line, size_t len)
 {
-	struct alg_dlg *o = r->d;
+	struct alg_dlg *d = r->d;
 	uint64_t deadline = clock_mono_ms() + r->p->timeout_ms;
 	const char *l;
 	size_t off, ll;
@@ -102,13 +102,13 @@ algrun_reply(struct algrun *r, char *line, size_t len)
 
 	for (;;) {
 		off = r->acked;
-		if (ftpcmd_next_line(o->a_recv, o->a_recv_len, &off, &l, &ll,
+		if (ftpcmd_next_line(d->a_recv, d->a_recv_len, &off, &l, &ll,
 		    &complete) == 0 && complete) {
 			r->acked = off;
 			(void)ftpcmd_escape(l, ll, line, len);
 			return 0;
 		}
-		if (o->a_recv_len == sizeof(o->a_recv)) {
+		if (d->a_recv_len == sizeof(d->a_recv)) {
 			errno = EMSGSIZE;
 			return -1;
 		}
@@ -116,8 +116,8 @@ algrun_reply(struct algrun *r, char *line, size_t len)
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		n = recv(r->fd, o->a_recv + o->a_recv_len,
-		    sizeof(o->a_recv) - o->a_recv_len, MSG_DONTWAIT);
+		n = recv(r->fd, d->a_recv + d->a_recv_len,
+		    sizeof(d->a_recv) - d->a_recv_len, MSG_DONTWAIT);
 		if (n == 0) {
 			errno = ECONNRESET;
 			return -1;
@@ -125,7 +125,7 @@ algrun_reply(struct algrun *r, char *line, size_t len)
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -1;
 		if (n > 0)
-			o->a_recv_len += (size_t)n;
+			d->a_recv_len += (size_t)n;
 	}
 }
 
