@@ -2,6 +2,7 @@
  * alg.c - classify the ALG dialogue and render it (see alg.h).
  */
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,6 +11,7 @@
 #include "alg.h"
 #include "ftpcheck.h"
 #include "ftpcmd.h"
+#include "log.h"
 
 const char *
 alg_class_name(enum alg_class c)
@@ -149,25 +151,25 @@ alg_exchange(enum alg_xchg x, const char *sbuf, size_t slen,
 	return ALG_REWRITTEN_WRONG;
 }
 
-void
-alg_classify(const struct alg_obs *o, struct alg_result *r)
+/* One dialogue's exchanges; a cut-short one is "missing" unless an
+ * exchange shows a rewrite. */
+static void
+alg_classify_dlg(const struct alg_dlg *d, const struct alg_obs *o,
+    struct alg_dres *r)
 {
 	enum alg_xchg x;
 	int any_missing = 0;
 
-	memset(r, 0, sizeof(*r));
 	r->cls = ALG_UNTOUCHED;
-	if (!o->tested)
-		return;
 	for (x = 0; x < ALG_NX; x++) {
 		int up = x == ALG_X_PORT || x == ALG_X_EPRT;
 
 		r->x[x].cls = up ?
-		    alg_exchange(x, o->a_sent, o->a_sent_len, o->r_recv,
-		    o->r_recv_len, o->have_reflector, &o->client_public,
+		    alg_exchange(x, d->a_sent, d->a_sent_len, d->r_recv,
+		    d->r_recv_len, d->have_reflector, &o->client_public,
 		    &r->x[x]) :
-		    alg_exchange(x, o->r_sent, o->r_sent_len, o->a_recv,
-		    o->a_recv_len, o->have_reflector, &o->server_public,
+		    alg_exchange(x, d->r_sent, d->r_sent_len, d->a_recv,
+		    d->a_recv_len, d->have_reflector, &o->server_public,
 		    &r->x[x]);
 		if (r->x[x].cls == ALG_MISSING)
 			any_missing = 1;
@@ -177,29 +179,157 @@ alg_classify(const struct alg_obs *o, struct alg_result *r)
 	/* A dialogue cut short says nothing about an ALG by itself. */
 	if (r->cls == ALG_UNTOUCHED && any_missing)
 		r->cls = ALG_MISSING;
-	r->rewrite = r->cls >= ALG_REWRITTEN_PORT;
-	r->rewrite_fails = r->cls >= ALG_REWRITTEN_WRONG;
+}
+
+static int
+alg_rewritten(enum alg_class c)
+{
+	return c >= ALG_REWRITTEN_PORT;
+}
+
+/*
+ * The A/B: the same bytes on a port no FTP ALG looks at.  Only a
+ * comparison of two complete dialogues concludes anything: "untouched"
+ * on the other port proves that whatever rewrote the control port's
+ * dialogue is keyed on that port.
+ */
+static enum alg_ab
+alg_ab(const struct alg_obs *o, const struct alg_result *r)
+{
+	enum alg_class c = r->d[ALG_D_CONTROL].cls, x = r->d[ALG_D_OTHER].cls;
+
+	if (!o->d[ALG_D_OTHER].tested)
+		return ALG_AB_NOT_TESTED;
+	if (alg_rewritten(c) && alg_rewritten(x))
+		return ALG_AB_GENERIC;
+	if (alg_rewritten(c) && x == ALG_UNTOUCHED)
+		return ALG_AB_FTP_ALG;
+	if (c == ALG_UNTOUCHED && x == ALG_UNTOUCHED)
+		return ALG_AB_NONE;
+	if (c == ALG_UNTOUCHED && alg_rewritten(x))
+		return ALG_AB_OTHER_ONLY;
+	return ALG_AB_INCONCLUSIVE;
 }
 
 void
-alg_rewrite_evidence(const struct alg_result *r, char *buf, size_t len)
+alg_classify(const struct alg_obs *o, struct alg_result *r)
 {
-	size_t off = 0;
-	enum alg_xchg x;
+	enum alg_dlg_id i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < ALG_ND; i++)
+		r->d[i].cls = ALG_UNTOUCHED;
+	if (!o->d[ALG_D_CONTROL].tested)
+		return;
+	for (i = 0; i < ALG_ND; i++)
+		if (o->d[i].tested)
+			alg_classify_dlg(&o->d[i], o, &r->d[i]);
+	r->ab = alg_ab(o, r);
+	r->rewrite = alg_rewritten(r->d[ALG_D_CONTROL].cls) ||
+	    (o->d[ALG_D_OTHER].tested && alg_rewritten(r->d[ALG_D_OTHER].cls));
+	r->rewrite_fails = r->d[ALG_D_CONTROL].cls >= ALG_REWRITTEN_WRONG ||
+	    (o->d[ALG_D_OTHER].tested &&
+	    r->d[ALG_D_OTHER].cls >= ALG_REWRITTEN_WRONG);
+}
+
+const char *
+alg_ab_name(enum alg_ab ab)
+{
+	switch (ab) {
+	case ALG_AB_NOT_TESTED:		return "not-tested";
+	case ALG_AB_NONE:		return "none";
+	case ALG_AB_FTP_ALG:		return "ftp-alg";
+	case ALG_AB_GENERIC:		return "generic";
+	case ALG_AB_OTHER_ONLY:		return "other-port-only";
+	case ALG_AB_INCONCLUSIVE:	return "inconclusive";
+	}
+	return "inconclusive";
+}
+
+/* Append to buf at *off (bounded; a full buffer stays terminated). */
+static void LOG_FMT(4, 5)
+alg_cat(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
 	int n;
 
-	buf[0] = '\0';
-	for (x = 0; x < ALG_NX && off < len; x++) {
-		const struct alg_x *e = &r->x[x];
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off += (size_t)n < len - *off ? (size_t)n : len - *off - 1;
+}
 
-		if (e->cls < ALG_REWRITTEN_PORT)
+/* "[; ]on tcp/P[ (not an FTP control port)]: X sent '...', received
+ * '...' (class); ..." for every rewritten exchange of one dialogue. */
+static void
+alg_cat_rewrites(const struct alg_dres *d, uint16_t port, int other,
+    char *buf, size_t len, size_t *off)
+{
+	enum alg_xchg x;
+	int first = 1;
+
+	if (!alg_rewritten(d->cls))
+		return;
+	alg_cat(buf, len, off, "%son tcp/%u%s: ", *off ? "; " : "",
+	    (unsigned)port, other ? " (not an FTP control port)" : "");
+	for (x = 0; x < ALG_NX; x++) {
+		const struct alg_x *e = &d->x[x];
+
+		if (!alg_rewritten(e->cls))
 			continue;
-		n = snprintf(buf + off, len - off, "%s%s sent '%s', received "
-		    "'%s' (%s)", off ? "; " : "", alg_xchg_name(x), e->sent,
-		    e->received, alg_class_name(e->cls));
-		if (n < 0)
-			break;
-		off += (size_t)n;
+		alg_cat(buf, len, off, "%s%s sent '%s', received '%s' (%s)",
+		    first ? "" : ", ", alg_xchg_name(x), e->sent, e->received,
+		    alg_class_name(e->cls));
+		first = 0;
+	}
+}
+
+void
+alg_rewrite_evidence(const struct alg_obs *o, const struct alg_result *r,
+    char *buf, size_t len)
+{
+	unsigned cp = o->d[ALG_D_CONTROL].port, xp = o->d[ALG_D_OTHER].port;
+	size_t off = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	alg_cat_rewrites(&r->d[ALG_D_CONTROL], (uint16_t)cp, 0, buf, len,
+	    &off);
+	if (o->d[ALG_D_OTHER].tested)
+		alg_cat_rewrites(&r->d[ALG_D_OTHER], (uint16_t)xp, 1, buf, len,
+		    &off);
+	switch (r->ab) {
+	case ALG_AB_FTP_ALG:
+		alg_cat(buf, len, &off, "; the same dialogue on tcp/%u (not "
+		    "an FTP control port) arrived untouched: an FTP ALG keyed "
+		    "on the control port %u rewrote it", xp, cp);
+		break;
+	case ALG_AB_GENERIC:
+		alg_cat(buf, len, &off, "; both ports rewritten: a generic "
+		    "payload rewriter (a proxy or NAT rewriting every port), "
+		    "not an FTP ALG keyed on the control port");
+		break;
+	case ALG_AB_OTHER_ONLY:
+		alg_cat(buf, len, &off, "; the dialogue on the control port "
+		    "%u arrived untouched: a payload rewriter on port %u, not "
+		    "an FTP ALG on the control port", cp, xp);
+		break;
+	case ALG_AB_INCONCLUSIVE:
+		alg_cat(buf, len, &off, "; the dialogue on tcp/%u was cut "
+		    "short: whether only an FTP ALG rewrites is not known",
+		    alg_rewritten(r->d[ALG_D_CONTROL].cls) ? xp : cp);
+		break;
+	case ALG_AB_NOT_TESTED:
+		alg_cat(buf, len, &off, "; not compared with another port "
+		    "(%s)", o->d[ALG_D_OTHER].reason[0] ?
+		    o->d[ALG_D_OTHER].reason : "not run");
+		break;
+	case ALG_AB_NONE:
+		break;
 	}
 }
 
@@ -209,7 +339,8 @@ alg_active(const struct alg_obs *o, struct verdict *v)
 	char plain[VERDICT_EVIDENCE_LEN];
 	unsigned i, pick = 0;
 
-	if (v->pass || !o->tested || !o->active_tested || !o->active_ok)
+	if (v->pass || !o->d[ALG_D_CONTROL].tested || !o->active_tested ||
+	    !o->active_ok)
 		return 0;
 	/* What the path did to the plain connect-back says most. */
 	for (i = v->n_evidence; i-- > 0;)
@@ -254,7 +385,7 @@ alg_jstr_or_null(const char *s)
 }
 
 static json_t *
-alg_jexchanges(const struct alg_result *r)
+alg_jexchanges(const struct alg_dres *r)
 {
 	json_t *a = json_array(), *e;
 	enum alg_xchg x;
@@ -294,28 +425,69 @@ alg_jactive(const struct alg_obs *o)
 	    "listen_port", (json_int_t)o->listen_port);
 }
 
+/* One dialogue's keys (port, class, exchanges, reflector_state,
+ * dialogue_error, transcript) into obj; consumes obj on failure. */
+static json_t *
+alg_jdialogue(json_t *obj, const struct alg_dlg *d, const struct alg_dres *r)
+{
+	json_t *t;
+
+	if (obj == NULL)
+		return NULL;
+	t = json_pack("{s:o, s:o, s:o, s:o}",
+	    "agent_sent", alg_jbytes(d->a_sent, d->a_sent_len),
+	    "reflector_received", d->have_reflector ?
+	    alg_jbytes(d->r_recv, d->r_recv_len) : json_null(),
+	    "reflector_sent", d->have_reflector ?
+	    alg_jbytes(d->r_sent, d->r_sent_len) : json_null(),
+	    "agent_received", alg_jbytes(d->a_recv, d->a_recv_len));
+	if (json_object_set_new(obj, "port", json_integer(d->port)) != 0 ||
+	    json_object_set_new(obj, "class",
+	    json_string(alg_class_name(r->cls))) != 0 ||
+	    json_object_set_new(obj, "exchanges", alg_jexchanges(r)) != 0 ||
+	    json_object_set_new(obj, "reflector_state", d->have_reflector ?
+	    json_string(d->r_state) : json_null()) != 0 ||
+	    json_object_set_new(obj, "dialogue_error",
+	    alg_jstr_or_null(d->dialogue_error)) != 0 ||
+	    json_object_set_new(obj, "transcript", t) != 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/* "ab": the dialogue on the other port and what the comparison says. */
+static json_t *
+alg_jab(const struct alg_obs *o, const struct alg_result *r)
+{
+	const struct alg_dlg *d = &o->d[ALG_D_OTHER];
+
+	if (!d->tested)
+		return json_pack("{s:b, s:o, s:s, s:s}", "tested", 0,
+		    "port", d->port ? json_integer(d->port) : json_null(),
+		    "reason", d->reason, "rewriter", alg_ab_name(r->ab));
+	return alg_jdialogue(json_pack("{s:b, s:s}", "tested", 1, "rewriter",
+	    alg_ab_name(r->ab)), d, &r->d[ALG_D_OTHER]);
+}
+
 json_t *
 alg_json(const struct alg_obs *o, const struct alg_result *r)
 {
-	if (!o->tested)
+	const struct alg_dlg *d = &o->d[ALG_D_CONTROL];
+	json_t *j;
+
+	if (!d->tested)
 		return json_pack("{s:b, s:s}", "tested", 0, "reason",
-		    o->reason);
-	return json_pack("{s:b, s:i, s:s, s:o, s:o, s:o, s:{s:o, s:o, s:o, "
-	    "s:o}, s:o}",
-	    "tested", 1, "port", (json_int_t)o->port,
-	    "class", alg_class_name(r->cls),
-	    "exchanges", alg_jexchanges(r),
-	    "reflector_state", o->have_reflector ? json_string(o->r_state) :
-	    json_null(),
-	    "dialogue_error", alg_jstr_or_null(o->dialogue_error),
-	    "transcript",
-	    "agent_sent", alg_jbytes(o->a_sent, o->a_sent_len),
-	    "reflector_received", o->have_reflector ?
-	    alg_jbytes(o->r_recv, o->r_recv_len) : json_null(),
-	    "reflector_sent", o->have_reflector ?
-	    alg_jbytes(o->r_sent, o->r_sent_len) : json_null(),
-	    "agent_received", alg_jbytes(o->a_recv, o->a_recv_len),
-	    "active", alg_jactive(o));
+		    d->reason);
+	j = alg_jdialogue(json_pack("{s:b}", "tested", 1), d,
+	    &r->d[ALG_D_CONTROL]);
+	if (j == NULL ||
+	    json_object_set_new(j, "active", alg_jactive(o)) != 0 ||
+	    json_object_set_new(j, "ab", alg_jab(o, r)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 /* ---- human section ---- */
@@ -350,20 +522,13 @@ alg_print_active(const json_t *act, FILE *out)
 		    alg_jget(act, "error"));
 }
 
-void
-alg_print(const json_t *alg, FILE *out, int color)
+static void
+alg_print_exchanges(const json_t *dlg, FILE *out)
 {
 	const json_t *e;
-	const char *cls;
 	size_t i;
 
-	if (!json_is_true(json_object_get(alg, "tested")))
-		return;
-	cls = alg_jget(alg, "class");
-	fprintf(out, "\nFTP ALG: dialogue on tcp/%lld: %s%s%s\n",
-	    json_integer_value(json_object_get(alg, "port")),
-	    color ? "\033[1m" : "", cls, color ? "\033[0m" : "");
-	json_array_foreach(json_object_get(alg, "exchanges"), i, e) {
+	json_array_foreach(json_object_get(dlg, "exchanges"), i, e) {
 		const char *c = alg_jget(e, "class");
 
 		if (strcmp(c, "not-sent") == 0)
@@ -373,8 +538,63 @@ alg_print(const json_t *alg, FILE *out, int color)
 		fprintf(out, "        received  %s  [%s]\n",
 		    alg_jget(e, "received"), c);
 	}
-	if (json_is_string(json_object_get(alg, "dialogue_error")))
-		fprintf(out, "  dialogue: %s\n", alg_jget(alg,
+	if (json_is_string(json_object_get(dlg, "dialogue_error")))
+		fprintf(out, "  dialogue: %s\n", alg_jget(dlg,
 		    "dialogue_error"));
+}
+
+/* What the A/B means, in words. */
+static const char *
+alg_ab_text(const char *rewriter)
+{
+	static const struct { const char *name, *text; } t[] = {
+		{ "none", "neither dialogue rewritten" },
+		{ "ftp-alg", "only the control port's dialogue rewritten: an "
+		    "FTP ALG keyed on the control port" },
+		{ "generic", "both rewritten: a generic payload rewriter, not "
+		    "an FTP ALG keyed on the control port" },
+		{ "other-port-only", "only the other port's dialogue "
+		    "rewritten" },
+		{ "inconclusive", "a dialogue was cut short: no conclusion" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(rewriter, t[i].name) == 0)
+			return t[i].text;
+	return rewriter;
+}
+
+static void
+alg_print_ab(const json_t *ab, FILE *out)
+{
+	if (ab == NULL)
+		return;
+	if (!json_is_true(json_object_get(ab, "tested"))) {
+		fprintf(out, "  same dialogue on another port: not tested "
+		    "(%s)\n", alg_jget(ab, "reason"));
+		return;
+	}
+	fprintf(out, "  same dialogue on tcp/%lld (not an FTP control port): "
+	    "%s\n", json_integer_value(json_object_get(ab, "port")),
+	    alg_jget(ab, "class"));
+	if (strcmp(alg_jget(ab, "class"), "untouched") != 0)
+		alg_print_exchanges(ab, out);
+	fprintf(out, "  A/B: %s\n", alg_ab_text(alg_jget(ab, "rewriter")));
+}
+
+void
+alg_print(const json_t *alg, FILE *out, int color)
+{
+	const char *cls;
+
+	if (!json_is_true(json_object_get(alg, "tested")))
+		return;
+	cls = alg_jget(alg, "class");
+	fprintf(out, "\nFTP ALG: dialogue on tcp/%lld: %s%s%s\n",
+	    json_integer_value(json_object_get(alg, "port")),
+	    color ? "\033[1m" : "", cls, color ? "\033[0m" : "");
+	alg_print_exchanges(alg, out);
 	alg_print_active(json_object_get(alg, "active"), out);
+	alg_print_ab(json_object_get(alg, "ab"), out);
 }

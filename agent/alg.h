@@ -4,8 +4,10 @@
  * whether active mode works only through its pinhole.
  *
  * Pure: algrun.c fills struct alg_obs with what both ends sent and
- * received; alg_classify() compares the four exchanges an ALG rewrites
- * (PORT and EPRT agent -> reflector, 227 and 229 back), alg_active()
+ * received in each dialogue; alg_classify() compares the four exchanges
+ * an ALG rewrites (PORT and EPRT agent -> reflector, 227 and 229 back)
+ * and the two dialogues (A/B: an FTP ALG rewrites only the control
+ * port's, a generic payload rewriter both), alg_active()
  * adjusts the active probe's verdict, alg_json() builds the report's
  * "alg" object and alg_print() its human section.  Unit-tested.
  */
@@ -42,22 +44,37 @@ enum alg_class {
 	ALG_MANGLED,		/* received but not parseable any more */
 };
 
-struct alg_obs {
+/* The dialogues: on the FTP control port, and the same bytes on a port
+ * that is not one (the first passive port), where no FTP ALG looks. */
+enum alg_dlg_id {
+	ALG_D_CONTROL,
+	ALG_D_OTHER,
+	ALG_ND,
+};
+
+/* One dialogue as both ends saw it. */
+struct alg_dlg {
 	int tested;
 	char reason[160];		/* why not, when !tested */
-	uint16_t port;			/* the control port of the dialogue */
+	uint16_t port;			/* the server port of the dialogue */
 	/* Transcripts after the probe line and its ack, exact bytes. */
 	char a_sent[ALG_MAX_BYTES], a_recv[ALG_MAX_BYTES];
 	size_t a_sent_len, a_recv_len;
 	char r_sent[ALG_MAX_BYTES], r_recv[ALG_MAX_BYTES];
 	size_t r_sent_len, r_recv_len;
-	int have_reflector;		/* alg-dialogue arrived and decoded */
+	int have_reflector;		/* the reflector's record decoded */
 	char r_state[16];		/* its "state" */
 	char dialogue_error[160];	/* agent side, "" if it ran to QUIT */
+};
+
+struct alg_obs {
+	struct alg_dlg d[ALG_ND];	/* d[ALG_D_CONTROL].tested: the test
+					   ran at all */
 	/* The right address of each direction after NAT. */
 	struct sockaddr_storage client_public;	/* observed (welcome) */
 	struct sockaddr_storage server_public;	/* the address dialled */
-	/* The connect-back to the PORT address as received. */
+	/* The connect-back to the PORT address as received (control port's
+	 * dialogue only). */
 	int active_tested;
 	char active_skip[160];		/* why not, when !active_tested */
 	int active_ok;			/* reflector connected, we acked */
@@ -74,9 +91,26 @@ struct alg_x {
 	char received[ALG_TEXT_MAX];
 };
 
-struct alg_result {
-	enum alg_class cls;		/* the worst of the exchanges */
+/* What the A/B says rewrote the control port's dialogue. */
+enum alg_ab {
+	ALG_AB_NOT_TESTED,	/* no dialogue on the other port */
+	ALG_AB_NONE,		/* both untouched */
+	ALG_AB_FTP_ALG,		/* only the control port's: an FTP ALG keyed
+				   on the control port */
+	ALG_AB_GENERIC,		/* both: a payload rewriter on every port */
+	ALG_AB_OTHER_ONLY,	/* only the other port's */
+	ALG_AB_INCONCLUSIVE,	/* a dialogue was cut short */
+};
+
+/* One dialogue's exchanges and its worst class. */
+struct alg_dres {
+	enum alg_class cls;
 	struct alg_x x[ALG_NX];
+};
+
+struct alg_result {
+	struct alg_dres d[ALG_ND];
+	enum alg_ab ab;
 	int rewrite;			/* cause alg-rewrite */
 	int rewrite_fails;		/* ... as a failure, not a warning */
 };
@@ -85,6 +119,9 @@ void alg_classify(const struct alg_obs *o, struct alg_result *r);
 
 /* "untouched", "rewritten-to-observed", ... */
 const char *alg_class_name(enum alg_class c);
+/* "not-tested", "none", "ftp-alg", "generic", "other-port-only",
+ * "inconclusive" */
+const char *alg_ab_name(enum alg_ab ab);
 /* "PORT", "EPRT", "227", "229" */
 const char *alg_xchg_name(enum alg_xchg x);
 
@@ -100,9 +137,10 @@ int alg_active(const struct alg_obs *o, struct verdict *v);
 /* The report's "alg" object (new reference; NULL on ENOMEM). */
 json_t *alg_json(const struct alg_obs *o, const struct alg_result *r);
 
-/* The evidence sentence of cause alg-rewrite (both versions). */
-void alg_rewrite_evidence(const struct alg_result *r, char *buf,
-    size_t len);
+/* The evidence sentence of cause alg-rewrite (both versions of every
+ * rewritten exchange, and what the A/B says). */
+void alg_rewrite_evidence(const struct alg_obs *o,
+    const struct alg_result *r, char *buf, size_t len);
 
 /* The human section from the "alg" object; nothing when not tested. */
 void alg_print(const json_t *alg, FILE *out, int color);

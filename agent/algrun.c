@@ -20,6 +20,8 @@
 struct algrun {
 	const struct algrun_params *p;
 	struct alg_obs *o;
+	struct alg_dlg *d;	/* the dialogue running */
+	uint16_t named_port;	/* the port PORT/EPRT name (both dialogues) */
 	int fd;
 	size_t acked;		/* a_recv bytes consumed by complete lines */
 	struct active *act;
@@ -48,9 +50,8 @@ algrun_poll(struct algrun *r, short events, uint64_t deadline)
 }
 
 static int
-algrun_connect(struct algrun *r)
+algrun_connect(struct algrun *r, const struct sockaddr *sa)
 {
-	const struct sockaddr *sa = r->p->server;
 	int soerr = 0;
 	socklen_t sl = sizeof(soerr);
 
@@ -76,14 +77,14 @@ algrun_connect(struct algrun *r)
 static int
 algrun_send(struct algrun *r, const char *text, int log)
 {
-	struct alg_obs *o = r->o;
+	struct alg_dlg *d = r->d;
 	size_t n = strlen(text);
 
 	if (send(r->fd, text, n, MSG_NOSIGNAL) != (ssize_t)n)
 		return -1;
-	if (log && o->a_sent_len + n <= sizeof(o->a_sent)) {
-		memcpy(o->a_sent + o->a_sent_len, text, n);
-		o->a_sent_len += n;
+	if (log && d->a_sent_len + n <= sizeof(d->a_sent)) {
+		memcpy(d->a_sent + d->a_sent_len, text, n);
+		d->a_sent_len += n;
 	}
 	return 0;
 }
@@ -92,7 +93,7 @@ algrun_send(struct algrun *r, const char *text, int log)
 static int
 algrun_reply(struct algrun *r, char *line, size_t len)
 {
-	struct alg_obs *o = r->o;
+	struct alg_dlg *d = r->d;
 	uint64_t deadline = clock_mono_ms() + r->p->timeout_ms;
 	const char *l;
 	size_t off, ll;
@@ -101,13 +102,13 @@ algrun_reply(struct algrun *r, char *line, size_t len)
 
 	for (;;) {
 		off = r->acked;
-		if (ftpcmd_next_line(o->a_recv, o->a_recv_len, &off, &l, &ll,
+		if (ftpcmd_next_line(d->a_recv, d->a_recv_len, &off, &l, &ll,
 		    &complete) == 0 && complete) {
 			r->acked = off;
 			(void)ftpcmd_escape(l, ll, line, len);
 			return 0;
 		}
-		if (o->a_recv_len == sizeof(o->a_recv)) {
+		if (d->a_recv_len == sizeof(d->a_recv)) {
 			errno = EMSGSIZE;
 			return -1;
 		}
@@ -115,8 +116,8 @@ algrun_reply(struct algrun *r, char *line, size_t len)
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		n = recv(r->fd, o->a_recv + o->a_recv_len,
-		    sizeof(o->a_recv) - o->a_recv_len, MSG_DONTWAIT);
+		n = recv(r->fd, d->a_recv + d->a_recv_len,
+		    sizeof(d->a_recv) - d->a_recv_len, MSG_DONTWAIT);
 		if (n == 0) {
 			errno = ECONNRESET;
 			return -1;
@@ -124,7 +125,7 @@ algrun_reply(struct algrun *r, char *line, size_t len)
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -1;
 		if (n > 0)
-			o->a_recv_len += (size_t)n;
+			d->a_recv_len += (size_t)n;
 	}
 }
 
@@ -134,15 +135,15 @@ algrun_hello(struct algrun *r, const char *token)
 {
 	char line[PROTO_PROBE_LINE_MAX], id[32], reply[ALG_TEXT_MAX];
 
-	snprintf(id, sizeof(id), "alg-%u", (unsigned)r->o->port);
+	snprintf(id, sizeof(id), "alg-%u", (unsigned)r->d->port);
 	if (proto_probe_line(line, sizeof(line), token, id) != 0 ||
 	    algrun_send(r, line, 0) != 0 ||
 	    algrun_reply(r, reply, sizeof(reply)) != 0)
 		return -1;
 	/* The transcripts start after the ack on both ends. */
-	memmove(r->o->a_recv, r->o->a_recv + r->acked,
-	    r->o->a_recv_len - r->acked);
-	r->o->a_recv_len -= r->acked;
+	memmove(r->d->a_recv, r->d->a_recv + r->acked,
+	    r->d->a_recv_len - r->acked);
+	r->d->a_recv_len -= r->acked;
 	r->acked = 0;
 	if (strncmp(reply, "FTPATH/1 OK ", 12) != 0) {
 		errno = EPROTO;
@@ -195,10 +196,11 @@ algrun_command(struct algrun *r, const char *cmd)
  * (max_expected 1), so a later 227 would evict the pinhole PORT opened.
  * QUIT comes after the connect-back: an ALG may drop its pinholes with
  * the control connection, and a real client keeps it open during a
- * transfer.
+ * transfer.  The first dialogue opens the listener for the connect-back;
+ * the second (A/B) names the same port, so that its bytes are the same.
  */
 static int
-algrun_dialogue(struct algrun *r)
+algrun_dialogue(struct algrun *r, int first)
 {
 	struct sockaddr_storage local;
 	socklen_t sl = sizeof(local);
@@ -212,11 +214,15 @@ algrun_dialogue(struct algrun *r)
 	if ((v4 && algrun_command(r, "PASV") != 0) ||
 	    algrun_command(r, "EPSV") != 0)
 		return -1;
-	algrun_listen(r, &local);
-	/* Without a listener the commands still name a port: the helper
-	 * only needs a well-formed command to show what it does. */
-	addr_set_port((struct sockaddr *)&local, r->o->listen_port ?
-	    r->o->listen_port : addr_port((struct sockaddr *)&local));
+	if (first) {
+		algrun_listen(r, &local);
+		/* Without a listener the commands still name a port: the
+		 * helper only needs a well-formed command to show what it
+		 * does. */
+		r->named_port = r->o->listen_port ? r->o->listen_port :
+		    addr_port((struct sockaddr *)&local);
+	}
+	addr_set_port((struct sockaddr *)&local, r->named_port);
 	if (v4 && (ftpcheck_format_port((struct sockaddr *)&local, cmd,
 	    sizeof(cmd)) != 0 || algrun_command(r, cmd) != 0))
 		return -1;
@@ -241,13 +247,48 @@ algrun_unescape(const json_t *v, char *out, size_t cap, size_t *n)
 		*n = 0;
 }
 
-/* The reflector's record: alg-dialogue. */
+/* One dialogue's record (the message itself, or an entry of its
+ * "dialogues") into d. */
+static void
+algrun_record(struct alg_dlg *d, const json_t *rec)
+{
+	const char *st = json_string_value(json_object_get(rec, "state"));
+
+	snprintf(d->r_state, sizeof(d->r_state), "%s", st ? st : "none");
+	algrun_unescape(json_object_get(rec, "received"), d->r_recv,
+	    sizeof(d->r_recv), &d->r_recv_len);
+	algrun_unescape(json_object_get(rec, "sent"), d->r_sent,
+	    sizeof(d->r_sent), &d->r_sent_len);
+	d->have_reflector = st != NULL && strcmp(st, "none") != 0;
+}
+
+/* The record of the dialogue whose probe id we sent: "alg-<port>". */
+static const json_t *
+algrun_find(const json_t *rep, uint16_t port)
+{
+	const json_t *e;
+	const char *probe;
+	char id[32];
+	size_t i;
+
+	snprintf(id, sizeof(id), "alg-%u", (unsigned)port);
+	json_array_foreach(json_object_get(rep, "dialogues"), i, e) {
+		probe = json_string_value(json_object_get(e, "probe"));
+		if (probe != NULL && strcmp(probe, id) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* The reflector's record: alg-dialogue.  A reflector without
+ * "dialogues" ran one dialogue: the control port's, at the top. */
 static int
 algrun_report(struct algrun *r)
 {
 	struct alg_obs *o = r->o;
 	json_t *req, *rep = NULL;
-	const char *st;
+	const json_t *rec;
+	enum alg_dlg_id i;
 	int rc;
 
 	if ((req = proto_msg_new("alg-report")) == NULL)
@@ -257,13 +298,18 @@ algrun_report(struct algrun *r)
 	json_decref(req);
 	if (rc != 0)
 		return control_alive(r->p->ctl) ? 0 : rc;
-	st = json_string_value(json_object_get(rep, "state"));
-	snprintf(o->r_state, sizeof(o->r_state), "%s", st ? st : "?");
-	algrun_unescape(json_object_get(rep, "received"), o->r_recv,
-	    sizeof(o->r_recv), &o->r_recv_len);
-	algrun_unescape(json_object_get(rep, "sent"), o->r_sent,
-	    sizeof(o->r_sent), &o->r_sent_len);
-	o->have_reflector = st != NULL && strcmp(st, "none") != 0;
+	for (i = 0; i < ALG_ND; i++) {
+		if (!o->d[i].tested)
+			continue;
+		rec = json_is_array(json_object_get(rep, "dialogues")) ?
+		    algrun_find(rep, o->d[i].port) :
+		    i == ALG_D_CONTROL ? rep : NULL;
+		if (rec != NULL)
+			algrun_record(&o->d[i], rec);
+		else
+			snprintf(o->d[i].r_state, sizeof(o->d[i].r_state),
+			    "none");
+	}
 	json_decref(rep);
 	return 0;
 }
@@ -317,47 +363,95 @@ algrun_active(struct algrun *r)
 	return 0;
 }
 
+/* Connect to the dialogue's port and pass the probe line; d->tested or
+ * d->reason. */
+static int
+algrun_start(struct algrun *r, struct alg_dlg *d)
+{
+	struct sockaddr_storage sa;
+
+	memcpy(&sa, r->p->server, addr_len(r->p->server));
+	addr_set_port((struct sockaddr *)&sa, d->port);
+	r->d = d;
+	r->acked = 0;
+	if (algrun_connect(r, (struct sockaddr *)&sa) != 0 ||
+	    algrun_hello(r, control_token(r->p->ctl)) != 0) {
+		snprintf(d->reason, sizeof(d->reason), "the dialogue on port "
+		    "%u could not start: %s", (unsigned)d->port,
+		    strerror(errno));
+		if (r->fd != -1)
+			close(r->fd);
+		r->fd = -1;
+		return -1;
+	}
+	d->tested = 1;
+	return 0;
+}
+
+static void
+algrun_cut(struct algrun *r)
+{
+	snprintf(r->d->dialogue_error, sizeof(r->d->dialogue_error),
+	    "cut short after %zu bytes sent: %s", r->d->a_sent_len,
+	    strerror(errno));
+	close(r->fd);
+	r->fd = -1;
+}
+
+static void
+algrun_end(struct algrun *r)
+{
+	if (r->fd != -1 && algrun_quit(r) != 0)
+		snprintf(r->d->dialogue_error, sizeof(r->d->dialogue_error),
+		    "no reply to QUIT: %s", strerror(errno));
+	if (r->fd != -1)
+		close(r->fd);
+	r->fd = -1;
+}
+
+/* The A/B: the same commands on a port no FTP ALG looks at, after the
+ * control port's dialogue has ended (no connect-back: one per session). */
+static void
+algrun_other(struct algrun *r)
+{
+	struct alg_dlg *d = &r->o->d[ALG_D_OTHER];
+
+	if (r->p->other_port == 0)
+		return;
+	d->port = r->p->other_port;
+	if (algrun_start(r, d) != 0)
+		return;
+	if (algrun_dialogue(r, 0) != 0)
+		algrun_cut(r);
+	algrun_end(r);
+}
+
 int
 algrun_run(const struct algrun_params *p, struct alg_obs *o)
 {
+	struct alg_dlg *c = &o->d[ALG_D_CONTROL];
 	struct algrun r;
-	int rc;
+	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.p = p;
 	r.o = o;
 	r.fd = -1;
-	o->port = addr_port(p->server);
+	c->port = addr_port(p->server);
 	memcpy(&o->client_public, p->client_public,
 	    addr_len(p->client_public));
 	memcpy(&o->server_public, p->server_public,
 	    addr_len(p->server_public));
 	addr_unmap(&o->client_public);
 	addr_unmap(&o->server_public);
-	if (algrun_connect(&r) != 0 ||
-	    algrun_hello(&r, control_token(p->ctl)) != 0) {
-		snprintf(o->reason, sizeof(o->reason), "the dialogue on port "
-		    "%u could not start: %s", (unsigned)o->port,
-		    strerror(errno));
-		rc = 0;
+	if (algrun_start(&r, c) != 0)
 		goto out;
-	}
-	o->tested = 1;
-	if (algrun_dialogue(&r) != 0) {
-		snprintf(o->dialogue_error, sizeof(o->dialogue_error),
-		    "cut short after %zu bytes sent: %s", o->a_sent_len,
-		    strerror(errno));
-		close(r.fd);
-		r.fd = -1;
-	}
+	if (algrun_dialogue(&r, 1) != 0)
+		algrun_cut(&r);
 	if ((rc = algrun_active(&r)) != 0)
 		goto out;
-	if (r.fd != -1 && algrun_quit(&r) != 0)
-		snprintf(o->dialogue_error, sizeof(o->dialogue_error),
-		    "no reply to QUIT: %s", strerror(errno));
-	if (r.fd != -1)
-		close(r.fd);
-	r.fd = -1;
+	algrun_end(&r);
+	algrun_other(&r);
 	if ((rc = algrun_report(&r)) != 0)
 		goto out;
 	if (r.act == NULL && !o->active_skip[0])

@@ -1,9 +1,10 @@
 /*
  * algrun.h - the agent's side of the ALG test (PROTOCOL.md "ALG
- * dialogue"): the FTP dialogue on the control port, the reflector's
- * record of it (`alg-report`) and the connect-back to the PORT address
- * as the reflector received it (`alg-active`).  Fills struct alg_obs
- * (alg.h), which alg.c classifies.
+ * dialogue"): the FTP dialogue on the control port, the connect-back to
+ * the PORT address as the reflector received it (`alg-active`), the same
+ * dialogue again on a port that is not an FTP control port (the A/B),
+ * and the reflector's record of both (`alg-report`).  Fills struct
+ * alg_obs (alg.h), which alg.c classifies.
  *
  * The dialogue is strictly sequential (each command waits for its reply,
  * as a real client does, and as the kernel's FTP helper needs: it only
@@ -25,6 +26,8 @@ struct algrun_params {
 	struct event_base *base;
 	struct control *ctl;
 	const struct sockaddr *server;	/* address and control port */
+	uint16_t other_port;		/* the A/B's port (not an FTP control
+					   port), 0: none */
 	uint16_t source_port;		/* the reflector's active source port */
 	unsigned timeout_ms;		/* per reply of the dialogue */
 	int no_active;			/* no connect-back */
@@ -33,9 +36,9 @@ struct algrun_params {
 };
 
 /*
- * Run the test.  Returns 0 with o filled (o->tested 0 and o->reason when
- * the dialogue could not start), or the negative FTP_ERR_* of a lost
- * control channel.
+ * Run the test.  Returns 0 with o filled (a dialogue's tested 0 and its
+ * reason when it could not start; no A/B without the control port's),
+ * or the negative FTP_ERR_* of a lost control channel.
  */
 int algrun_run(const struct algrun_params *p, struct alg_obs *o);
 

@@ -612,6 +612,32 @@ check_collect(struct check *c)
 }
 
 /*
+ * The A/B's port: the first of the passive range, armed for this session
+ * and not an FTP control port (no ALG keyed on the control port looks
+ * at it).  0 and d->reason when there is none to use.
+ */
+static uint16_t
+check_alg_other(struct check *c, struct alg_dlg *d)
+{
+	const struct probe_obs *o;
+
+	if (c->passive.lo == 0 || c->passive.lo == c->cport) {
+		snprintf(d->reason, sizeof(d->reason), "no passive range "
+		    "other than the control port to run it on");
+		return 0;
+	}
+	d->port = c->passive.lo;
+	o = probe_lookup(c->pe, PROBE_PASSIVE, c->passive.lo);
+	if (o == NULL || o->arm != ARM_LISTENING ||
+	    o->outcome != OUTCOME_ACKED) {
+		snprintf(d->reason, sizeof(d->reason), "the passive probe to "
+		    "port %u did not reach the reflector", c->passive.lo);
+		return 0;
+	}
+	return c->passive.lo;
+}
+
+/*
  * The ALG dialogue on the control port (alg.h), once the probes are done
  * (so that the plain active test ran without any pinhole it could open).
  * It needs the reflector on the control port: when another process owns
@@ -627,9 +653,10 @@ check_alg(struct check *c)
 
 	if ((c->alg = calloc(1, sizeof(*c->alg))) == NULL)
 		return FTP_ERR_NOMEM;
-	c->alg->port = c->cport;
+	c->alg->d[ALG_D_CONTROL].port = c->cport;
 	if (ctl == NULL || ctl->arm != ARM_LISTENING) {
-		snprintf(c->alg->reason, sizeof(c->alg->reason), "the "
+		snprintf(c->alg->d[ALG_D_CONTROL].reason,
+		    sizeof(c->alg->d[ALG_D_CONTROL].reason), "the "
 		    "reflector does not listen on the control port %u (%s)",
 		    c->cport, ctl != NULL && ctl->arm == ARM_IN_USE ?
 		    "another process owns it and nothing diverts the agent's "
@@ -637,7 +664,8 @@ check_alg(struct check *c)
 		return 0;
 	}
 	if (ctl->outcome != OUTCOME_ACKED) {
-		snprintf(c->alg->reason, sizeof(c->alg->reason), "the "
+		snprintf(c->alg->d[ALG_D_CONTROL].reason,
+		    sizeof(c->alg->d[ALG_D_CONTROL].reason), "the "
 		    "control probe to port %u did not pass", c->cport);
 		return 0;
 	}
@@ -646,6 +674,7 @@ check_alg(struct check *c)
 	p.base = c->base;
 	p.ctl = c->ctl;
 	p.server = (struct sockaddr *)&srv;
+	p.other_port = check_alg_other(c, &c->alg->d[ALG_D_OTHER]);
 	p.source_port = c->w.active_source_port;
 	p.timeout_ms = c->f.timeout_ms > 2000 ? c->f.timeout_ms : 2000;
 	p.no_active = c->o->no_active;
@@ -927,7 +956,7 @@ static int
 check_report_alg(struct check *c, struct report *rep)
 {
 	struct alg_result res;
-	char ev[4 * VERDICT_EVIDENCE_LEN];
+	char ev[8 * VERDICT_EVIDENCE_LEN];
 	json_t *j;
 	int r = 0;
 
@@ -940,7 +969,7 @@ check_report_alg(struct check *c, struct report *rep)
 	json_decref(j);
 	if (!res.rewrite)
 		return 0;
-	alg_rewrite_evidence(&res, ev, sizeof(ev));
+	alg_rewrite_evidence(c->alg, &res, ev, sizeof(ev));
 	if (res.rewrite_fails)
 		r = report_add_cause(rep, CAUSE_ALG_REWRITE, "alg", ev);
 	else

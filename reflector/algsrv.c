@@ -38,16 +38,11 @@ enum algsrv_active {
 	ALGSRV_ACTIVE_DONE,
 };
 
-struct algsrv {
-	struct event_base *base;
-	char token[PROTO_TOKEN_HEXLEN + 1];
-	struct sockaddr_storage local;
-	struct sockaddr_storage observed;
-	uint16_t pasv_port;
-	uint16_t source_port;
-	unsigned wait_ms;
-
+/* One dialogue: the connection of one alg-* arrival and its bytes. */
+struct algsrv_dlg {
+	struct algsrv *a;		/* owner (the callbacks' way back) */
 	enum algsrv_state state;
+	uint16_t local_port;		/* the port it arrived on */
 	char probe[PROTO_PROBE_LINE_MAX];
 	int fd;
 	struct event *ev;
@@ -58,6 +53,22 @@ struct algsrv {
 	char sbuf[ALGSRV_MAX_BYTES];	/* every byte sent, in order */
 	int have_port, have_eprt;
 	struct sockaddr_storage port, eprt;	/* first of each, as received */
+};
+
+/* d[0] is the first dialogue, the one on the control port (the agent
+ * runs it first); d[1] the same bytes on another port (its A/B). */
+#define ALGSRV_FIRST	0
+
+struct algsrv {
+	struct event_base *base;
+	char token[PROTO_TOKEN_HEXLEN + 1];
+	struct sockaddr_storage local;
+	struct sockaddr_storage observed;
+	uint16_t pasv_port;
+	uint16_t source_port;
+	unsigned wait_ms;
+
+	struct algsrv_dlg d[ALGSRV_MAX_DIALOGUES];
 
 	enum algsrv_active active;
 	struct connectback *cb;
@@ -86,6 +97,7 @@ algsrv_new(struct event_base *base, const char *token,
     uint16_t pasv_port, uint16_t source_port, unsigned wait_ms)
 {
 	struct algsrv *a;
+	size_t i;
 
 	if (strlen(token) != PROTO_TOKEN_HEXLEN ||
 	    (a = calloc(1, sizeof(*a))) == NULL)
@@ -99,63 +111,72 @@ algsrv_new(struct event_base *base, const char *token,
 	a->pasv_port = pasv_port;
 	a->source_port = source_port;
 	a->wait_ms = wait_ms;
-	a->fd = -1;
+	for (i = 0; i < ALGSRV_MAX_DIALOGUES; i++) {
+		a->d[i].a = a;
+		a->d[i].fd = -1;
+	}
 	return a;
 }
 
 static void
-algsrv_close(struct algsrv *a, enum algsrv_state st)
+algsrv_close(struct algsrv_dlg *d, enum algsrv_state st)
 {
-	if (a->ev != NULL) {
-		event_free(a->ev);
-		a->ev = NULL;
+	if (d->ev != NULL) {
+		event_free(d->ev);
+		d->ev = NULL;
 	}
-	if (a->fd != -1) {
-		close(a->fd);
-		a->fd = -1;
+	if (d->fd != -1) {
+		close(d->fd);
+		d->fd = -1;
 	}
-	if (a->state == ALGSRV_OPEN)
-		a->state = st;
-	log_debug("algsrv: dialogue %s after %u line(s)",
-	    algsrv_state_name(a->state), a->lines);
+	if (d->state == ALGSRV_OPEN)
+		d->state = st;
+	if (d->state != ALGSRV_NONE)
+		log_debug("algsrv: dialogue on port %u %s after %u line(s)",
+		    (unsigned)d->local_port, algsrv_state_name(d->state),
+		    d->lines);
 }
 
 void
 algsrv_free(struct algsrv *a)
 {
+	size_t i;
+
 	if (a == NULL)
 		return;
-	algsrv_close(a, ALGSRV_CLOSED);
+	for (i = 0; i < ALGSRV_MAX_DIALOGUES; i++)
+		algsrv_close(&a->d[i], ALGSRV_CLOSED);
 	connectback_free(a->cb);
 	free(a);
 }
 
 /* Send text and log it; 0, or -1 when the dialogue had to end. */
 static int
-algsrv_send(struct algsrv *a, const char *text)
+algsrv_send(struct algsrv_dlg *d, const char *text)
 {
 	size_t n = strlen(text);
 	ssize_t w;
 
-	if (a->slen + n > sizeof(a->sbuf)) {
-		algsrv_close(a, ALGSRV_LIMIT);
+	if (d->slen + n > sizeof(d->sbuf)) {
+		algsrv_close(d, ALGSRV_LIMIT);
 		return -1;
 	}
-	w = send(a->fd, text, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	w = send(d->fd, text, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (w != (ssize_t)n) {
 		/* A short line never fills a socket buffer: the peer is gone. */
-		algsrv_close(a, ALGSRV_ERROR);
+		algsrv_close(d, ALGSRV_ERROR);
 		return -1;
 	}
-	memcpy(a->sbuf + a->slen, text, n);
-	a->slen += n;
+	memcpy(d->sbuf + d->slen, text, n);
+	d->slen += n;
 	return 0;
 }
 
 /* The reply to one command line (text without its line end). */
 static int
-algsrv_command(struct algsrv *a, const char *line)
+algsrv_command(struct algsrv_dlg *d, const char *line)
 {
+	const struct algsrv *a = d->a;
 	struct sockaddr_storage ss, pasv;
 	const char *args = strchr(line, ' ');
 	char reply[128];
@@ -163,70 +184,70 @@ algsrv_command(struct algsrv *a, const char *line)
 	args = args != NULL ? args + 1 : "";
 	if (strncasecmp(line, "PORT ", 5) == 0) {
 		if (ftpcmd_parse_port(args, &ss) != 0)
-			return algsrv_send(a, "501 Syntax error in PORT.\r\n");
-		if (!a->have_port) {
-			a->port = ss;
-			a->have_port = 1;
+			return algsrv_send(d, "501 Syntax error in PORT.\r\n");
+		if (!d->have_port) {
+			d->port = ss;
+			d->have_port = 1;
 		}
-		return algsrv_send(a, "200 PORT command successful.\r\n");
+		return algsrv_send(d, "200 PORT command successful.\r\n");
 	}
 	if (strncasecmp(line, "EPRT ", 5) == 0) {
 		if (ftpcmd_parse_eprt(args, &ss) != 0)
-			return algsrv_send(a, "501 Syntax error in EPRT.\r\n");
-		if (!a->have_eprt) {
-			a->eprt = ss;
-			a->have_eprt = 1;
+			return algsrv_send(d, "501 Syntax error in EPRT.\r\n");
+		if (!d->have_eprt) {
+			d->eprt = ss;
+			d->have_eprt = 1;
 		}
-		return algsrv_send(a, "200 EPRT command successful.\r\n");
+		return algsrv_send(d, "200 EPRT command successful.\r\n");
 	}
 	if (strcasecmp(line, "PASV") == 0) {
 		pasv = a->local;
 		addr_set_port((struct sockaddr *)&pasv, a->pasv_port);
 		if (ftpcmd_format_227((struct sockaddr *)&pasv, reply,
 		    sizeof(reply)) != 0)
-			return algsrv_send(a, "425 PASV is IPv4 only; use "
+			return algsrv_send(d, "425 PASV is IPv4 only; use "
 			    "EPSV.\r\n");
-		return algsrv_send(a, reply);
+		return algsrv_send(d, reply);
 	}
 	if (strncasecmp(line, "EPSV", 4) == 0 &&
 	    (line[4] == '\0' || line[4] == ' ')) {
 		(void)ftpcmd_format_229(a->pasv_port, reply, sizeof(reply));
-		return algsrv_send(a, reply);
+		return algsrv_send(d, reply);
 	}
 	if (strcasecmp(line, "QUIT") == 0) {
-		if (algsrv_send(a, "221 Goodbye.\r\n") == 0)
-			algsrv_close(a, ALGSRV_CLOSED);
+		if (algsrv_send(d, "221 Goodbye.\r\n") == 0)
+			algsrv_close(d, ALGSRV_CLOSED);
 		return -1;
 	}
-	return algsrv_send(a, "502 Command not implemented.\r\n");
+	return algsrv_send(d, "502 Command not implemented.\r\n");
 }
 
 /* Answer every complete line not yet answered. */
 static void
-algsrv_lines(struct algsrv *a)
+algsrv_lines(struct algsrv_dlg *d)
 {
 	char line[FTPCMD_LINE_MAX + 1];
 	const char *l;
-	size_t ll, off = a->parsed;
+	size_t ll, off = d->parsed;
 	int complete;
 
-	while (a->fd != -1 && ftpcmd_next_line(a->rbuf, a->rlen, &off, &l,
+	while (d->fd != -1 && ftpcmd_next_line(d->rbuf, d->rlen, &off, &l,
 	    &ll, &complete) == 0) {
 		if (!complete) {
-			if (a->rlen - a->parsed > FTPCMD_LINE_MAX)
-				algsrv_close(a, ALGSRV_LIMIT);
+			if (d->rlen - d->parsed > FTPCMD_LINE_MAX)
+				algsrv_close(d, ALGSRV_LIMIT);
 			return;
 		}
-		a->parsed = off;
-		if (++a->lines > ALGSRV_MAX_LINES || ll > FTPCMD_LINE_MAX) {
-			(void)algsrv_send(a, "421 Too many or too long "
+		d->parsed = off;
+		if (++d->lines > ALGSRV_MAX_LINES || ll > FTPCMD_LINE_MAX) {
+			(void)algsrv_send(d, "421 Too many or too long "
 			    "commands.\r\n");
-			algsrv_close(a, ALGSRV_LIMIT);
+			algsrv_close(d, ALGSRV_LIMIT);
 			return;
 		}
 		memcpy(line, l, ll);
 		line[ll] = '\0';
-		if (algsrv_command(a, line) != 0)
+		if (algsrv_command(d, line) != 0)
 			return;
 	}
 }
@@ -234,60 +255,88 @@ algsrv_lines(struct algsrv *a)
 static void
 algsrv_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct algsrv *a = arg;
+	struct algsrv_dlg *d = arg;
 	ssize_t n;
 
-	if ((what & EV_TIMEOUT) || clock_mono_ms() >= a->deadline_ms) {
-		algsrv_close(a, ALGSRV_TIMEOUT);
+	if ((what & EV_TIMEOUT) || clock_mono_ms() >= d->deadline_ms) {
+		algsrv_close(d, ALGSRV_TIMEOUT);
 		return;
 	}
-	if (a->rlen == sizeof(a->rbuf)) {
-		algsrv_close(a, ALGSRV_LIMIT);
+	if (d->rlen == sizeof(d->rbuf)) {
+		algsrv_close(d, ALGSRV_LIMIT);
 		return;
 	}
-	n = recv(fd, a->rbuf + a->rlen, sizeof(a->rbuf) - a->rlen,
+	n = recv(fd, d->rbuf + d->rlen, sizeof(d->rbuf) - d->rlen,
 	    MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
 		return;
 	if (n <= 0) {
-		algsrv_close(a, n == 0 ? ALGSRV_CLOSED : ALGSRV_ERROR);
+		algsrv_close(d, n == 0 ? ALGSRV_CLOSED : ALGSRV_ERROR);
 		return;
 	}
-	a->rlen += (size_t)n;
-	algsrv_lines(a);
+	d->rlen += (size_t)n;
+	algsrv_lines(d);
+}
+
+/* A free slot for a connection, by the port it arrived on (under
+ * tproxy the original destination), or NULL: one dialogue per port, in
+ * arrival order, ALGSRV_MAX_DIALOGUES per session. */
+static struct algsrv_dlg *
+algsrv_slot(struct algsrv *a, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint16_t port;
+	size_t i;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return NULL;
+	addr_unmap(&ss);
+	port = addr_port((struct sockaddr *)&ss);
+	for (i = 0; i < ALGSRV_MAX_DIALOGUES; i++) {
+		if (a->d[i].state == ALGSRV_NONE) {
+			a->d[i].local_port = port;
+			return &a->d[i];
+		}
+		if (a->d[i].local_port == port)
+			return NULL;
+	}
+	return NULL;
 }
 
 int
 algsrv_take(struct algsrv *a, int fd, const char *probe)
 {
 	char ack[PROTO_PROBE_LINE_MAX + 16];
+	struct algsrv_dlg *d;
 	struct timeval tv;
 
-	if (a->state != ALGSRV_NONE ||
-	    strncmp(probe, ALGSRV_PROBE_PREFIX, strlen(ALGSRV_PROBE_PREFIX))
-	    != 0 || proto_probe_ack(ack, sizeof(ack), probe) != 0)
+	if (strncmp(probe, ALGSRV_PROBE_PREFIX, strlen(ALGSRV_PROBE_PREFIX))
+	    != 0 || proto_probe_ack(ack, sizeof(ack), probe) != 0 ||
+	    (d = algsrv_slot(a, fd)) == NULL)
 		return 0;
 	tv.tv_sec = a->wait_ms / 1000;
 	tv.tv_usec = (suseconds_t)(a->wait_ms % 1000) * 1000;
-	a->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, algsrv_read_cb,
-	    a);
-	if (a->ev == NULL || event_add(a->ev, &tv) == -1) {
-		if (a->ev != NULL)
-			event_free(a->ev);
-		a->ev = NULL;
+	d->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, algsrv_read_cb,
+	    d);
+	if (d->ev == NULL || event_add(d->ev, &tv) == -1) {
+		if (d->ev != NULL)
+			event_free(d->ev);
+		d->ev = NULL;
 		return 0;	/* acked and closed the usual way */
 	}
-	a->fd = fd;
-	a->state = ALGSRV_OPEN;
-	a->deadline_ms = clock_mono_ms() + a->wait_ms;
-	snprintf(a->probe, sizeof(a->probe), "%s", probe);
+	d->fd = fd;
+	d->state = ALGSRV_OPEN;
+	d->deadline_ms = clock_mono_ms() + a->wait_ms;
+	snprintf(d->probe, sizeof(d->probe), "%s", probe);
 	/* The ack is the first line the server sends, as a 220 banner
 	 * would be: after it the helper parses this direction. */
 	if (send(fd, ack, strlen(ack), MSG_DONTWAIT | MSG_NOSIGNAL) !=
 	    (ssize_t)strlen(ack))
-		algsrv_close(a, ALGSRV_ERROR);
-	log_debug("algsrv: dialogue %s started", probe);
+		algsrv_close(d, ALGSRV_ERROR);
+	log_debug("algsrv: dialogue %s on port %u started", probe,
+	    (unsigned)d->local_port);
 	return 1;
 }
 
@@ -317,6 +366,50 @@ algsrv_jbytes(const char *b, size_t n)
 	return j;
 }
 
+/* The record of one dialogue into obj (the message or a list entry). */
+static int
+algsrv_jdialogue(json_t *m, const struct algsrv_dlg *d)
+{
+	if (json_object_set_new(m, "state",
+	    json_string(algsrv_state_name(d->state))) != 0 ||
+	    json_object_set_new(m, "probe", d->state == ALGSRV_NONE ?
+	    json_null() : json_string(d->probe)) != 0 ||
+	    json_object_set_new(m, "received",
+	    algsrv_jbytes(d->rbuf, d->rlen)) != 0 ||
+	    json_object_set_new(m, "sent",
+	    algsrv_jbytes(d->sbuf, d->slen)) != 0 ||
+	    json_object_set_new(m, "port",
+	    algsrv_jaddr(d->have_port, &d->port)) != 0 ||
+	    json_object_set_new(m, "eprt",
+	    algsrv_jaddr(d->have_eprt, &d->eprt)) != 0)
+		return -1;
+	return 0;
+}
+
+/* Every dialogue that started, in arrival order. */
+static json_t *
+algsrv_jdialogues(const struct algsrv *a)
+{
+	json_t *l = json_array(), *e;
+	size_t i;
+
+	if (l == NULL)
+		return NULL;
+	for (i = 0; i < ALGSRV_MAX_DIALOGUES; i++) {
+		if (a->d[i].state == ALGSRV_NONE)
+			continue;
+		if ((e = json_object()) == NULL ||
+		    json_array_append_new(l, e) != 0 ||
+		    json_object_set_new(e, "local_port",
+		    json_integer(a->d[i].local_port)) != 0 ||
+		    algsrv_jdialogue(e, &a->d[i]) != 0) {
+			json_decref(l);
+			return NULL;
+		}
+	}
+	return l;
+}
+
 json_t *
 algsrv_report(const struct algsrv *a)
 {
@@ -324,18 +417,8 @@ algsrv_report(const struct algsrv *a)
 
 	if ((m = proto_msg_new("alg-dialogue")) == NULL)
 		return NULL;
-	if (json_object_set_new(m, "state",
-	    json_string(algsrv_state_name(a->state))) != 0 ||
-	    json_object_set_new(m, "probe", a->state == ALGSRV_NONE ?
-	    json_null() : json_string(a->probe)) != 0 ||
-	    json_object_set_new(m, "received",
-	    algsrv_jbytes(a->rbuf, a->rlen)) != 0 ||
-	    json_object_set_new(m, "sent",
-	    algsrv_jbytes(a->sbuf, a->slen)) != 0 ||
-	    json_object_set_new(m, "port",
-	    algsrv_jaddr(a->have_port, &a->port)) != 0 ||
-	    json_object_set_new(m, "eprt",
-	    algsrv_jaddr(a->have_eprt, &a->eprt)) != 0) {
+	if (algsrv_jdialogue(m, &a->d[ALGSRV_FIRST]) != 0 ||
+	    json_object_set_new(m, "dialogues", algsrv_jdialogues(a)) != 0) {
 		json_decref(m);
 		return NULL;
 	}
@@ -383,30 +466,32 @@ algsrv_active_done_cb(const struct connectback_result *res, void *arg)
 	a->done(m, a->done_arg);
 }
 
-/* The target of the connect-back, or a reason to refuse it. */
+/* The target of the connect-back, or a reason to refuse it: the first
+ * dialogue's only (the control port's, where an FTP ALG looks). */
 static const char *
 algsrv_pick_target(struct algsrv *a, char *why, size_t len)
 {
+	const struct algsrv_dlg *d = &a->d[ALGSRV_FIRST];
 	char t[ADDR_STRLEN], o[ADDR_STRLEN];
 
-	if (a->have_port)
-		a->target = a->port;
-	else if (a->have_eprt)
-		a->target = a->eprt;
+	if (d->have_port)
+		a->target = d->port;
+	else if (d->have_eprt)
+		a->target = d->eprt;
 	else
 		return "no PORT or EPRT command arrived";
 	if (!addr_equal((struct sockaddr *)&a->target,
 	    (struct sockaddr *)&a->observed)) {
 		snprintf(why, len, "the %s address %s as received is not the "
 		    "agent's observed address %s (anti-bounce)",
-		    a->have_port ? "PORT" : "EPRT",
+		    d->have_port ? "PORT" : "EPRT",
 		    addr_ntop((struct sockaddr *)&a->target, t, sizeof(t)),
 		    addr_ntop((struct sockaddr *)&a->observed, o, sizeof(o)));
 		return why;
 	}
 	if (addr_port((struct sockaddr *)&a->target) < 1024) {
 		snprintf(why, len, "the %s port %u is privileged "
-		    "(anti-bounce)", a->have_port ? "PORT" : "EPRT",
+		    "(anti-bounce)", d->have_port ? "PORT" : "EPRT",
 		    addr_port((struct sockaddr *)&a->target));
 		return why;
 	}
@@ -426,7 +511,8 @@ algsrv_active(struct algsrv *a, unsigned timeout_ms, json_t **now,
 	a->active = ALGSRV_ACTIVE_DONE;
 	if ((refuse = algsrv_pick_target(a, why, sizeof(why))) != NULL) {
 		log_info("algsrv: connect-back refused: %s", refuse);
-		*now = algsrv_refusal(a, a->have_port || a->have_eprt, refuse);
+		*now = algsrv_refusal(a, a->d[ALGSRV_FIRST].have_port ||
+		    a->d[ALGSRV_FIRST].have_eprt, refuse);
 		return *now != NULL ? 0 : FTP_ERR_NOMEM;
 	}
 	a->cb = connectback_new(a->base, (struct sockaddr *)&a->local,

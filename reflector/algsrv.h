@@ -17,7 +17,12 @@
  * NAT gateway whose FTP helper rewrote PORT, that connection passes
  * through the pinhole the helper opened.
  *
- * One object per session; it owns the taken connection and the
+ * Two dialogues at most, on two different ports of the session: the
+ * agent runs the first on the control port, the second on another port
+ * (its A/B: the same bytes where no FTP ALG looks).  Only the first
+ * dialogue's PORT/EPRT is ever dialled.
+ *
+ * One object per session; it owns the taken connections and the
  * connect-back.  Not thread-safe; all callbacks run on base.
  */
 #ifndef FTPATH_ALGSRV_H
@@ -31,6 +36,8 @@
 /* Bounds of one dialogue (each direction). */
 #define ALGSRV_MAX_BYTES	4096
 #define ALGSRV_MAX_LINES	16
+/* Dialogues per session: the control port's and one other. */
+#define ALGSRV_MAX_DIALOGUES	2
 /* Probe id of the connect-back and its prefix on the control port. */
 #define ALGSRV_ACTIVE_PROBE	"alg-active"
 #define ALGSRV_PROBE_PREFIX	"alg-"
@@ -41,23 +48,24 @@ struct algsrv;
  * local: the reflector's address of the control connection (the 227 and
  * the connect-back's source use it); observed: the agent's address as
  * seen; pasv_port: the port 227/229 name; source_port: the connect-back's
- * (20).  token is copied; wait_ms bounds the whole dialogue.  NULL on
- * ENOMEM.
+ * (20).  token is copied; wait_ms bounds each dialogue.  NULL on ENOMEM.
  */
 struct algsrv *algsrv_new(struct event_base *base, const char *token,
     const struct sockaddr *local, const struct sockaddr *observed,
     uint16_t pasv_port, uint16_t source_port, unsigned wait_ms);
-/* Closes the connection and cancels the connect-back.  NULL: no-op. */
+/* Closes the connections and cancels the connect-back.  NULL: no-op. */
 void algsrv_free(struct algsrv *a);
 
 /*
- * An arrival on a probe port with probe id `probe` on fd.  For the first
- * "alg-*" arrival the server takes fd (it acks the probe line and closes
- * fd itself) and returns 1; otherwise 0 (the caller keeps fd).
+ * An arrival on a probe port with probe id `probe` on fd.  For an
+ * "alg-*" arrival on a port without a dialogue, while fewer than
+ * ALGSRV_MAX_DIALOGUES ran, the server takes fd (it acks the probe line
+ * and closes fd itself) and returns 1; otherwise 0 (the caller keeps fd).
  */
 int algsrv_take(struct algsrv *a, int fd, const char *probe);
 
-/* The `alg-dialogue` message (new reference; NULL on ENOMEM). */
+/* The `alg-dialogue` message: the first dialogue at the top, every
+ * started one in `dialogues` (new reference; NULL on ENOMEM). */
 json_t *algsrv_report(const struct algsrv *a);
 
 /*

@@ -31,6 +31,10 @@
       [--alg-class CLASS]          alg.tested and alg.class == CLASS
       [--alg-untested]             alg.tested is false, with a reason
       [--alg-active ok|refused|fail]  alg.active's outcome
+      [--alg-ab PORT:CLASS:REWRITER]  the A/B: alg.ab ran on PORT, its
+                                   class is CLASS, alg.ab.rewriter is
+                                   REWRITER, and the agent sent the same
+                                   bytes there as on the control port
 
 Prints one "ok:" or "FAIL:" line per assertion; exit 0 iff all hold.
 The curl cross-check rule: curl passive works iff control and passive pass;
@@ -118,6 +122,7 @@ def main():
     ap.add_argument("--alg-class")
     ap.add_argument("--alg-untested", action="store_true")
     ap.add_argument("--alg-active", choices=("ok", "refused", "fail"))
+    ap.add_argument("--alg-ab")
     ap.add_argument("--cause-evidence", action="append", default=[])
     ap.add_argument("--advice", action="append", default=[])
     ap.add_argument("--nat-server")
@@ -322,6 +327,21 @@ def main():
                    "ok" if act.get("ok") else "fail")
         check(got == a.alg_active,
               f"alg.active {got} (want {a.alg_active}): {act}")
+    if a.alg_ab:
+        port, _, rest = a.alg_ab.partition(":")
+        cls, _, rewriter = rest.partition(":")
+        ab = alg.get("ab") if isinstance(alg.get("ab"), dict) else {}
+        got = (ab.get("tested"), ab.get("port"), ab.get("class"),
+               ab.get("rewriter"))
+        check(got == (True, int(port), cls, rewriter),
+              f"alg.ab (tested, port, class, rewriter) {got} (want "
+              f"{(True, int(port), cls, rewriter)}); exchanges "
+              f"{ab.get('exchanges')}")
+        mine = (alg.get("transcript") or {}).get("agent_sent")
+        other = (ab.get("transcript") or {}).get("agent_sent")
+        check(mine and mine == other,
+              f"alg.ab: the agent sent the same bytes on both ports "
+              f"({mine!r} / {other!r})")
     if a.service_ok is not None:
         svc = doc.get("service")
         got = svc.get("ok") if isinstance(svc, dict) else None

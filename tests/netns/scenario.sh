@@ -164,6 +164,7 @@ clean)
 	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
 		--passive-ports "$PASV_LO-$PASV_HI" --nat-client false
 		--alg-class untouched --alg-active ok
+		--alg-ab "$PASV_LO:untouched:none"
 		--no-cause alg-rewrite --no-cause alg-dependent)
 	;;
 nat)
@@ -177,7 +178,8 @@ nat)
 	CHECKS=(--probe control=pass --probe passive=pass --probe active=fail:nat
 		--nat-client true --nat-addrs "$CLIENT4=$ROUTER_S4"
 		--evidence "active=works only with an FTP ALG" --no-cause alg-dependent
-		--alg-class untouched --alg-active refused --no-cause alg-rewrite)
+		--alg-class untouched --alg-active refused --no-cause alg-rewrite
+		--alg-ab "$PASV_LO:untouched:none")
 	;;
 silent-drop)
 	short=sdrop
@@ -212,7 +214,8 @@ ipv6-clean)
 	# IPv6: the dialogue uses EPRT |2| and EPSV only, untouched
 	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
 		--passive-ports "$PASV_LO-$PASV_HI" --nat-client false
-		--alg-class untouched --alg-active ok --no-cause alg-dependent)
+		--alg-class untouched --alg-active ok --no-cause alg-dependent
+		--alg-ab "$PASV_LO:untouched:none" --no-cause alg-rewrite)
 	;;
 no-reflector)
 	# contract: exit 3 when the reflector cannot be reached
@@ -292,12 +295,30 @@ nat-alg)
 	# The reflector gets the agent's connections to 21 while vsftpd owns
 	# it (tproxy), so the dialogue crosses the helper: PORT rewritten to
 	# the gateway's address, the plain connect-back dropped, the one to
-	# the PORT address as received let in.
+	# the PORT address as received let in.  The same dialogue on the
+	# first passive port (the helper is assigned to dport 21 only)
+	# arrives untouched: the A/B names an FTP ALG keyed on port 21.
 	short=natalg
 	RULES=$NFT_NAT_ALG
 	CHECKS=(--probe control=pass --probe passive=pass --nat-client true
 		--pass-cause active=alg-dependent --alg-class rewritten-to-observed
-		--alg-active ok --cause alg-rewrite)
+		--alg-active ok --cause alg-rewrite
+		--alg-ab "$PASV_LO:untouched:ftp-alg"
+		--cause-evidence "alg-rewrite=an FTP ALG keyed on the control port 21")
+	WANT_RC=0
+	;;
+nat-alg-generic)
+	# as nat-alg, and the gateway's FTP helper also reads the first
+	# passive port: to the A/B a rewriter that is not keyed on the FTP
+	# control port (the same dialogue rewritten on both ports)
+	short=natgen
+	RULES=${NFT_NAT_ALG/tcp dport 21 ct helper/tcp dport \{ 21, $PASV_LO \} ct helper}
+	[[ $RULES != "$NFT_NAT_ALG" ]] || fail "nat-alg-generic: rule not derived"
+	CHECKS=(--probe control=pass --probe passive=pass --nat-client true
+		--pass-cause active=alg-dependent --alg-class rewritten-to-observed
+		--alg-active ok --cause alg-rewrite
+		--alg-ab "$PASV_LO:rewritten-to-observed:generic"
+		--cause-evidence "alg-rewrite=a generic payload rewriter")
 	WANT_RC=0
 	;;
 wide-range)
