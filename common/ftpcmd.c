@@ -91,7 +91,7 @@ ftpcmd_format_227(const struct sockaddr *sa, char *buf, size_t len)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 	uint32_t a;
-	uint16_t p;
+	unsigned int p;	/* not uint16_t: p >> 8 would promote to int for %u */
 	int n;
 
 	if (sa->sa_family != AF_INET)
