@@ -908,16 +908,13 @@ check_add_active(struct check *c, struct report *rep,
     const struct probe_obs *o)
 {
 	struct verdict v;
-	char label[32];
 
 	verdict_classify(o, &c->f, &v);
 	srvcheck_adjust(c->sc, o, &v);
-	if (c->alg != NULL && alg_active(c->alg, &v)) {
-		snprintf(label, sizeof(label), "active %u", o->port);
-		if (report_add_warning(rep, CAUSE_ALG_DEPENDENT, label,
-		    v.evidence[0]) != 0)
-			return FTP_ERR_NOMEM;
-	}
+	/* Whether it changed v does not matter here: a pass with cause
+	 * alg-dependent is listed as a warning by the report itself. */
+	if (c->alg != NULL)
+		(void)alg_active(c->alg, &v);
 	return report_add(rep, o, &v);
 }
 
@@ -929,7 +926,6 @@ check_report_alg(struct check *c, struct report *rep)
 	struct alg_result res;
 	char ev[4 * VERDICT_EVIDENCE_LEN];
 	json_t *j;
-	int r = 0;
 
 	if (c->alg == NULL)
 		return 0;
@@ -941,11 +937,8 @@ check_report_alg(struct check *c, struct report *rep)
 	if (!res.rewrite)
 		return 0;
 	alg_rewrite_evidence(&res, ev, sizeof(ev));
-	if (res.rewrite_fails)
-		r = report_add_cause(rep, CAUSE_ALG_REWRITE, "alg", ev);
-	else
-		r = report_add_warning(rep, CAUSE_ALG_REWRITE, "alg", ev);
-	return r;
+	return report_add_cause(rep, REPORT_PART_ALG, res.rewrite_fails ?
+	    REPORT_FAILURE : REPORT_WARNING, CAUSE_ALG_REWRITE, "alg", ev);
 }
 
 static int

@@ -348,8 +348,8 @@ service_apply(const struct ftpcheck_result *r, struct report *rep)
 	json_decref(j);
 	n = service_causes(r, c, SERVICE_MAX_CAUSES);
 	for (i = 0; i < n; i++)
-		if (report_add_cause(rep, c[i].cause, c[i].label,
-		    c[i].evidence) != 0)
+		if (report_add_cause(rep, REPORT_PART_SERVICE, REPORT_FAILURE,
+		    c[i].cause, c[i].label, c[i].evidence) != 0)
 			return FTP_ERR_NOMEM;
 	return 0;
 }

@@ -849,8 +849,8 @@ apply_clock(const struct srvcheck *sc, struct report *rep)
 	    "trip); certificates and logs disagree by as much", mag / 1000,
 	    mag % 1000, k->offset_ms > 0 ? "ahead of" : "behind",
 	    k->uncertainty_ms);
-	return report_add_finding(rep, CAUSE_CLOCK_SKEW, "control channel",
-	    ev, 0);
+	return report_add_cause(rep, REPORT_PART_SERVER_HOST, REPORT_WARNING,
+	    CAUSE_CLOCK_SKEW, "control channel", ev);
 }
 
 static int
@@ -872,8 +872,8 @@ apply_dns(const struct srvcheck *sc, struct report *rep)
 	    resolved_text(d, r, sizeof(r)),
 	    srvcheck_host_addrs_text(&sc->h, h, sizeof(h)),
 	    d->n == 1 ? "it" : "them", hf);
-	return report_add_finding(rep, CAUSE_DNS_MISMATCH, "server name", ev,
-	    1);
+	return report_add_cause(rep, REPORT_PART_SERVER_HOST, REPORT_FAILURE,
+	    CAUSE_DNS_MISMATCH, "server name", ev);
 }
 
 /* welcome.ftp_server.settings.KEY, for "settings" on a cause. */
@@ -899,8 +899,9 @@ apply_pasv(const struct srvcheck *sc, struct report *rep)
 		return r;
 	if (!p->cause)
 		return 0;
-	if ((r = report_add_finding(rep, CAUSE_PASV_ADDRESS,
-	    "server settings", p->evidence, 1)) != 0)
+	if ((r = report_add_cause(rep, REPORT_PART_SERVER_HOST,
+	    REPORT_FAILURE, CAUSE_PASV_ADDRESS, "server settings",
+	    p->evidence)) != 0)
 		return r;
 	if (p->advice[0] == '\0')
 		return 0;
@@ -919,8 +920,9 @@ apply_refused(const struct srvcheck *sc, struct report *rep)
 		return 0;
 	srvcheck_refused_decide(&sc->h, sc->refused, &rf);
 	for (i = 0; i < rf.n; i++) {
-		if ((r = report_add_finding(rep, CAUSE_SERVICE_REFUSED,
-		    "server settings", rf.evidence[i], 1)) != 0)
+		if ((r = report_add_cause(rep, REPORT_PART_SERVER_HOST,
+		    REPORT_FAILURE, CAUSE_SERVICE_REFUSED, "server settings",
+		    rf.evidence[i])) != 0)
 			return r;
 		if (rf.advice[i][0] != '\0' && (r = report_add_advice(rep,
 		    CAUSE_SERVICE_REFUSED, rf.advice[i],

@@ -437,14 +437,15 @@ test_report_findings(void **state)
 	memset(&f, 0, sizeof(f));
 	rep = report_new(&f, "a", "r", "192.0.2.10");
 	assert_non_null(rep);
-	assert_int_equal(report_add_finding(rep, CAUSE_CLOCK_SKEW,
-	    "control channel", "600 s ahead", 0), 0);
+	assert_int_equal(report_add_cause(rep, REPORT_PART_SERVER_HOST,
+	    REPORT_WARNING, CAUSE_CLOCK_SKEW, "control channel",
+	    "600 s ahead"), 0);
 	assert_false(report_failed(rep));
 	assert_int_equal(report_set_server_nat(rep, json_pack("{s:b,s:s}",
 	    "detected", 1, "service", "192.0.2.10"), "service forwarded"), 0);
-	assert_int_equal(report_add_finding(rep, CAUSE_PASV_ADDRESS,
-	    "server settings", "vsftpd.conf:2 pasv_address=203.0.113.2", 1),
-	    0);
+	assert_int_equal(report_add_cause(rep, REPORT_PART_SERVER_HOST,
+	    REPORT_FAILURE, CAUSE_PASV_ADDRESS, "server settings",
+	    "vsftpd.conf:2 pasv_address=203.0.113.2"), 0);
 	assert_int_equal(report_add_advice(rep, CAUSE_PASV_ADDRESS,
 	    "vsftpd: pasv_address=192.0.2.10", json_pack("{s:s}", "key",
 	    "pasv_address")), 0);
@@ -460,8 +461,8 @@ test_report_findings(void **state)
 		const char *n = json_string_value(json_object_get(c, "cause"));
 
 		if (strcmp(n, "clock-skew") == 0) {
-			assert_true(json_is_true(json_object_get(c,
-			    "warning")));
+			assert_string_equal(json_string_value(
+			    json_object_get(c, "severity")), "warning");
 			seen++;
 		} else if (strcmp(n, "pasv-address") == 0) {
 			assert_string_equal(json_string_value(json_array_get(
@@ -469,7 +470,8 @@ test_report_findings(void **state)
 			    "vsftpd: pasv_address=192.0.2.10");
 			assert_int_equal(json_array_size(json_object_get(c,
 			    "settings")), 1);
-			assert_null(json_object_get(c, "warning"));
+			assert_string_equal(json_string_value(
+			    json_object_get(c, "severity")), "failure");
 			seen++;
 		}
 	}
