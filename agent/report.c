@@ -549,20 +549,12 @@ run_preface(const struct report_run *run, char *buf, size_t len)
 	return buf;
 }
 
+/* addr_text() for the storage this module keeps addresses in. */
 static const char *
-addr_text(const struct sockaddr_storage *ss, int with_port, char *buf,
+ss_text(const struct sockaddr_storage *ss, int with_port, char *buf,
     size_t len)
 {
-	struct sockaddr_storage plain = *ss;
-
-	addr_unmap(&plain);
-	if (!ss_known(&plain))
-		snprintf(buf, len, "?");
-	else if (with_port && addr_port((struct sockaddr *)&plain) != 0)
-		addr_ntop_port((struct sockaddr *)&plain, buf, len);
-	else
-		addr_ntop((struct sockaddr *)&plain, buf, len);
-	return buf;
+	return addr_text((const struct sockaddr *)ss, with_port, buf, len);
 }
 
 /* ---- JSON ---- */
@@ -597,7 +589,7 @@ jaddr(const struct sockaddr_storage *ss)
 
 	if (!ss_known(ss))
 		return json_null();
-	return json_string(addr_text(ss, 0, buf, sizeof(buf)));
+	return json_string(ss_text(ss, 0, buf, sizeof(buf)));
 }
 
 /* json_object_set_new that reports failure (v NULL or no memory). */
@@ -1040,10 +1032,10 @@ print_header(const struct report *r, FILE *out)
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 
 	fprintf(out, "ftpath: agent %s -> reflector %s\n",
-	    addr_text(&f->agent_local, 0, a, sizeof(a)),
-	    addr_text(&f->dialled, 1, b, sizeof(b)));
+	    ss_text(&f->agent_local, 0, a, sizeof(a)),
+	    ss_text(&f->dialled, 1, b, sizeof(b)));
 	fprintf(out, "  server    %s", r->server_name ? r->server_name : "?");
-	addr_text(&f->server, 0, a, sizeof(a));
+	ss_text(&f->server, 0, a, sizeof(a));
 	if (ss_known(&f->server) &&
 	    (r->server_name == NULL || strcmp(r->server_name, a) != 0))
 		fprintf(out, " (%s)", a);
@@ -1055,13 +1047,13 @@ print_header(const struct report *r, FILE *out)
 	if (verdict_client_nat(f))
 		fprintf(out, "  nat       agent %s is seen by the reflector as "
 		    "%s (source NAT)\n",
-		    addr_text(&f->agent_local, 1, a, sizeof(a)),
-		    addr_text(&f->agent_observed, 1, b, sizeof(b)));
+		    ss_text(&f->agent_local, 1, a, sizeof(a)),
+		    ss_text(&f->agent_observed, 1, b, sizeof(b)));
 	if (verdict_server_nat(f))
 		fprintf(out, "  nat       reflector dialled as %s is %s "
 		    "(destination NAT)\n",
-		    addr_text(&f->dialled, 1, a, sizeof(a)),
-		    addr_text(&f->reflector_local, 1, b, sizeof(b)));
+		    ss_text(&f->dialled, 1, a, sizeof(a)),
+		    ss_text(&f->reflector_local, 1, b, sizeof(b)));
 	if (r->nat_line != NULL)
 		fprintf(out, "  nat       %s\n", r->nat_line);
 	fputc('\n', out);
@@ -1080,7 +1072,7 @@ print_widths(const struct report_view *vw, struct print_ctx *pc)
 		n = (int)strlen(ports_text(&vw->runs[i], p, sizeof(p))) + 4;
 		if (n > pc->port_w)
 			pc->port_w = n;
-		n = (int)strlen(addr_text(&vw->runs[i].first->o.remote, 0, a,
+		n = (int)strlen(ss_text(&vw->runs[i].first->o.remote, 0, a,
 		    sizeof(a)));
 		if (n > pc->addr_w)
 			pc->addr_w = n;
@@ -1098,7 +1090,7 @@ print_run_head(const struct print_ctx *pc, const struct report_run *run)
 	    pc->color ? (e->v.pass ? ANSI_GREEN : ANSI_RED) : "",
 	    e->v.pass ? "PASS" : "FAIL", pc->color ? ANSI_RESET : "",
 	    probe_kind_name(e->o.kind), pc->port_w, tp, pc->addr_w,
-	    addr_text(&e->o.remote, 0, a, sizeof(a)));
+	    ss_text(&e->o.remote, 0, a, sizeof(a)));
 }
 
 /* The order a probe crosses the stages: the opener's host first. */

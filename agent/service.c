@@ -68,20 +68,12 @@ reply_line(const struct ftpcheck_reply *r, char *buf, size_t len)
 	return buf;
 }
 
+/* addr_text() for the storage this module keeps addresses in. */
 static const char *
 sa_text(const struct sockaddr_storage *ss, int with_port, char *buf,
     size_t len)
 {
-	struct sockaddr_storage p = *ss;
-
-	addr_unmap(&p);
-	if (p.ss_family != AF_INET && p.ss_family != AF_INET6)
-		snprintf(buf, len, "?");
-	else if (with_port)
-		addr_ntop_port((struct sockaddr *)&p, buf, len);
-	else
-		addr_ntop((struct sockaddr *)&p, buf, len);
-	return buf;
+	return addr_text((const struct sockaddr *)ss, with_port, buf, len);
 }
 
 /* Why a connection failed: ICMP, a timeout or an errno; "" if none. */

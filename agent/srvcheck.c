@@ -37,24 +37,6 @@ text(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *
-sa_text(const struct sockaddr *sa, int with_port, char *buf, size_t len)
-{
-	struct sockaddr_storage p;
-
-	memset(&p, 0, sizeof(p));
-	if (sa == NULL || (sa->sa_family != AF_INET &&
-	    sa->sa_family != AF_INET6)) {
-		snprintf(buf, len, "?");
-		return buf;
-	}
-	memcpy(&p, sa, addr_len(sa));
-	addr_unmap(&p);
-	if (with_port)
-		return addr_ntop_port((struct sockaddr *)&p, buf, len);
-	return addr_ntop((struct sockaddr *)&p, buf, len);
-}
-
 static void
 copy_str(char *dst, size_t len, const json_t *v)
 {
@@ -173,7 +155,7 @@ srvcheck_host_addrs_text(const struct srvcheck_host *h, char *buf,
 		    (const void *)sa)->sin6_addr)))
 			continue;
 		n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
-		    sa_text(sa, 0, a, sizeof(a)));
+		    addr_text(sa, 0, a, sizeof(a)));
 		if (n < 0 || (size_t)n >= len - off)
 			break;
 		off += (size_t)n;
@@ -391,7 +373,7 @@ pasv_advice(const struct srvcheck_host *h, const struct sockaddr *service,
 	char a[ADDR_STRLEN];
 
 	if (ftpconf_advice(h->kind, FTPCONF_ADVICE_PASV_ADDRESS,
-	    sa_text(service, 0, a, sizeof(a)), out->advice,
+	    addr_text(service, 0, a, sizeof(a)), out->advice,
 	    sizeof(out->advice)) != 0)
 		out->advice[0] = '\0';
 }
@@ -405,7 +387,7 @@ pasv_cfg_text(const struct srvcheck_host *h, enum pasv_cfg cfg,
 	char w[2 * SRVCHECK_TEXT], s[ADDR_STRLEN], i[ADDR_STRLEN];
 
 	setting_where(h, SRVCHECK_PASV_ADDRESS, w, sizeof(w));
-	sa_text(service, 0, s, sizeof(s));
+	addr_text(service, 0, s, sizeof(s));
 	if (cfg == PASV_CFG_WRONG && h->s[SRVCHECK_PASV_ADDRESS].str[0])
 		text(buf, len, "%s: the server puts %s in its 227 "
 		    "replies, not %s, the address clients dial", w,
@@ -414,7 +396,7 @@ pasv_cfg_text(const struct srvcheck_host *h, enum pasv_cfg cfg,
 		text(buf, len, "%s: the server puts the address a "
 		    "connection arrived on (%s) in its 227 replies, not %s, "
 		    "the forwarded address clients dial", w,
-		    arrived != NULL ? sa_text(arrived, 0, i, sizeof(i)) :
+		    arrived != NULL ? addr_text(arrived, 0, i, sizeof(i)) :
 		    "its own", s);
 	else
 		text(buf, len, "%s names %s, the address clients dial",
@@ -449,7 +431,7 @@ srvcheck_pasv_decide(const struct srvcheck_host *h,
 			    "227 reply carried %s and its data connection "
 			    "worked (an FTP ALG rewrote it, or the running "
 			    "server does not use this file)", t,
-			    sa_text((const struct sockaddr *)&meas->adv, 1, a,
+			    addr_text((const struct sockaddr *)&meas->adv, 1, a,
 			    sizeof(a)));
 		return;
 	}
@@ -459,7 +441,7 @@ srvcheck_pasv_decide(const struct srvcheck_host *h,
 		    "running server advertised %s: it does not run with this "
 		    "file (restart it, or check which file it reads), or "
 		    "something on the path rewrote the 227", t,
-		    sa_text((const struct sockaddr *)&meas->adv, 1, a,
+		    addr_text((const struct sockaddr *)&meas->adv, 1, a,
 		    sizeof(a)));
 		return;
 	}
@@ -711,7 +693,7 @@ resolved_text(const struct srvcheck_dns *d, char *buf, size_t len)
 	buf[0] = '\0';
 	for (i = 0; i < d->n && off + 1 < len; i++) {
 		int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
-		    sa_text((const struct sockaddr *)&d->resolved[i], 0, a,
+		    addr_text((const struct sockaddr *)&d->resolved[i], 0, a,
 		    sizeof(a)));
 
 		if (n < 0 || (size_t)n >= len - off)
@@ -756,7 +738,7 @@ jaddr_port(const struct sockaddr_storage *ss, int with_port)
 
 	if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)
 		return json_null();
-	return json_string(sa_text((const struct sockaddr *)ss, with_port,
+	return json_string(addr_text((const struct sockaddr *)ss, with_port,
 	    buf, sizeof(buf)));
 }
 
@@ -783,14 +765,14 @@ apply_nat(const struct srvcheck *sc, struct report *rep)
 	if (d->detected && d->seen.ss_family != AF_UNSPEC)
 		text(line, sizeof(line), "service %s reaches the server host "
 		    "as %s (destination NAT, port-forward; ports %s)",
-		    sa_text((const struct sockaddr *)&d->service, 0, a,
-		    sizeof(a)), sa_text((const struct sockaddr *)&d->seen, 0,
+		    addr_text((const struct sockaddr *)&d->service, 0, a,
+		    sizeof(a)), addr_text((const struct sockaddr *)&d->seen, 0,
 		    b, sizeof(b)), d->port_preserved ? "preserved" :
 		    "changed");
 	else if (d->detected)
 		text(line, sizeof(line), "service %s is not an address of the "
 		    "server host but reaches it (destination NAT, "
-		    "port-forward)", sa_text((const struct sockaddr *)
+		    "port-forward)", addr_text((const struct sockaddr *)
 		    &d->service, 0, a, sizeof(a)));
 	return report_set_server_nat(rep, x, line);
 }
@@ -805,7 +787,7 @@ json_dns(const struct srvcheck_dns *d)
 	if (res == NULL)
 		return NULL;
 	for (i = 0; i < d->n; i++)
-		json_array_append_new(res, json_string(sa_text(
+		json_array_append_new(res, json_string(addr_text(
 		    (const struct sockaddr *)&d->resolved[i], 0, a,
 		    sizeof(a))));
 	hf = d->hosts.found ? json_pack("{s:s,s:I,s:s,s:o}",
