@@ -10,6 +10,7 @@
 #include "alg.h"
 #include "ftpcheck.h"
 #include "ftpcmd.h"
+#include "jsonstr.h"
 
 const char *
 alg_class_name(enum alg_class c)
@@ -248,12 +249,6 @@ alg_jbytes(const char *b, size_t n)
 }
 
 static json_t *
-alg_jstr_or_null(const char *s)
-{
-	return s[0] != '\0' ? json_string(s) : json_null();
-}
-
-static json_t *
 alg_jexchanges(const struct alg_result *r)
 {
 	json_t *a = json_array(), *e;
@@ -268,8 +263,8 @@ alg_jexchanges(const struct alg_result *r)
 		    "name", alg_xchg_name(x),
 		    "direction", x <= ALG_X_EPRT ? "client-to-server" :
 		    "server-to-client",
-		    "sent", alg_jstr_or_null(ex->sent),
-		    "received", alg_jstr_or_null(ex->received),
+		    "sent", jsonstr_or_null(ex->sent),
+		    "received", jsonstr_or_null(ex->received),
 		    "class", alg_class_name(ex->cls));
 		if (e == NULL || json_array_append_new(a, e) != 0) {
 			json_decref(a);
@@ -287,9 +282,9 @@ alg_jactive(const struct alg_obs *o)
 		    o->active_skip);
 	return json_pack("{s:b, s:b, s:o, s:o, s:o, s:i, s:i}",
 	    "tested", 1, "ok", o->active_ok,
-	    "target", alg_jstr_or_null(o->active_target),
-	    "refused", alg_jstr_or_null(o->active_refused),
-	    "error", alg_jstr_or_null(o->active_error),
+	    "target", jsonstr_or_null(o->active_target),
+	    "refused", jsonstr_or_null(o->active_refused),
+	    "error", jsonstr_or_null(o->active_error),
 	    "ms", (json_int_t)o->active_ms,
 	    "listen_port", (json_int_t)o->listen_port);
 }
@@ -307,7 +302,7 @@ alg_json(const struct alg_obs *o, const struct alg_result *r)
 	    "exchanges", alg_jexchanges(r),
 	    "reflector_state", o->have_reflector ? json_string(o->r_state) :
 	    json_null(),
-	    "dialogue_error", alg_jstr_or_null(o->dialogue_error),
+	    "dialogue_error", jsonstr_or_null(o->dialogue_error),
 	    "transcript",
 	    "agent_sent", alg_jbytes(o->a_sent, o->a_sent_len),
 	    "reflector_received", o->have_reflector ?
@@ -323,9 +318,7 @@ alg_json(const struct alg_obs *o, const struct alg_result *r)
 static const char *
 alg_jget(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "-";
+	return jsonstr_get(o, key, "-");
 }
 
 static void

@@ -23,6 +23,7 @@
 #include "algrun.h"
 #include "check.h"
 #include "clock.h"
+#include "jsonstr.h"
 #include "retry.h"
 #include "control.h"
 #include "ctrace.h"
@@ -483,13 +484,6 @@ check_trace_state(const char *s)
 	return TRACE_OBS_UNAVAILABLE;
 }
 
-static void
-check_copy(char *dst, size_t len, const json_t *v)
-{
-	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) :
-	    "");
-}
-
 /* One "traces" run onto the probes of its ports. */
 static void
 check_merge_trace_run(struct check *c, const json_t *run)
@@ -525,15 +519,15 @@ check_merge_trace_run(struct check *c, const json_t *run)
 			o->rule.outbound = json_is_string(json_object_get(v,
 			    "direction")) && strcmp(json_string_value(
 			    json_object_get(v, "direction")), "out") == 0;
-			check_copy(o->rule.family, sizeof(o->rule.family),
+			jsonstr_copy(o->rule.family, sizeof(o->rule.family),
 			    json_object_get(v, "family"));
-			check_copy(o->rule.table, sizeof(o->rule.table),
+			jsonstr_copy(o->rule.table, sizeof(o->rule.table),
 			    json_object_get(v, "table"));
-			check_copy(o->rule.chain, sizeof(o->rule.chain),
+			jsonstr_copy(o->rule.chain, sizeof(o->rule.chain),
 			    json_object_get(v, "chain"));
-			check_copy(o->rule.verdict, sizeof(o->rule.verdict),
+			jsonstr_copy(o->rule.verdict, sizeof(o->rule.verdict),
 			    json_object_get(v, "verdict"));
-			check_copy(o->rule.text, sizeof(o->rule.text),
+			jsonstr_copy(o->rule.text, sizeof(o->rule.text),
 			    json_object_get(v, "rule"));
 		}
 	}

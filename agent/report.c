@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "alg.h"
 #include "err.h"
+#include "jsonstr.h"
 #include "report.h"
 #include "traceroute.h"
 
@@ -1207,14 +1208,6 @@ print_pass(const struct print_ctx *pc, const struct report_run *run)
 	}
 }
 
-static const char *
-jget_str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
 /* "real FTP client:": the session, one line per data mode, TLS, and the
  * causes the session proves. */
 static void
@@ -1226,7 +1219,7 @@ print_service(const struct report *r, FILE *out, int color)
 
 	if (sv == NULL)
 		return;
-	fprintf(out, "\nreal FTP client: %s\n", jget_str(sv, "server"));
+	fprintf(out, "\nreal FTP client: %s\n", jsonstr_get(sv, "server", ""));
 	err = json_string_value(json_object_get(sv, "error"));
 	if (err != NULL)
 		fprintf(out, "%s%s%s session  %s\n",
@@ -1240,8 +1233,8 @@ print_service(const struct report *r, FILE *out, int color)
 		fprintf(out, "%s%s%s %-7s  %s\n",
 		    color && att ? (ok ? ANSI_GREEN : ANSI_RED) : "",
 		    !att ? "----" : ok ? "PASS" : "FAIL",
-		    color && att ? ANSI_RESET : "", jget_str(m, "mode"),
-		    jget_str(m, "reason"));
+		    color && att ? ANSI_RESET : "", jsonstr_get(m, "mode", ""),
+		    jsonstr_get(m, "reason", ""));
 	}
 	tls = json_object_get(sv, "tls");
 	if (json_is_object(tls)) {

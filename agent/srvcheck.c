@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "jsonstr.h"
 #include "log.h"
 #include "srvcheck.h"
 
@@ -37,13 +38,6 @@ text(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
-copy_str(char *dst, size_t len, const json_t *v)
-{
-	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) :
-	    "");
-}
-
 /* ---- welcome ---- */
 
 static void
@@ -62,9 +56,9 @@ srvcheck_setting_parse(const json_t *j, struct srvcheck_setting *s)
 		    "line"));
 	else
 		s->set = 0;
-	copy_str(s->name, sizeof(s->name), json_object_get(j, "name"));
-	copy_str(s->text, sizeof(s->text), json_object_get(j, "text"));
-	copy_str(s->str, sizeof(s->str), v);
+	jsonstr_copy(s->name, sizeof(s->name), json_object_get(j, "name"));
+	jsonstr_copy(s->text, sizeof(s->text), json_object_get(j, "text"));
+	jsonstr_copy(s->str, sizeof(s->str), v);
 	if (json_is_integer(v))
 		s->num = json_integer_value(v);
 	else if (json_is_boolean(v))
@@ -114,7 +108,7 @@ srvcheck_host_parse(const json_t *welcome, struct srvcheck_host *h)
 	if (h->kind == FTPCONF_AUTO)
 		return;
 	h->have_ftp = 1;
-	copy_str(h->file, sizeof(h->file), json_object_get(ftp, "file"));
+	jsonstr_copy(h->file, sizeof(h->file), json_object_get(ftp, "file"));
 	for (k = 0; k < SRVCHECK_NKEYS; k++)
 		srvcheck_setting_parse(json_object_get(json_object_get(ftp,
 		    "settings"), srvcheck_keys[k]), &h->s[k]);
