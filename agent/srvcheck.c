@@ -15,6 +15,7 @@
 #include "err.h"
 #include "jsonstr.h"
 #include "log.h"
+#include "readfile.h"
 #include "srvcheck.h"
 
 /* welcome.ftp_server.settings keys, by enum srvcheck_key. */
@@ -572,25 +573,15 @@ srvcheck_knows_host(const struct srvcheck *sc)
 	return sc != NULL && sc->h.have_addrs;
 }
 
-/* Up to SRVCHECK_FILE_MAX bytes of a file; NULL if it cannot be read
- * (the caller then names no line). */
+/* A file that cannot be read (or is larger than SRVCHECK_FILE_MAX) makes
+ * the caller name no line: the DNS finding stands without it. */
 static char *
 slurp(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "r");
 	char *buf;
-	size_t n;
 
-	if (fp == NULL)
-		return NULL;
-	if ((buf = malloc(SRVCHECK_FILE_MAX)) == NULL) {
-		fclose(fp);
-		return NULL;
-	}
-	n = fread(buf, 1, SRVCHECK_FILE_MAX, fp);
-	fclose(fp);
-	*len = n;
-	return buf;
+	return readfile_load(path, SRVCHECK_FILE_MAX, &buf, len) == 0 ? buf :
+	    NULL;
 }
 
 static void
