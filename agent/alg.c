@@ -240,15 +240,6 @@ alg_active(const struct alg_obs *o, struct verdict *v)
 /* ---- JSON ---- */
 
 static json_t *
-alg_jbytes(const char *b, size_t n)
-{
-	char e[ALG_MAX_BYTES * 4 + 1];
-
-	(void)ftpcmd_escape(b, n, e, sizeof(e));
-	return json_string(e);
-}
-
-static json_t *
 alg_jexchanges(const struct alg_result *r)
 {
 	json_t *a = json_array(), *e;
@@ -304,12 +295,12 @@ alg_json(const struct alg_obs *o, const struct alg_result *r)
 	    json_null(),
 	    "dialogue_error", jsonstr_or_null(o->dialogue_error),
 	    "transcript",
-	    "agent_sent", alg_jbytes(o->a_sent, o->a_sent_len),
+	    "agent_sent", ftpcmd_escape_json(o->a_sent, o->a_sent_len),
 	    "reflector_received", o->have_reflector ?
-	    alg_jbytes(o->r_recv, o->r_recv_len) : json_null(),
+	    ftpcmd_escape_json(o->r_recv, o->r_recv_len) : json_null(),
 	    "reflector_sent", o->have_reflector ?
-	    alg_jbytes(o->r_sent, o->r_sent_len) : json_null(),
-	    "agent_received", alg_jbytes(o->a_recv, o->a_recv_len),
+	    ftpcmd_escape_json(o->r_sent, o->r_sent_len) : json_null(),
+	    "agent_received", ftpcmd_escape_json(o->a_recv, o->a_recv_len),
 	    "active", alg_jactive(o));
 }
 

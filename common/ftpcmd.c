@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -150,6 +152,21 @@ ftpcmd_escape(const void *in, size_t n, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return 0;
+}
+
+json_t *
+ftpcmd_escape_json(const void *in, size_t n)
+{
+	char *e;
+	json_t *j;
+
+	if (n > (SIZE_MAX - 1) / 4 || (e = malloc(n * 4 + 1)) == NULL)
+		return NULL;
+	/* Cannot be too small: at most 4 output bytes per input byte. */
+	(void)ftpcmd_escape(in, n, e, n * 4 + 1);
+	j = json_string(e);
+	free(e);
+	return j;
 }
 
 static int

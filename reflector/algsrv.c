@@ -302,21 +302,6 @@ algsrv_jaddr(int have, const struct sockaddr_storage *ss)
 	    sizeof(buf)));
 }
 
-/* Escaped bytes as a JSON string (see ftpcmd.h). */
-static json_t *
-algsrv_jbytes(const char *b, size_t n)
-{
-	char *e;
-	json_t *j;
-
-	if ((e = malloc(n * 4 + 1)) == NULL)
-		return NULL;
-	(void)ftpcmd_escape(b, n, e, n * 4 + 1);
-	j = json_string(e);
-	free(e);
-	return j;
-}
-
 json_t *
 algsrv_report(const struct algsrv *a)
 {
@@ -329,9 +314,9 @@ algsrv_report(const struct algsrv *a)
 	    json_object_set_new(m, "probe", a->state == ALGSRV_NONE ?
 	    json_null() : json_string(a->probe)) != 0 ||
 	    json_object_set_new(m, "received",
-	    algsrv_jbytes(a->rbuf, a->rlen)) != 0 ||
+	    ftpcmd_escape_json(a->rbuf, a->rlen)) != 0 ||
 	    json_object_set_new(m, "sent",
-	    algsrv_jbytes(a->sbuf, a->slen)) != 0 ||
+	    ftpcmd_escape_json(a->sbuf, a->slen)) != 0 ||
 	    json_object_set_new(m, "port",
 	    algsrv_jaddr(a->have_port, &a->port)) != 0 ||
 	    json_object_set_new(m, "eprt",
@@ -350,15 +335,14 @@ algsrv_refusal(const struct algsrv *a, int have_target, const char *why)
 
 	if ((m = proto_msg_new("alg-active-result")) == NULL)
 		return NULL;
-	json_object_set_new(m, "ok", json_false());
-	json_object_set_new(m, "local", json_null());
-	json_object_set_new(m, "remote", json_null());
-	json_object_set_new(m, "ms", json_integer(0));
-	json_object_set_new(m, "error", json_null());
-	json_object_set_new(m, "icmp", json_null());
-	json_object_set_new(m, "target", algsrv_jaddr(have_target,
-	    &a->target));
-	json_object_set_new(m, "refused", json_string(why));
+	/* A message short of a key would read as another outcome. */
+	if (json_object_update_new(m, json_pack("{s:b, s:n, s:n, s:i, s:n, "
+	    "s:n, s:o, s:s}", "ok", 0, "local", "remote", "ms", 0, "error",
+	    "icmp", "target", algsrv_jaddr(have_target, &a->target),
+	    "refused", why)) != 0) {
+		json_decref(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -369,9 +353,13 @@ algsrv_active_done_cb(const struct connectback_result *res, void *arg)
 	json_t *m;
 
 	a->active = ALGSRV_ACTIVE_DONE;
-	if ((m = connectback_result_msg("alg-active-result", res)) != NULL) {
-		json_object_set_new(m, "target", algsrv_jaddr(1, &a->target));
-		json_object_set_new(m, "refused", json_null());
+	/* NULL (out of memory) is passed on: the session then closes. */
+	if ((m = connectback_result_msg("alg-active-result", res)) != NULL &&
+	    (json_object_set_new(m, "target", algsrv_jaddr(1,
+	    &a->target)) != 0 ||
+	    json_object_set_new(m, "refused", json_null()) != 0)) {
+		json_decref(m);
+		m = NULL;
 	}
 	log_info("algsrv: connect-back to the PORT address %s: %s",
 	    json_string_value(json_object_get(m, "target")) ?
