@@ -121,19 +121,21 @@ test_old_reflector(void **state)
 static void
 test_ifaddrs(void **state)
 {
-	struct sockaddr_storage a1, a2, a3;
+	struct sockaddr_storage a1, a2, a3, a5;
 	struct sockaddr pk;
-	struct ifaddrs i1, i2, i3, i4;
+	struct ifaddrs i1, i2, i3, i4, i5;
 	json_t *j;
 
 	(void)state;
 	sa_set(&a1, "203.0.113.2", 0);
 	sa_set(&a2, "2001:db8:2::2", 0);
 	sa_set(&a3, "203.0.113.2", 0);
+	sa_set(&a5, "fe80::1", 0);
+	((struct sockaddr_in6 *)(void *)&a5)->sin6_scope_id = 1;
 	memset(&pk, 0, sizeof(pk));
 	pk.sa_family = AF_PACKET;
 	memset(&i1, 0, sizeof(i1));
-	i2 = i3 = i4 = i1;
+	i2 = i3 = i4 = i5 = i1;
 	i1.ifa_addr = (struct sockaddr *)&a1;
 	i1.ifa_next = &i2;
 	i2.ifa_addr = &pk;		/* link layer: skipped */
@@ -141,13 +143,17 @@ test_ifaddrs(void **state)
 	i3.ifa_addr = (struct sockaddr *)&a2;
 	i3.ifa_next = &i4;
 	i4.ifa_addr = (struct sockaddr *)&a3;	/* a repeat */
+	i4.ifa_next = &i5;
+	i5.ifa_addr = (struct sockaddr *)&a5;	/* link-local: no scope */
 	j = hostinfo_addresses_json(&i1);
 	assert_non_null(j);
-	assert_int_equal(json_array_size(j), 2);
+	assert_int_equal(json_array_size(j), 3);
 	assert_string_equal(json_string_value(json_array_get(j, 0)),
 	    "203.0.113.2");
 	assert_string_equal(json_string_value(json_array_get(j, 1)),
 	    "2001:db8:2::2");
+	assert_string_equal(json_string_value(json_array_get(j, 2)),
+	    "fe80::1");
 	json_decref(j);
 	j = hostinfo_addresses_json(NULL);
 	assert_int_equal(json_array_size(j), 0);
