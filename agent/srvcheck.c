@@ -772,9 +772,12 @@ json_dns(const struct srvcheck_dns *d)
 	if (res == NULL)
 		return NULL;
 	for (i = 0; i < d->n; i++)
-		json_array_append_new(res, json_string(addr_text(
+		if (json_array_append_new(res, json_string(addr_text(
 		    (const struct sockaddr *)&d->resolved[i], 0, a,
-		    sizeof(a))));
+		    sizeof(a)))) != 0) {
+			json_decref(res);
+			return NULL;
+		}
 	hf = d->hosts.found ? json_pack("{s:s,s:I,s:s,s:o}",
 	    "file", d->hosts_file, "line", (json_int_t)d->hosts.line,
 	    "text", d->hosts.text, "source", d->hosts_source[0] ?
