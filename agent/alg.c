@@ -12,6 +12,7 @@
 #include "ftpcheck.h"
 #include "ftpcmd.h"
 #include "log.h"
+#include "jsonstr.h"
 
 const char *
 alg_class_name(enum alg_class c)
@@ -370,21 +371,6 @@ alg_active(const struct alg_obs *o, struct verdict *v)
 /* ---- JSON ---- */
 
 static json_t *
-alg_jbytes(const char *b, size_t n)
-{
-	char e[ALG_MAX_BYTES * 4 + 1];
-
-	(void)ftpcmd_escape(b, n, e, sizeof(e));
-	return json_string(e);
-}
-
-static json_t *
-alg_jstr_or_null(const char *s)
-{
-	return s[0] != '\0' ? json_string(s) : json_null();
-}
-
-static json_t *
 alg_jexchanges(const struct alg_dres *r)
 {
 	json_t *a = json_array(), *e;
@@ -399,8 +385,8 @@ alg_jexchanges(const struct alg_dres *r)
 		    "name", alg_xchg_name(x),
 		    "direction", x <= ALG_X_EPRT ? "client-to-server" :
 		    "server-to-client",
-		    "sent", alg_jstr_or_null(ex->sent),
-		    "received", alg_jstr_or_null(ex->received),
+		    "sent", jsonstr_or_null(ex->sent),
+		    "received", jsonstr_or_null(ex->received),
 		    "class", alg_class_name(ex->cls));
 		if (e == NULL || json_array_append_new(a, e) != 0) {
 			json_decref(a);
@@ -418,9 +404,9 @@ alg_jactive(const struct alg_obs *o)
 		    o->active_skip);
 	return json_pack("{s:b, s:b, s:o, s:o, s:o, s:i, s:i}",
 	    "tested", 1, "ok", o->active_ok,
-	    "target", alg_jstr_or_null(o->active_target),
-	    "refused", alg_jstr_or_null(o->active_refused),
-	    "error", alg_jstr_or_null(o->active_error),
+	    "target", jsonstr_or_null(o->active_target),
+	    "refused", jsonstr_or_null(o->active_refused),
+	    "error", jsonstr_or_null(o->active_error),
 	    "ms", (json_int_t)o->active_ms,
 	    "listen_port", (json_int_t)o->listen_port);
 }
@@ -435,12 +421,12 @@ alg_jdialogue(json_t *obj, const struct alg_dlg *d, const struct alg_dres *r)
 	if (obj == NULL)
 		return NULL;
 	t = json_pack("{s:o, s:o, s:o, s:o}",
-	    "agent_sent", alg_jbytes(d->a_sent, d->a_sent_len),
+	    "agent_sent", ftpcmd_escape_json(d->a_sent, d->a_sent_len),
 	    "reflector_received", d->have_reflector ?
-	    alg_jbytes(d->r_recv, d->r_recv_len) : json_null(),
+	    ftpcmd_escape_json(d->r_recv, d->r_recv_len) : json_null(),
 	    "reflector_sent", d->have_reflector ?
-	    alg_jbytes(d->r_sent, d->r_sent_len) : json_null(),
-	    "agent_received", alg_jbytes(d->a_recv, d->a_recv_len));
+	    ftpcmd_escape_json(d->r_sent, d->r_sent_len) : json_null(),
+	    "agent_received", ftpcmd_escape_json(d->a_recv, d->a_recv_len));
 	if (json_object_set_new(obj, "port", json_integer(d->port)) != 0 ||
 	    json_object_set_new(obj, "class",
 	    json_string(alg_class_name(r->cls))) != 0 ||
@@ -448,7 +434,7 @@ alg_jdialogue(json_t *obj, const struct alg_dlg *d, const struct alg_dres *r)
 	    json_object_set_new(obj, "reflector_state", d->have_reflector ?
 	    json_string(d->r_state) : json_null()) != 0 ||
 	    json_object_set_new(obj, "dialogue_error",
-	    alg_jstr_or_null(d->dialogue_error)) != 0 ||
+	    jsonstr_or_null(d->dialogue_error)) != 0 ||
 	    json_object_set_new(obj, "transcript", t) != 0) {
 		json_decref(obj);
 		return NULL;
@@ -495,9 +481,7 @@ alg_json(const struct alg_obs *o, const struct alg_result *r)
 static const char *
 alg_jget(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "-";
+	return jsonstr_get(o, key, "-");
 }
 
 static void

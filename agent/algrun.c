@@ -14,6 +14,7 @@
 #include "err.h"
 #include "ftpcheck.h"
 #include "ftpcmd.h"
+#include "jsonstr.h"
 #include "log.h"
 #include "proto.h"
 
@@ -314,13 +315,6 @@ algrun_report(struct algrun *r)
 	return 0;
 }
 
-static void
-algrun_copy(char *dst, size_t len, const json_t *v)
-{
-	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) :
-	    "");
-}
-
 /* The connect-back to the PORT address as received: alg-active. */
 static int
 algrun_active(struct algrun *r)
@@ -346,11 +340,11 @@ algrun_active(struct algrun *r)
 		return control_alive(r->p->ctl) ? 0 : rc;
 	}
 	o->active_tested = 1;
-	algrun_copy(o->active_refused, sizeof(o->active_refused),
+	jsonstr_copy(o->active_refused, sizeof(o->active_refused),
 	    json_object_get(rep, "refused"));
-	algrun_copy(o->active_error, sizeof(o->active_error),
+	jsonstr_copy(o->active_error, sizeof(o->active_error),
 	    json_object_get(rep, "error"));
-	algrun_copy(o->active_target, sizeof(o->active_target),
+	jsonstr_copy(o->active_target, sizeof(o->active_target),
 	    json_object_get(rep, "target"));
 	if (json_is_integer(json_object_get(rep, "ms")))
 		o->active_ms = (unsigned)json_integer_value(json_object_get(rep,

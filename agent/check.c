@@ -23,6 +23,7 @@
 #include "algrun.h"
 #include "check.h"
 #include "clock.h"
+#include "jsonstr.h"
 #include "retry.h"
 #include "control.h"
 #include "ctrace.h"
@@ -483,13 +484,6 @@ check_trace_state(const char *s)
 	return TRACE_OBS_UNAVAILABLE;
 }
 
-static void
-check_copy(char *dst, size_t len, const json_t *v)
-{
-	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) :
-	    "");
-}
-
 /* One "traces" run onto the probes of its ports. */
 static void
 check_merge_trace_run(struct check *c, const json_t *run)
@@ -525,15 +519,15 @@ check_merge_trace_run(struct check *c, const json_t *run)
 			o->rule.outbound = json_is_string(json_object_get(v,
 			    "direction")) && strcmp(json_string_value(
 			    json_object_get(v, "direction")), "out") == 0;
-			check_copy(o->rule.family, sizeof(o->rule.family),
+			jsonstr_copy(o->rule.family, sizeof(o->rule.family),
 			    json_object_get(v, "family"));
-			check_copy(o->rule.table, sizeof(o->rule.table),
+			jsonstr_copy(o->rule.table, sizeof(o->rule.table),
 			    json_object_get(v, "table"));
-			check_copy(o->rule.chain, sizeof(o->rule.chain),
+			jsonstr_copy(o->rule.chain, sizeof(o->rule.chain),
 			    json_object_get(v, "chain"));
-			check_copy(o->rule.verdict, sizeof(o->rule.verdict),
+			jsonstr_copy(o->rule.verdict, sizeof(o->rule.verdict),
 			    json_object_get(v, "verdict"));
-			check_copy(o->rule.text, sizeof(o->rule.text),
+			jsonstr_copy(o->rule.text, sizeof(o->rule.text),
 			    json_object_get(v, "rule"));
 		}
 	}
@@ -937,16 +931,13 @@ check_add_active(struct check *c, struct report *rep,
     const struct probe_obs *o)
 {
 	struct verdict v;
-	char label[32];
 
 	verdict_classify(o, &c->f, &v);
 	srvcheck_adjust(c->sc, o, &v);
-	if (c->alg != NULL && alg_active(c->alg, &v)) {
-		snprintf(label, sizeof(label), "active %u", o->port);
-		if (report_add_warning(rep, CAUSE_ALG_DEPENDENT, label,
-		    v.evidence[0]) != 0)
-			return FTP_ERR_NOMEM;
-	}
+	/* Whether it changed v does not matter here: a pass with cause
+	 * alg-dependent is listed as a warning by the report itself. */
+	if (c->alg != NULL)
+		(void)alg_active(c->alg, &v);
 	return report_add(rep, o, &v);
 }
 
@@ -958,7 +949,6 @@ check_report_alg(struct check *c, struct report *rep)
 	struct alg_result res;
 	char ev[8 * VERDICT_EVIDENCE_LEN];
 	json_t *j;
-	int r = 0;
 
 	if (c->alg == NULL)
 		return 0;
@@ -970,11 +960,8 @@ check_report_alg(struct check *c, struct report *rep)
 	if (!res.rewrite)
 		return 0;
 	alg_rewrite_evidence(c->alg, &res, ev, sizeof(ev));
-	if (res.rewrite_fails)
-		r = report_add_cause(rep, CAUSE_ALG_REWRITE, "alg", ev);
-	else
-		r = report_add_warning(rep, CAUSE_ALG_REWRITE, "alg", ev);
-	return r;
+	return report_add_cause(rep, REPORT_PART_ALG, res.rewrite_fails ?
+	    REPORT_FAILURE : REPORT_WARNING, CAUSE_ALG_REWRITE, "alg", ev);
 }
 
 static int

@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "alg.h"
 #include "err.h"
+#include "jsonstr.h"
 #include "report.h"
 #include "traceroute.h"
 
@@ -28,10 +29,10 @@ struct report_entry {
 /* A cause from outside the probes (report_add_cause). */
 struct report_xcause {
 	enum cause cause;
+	enum report_part part;
+	enum report_severity sev;
 	char *label;
 	char *evidence;
-	int finding;	/* report_add_finding(): the server host's facts */
-	int warn;	/* a finding that fails nothing (clock-skew) */
 };
 
 /* The setting to change for a cause (report_add_advice). */
@@ -55,7 +56,6 @@ struct report {
 	struct report_xcause *xcauses;
 	size_t n_xcauses, cap_xcauses;
 	json_t *alg;		/* NULL: not tested */
-	json_t *warnings;	/* causes with severity "warning", or NULL */
 	struct traceroute_path *traces;	/* distinct ones, shared by entries */
 	size_t n_traces, cap_traces;
 	struct report_advice *advice;
@@ -144,7 +144,6 @@ report_free(struct report *r)
 	json_decref(r->extra);
 	json_decref(r->service);
 	json_decref(r->alg);
-	json_decref(r->warnings);
 	free(r->ents);
 	free(r->agent_version);
 	free(r->reflector_version);
@@ -255,9 +254,10 @@ report_set_service(struct report *r, json_t *service)
 	r->service = json_incref(service);
 }
 
-static int
-report_xcause_add(struct report *r, enum cause c, const char *probe_label,
-    const char *evidence, int finding, int warn)
+int
+report_add_cause(struct report *r, enum report_part part,
+    enum report_severity sev, enum cause c, const char *label,
+    const char *evidence)
 {
 	struct report_xcause *x;
 	char *l, *e;
@@ -268,7 +268,7 @@ report_xcause_add(struct report *r, enum cause c, const char *probe_label,
 	    sizeof(*r->xcauses))) == NULL)
 		return FTP_ERR_NOMEM;
 	r->xcauses = x;
-	l = strdup(probe_label ? probe_label : "service");
+	l = strdup(label ? label : "service");
 	e = strdup(evidence ? evidence : "");
 	if (l == NULL || e == NULL) {
 		free(l);
@@ -277,25 +277,11 @@ report_xcause_add(struct report *r, enum cause c, const char *probe_label,
 	}
 	x = &r->xcauses[r->n_xcauses++];
 	x->cause = c;
+	x->part = part;
+	x->sev = sev;
 	x->label = l;
 	x->evidence = e;
-	x->finding = finding;
-	x->warn = warn;
 	return 0;
-}
-
-int
-report_add_cause(struct report *r, enum cause c, const char *probe_label,
-    const char *evidence)
-{
-	return report_xcause_add(r, c, probe_label, evidence, 0, 0);
-}
-
-int
-report_add_finding(struct report *r, enum cause c, const char *label,
-    const char *evidence, int failing)
-{
-	return report_xcause_add(r, c, label, evidence, 1, !failing);
 }
 
 int
@@ -358,7 +344,7 @@ report_failed(const struct report *r)
 		if (!r->ents[i].v.pass)
 			return 1;
 	for (i = 0; i < r->n_xcauses; i++)
-		if (!r->xcauses[i].warn)
+		if (r->xcauses[i].sev == REPORT_FAILURE)
 			return 1;
 	return r->service != NULL &&
 	    json_is_false(json_object_get(r->service, "ok"));
@@ -564,20 +550,12 @@ run_preface(const struct report_run *run, char *buf, size_t len)
 	return buf;
 }
 
+/* addr_text() for the storage this module keeps addresses in. */
 static const char *
-addr_text(const struct sockaddr_storage *ss, int with_port, char *buf,
+ss_text(const struct sockaddr_storage *ss, int with_port, char *buf,
     size_t len)
 {
-	struct sockaddr_storage plain = *ss;
-
-	addr_unmap(&plain);
-	if (!ss_known(&plain))
-		snprintf(buf, len, "?");
-	else if (with_port && addr_port((struct sockaddr *)&plain) != 0)
-		addr_ntop_port((struct sockaddr *)&plain, buf, len);
-	else
-		addr_ntop((struct sockaddr *)&plain, buf, len);
-	return buf;
+	return addr_text((const struct sockaddr *)ss, with_port, buf, len);
 }
 
 /* ---- JSON ---- */
@@ -612,7 +590,7 @@ jaddr(const struct sockaddr_storage *ss)
 
 	if (!ss_known(ss))
 		return json_null();
-	return json_string(addr_text(ss, 0, buf, sizeof(buf)));
+	return json_string(ss_text(ss, 0, buf, sizeof(buf)));
 }
 
 /* json_object_set_new that reports failure (v NULL or no memory). */
@@ -823,32 +801,67 @@ json_probe(const struct report_run *run)
 	return o;
 }
 
-/* The causes list holds each class once, with every run it explains. */
+static const char *
+severity_name(enum report_severity sev)
+{
+	return sev == REPORT_WARNING ? "warning" : "failure";
+}
+
+/* The "causes" entry named name, or NULL. */
+static json_t *
+json_cause_find(json_t *causes, const char *name)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(causes, i, c)
+		if (strcmp(json_string_value(json_object_get(c, "cause")),
+		    name) == 0)
+			return c;
+	return NULL;
+}
+
+/* The "causes" list holds each class once: the entry for c (added if
+ * new), a failure if any of what it explains fails.  NULL on ENOMEM. */
+static json_t *
+json_cause_entry(json_t *causes, enum cause c, enum report_severity sev)
+{
+	const char *name = cause_name(c);
+	json_t *e;
+
+	if ((e = json_cause_find(causes, name)) != NULL) {
+		if (sev == REPORT_FAILURE &&
+		    jset(e, "severity", json_string(severity_name(sev))) != 0)
+			return NULL;
+		return e;
+	}
+	if ((e = json_object()) == NULL)
+		return NULL;
+	if (jset(e, "cause", json_string(name)) != 0 ||
+	    jset(e, "severity", json_string(severity_name(sev))) != 0 ||
+	    jset(e, "probes", json_array()) != 0 ||
+	    jset(e, "fix", json_null()) != 0) {
+		json_decref(e);
+		return NULL;
+	}
+	return jappend(causes, e) == 0 ? e : NULL;
+}
+
+/* A run's cause: a failure, or a warning when the run passes with one
+ * (alg-dependent); the run's probe object carries the evidence. */
 static int
 json_cause_add(json_t *causes, const struct report_run *run)
 {
-	const char *name = cause_name(run->first->v.cause);
-	json_t *c, *probes;
+	const struct verdict *v = &run->first->v;
 	char label[48];
-	size_t i;
+	json_t *c;
 
-	run_label(run, label, sizeof(label));
-	json_array_foreach(causes, i, c) {
-		if (strcmp(json_string_value(json_object_get(c, "cause")),
-		    name) == 0)
-			return jappend(json_object_get(c, "probes"),
-			    json_string(label));
-	}
-	if ((c = json_object()) == NULL)
+	c = json_cause_entry(causes, v->cause, v->pass ? REPORT_WARNING :
+	    REPORT_FAILURE);
+	if (c == NULL)
 		return -1;
-	if (jset(c, "cause", json_string(name)) != 0 ||
-	    jset(c, "probes", (probes = json_array())) != 0 ||
-	    jappend(probes, json_string(label)) != 0 ||
-	    jset(c, "fix", json_null()) != 0) {
-		json_decref(c);
-		return -1;
-	}
-	return jappend(causes, c);
+	return jappend(json_object_get(c, "probes"),
+	    json_string(run_label(run, label, sizeof(label))));
 }
 
 static int
@@ -866,52 +879,29 @@ json_runs(json_t *root, const struct report_view *vw)
 
 		if (jappend(probes, json_probe(run)) != 0)
 			return -1;
-		if (!run->first->v.pass && run->first->v.cause != CAUSE_NONE &&
+		if (run->first->v.cause != CAUSE_NONE &&
 		    json_cause_add(causes, run) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* The causes of report_add_cause(): merged into "causes" by name, each
- * with its label in "probes" and its sentence in "evidence". */
+/* The causes of report_add_cause(): each with its label in "probes" and
+ * its sentence in "evidence". */
 static int
 json_xcauses(json_t *root, const struct report *r)
 {
 	json_t *causes = json_object_get(root, "causes"), *c, *ev;
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < r->n_xcauses; i++) {
 		const struct report_xcause *x = &r->xcauses[i];
-		const char *name = cause_name(x->cause);
-		json_t *found = NULL;
 
-		json_array_foreach(causes, k, c) {
-			if (strcmp(json_string_value(json_object_get(c,
-			    "cause")), name) == 0) {
-				found = c;
-				break;
-			}
-		}
-		if (found == NULL) {
-			if ((found = json_object()) == NULL)
-				return -1;
-			if (jset(found, "cause", json_string(name)) != 0 ||
-			    jset(found, "probes", json_array()) != 0 ||
-			    jset(found, "fix", json_null()) != 0 ||
-			    (x->warn && jset(found, "warning",
-			    json_true()) != 0)) {
-				json_decref(found);
-				return -1;
-			}
-			if (jappend(causes, found) != 0)
-				return -1;
-		}
-		if (jappend(json_object_get(found, "probes"),
-		    jtext(x->label)) != 0)
+		if ((c = json_cause_entry(causes, x->cause, x->sev)) == NULL ||
+		    jappend(json_object_get(c, "probes"), jtext(x->label)) != 0)
 			return -1;
-		if ((ev = json_object_get(found, "evidence")) == NULL &&
-		    jset(found, "evidence", (ev = json_array())) != 0)
+		if ((ev = json_object_get(c, "evidence")) == NULL &&
+		    jset(c, "evidence", (ev = json_array())) != 0)
 			return -1;
 		if (jappend(ev, jtext(x->evidence)) != 0)
 			return -1;
@@ -925,29 +915,25 @@ static int
 json_advice(json_t *root, const struct report *r)
 {
 	json_t *causes = json_object_get(root, "causes"), *c, *l;
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < r->n_advice; i++) {
 		const struct report_advice *a = &r->advice[i];
 
-		json_array_foreach(causes, k, c) {
-			if (strcmp(json_string_value(json_object_get(c,
-			    "cause")), cause_name(a->cause)) != 0)
-				continue;
-			if ((l = json_object_get(c, "advice")) == NULL &&
-			    jset(c, "advice", (l = json_array())) != 0)
-				return -1;
-			if (jappend(l, jtext(a->text)) != 0)
-				return -1;
-			if (a->setting == NULL)
-				break;
-			if ((l = json_object_get(c, "settings")) == NULL &&
-			    jset(c, "settings", (l = json_array())) != 0)
-				return -1;
-			if (jappend(l, json_incref(a->setting)) != 0)
-				return -1;
-			break;
-		}
+		if ((c = json_cause_find(causes, cause_name(a->cause))) == NULL)
+			continue;
+		if ((l = json_object_get(c, "advice")) == NULL &&
+		    jset(c, "advice", (l = json_array())) != 0)
+			return -1;
+		if (jappend(l, jtext(a->text)) != 0)
+			return -1;
+		if (a->setting == NULL)
+			continue;
+		if ((l = json_object_get(c, "settings")) == NULL &&
+		    jset(c, "settings", (l = json_array())) != 0)
+			return -1;
+		if (jappend(l, json_incref(a->setting)) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -991,35 +977,6 @@ report_set_alg(struct report *r, json_t *alg)
 	r->alg = json_incref(alg);
 }
 
-int
-report_add_warning(struct report *r, enum cause c, const char *probe_label,
-    const char *evidence)
-{
-	json_t *w;
-
-	if (r->warnings == NULL && (r->warnings = json_array()) == NULL)
-		return FTP_ERR_NOMEM;
-	w = json_pack("{s:s, s:[s], s:n, s:[s], s:s}", "cause", cause_name(c),
-	    "probes", probe_label, "fix", "evidence", evidence,
-	    "severity", "warning");
-	if (w == NULL || json_array_append_new(r->warnings, w) != 0)
-		return FTP_ERR_NOMEM;
-	return 0;
-}
-
-/* Warnings after the failures' causes, each class once. */
-static int
-json_warnings(json_t *root, const struct report *r)
-{
-	json_t *causes = json_object_get(root, "causes"), *w;
-	size_t i;
-
-	json_array_foreach(r->warnings, i, w)
-		if (jappend(causes, json_deep_copy(w)) != 0)
-			return -1;
-	return 0;
-}
-
 json_t *
 report_json(const struct report *r)
 {
@@ -1041,7 +998,6 @@ report_json(const struct report *r)
 	    jset(root, "alg", json_alg(r)) != 0 ||
 	    json_runs(root, &vw) != 0 ||
 	    json_xcauses(root, r) != 0 ||
-	    json_warnings(root, r) != 0 ||
 	    json_advice(root, r) != 0 ||
 	    jset(root, "service", json_service(r)) != 0 ||
 	    jset(root, "notes", json_notes(r)) != 0 ||
@@ -1077,10 +1033,10 @@ print_header(const struct report *r, FILE *out)
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 
 	fprintf(out, "ftpath: agent %s -> reflector %s\n",
-	    addr_text(&f->agent_local, 0, a, sizeof(a)),
-	    addr_text(&f->dialled, 1, b, sizeof(b)));
+	    ss_text(&f->agent_local, 0, a, sizeof(a)),
+	    ss_text(&f->dialled, 1, b, sizeof(b)));
 	fprintf(out, "  server    %s", r->server_name ? r->server_name : "?");
-	addr_text(&f->server, 0, a, sizeof(a));
+	ss_text(&f->server, 0, a, sizeof(a));
 	if (ss_known(&f->server) &&
 	    (r->server_name == NULL || strcmp(r->server_name, a) != 0))
 		fprintf(out, " (%s)", a);
@@ -1092,13 +1048,13 @@ print_header(const struct report *r, FILE *out)
 	if (verdict_client_nat(f))
 		fprintf(out, "  nat       agent %s is seen by the reflector as "
 		    "%s (source NAT)\n",
-		    addr_text(&f->agent_local, 1, a, sizeof(a)),
-		    addr_text(&f->agent_observed, 1, b, sizeof(b)));
+		    ss_text(&f->agent_local, 1, a, sizeof(a)),
+		    ss_text(&f->agent_observed, 1, b, sizeof(b)));
 	if (verdict_server_nat(f))
 		fprintf(out, "  nat       reflector dialled as %s is %s "
 		    "(destination NAT)\n",
-		    addr_text(&f->dialled, 1, a, sizeof(a)),
-		    addr_text(&f->reflector_local, 1, b, sizeof(b)));
+		    ss_text(&f->dialled, 1, a, sizeof(a)),
+		    ss_text(&f->reflector_local, 1, b, sizeof(b)));
 	if (r->nat_line != NULL)
 		fprintf(out, "  nat       %s\n", r->nat_line);
 	fputc('\n', out);
@@ -1117,7 +1073,7 @@ print_widths(const struct report_view *vw, struct print_ctx *pc)
 		n = (int)strlen(ports_text(&vw->runs[i], p, sizeof(p))) + 4;
 		if (n > pc->port_w)
 			pc->port_w = n;
-		n = (int)strlen(addr_text(&vw->runs[i].first->o.remote, 0, a,
+		n = (int)strlen(ss_text(&vw->runs[i].first->o.remote, 0, a,
 		    sizeof(a)));
 		if (n > pc->addr_w)
 			pc->addr_w = n;
@@ -1135,7 +1091,7 @@ print_run_head(const struct print_ctx *pc, const struct report_run *run)
 	    pc->color ? (e->v.pass ? ANSI_GREEN : ANSI_RED) : "",
 	    e->v.pass ? "PASS" : "FAIL", pc->color ? ANSI_RESET : "",
 	    probe_kind_name(e->o.kind), pc->port_w, tp, pc->addr_w,
-	    addr_text(&e->o.remote, 0, a, sizeof(a)));
+	    ss_text(&e->o.remote, 0, a, sizeof(a)));
 }
 
 /* The order a probe crosses the stages: the opener's host first. */
@@ -1149,6 +1105,41 @@ stage_order(enum probe_kind k, enum verdict_stage st[4])
 }
 
 #define LABEL_W	13
+
+/* "cause:  NAME (warning): evidence", the one way a cause is named under a
+ * path or a section; evidence NULL when the lines above say it. */
+static void
+print_cause(FILE *out, int color, enum cause c, enum report_severity sev,
+    const char *evidence)
+{
+	fprintf(out, "      %-*s %s%s%s%s%s%s\n", LABEL_W, "cause:",
+	    color ? ANSI_BOLD : "", cause_name(c), color ? ANSI_RESET : "",
+	    sev == REPORT_WARNING ? " (warning)" : "",
+	    evidence != NULL ? ": " : "", evidence != NULL ? evidence : "");
+}
+
+static size_t
+xcauses_in(const struct report *r, enum report_part part)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n_xcauses; i++)
+		n += r->xcauses[i].part == part;
+	return n;
+}
+
+/* The extra causes (report_add_cause) printed in one part. */
+static void
+print_xcauses(const struct report *r, enum report_part part, FILE *out,
+    int color)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_xcauses; i++)
+		if (r->xcauses[i].part == part)
+			print_cause(out, color, r->xcauses[i].cause,
+			    r->xcauses[i].sev, r->xcauses[i].evidence);
+}
 
 static void
 print_stages(const struct print_ctx *pc, const struct verdict *v,
@@ -1192,8 +1183,7 @@ print_fail(const struct print_ctx *pc, const struct report_run *run)
 		    run_preface(run, pre, sizeof(pre)));
 	print_stages(pc, v, run->first->o.kind);
 	if (cause != NULL)
-		fprintf(pc->out, "      %-*s %s%s%s\n", LABEL_W, "cause:", bold,
-		    cause, reset);
+		print_cause(pc->out, pc->color, v->cause, REPORT_FAILURE, NULL);
 	else
 		fprintf(pc->out, "      %-*s none named: the evidence above "
 		    "does not prove one\n", LABEL_W, "cause:");
@@ -1214,18 +1204,8 @@ print_pass(const struct print_ctx *pc, const struct report_run *run)
 		for (i = 1; i < v->n_evidence; i++)
 			fprintf(pc->out, "      %-*s %s\n", LABEL_W, "",
 			    v->evidence[i]);
-		fprintf(pc->out, "      %-*s %s%s%s (warning)\n", LABEL_W,
-		    "cause:", pc->color ? ANSI_BOLD : "",
-		    cause_name(v->cause), pc->color ? ANSI_RESET : "");
+		print_cause(pc->out, pc->color, v->cause, REPORT_WARNING, NULL);
 	}
-}
-
-static const char *
-jget_str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
 }
 
 /* "real FTP client:": the session, one line per data mode, TLS, and the
@@ -1239,7 +1219,7 @@ print_service(const struct report *r, FILE *out, int color)
 
 	if (sv == NULL)
 		return;
-	fprintf(out, "\nreal FTP client: %s\n", jget_str(sv, "server"));
+	fprintf(out, "\nreal FTP client: %s\n", jsonstr_get(sv, "server", ""));
 	err = json_string_value(json_object_get(sv, "error"));
 	if (err != NULL)
 		fprintf(out, "%s%s%s session  %s\n",
@@ -1253,8 +1233,8 @@ print_service(const struct report *r, FILE *out, int color)
 		fprintf(out, "%s%s%s %-7s  %s\n",
 		    color && att ? (ok ? ANSI_GREEN : ANSI_RED) : "",
 		    !att ? "----" : ok ? "PASS" : "FAIL",
-		    color && att ? ANSI_RESET : "", jget_str(m, "mode"),
-		    jget_str(m, "reason"));
+		    color && att ? ANSI_RESET : "", jsonstr_get(m, "mode", ""),
+		    jsonstr_get(m, "reason", ""));
 	}
 	tls = json_object_get(sv, "tls");
 	if (json_is_object(tls)) {
@@ -1277,37 +1257,35 @@ print_service(const struct report *r, FILE *out, int color)
 		else
 			fprintf(out, "     TLS      AUTH TLS: %s\n", line);
 	}
-	for (i = 0; i < r->n_xcauses; i++)
-		if (!r->xcauses[i].finding)
-			fprintf(out, "      %-*s %s%s%s: %s\n", LABEL_W, "cause:",
-		    color ? ANSI_BOLD : "", cause_name(r->xcauses[i].cause),
-		    color ? ANSI_RESET : "", r->xcauses[i].evidence);
+	print_xcauses(r, REPORT_PART_SERVICE, out, color);
 }
 
-/* "server host:": causes found from the server host's own facts and the
- * settings to change (report_add_finding, report_add_advice). */
+/* "server host:": causes found from the server host's own facts
+ * (REPORT_PART_SERVER_HOST) and the settings to change (advice). */
 static void
 print_findings(const struct report *r, FILE *out, int color)
 {
-	size_t i, n = 0;
+	size_t i;
 
-	for (i = 0; i < r->n_xcauses; i++)
-		n += r->xcauses[i].finding ? 1 : 0;
-	if (n == 0 && r->n_advice == 0)
+	if (xcauses_in(r, REPORT_PART_SERVER_HOST) == 0 && r->n_advice == 0)
 		return;
 	fprintf(out, "\nserver host:\n");
-	for (i = 0; i < r->n_xcauses; i++) {
-		const struct report_xcause *x = &r->xcauses[i];
-
-		if (x->finding)
-			fprintf(out, "      %-*s %s%s%s%s: %s\n", LABEL_W,
-			    "cause:", color ? ANSI_BOLD : "",
-			    cause_name(x->cause), color ? ANSI_RESET : "",
-			    x->warn ? " (warning)" : "", x->evidence);
-	}
+	print_xcauses(r, REPORT_PART_SERVER_HOST, out, color);
 	for (i = 0; i < r->n_advice; i++)
 		fprintf(out, "      %-*s %s (%s)\n", LABEL_W, "fix:",
 		    r->advice[i].text, cause_name(r->advice[i].cause));
+}
+
+/* "FTP ALG:": the dialogue, then the causes it proves. */
+static void
+print_alg(const struct report *r, FILE *out, int color)
+{
+	alg_print(r->alg, out, color);
+	/* alg_print is silent on an untested ALG; its causes need a head. */
+	if (!json_is_true(json_object_get(r->alg, "tested")) &&
+	    xcauses_in(r, REPORT_PART_ALG) > 0)
+		fprintf(out, "\nFTP ALG:\n");
+	print_xcauses(r, REPORT_PART_ALG, out, color);
 }
 
 static void
@@ -1345,7 +1323,7 @@ report_print(const struct report *r, FILE *out, int color)
 		else
 			print_fail(&pc, &vw.runs[i]);
 	}
-	alg_print(r->alg, out, color);
+	print_alg(r, out, color);
 	print_service(r, out, color);
 	print_findings(r, out, color);
 	print_summary(r, out);

@@ -45,11 +45,33 @@ void report_set_duration(struct report *r, unsigned ms);
  */
 void report_set_service(struct report *r, json_t *service);
 /*
- * A cause found outside the probes (the real FTP client): listed once in
- * "causes" with probe_label and the evidence; report_failed() is then 1.
- * 0 or FTP_ERR_NOMEM.
+ * Every entry of the JSON "causes" has a "severity": "failure" (a failing
+ * path, or an extra cause that fails the check: report_failed() is 1) or
+ * "warning" (a path that passes with a cause, e.g. alg-dependent, or an
+ * extra cause that fails nothing, e.g. clock-skew).  The human report
+ * says "(warning)" after a warning cause's name.
  */
-int report_add_cause(struct report *r, enum cause c, const char *probe_label,
+enum report_severity {
+	REPORT_FAILURE,
+	REPORT_WARNING,
+};
+
+/* Where the human report prints an extra cause. */
+enum report_part {
+	REPORT_PART_SERVICE,		/* "real FTP client:" */
+	REPORT_PART_ALG,		/* "FTP ALG:" */
+	REPORT_PART_SERVER_HOST,	/* "server host:" (the host's facts) */
+};
+
+/*
+ * A cause found outside the probes (the real FTP client, the ALG test,
+ * the server host's facts): merged into "causes" by name with the
+ * probes' causes, label appended to its "probes" and evidence to its
+ * "evidence"; a failure anywhere makes the merged entry a failure.
+ * Strings are copied.  0 or FTP_ERR_NOMEM.
+ */
+int report_add_cause(struct report *r, enum report_part part,
+    enum report_severity sev, enum cause c, const char *label,
     const char *evidence);
 
 /*
@@ -57,23 +79,7 @@ int report_add_cause(struct report *r, enum cause c, const char *probe_label,
  * reference; without it {"tested": false}) and its human section.
  */
 void report_set_alg(struct report *r, json_t *alg);
-/*
- * A warning cause (e.g. alg-dependent: a path that passes only through
- * an ALG): listed in "causes" with "severity": "warning", label and
- * evidence, without making report_failed() 1.  0 or FTP_ERR_NOMEM.
- */
-int report_add_warning(struct report *r, enum cause c,
-    const char *probe_label, const char *evidence);
 
-/*
- * A cause found from the server host's own facts (srvcheck.h: DNAT,
- * FTP server settings, DNS, clock): merged into "causes" by name like
- * report_add_cause(), printed under "server host:".  failing 0 (a
- * clock-skew) marks its entry "warning": true and leaves
- * report_failed() alone.  0 or FTP_ERR_NOMEM.
- */
-int report_add_finding(struct report *r, enum cause c, const char *label,
-    const char *evidence, int failing);
 /*
  * The setting to change for cause c ("vsftpd: pasv_address=..."): the
  * strings in "advice" and the settings (takes the reference; NULL for
@@ -92,8 +98,8 @@ int report_set_server_nat(struct report *r, json_t *extra, const char *line);
  * of the report itself).  0 or FTP_ERR_NOMEM. */
 int report_set_extra(struct report *r, const char *key, json_t *value);
 
-/* 1 if at least one path fails, the service check failed or a failing
- * cause was added. */
+/* 1 if at least one path fails, the service check failed or a cause of
+ * severity REPORT_FAILURE was added. */
 int report_failed(const struct report *r);
 
 /* New reference to the JSON report (see DESIGN.md); NULL on ENOMEM. */

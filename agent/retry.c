@@ -1,3 +1,7 @@
+/*
+ * retry.c - second looks before a silent failure is believed: the
+ * confirmation pass and the lone ICMP retries (see retry.h).
+ */
 #include <string.h>
 #include <sys/time.h>
 

@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "jsonstr.h"
 #include "service.h"
 
 static void
@@ -68,20 +69,12 @@ reply_line(const struct ftpcheck_reply *r, char *buf, size_t len)
 	return buf;
 }
 
+/* addr_text() for the storage this module keeps addresses in. */
 static const char *
 sa_text(const struct sockaddr_storage *ss, int with_port, char *buf,
     size_t len)
 {
-	struct sockaddr_storage p = *ss;
-
-	addr_unmap(&p);
-	if (p.ss_family != AF_INET && p.ss_family != AF_INET6)
-		snprintf(buf, len, "?");
-	else if (with_port)
-		addr_ntop_port((struct sockaddr *)&p, buf, len);
-	else
-		addr_ntop((struct sockaddr *)&p, buf, len);
-	return buf;
+	return addr_text((const struct sockaddr *)ss, with_port, buf, len);
 }
 
 /* Why a connection failed: ICMP, a timeout or an errno; "" if none. */
@@ -252,17 +245,11 @@ service_causes(const struct ftpcheck_result *r, struct service_cause *out,
 }
 
 static json_t *
-jstr(const char *s)
-{
-	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
-}
-
-static json_t *
 jreply(const struct ftpcheck_reply *r)
 {
 	return json_pack("{s:o,s:o}",
 	    "code", r->code ? json_integer(r->code) : json_null(),
-	    "text", r->code ? jstr(r->text) : json_null());
+	    "text", r->code ? jsonstr_or_null(r->text) : json_null());
 }
 
 static json_t *
@@ -280,7 +267,7 @@ json_mode(const struct ftpcheck_result *r, enum ftpcheck_mode m)
 	    "reply", d->attempted ? jreply(&d->reply) : json_null(),
 	    "advertised", mode_passive(m) && d->adv_ok ?
 	    json_string(sa_text(&d->adv, 1, a, sizeof(a))) : json_null(),
-	    "data_error", jstr(e),
+	    "data_error", jsonstr_or_null(e),
 	    "bytes", (json_int_t)d->bytes,
 	    "reason", reason);
 }
@@ -293,12 +280,12 @@ json_tls(const struct ftpcheck_tls *t)
 	return json_pack("{s:o,s:b,s:o,s:b,s:b,s:b,s:o,s:o}",
 	    "reply", jreply(&t->reply),
 	    "handshake_ok", t->handshake_ok,
-	    "handshake_error", jstr(t->handshake_error),
+	    "handshake_error", jsonstr_or_null(t->handshake_error),
 	    "self_signed", t->self_signed,
 	    "expired", t->expired,
 	    "name_match", t->name_match,
-	    "verify_error", jstr(t->verify_error),
-	    "subject", t->have_cert ? jstr(t->subject) : json_null());
+	    "verify_error", jsonstr_or_null(t->verify_error),
+	    "subject", t->have_cert ? jsonstr_or_null(t->subject) : json_null());
 }
 
 json_t *
@@ -323,14 +310,14 @@ service_json(const struct ftpcheck_result *r)
 	    "server", r->control_peer.ss_family != AF_UNSPEC ?
 	    json_string(sa_text(&r->control_peer, 1, a, sizeof(a))) :
 	    json_null(),
-	    "error", jstr(se),
+	    "error", jsonstr_or_null(se),
 	    "banner", jreply(&r->banner),
 	    "login", "code", r->pass.code ? json_integer(r->pass.code) :
 	    r->user.code ? json_integer(r->user.code) : json_null(),
 	    "ok", r->logged_in,
 	    "modes", modes,
 	    "tls", json_tls(&r->tls),
-	    "aborted", jstr(r->aborted),
+	    "aborted", jsonstr_or_null(r->aborted),
 	    "elapsed_ms", (int)r->elapsed_ms);
 	return o;
 }
@@ -348,8 +335,8 @@ service_apply(const struct ftpcheck_result *r, struct report *rep)
 	json_decref(j);
 	n = service_causes(r, c, SERVICE_MAX_CAUSES);
 	for (i = 0; i < n; i++)
-		if (report_add_cause(rep, c[i].cause, c[i].label,
-		    c[i].evidence) != 0)
+		if (report_add_cause(rep, REPORT_PART_SERVICE, REPORT_FAILURE,
+		    c[i].cause, c[i].label, c[i].evidence) != 0)
 			return FTP_ERR_NOMEM;
 	return 0;
 }

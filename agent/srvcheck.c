@@ -13,7 +13,9 @@
 
 #include "addr.h"
 #include "err.h"
+#include "jsonstr.h"
 #include "log.h"
+#include "readfile.h"
 #include "srvcheck.h"
 
 /* welcome.ftp_server.settings keys, by enum srvcheck_key. */
@@ -37,31 +39,6 @@ text(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *
-sa_text(const struct sockaddr *sa, int with_port, char *buf, size_t len)
-{
-	struct sockaddr_storage p;
-
-	memset(&p, 0, sizeof(p));
-	if (sa == NULL || (sa->sa_family != AF_INET &&
-	    sa->sa_family != AF_INET6)) {
-		snprintf(buf, len, "?");
-		return buf;
-	}
-	memcpy(&p, sa, addr_len(sa));
-	addr_unmap(&p);
-	if (with_port)
-		return addr_ntop_port((struct sockaddr *)&p, buf, len);
-	return addr_ntop((struct sockaddr *)&p, buf, len);
-}
-
-static void
-copy_str(char *dst, size_t len, const json_t *v)
-{
-	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) :
-	    "");
-}
-
 /* ---- welcome ---- */
 
 static void
@@ -80,9 +57,9 @@ srvcheck_setting_parse(const json_t *j, struct srvcheck_setting *s)
 		    "line"));
 	else
 		s->set = 0;
-	copy_str(s->name, sizeof(s->name), json_object_get(j, "name"));
-	copy_str(s->text, sizeof(s->text), json_object_get(j, "text"));
-	copy_str(s->str, sizeof(s->str), v);
+	jsonstr_copy(s->name, sizeof(s->name), json_object_get(j, "name"));
+	jsonstr_copy(s->text, sizeof(s->text), json_object_get(j, "text"));
+	jsonstr_copy(s->str, sizeof(s->str), v);
 	if (json_is_integer(v))
 		s->num = json_integer_value(v);
 	else if (json_is_boolean(v))
@@ -132,7 +109,7 @@ srvcheck_host_parse(const json_t *welcome, struct srvcheck_host *h)
 	if (h->kind == FTPCONF_AUTO)
 		return;
 	h->have_ftp = 1;
-	copy_str(h->file, sizeof(h->file), json_object_get(ftp, "file"));
+	jsonstr_copy(h->file, sizeof(h->file), json_object_get(ftp, "file"));
 	for (k = 0; k < SRVCHECK_NKEYS; k++)
 		srvcheck_setting_parse(json_object_get(json_object_get(ftp,
 		    "settings"), srvcheck_keys[k]), &h->s[k]);
@@ -173,7 +150,7 @@ srvcheck_host_addrs_text(const struct srvcheck_host *h, char *buf,
 		    (const void *)sa)->sin6_addr)))
 			continue;
 		n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
-		    sa_text(sa, 0, a, sizeof(a)));
+		    addr_text(sa, 0, a, sizeof(a)));
 		if (n < 0 || (size_t)n >= len - off)
 			break;
 		off += (size_t)n;
@@ -391,7 +368,7 @@ pasv_advice(const struct srvcheck_host *h, const struct sockaddr *service,
 	char a[ADDR_STRLEN];
 
 	if (ftpconf_advice(h->kind, FTPCONF_ADVICE_PASV_ADDRESS,
-	    sa_text(service, 0, a, sizeof(a)), out->advice,
+	    addr_text(service, 0, a, sizeof(a)), out->advice,
 	    sizeof(out->advice)) != 0)
 		out->advice[0] = '\0';
 }
@@ -405,7 +382,7 @@ pasv_cfg_text(const struct srvcheck_host *h, enum pasv_cfg cfg,
 	char w[2 * SRVCHECK_TEXT], s[ADDR_STRLEN], i[ADDR_STRLEN];
 
 	setting_where(h, SRVCHECK_PASV_ADDRESS, w, sizeof(w));
-	sa_text(service, 0, s, sizeof(s));
+	addr_text(service, 0, s, sizeof(s));
 	if (cfg == PASV_CFG_WRONG && h->s[SRVCHECK_PASV_ADDRESS].str[0])
 		text(buf, len, "%s: the server puts %s in its 227 "
 		    "replies, not %s, the address clients dial", w,
@@ -414,7 +391,7 @@ pasv_cfg_text(const struct srvcheck_host *h, enum pasv_cfg cfg,
 		text(buf, len, "%s: the server puts the address a "
 		    "connection arrived on (%s) in its 227 replies, not %s, "
 		    "the forwarded address clients dial", w,
-		    arrived != NULL ? sa_text(arrived, 0, i, sizeof(i)) :
+		    arrived != NULL ? addr_text(arrived, 0, i, sizeof(i)) :
 		    "its own", s);
 	else
 		text(buf, len, "%s names %s, the address clients dial",
@@ -449,7 +426,7 @@ srvcheck_pasv_decide(const struct srvcheck_host *h,
 			    "227 reply carried %s and its data connection "
 			    "worked (an FTP ALG rewrote it, or the running "
 			    "server does not use this file)", t,
-			    sa_text((const struct sockaddr *)&meas->adv, 1, a,
+			    addr_text((const struct sockaddr *)&meas->adv, 1, a,
 			    sizeof(a)));
 		return;
 	}
@@ -459,7 +436,7 @@ srvcheck_pasv_decide(const struct srvcheck_host *h,
 		    "running server advertised %s: it does not run with this "
 		    "file (restart it, or check which file it reads), or "
 		    "something on the path rewrote the 227", t,
-		    sa_text((const struct sockaddr *)&meas->adv, 1, a,
+		    addr_text((const struct sockaddr *)&meas->adv, 1, a,
 		    sizeof(a)));
 		return;
 	}
@@ -596,25 +573,15 @@ srvcheck_knows_host(const struct srvcheck *sc)
 	return sc != NULL && sc->h.have_addrs;
 }
 
-/* Up to SRVCHECK_FILE_MAX bytes of a file; NULL if it cannot be read
- * (the caller then names no line). */
+/* A file that cannot be read (or is larger than SRVCHECK_FILE_MAX) makes
+ * the caller name no line: the DNS finding stands without it. */
 static char *
 slurp(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "r");
 	char *buf;
-	size_t n;
 
-	if (fp == NULL)
-		return NULL;
-	if ((buf = malloc(SRVCHECK_FILE_MAX)) == NULL) {
-		fclose(fp);
-		return NULL;
-	}
-	n = fread(buf, 1, SRVCHECK_FILE_MAX, fp);
-	fclose(fp);
-	*len = n;
-	return buf;
+	return readfile_load(path, SRVCHECK_FILE_MAX, &buf, len) == 0 ? buf :
+	    NULL;
 }
 
 static void
@@ -711,7 +678,7 @@ resolved_text(const struct srvcheck_dns *d, char *buf, size_t len)
 	buf[0] = '\0';
 	for (i = 0; i < d->n && off + 1 < len; i++) {
 		int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
-		    sa_text((const struct sockaddr *)&d->resolved[i], 0, a,
+		    addr_text((const struct sockaddr *)&d->resolved[i], 0, a,
 		    sizeof(a)));
 
 		if (n < 0 || (size_t)n >= len - off)
@@ -756,7 +723,7 @@ jaddr_port(const struct sockaddr_storage *ss, int with_port)
 
 	if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)
 		return json_null();
-	return json_string(sa_text((const struct sockaddr *)ss, with_port,
+	return json_string(addr_text((const struct sockaddr *)ss, with_port,
 	    buf, sizeof(buf)));
 }
 
@@ -783,14 +750,14 @@ apply_nat(const struct srvcheck *sc, struct report *rep)
 	if (d->detected && d->seen.ss_family != AF_UNSPEC)
 		text(line, sizeof(line), "service %s reaches the server host "
 		    "as %s (destination NAT, port-forward; ports %s)",
-		    sa_text((const struct sockaddr *)&d->service, 0, a,
-		    sizeof(a)), sa_text((const struct sockaddr *)&d->seen, 0,
+		    addr_text((const struct sockaddr *)&d->service, 0, a,
+		    sizeof(a)), addr_text((const struct sockaddr *)&d->seen, 0,
 		    b, sizeof(b)), d->port_preserved ? "preserved" :
 		    "changed");
 	else if (d->detected)
 		text(line, sizeof(line), "service %s is not an address of the "
 		    "server host but reaches it (destination NAT, "
-		    "port-forward)", sa_text((const struct sockaddr *)
+		    "port-forward)", addr_text((const struct sockaddr *)
 		    &d->service, 0, a, sizeof(a)));
 	return report_set_server_nat(rep, x, line);
 }
@@ -805,9 +772,12 @@ json_dns(const struct srvcheck_dns *d)
 	if (res == NULL)
 		return NULL;
 	for (i = 0; i < d->n; i++)
-		json_array_append_new(res, json_string(sa_text(
+		if (json_array_append_new(res, json_string(addr_text(
 		    (const struct sockaddr *)&d->resolved[i], 0, a,
-		    sizeof(a))));
+		    sizeof(a)))) != 0) {
+			json_decref(res);
+			return NULL;
+		}
 	hf = d->hosts.found ? json_pack("{s:s,s:I,s:s,s:o}",
 	    "file", d->hosts_file, "line", (json_int_t)d->hosts.line,
 	    "text", d->hosts.text, "source", d->hosts_source[0] ?
@@ -849,8 +819,8 @@ apply_clock(const struct srvcheck *sc, struct report *rep)
 	    "trip); certificates and logs disagree by as much", mag / 1000,
 	    mag % 1000, k->offset_ms > 0 ? "ahead of" : "behind",
 	    k->uncertainty_ms);
-	return report_add_finding(rep, CAUSE_CLOCK_SKEW, "control channel",
-	    ev, 0);
+	return report_add_cause(rep, REPORT_PART_SERVER_HOST, REPORT_WARNING,
+	    CAUSE_CLOCK_SKEW, "control channel", ev);
 }
 
 static int
@@ -872,8 +842,8 @@ apply_dns(const struct srvcheck *sc, struct report *rep)
 	    resolved_text(d, r, sizeof(r)),
 	    srvcheck_host_addrs_text(&sc->h, h, sizeof(h)),
 	    d->n == 1 ? "it" : "them", hf);
-	return report_add_finding(rep, CAUSE_DNS_MISMATCH, "server name", ev,
-	    1);
+	return report_add_cause(rep, REPORT_PART_SERVER_HOST, REPORT_FAILURE,
+	    CAUSE_DNS_MISMATCH, "server name", ev);
 }
 
 /* welcome.ftp_server.settings.KEY, for "settings" on a cause. */
@@ -899,8 +869,9 @@ apply_pasv(const struct srvcheck *sc, struct report *rep)
 		return r;
 	if (!p->cause)
 		return 0;
-	if ((r = report_add_finding(rep, CAUSE_PASV_ADDRESS,
-	    "server settings", p->evidence, 1)) != 0)
+	if ((r = report_add_cause(rep, REPORT_PART_SERVER_HOST,
+	    REPORT_FAILURE, CAUSE_PASV_ADDRESS, "server settings",
+	    p->evidence)) != 0)
 		return r;
 	if (p->advice[0] == '\0')
 		return 0;
@@ -919,8 +890,9 @@ apply_refused(const struct srvcheck *sc, struct report *rep)
 		return 0;
 	srvcheck_refused_decide(&sc->h, sc->refused, &rf);
 	for (i = 0; i < rf.n; i++) {
-		if ((r = report_add_finding(rep, CAUSE_SERVICE_REFUSED,
-		    "server settings", rf.evidence[i], 1)) != 0)
+		if ((r = report_add_cause(rep, REPORT_PART_SERVER_HOST,
+		    REPORT_FAILURE, CAUSE_SERVICE_REFUSED, "server settings",
+		    rf.evidence[i])) != 0)
 			return r;
 		if (rf.advice[i][0] != '\0' && (r = report_add_advice(rep,
 		    CAUSE_SERVICE_REFUSED, rf.advice[i],

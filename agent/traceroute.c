@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "traceroute.h"
@@ -273,7 +273,7 @@ struct traceroute {
 	struct traceroute_path path;
 	unsigned max_ttl;
 	unsigned budget_ms;
-	struct timespec t0;
+	uint64_t t0_ms;		/* clock_mono_ms() at the start */
 	int fd;
 	struct event *ev;
 	int done;
@@ -346,14 +346,9 @@ traceroute_path(const struct traceroute *t)
 static unsigned
 traceroute_left_ms(const struct traceroute *t)
 {
-	struct timespec now;
-	long long ms;
+	uint64_t ms = clock_mono_ms() - t->t0_ms;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(now.tv_sec - t->t0.tv_sec) * 1000 +
-	    (now.tv_nsec - t->t0.tv_nsec) / 1000000;
-	return ms < 0 ? t->budget_ms : ms >= t->budget_ms ? 0 :
-	    t->budget_ms - (unsigned)ms;
+	return ms >= t->budget_ms ? 0 : t->budget_ms - (unsigned)ms;
 }
 
 static void traceroute_send(struct traceroute *t);
@@ -502,7 +497,7 @@ traceroute_start(struct traceroute *t)
 {
 	if (t->done || t->path.n != 0)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &t->t0);
+	t->t0_ms = clock_mono_ms();
 	traceroute_send(t);
 	return 0;
 }

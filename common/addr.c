@@ -311,6 +311,23 @@ addr_ntop_port(const struct sockaddr *sa, char *buf, size_t len)
 	return buf;
 }
 
+const char *
+addr_text(const struct sockaddr *sa, int with_port, char *buf, size_t len)
+{
+	struct sockaddr_storage p;
+	socklen_t n = sa != NULL ? addr_len(sa) : 0;
+
+	if (n == 0)
+		return addr_ntop(NULL, buf, len);
+	memset(&p, 0, sizeof(p));
+	memcpy(&p, sa, n);
+	/* A dual-stack socket reports v4 peers as ::ffff:a.b.c.d. */
+	addr_unmap(&p);
+	if (with_port && addr_port((struct sockaddr *)&p) != 0)
+		return addr_ntop_port((struct sockaddr *)&p, buf, len);
+	return addr_ntop((struct sockaddr *)&p, buf, len);
+}
+
 int
 portrange_parse(const char *s, struct portrange *out)
 {

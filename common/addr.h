@@ -48,6 +48,13 @@ void addr_unmap(struct sockaddr_storage *ss);
 const char *addr_ntop(const struct sockaddr *sa, char *buf, size_t len);
 /* "192.0.2.1:21" / "[2001:db8::1]:21"; returns buf. */
 const char *addr_ntop_port(const struct sockaddr *sa, char *buf, size_t len);
+/*
+ * The form people read and grep for: a v4-mapped address as plain IPv4,
+ * with ":port" ("[v6]:port") when with_port and the port is not 0; "?"
+ * for NULL or a family other than IPv4/IPv6.  Returns buf.
+ */
+const char *addr_text(const struct sockaddr *sa, int with_port, char *buf,
+    size_t len);
 
 /* Parse "lo-hi" or "port" (1..65535, lo <= hi). */
 int portrange_parse(const char *s, struct portrange *out);

@@ -1,3 +1,6 @@
+/*
+ * clock.c - millisecond clocks (see clock.h).
+ */
 #include <time.h>
 
 #include "clock.h"

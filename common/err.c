@@ -1,3 +1,6 @@
+/*
+ * err.c - the FTP_ERR_* codes as text (see err.h).
+ */
 #include <errno.h>
 #include <string.h>
 

@@ -1,3 +1,6 @@
+/*
+ * errq.c - ICMP errors from a socket's error queue (see errq.h).
+ */
 #include <errno.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>

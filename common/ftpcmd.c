@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -91,7 +93,7 @@ ftpcmd_format_227(const struct sockaddr *sa, char *buf, size_t len)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 	uint32_t a;
-	uint16_t p;
+	unsigned int p;	/* not uint16_t: p >> 8 would promote to int for %u */
 	int n;
 
 	if (sa->sa_family != AF_INET)
@@ -150,6 +152,21 @@ ftpcmd_escape(const void *in, size_t n, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return 0;
+}
+
+json_t *
+ftpcmd_escape_json(const void *in, size_t n)
+{
+	char *e;
+	json_t *j;
+
+	if (n > (SIZE_MAX - 1) / 4 || (e = malloc(n * 4 + 1)) == NULL)
+		return NULL;
+	/* Cannot be too small: at most 4 output bytes per input byte. */
+	(void)ftpcmd_escape(in, n, e, n * 4 + 1);
+	j = json_string(e);
+	free(e);
+	return j;
 }
 
 static int

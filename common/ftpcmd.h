@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <jansson.h>
 
 /* Longest command or reply line the dialogue handles. */
 #define FTPCMD_LINE_MAX	512
@@ -47,6 +48,9 @@ int ftpcmd_format_229(uint16_t port, char *buf, size_t len);
  * well-formed prefix).  At most 4 output bytes per input byte.
  */
 int ftpcmd_escape(const void *in, size_t n, char *out, size_t outlen);
+/* The n bytes escaped, as a new JSON string (a transcript as the ALG
+ * dialogue's messages and the report carry it); NULL on ENOMEM. */
+json_t *ftpcmd_escape_json(const void *in, size_t n);
 
 /*
  * Undo ftpcmd_escape: the bytes into out, their count in *n.  0, FTP_ERR_INVAL for a

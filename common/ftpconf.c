@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "err.h"
 #include "ftpconf.h"
+#include "readfile.h"
 
 #define FTPCONF_NAME_MAX	64
 /* Evidence keeps the start of the line; a setting fits easily. */
@@ -1062,41 +1063,26 @@ int
 ftpconf_load_file(struct ftpconf *cf, enum ftpconf_kind kind,
     const char *path, char *err, size_t errlen)
 {
-	FILE *f = NULL;
 	char *buf = NULL;
 	size_t n;
-	int r = FTP_ERR_INVAL, saved;
+	int r;
 
 	if (cf == NULL || path == NULL) {
 		ftpconf_err(err, errlen, "no FTP server configuration given");
-		goto out;
+		return FTP_ERR_INVAL;
 	}
-	r = FTP_ERR_SYSTEM;
-	if ((f = fopen(path, "r")) == NULL || (buf = malloc(
-	    FTPCONF_FILE_MAX + 1)) == NULL) {
-		saved = f == NULL ? errno : ENOMEM;
-		ftpconf_err(err, errlen, "%s: %s", path, strerror(saved));
-		errno = saved;
-		goto out;
-	}
-	n = fread(buf, 1, FTPCONF_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		saved = errno != 0 ? errno : EIO;
-		ftpconf_err(err, errlen, "%s: %s", path, strerror(saved));
-		errno = saved;
-		goto out;
-	}
-	if (n > FTPCONF_FILE_MAX) {
+	r = readfile_load(path, FTPCONF_FILE_MAX, &buf, &n);
+	if (r == FTP_ERR_TOOBIG)
 		ftpconf_err(err, errlen, "%s: larger than %d bytes", path,
 		    FTPCONF_FILE_MAX);
-		r = FTP_ERR_TOOBIG;
-		goto out;
-	}
-	r = ftpconf_parse(cf, kind, path, buf, n, err, errlen);
-out:
+	else if (r != 0) {
+		int saved = errno;	/* FTP_ERR_SYSTEM: the caller reads it */
+
+		ftpconf_err(err, errlen, "%s: %s", path, ftp_strerror(r));
+		errno = saved;
+	} else
+		r = ftpconf_parse(cf, kind, path, buf, n, err, errlen);
 	free(buf);
-	if (f != NULL)
-		fclose(f);
 	return r;
 }
 

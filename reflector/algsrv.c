@@ -351,21 +351,6 @@ algsrv_jaddr(int have, const struct sockaddr_storage *ss)
 	    sizeof(buf)));
 }
 
-/* Escaped bytes as a JSON string (see ftpcmd.h). */
-static json_t *
-algsrv_jbytes(const char *b, size_t n)
-{
-	char *e;
-	json_t *j;
-
-	if ((e = malloc(n * 4 + 1)) == NULL)
-		return NULL;
-	(void)ftpcmd_escape(b, n, e, n * 4 + 1);
-	j = json_string(e);
-	free(e);
-	return j;
-}
-
 /* The record of one dialogue into obj (the message or a list entry). */
 static int
 algsrv_jdialogue(json_t *m, const struct algsrv_dlg *d)
@@ -375,9 +360,9 @@ algsrv_jdialogue(json_t *m, const struct algsrv_dlg *d)
 	    json_object_set_new(m, "probe", d->state == ALGSRV_NONE ?
 	    json_null() : json_string(d->probe)) != 0 ||
 	    json_object_set_new(m, "received",
-	    algsrv_jbytes(d->rbuf, d->rlen)) != 0 ||
+	    ftpcmd_escape_json(d->rbuf, d->rlen)) != 0 ||
 	    json_object_set_new(m, "sent",
-	    algsrv_jbytes(d->sbuf, d->slen)) != 0 ||
+	    ftpcmd_escape_json(d->sbuf, d->slen)) != 0 ||
 	    json_object_set_new(m, "port",
 	    algsrv_jaddr(d->have_port, &d->port)) != 0 ||
 	    json_object_set_new(m, "eprt",
@@ -433,15 +418,14 @@ algsrv_refusal(const struct algsrv *a, int have_target, const char *why)
 
 	if ((m = proto_msg_new("alg-active-result")) == NULL)
 		return NULL;
-	json_object_set_new(m, "ok", json_false());
-	json_object_set_new(m, "local", json_null());
-	json_object_set_new(m, "remote", json_null());
-	json_object_set_new(m, "ms", json_integer(0));
-	json_object_set_new(m, "error", json_null());
-	json_object_set_new(m, "icmp", json_null());
-	json_object_set_new(m, "target", algsrv_jaddr(have_target,
-	    &a->target));
-	json_object_set_new(m, "refused", json_string(why));
+	/* A message short of a key would read as another outcome. */
+	if (json_object_update_new(m, json_pack("{s:b, s:n, s:n, s:i, s:n, "
+	    "s:n, s:o, s:s}", "ok", 0, "local", "remote", "ms", 0, "error",
+	    "icmp", "target", algsrv_jaddr(have_target, &a->target),
+	    "refused", why)) != 0) {
+		json_decref(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -452,9 +436,13 @@ algsrv_active_done_cb(const struct connectback_result *res, void *arg)
 	json_t *m;
 
 	a->active = ALGSRV_ACTIVE_DONE;
-	if ((m = connectback_result_msg("alg-active-result", res)) != NULL) {
-		json_object_set_new(m, "target", algsrv_jaddr(1, &a->target));
-		json_object_set_new(m, "refused", json_null());
+	/* NULL (out of memory) is passed on: the session then closes. */
+	if ((m = connectback_result_msg("alg-active-result", res)) != NULL &&
+	    (json_object_set_new(m, "target", algsrv_jaddr(1,
+	    &a->target)) != 0 ||
+	    json_object_set_new(m, "refused", json_null()) != 0)) {
+		json_decref(m);
+		m = NULL;
 	}
 	log_info("algsrv: connect-back to the PORT address %s: %s",
 	    json_string_value(json_object_get(m, "target")) ?

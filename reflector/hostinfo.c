@@ -60,8 +60,10 @@ hostinfo_addresses_json(const struct ifaddrs *ifa)
 			continue;
 		if (json_array_size(a) >= HOSTINFO_MAX_ADDRS)
 			break;
-		/* addr_ntop prints no scope: fe80::1%eth0 is "fe80::1". */
 		addr_ntop(sa, buf, sizeof(buf));
+		/* No scope (PROTOCOL.md): addr_ntop writes fe80::1%eth0, and
+		 * our interface names mean nothing on the agent's host. */
+		buf[strcspn(buf, "%")] = '\0';
 		if (strcmp(buf, "?") == 0 || hostinfo_has(a, buf))
 			continue;
 		if (json_array_append_new(a, json_string(buf)) != 0) {

@@ -100,14 +100,22 @@ owners_scan_file(struct owners *o, const char *path, int ipv6)
 {
 	char line[512];
 	FILE *f;
+	int r = 0, saved;
 
 	if ((f = fopen(path, "re")) == NULL)
 		return errno == ENOENT ? 0 : FTP_ERR_SYSTEM;
 	/* A malformed line is skipped: the rest still says who listens. */
 	while (fgets(line, sizeof(line), f) != NULL)
 		(void)owners_parse_line(o, line, ipv6);
-	fclose(f);
-	return 0;
+	/* A read error leaves the list short: no list rather than a
+	 * wrong one. */
+	if (ferror(f))
+		r = FTP_ERR_SYSTEM;
+	saved = errno;
+	/* Read-only: closing cannot lose what was read. */
+	(void)fclose(f);
+	errno = saved;
+	return r;
 }
 
 int

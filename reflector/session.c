@@ -142,6 +142,18 @@ session_get_int(const json_t *msg, const char *key, json_int_t lo,
 	return 0;
 }
 
+/* The request's timeout_ms (1..SESSION_MAX_WAIT_MS); a bad one is
+ * answered here with bad-request.  0 or FTP_ERR_INVAL. */
+static int
+session_get_timeout(struct session *s, const json_t *msg, json_int_t *out)
+{
+	if (session_get_int(msg, "timeout_ms", 1, SESSION_MAX_WAIT_MS,
+	    out) == 0)
+		return 0;
+	session_error(s, "bad-request", "timeout_ms must be a positive integer");
+	return FTP_ERR_INVAL;
+}
+
 /* A string field of 1..maxlen bytes without control characters. */
 static int
 session_get_str(const json_t *msg, const char *key, size_t maxlen,
@@ -478,12 +490,8 @@ session_on_alg_active(struct session *s, const json_t *msg)
 		session_error(s, "unexpected", "no plan armed");
 		return;
 	}
-	if (session_get_int(msg, "timeout_ms", 1, SESSION_MAX_WAIT_MS,
-	    &tmo) != 0) {
-		session_error(s, "bad-request",
-		    "timeout_ms must be a positive integer");
+	if (session_get_timeout(s, msg, &tmo) != 0)
 		return;
-	}
 	r = algsrv_active(s->alg, session_cap_ms(s, tmo), &now,
 	    session_alg_active_done_cb, s);
 	if (r == FTP_ERR_DENIED) {
@@ -553,12 +561,8 @@ session_on_plan(struct session *s, const json_t *msg)
 			return;
 		}
 	}
-	if (session_get_int(msg, "timeout_ms", 1, SESSION_MAX_WAIT_MS,
-	    &tmo) != 0) {
-		session_error(s, "bad-request",
-		    "timeout_ms must be a positive integer");
+	if (session_get_timeout(s, msg, &tmo) != 0)
 		return;
-	}
 	if (listener_policy_check(s->cfg, (uint16_t)cport, rp, &code, reason,
 	    sizeof(reason)) != 0) {
 		session_error(s, code, reason);
@@ -622,12 +626,8 @@ session_on_active(struct session *s, const json_t *msg)
 		    "port must be an integer 1-65535");
 		return;
 	}
-	if (session_get_int(msg, "timeout_ms", 1, SESSION_MAX_WAIT_MS,
-	    &tmo) != 0) {
-		session_error(s, "bad-request",
-		    "timeout_ms must be a positive integer");
+	if (session_get_timeout(s, msg, &tmo) != 0)
 		return;
-	}
 	/* Anti-bounce: the target is the observed address, nothing else. */
 	s->connectback = connectback_new(s->base,
 	    (struct sockaddr *)&s->local, s->cfg->active_source_port,

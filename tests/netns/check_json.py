@@ -155,6 +155,16 @@ def main():
         return 1
     causes = doc.get("causes")
     check(isinstance(causes, list), "causes is a list")
+    sev = {}
+    for c in (causes if isinstance(causes, list) else []):
+        name = c.get("cause") if isinstance(c, dict) else None
+        sev[name] = c.get("severity") if isinstance(c, dict) else None
+        check(sev[name] in ("failure", "warning") and "warning" not in c,
+              f"cause {name} has severity failure|warning (and no other "
+              f"warning key): {c}")
+    if a.rc == 0:
+        check("failure" not in sev.values(),
+              f"exit 0 names no cause of severity failure: {sev}")
 
     by_kind = {"control": [], "passive": [], "active": []}
     for p in probes:
@@ -172,7 +182,15 @@ def main():
             # a pass may carry a warning cause: active through an ALG only
             check(p.get("cause") in (None, "alg-dependent"),
                   f"passing {k} probe has cause null or alg-dependent")
-        else:
+            if p.get("cause") is not None:
+                check(sev.get(p["cause"]) == "warning",
+                      f"passing {k} probe's cause {p['cause']} is listed "
+                      f"with severity warning ({sev.get(p['cause'])})")
+        elif p.get("cause") is not None:
+            check(sev.get(p["cause"]) == "failure",
+                  f"failing {k} probe's cause {p['cause']} is listed with "
+                  f"severity failure ({sev.get(p['cause'])})")
+        if p.get("verdict") == "fail":
             check(isinstance(p.get("evidence"), list) and p["evidence"],
                   f"failing {k} probe carries evidence")
         check(("port" in p) != ("ports" in p),
@@ -381,7 +399,7 @@ def main():
     if a.clock_skew:
         lo, _, hi = a.clock_skew.partition("-")
         c = cause_entry("clock-skew") or {}
-        check(c.get("warning") is True,
+        check(c.get("severity") == "warning",
               f"cause clock-skew listed as a warning ({c})")
         off = None
         try:

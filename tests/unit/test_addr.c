@@ -150,6 +150,34 @@ test_equal_unmap(void **state)
 	assert_true(addr_equal((struct sockaddr *)&b, (struct sockaddr *)&c));
 }
 
+/* The display form: mapped v4 unmapped, a port only when asked and not
+ * 0, "?" for what is no address. */
+static void
+test_text(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char buf[ADDR_STRLEN];
+
+	(void)state;
+	assert_int_equal(addr_parse_ip("::ffff:192.0.2.1", &ss, &len), 0);
+	assert_string_equal(addr_text((struct sockaddr *)&ss, 1, buf,
+	    sizeof(buf)), "192.0.2.1");
+	addr_set_port((struct sockaddr *)&ss, 21);
+	assert_string_equal(addr_text((struct sockaddr *)&ss, 1, buf,
+	    sizeof(buf)), "192.0.2.1:21");
+	assert_string_equal(addr_text((struct sockaddr *)&ss, 0, buf,
+	    sizeof(buf)), "192.0.2.1");
+	assert_int_equal(addr_parse_ip("2001:db8::1", &ss, &len), 0);
+	addr_set_port((struct sockaddr *)&ss, 21);
+	assert_string_equal(addr_text((struct sockaddr *)&ss, 1, buf,
+	    sizeof(buf)), "[2001:db8::1]:21");
+	memset(&ss, 0, sizeof(ss));
+	assert_string_equal(addr_text((struct sockaddr *)&ss, 1, buf,
+	    sizeof(buf)), "?");
+	assert_string_equal(addr_text(NULL, 0, buf, sizeof(buf)), "?");
+}
+
 static void
 test_resolve_numeric(void **state)
 {
@@ -277,6 +305,7 @@ main(void)
 		cmocka_unit_test(test_split_hostport),
 		cmocka_unit_test(test_parse_ip_ntop),
 		cmocka_unit_test(test_equal_unmap),
+		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_resolve_numeric),
 		cmocka_unit_test(test_portrange),
 		cmocka_unit_test(test_portset),

@@ -419,8 +419,9 @@ test_report_warning(void **state)
 	(void)state;
 	memset(&f, 0, sizeof(f));
 	assert_non_null(rep = report_new(&f, "t", "t", "srv"));
-	assert_int_equal(report_add_warning(rep, CAUSE_ALG_DEPENDENT,
-	    "active 20", "only through the FTP ALG"), 0);
+	assert_int_equal(report_add_cause(rep, REPORT_PART_ALG,
+	    REPORT_WARNING, CAUSE_ALG_REWRITE, "alg",
+	    "PORT rewritten to the observed address"), 0);
 	assert_non_null(alg = json_pack("{s:b, s:s}", "tested", 1, "class",
 	    "untouched"));
 	report_set_alg(rep, alg);
@@ -429,7 +430,7 @@ test_report_warning(void **state)
 	assert_non_null(j = report_json(rep));
 	c = json_array_get(json_object_get(j, "causes"), 0);
 	assert_string_equal(json_string_value(json_object_get(c, "cause")),
-	    "alg-dependent");
+	    "alg-rewrite");
 	assert_string_equal(json_string_value(json_object_get(c,
 	    "severity")), "warning");
 	assert_string_equal(json_string_value(json_object_get(

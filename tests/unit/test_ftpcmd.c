@@ -109,6 +109,21 @@ test_escape_round_trip(void **state)
 	assert_string_equal(esc, "\\r");
 }
 
+/* The JSON form holds every byte, a NUL and non-UTF-8 included. */
+static void
+test_escape_json(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	assert_non_null(j = ftpcmd_escape_json("227 \xff\0x\r\n", 9));
+	assert_string_equal(json_string_value(j), "227 \\xff\\x00x\\r\\n");
+	json_decref(j);
+	assert_non_null(j = ftpcmd_escape_json("", 0));
+	assert_string_equal(json_string_value(j), "");
+	json_decref(j);
+}
+
 static void
 test_unescape_bad(void **state)
 {
@@ -163,6 +178,7 @@ main(void)
 		cmocka_unit_test(test_eprt),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_escape_round_trip),
+		cmocka_unit_test(test_escape_json),
 		cmocka_unit_test(test_unescape_bad),
 		cmocka_unit_test(test_lines),
 	};

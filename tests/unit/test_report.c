@@ -11,7 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "testaddr.h"
+#include "testfacts.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,14 +28,7 @@
 static void
 facts_init(struct session_facts *f)
 {
-	memset(f, 0, sizeof(*f));
-	sa_set(&f->agent_local, AGENT, 40000);
-	sa_set(&f->agent_observed, AGENT, 40000);
-	sa_set(&f->dialled, SERVER, 7021);
-	sa_set(&f->reflector_local, SERVER, 7021);
-	sa_set(&f->server, SERVER, 21);
-	f->rtt_ms = 12;
-	f->timeout_ms = 300;
+	facts_set(f, AGENT, SERVER, 12, 300);
 }
 
 /* Classify and add one probe; returns the verdict's pass. */
@@ -310,6 +303,8 @@ test_json_structure(void **state)
 	assert_string_equal(json_string_value(json_array_get(
 	    json_object_get(c, "probes"), 0)), "passive 30050-30099");
 	assert_true(json_is_null(json_object_get(c, "fix")));
+	assert_string_equal(json_string_value(json_object_get(c,
+	    "severity")), "failure");
 	assert_string_equal(json_string_value(json_array_get(
 	    json_object_get(root, "notes"), 0)), "ALG test not run yet");
 	json_decref(root);
@@ -636,6 +631,83 @@ test_empty(void **state)
 	report_free(r);
 }
 
+/* The severity of a "causes" entry, asserted present on every one. */
+static const char *
+severity_of(json_t *root, const char *cause)
+{
+	json_t *c;
+	size_t i;
+	const char *found = NULL;
+
+	json_array_foreach(json_object_get(root, "causes"), i, c) {
+		const char *sev = json_string_value(json_object_get(c,
+		    "severity"));
+
+		assert_non_null(sev);
+		assert_true(strcmp(sev, "failure") == 0 ||
+		    strcmp(sev, "warning") == 0);
+		if (strcmp(json_string_value(json_object_get(c, "cause")),
+		    cause) == 0)
+			found = sev;
+	}
+	return found;
+}
+
+/* One representation: every cause has a severity; a passing path with a
+ * cause and a warning extra cause are warnings that fail nothing; a
+ * failure merged with a warning of the same class is a failure. */
+static void
+test_severity(void **state)
+{
+	struct session_facts f;
+	struct report *r;
+	struct probe_obs o;
+	struct verdict v;
+	json_t *root;
+	char *s;
+
+	(void)state;
+	facts_init(&f);
+	r = report_new(&f, "0.1.0", "0.1.0", SERVER);
+	assert_non_null(r);
+	add_control(r, &f);
+	memset(&o, 0, sizeof(o));
+	o.kind = PROBE_ACTIVE;
+	o.port = 20;
+	o.outcome = OUTCOME_ACKED;
+	sa_set(&o.remote, AGENT, 41000);
+	memset(&v, 0, sizeof(v));
+	v.pass = 1;
+	v.cause = CAUSE_ALG_DEPENDENT;
+	snprintf(v.evidence[0], sizeof(v.evidence[0]), "only through the ALG");
+	v.n_evidence = 1;
+	assert_int_equal(report_add(r, &o, &v), 0);
+	assert_int_equal(report_add_cause(r, REPORT_PART_SERVER_HOST,
+	    REPORT_WARNING, CAUSE_CLOCK_SKEW, "control channel",
+	    "600 s ahead"), 0);
+	assert_int_equal(report_add_cause(r, REPORT_PART_ALG, REPORT_WARNING,
+	    CAUSE_ALG_REWRITE, "alg", "PORT rewritten"), 0);
+	assert_false(report_failed(r));
+	assert_int_equal(report_add_cause(r, REPORT_PART_ALG, REPORT_FAILURE,
+	    CAUSE_ALG_REWRITE, "alg", "EPRT mangled"), 0);
+	assert_true(report_failed(r));
+	assert_non_null(root = report_json(r));
+	assert_string_equal(severity_of(root, "alg-dependent"), "warning");
+	assert_string_equal(severity_of(root, "clock-skew"), "warning");
+	assert_string_equal(severity_of(root, "alg-rewrite"), "failure");
+	assert_int_equal(json_array_size(json_object_get(root, "causes")), 3);
+	json_decref(root);
+	s = render(r, 0);
+	assert_non_null(strstr(s, "cause:        alg-dependent (warning)\n"));
+	assert_non_null(strstr(s, "cause:        clock-skew (warning): 600 s "
+	    "ahead\n"));
+	assert_non_null(strstr(s, "cause:        alg-rewrite (warning): PORT "
+	    "rewritten\n"));
+	assert_non_null(strstr(s, "cause:        alg-rewrite: EPRT mangled\n"));
+	free(s);
+	report_free(r);
+}
+
 int
 main(void)
 {
@@ -652,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_failed),
 		cmocka_unit_test(test_json_rule),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_severity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

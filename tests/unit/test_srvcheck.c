@@ -121,19 +121,21 @@ test_old_reflector(void **state)
 static void
 test_ifaddrs(void **state)
 {
-	struct sockaddr_storage a1, a2, a3;
+	struct sockaddr_storage a1, a2, a3, a5;
 	struct sockaddr pk;
-	struct ifaddrs i1, i2, i3, i4;
+	struct ifaddrs i1, i2, i3, i4, i5;
 	json_t *j;
 
 	(void)state;
 	sa_set(&a1, "203.0.113.2", 0);
 	sa_set(&a2, "2001:db8:2::2", 0);
 	sa_set(&a3, "203.0.113.2", 0);
+	sa_set(&a5, "fe80::1", 0);
+	((struct sockaddr_in6 *)(void *)&a5)->sin6_scope_id = 1;
 	memset(&pk, 0, sizeof(pk));
 	pk.sa_family = AF_PACKET;
 	memset(&i1, 0, sizeof(i1));
-	i2 = i3 = i4 = i1;
+	i2 = i3 = i4 = i5 = i1;
 	i1.ifa_addr = (struct sockaddr *)&a1;
 	i1.ifa_next = &i2;
 	i2.ifa_addr = &pk;		/* link layer: skipped */
@@ -141,13 +143,17 @@ test_ifaddrs(void **state)
 	i3.ifa_addr = (struct sockaddr *)&a2;
 	i3.ifa_next = &i4;
 	i4.ifa_addr = (struct sockaddr *)&a3;	/* a repeat */
+	i4.ifa_next = &i5;
+	i5.ifa_addr = (struct sockaddr *)&a5;	/* link-local: no scope */
 	j = hostinfo_addresses_json(&i1);
 	assert_non_null(j);
-	assert_int_equal(json_array_size(j), 2);
+	assert_int_equal(json_array_size(j), 3);
 	assert_string_equal(json_string_value(json_array_get(j, 0)),
 	    "203.0.113.2");
 	assert_string_equal(json_string_value(json_array_get(j, 1)),
 	    "2001:db8:2::2");
+	assert_string_equal(json_string_value(json_array_get(j, 2)),
+	    "fe80::1");
 	json_decref(j);
 	j = hostinfo_addresses_json(NULL);
 	assert_int_equal(json_array_size(j), 0);
@@ -437,14 +443,15 @@ test_report_findings(void **state)
 	memset(&f, 0, sizeof(f));
 	rep = report_new(&f, "a", "r", "192.0.2.10");
 	assert_non_null(rep);
-	assert_int_equal(report_add_finding(rep, CAUSE_CLOCK_SKEW,
-	    "control channel", "600 s ahead", 0), 0);
+	assert_int_equal(report_add_cause(rep, REPORT_PART_SERVER_HOST,
+	    REPORT_WARNING, CAUSE_CLOCK_SKEW, "control channel",
+	    "600 s ahead"), 0);
 	assert_false(report_failed(rep));
 	assert_int_equal(report_set_server_nat(rep, json_pack("{s:b,s:s}",
 	    "detected", 1, "service", "192.0.2.10"), "service forwarded"), 0);
-	assert_int_equal(report_add_finding(rep, CAUSE_PASV_ADDRESS,
-	    "server settings", "vsftpd.conf:2 pasv_address=203.0.113.2", 1),
-	    0);
+	assert_int_equal(report_add_cause(rep, REPORT_PART_SERVER_HOST,
+	    REPORT_FAILURE, CAUSE_PASV_ADDRESS, "server settings",
+	    "vsftpd.conf:2 pasv_address=203.0.113.2"), 0);
 	assert_int_equal(report_add_advice(rep, CAUSE_PASV_ADDRESS,
 	    "vsftpd: pasv_address=192.0.2.10", json_pack("{s:s}", "key",
 	    "pasv_address")), 0);
@@ -460,8 +467,8 @@ test_report_findings(void **state)
 		const char *n = json_string_value(json_object_get(c, "cause"));
 
 		if (strcmp(n, "clock-skew") == 0) {
-			assert_true(json_is_true(json_object_get(c,
-			    "warning")));
+			assert_string_equal(json_string_value(
+			    json_object_get(c, "severity")), "warning");
 			seen++;
 		} else if (strcmp(n, "pasv-address") == 0) {
 			assert_string_equal(json_string_value(json_array_get(
@@ -469,7 +476,8 @@ test_report_findings(void **state)
 			    "vsftpd: pasv_address=192.0.2.10");
 			assert_int_equal(json_array_size(json_object_get(c,
 			    "settings")), 1);
-			assert_null(json_object_get(c, "warning"));
+			assert_string_equal(json_string_value(
+			    json_object_get(c, "severity")), "failure");
 			seen++;
 		}
 	}

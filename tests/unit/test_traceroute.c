@@ -9,7 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "testaddr.h"
+#include "testfacts.h"
 
 #include <errno.h>
 #include <netinet/icmp6.h>
@@ -378,13 +378,7 @@ test_engine_rejects_mixed_families(void **state)
 static void
 facts_init(struct session_facts *f)
 {
-	memset(f, 0, sizeof(*f));
-	sa_set(&f->agent_local, AGENT, 40000);
-	sa_set(&f->agent_observed, AGENT, 40000);
-	sa_set(&f->dialled, SERVER, 7021);
-	sa_set(&f->reflector_local, SERVER, 7021);
-	sa_set(&f->server, SERVER, 21);
-	f->timeout_ms = 250;
+	facts_set(f, AGENT, SERVER, 0, 250);
 }
 
 static void

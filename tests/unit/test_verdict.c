@@ -10,7 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "testaddr.h"
+#include "testfacts.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,14 +28,7 @@
 static void
 facts_init(struct session_facts *f)
 {
-	memset(f, 0, sizeof(*f));
-	sa_set(&f->agent_local, AGENT, 40000);
-	sa_set(&f->agent_observed, AGENT, 40000);
-	sa_set(&f->dialled, SERVER, 7021);
-	sa_set(&f->reflector_local, SERVER, 7021);
-	sa_set(&f->server, SERVER, 21);
-	f->rtt_ms = 10;
-	f->timeout_ms = 500;
+	facts_set(f, AGENT, SERVER, 10, 500);
 }
 
 /* An agent-initiated probe to SERVER:port, reflector listening. */
