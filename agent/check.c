@@ -1125,6 +1125,11 @@ check_probe_all(struct check *c)
 	c->ct = ctrace_new(c->base, control_token(c->ctl),
 	    (struct sockaddr *)&c->f.server, c->cport, &c->passive,
 	    c->o->no_active ? 0 : c->w.active_source_port);
+	/* Said even when every path passes: the reader must not take the
+	 * absence of a client-local-rule as checked. */
+	if (ctrace_unavailable(c->ct) != NULL)
+		check_note(c, "no nftables trace on the agent host: %s",
+		    ctrace_unavailable(c->ct));
 	if ((r = probe_start(c->pe)) != 0 ||
 	    (r = check_active_start(c)) != 0 ||
 	    (r = check_active_wait(c)) != 0)

@@ -85,6 +85,17 @@ ctrace_new_detached(const struct sockaddr *server, uint16_t control_port,
 	return ctrace_wrap(fw_session_new_detached(&spec), active_port);
 }
 
+const char *
+ctrace_unavailable(const struct ctrace *ct)
+{
+	const char *why;
+
+	if (ct == NULL || fw_session_state(ct->s) != FW_SESSION_UNAVAILABLE)
+		return NULL;
+	why = fw_session_reason(ct->s);
+	return why != NULL ? why : "no reason given";
+}
+
 void
 ctrace_free(struct ctrace *ct)
 {

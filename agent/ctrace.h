@@ -42,6 +42,9 @@ struct ctrace *ctrace_new(struct event_base *base, const char *token,
 struct ctrace *ctrace_new_detached(const struct sockaddr *server,
     uint16_t control_port, const struct portrange *passive,
     uint16_t active_port);
+/* Why there is no trace at all (no CAP_NET_ADMIN...), or NULL when
+ * there is one (even an incomplete one) or ct is NULL. */
+const char *ctrace_unavailable(const struct ctrace *ct);
 /* Remove our table, stop listening, free.  NULL is ignored. */
 void ctrace_free(struct ctrace *ct);
 

@@ -242,6 +242,36 @@ icmp_verdict(struct vctx *c)
 
 /* ---- the reflector's nftables trace (control/passive probes) ---- */
 
+static int ctrace_usable(const struct probe_obs *o);
+static int ctrace_explains(const struct vctx *c);
+static void ctrace_missing(struct vctx *c);
+
+/*
+ * A path cause needs the agent host cleared as well: a rule there that
+ * drops our SYN does not fail connect() (TCP ignores the EPERM of its
+ * own transmissions and retransmits until it times out), and one that
+ * drops the answer looks like a loss on the way back.  Only the agent
+ * host's own trace clears it; without one (no CAP_NET_ADMIN) the path
+ * cause is not named.  An incomplete trace clears it unless it recorded
+ * a drop (ctrace_missing() then says that its silence proves nothing):
+ * it lost some ports' events, and a range must not split on that.
+ */
+static int
+ctrace_syn_left(const struct probe_obs *o)
+{
+	if (!ctrace_usable(o))
+		return 0;
+	return o->syn_sent || (o->ctrace_state == TRACE_OBS_INCOMPLETE &&
+	    !(o->crule.present && o->crule.outbound));
+}
+
+/* No answer (or connect-back SYN) reached the agent host. */
+static int
+ctrace_nothing_came(const struct probe_obs *o)
+{
+	return ctrace_usable(o) && !o->answer_seen && !o->crule.present;
+}
+
 /*
  * Why the trace cannot decide this probe, for the verdicts that fall
  * back to what the agent alone saw.  Nothing when the reflector sent no
@@ -377,6 +407,26 @@ trace_server_rule(struct vctx *c)
 		    rule_verb(&c->o->rule));
 }
 
+/* The complete server trace saw no packet of the probe. */
+static void
+trace_never_reached(struct vctx *c)
+{
+	int left = ctrace_syn_left(c->o);
+
+	fail(c->v, left ? CAUSE_PATH_SILENT_DROP : CAUSE_NONE);
+	trace_agent_side(c);
+	ev_add(c->v, VERDICT_STAGE_SERVER, "no trace event at the server: the "
+	    "SYN never reached the server host");
+	if (left)
+		ev_add(c->v, VERDICT_STAGE_PATH, "the SYN left the agent host "
+		    "(its nftables trace) and no ICMP and no RST came back: it "
+		    "was dropped silently on the path");
+	else
+		ev_add(c->v, VERDICT_STAGE_AGENT, "whether the SYN left the "
+		    "agent host is not known: its own firewall would drop it "
+		    "as silently as the path (connect() does not fail)");
+}
+
 /*
  * Verdicts the server's trace proves.  Returns 1 when it classified the
  * probe.  A drop event is positive evidence even in an incomplete trace;
@@ -399,23 +449,31 @@ trace_verdict(struct vctx *c)
 	    o->arrived)
 		return 0;
 	if (!o->syn_seen) {
-		fail(c->v, CAUSE_PATH_SILENT_DROP);
-		trace_agent_side(c);
-		ev_add(c->v, VERDICT_STAGE_SERVER, "no trace event at the "
-		    "server: the SYN never reached the server host");
-		ev_add(c->v, VERDICT_STAGE_PATH, "no ICMP and no RST came back: "
-		    "the SYN was dropped silently on the path");
+		trace_never_reached(c);
 		return 1;
 	}
 	ip_text(&c->f->agent_observed, agent, sizeof(agent));
 	if (o->synack_sent) {
-		fail(c->v, CAUSE_RETURN_PATH);
+		/* The answer reached the agent host and a rule there dropped
+		 * it: that rule is the cause (ctrace_local_rule). */
+		if (ctrace_explains(c))
+			return 0;
+		fail(c->v, ctrace_nothing_came(o) ? CAUSE_RETURN_PATH :
+		    CAUSE_NONE);
 		trace_agent_side(c);
 		ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server "
 		    "host (nftables trace) and no rule there dropped it");
-		ev_add(c->v, VERDICT_STAGE_RETURN, "the server answered: a "
-		    "SYN-ACK left port %u towards %s (nftables trace), but "
-		    "nothing reached the agent", o->port, agent);
+		if (c->v->cause == CAUSE_RETURN_PATH)
+			ev_add(c->v, VERDICT_STAGE_RETURN, "the server answered: "
+			    "a SYN-ACK left port %u towards %s (nftables trace), "
+			    "but nothing reached the agent host (its nftables "
+			    "trace)", o->port, agent);
+		else
+			ev_add(c->v, VERDICT_STAGE_RETURN, "the server answered: "
+			    "a SYN-ACK left port %u towards %s (nftables trace), "
+			    "but the agent got nothing: lost on the way back, or "
+			    "dropped by the agent host's own firewall", o->port,
+			    agent);
 		return 1;
 	}
 	fail(c->v, CAUSE_NONE);
@@ -646,16 +704,45 @@ out_silent(struct vctx *c)
 	    "connection, so something other than it accepted the handshake");
 }
 
+/*
+ * A RST although the reflector listened and saw nothing: a reject on the
+ * path only when both traces place it there (the SYN left the agent host
+ * and never reached the server host); else a reject rule on either host
+ * looks the same.
+ */
+static void
+out_reset_unseen(struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+	int path = o->trace_state == TRACE_OBS_ON && o->trace_record &&
+	    !o->syn_seen && ctrace_syn_left(o);
+
+	fail(c->v, path ? CAUSE_PATH_REJECT : CAUSE_NONE);
+	if (path) {
+		ev_add(c->v, VERDICT_STAGE_PATH, "RST in the name of %s "
+		    "although the reflector was listening and saw no "
+		    "connection", c->dst);
+		ev_add(c->v, VERDICT_STAGE_PATH, "the SYN left the agent host "
+		    "and never reached the server host (nftables traces on "
+		    "both): a firewall on the path rejected it");
+		return;
+	}
+	ev_add(c->v, VERDICT_STAGE_PATH, "RST in the name of %s although the "
+	    "reflector was listening and saw no connection: a firewall on the "
+	    "path, on the server host or on the agent host rejected it",
+	    c->dst);
+	if (o->trace_state == TRACE_OBS_ON && o->trace_record && o->syn_seen)
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server "
+		    "host (nftables trace) and no nftables rule there "
+		    "rejected it");
+	trace_missing(c);
+}
+
 static void
 out_reset(struct vctx *c)
 {
 	if (c->o->arm == ARM_LISTENING && !c->o->arrived) {
-		fail(c->v, CAUSE_PATH_REJECT);
-		ev_add(c->v, VERDICT_STAGE_PATH, "RST in the name of %s "
-		    "although the reflector was listening and saw no "
-		    "connection: a firewall on the path or on the server host "
-		    "rejected it", c->dst);
-		trace_missing(c);
+		out_reset_unseen(c);
 		return;
 	}
 	if (c->o->arm == ARM_LISTENING) {
@@ -665,16 +752,32 @@ out_reset(struct vctx *c)
 		    "probe to %s, yet the agent got a RST", c->dst);
 		return;
 	}
+	/*
+	 * The reflector's EADDRINUSE says some socket owns the port, maybe
+	 * on another address only.  A reject rule with tcp reset (on either
+	 * host or the path) looks the same: only the server's trace, the
+	 * SYN seen arriving and no rule rejecting it, rules that out.
+	 * Without CAP_NET_ADMIN the reflector can neither divert the port
+	 * nor trace it, so this is its usual state then.
+	 */
+	if (c->o->arm == ARM_IN_USE && !(c->o->trace_state == TRACE_OBS_ON &&
+	    c->o->trace_record && c->o->syn_seen)) {
+		fail(c->v, CAUSE_NONE);
+		ev_add(c->v, VERDICT_STAGE_SERVER, "RST in the name of %s; "
+		    "another process owns port %u on the server host: it may "
+		    "listen on a different address only, or a reject rule with "
+		    "tcp reset answered", c->dst, c->o->port);
+		trace_missing(c);
+		return;
+	}
 	fail(c->v, CAUSE_NOT_LISTENING);
 	ev_add(c->v, VERDICT_STAGE_SERVER, "RST from the server %s: nothing "
 	    "listens on port %u", c->dst, c->o->port);
-	/* The reflector's EADDRINUSE says some socket owns the port, maybe
-	 * on another address only; say what else would look the same. */
 	if (c->o->arm == ARM_IN_USE)
-		ev_add(c->v, VERDICT_STAGE_SERVER, "another process owns port "
-		    "%u on the server host, so it may listen on a different "
-		    "address only; a reject rule with tcp reset would look the "
-		    "same", c->o->port);
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server "
+		    "host (nftables trace) and no rule there rejected it: "
+		    "another process owns port %u, but on a different address "
+		    "only", c->o->port);
 }
 
 static void
@@ -698,13 +801,15 @@ out_timeout(struct vctx *c)
 	else
 		ev_add(c->v, VERDICT_STAGE_AGENT, "SYN from %s to %s: no "
 		    "answer within %u ms and no ICMP", c->src, c->dst, c->ms);
+	/* A complete server trace has decided already (trace_verdict):
+	 * without one, which of these it was is not known. */
 	if (c->o->arm == ARM_LISTENING) {
-		c->v->cause = CAUSE_PATH_SILENT_DROP;
 		ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector listened on "
 		    "port %u and accepted no connection: the SYN, or the "
 		    "server's answer on the way back, was dropped silently "
-		    "(on the path, or by a firewall on either host: only an "
-		    "nftables trace tells which)", c->o->port);
+		    "on the path or by a firewall on the server host or the "
+		    "agent host (only nftables traces tell which)",
+		    c->o->port);
 		trace_missing(c);
 		return;
 	}
@@ -885,12 +990,20 @@ in_reset(struct vctx *c)
 {
 	fail(c->v, CAUSE_NONE);
 	if (in_agent_listening(c->o) && !c->o->arrived) {
-		c->v->cause = CAUSE_PATH_REJECT;
 		ev_add(c->v, VERDICT_STAGE_PATH, "connect-back from %s to %s was "
 		    "answered by a RST although the agent was listening and saw "
 		    "no connection", c->src, c->dst);
-		ev_add(c->v, VERDICT_STAGE_PATH, "a firewall on the path or on "
-		    "the agent host rejected it");
+		/* The agent host's complete trace, naming no rule of its
+		 * own, leaves the path. */
+		if (ctrace_nothing_came(c->o)) {
+			c->v->cause = CAUSE_PATH_REJECT;
+			ev_add(c->v, VERDICT_STAGE_PATH, "it never reached the "
+			    "agent host (its nftables trace): a firewall on "
+			    "the path rejected it");
+		} else {
+			ev_add(c->v, VERDICT_STAGE_PATH, "a firewall on the path "
+			    "or on the agent host rejected it");
+		}
 		return;
 	}
 	ev_add(c->v, VERDICT_STAGE_PATH, "connect-back from %s to %s was "
@@ -916,11 +1029,19 @@ in_timeout(struct vctx *c)
 	}
 	ev_add(c->v, VERDICT_STAGE_SERVER, "connect-back SYN from %s to %s: "
 	    "no answer within %u ms and no ICMP", c->src, c->dst, c->ms);
-	if (in_agent_listening(c->o)) {
+	if (in_agent_listening(c->o) && ctrace_nothing_came(c->o)) {
 		c->v->cause = CAUSE_PATH_SILENT_DROP;
 		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent was listening and "
-		    "saw no connection: dropped silently between server and "
-		    "agent");
+		    "saw no connection, and the SYN never reached the agent "
+		    "host (its nftables trace): dropped silently between "
+		    "server and agent");
+		return;
+	}
+	if (in_agent_listening(c->o)) {
+		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent was listening and "
+		    "saw no connection: dropped silently on the way, or by a "
+		    "firewall on the agent host (only its nftables trace tells "
+		    "which)");
 		return;
 	}
 	ev_add(c->v, VERDICT_STAGE_AGENT, "the agent's listener was not open, "

@@ -460,8 +460,16 @@ fw_session_new(struct event_base *base, const struct fw_session_spec *spec)
 	}
 	/* Listen first: events of probes sent right after set-up count. */
 	if ((s->l = fw_trace_listener_new()) == NULL) {
-		fw_session_unavailable(s, "cannot listen to nftables trace "
-		    "events (%s)", strerror(errno));
+		int e = errno;
+
+		/* The common case, said in the words the reader can act on. */
+		if (e == EPERM || e == EACCES)
+			fw_session_unavailable(s, "nftables not usable by %s "
+			    "(%s: no CAP_NET_ADMIN)", fw_session_actor(s),
+			    e == EACCES ? "EACCES" : "EPERM");
+		else
+			fw_session_unavailable(s, "cannot listen to nftables "
+			    "trace events (%s)", strerror(e));
 		goto out;
 	}
 	s->ev = event_new(base, fw_trace_fd(s->l), EV_READ | EV_PERSIST,

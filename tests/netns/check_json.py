@@ -3,6 +3,7 @@
 
   check_json.py --json FILE --rc N --want-rc N
       [--probe KIND=pass | KIND=fail[:CAUSE]] ...   KIND: control|passive|active
+                                   (CAUSE null: failing, no cause named)
       [--hop KIND=ADDR] ...
       [--trace KIND=TTL:FROM:RESULT,...]   a failing KIND run's traceroute
                                    array is exactly this (FROM * = null)
@@ -35,6 +36,9 @@
                                    class is CLASS, alg.ab.rewriter is
                                    REWRITER, and the agent sent the same
                                    bytes there as on the control port
+      [--causes-exactly A,B]       causes lists exactly these ("" = none)
+      [--no-rule KIND] ...         no failing KIND probe carries a rule
+      [--note TEXT] ...            some entry of notes contains TEXT
 
 Prints one "ok:" or "FAIL:" line per assertion; exit 0 iff all hold.
 The curl cross-check rule: curl passive works iff control and passive pass;
@@ -127,6 +131,9 @@ def main():
     ap.add_argument("--advice", action="append", default=[])
     ap.add_argument("--nat-server")
     ap.add_argument("--clock-skew")
+    ap.add_argument("--causes-exactly")
+    ap.add_argument("--no-rule", action="append", default=[])
+    ap.add_argument("--note", action="append", default=[])
     ap.add_argument("--passive-runs",
                     help="LO-HI=pass,LO-HI=fail:CAUSE,... in order")
     a = ap.parse_args()
@@ -217,7 +224,11 @@ def main():
             continue
         got = verdict(k)
         check(got == wv, f"{k} verdict {got} (want {wv})")
-        if wc:
+        if wc == "null":
+            got_c = sorted({str(p.get("cause")) for p in lst
+                            if p.get("verdict") == "fail"})
+            check(got_c == ["None"], f"{k} cause {got_c} (want null)")
+        elif wc:
             got_c = sorted({str(p.get("cause")) for p in lst
                             if p.get("verdict") == "fail"})
             check(got_c == [wc], f"{k} cause {got_c} (want ['{wc}'])")
@@ -260,6 +271,18 @@ def main():
             text = r.get("text") if isinstance(r, dict) else None
             check(isinstance(text, str) and want in text,
                   f"{k} rule text {text!r} contains {want!r}")
+
+    for k in a.no_rule:
+        lst = failing(k)
+        check(lst, f"failing {k} probe present (for its missing rule)")
+        got = [p.get("rule") for p in lst if p.get("rule") is not None]
+        check(not got, f"no failing {k} probe names a rule: {got}")
+
+    notes = doc.get("notes")
+    for want in a.note:
+        check(isinstance(notes, list) and
+              any(want in str(n) for n in notes),
+              f"notes mention {want!r}: {notes}")
 
     for spec in a.evidence:
         k, _, want = spec.partition("=")
@@ -319,6 +342,10 @@ def main():
         check(want in names, f"cause '{want}' listed in causes {names}")
     for want in a.no_cause:
         check(want not in names, f"cause '{want}' not listed in causes {names}")
+    if a.causes_exactly is not None:
+        want = sorted(x for x in a.causes_exactly.split(",") if x)
+        check(sorted(names) == want,
+              f"causes {sorted(names)} (want exactly {want})")
     for spec in a.pass_cause:
         k, _, want = spec.partition("=")
         lst = by_kind.get(k) or []

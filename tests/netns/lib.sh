@@ -21,6 +21,7 @@
 #   start_vsftpd                   # real FTP server in the server ns
 #   make_certs; start_reflector BUILD
 #   run_agent BUILD JSON [args]    # sets AGENT_RC
+#   (REFL_NOCAP=1 / AGENT_NOCAP=1: that program without CAP_NET_ADMIN)
 #   curl_ftp passive|active [4|6]  # 0 if the file came through
 #   topo_down                      # also runs from the trap
 
@@ -345,6 +346,27 @@ EOF
 	log "vsftpd listening on ${VSFTPD_PORT:-21} (pid $BG_PID)"
 }
 
+# Without CAP_NET_ADMIN (REFL_NOCAP=1, AGENT_NOCAP=1): a root process
+# exec'd with net_admin dropped from its bounding and inheritable sets has
+# it neither permitted nor effective; CAP_NET_BIND_SERVICE (ports 20/21)
+# stays.  setpriv execs, so the PID recorded is the program's own.
+NOCAP_WRAP=(setpriv --bounding-set -net_admin --inh-caps -net_admin)
+CAP_NET_BIND_SERVICE=10
+CAP_NET_ADMIN=12
+
+# nocap_verify WHAT STATUSFILE-TEXT: die unless CapEff lacks CAP_NET_ADMIN
+# and still has CAP_NET_BIND_SERVICE.
+nocap_verify() {
+	local what=$1 eff
+	eff=$(awk '$1 == "CapEff:" { print $2 }' <<<"$2")
+	[[ $eff =~ ^[0-9a-f]+$ ]] || die "$what: no CapEff in its status"
+	(((16#$eff >> CAP_NET_ADMIN) & 1)) &&
+		die "$what still has CAP_NET_ADMIN (CapEff $eff)"
+	(((16#$eff >> CAP_NET_BIND_SERVICE) & 1)) ||
+		die "$what lost CAP_NET_BIND_SERVICE too (CapEff $eff)"
+	log "$what runs without CAP_NET_ADMIN (CapEff $eff)"
+}
+
 CERTS=""
 make_certs() {
 	CERTS=$T_DIR/certs
@@ -384,6 +406,7 @@ start_reflector() {
 			FAKETIME_DONT_FAKE_MONOTONIC=1
 			"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
 	fi
+	[[ ${REFL_NOCAP:-0} == 1 ]] && wrap=("${NOCAP_WRAP[@]}" "${wrap[@]}")
 	[[ -n $CERTS ]] || make_certs
 	{
 		echo "# written by tests/netns/lib.sh"
@@ -406,6 +429,10 @@ start_reflector() {
 		die "reflector did not listen on $REFLECTOR_PORT"
 	fi
 	log "reflector listening on $REFLECTOR_PORT (pid $REFLECTOR_PID)"
+	if [[ ${REFL_NOCAP:-0} == 1 ]]; then
+		nocap_verify "reflector (pid $REFLECTOR_PID)" \
+			"$(cat "/proc/$REFLECTOR_PID/status" 2>/dev/null)"
+	fi
 }
 
 # run_agent BUILD JSONFILE [extra args]: agent in the client ns, bounded.
@@ -414,9 +441,16 @@ run_agent() {
 	local build=$1 json=$2
 	shift 2
 	local refl=${AGENT_REFLECTOR:-$SERVER4}
+	local -a wrap=()
+	if [[ ${AGENT_NOCAP:-0} == 1 ]]; then
+		wrap=("${NOCAP_WRAP[@]}")
+		# the same wrapper around a process that shows its own status
+		nocap_verify "agent wrapper" "$(nsx "$NS_C" 5 "${wrap[@]}" \
+			cat /proc/self/status)"
+	fi
 	AGENT_RC=0
 	AGENT_T0=$(date +%s%N)
-	nsx "$NS_C" "${AGENT_TIMEOUT:-60}" "$(realpath "$build/ftpath-agent")" check \
+	nsx "$NS_C" "${AGENT_TIMEOUT:-60}" "${wrap[@]}" "$(realpath "$build/ftpath-agent")" check \
 		--reflector "$refl" \
 		--cert "$CERTS/agent.crt" --key "$CERTS/agent.key" --ca "$CERTS/ca.crt" \
 		--json "$json" "$@" >"$T_DIR/agent.out" 2>"$T_DIR/agent.err" ||

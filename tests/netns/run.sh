@@ -23,7 +23,7 @@ set -euo pipefail
 
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy bad-cert wide-range ipv6-reject ipv6-silent-drop rst-middlebox routing-gap concurrent server-rule return-path client-rule service-refused pasv-address server-reject server-reject-icmp server-rule-21 server-reject-21 client-rule-active routing-gap-service busy-server nat-alg nat-alg-generic dnat-pasv-wrong dnat-pasv-right dns-mismatch clock-skew"
+DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy bad-cert wide-range ipv6-reject ipv6-silent-drop rst-middlebox routing-gap concurrent server-rule return-path client-rule service-refused pasv-address server-reject server-reject-icmp server-rule-21 server-reject-21 client-rule-active routing-gap-service busy-server nat-alg nat-alg-generic dnat-pasv-wrong dnat-pasv-right dns-mismatch clock-skew nocap-clean nocap-server-rule nocap-client-rule"
 PENDING_SCENARIOS=""
 ALL_SCENARIOS="$DEFAULT_SCENARIOS $PENDING_SCENARIOS"
 case ${FTPATH_SCENARIOS:-default} in
@@ -49,7 +49,7 @@ skip() {
 }
 
 [[ $(id -u) -eq 0 ]] || skip "not root (network namespaces, nftables and port 20/21 need root)"
-for t in ip nft vsftpd curl python3 timeout openssl ss; do
+for t in ip nft vsftpd curl python3 timeout openssl ss setpriv; do
 	command -v "$t" >/dev/null 2>&1 || skip "required tool '$t' not installed"
 done
 if [[ ${FTPATH_CURL_ONLY:-0} != 1 ]]; then

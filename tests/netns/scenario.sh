@@ -156,6 +156,8 @@ AGENT_ARGS=()
 SVC_ADDR=""
 CURL_PASVONLY=""	# ok|fail: also run curl with PASV only (--disable-epsv)
 HOSTS_LINES=()		# the client ns's /etc/hosts (client_hosts)
+NOCAP_REFL_LOG=0	# the reflector log shows the bind fallback
+HUMAN_GREP=()		# texts the human report must contain
 case $NAME in
 clean)
 	short=clean
@@ -526,6 +528,55 @@ clock-skew)
 		--passive-ports "$PASV_LO-$PASV_HI" --service-ok true
 		--clock-skew 590-610)
 	;;
+nocap-clean)
+	# neither side has CAP_NET_ADMIN: no nftables trace on either host,
+	# and the reflector binds the free ports instead of diverting (21 is
+	# vsftpd's: in-use, so the control probe meets vsftpd's banner)
+	short=nocap
+	REFL_NOCAP=1
+	AGENT_NOCAP=1
+	NOCAP_REFL_LOG=1
+	WANT_RC=0
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI" --causes-exactly "" --alg-untested
+		--note "no nftables trace at the server: nftables not usable by the reflector (EPERM: no CAP_NET_ADMIN)"
+		--note "no nftables trace on the agent host: nftables not usable by the agent (EPERM: no CAP_NET_ADMIN)")
+	HUMAN_GREP=("no nftables trace at the server" "no nftables trace on the agent host")
+	;;
+nocap-server-rule)
+	# the server host's own nftables drops the passive range and the
+	# reflector has no CAP_NET_ADMIN: no server-side trace, so a drop
+	# on the path and one on the server host look the same from here
+	short=ncsrv
+	REFL_NOCAP=1
+	NOCAP_REFL_LOG=1
+	SERVER_RULES=$NFT_SERVER_DROP_PASV
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:null
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI"
+		--causes-exactly ""
+		--evidence "passive=no nftables trace at the server (nftables not usable by the reflector (EPERM: no CAP_NET_ADMIN))"
+		--evidence "passive=on the path or by a firewall on the server host")
+	HUMAN_GREP=("no nftables trace at the server")
+	;;
+nocap-client-rule)
+	# the client host's own nftables drops outbound 21 and the agent has
+	# no CAP_NET_ADMIN.  connect() does not fail with EPERM: TCP ignores
+	# the error of its own SYN and retransmits until it times out, so the
+	# agent sees a silence.  The server's trace shows the SYN never
+	# arrived; whether it left the agent host only the agent's own trace
+	# could tell: no cause (not path-silent-drop), and it says why.
+	short=nccli
+	AGENT_NOCAP=1
+	CLIENT_RULES=$NFT_CLIENT_DROP21
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=fail:null --causes-exactly "" --no-rule control
+		--evidence "control=the SYN never reached the server host"
+		--evidence "control=whether the SYN left the agent host is not known"
+		--evidence "control=no nftables trace on the agent host (nftables not usable by the agent (EPERM: no CAP_NET_ADMIN))")
+	HUMAN_GREP=("no nftables trace on the agent host")
+	;;
 *)
 	echo "unknown scenario '$NAME'" >&2
 	exit 2
@@ -593,6 +644,15 @@ if [[ $CURL_ONLY != 1 ]]; then
 	((BUSY)) && busy_start
 	run_agent "$BUILD" "$T_DIR/agent.json" "${AGENT_ARGS[@]}"
 	((BUSY)) && busy_check
+	if ((NOCAP_REFL_LOG)); then
+		# the fallback without nftables: bound ports, no tproxy
+		grep -q 'diverted to the transparent listener' "$T_DIR/reflector.log" &&
+			fail "the reflector diverted without CAP_NET_ADMIN"
+		grep -q 'listened on where free' "$T_DIR/reflector.log" ||
+			fail "the reflector did not fall back to listening where free"
+		grep -q 'without the server-side trace' "$T_DIR/reflector.log" ||
+			fail "the reflector did not log that it runs without the trace"
+	fi
 	if ((CONCURRENT)); then
 		rc2=0
 		wait "$second" || rc2=$?
@@ -625,6 +685,10 @@ if [[ $CURL_ONLY != 1 ]]; then
 	fi
 	log "agent report (stdout):"
 	sed 's/^/    | /' "$T_DIR/agent.out" >&2
+	for h in "${HUMAN_GREP[@]}"; do
+		grep -qF -- "$h" "$T_DIR/agent.out" ||
+			fail "the human report does not say '$h'"
+	done
 	if [[ -s $T_DIR/agent.err ]]; then
 		log "agent stderr (last 20 lines):"
 		tail -n 20 "$T_DIR/agent.err" | sed 's/^/    ! /' >&2

@@ -60,6 +60,13 @@ add_passive(struct report *r, const struct session_facts *f, uint16_t port,
 		o.arrived = 1;
 		o.seen_peer = o.local;
 	}
+	/* A silent drop on the path is named only when both hosts' traces
+	 * place it there: our SYN left, the server saw none of it. */
+	if (oc == OUTCOME_TIMEOUT) {
+		o.trace_state = o.ctrace_state = TRACE_OBS_ON;
+		o.trace_record = 1;
+		o.syn_sent = 1;
+	}
 	add(r, f, &o);
 }
 
@@ -97,6 +104,9 @@ add_active(struct report *r, const struct session_facts *f,
 		o.arrived = 1;
 		sa_set(&o.seen_peer, SERVER, 20);
 	}
+	/* ... and the connect-back never reached the agent host. */
+	if (oc == OUTCOME_TIMEOUT)
+		o.ctrace_state = TRACE_OBS_ON;
 	add(r, f, &o);
 }
 

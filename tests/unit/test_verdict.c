@@ -105,6 +105,21 @@ classify(const struct probe_obs *o, const struct session_facts *f,
 	assert_true(v->n_evidence <= VERDICT_MAX_EVIDENCE);
 }
 
+/*
+ * Both hosts' traces place a silent drop on the path: the agent host saw
+ * our SYN leave, the server host saw none of it.  Without them no path
+ * cause is named (test_missing_trace_no_path_cause).
+ */
+static void
+traces_path(struct probe_obs *o)
+{
+	o->trace_state = TRACE_OBS_ON;
+	o->trace_record = 1;
+	o->syn_seen = 0;
+	o->ctrace_state = TRACE_OBS_ON;
+	o->syn_sent = 1;
+}
+
 /* ---- control / passive ---- */
 
 /* A silent drop confirmed by a second attempt says so. */
@@ -120,6 +135,7 @@ test_timeout_confirmed(void **state)
 	obs_out(&o, PROBE_PASSIVE, 30050, OUTCOME_TIMEOUT);
 	o.elapsed_ms = 260;
 	o.confirm_ms = 520;
+	traces_path(&o);
 	classify(&o, &f, &v);
 	assert_false(v.pass);
 	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
@@ -472,11 +488,29 @@ test_reset_listening_path_reject(void **state)
 	facts_init(&f);
 	obs_out(&o, PROBE_PASSIVE, 30004, OUTCOME_RESET);
 	o.error = ECONNREFUSED;
+	traces_path(&o);
 	classify(&o, &f, &v);
 	assert_false(v.pass);
 	assert_int_equal(v.cause, CAUSE_PATH_REJECT);
 	assert_ev(&v, "RST in the name of " SERVER ":30004");
 	assert_ev(&v, "reflector was listening");
+	assert_ev(&v, "never reached the server host (nftables traces on "
+	    "both)");
+
+	/* Without the traces a reject rule on either host looks the same. */
+	obs_out(&o, PROBE_PASSIVE, 30004, OUTCOME_RESET);
+	o.error = ECONNREFUSED;
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "on the server host or on the agent host");
+
+	/* The SYN reached the server host and no rule there rejected it. */
+	traces_path(&o);
+	o.syn_seen = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "no nftables rule there rejected it");
 }
 
 static void
@@ -493,15 +527,30 @@ test_reset_in_use_not_listening(void **state)
 	for (i = 0; i < sizeof(arms) / sizeof(arms[0]); i++) {
 		obs_out(&o, PROBE_PASSIVE, 30005, OUTCOME_RESET);
 		o.arm = arms[i];
+		/* the SYN reached the server host, no rule rejected it */
+		o.trace_state = TRACE_OBS_ON;
+		o.trace_record = 1;
+		o.syn_seen = 1;
 		classify(&o, &f, &v);
 		assert_false(v.pass);
 		assert_int_equal(v.cause, CAUSE_NOT_LISTENING);
 		assert_ev(&v, "nothing listens on port 30005");
 		assert_ev(&v, SERVER);
-		/* the owner of an in-use port may listen elsewhere */
+		/* the owner of an in-use port listens elsewhere */
 		assert_int_equal(has_ev(&v, "different address"),
 		    arms[i] == ARM_IN_USE);
 	}
+
+	/* In use and no server trace (the reflector without CAP_NET_ADMIN
+	 * neither diverts nor traces): a reject rule looks the same. */
+	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_RESET);
+	o.arm = ARM_IN_USE;
+	o.trace_state = TRACE_OBS_UNAVAILABLE;
+	snprintf(o.trace_reason, sizeof(o.trace_reason), "EPERM");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "different address only, or a reject rule");
+	assert_ev(&v, "no nftables trace at the server (EPERM)");
 }
 
 static void
@@ -517,13 +566,22 @@ test_timeout_silent_drop(void **state)
 	o.elapsed_ms = 0;	/* falls back to the session timeout */
 	classify(&o, &f, &v);
 	assert_false(v.pass);
-	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	/* The reflector listened, but without the traces a firewall on
+	 * either host drops as silently as the path. */
+	assert_int_equal(v.cause, CAUSE_NONE);
 	assert_string_equal(v.hop, "");
 	assert_ev(&v, SERVER ":30050");
 	assert_ev(&v, "within 500 ms");
 	assert_ev(&v, "accepted no connection");
-	assert_ev(&v, "dropped silently");
-	assert_ev(&v, "only an nftables trace tells which");
+	assert_ev(&v, "on the path or by a firewall on the server host or the "
+	    "agent host");
+	assert_ev(&v, "only nftables traces tell which");
+
+	traces_path(&o);
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_ev(&v, "the SYN left the agent host (its nftables trace)");
+	assert_ev(&v, "dropped silently on the path");
 }
 
 static void
@@ -777,11 +835,21 @@ test_active_reset(void **state)
 	(void)state;
 	facts_init(&f);
 	obs_active(&o, &f, OUTCOME_RESET);
+	o.ctrace_state = TRACE_OBS_ON;	/* it never reached the agent host */
 	classify(&o, &f, &v);
 	assert_false(v.pass);
 	assert_int_equal(v.cause, CAUSE_PATH_REJECT);
 	assert_ev(&v, AGENT ":41000");
 	assert_ev(&v, "agent was listening");
+	assert_ev(&v, "never reached the agent host");
+
+	/* Without the agent host's trace its own reject looks the same. */
+	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "on the path or on the agent host");
+	assert_ev(&v, "no nftables trace on the agent host");
+	o.ctrace_state = TRACE_OBS_NONE;
 
 	o.arm = ARM_ERROR;	/* the agent's listener was not open */
 	classify(&o, &f, &v);
@@ -799,10 +867,32 @@ test_active_timeout(void **state)
 	(void)state;
 	facts_init(&f);
 	obs_active(&o, &f, OUTCOME_TIMEOUT);
+	o.ctrace_state = TRACE_OBS_ON;	/* nothing reached the agent host */
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
 	assert_ev(&v, SERVER ":20");
 	assert_ev(&v, AGENT ":41000");
+	assert_ev(&v, "never reached the agent host (its nftables trace)");
+
+	/* No trace on the agent host (no CAP_NET_ADMIN): its own input
+	 * rule would look the same, so no cause, and it says why. */
+	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
+	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "nftables not "
+	    "usable by the agent (EPERM: no CAP_NET_ADMIN)");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "by a firewall on the agent host");
+	assert_ev(&v, "no nftables trace on the agent host (nftables not "
+	    "usable by the agent (EPERM: no CAP_NET_ADMIN))");
+
+	/* The connect-back reached the agent host and no rule dropped it,
+	 * yet the listener saw nothing: not the path's doing either. */
+	o.ctrace_state = TRACE_OBS_ON;
+	o.answer_seen = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	o.answer_seen = 0;
+	o.ctrace_state = TRACE_OBS_NONE;
 
 	o.arrived = 1;
 	classify(&o, &f, &v);
@@ -1114,12 +1204,30 @@ test_trace_return_path(void **state)
 	obs_out(&o, PROBE_PASSIVE, 30010, OUTCOME_TIMEOUT);
 	trace_on(&o);
 	o.synack_sent = 1;
+	o.ctrace_state = TRACE_OBS_ON;
+	o.syn_sent = 1;
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_RETURN_PATH);
 	assert_ev(&v, "the SYN reached the server host (nftables trace)");
 	assert_ev(&v, "SYN-ACK left port 30010 towards " AGENT " (nftables "
 	    "trace)");
-	assert_ev(&v, "nothing reached the agent");
+	assert_ev(&v, "nothing reached the agent host (its nftables trace)");
+
+	/* No trace on the agent host: its own input rule dropping the
+	 * answer looks the same; said, not claimed. */
+	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
+	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "EPERM");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "dropped by the agent host's own firewall");
+	assert_ev(&v, "no nftables trace on the agent host (EPERM)");
+
+	/* The answer reached the agent host (its trace) and no rule there
+	 * dropped it: not lost on the way back. */
+	o.ctrace_state = TRACE_OBS_ON;
+	o.answer_seen = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
 }
 
 /* "SYN-ACK left" rests on the absence of a drop event: an incomplete
@@ -1157,8 +1265,7 @@ test_trace_no_event_silent_drop(void **state)
 	facts_init(&f);
 	obs_out(&o, PROBE_PASSIVE, 30020, OUTCOME_TIMEOUT);
 	o.arm = ARM_IN_USE;
-	trace_on(&o);
-	o.syn_seen = 0;
+	traces_path(&o);
 	o.confirm_ms = 900;
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
@@ -1166,6 +1273,37 @@ test_trace_no_event_silent_drop(void **state)
 	    "the server host");
 	assert_ev(&v, "a second attempt waited 900 ms, silent too");
 	assert_false(has_ev(&v, "is not known"));
+
+	/*
+	 * No trace on the agent host (no CAP_NET_ADMIN): its own output
+	 * rule drops the SYN as silently (TCP swallows the EPERM and
+	 * retransmits), so the path is not named, and it says why.
+	 */
+	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
+	o.syn_sent = 0;
+	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "nftables not "
+	    "usable by the agent (EPERM: no CAP_NET_ADMIN)");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "the SYN never reached the server host");
+	assert_ev(&v, "whether the SYN left the agent host is not known");
+	assert_ev(&v, "no nftables trace on the agent host (nftables not "
+	    "usable by the agent (EPERM: no CAP_NET_ADMIN))");
+	assert_false(has_ev(&v, "on the path"));
+
+	/* An incomplete trace that recorded no drop clears the agent host
+	 * (saying that its silence proves nothing); one that saw the SYN
+	 * leave clears it outright. */
+	o.ctrace_state = TRACE_OBS_INCOMPLETE;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_ev(&v, "proves nothing");
+	o.ctrace_state = TRACE_OBS_ON;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	o.syn_sent = 1;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
 }
 
 static void
@@ -1184,8 +1322,9 @@ test_trace_incomplete_no_claim(void **state)
 	snprintf(o.trace_reason, sizeof(o.trace_reason), "the kernel dropped "
 	    "trace events (ENOBUFS)");
 	classify(&o, &f, &v);
-	/* The agent's own evidence still stands (reflector listening). */
-	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	/* The reflector listened and saw nothing, but where it was
+	 * dropped is not known. */
+	assert_int_equal(v.cause, CAUSE_NONE);
 	assert_false(has_ev(&v, "never reached"));
 	assert_ev(&v, "incomplete (the kernel dropped trace events (ENOBUFS))");
 }
@@ -1203,8 +1342,13 @@ test_trace_unavailable_sentence(void **state)
 	o.trace_state = TRACE_OBS_UNAVAILABLE;
 	snprintf(o.trace_reason, sizeof(o.trace_reason), "nftables not usable "
 	    "by the reflector (EPERM: no CAP_NET_ADMIN)");
+	/* The agent host's own trace clears it; the server host is not. */
+	o.ctrace_state = TRACE_OBS_ON;
+	o.syn_sent = 1;
 	classify(&o, &f, &v);
-	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_int_not_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_ev(&v, "by a firewall on the server host");
 	assert_false(has_ev(&v, "never reached"));
 	assert_ev(&v, "no nftables trace at the server (nftables not usable "
 	    "by the reflector (EPERM: no CAP_NET_ADMIN))");
@@ -1229,7 +1373,7 @@ test_trace_no_record(void **state)
 	obs_out(&o, PROBE_PASSIVE, 30023, OUTCOME_TIMEOUT);
 	o.trace_state = TRACE_OBS_ON;
 	classify(&o, &f, &v);
-	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
+	assert_int_equal(v.cause, CAUSE_NONE);
 	assert_false(has_ev(&v, "never reached"));
 	assert_ev(&v, "no trace record for port 30023");
 }
@@ -1311,6 +1455,82 @@ test_trace_combinations(void **state)
 			assert_true(st == TRACE_OBS_ON && rec && syn && ack);
 		if (v.pass)
 			assert_int_equal(v.cause, CAUSE_NONE);
+	}
+}
+
+static int
+path_cause(enum cause c)
+{
+	return c == CAUSE_PATH_SILENT_DROP || c == CAUSE_PATH_REJECT ||
+	    c == CAUSE_RETURN_PATH;
+}
+
+/*
+ * Issue 3: without CAP_NET_ADMIN on a side, its trace is unavailable.  A
+ * silence or a RST then never reads as a path cause (nor as a rule on
+ * the host that was not traced), and the evidence says which trace is
+ * missing and why.
+ */
+static void
+test_missing_trace_no_path_cause(void **state)
+{
+	static const enum probe_outcome ocs[] = { OUTCOME_TIMEOUT,
+	    OUTCOME_RESET };
+	static const char why[] = "EPERM: no CAP_NET_ADMIN";
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+	size_t i;
+	int st, rec, syn, ack, arm, kind;
+
+	(void)state;
+	facts_init(&f);
+	/* The agent host untraced, whatever the server's trace says. */
+	for (kind = PROBE_CONTROL; kind <= PROBE_ACTIVE; kind++)
+	for (i = 0; i < sizeof(ocs) / sizeof(ocs[0]); i++)
+	for (st = TRACE_OBS_NONE; st <= TRACE_OBS_INCOMPLETE; st++)
+	for (rec = 0; rec < 2; rec++)
+	for (syn = 0; syn < 2; syn++)
+	for (ack = 0; ack < 2; ack++)
+	for (arm = ARM_UNKNOWN; arm <= ARM_ERROR; arm++) {
+		if (kind == PROBE_ACTIVE)
+			obs_active(&o, &f, ocs[i]);
+		else
+			obs_out(&o, (enum probe_kind)kind, 30040, ocs[i]);
+		o.arm = (enum arm_state)arm;
+		o.trace_state = st;
+		o.trace_record = rec;
+		o.syn_seen = syn;
+		o.synack_sent = ack;
+		o.ctrace_state = TRACE_OBS_UNAVAILABLE;
+		snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "%s", why);
+		classify(&o, &f, &v);
+		assert_false(v.pass);
+		assert_false(path_cause(v.cause));
+		assert_int_not_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+		assert_ev(&v, "no nftables trace on the agent host (EPERM: no "
+		    "CAP_NET_ADMIN)");
+	}
+	/* The server host untraced, the agent host's trace clean. */
+	for (kind = PROBE_CONTROL; kind <= PROBE_PASSIVE; kind++)
+	for (i = 0; i < sizeof(ocs) / sizeof(ocs[0]); i++)
+	for (arm = ARM_UNKNOWN; arm <= ARM_ERROR; arm++) {
+		obs_out(&o, (enum probe_kind)kind, 30040, ocs[i]);
+		o.arm = (enum arm_state)arm;
+		o.trace_state = TRACE_OBS_UNAVAILABLE;
+		snprintf(o.trace_reason, sizeof(o.trace_reason), "%s", why);
+		o.ctrace_state = TRACE_OBS_ON;
+		o.syn_sent = 1;
+		classify(&o, &f, &v);
+		assert_false(v.pass);
+		assert_false(path_cause(v.cause));
+		assert_int_not_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+		/* A RST where nothing listens is the server's own answer. */
+		if (v.cause == CAUSE_NOT_LISTENING)
+			continue;
+		assert_int_equal(v.cause, CAUSE_NONE);
+		assert_ev(&v, "no nftables trace at the server (EPERM: no "
+		    "CAP_NET_ADMIN)");
 	}
 }
 
@@ -1472,13 +1692,13 @@ test_client_rule_answer_dropped(void **state)
 	assert_ev(&v, "rule 'inet filter input handle 9: tcp sport "
 	    "30000-30099 drop' dropped the server's answer");
 
-	/* The server's trace shows its answer left: return-path stays the
-	 * server-side conclusion, the agent's drop is added evidence. */
+	/* The server's trace shows its answer left, and the agent's that
+	 * it arrived and its own rule dropped it: not the way back. */
 	trace_on(&o);
 	o.synack_sent = 1;
 	classify(&o, &f, &v);
-	assert_int_equal(v.cause, CAUSE_RETURN_PATH);
-	assert_ev(&v, "also dropped a packet of this probe (inbound");
+	assert_int_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
+	assert_ev(&v, "dropped the server's answer");
 
 	obs_out(&o, PROBE_PASSIVE, 30011, OUTCOME_ACKED);
 	o.arrived = 1;
@@ -1647,6 +1867,7 @@ main(void)
 		cmocka_unit_test(test_client_rule_answer_dropped),
 		cmocka_unit_test(test_client_rule_active),
 		cmocka_unit_test(test_client_trace_unavailable),
+		cmocka_unit_test(test_missing_trace_no_path_cause),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
