@@ -196,6 +196,24 @@ service_addr_note(struct vctx *c)
  * ICMP from the socket error queue, either direction.  Only the two
  * unreachable families identify a cause; the sender is the hop.
  */
+/*
+ * An ICMP error sent in the name of the address we dialled, which is the
+ * address the reflector's own control connection arrived on (no DNAT in
+ * between): only the server host's own stack sends that.  (With the
+ * server-side trace, trace_verdict() has already named the rule.)
+ */
+static int
+icmp_from_server_host(const struct vctx *c)
+{
+	const struct sockaddr *from = (const struct sockaddr *)&c->o->icmp.from;
+	const struct sockaddr *dst = (const struct sockaddr *)(
+	    ss_known(&c->o->remote) ? &c->o->remote : &c->f->server);
+
+	return c->o->kind != PROBE_ACTIVE && ss_known(&c->o->icmp.from) &&
+	    ss_known(&c->f->reflector_local) && addr_equal(from, dst) &&
+	    addr_equal(from, (const struct sockaddr *)&c->f->reflector_local);
+}
+
 static void
 icmp_verdict(struct vctx *c)
 {
@@ -224,7 +242,13 @@ icmp_verdict(struct vctx *c)
 	else
 		ev_add(c->v, VERDICT_STAGE_PATH, "%s got %s from %s", c->what,
 		    desc, from);
-	if (errq_is_admin_prohibited(e)) {
+	if (errq_is_admin_prohibited(e) && icmp_from_server_host(c)) {
+		c->v->cause = CAUSE_SERVER_LOCAL_RULE;
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the rejection came from the "
+		    "server host itself (%s, the reflector's own address): a "
+		    "rule in its firewall rejects the connection; which rule "
+		    "is not known without the server-side trace", from);
+	} else if (errq_is_admin_prohibited(e)) {
 		c->v->cause = CAUSE_PATH_REJECT;
 		ev_add(c->v, VERDICT_STAGE_PATH, "a firewall at %s rejects the "
 		    "connection administratively", from);

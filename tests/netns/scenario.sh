@@ -559,6 +559,21 @@ nocap-server-rule)
 		--evidence "passive=on the path or by a firewall on the server host")
 	HUMAN_GREP=("no nftables trace at the server")
 	;;
+nocap-server-reject)
+	# the server host rejects the passive range with ICMP admin-
+	# prohibited and the reflector has no CAP_NET_ADMIN: the ICMP comes
+	# in the name of the server itself, so it is the server host's rule
+	# (which one is not known without its trace), not a path firewall
+	short=ncsrej
+	REFL_NOCAP=1
+	NOCAP_REFL_LOG=1
+	SERVER_RULES=$NFT_SERVER_ICMPX_PASV
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:server-local-rule
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI"
+		--no-rule passive
+		--evidence "passive=the rejection came from the server host itself")
+	;;
 nocap-client-rule)
 	# the client host's own nftables drops outbound 21 and the agent has
 	# no CAP_NET_ADMIN.  connect() does not fail with EPERM: TCP ignores

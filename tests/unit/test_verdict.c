@@ -345,6 +345,31 @@ test_icmp_admin_prohibited(void **state)
 	    "(3/13) from " ROUTER);
 }
 
+/* Admin-prohibited in the name of the server itself (the reflector's own
+ * address, no DNAT): the server host's firewall, even without its trace;
+ * the rule stays unknown.  Under a DNAT the same sender is the gateway. */
+static void
+test_icmp_admin_from_server_host(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	obs_out(&o, PROBE_PASSIVE, 30001, OUTCOME_ICMP);
+	icmp_set(&o, AF_INET, 3, 13, SERVER);
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+	assert_ev(&v, "the rejection came from the server host itself");
+	assert_ev(&v, "which rule is not known");
+
+	sa_set(&f.reflector_local, "192.0.2.55", 7021);
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_PATH_REJECT);
+}
+
 static void
 test_icmp6_admin_prohibited(void **state)
 {
@@ -1449,8 +1474,13 @@ test_trace_combinations(void **state)
 		if (has_ev(&v, "never reached the server host"))
 			assert_true(st == TRACE_OBS_ON && rec && !syn &&
 			    oc == OUTCOME_TIMEOUT);
+		/* Proof of a server rule: the trace names it, or the
+		 * server itself answered admin-prohibited (sent here in
+		 * its name, SERVER, which is also the reflector's). */
 		if (v.cause == CAUSE_SERVER_LOCAL_RULE)
-			assert_true(rule && rec);
+			assert_true((rule && rec) || oc == OUTCOME_ICMP);
+		if (v.cause == CAUSE_SERVER_LOCAL_RULE && !(rule && rec))
+			assert_true(has_ev(&v, "which rule is not known"));
 		if (has_ev(&v, "SYN-ACK left"))
 			assert_true(st == TRACE_OBS_ON && rec && syn && ack);
 		if (v.pass)
@@ -1816,6 +1846,7 @@ main(void)
 		cmocka_unit_test(test_control_220_pass),
 		cmocka_unit_test(test_control_421_service_refused),
 		cmocka_unit_test(test_icmp_admin_prohibited),
+		cmocka_unit_test(test_icmp_admin_from_server_host),
 		cmocka_unit_test(test_icmp6_admin_prohibited),
 		cmocka_unit_test(test_icmp_host_unreachable),
 		cmocka_unit_test(test_icmp_other_no_cause),
