@@ -306,6 +306,30 @@ active_take_icmp(struct active *a, const json_t *icmp)
 	return 0;
 }
 
+/* The server host's trace of the connect-back (PROTOCOL.md); none from
+ * a reflector without it. */
+static void
+active_take_trace(struct active *a, const json_t *msg)
+{
+	const json_t *tr = json_object_get(msg, "trace");
+	const json_t *rec = json_object_get(msg, "record");
+	const char *why = json_string_value(json_object_get(tr, "reason"));
+
+	a->obs.trace_state = control_trace_state(json_string_value(
+	    json_object_get(tr, "state")));
+	snprintf(a->obs.trace_reason, sizeof(a->obs.trace_reason), "%s",
+	    why != NULL ? why : "");
+	a->obs.trace_record = 0;
+	a->obs.cb_syn_sent = 0;
+	memset(&a->obs.rule, 0, sizeof(a->obs.rule));
+	if (a->obs.trace_state == TRACE_OBS_UNAVAILABLE ||
+	    a->obs.trace_state == TRACE_OBS_NONE || !json_is_object(rec))
+		return;
+	a->obs.trace_record = 1;
+	a->obs.cb_syn_sent = json_is_true(json_object_get(rec, "syn_sent"));
+	control_parse_rule(json_object_get(rec, "verdict"), &a->obs.rule);
+}
+
 int
 active_set_result(struct active *a, const json_t *msg)
 {
@@ -336,6 +360,7 @@ active_set_result(struct active *a, const json_t *msg)
 	} else {
 		a->obs.outcome = OUTCOME_LOCAL_ERROR;
 	}
+	active_take_trace(a, msg);
 	return 0;
 }
 

@@ -23,7 +23,6 @@
 #include "algrun.h"
 #include "check.h"
 #include "clock.h"
-#include "jsonstr.h"
 #include "retry.h"
 #include "control.h"
 #include "ctrace.h"
@@ -470,26 +469,11 @@ check_merge_arrivals(struct check *c, const json_t *obs, int first)
 		    (long long)foreign);
 }
 
-static int
-check_trace_state(const char *s)
-{
-	if (s == NULL)
-		return TRACE_OBS_NONE;
-	if (strcmp(s, "on") == 0)
-		return TRACE_OBS_ON;
-	if (strcmp(s, "incomplete") == 0)
-		return TRACE_OBS_INCOMPLETE;
-	/* "unavailable" and anything this agent does not know: a trace
-	 * it cannot read is no trace. */
-	return TRACE_OBS_UNAVAILABLE;
-}
-
 /* One "traces" run onto the probes of its ports. */
 static void
 check_merge_trace_run(struct check *c, const json_t *run)
 {
 	const json_t *v = json_object_get(run, "verdict");
-	const json_t *h = json_object_get(v, "handle");
 	struct portrange pr;
 	unsigned p;
 	int k;
@@ -508,27 +492,7 @@ check_merge_trace_run(struct check *c, const json_t *run)
 			    "syn_seen"));
 			o->synack_sent = json_is_true(json_object_get(run,
 			    "synack_sent"));
-			memset(&o->rule, 0, sizeof(o->rule));
-			if (!json_is_object(v))
-				continue;
-			o->rule.present = 1;
-			o->rule.has_handle = json_is_integer(h) &&
-			    json_integer_value(h) >= 0;
-			o->rule.handle = o->rule.has_handle ?
-			    (uint64_t)json_integer_value(h) : 0;
-			o->rule.outbound = json_is_string(json_object_get(v,
-			    "direction")) && strcmp(json_string_value(
-			    json_object_get(v, "direction")), "out") == 0;
-			jsonstr_copy(o->rule.family, sizeof(o->rule.family),
-			    json_object_get(v, "family"));
-			jsonstr_copy(o->rule.table, sizeof(o->rule.table),
-			    json_object_get(v, "table"));
-			jsonstr_copy(o->rule.chain, sizeof(o->rule.chain),
-			    json_object_get(v, "chain"));
-			jsonstr_copy(o->rule.verdict, sizeof(o->rule.verdict),
-			    json_object_get(v, "verdict"));
-			jsonstr_copy(o->rule.text, sizeof(o->rule.text),
-			    json_object_get(v, "rule"));
+			control_parse_rule(v, &o->rule);
 		}
 	}
 }
@@ -538,7 +502,7 @@ static void
 check_merge_trace(struct check *c, const json_t *obs)
 {
 	const json_t *tr = json_object_get(obs, "trace"), *run;
-	int st = check_trace_state(json_string_value(json_object_get(tr,
+	int st = control_trace_state(json_string_value(json_object_get(tr,
 	    "state")));
 	const char *why = json_string_value(json_object_get(tr, "reason"));
 	size_t i;

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "clock.h"
 #include "err.h"
+#include "jsonstr.h"
 #include "log.h"
 #include "tls.h"
 
@@ -590,4 +591,40 @@ control_ping(struct control *c, unsigned n, struct control_rtt *rtt)
 	if (rtt->n > 0)
 		rtt->avg_ms = sum / rtt->n;
 	return 0;
+}
+
+int
+control_trace_state(const char *s)
+{
+	if (s == NULL)
+		return TRACE_OBS_NONE;
+	if (strcmp(s, "on") == 0)
+		return TRACE_OBS_ON;
+	if (strcmp(s, "incomplete") == 0)
+		return TRACE_OBS_INCOMPLETE;
+	/* "unavailable" and anything this agent does not know: a trace
+	 * it cannot read is no trace. */
+	return TRACE_OBS_UNAVAILABLE;
+}
+
+void
+control_parse_rule(const json_t *v, struct probe_rule *r)
+{
+	const json_t *h = json_object_get(v, "handle");
+	const char *dir = json_string_value(json_object_get(v, "direction"));
+
+	memset(r, 0, sizeof(*r));
+	if (!json_is_object(v))
+		return;
+	r->present = 1;
+	r->has_handle = json_is_integer(h) && json_integer_value(h) >= 0;
+	r->handle = r->has_handle ? (uint64_t)json_integer_value(h) : 0;
+	r->outbound = dir != NULL && strcmp(dir, "out") == 0;
+	jsonstr_copy(r->family, sizeof(r->family), json_object_get(v,
+	    "family"));
+	jsonstr_copy(r->table, sizeof(r->table), json_object_get(v, "table"));
+	jsonstr_copy(r->chain, sizeof(r->chain), json_object_get(v, "chain"));
+	jsonstr_copy(r->verdict, sizeof(r->verdict), json_object_get(v,
+	    "verdict"));
+	jsonstr_copy(r->text, sizeof(r->text), json_object_get(v, "rule"));
 }

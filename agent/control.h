@@ -104,4 +104,11 @@ int control_parse_addrport(const char *s, struct sockaddr_storage *ss);
 int control_parse_addr(const char *s, uint16_t port,
     struct sockaddr_storage *ss);
 
+/* A trace "state" text ("on", ...) as an enum trace_obs_state: NULL is
+ * TRACE_OBS_NONE (no trace sent), an unknown one unavailable. */
+int control_trace_state(const char *s);
+/* A trace "verdict" object (PROTOCOL.md traces[].verdict) into *r;
+ * anything but an object clears it (no rule). */
+void control_parse_rule(const json_t *v, struct probe_rule *r);
+
 #endif

@@ -924,6 +924,97 @@ classify_out(struct vctx *c)
 
 /* ---- active: the reflector connects back from port 20 ---- */
 
+/*
+ * The server host's own trace of the connect-back (active-result.record).
+ * A path cause for the connect-back needs it as the control and passive
+ * probes need the agent host's: a rule in the server's output chain
+ * drops the SYN as silently as the path, and connect() does not fail.
+ * Only a complete trace clears the server host: an incomplete one may
+ * have lost the drop event of the SYN it saw leave.
+ */
+static int
+cb_left_server(const struct probe_obs *o)
+{
+	return o->trace_state == TRACE_OBS_ON && o->trace_record &&
+	    o->cb_syn_sent;
+}
+
+/* A rule on the server host dropped the connect-back and no SYN of it
+ * got out.  A drop event is positive evidence even in an incomplete
+ * trace. */
+static int
+cb_server_dropped(const struct probe_obs *o)
+{
+	if ((o->trace_state != TRACE_OBS_ON &&
+	    o->trace_state != TRACE_OBS_INCOMPLETE) || !o->trace_record ||
+	    !o->rule.present || o->cb_syn_sent || o->arrived)
+		return 0;
+	switch (o->outcome) {
+	case OUTCOME_TIMEOUT:
+	case OUTCOME_RESET:
+	case OUTCOME_ICMP:
+	case OUTCOME_LOCAL_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+cb_server_rule(struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+	char rule[512], clause[160];
+
+	fail(c->v, CAUSE_SERVER_LOCAL_RULE);
+	if (o->outcome == OUTCOME_LOCAL_ERROR)
+		snprintf(clause, sizeof(clause), "failed on the server host "
+		    "(%s)", errno_name(o->error));
+	else
+		in_failure_clause(c, clause, sizeof(clause));
+	ev_add(c->v, VERDICT_STAGE_SERVER, "the connect-back from %s to %s %s",
+	    c->src, c->dst, clause);
+	trace_rule_text(&o->rule, rule, sizeof(rule));
+	ev_add(c->v, VERDICT_STAGE_SERVER, "the connect-back SYN from %s was "
+	    "%s on the server host by rule '%s' (the server host's nftables "
+	    "trace: no SYN of it left)", c->src, rule_verb(&o->rule), rule);
+}
+
+/* Why the server's trace cannot clear the server host for the
+ * connect-back; nothing when it does. */
+static void
+cb_trace_missing(struct vctx *c)
+{
+	const struct probe_obs *o = c->o;
+	const char *why = o->trace_reason[0] != '\0' ? o->trace_reason :
+	    "no reason given";
+
+	if (cb_left_server(o))
+		return;
+	switch (o->trace_state) {
+	case TRACE_OBS_NONE:
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector sent no trace "
+		    "of the connect-back, so whether its SYN left the server "
+		    "host (a rule in its output chain drops it as silently as "
+		    "the path) is not known");
+		break;
+	case TRACE_OBS_UNAVAILABLE:
+		ev_add(c->v, VERDICT_STAGE_SERVER, "no nftables trace at the "
+		    "server (%s), so whether the connect-back SYN left the "
+		    "server host is not known", why);
+		break;
+	case TRACE_OBS_INCOMPLETE:
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the nftables trace at the "
+		    "server is incomplete (%s): that it names no rule dropping "
+		    "the connect-back proves nothing", why);
+		break;
+	default:
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the server's nftables trace "
+		    "saw no connect-back SYN leave the server host");
+		break;
+	}
+}
+
 static void
 in_acked(struct vctx *c)
 {
@@ -1019,11 +1110,17 @@ in_reset(struct vctx *c)
 		    "no connection", c->src, c->dst);
 		/* The agent host's complete trace, naming no rule of its
 		 * own, leaves the path. */
-		if (ctrace_nothing_came(c->o)) {
+		if (ctrace_nothing_came(c->o) && cb_left_server(c->o)) {
 			c->v->cause = CAUSE_PATH_REJECT;
-			ev_add(c->v, VERDICT_STAGE_PATH, "it never reached the "
+			ev_add(c->v, VERDICT_STAGE_PATH, "it left the server "
+			    "host (its nftables trace) and never reached the "
 			    "agent host (its nftables trace): a firewall on "
 			    "the path rejected it");
+		} else if (ctrace_nothing_came(c->o)) {
+			ev_add(c->v, VERDICT_STAGE_PATH, "it never reached the "
+			    "agent host (its nftables trace): a firewall on "
+			    "the path or on the server host rejected it");
+			cb_trace_missing(c);
 		} else {
 			ev_add(c->v, VERDICT_STAGE_PATH, "a firewall on the path "
 			    "or on the agent host rejected it");
@@ -1053,12 +1150,23 @@ in_timeout(struct vctx *c)
 	}
 	ev_add(c->v, VERDICT_STAGE_SERVER, "connect-back SYN from %s to %s: "
 	    "no answer within %u ms and no ICMP", c->src, c->dst, c->ms);
-	if (in_agent_listening(c->o) && ctrace_nothing_came(c->o)) {
+	if (in_agent_listening(c->o) && ctrace_nothing_came(c->o) &&
+	    cb_left_server(c->o)) {
 		c->v->cause = CAUSE_PATH_SILENT_DROP;
+		ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN left the server host "
+		    "(its nftables trace) and no rule there dropped it");
 		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent was listening and "
 		    "saw no connection, and the SYN never reached the agent "
 		    "host (its nftables trace): dropped silently between "
 		    "server and agent");
+		return;
+	}
+	if (in_agent_listening(c->o) && ctrace_nothing_came(c->o)) {
+		ev_add(c->v, VERDICT_STAGE_AGENT, "the agent was listening and "
+		    "saw no connection, and the SYN never reached the agent "
+		    "host (its nftables trace): dropped on the way or on the "
+		    "server host");
+		cb_trace_missing(c);
 		return;
 	}
 	if (in_agent_listening(c->o)) {
@@ -1066,6 +1174,7 @@ in_timeout(struct vctx *c)
 		    "saw no connection: dropped silently on the way, or by a "
 		    "firewall on the agent host (only its nftables trace tells "
 		    "which)");
+		cb_trace_missing(c);
 		return;
 	}
 	ev_add(c->v, VERDICT_STAGE_AGENT, "the agent's listener was not open, "
@@ -1145,6 +1254,13 @@ classify_in(struct vctx *c)
 	    sizeof(c->dst));
 	snprintf(c->what, sizeof(c->what), "connect-back from %s to %s",
 	    c->src, c->dst);
+	/* A rule on the server host dropped it: it never left, so neither
+	 * the path, nor NAT, nor the agent host had a say. */
+	if (cb_server_dropped(o)) {
+		cb_server_rule(c);
+		ctrace_missing(c);
+		return;
+	}
 	/* The agent host's own rule dropped it: whatever NAT there is, the
 	 * connect-back got here. */
 	if (ctrace_explains(c)) {

@@ -110,8 +110,8 @@ struct probe_obs {
 	struct sockaddr_storage seen_peer;
 	struct sockaddr_storage seen_local;
 	/*
-	 * The reflector's nftables trace of this port (control/passive
-	 * only; PROTOCOL.md "traces").  trace_state is the session's state
+	 * The reflector's nftables trace of this port (control/passive;
+	 * PROTOCOL.md "traces"; for the active probe see cb_syn_sent).  trace_state is the session's state
 	 * (enum trace_obs_state); trace_record says the reflector sent a
 	 * record for this very port, without which the other fields say
 	 * nothing (the port's probe arrived, or the records were truncated).
@@ -122,6 +122,14 @@ struct probe_obs {
 	int syn_seen;		/* a probe packet reached the server host */
 	int synack_sent;	/* an answer left it towards the agent */
 	struct probe_rule rule;	/* a rule on the server host dropped it */
+	/*
+	 * The active probe: the server host's trace of the connect-back
+	 * (active-result.trace/record).  trace_state/trace_reason as above;
+	 * trace_record: a record came; cb_syn_sent: a connect-back SYN left
+	 * the server host with no rule dropping it; rule: the rule on the
+	 * server host that dropped one (outbound).
+	 */
+	int cb_syn_sent;
 	/*
 	 * The agent host's own nftables trace of this probe (ctrace.h).
 	 * ctrace_state is an enum trace_obs_state (NONE: not traced, e.g.

@@ -121,6 +121,10 @@ fw_spec_check(const struct fw_spec *spec)
 	if ((spec->parts & FW_PART_TPROXY) &&
 	    (spec->tproxy_port == 0 || spec->tproxy_mark == 0))
 		return FTP_ERR_INVAL;
+	/* The connect-back is a server's, and is only traced. */
+	if (spec->trace_active_port != 0 && (!(spec->parts & FW_PART_TRACE) ||
+	    (spec->flags & FW_F_CLIENT)))
+		return FTP_ERR_INVAL;
 	if ((spec->parts & FW_PART_TPROXY) &&
 	    spec->tproxy_addr.ss_family != AF_UNSPEC &&
 	    spec->tproxy_addr.ss_family != fam)
@@ -299,21 +303,18 @@ fw_tproxy_addr(struct nftnl_rule *r, const struct sockaddr_storage *a)
 }
 
 /*
- * The common match: "meta nfproto X meta l4proto tcp ip[6] Xaddr PEER
- * tcp Xport @ports".  In an inet table the L3 protocol must be checked
- * before reading the network header, as nft itself does.  from_peer
- * picks saddr (else daddr); the ports are ours on a server (dport when
- * the packet comes from the peer) and the peer's on a client (sport when
- * it comes from the peer), hence the exclusive or.
+ * "meta nfproto X meta l4proto tcp ip[6] Xaddr PEER": in an inet table
+ * the L3 protocol must be checked before reading the network header, as
+ * nft itself does.  from_peer picks saddr, else daddr.
  */
 static int
-fw_match_peer(struct nftnl_rule *r, const struct sockaddr_storage *peer,
-    int from_peer, int client)
+fw_match_addr(struct nftnl_rule *r, const struct sockaddr_storage *peer,
+    int from_peer)
 {
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)peer;
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)peer;
 	uint8_t nfproto, l4 = IPPROTO_TCP;
-	uint32_t aoff, alen, poff;
+	uint32_t aoff, alen;
 	const void *addr;
 	int r0;
 
@@ -328,17 +329,49 @@ fw_match_peer(struct nftnl_rule *r, const struct sockaddr_storage *peer,
 		alen = 16;
 		addr = &s6->sin6_addr;
 	}
-	poff = (!from_peer != !client) ? 2 : 0;	/* tcphdr dest / source */
 	if ((r0 = fw_meta_load(r, NFT_META_NFPROTO)) != 0 ||
 	    (r0 = fw_cmp_eq(r, &nfproto, 1)) != 0 ||
 	    (r0 = fw_meta_load(r, NFT_META_L4PROTO)) != 0 ||
 	    (r0 = fw_cmp_eq(r, &l4, 1)) != 0 ||
 	    (r0 = fw_payload_load(r, NFT_PAYLOAD_NETWORK_HEADER, aoff,
 	    alen)) != 0 ||
-	    (r0 = fw_cmp_eq(r, addr, alen)) != 0 ||
+	    (r0 = fw_cmp_eq(r, addr, alen)) != 0)
+		return r0;
+	return 0;
+}
+
+/*
+ * The common match: the peer's address, then "tcp Xport @ports".  The
+ * ports are ours on a server (dport when the packet comes from the peer)
+ * and the peer's on a client (sport when it comes from the peer), hence
+ * the exclusive or.
+ */
+static int
+fw_match_peer(struct nftnl_rule *r, const struct sockaddr_storage *peer,
+    int from_peer, int client)
+{
+	uint32_t poff = (!from_peer != !client) ? 2 : 0; /* tcphdr dest/source */
+	int r0;
+
+	if ((r0 = fw_match_addr(r, peer, from_peer)) != 0 ||
 	    (r0 = fw_payload_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, poff,
 	    2)) != 0 ||
 	    (r0 = fw_lookup_ports(r)) != 0)
+		return r0;
+	return 0;
+}
+
+/* "ip daddr PEER tcp sport ACTIVE": our connect-back to the peer. */
+static int
+fw_match_active(struct nftnl_rule *r, const struct fw_spec *spec)
+{
+	uint16_t port = htons(spec->trace_active_port);
+	int r0;
+
+	if ((r0 = fw_match_addr(r, &spec->peer, 0)) != 0 ||
+	    (r0 = fw_payload_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0,
+	    2)) != 0 ||
+	    (r0 = fw_cmp_eq(r, &port, sizeof(port))) != 0)
 		return r0;
 	return 0;
 }
@@ -533,7 +566,12 @@ out:
 	return r;
 }
 
-enum fw_rule_kind { FW_RULE_TRACE_IN, FW_RULE_TRACE_OUT, FW_RULE_TPROXY };
+enum fw_rule_kind {
+	FW_RULE_TRACE_IN,
+	FW_RULE_TRACE_OUT,
+	FW_RULE_TRACE_ACTIVE,
+	FW_RULE_TPROXY,
+};
 
 static int
 fw_put_rule(struct fw_batch *b, const char *table, const char *chain,
@@ -548,8 +586,12 @@ fw_put_rule(struct fw_batch *b, const char *table, const char *chain,
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	if ((rc = fw_match_peer(r, &spec->peer, kind != FW_RULE_TRACE_OUT,
-	    (spec->flags & FW_F_CLIENT) != 0)))
+	if (kind == FW_RULE_TRACE_ACTIVE)
+		rc = fw_match_active(r, spec);
+	else
+		rc = fw_match_peer(r, &spec->peer, kind != FW_RULE_TRACE_OUT,
+		    (spec->flags & FW_F_CLIENT) != 0);
+	if (rc != 0)
 		goto out;
 	if (kind == FW_RULE_TPROXY)
 		rc = fw_stmt_tproxy(r, spec);
@@ -582,6 +624,10 @@ fw_put_parts(struct fw_batch *b, const char *table, const struct fw_spec *spec)
 		    NF_INET_LOCAL_OUT, FW_PRIO_TRACE)) != 0 ||
 		    (r = fw_put_rule(b, table, FW_CHAIN_TRACE_OUT, spec,
 		    FW_RULE_TRACE_OUT)) != 0)
+			return r;
+		if (spec->trace_active_port != 0 &&
+		    (r = fw_put_rule(b, table, FW_CHAIN_TRACE_OUT, spec,
+		    FW_RULE_TRACE_ACTIVE)) != 0)
 			return r;
 	}
 	if (spec->parts & FW_PART_TPROXY) {

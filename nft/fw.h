@@ -9,7 +9,10 @@
  *                        ip saddr PEER tcp dport @ports meta nftrace set 1
  *   chain trace_out    filter hook output priority -350:
  *                        ip daddr PEER tcp sport @ports meta nftrace set 1
- *                      (both trace rules also match only SYN or RST:
+ *                        ip daddr PEER tcp sport ACTIVE meta nftrace set 1
+ *                      (the second only with trace_active_port: the
+ *                      active-mode connect-back from that port; every
+ *                      trace rule also matches only SYN or RST:
  *                      tcp flags & (syn | rst) != 0)
  *   chain tproxy_pre   filter hook prerouting priority -150 (mangle):
  *                        ip saddr PEER tcp dport @ports
@@ -20,7 +23,12 @@
  *
  * With FW_F_CLIENT the ports are the peer's (a client probing a server):
  * trace_pre matches "ip saddr PEER tcp sport @ports", trace_out
- * "ip daddr PEER tcp dport @ports"; the tproxy part is then refused.
+ * "ip daddr PEER tcp dport @ports"; the tproxy part and the active
+ * port are then refused.
+ *
+ * The active port is never in the set: the tproxy rule matches the
+ * peer's packets to @ports, and the peer's answers to the connect-back
+ * (to our port 20) must reach the connecting socket, not the listener.
  *
  * (ip6 for an IPv6 peer).  -350 is earlier than raw and conntrack, so a
  * trace starts before anything else on the host can drop the packet.
@@ -91,6 +99,9 @@ struct fw_spec {
 	/* FW_PART_TPROXY, optional: AF_UNSPEC = the address the packet
 	 * arrived on; else the peer's family, port ignored. */
 	struct sockaddr_storage		 tproxy_addr;
+	/* FW_PART_TRACE, server only, optional: also trace our connections
+	 * from this port to the peer (the connect-back); 0 = none. */
+	uint16_t			 trace_active_port;
 };
 
 /* 0 if id is 1..FW_ID_MAX of [a-z0-9], else FTP_ERR_INVAL. */

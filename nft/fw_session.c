@@ -27,6 +27,9 @@
 #define FW_SESSION_DRAIN_MAX	4096
 /* fw_trace_read() calls per readable event on the loop. */
 #define FW_SESSION_READ_BURSTS	16
+/* Connect-back records per session: the reflector makes two (plain and
+ * ALG), so a few more only guard against a confused caller. */
+#define FW_SESSION_CB_MAX	8
 /* Marks a remembered id whose packet turned out not to be ours. */
 #define FW_SESSION_DIR_FOREIGN	0xff
 
@@ -35,6 +38,7 @@ struct fw_session_id {
 	uint16_t	 port;
 	uint8_t		 dir;		/* 0: slot unused */
 	uint8_t		 dropped;	/* its drop was counted */
+	uint8_t		 cb;		/* port is a connect-back's peer port */
 };
 
 struct fw_session {
@@ -52,6 +56,9 @@ struct fw_session {
 	char				 reason[200];
 	struct fw_session_port		*ports;	/* sorted by port */
 	size_t				 nports;
+	uint16_t			 active_port;	/* 0: none */
+	struct fw_session_port		 cbs[FW_SESSION_CB_MAX];
+	size_t				 ncbs;
 	struct fw_session_rule		 rules[FW_SESSION_MAX_RULES];
 	size_t				 nrules;
 	struct fw_session_id		 ids[FW_SESSION_IDS];
@@ -190,6 +197,39 @@ fw_session_find(const struct fw_session *s, uint16_t port)
 	    fw_session_port_cmp);
 }
 
+/* The connect-back to the peer's port, added if new and add is set. */
+static struct fw_session_port *
+fw_session_cb_find(struct fw_session *s, uint16_t peer_port, int add)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncbs; i++)
+		if (s->cbs[i].port == peer_port)
+			return &s->cbs[i];
+	if (!add)
+		return NULL;
+	if (s->ncbs == FW_SESSION_CB_MAX) {
+		fw_session_set_incomplete(s, "more connect-backs than the "
+		    "reflector records");
+		return NULL;
+	}
+	memset(&s->cbs[s->ncbs], 0, sizeof(s->cbs[0]));
+	s->cbs[s->ncbs].port = peer_port;
+	s->cbs[s->ncbs].rule = -1;
+	return &s->cbs[s->ncbs++];
+}
+
+const struct fw_session_port *
+fw_session_connectback(const struct fw_session *s, uint16_t peer_port)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncbs; i++)
+		if (s->cbs[i].port == peer_port)
+			return &s->cbs[i];
+	return NULL;
+}
+
 static struct fw_session *
 fw_session_alloc(const struct fw_session_spec *spec)
 {
@@ -201,6 +241,8 @@ fw_session_alloc(const struct fw_session_spec *spec)
 	memcpy(&s->peer, spec->peer, addr_len(spec->peer));
 	addr_unmap(&s->peer);
 	s->role = spec->role;
+	if (spec->role == FW_SESSION_SERVER)
+		s->active_port = spec->active_port;
 	s->state = FW_SESSION_ON;
 	snprintf(s->who, sizeof(s->who), "%s", spec->who != NULL ?
 	    spec->who : "trace");
@@ -227,7 +269,7 @@ fw_session_new_detached(const struct fw_session_spec *spec)
 
 static void
 fw_session_id_remember(struct fw_session *s, uint32_t id, uint16_t port,
-    uint8_t dir)
+    uint8_t dir, int cb)
 {
 	struct fw_session_id *slot = &s->ids[s->id_next];
 
@@ -235,6 +277,7 @@ fw_session_id_remember(struct fw_session *s, uint32_t id, uint16_t port,
 	slot->port = port;
 	slot->dir = dir;
 	slot->dropped = 0;
+	slot->cb = (uint8_t)(cb != 0);
 	s->id_next = (s->id_next + 1) % FW_SESSION_IDS;
 }
 
@@ -286,11 +329,13 @@ fw_session_rule_index(struct fw_session *s, const struct fw_trace_event *ev)
 /*
  * The probe port and direction of a packet, by its headers; NULL if it
  * is not one of ours.  A server's ports are the local end of the tuple,
- * a client's the peer's end.
+ * a client's the peer's end.  *cb is set for a server's connect-back
+ * (from its active port to the peer, not a probe port's answer): the
+ * record is then the connect-back's, keyed by the peer's port.
  */
 static struct fw_session_port *
 fw_session_match(struct fw_session *s, const struct fw_trace_event *ev,
-    uint8_t *dir)
+    uint8_t *dir, int *cb)
 {
 	const struct sockaddr *src = (const struct sockaddr *)&ev->src;
 	const struct sockaddr *dst = (const struct sockaddr *)&ev->dst;
@@ -310,6 +355,13 @@ fw_session_match(struct fw_session *s, const struct fw_trace_event *ev,
 		*dir = FW_SESSION_OUT;
 		return p;
 	}
+	if (s->active_port != 0 && addr_equal(dst, peer) &&
+	    addr_port(src) == s->active_port &&
+	    (p = fw_session_cb_find(s, addr_port(dst), 1)) != NULL) {
+		*dir = FW_SESSION_OUT;
+		*cb = 1;
+		return p;
+	}
 	return NULL;
 }
 
@@ -326,11 +378,11 @@ fw_session_feed(struct fw_session *s, const struct fw_trace_event *ev)
 	struct fw_session_port *p = NULL;
 	struct fw_session_id *known;
 	uint8_t dir = 0;
-	int ri;
+	int ri, cb = 0;
 
 	s->events++;
 	if (ev->has_tuple) {
-		p = fw_session_match(s, ev, &dir);
+		p = fw_session_match(s, ev, &dir, &cb);
 		known = fw_session_id_find(s, ev->id);
 		if (p == NULL) {
 			/* The id now names a packet that is not ours. */
@@ -339,8 +391,8 @@ fw_session_feed(struct fw_session *s, const struct fw_trace_event *ev)
 			return;
 		}
 		if (known == NULL || known->port != p->port ||
-		    known->dir != dir) {
-			fw_session_id_remember(s, ev->id, p->port, dir);
+		    known->dir != dir || known->cb != cb) {
+			fw_session_id_remember(s, ev->id, p->port, dir, cb);
 			known = fw_session_id_find(s, ev->id);
 			fw_session_count(dir == FW_SESSION_IN ? &p->in_pkts :
 			    &p->out_pkts);
@@ -350,7 +402,9 @@ fw_session_feed(struct fw_session *s, const struct fw_trace_event *ev)
 		    known->dir == FW_SESSION_DIR_FOREIGN)
 			return;
 		dir = known->dir;
-		if ((p = fw_session_port_find(s, known->port)) == NULL)
+		p = known->cb ? fw_session_cb_find(s, known->port, 0) :
+		    fw_session_port_find(s, known->port);
+		if (p == NULL)
 			return;
 	}
 	if (dir == FW_SESSION_IN)
@@ -489,6 +543,7 @@ fw_session_new(struct event_base *base, const struct fw_session_spec *spec)
 	fs.ports = spec->ports;
 	fs.nports = spec->nports;
 	fs.parts = FW_PART_TRACE;
+	fs.trace_active_port = s->active_port;
 	if (spec->tproxy_to != NULL && s->role == FW_SESSION_SERVER) {
 		fs.parts |= FW_PART_TPROXY;
 		fs.tproxy_port = addr_port(spec->tproxy_to);

@@ -26,6 +26,13 @@
  *                             its text is read by fw_session_collect()
  *   *_pkts / *_drops          the same counted per packet (trace id)
  *
+ * A server may also trace its connect-backs (spec.active_port: the
+ * active-mode data connection it opens from port 20 to the peer): one
+ * more record per connection, keyed by the peer's port (the reflector's
+ * plain connect-back and its ALG connect-back go to different ports of
+ * the agent), with only the OUT fields in use: our SYN (or RST) left
+ * through the output hook, and a rule here dropped it or not.
+ *
  * The table is created with FW_F_OWNER, so the kernel removes it if the
  * process dies; fw_session_free() removes it otherwise, and only it:
  * a session never touches another's table.  Without nftables (EPERM:
@@ -110,6 +117,9 @@ struct fw_session_spec {
 	 * (fw.h tproxy part) with this mark; NULL = trace only. */
 	const struct sockaddr	*tproxy_to;
 	uint32_t		 tproxy_mark;
+	/* Server role only, optional: also trace our connections from this
+	 * port to the peer (fw.h trace_active_port); 0 = none. */
+	uint16_t		 active_port;
 };
 
 struct fw_session;
@@ -160,6 +170,10 @@ const struct fw_session_port *fw_session_port_at(const struct fw_session *s,
 /* The record of port, or NULL if it is no probe port. */
 const struct fw_session_port *fw_session_find(const struct fw_session *s,
     uint16_t port);
+/* The record of our connect-back to the peer's port peer_port (its
+ * .port is that port), or NULL if no packet of it was traced. */
+const struct fw_session_port *fw_session_connectback(
+    const struct fw_session *s, uint16_t peer_port);
 /* The rule a record names (p->rule >= 0). */
 const struct fw_session_rule *fw_session_rule_at(const struct fw_session *s,
     int i);

@@ -397,7 +397,7 @@ session_arm_diverted(struct session *s, uint16_t cport,
 	}
 	s->trace = trace_new_diverting(s->base, s->token,
 	    (struct sockaddr *)&s->observed, cport, rp,
-	    (struct sockaddr *)&to, DIVERT_MARK);
+	    s->cfg->active_source_port, (struct sockaddr *)&to, DIVERT_MARK);
 	if (s->trace != NULL && trace_state(s->trace) != TRACE_UNAVAILABLE)
 		return 0;
 	log_warnx("session %s: cannot install the tproxy rule, listening on "
@@ -434,7 +434,8 @@ session_arm(struct session *s, uint16_t cport, const struct portrange *rp,
 		return r;
 	}
 	s->trace = trace_new(s->base, s->token,
-	    (struct sockaddr *)&s->observed, cport, rp);
+	    (struct sockaddr *)&s->observed, cport, rp,
+	    s->cfg->active_source_port);
 	return 0;
 }
 
@@ -597,6 +598,13 @@ session_active_done_cb(const struct connectback_result *res, void *arg)
 	s->active = ACTIVE_DONE;
 	if ((m = connectback_result_msg("active-result", res)) == NULL)
 		goto out;
+	/* What the server host's own trace saw of this connection. */
+	if (trace_connectback(s->trace, addr_port(
+	    (const struct sockaddr *)&res->remote), m) != 0) {
+		json_decref(m);
+		m = NULL;
+		goto out;
+	}
 	local = json_string_value(json_object_get(m, "local"));
 	log_info("session %s: active connect-back %s -> %s: %s (%llu ms)",
 	    s->peer_text, local != NULL ? local : "?",

@@ -95,7 +95,7 @@ trace_reason(const struct trace *t)
 static void
 trace_spec(struct fw_session_spec *spec, struct portrange pr[2],
     const char *id, const struct sockaddr *peer, uint16_t control_port,
-    const struct portrange *passive)
+    const struct portrange *passive, uint16_t active_port)
 {
 	memset(spec, 0, sizeof(*spec));
 	spec->role = FW_SESSION_SERVER;
@@ -106,6 +106,7 @@ trace_spec(struct fw_session_spec *spec, struct portrange pr[2],
 	if (passive != NULL)
 		pr[spec->nports++] = *passive;
 	spec->ports = pr;
+	spec->active_port = active_port;
 	spec->who = "trace";
 }
 
@@ -126,12 +127,12 @@ trace_wrap(struct fw_session *s)
 
 struct trace *
 trace_new_detached(const struct sockaddr *peer, uint16_t control_port,
-    const struct portrange *passive)
+    const struct portrange *passive, uint16_t active_port)
 {
 	struct fw_session_spec spec;
 	struct portrange pr[2];
 
-	trace_spec(&spec, pr, NULL, peer, control_port, passive);
+	trace_spec(&spec, pr, NULL, peer, control_port, passive, active_port);
 	return trace_wrap(fw_session_new_detached(&spec));
 }
 
@@ -144,13 +145,13 @@ trace_feed(struct trace *t, const struct fw_trace_event *ev)
 struct trace *
 trace_new_diverting(struct event_base *base, const char *id,
     const struct sockaddr *peer, uint16_t control_port,
-    const struct portrange *passive, const struct sockaddr *to,
-    uint32_t mark)
+    const struct portrange *passive, uint16_t active_port,
+    const struct sockaddr *to, uint32_t mark)
 {
 	struct fw_session_spec spec;
 	struct portrange pr[2];
 
-	trace_spec(&spec, pr, id, peer, control_port, passive);
+	trace_spec(&spec, pr, id, peer, control_port, passive, active_port);
 	spec.tproxy_to = to;
 	spec.tproxy_mark = mark;
 	/* Learned at start-up: do not fail the same way every session. */
@@ -162,10 +163,10 @@ trace_new_diverting(struct event_base *base, const char *id,
 struct trace *
 trace_new(struct event_base *base, const char *id,
     const struct sockaddr *peer, uint16_t control_port,
-    const struct portrange *passive)
+    const struct portrange *passive, uint16_t active_port)
 {
 	return trace_new_diverting(base, id, peer, control_port, passive,
-	    NULL, 0);
+	    active_port, NULL, 0);
 }
 
 int
@@ -365,4 +366,59 @@ size:
 out:
 	free(arrived);
 	return r;
+}
+
+/* ---- the connect-back ---- */
+
+/* "trace" {state, reason} of t (NULL: no plan armed) into msg. */
+static int
+trace_state_json(const struct trace *t, json_t *msg)
+{
+	json_t *st;
+
+	if ((st = json_object()) == NULL ||
+	    json_object_set_new(msg, "trace", st) != 0)
+		return FTP_ERR_NOMEM;
+	if (t == NULL) {
+		json_object_set_new(st, "state", json_string("unavailable"));
+		json_object_set_new(st, "reason", json_string(
+		    "no plan armed, or no memory for a trace"));
+		return 0;
+	}
+	json_object_set_new(st, "state", json_string(trace_state_name(
+	    trace_state(t))));
+	json_object_set_new(st, "reason", trace_reason(t) != NULL ?
+	    json_string(trace_reason(t)) : json_null());
+	return 0;
+}
+
+int
+trace_connectback(struct trace *t, uint16_t peer_port, json_t *msg)
+{
+	const struct fw_session_port *p = NULL;
+	json_t *rec, *v;
+
+	/* The connection just ended: its events may still be queued. */
+	if (t != NULL)
+		fw_session_collect(t->s);
+	if (trace_state_json(t, msg) != 0)
+		return FTP_ERR_NOMEM;
+	if (t != NULL && trace_state(t) != TRACE_UNAVAILABLE)
+		p = fw_session_connectback(t->s, peer_port);
+	if (p == NULL)
+		return json_object_set_new(msg, "record", json_null()) == 0 ?
+		    0 : FTP_ERR_NOMEM;
+	if ((rec = json_object()) == NULL)
+		return FTP_ERR_NOMEM;
+	if ((v = trace_verdict_json(t, p)) == NULL) {
+		json_decref(rec);
+		return FTP_ERR_NOMEM;
+	}
+	/* Per packet: a SYN that got out although an earlier one was
+	 * dropped (a retransmission after a rule change) still left. */
+	json_object_set_new(rec, "syn_sent", json_boolean(p->out_pkts >
+	    p->out_drops));
+	json_object_set_new(rec, "verdict", v);
+	return json_object_set_new(msg, "record", rec) == 0 ? 0 :
+	    FTP_ERR_NOMEM;
 }

@@ -23,6 +23,12 @@
  *                chain, handle; the rule's text is looked up once per
  *                distinct rule, at collect time
  *
+ * With an active port the table also traces the reflector's connect-backs
+ * from that port to the agent (its own trace_out rule, not the port set:
+ * the agent's answers to port 20 must never meet the tproxy rule); per
+ * connection, keyed by the agent's port, the trace keeps whether a SYN
+ * left the server host and the rule that dropped it (trace_connectback).
+ *
  * The table is created with FW_F_OWNER, so the kernel removes it if the
  * reflector dies; trace_free() removes it otherwise.  Without nftables
  * (no CAP_NET_ADMIN, or trace_startup() found it unusable) a trace is
@@ -69,14 +75,15 @@ struct trace;
  * Trace one session: id names the table (fw.h: [a-z0-9], cut to its
  * first FW_ID_MAX characters, so a token will do), peer the agent's
  * observed address (port
- * ignored), control_port and passive (may be NULL) the probe ports.
+ * ignored), control_port and passive (may be NULL) the probe ports,
+ * active_port the source port of the connect-backs (0: not traced).
  * Listens on base before the table exists, so no event of a probe is
  * missed.  A trace that cannot be set up is still returned, in state
  * TRACE_UNAVAILABLE with its reason (and logged); NULL only on no memory.
  */
 struct trace *trace_new(struct event_base *base, const char *id,
     const struct sockaddr *peer, uint16_t control_port,
-    const struct portrange *passive);
+    const struct portrange *passive, uint16_t active_port);
 /*
  * The same, and the table also diverts the agent's connections to the
  * probe ports to the transparent listener at to (listener_set_divert),
@@ -86,8 +93,8 @@ struct trace *trace_new(struct event_base *base, const char *id,
  */
 struct trace *trace_new_diverting(struct event_base *base, const char *id,
     const struct sockaddr *peer, uint16_t control_port,
-    const struct portrange *passive, const struct sockaddr *to,
-    uint32_t mark);
+    const struct portrange *passive, uint16_t active_port,
+    const struct sockaddr *to, uint32_t mark);
 /* 0 if nftables was found unusable at start-up (no CAP_NET_ADMIN). */
 int trace_nft_usable(void);
 /* Remove the table (if any), stop listening, free.  NULL is ignored. */
@@ -96,7 +103,8 @@ void trace_free(struct trace *t);
 /* The same without any nftables I/O, for tests: state TRACE_ON, events
  * come only from trace_feed(). */
 struct trace *trace_new_detached(const struct sockaddr *peer,
-    uint16_t control_port, const struct portrange *passive);
+    uint16_t control_port, const struct portrange *passive,
+    uint16_t active_port);
 /* Account one decoded trace event (what the listener callback does). */
 void trace_feed(struct trace *t, const struct fw_trace_event *ev);
 /* Mark the trace incomplete (the listener does on ENOBUFS). */
@@ -118,5 +126,16 @@ const char *trace_reason(const struct trace *t);
 #define TRACE_JSON_MAX	(64 * 1024)
 int trace_observations(struct trace *t, const struct listener_set *ls,
     json_t *obs, size_t *bytes);
+
+/*
+ * Add the trace of the connect-back to the agent's port peer_port to an
+ * active-result message (PROTOCOL.md): "trace" {state, reason} and
+ * "record": null when the trace is unavailable or recorded no packet of
+ * that connection, else {syn_sent, verdict} (verdict as in "traces",
+ * direction "out").  Reads what is still pending on the listener first.
+ * t may be NULL (no plan armed): state "unavailable".  0 or
+ * FTP_ERR_NOMEM.
+ */
+int trace_connectback(struct trace *t, uint16_t peer_port, json_t *msg);
 
 #endif

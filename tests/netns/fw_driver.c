@@ -4,16 +4,23 @@
  *
  *   fw_driver cleanup
  *   fw_driver add ID PEER PORTS [LISTENPORT MARK RTTABLE [TPROXYADDR]]
+ *   fw_driver addact ID PEER PORTS ACTIVE [LISTENPORT MARK RTTABLE]
  *   fw_driver del ID [PEERFAMILY MARK RTTABLE]
  *   fw_driver hold ID PEER PORTS          (add, print "ready", sleep)
  *   fw_driver holdown ID PEER PORTS       (same, table owned by the socket)
  *   fw_driver trace ID PEER SERVER PORT [LISTENPORT [LISTENADDR]]
  *   fw_driver text FAMILY TABLE CHAIN HANDLE
+ *   fw_driver cback PEER SERVER SPORT
  *
  * PORTS is "21,30000-30009".  With LISTENPORT, add installs the tproxy
  * part and its policy route (to TPROXYADDR:LISTENPORT when given), and
  * trace expects the connection to land on a transparent listener there
- * (bound to LISTENADDR, default the wildcard address).  Output lines are grepped by the script.
+ * (bound to LISTENADDR, default the wildcard address).  addact is add
+ * with the connect-back from port ACTIVE traced (fw_spec.trace_active_port).
+ * cback connects from SERVER:SPORT to a listener on PEER, prints the
+ * trace events and "cback accepted" once the handshake completed (the
+ * peer's answer reached the connecting socket).  Output lines are grepped
+ * by the script.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -119,13 +126,14 @@ cmd_cleanup(void)
 }
 
 static int
-do_add(int argc, char **argv, struct fw_nl *nl)
+do_add(int argc, char **argv, struct fw_nl *nl, uint16_t active)
 {
 	struct portrange pr[MAXR];
 	struct fw_spec spec = { 0 };
 	struct fw_nl *rt = NULL;
 	int r;
 
+	spec.trace_active_port = active;
 	spec.id = argv[2];
 	if (parse_addr(argv[3], &spec.peer, 0) != 0)
 		return fail("peer", FTP_ERR_INVAL);
@@ -307,6 +315,80 @@ cmd_trace(int argc, char **argv)
 	return lfd >= 0 && !accepted ? fail("tproxy", FTP_ERR_NOTFOUND) : 0;
 }
 
+/* A listener on addr, ephemeral port; its port in *port. */
+static int
+plain_listener(const struct sockaddr_storage *addr, uint16_t *port)
+{
+	struct sockaddr_storage ss = *addr;
+	socklen_t sl = sizeof(ss);
+	int fd;
+
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0)) < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&ss, sizeof(ss)) < 0 ||
+	    listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(ss.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+/* The connect-back: SERVER:SPORT -> a listener on PEER. */
+static int
+cmd_cback(char **argv)
+{
+	struct fw_trace_listener *l;
+	struct sockaddr_storage peer, srv;
+	struct trace_state st = { .table = "" };
+	struct pollfd pfd[2];
+	uint16_t lport = 0;
+	int cfd, lfd, afd, accepted = 0, one = 1, n;
+	time_t end;
+
+	if (parse_addr(argv[2], &peer, 0) != 0 ||
+	    parse_addr(argv[3], &srv, (uint16_t)atoi(argv[4])) != 0)
+		return fail("args", FTP_ERR_INVAL);
+	if ((l = fw_trace_listener_new()) == NULL)
+		return fail("listener", FTP_ERR_SYSTEM);
+	if ((lfd = plain_listener(&peer, &lport)) < 0)
+		return fail("peer listener", FTP_ERR_SYSTEM);
+	parse_addr(argv[2], &peer, lport);
+	cfd = socket(srv.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (cfd < 0 || setsockopt(cfd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) < 0 || bind(cfd, (struct sockaddr *)&srv,
+	    sizeof(srv)) < 0)
+		return fail("server bind", FTP_ERR_SYSTEM);
+	(void)connect(cfd, (struct sockaddr *)&peer, sizeof(peer));
+	pfd[0].fd = fw_trace_fd(l);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = lfd;
+	pfd[1].events = POLLIN;
+	end = time(NULL) + 3;
+	while (time(NULL) < end && !accepted) {
+		if (poll(pfd, 2, 200) <= 0)
+			continue;
+		if ((pfd[0].revents & POLLIN) &&
+		    (n = fw_trace_read(l, trace_cb, &st)) < 0)
+			return fail("trace read", n);
+		if ((pfd[1].revents & POLLIN) &&
+		    (afd = accept(lfd, NULL, NULL)) >= 0) {
+			printf("cback accepted\n");
+			accepted = 1;
+			close(afd);
+		}
+	}
+	if (poll(pfd, 1, 100) > 0 && (n = fw_trace_read(l, trace_cb, &st)) < 0)
+		return fail("trace read", n);
+	fw_trace_listener_free(l);
+	close(cfd);
+	close(lfd);
+	return accepted ? 0 : fail("cback", FTP_ERR_NOTFOUND);
+}
+
 static int
 cmd_text(char **argv)
 {
@@ -333,11 +415,23 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 2 && strcmp(argv[1], "cleanup") == 0)
 		return cmd_cleanup();
+	if (argc >= 6 && strcmp(argv[1], "addact") == 0) {
+		/* add's arguments without ACTIVE */
+		uint16_t active = (uint16_t)atoi(argv[5]);
+
+		memmove(&argv[5], &argv[6], (size_t)(argc - 6 + 1) *
+		    sizeof(*argv));
+		if ((nl = fw_nl_open(NETLINK_NETFILTER)) == NULL)
+			return fail("nfnl", FTP_ERR_SYSTEM);
+		r = do_add(argc - 1, argv, nl, active);
+		fw_nl_free(nl);
+		return r;
+	}
 	if (argc >= 5 && (strcmp(argv[1], "add") == 0 ||
 	    strncmp(argv[1], "hold", 4) == 0)) {
 		if ((nl = fw_nl_open(NETLINK_NETFILTER)) == NULL)
 			return fail("nfnl", FTP_ERR_SYSTEM);
-		r = do_add(argc, argv, nl);
+		r = do_add(argc, argv, nl, 0);
 		if (r == 0 && argv[1][0] == 'h') {
 			printf("ready\n");
 			for (;;)
@@ -352,6 +446,8 @@ main(int argc, char **argv)
 		return cmd_trace(argc, argv);
 	if (argc >= 6 && strcmp(argv[1], "text") == 0)
 		return cmd_text(argv);
+	if (argc >= 5 && strcmp(argv[1], "cback") == 0)
+		return cmd_cback(argv);
 	fprintf(stderr, "usage: see fw_driver.c\n");
 	return 2;
 }

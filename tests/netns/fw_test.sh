@@ -124,6 +124,32 @@ cat "$TMP/trace7" >>"$TMP/log"
 check "v6 loopback transparent listener got it" grep -q 'tproxy accepted local=\[2001:db8::1\]:2122' "$TMP/trace7"
 check "delete loopback sessions" bash -c "ip netns exec $NS $DRIVER del s5 4 0x4657 27103 && ip netns exec $NS $DRIVER del s7 6 0x4658 27104"
 
+# 4c. the connect-back from port 20 has its own trace rule and is never in
+# the port set: the tproxy rule would divert the peer's answers to it
+check "add v4 session, connect-back from 20 traced" \
+    D addact s8 192.0.2.2 2123 20 7005 0x4659 27105
+X nft list table inet ftpath_s8 >"$TMP/ruleset8"
+cat "$TMP/ruleset8" >>"$TMP/log"
+check "ruleset has connect-back trace rule" grep -q 'ip daddr 192.0.2.2 tcp sport 20 tcp flags syn,rst meta nftrace set 1' "$TMP/ruleset8"
+check "port 20 not in the port set" grep -q 'elements = { 2123 }' "$TMP/ruleset8"
+D cback 192.0.2.2 192.0.2.1 20 >"$TMP/cback8" 2>&1
+cat "$TMP/cback8" >>"$TMP/log"
+check "connect-back SYN traced in trace_out" grep -Eq 'table=ftpath_s8 chain=trace_out type=rule handle=[1-9][0-9]* verdict=continue 192\.0\.2\.1:20 -> 192\.0\.2\.2:[0-9]+$' "$TMP/cback8"
+check "connect-back completed: the answer to 20 was not diverted" grep -q 'cback accepted' "$TMP/cback8"
+check "the peer's answer to 20 is not traced" bash -c "! grep -Eq '192\.0\.2\.2:[0-9]+ -> 192\.0\.2\.1:20\$' '$TMP/cback8'"
+check "delete connect-back session" D del s8 4 0x4659 27105
+check "add v6 session, connect-back from 20 traced" D addact s9 2001:db8::2 2123 20
+D cback 2001:db8::2 2001:db8::1 20 >"$TMP/cback9" 2>&1
+cat "$TMP/cback9" >>"$TMP/log"
+check "v6 connect-back SYN traced in trace_out" grep -Eq 'table=ftpath_s9 chain=trace_out type=rule handle=[1-9][0-9]* verdict=continue \[2001:db8::1\]:20 -> \[2001:db8::2\]:[0-9]+$' "$TMP/cback9"
+check "delete v6 connect-back session" D del s9
+# Without trace_active_port the connect-back is not traced at all.
+check "add v4 session without the connect-back rule" D add s10 192.0.2.2 2123
+D cback 192.0.2.2 192.0.2.1 20 >"$TMP/cback10" 2>&1
+cat "$TMP/cback10" >>"$TMP/log"
+check "plain session: connect-back works, no event of it" bash -c "grep -q 'cback accepted' '$TMP/cback10' && ! grep -q 'table=ftpath_s10' '$TMP/cback10'"
+check "delete plain session" D del s10
+
 # 5. delete: one batch, nothing left
 check "delete v4 session + policy route" D del s4 4 0x4654 27100
 check "delete v6 session + policy route" D del s6 6 0x4655 27101

@@ -640,6 +640,25 @@ NFT_SERVER_REJECT21='table inet harness_filter {
 	}
 }'
 
+# server host's own firewall drops outbound active data connections (its
+# own connect from port 20: the reflector's connect-back and vsftpd's)
+# shellcheck disable=SC2034
+NFT_SERVER_DROP_ACTIVE='table inet harness_filter {
+	chain output {
+		type filter hook output priority filter; policy accept;
+		tcp sport 20 drop
+	}
+}'
+
+# ... and rejects them with a TCP RST (to the connecting socket itself)
+# shellcheck disable=SC2034
+NFT_SERVER_RESET_ACTIVE='table inet harness_filter {
+	chain output {
+		type filter hook output priority filter; policy accept;
+		tcp sport 20 reject with tcp reset
+	}
+}'
+
 # client host's own firewall drops inbound active data connections
 # (from the server's port 20)
 # shellcheck disable=SC2034

@@ -407,6 +407,31 @@ server-rule-21)
 		--rule "control=inet harness_filter input drop"
 		--rule-text "control=tcp dport 21 drop")
 	;;
+server-rule-active)
+	# the server host's own nftables drops outbound active data (from
+	# its port 20): the reflector's trace of its connect-back names the
+	# rule; vsftpd's own connect from 20 is dropped too
+	short=srvact
+	SERVER_RULES=$NFT_SERVER_DROP_ACTIVE
+	CURL_ACT=fail
+	CHECKS=(--probe control=pass --probe passive=pass
+		--probe active=fail:server-local-rule
+		--rule "active=inet harness_filter output drop"
+		--rule-text "active=tcp sport 20 drop"
+		--evidence "active=the connect-back SYN from $SERVER4:20 was dropped on the server host by rule 'inet harness_filter output handle")
+	;;
+server-reject-active)
+	# ... rejected with a TCP RST, which the server host sends to its
+	# own connecting socket: not a reject on the path
+	short=srvrejact
+	SERVER_RULES=$NFT_SERVER_RESET_ACTIVE
+	CURL_ACT=fail
+	CHECKS=(--probe control=pass --probe passive=pass
+		--probe active=fail:server-local-rule
+		--rule "active=inet harness_filter output reject"
+		--rule-text "active=tcp sport 20 reject with tcp reset"
+		--evidence "active=the connect-back SYN from $SERVER4:20 was rejected on the server host by rule 'inet harness_filter output handle")
+	;;
 client-rule-active)
 	# the client host's own nftables drops inbound active data (from
 	# the server's port 20): the agent's own trace names the rule

@@ -472,6 +472,98 @@ test_build_add_client(void **state)
 	nftnl_table_free(t);
 }
 
+/* The cmp data of the n-th cmp expression (0-based) of a rule. */
+static void
+check_cmp_data(const struct nlmsghdr *nlh, int nth, const void *want,
+    uint32_t wlen)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr_iter *it;
+	struct nftnl_expr *e;
+	const void *data = NULL;
+	uint32_t dlen = 0;
+	int i = 0;
+
+	assert_non_null(r);
+	assert_int_equal(nftnl_rule_nlmsg_parse(nlh, r), 0);
+	it = nftnl_expr_iter_create(r);
+	while ((e = nftnl_expr_iter_next(it)) != NULL) {
+		if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "cmp") != 0)
+			continue;
+		if (i++ == nth) {
+			data = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &dlen);
+			break;
+		}
+	}
+	assert_non_null(data);
+	assert_int_equal(dlen, wlen);
+	assert_memory_equal(data, want, wlen);
+	nftnl_expr_iter_destroy(it);
+	nftnl_rule_free(r);
+}
+
+/*
+ * trace_active_port: one more rule in trace_out, "ip daddr PEER tcp
+ * sport 20" (a compare, no lookup: the port is not in the set, which
+ * the tproxy rule uses), SYN/RST only.  Servers only, trace part only.
+ */
+static void
+test_build_add_active(void **state)
+{
+	static const uint32_t off4[] = { 16, 0, 13 }, len4[] = { 4, 2, 1 };
+	static const uint32_t off6[] = { 24, 0, 13 }, len6[] = { 16, 2, 1 };
+	uint16_t port20 = htons(20);
+	uint8_t peer4[4] = { 192, 0, 2, 7 };
+	struct fw_batch *b = NULL;
+	struct fw_spec s;
+	struct msgs m;
+	const void *buf;
+	size_t len;
+
+	(void)state;
+	spec_init(&s, PEER4, FW_PART_TRACE | FW_PART_TPROXY);
+	s.trace_active_port = 20;
+	assert_int_equal(fw_spec_check(&s), 0);
+	assert_int_equal(fw_build_add(&s, 1, &b), 0);
+	buf = fw_batch_data(b, &len);
+	msgs_split(buf, len, &m);
+	/* begin table set elems, pre (chain rule), out (chain rule rule),
+	 * tproxy (chain rule), end */
+	assert_int_equal(m.n, 12);
+	check_elems(m.m[3]);	/* 21-22, 30000-30020: no 20 */
+	check_rule(m.m[7], FW_CHAIN_TRACE_OUT, MATCH4 SYNRST "immediate meta ");
+	check_rule(m.m[8], FW_CHAIN_TRACE_OUT, "meta cmp meta cmp payload cmp "
+	    "payload cmp " SYNRST "immediate meta ");
+	check_payloads(m.m[8], FW_CHAIN_TRACE_OUT, off4, len4, 3);
+	check_cmp_data(m.m[8], 2, peer4, 4);
+	check_cmp_data(m.m[8], 3, &port20, 2);
+	check_chain(m.m[9], FW_CHAIN_TPROXY, NF_INET_PRE_ROUTING, -150);
+	check_rule(m.m[10], FW_CHAIN_TPROXY, MATCH4
+	    "immediate tproxy immediate meta immediate ");
+	fw_batch_free(b);
+	b = NULL;
+
+	spec_init(&s, PEER6, FW_PART_TRACE);
+	s.trace_active_port = 20;
+	assert_int_equal(fw_build_add(&s, 1, &b), 0);
+	buf = fw_batch_data(b, &len);
+	msgs_split(buf, len, &m);
+	assert_int_equal(m.n, 10);
+	check_payloads(m.m[8], FW_CHAIN_TRACE_OUT, off6, len6, 3);
+	check_cmp_data(m.m[8], 3, &port20, 2);
+	fw_batch_free(b);
+	b = NULL;
+
+	/* A client does not connect back; a trace port needs the trace. */
+	s.flags = FW_F_CLIENT;
+	assert_int_equal(fw_spec_check(&s), FTP_ERR_INVAL);
+	assert_int_equal(fw_build_add(&s, 1, &b), FTP_ERR_INVAL);
+	assert_null(b);
+	spec_init(&s, PEER4, FW_PART_TPROXY);
+	s.trace_active_port = 20;
+	assert_int_equal(fw_spec_check(&s), FTP_ERR_INVAL);
+}
+
 static void
 test_build_del(void **state)
 {
@@ -1105,6 +1197,7 @@ main(void)
 		cmocka_unit_test(test_build_add),
 		cmocka_unit_test(test_build_add_v6_trace_only),
 		cmocka_unit_test(test_build_add_client),
+		cmocka_unit_test(test_build_add_active),
 		cmocka_unit_test(test_build_del),
 		cmocka_unit_test(test_talk_ok),
 		cmocka_unit_test(test_talk_eperm),

@@ -37,16 +37,23 @@ sa_set(struct sockaddr_storage *ss, const char *ip, uint16_t port)
 }
 
 static struct trace *
-new_trace(void)
+new_trace_active(uint16_t active_port)
 {
 	struct sockaddr_storage peer;
 	struct portrange pasv = { 30000, 30099 };
 	struct trace *t;
 
 	sa_set(&peer, AGENT, 0);
-	t = trace_new_detached((struct sockaddr *)&peer, 21, &pasv);
+	t = trace_new_detached((struct sockaddr *)&peer, 21, &pasv,
+	    active_port);
 	assert_non_null(t);
 	return t;
+}
+
+static struct trace *
+new_trace(void)
+{
+	return new_trace_active(0);
 }
 
 /* An event of our trace rule (prerouting or output) with headers. */
@@ -268,6 +275,101 @@ ev_drop_chain(struct fw_trace_event *ev, uint32_t id, uint64_t handle,
 	snprintf(ev->chain, sizeof(ev->chain), "%s", chain);
 }
 
+static json_t *
+connectback(struct trace *t, uint16_t agent_port)
+{
+	json_t *m = json_object();
+
+	assert_non_null(m);
+	assert_int_equal(trace_connectback(t, agent_port, m), 0);
+	return m;
+}
+
+/*
+ * The connect-backs from port 20: one record per agent port (the plain
+ * one and the ALG's do not mix), dropped per packet, never in "traces";
+ * a trace without the active port, another destination or a probe port's
+ * answer make no connect-back record.
+ */
+static void
+test_connectback(void **state)
+{
+	struct trace *t = new_trace_active(20);
+	struct fw_trace_event ev;
+	json_t *m, *rec, *v, *obs;
+	uint32_t id;
+
+	(void)state;
+	/* The plain connect-back to 41000: SYN and its retransmission both
+	 * dropped in output. */
+	for (id = 50; id <= 51; id++) {
+		ev_tuple(&ev, id, SERVER, 20, AGENT, 41000, "trace_out");
+		trace_feed(t, &ev);
+		ev_drop_chain(&ev, id, 11, "output");
+		trace_feed(t, &ev);
+	}
+	/* The ALG's to 42000 got out. */
+	ev_tuple(&ev, 60, SERVER, 20, AGENT, 42000, "trace_out");
+	trace_feed(t, &ev);
+	/* Not ours: another host; a probe port's answer to 43000. */
+	ev_tuple(&ev, 70, SERVER, 20, OTHER, 41000, "trace_out");
+	trace_feed(t, &ev);
+	ev_drop_chain(&ev, 70, 12, "output");
+	trace_feed(t, &ev);
+	ev_tuple(&ev, 71, SERVER, 21, AGENT, 43000, "trace_out");
+	trace_feed(t, &ev);
+
+	m = connectback(t, 41000);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    m, "trace"), "state")), "on");
+	rec = json_object_get(m, "record");
+	assert_true(json_is_object(rec));
+	assert_true(json_is_false(json_object_get(rec, "syn_sent")));
+	v = json_object_get(rec, "verdict");
+	assert_string_equal(json_string_value(json_object_get(v, "chain")),
+	    "output");
+	assert_int_equal(json_integer_value(json_object_get(v, "handle")), 11);
+	assert_string_equal(json_string_value(json_object_get(v,
+	    "direction")), "out");
+	json_decref(m);
+
+	m = connectback(t, 42000);
+	rec = json_object_get(m, "record");
+	assert_true(json_is_true(json_object_get(rec, "syn_sent")));
+	assert_true(json_is_null(json_object_get(rec, "verdict")));
+	json_decref(m);
+
+	m = connectback(t, 43000);	/* only port 21's answer went there */
+	assert_true(json_is_null(json_object_get(m, "record")));
+	json_decref(m);
+
+	/* The probe ports' runs know nothing of port 20. */
+	obs = observe(t);
+	assert_int_equal(json_array_size(json_object_get(obs, "traces")), 2);
+	assert_string_equal(json_string_value(json_object_get(run_at(obs, 0),
+	    "ports")), "21");
+	assert_string_equal(json_string_value(json_object_get(run_at(obs, 1),
+	    "ports")), "30000-30099");
+	json_decref(obs);
+	trace_free(t);
+
+	/* Without the active port nothing of port 20 is recorded. */
+	t = new_trace();
+	ev_tuple(&ev, 50, SERVER, 20, AGENT, 41000, "trace_out");
+	trace_feed(t, &ev);
+	m = connectback(t, 41000);
+	assert_true(json_is_null(json_object_get(m, "record")));
+	json_decref(m);
+	trace_free(t);
+
+	/* No plan armed: no trace at all. */
+	m = connectback(NULL, 41000);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    m, "trace"), "state")), "unavailable");
+	assert_true(json_is_null(json_object_get(m, "record")));
+	json_decref(m);
+}
+
 static struct ctrace *
 new_ctrace(void)
 {
@@ -442,6 +544,7 @@ main(void)
 		cmocka_unit_test(test_foreign_ignored),
 		cmocka_unit_test(test_outbound_drop),
 		cmocka_unit_test(test_incomplete_and_null),
+		cmocka_unit_test(test_connectback),
 		cmocka_unit_test(test_client_role),
 		cmocka_unit_test(test_client_some_left),
 		cmocka_unit_test(test_session_server_role),

@@ -62,6 +62,15 @@ obs_active(struct probe_obs *o, const struct session_facts *f,
 	o->arm = ARM_UNKNOWN;
 }
 
+/* The server host's complete trace saw the connect-back SYN leave. */
+static void
+cb_left(struct probe_obs *o)
+{
+	o->trace_state = TRACE_OBS_ON;
+	o->trace_record = 1;
+	o->cb_syn_sent = 1;
+}
+
 static void
 icmp_set(struct probe_obs *o, int family, uint8_t type, uint8_t code,
     const char *from)
@@ -861,12 +870,25 @@ test_active_reset(void **state)
 	facts_init(&f);
 	obs_active(&o, &f, OUTCOME_RESET);
 	o.ctrace_state = TRACE_OBS_ON;	/* it never reached the agent host */
+	cb_left(&o);			/* and it left the server host */
 	classify(&o, &f, &v);
 	assert_false(v.pass);
 	assert_int_equal(v.cause, CAUSE_PATH_REJECT);
 	assert_ev(&v, AGENT ":41000");
 	assert_ev(&v, "agent was listening");
 	assert_ev(&v, "never reached the agent host");
+	assert_ev(&v, "it left the server host (its nftables trace)");
+
+	/* Without the server host's trace its own reject (tcp reset in
+	 * output) looks the same: no cause, and it says why. */
+	o.trace_state = TRACE_OBS_UNAVAILABLE;
+	snprintf(o.trace_reason, sizeof(o.trace_reason), "EPERM");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "on the path or on the server host");
+	assert_ev(&v, "no nftables trace at the server (EPERM), so whether "
+	    "the connect-back SYN left the server host is not known");
+	cb_left(&o);
 
 	/* Without the agent host's trace its own reject looks the same. */
 	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
@@ -893,11 +915,33 @@ test_active_timeout(void **state)
 	facts_init(&f);
 	obs_active(&o, &f, OUTCOME_TIMEOUT);
 	o.ctrace_state = TRACE_OBS_ON;	/* nothing reached the agent host */
+	cb_left(&o);			/* the SYN left the server host */
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_PATH_SILENT_DROP);
 	assert_ev(&v, SERVER ":20");
 	assert_ev(&v, AGENT ":41000");
 	assert_ev(&v, "never reached the agent host (its nftables trace)");
+	assert_ev(&v, "the SYN left the server host (its nftables trace)");
+
+	/* Both traces are needed: without the server's, or with one that
+	 * saw no SYN leave, or lost events, no path cause. */
+	o.trace_state = TRACE_OBS_NONE;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "dropped on the way or on the server host");
+	assert_ev(&v, "the reflector sent no trace of the connect-back");
+	cb_left(&o);
+	o.cb_syn_sent = 0;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "saw no connect-back SYN leave the server host");
+	cb_left(&o);
+	o.trace_state = TRACE_OBS_INCOMPLETE;
+	snprintf(o.trace_reason, sizeof(o.trace_reason), "ENOBUFS");
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "incomplete (ENOBUFS)");
+	cb_left(&o);
 
 	/* No trace on the agent host (no CAP_NET_ADMIN): its own input
 	 * rule would look the same, so no cause, and it says why. */
@@ -1777,6 +1821,109 @@ test_client_rule_active(void **state)
 	assert_int_not_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
 }
 
+/* A rule on the server host that drops the connect-back SYN. */
+static void
+cb_drop(struct probe_obs *o, const char *verdict, const char *text)
+{
+	o->trace_state = TRACE_OBS_ON;
+	o->trace_record = 1;
+	o->cb_syn_sent = 0;
+	memset(&o->rule, 0, sizeof(o->rule));
+	o->rule.present = 1;
+	o->rule.has_handle = 1;
+	o->rule.outbound = 1;
+	o->rule.handle = 7;
+	snprintf(o->rule.family, sizeof(o->rule.family), "inet");
+	snprintf(o->rule.table, sizeof(o->rule.table), "harness_filter");
+	snprintf(o->rule.chain, sizeof(o->rule.chain), "output");
+	snprintf(o->rule.verdict, sizeof(o->rule.verdict), "%s", verdict);
+	snprintf(o->rule.text, sizeof(o->rule.text), "%s", text);
+}
+
+/*
+ * Active: the server host's own output rule drops (or rejects) the
+ * connect-back.  The server's trace names it, whatever the socket saw
+ * (a timeout, the RST or ICMP of a reject, EPERM), behind NAT too, and
+ * even with the agent host's trace missing; a SYN that still got out,
+ * or a connect-back that arrived, is not that rule's doing.
+ */
+static void
+test_server_rule_active(void **state)
+{
+	static const enum probe_outcome oc[] = {
+		OUTCOME_TIMEOUT, OUTCOME_RESET, OUTCOME_ICMP,
+		OUTCOME_LOCAL_ERROR,
+	};
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+	size_t i;
+
+	(void)state;
+	facts_init(&f);
+	obs_active(&o, &f, OUTCOME_TIMEOUT);
+	o.ctrace_state = TRACE_OBS_ON;	/* nothing reached the agent host */
+	cb_drop(&o, "drop", "tcp sport 20 drop");
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+	assert_ev(&v, "the connect-back SYN from " SERVER ":20 was dropped on "
+	    "the server host by rule 'inet harness_filter output handle 7: "
+	    "tcp sport 20 drop'");
+	assert_ev(&v, "connect-back from " SERVER ":20 to " AGENT ":41000 "
+	    "got no answer");
+
+	for (i = 0; i < sizeof(oc) / sizeof(oc[0]); i++) {
+		obs_active(&o, &f, oc[i]);
+		if (oc[i] == OUTCOME_ICMP)
+			icmp_set(&o, AF_INET, 3, 13, SERVER);
+		if (oc[i] == OUTCOME_LOCAL_ERROR)
+			o.error = EPERM;
+		if (oc[i] == OUTCOME_RESET)
+			o.error = ECONNREFUSED;
+		cb_drop(&o, "reject", "tcp sport 20 reject with tcp reset");
+		classify(&o, &f, &v);
+		assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+		assert_ev(&v, "was rejected on the server host by rule");
+	}
+	assert_ev(&v, "failed on the server host (EPERM)");
+
+	/* Incomplete: the drop event still counts. */
+	obs_active(&o, &f, OUTCOME_TIMEOUT);
+	cb_drop(&o, "drop", "tcp sport 20 drop");
+	o.trace_state = TRACE_OBS_INCOMPLETE;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+
+	/* Behind source NAT: the SYN never left, so it is not the NAT. */
+	sa_set(&f.agent_observed, NATADDR, 50000);
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+	facts_init(&f);
+
+	/* A SYN of it got out after all: not this rule's failure. */
+	obs_active(&o, &f, OUTCOME_TIMEOUT);
+	o.ctrace_state = TRACE_OBS_ON;
+	cb_drop(&o, "drop", "tcp sport 20 drop");
+	o.cb_syn_sent = 1;
+	classify(&o, &f, &v);
+	assert_int_not_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
+
+	/* The trace unavailable: no record, no rule, no cause. */
+	obs_active(&o, &f, OUTCOME_TIMEOUT);
+	o.ctrace_state = TRACE_OBS_ON;
+	o.trace_state = TRACE_OBS_UNAVAILABLE;
+	classify(&o, &f, &v);
+	assert_int_equal(v.cause, CAUSE_NONE);
+
+	/* Acked: passes whatever an earlier SYN met. */
+	obs_active(&o, &f, OUTCOME_ACKED);
+	o.arrived = 1;
+	cb_drop(&o, "drop", "tcp sport 20 drop");
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+}
+
 /* Without the agent's trace nothing is claimed, and the evidence says
  * why; an incomplete trace's drop event still counts. */
 static void
@@ -1897,6 +2044,7 @@ main(void)
 		cmocka_unit_test(test_client_rule_outranks_server_trace),
 		cmocka_unit_test(test_client_rule_answer_dropped),
 		cmocka_unit_test(test_client_rule_active),
+		cmocka_unit_test(test_server_rule_active),
 		cmocka_unit_test(test_client_trace_unavailable),
 		cmocka_unit_test(test_missing_trace_no_path_cause),
 	};
