@@ -1099,6 +1099,12 @@ check_probe_all(struct check *c)
 	    (r = check_active_wait(c)) != 0)
 		goto lost;
 	check_wait_probes(c);
+	/* The reflector is gone: its observations cannot come, and a
+	 * confirmation pass would only delay saying so. */
+	if (!control_alive(c->ctl)) {
+		r = FTP_ERR_PROTO;
+		goto lost;
+	}
 	if ((r = retry_run(c->base, c->pe, (struct sockaddr *)&c->f.server,
 	    control_token(c->ctl), c->f.timeout_ms)) < 0)
 		log_warnx("retry of silent probes failed (%s); they are "
