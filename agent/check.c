@@ -570,29 +570,35 @@ check_collect(struct check *c)
 }
 
 /*
- * The A/B's port: the first of the passive range, armed for this session
- * and not an FTP control port (no ALG keyed on the control port looks
- * at it).  0 and d->reason when there is none to use.
+ * The A/B's port: the first of the passive range whose probe reached the
+ * reflector (armed for this session, and not an FTP control port: no ALG
+ * keyed on the control port looks at it).  0 and d->reason when there is
+ * none to use.
  */
 static uint16_t
 check_alg_other(struct check *c, struct alg_dlg *d)
 {
 	const struct probe_obs *o;
+	unsigned p;
 
-	if (c->passive.lo == 0 || c->passive.lo == c->cport) {
-		snprintf(d->reason, sizeof(d->reason), "no passive range "
-		    "other than the control port to run it on");
+	if (c->passive.lo == 0) {
+		snprintf(d->reason, sizeof(d->reason), "no passive range to "
+		    "run it on");
 		return 0;
 	}
-	d->port = c->passive.lo;
-	o = probe_lookup(c->pe, PROBE_PASSIVE, c->passive.lo);
-	if (o == NULL || o->arm != ARM_LISTENING ||
-	    o->outcome != OUTCOME_ACKED) {
-		snprintf(d->reason, sizeof(d->reason), "the passive probe to "
-		    "port %u did not reach the reflector", c->passive.lo);
-		return 0;
+	for (p = c->passive.lo; p <= c->passive.hi; p++) {
+		if (p == c->cport)
+			continue;
+		o = probe_lookup(c->pe, PROBE_PASSIVE, (uint16_t)p);
+		if (o != NULL && o->arm == ARM_LISTENING &&
+		    o->outcome == OUTCOME_ACKED) {
+			d->port = (uint16_t)p;
+			return d->port;
+		}
 	}
-	return c->passive.lo;
+	snprintf(d->reason, sizeof(d->reason), "no probe to the passive "
+	    "range %u-%u reached the reflector", c->passive.lo, c->passive.hi);
+	return 0;
 }
 
 /*
