@@ -91,16 +91,6 @@ check_adaptive_timeout(double rtt_max_ms)
 	return (unsigned)t;
 }
 
-static unsigned
-check_ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (unsigned)((t1.tv_sec - t0->tv_sec) * 1000 +
-	    (t1.tv_nsec - t0->tv_nsec) / 1000000);
-}
-
 static void LOG_FMT(2, 3)
 check_note(struct check *c, const char *fmt, ...)
 {
@@ -1007,7 +997,7 @@ check_build_report(struct check *c)
 		goto fail;
 	if (srvcheck_apply(c->sc, rep) != 0)
 		goto fail;
-	report_set_duration(rep, check_ms_since(&c->t0));
+	report_set_duration(rep, clock_ms_since(&c->t0));
 	return rep;
 fail:
 	report_free(rep);

@@ -29,6 +29,7 @@
 #include <openssl/x509v3.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "err.h"
 #include "errq.h"
 #include "ftpcheck.h"
@@ -383,18 +384,6 @@ static void ftpcheck_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg);
 static void ftpcheck_next_mode(struct ftpcheck *fc);
 
-static unsigned
-ftpcheck_ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(now.tv_sec - t0->tv_sec) * 1000 +
-	    (now.tv_nsec - t0->tv_nsec) / 1000000;
-	return ms < 0 ? 0 : (unsigned)ms;
-}
-
 /* User-supplied strings go into commands: no CR/LF, bounded. */
 static int
 ftpcheck_arg_dup(const char *s, const char *def, char **out)
@@ -536,7 +525,7 @@ ftpcheck_finish(struct ftpcheck *fc)
 	evtimer_del(fc->timer);
 	fc->state = FC_DONE;
 	fc->done = 1;
-	fc->res.elapsed_ms = ftpcheck_ms_since(&fc->t0);
+	fc->res.elapsed_ms = clock_ms_since(&fc->t0);
 	if (fc->done_cb != NULL)
 		fc->done_cb(fc->done_arg);
 }
@@ -700,7 +689,7 @@ ftpcheck_mode_end(struct ftpcheck *fc)
 
 	ftpcheck_data_close(fc);
 	if (d != NULL)
-		d->elapsed_ms = ftpcheck_ms_since(&fc->tmode);
+		d->elapsed_ms = clock_ms_since(&fc->tmode);
 	ftpcheck_next_mode(fc);
 }
 

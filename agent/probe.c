@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "err.h"
 #include "errq.h"
 #include "log.h"
@@ -217,18 +218,6 @@ probe_lookup(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 	return idx ? &pe->probes[idx - 1].obs : NULL;
 }
 
-static unsigned
-probe_ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (long long)(t1.tv_sec - t0->tv_sec) * 1000 +
-	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
-	return ms < 0 ? 0 : (unsigned)ms;
-}
-
 static void probe_fill(struct probe_engine *pe);
 
 static void
@@ -239,7 +228,7 @@ probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 
 	p->obs.outcome = outcome;
 	p->obs.error = err;
-	p->obs.elapsed_ms = probe_ms_since(&p->t0);
+	p->obs.elapsed_ms = clock_ms_since(&p->t0);
 	p->phase = PROBE_FINISHED;
 	probe_close(p);
 	pe->inflight--;
@@ -299,7 +288,7 @@ probe_reply_budget(const struct probe_engine *pe)
 static int
 probe_arm(struct probe *p, short what, unsigned budget_ms)
 {
-	unsigned spent = probe_ms_since(&p->tphase);
+	unsigned spent = clock_ms_since(&p->tphase);
 	unsigned left = spent < budget_ms ? budget_ms - spent : 1;
 	struct timeval tv = { left / 1000, (left % 1000) * 1000 };
 

@@ -6,7 +6,6 @@
  * while a path such as "/etc/ftp#1/cert.pem" is still taken whole.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,18 +62,6 @@ static const struct config_key config_keys[] = {
 };
 
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
-
-__attribute__((format(printf, 3, 4))) static void
-config_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Full-check decimal: strtoul alone accepts leading blanks, a sign
@@ -167,18 +154,18 @@ config_set1(struct reflector_config *cfg, const char *key,
 	int r = FTP_ERR_CONFIG;
 
 	if (cfg == NULL || key == NULL || value == NULL) {
-		config_err(err, errlen, "missing key or value");
+		ftp_errmsg(err, errlen, "missing key or value");
 		goto out;
 	}
 	if ((k = config_find(key)) == NULL) {
-		config_err(err, errlen, "unknown key \"%s\"", key);
+		ftp_errmsg(err, errlen, "unknown key \"%s\"", key);
 		goto out;
 	}
 	field = (char *)cfg + k->off;
 	switch (k->kind) {
 	case CFG_LISTEN:
 		if (config_norm_listen(value, field, k->size) != 0) {
-			config_err(err, errlen, "bad value for %s: \"%s\" "
+			ftp_errmsg(err, errlen, "bad value for %s: \"%s\" "
 			    "(expected ADDR:PORT with a numeric address)",
 			    k->name, value);
 			goto out;
@@ -189,13 +176,13 @@ config_set1(struct reflector_config *cfg, const char *key,
 		 * blanks trimmed away, control characters) is refused here so
 		 * that config_print output always round-trips. */
 		if (config_path_unprintable(value)) {
-			config_err(err, errlen, "bad value for %s: blanks at "
+			ftp_errmsg(err, errlen, "bad value for %s: blanks at "
 			    "the ends, \" #\" or control characters",
 			    k->name);
 			goto out;
 		}
 		if (strlen(value) >= k->size) {
-			config_err(err, errlen, "value for %s too long "
+			ftp_errmsg(err, errlen, "value for %s too long "
 			    "(max %zu)", k->name, k->size - 1);
 			goto out;
 		}
@@ -203,7 +190,7 @@ config_set1(struct reflector_config *cfg, const char *key,
 		break;
 	case CFG_PORT:
 		if (config_parse_ulong(value, k->min, k->max, &ul) != 0) {
-			config_err(err, errlen, "bad value for %s: \"%s\" "
+			ftp_errmsg(err, errlen, "bad value for %s: \"%s\" "
 			    "(expected a port 1-65535)", k->name, value);
 			goto out;
 		}
@@ -213,7 +200,7 @@ config_set1(struct reflector_config *cfg, const char *key,
 		if (strcmp(value, "none") == 0) {
 			memset(&pr, 0, sizeof(pr));
 		} else if (portrange_parse(value, &pr) != 0) {
-			config_err(err, errlen, "bad value for %s: \"%s\" "
+			ftp_errmsg(err, errlen, "bad value for %s: \"%s\" "
 			    "(expected LO-HI within 1-65535, or none)",
 			    k->name, value);
 			goto out;
@@ -222,7 +209,7 @@ config_set1(struct reflector_config *cfg, const char *key,
 		break;
 	case CFG_PORTSET:
 		if (cfg->allowed == NULL) {
-			config_err(err, errlen, "config_defaults not called");
+			ftp_errmsg(err, errlen, "config_defaults not called");
 			goto out;
 		}
 		if (merge_ports && strcmp(value, "none") != 0) {
@@ -232,7 +219,7 @@ config_set1(struct reflector_config *cfg, const char *key,
 			break;
 		}
 		if ((ps = portset_new()) == NULL) {
-			config_err(err, errlen, "out of memory");
+			ftp_errmsg(err, errlen, "out of memory");
 			r = FTP_ERR_NOMEM;
 			goto out;
 		}
@@ -245,7 +232,7 @@ config_set1(struct reflector_config *cfg, const char *key,
 		break;
 	case CFG_UINT:
 		if (config_parse_ulong(value, k->min, k->max, &ul) != 0) {
-			config_err(err, errlen, "bad value for %s: \"%s\" "
+			ftp_errmsg(err, errlen, "bad value for %s: \"%s\" "
 			    "(expected %lu-%lu)", k->name, value, k->min,
 			    k->max);
 			goto out;
@@ -256,7 +243,7 @@ config_set1(struct reflector_config *cfg, const char *key,
 	r = 0;
 	goto out;
 badset:
-	config_err(err, errlen, "bad value for %s: \"%s\" (expected a list "
+	ftp_errmsg(err, errlen, "bad value for %s: \"%s\" (expected a list "
 	    "such as 20,21,30000-30099, or none)", k->name, value);
 out:
 	portset_free(ps);
@@ -329,7 +316,7 @@ config_line(struct reflector_config *cfg, char *line, int *seen_ports,
 
 	for (p = line; *p != '\0'; p++) {
 		if ((unsigned char)*p < 0x20 && *p != '\t') {
-			config_err(err, errlen, "control character in line");
+			ftp_errmsg(err, errlen, "control character in line");
 			return FTP_ERR_CONFIG;
 		}
 		if (*p == '#' && (p == line || config_is_blank(p[-1]))) {
@@ -341,14 +328,14 @@ config_line(struct reflector_config *cfg, char *line, int *seen_ports,
 	if (*key == '\0')
 		return 0;
 	if ((eq = strchr(key, '=')) == NULL) {
-		config_err(err, errlen, "expected \"key = value\"");
+		ftp_errmsg(err, errlen, "expected \"key = value\"");
 		return FTP_ERR_CONFIG;
 	}
 	*eq = '\0';
 	key = config_trim(key);
 	value = config_trim(eq + 1);
 	if (*key == '\0') {
-		config_err(err, errlen, "missing key before '='");
+		ftp_errmsg(err, errlen, "missing key before '='");
 		return FTP_ERR_CONFIG;
 	}
 	r = config_set1(cfg, key, value,
@@ -370,12 +357,12 @@ config_load_file(struct reflector_config *cfg, const char *path,
 	int seen_ports = 0, r = FTP_ERR_SYSTEM, saved;
 
 	if (cfg == NULL || path == NULL) {
-		config_err(err, errlen, "no configuration file given");
+		ftp_errmsg(err, errlen, "no configuration file given");
 		return FTP_ERR_CONFIG;
 	}
 	if ((f = fopen(path, "r")) == NULL) {
 		saved = errno;
-		config_err(err, errlen, "%s: %s", path, strerror(saved));
+		ftp_errmsg(err, errlen, "%s: %s", path, strerror(saved));
 		errno = saved;
 		goto out;
 	}
@@ -384,7 +371,7 @@ config_load_file(struct reflector_config *cfg, const char *path,
 		if ((n = getline(&line, &cap, f)) == -1) {
 			if (ferror(f)) {
 				saved = errno != 0 ? errno : EIO;
-				config_err(err, errlen, "%s:%lu: %s", path,
+				ftp_errmsg(err, errlen, "%s:%lu: %s", path,
 				    lineno + 1, strerror(saved));
 				errno = saved;
 				r = FTP_ERR_SYSTEM;
@@ -395,7 +382,7 @@ config_load_file(struct reflector_config *cfg, const char *path,
 		lineno++;
 		r = FTP_ERR_CONFIG;
 		if ((size_t)n != strlen(line)) {
-			config_err(err, errlen, "%s:%lu: NUL byte in line",
+			ftp_errmsg(err, errlen, "%s:%lu: NUL byte in line",
 			    path, lineno);
 			goto out;
 		}
@@ -404,13 +391,13 @@ config_load_file(struct reflector_config *cfg, const char *path,
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
 		if (n > CONFIG_LINE_MAX) {
-			config_err(err, errlen, "%s:%lu: line longer than %d "
+			ftp_errmsg(err, errlen, "%s:%lu: line longer than %d "
 			    "characters", path, lineno, CONFIG_LINE_MAX);
 			goto out;
 		}
 		if ((r = config_line(cfg, line, &seen_ports, msg,
 		    sizeof(msg))) != 0) {
-			config_err(err, errlen, "%s:%lu: %s", path, lineno,
+			ftp_errmsg(err, errlen, "%s:%lu: %s", path, lineno,
 			    msg);
 			goto out;
 		}
@@ -431,35 +418,35 @@ config_validate(struct reflector_config *cfg, char *err, size_t errlen)
 	int r = FTP_ERR_CONFIG;
 
 	if (cfg == NULL || cfg->allowed == NULL) {
-		config_err(err, errlen, "configuration not initialised");
+		ftp_errmsg(err, errlen, "configuration not initialised");
 		goto out;
 	}
 	if (cfg->cert[0] == '\0' || cfg->key[0] == '\0' ||
 	    cfg->ca[0] == '\0') {
-		config_err(err, errlen, "%s is not set", cfg->cert[0] == '\0' ?
+		ftp_errmsg(err, errlen, "%s is not set", cfg->cert[0] == '\0' ?
 		    "cert" : cfg->key[0] == '\0' ? "key" : "ca");
 		goto out;
 	}
 	/* Again here: the struct may have been filled without config_set. */
 	if (config_norm_listen(cfg->listen, norm, sizeof(norm)) != 0) {
-		config_err(err, errlen, "bad listen address \"%s\"",
+		ftp_errmsg(err, errlen, "bad listen address \"%s\"",
 		    cfg->listen);
 		goto out;
 	}
 	if (cfg->control_port == 0 || cfg->active_source_port == 0) {
-		config_err(err, errlen, "%s must be 1-65535",
+		ftp_errmsg(err, errlen, "%s must be 1-65535",
 		    cfg->control_port == 0 ? "control_port" :
 		    "active_source_port");
 		goto out;
 	}
 	if (cfg->passive.lo != 0 && cfg->passive.lo > cfg->passive.hi) {
-		config_err(err, errlen, "passive_range %u-%u is reversed",
+		ftp_errmsg(err, errlen, "passive_range %u-%u is reversed",
 		    cfg->passive.lo, cfg->passive.hi);
 		goto out;
 	}
 	if (cfg->max_sessions == 0 || cfg->max_ports_per_session == 0 ||
 	    cfg->session_timeout_s == 0 || cfg->max_timeout_ms == 0) {
-		config_err(err, errlen, "limits must be at least 1");
+		ftp_errmsg(err, errlen, "limits must be at least 1");
 		goto out;
 	}
 	if (portset_count(cfg->allowed) == 0) {
@@ -472,18 +459,18 @@ config_validate(struct reflector_config *cfg, char *err, size_t errlen)
 			portset_add_range(cfg->allowed, &cfg->passive);
 	}
 	if (!portset_contains(cfg->allowed, cfg->control_port)) {
-		config_err(err, errlen, "control_port %u is not in "
+		ftp_errmsg(err, errlen, "control_port %u is not in "
 		    "allowed_ports", cfg->control_port);
 		goto out;
 	}
 	if (!portset_contains(cfg->allowed, cfg->active_source_port)) {
-		config_err(err, errlen, "active_source_port %u is not in "
+		ftp_errmsg(err, errlen, "active_source_port %u is not in "
 		    "allowed_ports", cfg->active_source_port);
 		goto out;
 	}
 	if (cfg->passive.lo != 0 &&
 	    !portset_contains_range(cfg->allowed, &cfg->passive)) {
-		config_err(err, errlen, "passive_range %u-%u is not inside "
+		ftp_errmsg(err, errlen, "passive_range %u-%u is not inside "
 		    "allowed_ports", cfg->passive.lo, cfg->passive.hi);
 		goto out;
 	}

@@ -2,6 +2,8 @@
  * err.c - the FTP_ERR_* codes as text (see err.h).
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
@@ -24,4 +26,16 @@ ftp_strerror(int err)
 	case FTP_ERR_NOTFOUND:	return "not found";
 	}
 	return "unknown error";
+}
+
+void
+ftp_errmsg(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

@@ -27,4 +27,11 @@ enum ftp_err {
 /* Static text for an FTP_ERR_* code; FTP_ERR_SYSTEM uses errno. */
 const char *ftp_strerror(int err);
 
+#include <stddef.h>
+
+/* Format a message into a caller's optional buffer (err NULL or errlen 0:
+ * nothing), as the parsers that explain a rejection do. */
+__attribute__((format(printf, 3, 4)))
+void ftp_errmsg(char *err, size_t errlen, const char *fmt, ...);
+
 #endif

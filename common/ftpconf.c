@@ -153,18 +153,6 @@ ftpconf_fail(struct ftpconf_ctx *c, const char *fmt, ...)
 	return FTP_ERR_CONFIG;
 }
 
-__attribute__((format(printf, 3, 4))) static void
-ftpconf_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 ftpconf_is_blank(char ch)
 {
@@ -1029,7 +1017,7 @@ ftpconf_parse(struct ftpconf *cf, enum ftpconf_kind kind, const char *name,
 
 	if (cf == NULL || (buf == NULL && len > 0) ||
 	    (unsigned)kind >= KINDS) {
-		ftpconf_err(err, errlen, "bad arguments");
+		ftp_errmsg(err, errlen, "bad arguments");
 		goto out;
 	}
 	if (name == NULL)
@@ -1040,7 +1028,7 @@ ftpconf_parse(struct ftpconf *cf, enum ftpconf_kind kind, const char *name,
 	ftpconf_clear(cf, kind);
 	/* The context carries a 32-deep section stack: heap, not stack. */
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		ftpconf_err(err, errlen, "out of memory");
+		ftp_errmsg(err, errlen, "out of memory");
 		r = FTP_ERR_NOMEM;
 		goto out;
 	}
@@ -1048,7 +1036,7 @@ ftpconf_parse(struct ftpconf *cf, enum ftpconf_kind kind, const char *name,
 	c->raw = "";
 	if ((r = ftpconf_walk(c, buf, len)) != 0 ||
 	    (r = ftpconf_finish(c)) != 0) {
-		ftpconf_err(err, errlen, "%s:%lu: %s", cf->name, c->line,
+		ftp_errmsg(err, errlen, "%s:%lu: %s", cf->name, c->line,
 		    c->msg);
 		ftpconf_clear(cf, kind);
 		goto out;
@@ -1068,17 +1056,17 @@ ftpconf_load_file(struct ftpconf *cf, enum ftpconf_kind kind,
 	int r;
 
 	if (cf == NULL || path == NULL) {
-		ftpconf_err(err, errlen, "no FTP server configuration given");
+		ftp_errmsg(err, errlen, "no FTP server configuration given");
 		return FTP_ERR_INVAL;
 	}
 	r = readfile_load(path, FTPCONF_FILE_MAX, &buf, &n);
 	if (r == FTP_ERR_TOOBIG)
-		ftpconf_err(err, errlen, "%s: larger than %d bytes", path,
+		ftp_errmsg(err, errlen, "%s: larger than %d bytes", path,
 		    FTPCONF_FILE_MAX);
 	else if (r != 0) {
 		int saved = errno;	/* FTP_ERR_SYSTEM: the caller reads it */
 
-		ftpconf_err(err, errlen, "%s: %s", path, ftp_strerror(r));
+		ftp_errmsg(err, errlen, "%s: %s", path, ftp_strerror(r));
 		errno = saved;
 	} else
 		r = ftpconf_parse(cf, kind, path, buf, n, err, errlen);
