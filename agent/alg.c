@@ -334,40 +334,6 @@ alg_rewrite_evidence(const struct alg_obs *o, const struct alg_result *r,
 	}
 }
 
-int
-alg_active(const struct alg_obs *o, struct verdict *v)
-{
-	char plain[VERDICT_EVIDENCE_LEN];
-	unsigned i, pick = 0;
-
-	if (v->pass || !o->d[ALG_D_CONTROL].tested || !o->active_tested ||
-	    !o->active_ok)
-		return 0;
-	/* What the path did to the plain connect-back says most. */
-	for (i = v->n_evidence; i-- > 0;)
-		if (v->stage[i] == VERDICT_STAGE_PATH)
-			pick = i;
-	snprintf(plain, sizeof(plain), "%s", v->n_evidence > 0 ?
-	    v->evidence[pick] : "the connect-back failed");
-	memset(v, 0, sizeof(*v));
-	v->pass = 1;
-	v->cause = CAUSE_ALG_DEPENDENT;
-	snprintf(v->evidence[0], VERDICT_EVIDENCE_LEN, "only through the "
-	    "FTP ALG: the connect-back to the PORT address as the reflector "
-	    "received it (%s) reached the agent's listener (port %u) in %u "
-	    "ms", o->active_target, o->listen_port, o->active_ms);
-	v->stage[0] = VERDICT_STAGE_PATH;
-	snprintf(v->evidence[1], VERDICT_EVIDENCE_LEN, "without the ALG "
-	    "(port announced only over TLS): %.*s", 180, plain);
-	v->stage[1] = VERDICT_STAGE_PATH;
-	snprintf(v->evidence[2], VERDICT_EVIDENCE_LEN, "warning: the ALG "
-	    "opens the pinhole only when it can read PORT/EPRT; with FTPS "
-	    "(encrypted control) active mode will fail");
-	v->stage[2] = VERDICT_STAGE_PATH;
-	v->n_evidence = 3;
-	return 1;
-}
-
 /* ---- JSON ---- */
 
 static json_t *
@@ -476,115 +442,108 @@ alg_json(const struct alg_obs *o, const struct alg_result *r)
 	return j;
 }
 
-/* ---- human section ---- */
-
-static const char *
-alg_jget(const json_t *o, const char *key)
-{
-	return jsonstr_get(o, key, "-");
-}
+/* ---- human section (from the observation and its classes) ---- */
 
 static void
-alg_print_active(const json_t *act, FILE *out)
+alg_print_active(const struct alg_obs *o, FILE *out)
 {
-	if (!json_is_true(json_object_get(act, "tested"))) {
+	if (!o->active_tested) {
 		fprintf(out, "  connect-back to the PORT address: not tested "
-		    "(%s)\n", alg_jget(act, "reason"));
+		    "(%s)\n", o->active_skip);
 		return;
 	}
-	if (json_is_string(json_object_get(act, "refused")))
+	if (o->active_refused[0] != '\0')
 		fprintf(out, "  connect-back to the PORT address: refused: "
-		    "%s\n", alg_jget(act, "refused"));
-	else if (json_is_true(json_object_get(act, "ok")))
+		    "%s\n", o->active_refused);
+	else if (o->active_ok)
 		fprintf(out, "  connect-back to the PORT address %s as "
-		    "received: reached the agent in %lld ms\n",
-		    alg_jget(act, "target"),
-		    json_integer_value(json_object_get(act, "ms")));
+		    "received: reached the agent in %u ms\n", o->active_target,
+		    o->active_ms);
 	else
 		fprintf(out, "  connect-back to the PORT address %s as "
-		    "received: failed (%s)\n", alg_jget(act, "target"),
-		    alg_jget(act, "error"));
+		    "received: failed (%s)\n", o->active_target,
+		    o->active_error[0] ? o->active_error : "unknown");
 }
 
 static void
-alg_print_exchanges(const json_t *dlg, FILE *out)
+alg_print_exchanges(const struct alg_dlg *d, const struct alg_dres *r,
+    FILE *out)
 {
-	const json_t *e;
-	size_t i;
+	enum alg_xchg x;
 
-	json_array_foreach(json_object_get(dlg, "exchanges"), i, e) {
-		const char *c = alg_jget(e, "class");
+	for (x = 0; x < ALG_NX; x++) {
+		const struct alg_x *ex = &r->x[x];
 
-		if (strcmp(c, "not-sent") == 0)
+		if (ex->cls == ALG_NOT_SENT)
 			continue;
-		fprintf(out, "  %-5s sent      %s\n", alg_jget(e, "name"),
-		    alg_jget(e, "sent"));
-		fprintf(out, "        received  %s  [%s]\n",
-		    alg_jget(e, "received"), c);
+		fprintf(out, "  %-5s sent      %s\n", alg_xchg_name(x),
+		    ex->sent);
+		fprintf(out, "        received  %s  [%s]\n", ex->received,
+		    alg_class_name(ex->cls));
 	}
-	if (json_is_string(json_object_get(dlg, "dialogue_error")))
-		fprintf(out, "  dialogue: %s\n", alg_jget(dlg,
-		    "dialogue_error"));
+	if (d->dialogue_error[0] != '\0')
+		fprintf(out, "  dialogue: %s\n", d->dialogue_error);
 }
 
 /* What the A/B means, in words. */
 static const char *
-alg_ab_text(const char *rewriter)
+alg_ab_text(enum alg_ab ab)
 {
-	static const struct { const char *name, *text; } t[] = {
-		{ "none", "neither dialogue rewritten" },
-		{ "ftp-alg", "only the control port's dialogue rewritten: an "
-		    "FTP ALG keyed on the control port" },
-		{ "generic", "both rewritten: a generic payload rewriter, not "
-		    "an FTP ALG keyed on the control port" },
-		{ "other-port-only", "only the other port's dialogue "
-		    "rewritten" },
-		{ "inconclusive", "a dialogue was cut short: no conclusion" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(rewriter, t[i].name) == 0)
-			return t[i].text;
-	return rewriter;
+	switch (ab) {
+	case ALG_AB_NONE:
+		return "neither dialogue rewritten";
+	case ALG_AB_FTP_ALG:
+		return "only the control port's dialogue rewritten: an FTP "
+		    "ALG keyed on the control port";
+	case ALG_AB_GENERIC:
+		return "both rewritten: a generic payload rewriter, not an "
+		    "FTP ALG keyed on the control port";
+	case ALG_AB_OTHER_ONLY:
+		return "only the other port's dialogue rewritten";
+	case ALG_AB_INCONCLUSIVE:
+		return "a dialogue was cut short: no conclusion";
+	case ALG_AB_NOT_TESTED:
+		break;
+	}
+	return alg_ab_name(ab);
 }
 
 static void
-alg_print_ab(const json_t *ab, FILE *out)
+alg_print_ab(const struct alg_obs *o, const struct alg_result *r, FILE *out)
 {
-	if (ab == NULL)
-		return;
-	if (!json_is_true(json_object_get(ab, "tested"))) {
+	const struct alg_dlg *d = &o->d[ALG_D_OTHER];
+
+	if (!d->tested) {
 		fprintf(out, "  same dialogue on another port: not tested "
-		    "(%s)\n", alg_jget(ab, "reason"));
+		    "(%s)\n", d->reason);
 		return;
 	}
-	fprintf(out, "  same dialogue on tcp/%lld (not an FTP control port): "
-	    "%s\n", json_integer_value(json_object_get(ab, "port")),
-	    alg_jget(ab, "class"));
-	if (strcmp(alg_jget(ab, "class"), "untouched") != 0)
-		alg_print_exchanges(ab, out);
-	fprintf(out, "  A/B: %s\n", alg_ab_text(alg_jget(ab, "rewriter")));
+	fprintf(out, "  same dialogue on tcp/%u (not an FTP control port): "
+	    "%s\n", d->port, alg_class_name(r->d[ALG_D_OTHER].cls));
+	if (r->d[ALG_D_OTHER].cls != ALG_UNTOUCHED)
+		alg_print_exchanges(d, &r->d[ALG_D_OTHER], out);
+	fprintf(out, "  A/B: %s\n", alg_ab_text(r->ab));
 }
 
 void
-alg_print(const json_t *alg, FILE *out, int color)
+alg_print(const struct alg_obs *o, const struct alg_result *r, FILE *out,
+    int color)
 {
-	const char *cls;
+	const struct alg_dlg *d = &o->d[ALG_D_CONTROL];
+	enum alg_class cls = r->d[ALG_D_CONTROL].cls;
 
-	if (!json_is_true(json_object_get(alg, "tested")))
+	if (!d->tested)
 		return;
-	cls = alg_jget(alg, "class");
-	fprintf(out, "\nFTP ALG: dialogue on tcp/%lld: %s%s%s\n",
-	    json_integer_value(json_object_get(alg, "port")),
-	    color ? "\033[1m" : "", cls, color ? "\033[0m" : "");
+	fprintf(out, "\nFTP ALG: dialogue on tcp/%u: %s%s%s\n", d->port,
+	    color ? "\033[1m" : "", alg_class_name(cls),
+	    color ? "\033[0m" : "");
 	/* Untouched bytes side by side say nothing the class does not;
 	 * the JSON keeps them. */
-	if (strcmp(cls, "untouched") == 0)
+	if (cls == ALG_UNTOUCHED)
 		fprintf(out, "  every command and reply arrived exactly as "
 		    "sent\n");
 	else
-		alg_print_exchanges(alg, out);
-	alg_print_active(json_object_get(alg, "active"), out);
-	alg_print_ab(json_object_get(alg, "ab"), out);
+		alg_print_exchanges(d, &r->d[ALG_D_CONTROL], out);
+	alg_print_active(o, out);
+	alg_print_ab(o, r, out);
 }

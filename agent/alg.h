@@ -7,9 +7,10 @@
  * received in each dialogue; alg_classify() compares the four exchanges
  * an ALG rewrites (PORT and EPRT agent -> reflector, 227 and 229 back)
  * and the two dialogues (A/B: an FTP ALG rewrites only the control
- * port's, a generic payload rewriter both), alg_active()
- * adjusts the active probe's verdict, alg_json() builds the report's
- * "alg" object and alg_print() its human section.  Unit-tested.
+ * port's, a generic payload rewriter both), alg_json() builds the
+ * report's "alg" object and alg_print() its human section.  Whether the
+ * active path works only through the ALG's pinhole is the classifier's
+ * to decide (classify.c), from alg_obs.  Unit-tested.
  */
 #ifndef FTPATH_AGENT_ALG_H
 #define FTPATH_AGENT_ALG_H
@@ -125,15 +126,6 @@ const char *alg_ab_name(enum alg_ab ab);
 /* "PORT", "EPRT", "227", "229" */
 const char *alg_xchg_name(enum alg_xchg x);
 
-/*
- * The active probe's verdict v (classified without the ALG): when it
- * failed and the connect-back to the PORT address as received worked,
- * active mode works only through the ALG's pinhole: v becomes a pass
- * with cause alg-dependent and the evidence of both.  Returns 1 when it
- * changed v.
- */
-int alg_active(const struct alg_obs *o, struct verdict *v);
-
 /* The report's "alg" object (new reference; NULL on ENOMEM). */
 json_t *alg_json(const struct alg_obs *o, const struct alg_result *r);
 
@@ -142,7 +134,9 @@ json_t *alg_json(const struct alg_obs *o, const struct alg_result *r);
 void alg_rewrite_evidence(const struct alg_obs *o,
     const struct alg_result *r, char *buf, size_t len);
 
-/* The human section from the "alg" object; nothing when not tested. */
-void alg_print(const json_t *alg, FILE *out, int color);
+/* The human section, from the observation and its classes (never from
+ * the JSON); nothing when not tested. */
+void alg_print(const struct alg_obs *o, const struct alg_result *r,
+    FILE *out, int color);
 
 #endif

@@ -22,6 +22,8 @@
 #include "alg.h"
 #include "algrun.h"
 #include "check.h"
+#include "classify.h"
+#include "evidence.h"
 #include "clock.h"
 #include "retry.h"
 #include "control.h"
@@ -42,6 +44,11 @@
 #define CHECK_MAX_TRACES	3
 /* Distinct failing observations looked at for a trace. */
 #define CHECK_MAX_TRACE_GROUPS	16
+/* How old a silent probe's socket gets before an unexplained silence is
+ * judged: neighbour resolution gives up after 3 s (3 probes, 1 s apart). */
+#define CHECK_LATE_WINDOW_MS	3500
+/* Late ICMP kept (probe.h PROBE_MAX_LATE sockets are watched). */
+#define CHECK_MAX_LATE		PROBE_MAX_LATE
 
 /* Probes with the same observation share one trace, of the first. */
 struct check_trace {
@@ -74,6 +81,16 @@ struct check {
 	size_t n_groups, n_traced;
 	int ct_merged;			/* ctrace read before the traceroute */
 	struct srvcheck *sc;		/* the server host's own facts */
+	/* The evidence handed to classify() (check_evidence()). */
+	struct probe_obs *ev_probes;
+	size_t n_ev_probes;
+	struct probe_obs ev_active;
+	struct evidence_trace *ev_traces;
+	size_t n_ev_traces;
+	const char **ev_notes;
+	struct evidence_late_icmp late[CHECK_MAX_LATE];
+	size_t n_late;
+	struct evidence_channel channel;
 };
 
 unsigned
@@ -685,66 +702,28 @@ check_service(struct check *c)
 	}
 }
 
+/* The name --server gave, as this host resolves it (srvcheck.h). */
+static void
+check_server_name(struct check *c)
+{
+	struct sockaddr_storage svc = c->f.server;
+
+	if (c->sc == NULL)
+		return;
+	addr_set_port((struct sockaddr *)&svc, c->cport);
+	(void)srvcheck_observe(c->sc, c->o->server, (struct sockaddr *)&svc);
+}
+
 /* ---- TCP traceroute of failing runs (traceroute.h) ---- */
 
-/* A SYN left and met a silence, ICMP or a RST: worth a trace. */
-static int
-check_trace_outcome(const struct probe_obs *o)
-{
-	return o->kind != PROBE_ACTIVE && (o->outcome == OUTCOME_TIMEOUT ||
-	    o->outcome == OUTCOME_ICMP || o->outcome == OUTCOME_RESET);
-}
-
-/* The path failed before the server host, or nothing says it got there. */
-static int
-check_trace_wanted(const struct probe_obs *o, const struct verdict *v)
-{
-	if (v->pass || !check_trace_outcome(o))
-		return 0;
-	switch (v->cause) {
-	case CAUSE_PATH_SILENT_DROP:
-	case CAUSE_ROUTING_GAP:
-	case CAUSE_PATH_REJECT:
-		return 1;
-	case CAUSE_NONE:
-		return !o->arrived && !(o->trace_record && o->syn_seen);
-	default:
-		return 0;
-	}
-}
-
-/*
- * Same observation, as far as the verdict goes: one trace speaks for all
- * (as one run's evidence is that of its first port).  Never finer than
- * the report's run signature (report.c same_signature): ports of one run
- * must share one trace, or the run would split.  So the agent host's
- * trace counters, which an incomplete trace loses for some ports, are
- * not compared.
- */
-static int
-check_trace_same(const struct probe_obs *a, const struct probe_obs *b)
-{
-	const struct errq_icmp *ia = &a->icmp, *ib = &b->icmp;
-
-	if (a->kind != b->kind || a->outcome != b->outcome ||
-	    a->arrived != b->arrived || a->trace_record != b->trace_record ||
-	    a->syn_seen != b->syn_seen || a->synack_sent != b->synack_sent ||
-	    a->rule.present != b->rule.present ||
-	    a->crule.present != b->crule.present ||
-	    ia->present != ib->present)
-		return 0;
-	return !ia->present || (ia->type == ib->type &&
-	    ia->code == ib->code && addr_equal((const struct sockaddr *)
-	    &ia->from, (const struct sockaddr *)&ib->from));
-}
-
+/* The group of probes with o's observation, or NULL. */
 static struct check_trace *
 check_trace_group(struct check *c, const struct probe_obs *o)
 {
 	size_t i;
 
 	for (i = 0; i < c->n_groups; i++)
-		if (check_trace_same(&c->traces[i].first, o))
+		if (evidence_same_obs(&c->traces[i].first, o))
 			return &c->traces[i];
 	return NULL;
 }
@@ -775,6 +754,8 @@ check_trace_start(struct check *c, const struct probe_obs *o)
  * ports, so a trace SYN can be neither an arrival nor a trace record of
  * the session.  The agent host's own trace still listens: its records
  * are taken first.  The traces run in parallel, each within one timeout.
+ * Which probes need one is the classifier's question
+ * (classify_wants_trace()); the answers are evidence, not verdicts.
  */
 static void
 check_traceroute(struct check *c)
@@ -788,15 +769,14 @@ check_traceroute(struct check *c)
 	    c->n_groups < CHECK_MAX_TRACE_GROUPS; i++) {
 		const struct probe_obs *o = probe_obs_at(c->pe, i);
 		struct check_trace *g;
-		struct verdict v;
 
-		if (!check_trace_outcome(o) || check_trace_group(c, o) != NULL)
+		if (o->kind == PROBE_ACTIVE || o->outcome == OUTCOME_NOT_RUN ||
+		    check_trace_group(c, o) != NULL)
 			continue;
 		g = &c->traces[c->n_groups++];
 		g->first = *o;
-		verdict_classify(o, &c->f, &v);
 		if (c->n_traced < CHECK_MAX_TRACES &&
-		    check_trace_wanted(o, &v) &&
+		    classify_wants_trace(o, &c->f) &&
 		    (g->tr = check_trace_start(c, o)) != NULL)
 			c->n_traced++;
 	}
@@ -811,197 +791,138 @@ check_traceroute(struct check *c)
 	} while (busy && event_base_loop(c->base, EVLOOP_ONCE) == 0);
 }
 
-static void
-check_ev_add(struct verdict *v, const char *text)
-{
-	if (v->n_evidence >= VERDICT_MAX_EVIDENCE)
-		return;
-	snprintf(v->evidence[v->n_evidence], VERDICT_EVIDENCE_LEN, "%s", text);
-	v->stage[v->n_evidence++] = VERDICT_STAGE_PATH;
-}
+/* ---- the evidence, then the one classification ---- */
 
 /*
- * The hop list as path evidence, and the last hop that answered as the
- * hop when the ICMP evidence named none.  A trace that got an answer in
- * the server's name says so and names no hop: it never overrides what
- * the probes proved, nor claims a death it did not see.
+ * A silent probe that nothing explains waits until its socket is
+ * CHECK_LATE_WINDOW_MS old: a router that fails neighbour resolution
+ * answers host-unreachable only then.  Usually the later stages have
+ * taken that long already, and this costs nothing.
  */
 static void
-check_trace_apply(const struct probe_obs *o, const struct check_trace *g,
-    struct verdict *v)
+check_late_wait(struct check *c)
 {
-	const struct traceroute_path *p = traceroute_path(g->tr);
-	const struct traceroute_hop *ans = traceroute_last_answered(p);
-	const struct traceroute_hop *end = traceroute_reached(p);
-	char label[96], line[VERDICT_EVIDENCE_LEN], a[ADDR_STRLEN];
+	struct timespec t0;
+	unsigned wait;
+	size_t i;
+	int wanted = 0;
 
-	if (p->n == 0)
-		return;
-	if (g->first.port != o->port || !p->same_tuple)
-		snprintf(label, sizeof(label), "hops (traced on port %u%s)",
-		    g->first.port, p->same_tuple ? "" : " from another source "
-		    "port: the probe's was taken");
-	else
-		snprintf(label, sizeof(label), "hops");
-	check_ev_add(v, traceroute_format(p, label, line, sizeof(line)));
-	/* The probes' own ICMP came from that router: its silence at the
-	 * next TTL is its rate limit (the trace follows the probes'
-	 * bursts), not a drop. */
-	if (p->hop[p->n - 1].result == TRACEROUTE_SILENT && ans != NULL &&
-	    o->icmp.present && addr_equal((const struct sockaddr *)
-	    &ans->from, (const struct sockaddr *)&o->icmp.from)) {
-		snprintf(line, sizeof(line), "TTL %u got no answer, but the "
-		    "probes got ICMP from %s: routers rate-limit ICMP, so "
-		    "that silence proves no drop", p->hop[p->n - 1].ttl,
-		    addr_ntop((const struct sockaddr *)&ans->from, a,
-		    sizeof(a)));
-		check_ev_add(v, line);
-	}
-	if (end != NULL && end->result == TRACEROUTE_CONNECTED) {
-		snprintf(line, sizeof(line), "the traceroute's SYN completed a "
-		    "handshake at TTL %u: this 5-tuple gets through now, so "
-		    "the failure above did not repeat", end->ttl);
-		check_ev_add(v, line);
-	}
-	if (v->hop[0] == '\0' && ans != NULL &&
-	    (end == NULL || v->cause == CAUSE_PATH_REJECT))
-		addr_ntop((const struct sockaddr *)&ans->from, v->hop,
-		    sizeof(v->hop));
-}
-
-static int
-check_add(struct check *c, struct report *rep, const struct probe_obs *o)
-{
-	const struct check_trace *g = NULL;
-	struct verdict v;
-
-	verdict_classify(o, &c->f, &v);
-	srvcheck_adjust(c->sc, o, &v);
-	if (check_trace_wanted(o, &v))
-		g = check_trace_group(c, o);
-	if (g == NULL || g->tr == NULL)
-		return report_add(rep, o, &v);
-	check_trace_apply(o, g, &v);
-	return report_add_traced(rep, o, &v, traceroute_path(g->tr));
-}
-
-/* The active probe, passing through an ALG's pinhole if only so. */
-static int
-check_add_active(struct check *c, struct report *rep,
-    const struct probe_obs *o)
-{
-	struct verdict v;
-
-	verdict_classify(o, &c->f, &v);
-	srvcheck_adjust(c->sc, o, &v);
-	/* Whether it changed v does not matter here: a pass with cause
-	 * alg-dependent is listed as a warning by the report itself. */
-	if (c->alg != NULL)
-		(void)alg_active(c->alg, &v);
-	return report_add(rep, o, &v);
-}
-
-/* The "alg" object and cause alg-rewrite (a warning when the ALG wrote
- * the right address, a failure when it wrote a wrong one or garbage). */
-static int
-check_report_alg(struct check *c, struct report *rep)
-{
-	struct alg_result res;
-	char ev[8 * VERDICT_EVIDENCE_LEN];
-	json_t *j;
-
-	if (c->alg == NULL)
-		return 0;
-	alg_classify(c->alg, &res);
-	if ((j = alg_json(c->alg, &res)) == NULL)
-		return FTP_ERR_NOMEM;
-	report_set_alg(rep, j);
-	json_decref(j);
-	if (!res.rewrite)
-		return 0;
-	alg_rewrite_evidence(c->alg, &res, ev, sizeof(ev));
-	return report_add_cause(rep, REPORT_PART_ALG, res.rewrite_fails ?
-	    REPORT_FAILURE : REPORT_WARNING, CAUSE_ALG_REWRITE, "alg", ev);
-}
-
-static int
-check_note_not_run(struct report *rep, size_t n)
-{
-	char text[128];
-
-	snprintf(text, sizeof(text), "%zu probe(s) were not run (the session "
-	    "ended before they started); their paths are untested", n);
-	return report_note(rep, text);
-}
-
-/* Cross-check the measurements with the server host's facts before the
- * verdicts are added (a dns-mismatch changes them). */
-static int
-check_srvcheck(struct check *c)
-{
-	struct srvcheck_input in;
-	struct sockaddr_storage svc = c->f.server;
-
-	addr_set_port((struct sockaddr *)&svc, c->cport);
-	memset(&in, 0, sizeof(in));
-	in.server_opt = c->o->server;
-	in.service = (struct sockaddr *)&svc;
-	in.dialled = (struct sockaddr *)&c->f.dialled;
-	in.pe = c->pe;
-	in.svc = c->svc;
-	return srvcheck_observe(c->sc, &in);
-}
-
-static struct report *
-check_build_report(struct check *c)
-{
-	struct report *rep;
-	struct probe_obs ao;
-	const json_t *n;
-	size_t i, not_run = 0;
-
-	rep = report_new(&c->f, FTPATH_VERSION, c->w.reflector,
-	    c->server_name);
-	if (rep == NULL)
-		return NULL;
-	if (!c->ct_merged)
-		ctrace_merge(c->ct, c->pe);
-	if (check_srvcheck(c) != 0)
-		goto fail;
-	for (i = 0; i < probe_count(c->pe); i++) {
+	for (i = 0; c->pe != NULL && i < probe_count(c->pe) && !wanted; i++) {
 		const struct probe_obs *o = probe_obs_at(c->pe, i);
 
-		/* An untested path is neither a pass nor a failure of the
-		 * network: it is counted in a note, not given a verdict. */
-		if (o->outcome == OUTCOME_NOT_RUN) {
-			not_run++;
+		wanted = o->outcome == OUTCOME_TIMEOUT &&
+		    classify_wants_trace(o, &c->f);
+	}
+	if (!wanted || (wait = probe_late_wait_ms(c->pe,
+	    CHECK_LATE_WINDOW_MS)) == 0)
+		return;
+	log_debug("waiting %u ms for late ICMP", wait);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (clock_ms_since(&t0) < wait) {
+		struct timeval tv = { 0, 50000 };
+
+		event_base_loopexit(c->base, &tv);
+		if (event_base_loop(c->base, 0) < 0)
+			break;
+	}
+}
+
+/* The traces that ran, as evidence (copies of their paths). */
+static int
+check_ev_traces(struct check *c)
+{
+	size_t i;
+
+	if (c->n_traced == 0)
+		return 0;
+	if ((c->ev_traces = calloc(c->n_traced, sizeof(*c->ev_traces))) ==
+	    NULL)
+		return FTP_ERR_NOMEM;
+	for (i = 0; i < c->n_groups; i++) {
+		struct evidence_trace *t;
+
+		if (c->traces[i].tr == NULL)
 			continue;
-		}
-		if (check_add(c, rep, o) != 0)
-			goto fail;
+		t = &c->ev_traces[c->n_ev_traces++];
+		t->first = c->traces[i].first;
+		t->path = *traceroute_path(c->traces[i].tr);
 	}
-	if (not_run > 0 && check_note_not_run(rep, not_run) != 0)
-		goto fail;
-	if (c->act != NULL) {
-		active_obs(c->act, &ao);
-		ctrace_apply(c->ct, &ao);
-		if (check_add_active(c, rep, &ao) != 0)
-			goto fail;
-	}
-	if (check_report_alg(c, rep) != 0)
-		goto fail;
+	return 0;
+}
+
+/* The probes as observed (control and passive), copied in order. */
+static int
+check_ev_probes(struct check *c)
+{
+	size_t i, n = probe_count(c->pe);
+
+	if (n == 0)
+		return 0;
+	if ((c->ev_probes = calloc(n, sizeof(*c->ev_probes))) == NULL)
+		return FTP_ERR_NOMEM;
+	for (i = 0; i < n; i++)
+		c->ev_probes[i] = *probe_obs_at(c->pe, i);
+	c->n_ev_probes = n;
+	return 0;
+}
+
+static int
+check_ev_notes(struct check *c)
+{
+	const json_t *n;
+	size_t i;
+
+	if (json_array_size(c->notes) == 0)
+		return 0;
+	if ((c->ev_notes = calloc(json_array_size(c->notes),
+	    sizeof(*c->ev_notes))) == NULL)
+		return FTP_ERR_NOMEM;
 	json_array_foreach(c->notes, i, n)
-		if (report_note(rep, json_string_value(n)) != 0)
-			goto fail;
-	if (c->svc != NULL && service_apply(c->svc, rep) != 0)
-		goto fail;
-	if (srvcheck_apply(c->sc, rep) != 0)
-		goto fail;
-	report_set_duration(rep, clock_ms_since(&c->t0));
-	return rep;
-fail:
-	report_free(rep);
-	return NULL;
+		c->ev_notes[i] = json_string_value(n);
+	return 0;
+}
+
+/* Everything the stages observed, frozen for classify(). */
+static int
+check_evidence(struct check *c, struct evidence *e)
+{
+	int r;
+
+	if (!c->ct_merged && c->pe != NULL)
+		ctrace_merge(c->ct, c->pe);
+	if (c->act != NULL) {
+		active_obs(c->act, &c->ev_active);
+		ctrace_apply(c->ct, &c->ev_active);
+	}
+	if (c->pe != NULL && ((r = check_ev_probes(c)) != 0 ||
+	    (r = check_ev_traces(c)) != 0))
+		return r;
+	if ((r = check_ev_notes(c)) != 0)
+		return r;
+	if (c->pe != NULL)
+		c->n_late = probe_late_icmp(c->pe, c->late, CHECK_MAX_LATE);
+	memset(e, 0, sizeof(*e));
+	e->f = &c->f;
+	e->agent_version = FTPATH_VERSION;
+	e->reflector_version = c->w.reflector;
+	e->server_name = c->server_name[0] ? c->server_name : c->host;
+	e->control_port = c->cport;
+	e->probes = c->ev_probes;
+	e->n_probes = c->n_ev_probes;
+	e->active = c->act != NULL ? &c->ev_active : NULL;
+	e->traces = c->ev_traces;
+	e->n_traces = c->n_ev_traces;
+	e->late = c->late;
+	e->n_late = c->n_late;
+	e->alg = c->alg;
+	e->svc = c->svc;
+	e->sc = c->sc;
+	e->notes = c->ev_notes;
+	e->n_notes = json_array_size(c->notes);
+	e->channel = c->channel;
+	e->lost = c->lost;
+	e->duration_ms = clock_ms_since(&c->t0);
+	return 0;
 }
 
 static int
@@ -1032,11 +953,14 @@ out:
 static int
 check_output(struct check *c)
 {
+	struct evidence e;
 	struct report *rep;
 	FILE *human;
 	int r = CHECK_EXIT_UNREACHABLE;
 
-	if ((rep = check_build_report(c)) == NULL) {
+	check_server_name(c);
+	check_late_wait(c);
+	if (check_evidence(c, &e) != 0 || (rep = classify(&e)) == NULL) {
 		log_warnx("out of memory building the report");
 		return CHECK_EXIT_USAGE;
 	}
@@ -1142,6 +1066,9 @@ check_release(struct check *c)
 	if (c->ctx != NULL)
 		SSL_CTX_free(c->ctx);
 	json_decref(c->notes);
+	free(c->ev_probes);
+	free(c->ev_traces);
+	free(c->ev_notes);
 	free(c->svc);
 	free(c->alg);
 	srvcheck_free(c->sc);

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "errq.h"
 #include "log.h"
+#include "evidence.h"
 #include "probe.h"
 #include "proto.h"
 
@@ -57,6 +58,12 @@ struct probe_engine {
 	int filling;			/* probe_fill() is on the stack */
 	/* (kind, port) -> index + 1, so arrivals merge in O(1). */
 	uint32_t *index;
+	/* Sockets of probes that timed out, kept open so that an ICMP error
+	 * arriving later still lands in their error queue. */
+	int late_fd[PROBE_MAX_LATE];
+	size_t late_probe[PROBE_MAX_LATE];
+	size_t n_late;
+	int icmp_seen;			/* some probe got ICMP promptly */
 };
 
 static void probe_io_cb(evutil_socket_t fd, short what, void *arg);
@@ -113,6 +120,8 @@ probe_free(struct probe_engine *pe)
 		return;
 	for (i = 0; i < pe->n; i++)
 		probe_close(&pe->probes[i]);
+	for (i = 0; i < pe->n_late; i++)
+		close(pe->late_fd[i]);
 	free(pe->probes);
 	free(pe->index);
 	free(pe);
@@ -220,6 +229,72 @@ probe_lookup(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 
 static void probe_fill(struct probe_engine *pe);
 
+/*
+ * The first silent probe's socket stays open (still connecting) until
+ * the engine is freed, so that ICMP which comes late, e.g. host-
+ * unreachable once a router gives up neighbour resolution after about
+ * 3 s, is still recorded (probe_late_icmp()).  One socket suffices:
+ * such ICMP is about the address, not the port.  And only while no
+ * probe got prompt ICMP: then the silence is a rate limit, and the
+ * kept socket's retransmitted SYNs would spend the router's ICMP
+ * tokens that the lone retry (retry.c) needs.
+ */
+static void
+probe_linger(struct probe *p)
+{
+	struct probe_engine *pe = p->pe;
+
+	if (p->obs.outcome == OUTCOME_ICMP)
+		pe->icmp_seen = 1;
+	if (p->obs.outcome != OUTCOME_TIMEOUT || p->fd == -1 ||
+	    pe->icmp_seen || pe->n_late >= PROBE_MAX_LATE)
+		return;
+	if (p->ev != NULL) {
+		event_free(p->ev);
+		p->ev = NULL;
+	}
+	pe->late_fd[pe->n_late] = p->fd;
+	pe->late_probe[pe->n_late++] = (size_t)(p - pe->probes);
+	p->fd = -1;
+}
+
+size_t
+probe_late_icmp(struct probe_engine *pe, struct evidence_late_icmp *out,
+    size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < pe->n_late && n < max; i++) {
+		struct probe *p = &pe->probes[pe->late_probe[i]];
+		struct errq_icmp icmp;
+
+		if (errq_read(pe->late_fd[i], &icmp) != 0 || !icmp.present)
+			continue;
+		out[n].kind = p->obs.kind;
+		out[n].port = p->obs.port;
+		out[n].remote = p->obs.remote;
+		out[n].icmp = icmp;
+		out[n].after_ms = clock_ms_since(&p->t0);
+		n++;
+	}
+	return n;
+}
+
+unsigned
+probe_late_wait_ms(struct probe_engine *pe, unsigned window_ms)
+{
+	unsigned wait = 0;
+	size_t i;
+
+	for (i = 0; i < pe->n_late; i++) {
+		unsigned age = clock_ms_since(&pe->probes[pe->late_probe[i]].t0);
+
+		if (age < window_ms && window_ms - age > wait)
+			wait = window_ms - age;
+	}
+	return wait;
+}
+
 static void
 probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 {
@@ -230,6 +305,7 @@ probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 	p->obs.error = err;
 	p->obs.elapsed_ms = clock_ms_since(&p->t0);
 	p->phase = PROBE_FINISHED;
+	probe_linger(p);
 	probe_close(p);
 	pe->inflight--;
 	pe->finished++;

@@ -21,6 +21,8 @@
 #include "verdict.h"
 
 #define PROBE_MAX_INFLIGHT	2048
+/* Silent probes whose sockets are kept for late ICMP (probe_late_icmp). */
+#define PROBE_MAX_LATE		1
 #define PROBE_ID_MAX		32
 
 struct probe_engine;
@@ -54,6 +56,18 @@ struct probe_obs *probe_find(struct probe_engine *pe, const char *probe_id);
 /* The probe of this kind (control/passive) and port, or NULL. */
 struct probe_obs *probe_lookup(struct probe_engine *pe, enum probe_kind kind,
     uint16_t port);
+
+/*
+ * ICMP errors that reached the kept sockets of silent probes after they
+ * timed out (at most max into out; evidence.h); after_ms is the time
+ * since the probe's SYN when it was read, an upper bound on its arrival.
+ * Each error is read once.  Returns how many were written.
+ */
+struct evidence_late_icmp;
+size_t probe_late_icmp(struct probe_engine *pe,
+    struct evidence_late_icmp *out, size_t max);
+/* How long until every kept socket is window_ms old (0: all are). */
+unsigned probe_late_wait_ms(struct probe_engine *pe, unsigned window_ms);
 
 /* "control-21" / "passive-40000" / "active-20" into buf. */
 const char *probe_id(enum probe_kind kind, uint16_t port, char *buf,

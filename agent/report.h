@@ -1,8 +1,12 @@
 /*
- * report.h - the human report and the versioned JSON report.
+ * report.h - the report model and its two renderings, the human report
+ * (report_text.c) and the versioned JSON report (report_json.c).
  *
- * Collects classified probes, compacts passive ports into runs of equal
- * verdict, and renders.  Pure apart from writing to the given FILE.
+ * The model holds the classifier's output: every path's verdict, the
+ * causes found outside the paths, advice, notes, and the observations
+ * the sections show (the real FTP client's result, the ALG dialogue).
+ * Only the classifier (classify.c) writes into it; the renderers read
+ * the C structures, never JSON.  Pure apart from writing to a FILE.
  */
 #ifndef FTPATH_REPORT_H
 #define FTPATH_REPORT_H
@@ -38,12 +42,13 @@ int report_note(struct report *r, const char *text);
 void report_set_duration(struct report *r, unsigned ms);
 
 /*
- * The real FTP client's result (service.h): shown as the top-level JSON
- * object "service" (takes a new reference; without it the report says
- * {"tested": false}) and as the "real FTP client:" section.  Its "ok"
- * false makes report_failed() 1.
+ * The real FTP client's result (ftpcheck.h, copied): shown as the
+ * top-level JSON object "service" (without it {"tested": false}) and as
+ * the "real FTP client:" section.  A failed session (service_failed())
+ * makes report_failed() 1.  0 or FTP_ERR_NOMEM.
  */
-void report_set_service(struct report *r, json_t *service);
+struct ftpcheck_result;
+int report_set_service(struct report *r, const struct ftpcheck_result *svc);
 /*
  * Every entry of the JSON "causes" has a "severity": "failure" (a failing
  * path, or an extra cause that fails the check: report_failed() is 1) or
@@ -61,6 +66,7 @@ enum report_part {
 	REPORT_PART_SERVICE,		/* "real FTP client:" */
 	REPORT_PART_ALG,		/* "FTP ALG:" */
 	REPORT_PART_SERVER_HOST,	/* "server host:" (the host's facts) */
+	REPORT_PART_SESSION,		/* "session:" (nat, the channel) */
 };
 
 /*
@@ -75,10 +81,14 @@ int report_add_cause(struct report *r, enum report_part part,
     const char *evidence);
 
 /*
- * The ALG test (alg.h): the top-level "alg" object (takes a new
- * reference; without it {"tested": false}) and its human section.
+ * The ALG test (alg.h) and its classes, copied: the top-level "alg"
+ * object (without it {"tested": false}) and its human section.  0 or
+ * FTP_ERR_NOMEM.
  */
-void report_set_alg(struct report *r, json_t *alg);
+struct alg_obs;
+struct alg_result;
+int report_set_alg(struct report *r, const struct alg_obs *o,
+    const struct alg_result *res);
 
 /*
  * The setting to change for cause c ("vsftpd: pasv_address=..."): the

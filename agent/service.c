@@ -227,6 +227,18 @@ service_causes(const struct ftpcheck_result *r, struct service_cause *out,
 		    r->banner.text);
 		n++;
 	}
+	/* The AUTH TLS test's own connection, opened as the first one
+	 * closed: a 421 there is a limit a client reconnecting meets. */
+	if (n < max && r->control_connected && reply_2xx(&r->banner) &&
+	    r->tls.attempted && r->tls.reply.code == 421) {
+		out[n].cause = CAUSE_SERVICE_REFUSED;
+		snprintf(out[n].label, sizeof(out[n].label),
+		    "service connection 2");
+		snprintf(out[n].evidence, sizeof(out[n].evidence), "the next "
+		    "control connection (AUTH TLS test) got: %.900s",
+		    r->tls.reply.text);
+		n++;
+	}
 	if (n < max && pv->attempted && pv->adv_ok && pv->adv_differs &&
 	    !pv->connected) {
 		data_error(pv, e, sizeof(e));
@@ -322,21 +334,55 @@ service_json(const struct ftpcheck_result *r)
 	return o;
 }
 
-int
-service_apply(const struct ftpcheck_result *r, struct report *rep)
-{
-	struct service_cause c[SERVICE_MAX_CAUSES];
-	unsigned i, n;
-	json_t *j;
+/* ---- the human section (from the result, never from its JSON) ---- */
 
-	if ((j = service_json(r)) == NULL)
-		return FTP_ERR_NOMEM;
-	report_set_service(rep, j);
-	json_decref(j);
-	n = service_causes(r, c, SERVICE_MAX_CAUSES);
-	for (i = 0; i < n; i++)
-		if (report_add_cause(rep, REPORT_PART_SERVICE, REPORT_FAILURE,
-		    c[i].cause, c[i].label, c[i].evidence) != 0)
-			return FTP_ERR_NOMEM;
-	return 0;
+#define ANSI_GREEN	"\033[32m"
+#define ANSI_RED	"\033[31m"
+#define ANSI_RESET	"\033[0m"
+
+static void
+print_tls(const struct ftpcheck_tls *t, FILE *out)
+{
+	char line[96];
+
+	if (!t->attempted)
+		return;
+	if (t->handshake_ok) {
+		fprintf(out, "     TLS      AUTH TLS: handshake ok%s%s%s\n",
+		    t->self_signed ? ", self-signed" : "",
+		    t->expired ? ", expired" : "",
+		    t->name_match ? "" : ", name mismatch");
+		return;
+	}
+	reply_line(&t->reply, line, sizeof(line));
+	fprintf(out, "     TLS      AUTH TLS: %s\n", t->reply.code ? line :
+	    "no reply");
+}
+
+void
+service_print(const struct ftpcheck_result *r, FILE *out, int color)
+{
+	char err[320], reason[320], a[ADDR_STRLEN + 8];
+	const char *se = session_error(r, err, sizeof(err));
+	int m;
+
+	fprintf(out, "\nreal FTP client: %s\n", r->control_peer.ss_family !=
+	    AF_UNSPEC ? sa_text(&r->control_peer, 1, a, sizeof(a)) : "");
+	if (se != NULL)
+		fprintf(out, "%s%s%s session  %s\n", color ? ANSI_RED : "",
+		    "FAIL", color ? ANSI_RESET : "", se);
+	for (m = 0; m < FTPCHECK_NMODES; m++) {
+		const struct ftpcheck_data *d = &r->mode[m];
+		int att = d->attempted;
+
+		if (!att && se != NULL)
+			continue;
+		mode_reason(r, (enum ftpcheck_mode)m, reason, sizeof(reason));
+		fprintf(out, "%s%s%s %-7s  %s\n",
+		    color && att ? (d->ok ? ANSI_GREEN : ANSI_RED) : "",
+		    !att ? "----" : d->ok ? "PASS" : "FAIL",
+		    color && att ? ANSI_RESET : "",
+		    ftpcheck_mode_name((enum ftpcheck_mode)m), reason);
+	}
+	print_tls(&r->tls, out);
 }

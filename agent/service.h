@@ -14,10 +14,10 @@
 #include <jansson.h>
 
 #include "ftpcheck.h"
-#include "report.h"
+#include <stdio.h>
 #include "verdict.h"
 
-#define SERVICE_MAX_CAUSES	2
+#define SERVICE_MAX_CAUSES	3
 #define SERVICE_EVIDENCE_LEN	FTPCHECK_TEXT_MAX
 
 /* A cause the real FTP session proves. */
@@ -47,7 +47,8 @@ unsigned service_causes(const struct ftpcheck_result *r,
 /* The report's "service" object (new reference; NULL on ENOMEM). */
 json_t *service_json(const struct ftpcheck_result *r);
 
-/* Add r to rep: the service object and its causes.  0 or FTP_ERR_NOMEM. */
-int service_apply(const struct ftpcheck_result *r, struct report *rep);
+/* The human "real FTP client:" section (the session, one line per data
+ * mode, TLS), rendered from r itself. */
+void service_print(const struct ftpcheck_result *r, FILE *out, int color);
 
 #endif

@@ -527,11 +527,10 @@ struct srvcheck {
 	json_t *ftp;			/* welcome.ftp_server, or NULL */
 	struct srvcheck_host h;
 	struct srvcheck_clock clk;
+	/* What srvcheck_observe() gathered: the name as resolved here and
+	 * the hosts-file line for it (dns.mismatch is decided later). */
 	int observed;
-	struct srvcheck_dnat dnat;
 	struct srvcheck_dns dns;
-	struct srvcheck_pasv pasv;
-	char refused[FTPCHECK_TEXT_MAX];	/* a 421 text, or "" */
 };
 
 struct srvcheck *
@@ -604,38 +603,39 @@ srvcheck_hosts_file(struct srvcheck_dns *d)
 	free(buf);
 }
 
-static void
-srvcheck_dns(struct srvcheck *sc, const struct srvcheck_input *in,
-    int reached)
+int
+srvcheck_observe(struct srvcheck *sc, const char *server_opt,
+    const struct sockaddr *service)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int n;
 
-	if (in->server_opt == NULL || addr_parse_ip(in->server_opt, &ss,
-	    &len) == 0)
-		return;		/* not a name */
-	snprintf(sc->dns.name, sizeof(sc->dns.name), "%s", in->server_opt);
-	n = addr_resolve(in->server_opt, addr_port(in->service),
-	    sc->dns.resolved, SRVCHECK_MAX_RESOLVED);
+	sc->observed = 1;
+	if (server_opt == NULL || addr_parse_ip(server_opt, &ss, &len) == 0)
+		return 0;		/* not a name */
+	snprintf(sc->dns.name, sizeof(sc->dns.name), "%s", server_opt);
+	n = addr_resolve(server_opt, addr_port(service), sc->dns.resolved,
+	    SRVCHECK_MAX_RESOLVED);
 	sc->dns.n = n > 0 ? (unsigned)n : 0;
-	srvcheck_dns_decide(&sc->h, sc->dns.resolved, sc->dns.n, reached,
-	    &sc->dns);
 	srvcheck_hosts_file(&sc->dns);
+	return 0;
 }
 
-int
-srvcheck_observe(struct srvcheck *sc, const struct srvcheck_input *in)
+/* ---- decisions over all the evidence (called by the classifier) ---- */
+
+/* Where probes to the service arrived: the first arrival's host end, and
+ * whether every arrival kept its port. */
+static const struct sockaddr *
+srvcheck_arrivals(const struct srvcheck_input *in, int *n, int *preserved)
 {
 	const struct sockaddr *seen = NULL;
-	struct srvcheck_pasv_meas m;
-	int reached, arrivals = 0, preserved = 1;
 	size_t i;
 
-	sc->observed = 1;
-	reached = in->dialled != NULL && addr_equal(in->service, in->dialled);
-	for (i = 0; in->pe != NULL && i < probe_count(in->pe); i++) {
-		const struct probe_obs *o = probe_obs_at(in->pe, i);
+	*n = 0;
+	*preserved = 1;
+	for (i = 0; i < in->n_probes; i++) {
+		const struct probe_obs *o = &in->probes[i];
 
 		if (o->kind == PROBE_ACTIVE || !o->arrived ||
 		    (o->seen_local.ss_family != AF_INET &&
@@ -643,29 +643,57 @@ srvcheck_observe(struct srvcheck *sc, const struct srvcheck_input *in)
 			continue;
 		if (seen == NULL)
 			seen = (const struct sockaddr *)&o->seen_local;
-		arrivals++;
+		(*n)++;
 		if (addr_port((const struct sockaddr *)&o->seen_local) !=
 		    o->port)
-			preserved = 0;
+			*preserved = 0;
 	}
-	reached |= arrivals > 0;
+	return seen;
+}
+
+static void
+srvcheck_pasv_meas_of(const struct ftpcheck_result *svc,
+    struct srvcheck_pasv_meas *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (svc == NULL || !svc->mode[FTPCHECK_PASV].attempted ||
+	    !svc->mode[FTPCHECK_PASV].adv_ok)
+		return;
+	m->attempted = 1;
+	m->adv = svc->mode[FTPCHECK_PASV].adv;
+	m->connected = svc->mode[FTPCHECK_PASV].connected;
+}
+
+void
+srvcheck_decide(const struct srvcheck *sc, const struct srvcheck_input *in,
+    struct srvcheck_result *out)
+{
+	const struct sockaddr *seen;
+	struct srvcheck_pasv_meas m;
+	int reached, arrivals, preserved;
+
+	memset(out, 0, sizeof(*out));
+	if (sc == NULL)
+		return;
+	out->clk = sc->clk;
+	seen = srvcheck_arrivals(in, &arrivals, &preserved);
+	reached = (in->dialled != NULL && addr_equal(in->service,
+	    in->dialled)) || arrivals > 0;
 	srvcheck_dnat_decide(&sc->h, in->service, reached, seen, arrivals > 0,
-	    preserved, &sc->dnat);
-	srvcheck_dns(sc, in, reached);
-	memset(&m, 0, sizeof(m));
-	if (in->svc != NULL && in->svc->mode[FTPCHECK_PASV].attempted &&
-	    in->svc->mode[FTPCHECK_PASV].adv_ok) {
-		m.attempted = 1;
-		m.adv = in->svc->mode[FTPCHECK_PASV].adv;
-		m.connected = in->svc->mode[FTPCHECK_PASV].connected;
-	}
-	srvcheck_pasv_decide(&sc->h, in->service, sc->dnat.detected,
-	    sc->dnat.detected && seen != NULL ? seen : NULL, &m, &sc->pasv);
-	if (in->svc != NULL && in->svc->control_connected &&
-	    in->svc->banner.code == 421)
-		snprintf(sc->refused, sizeof(sc->refused), "%s",
-		    in->svc->banner.text);
-	return 0;
+	    preserved, &out->dnat);
+	out->dns = sc->dns;
+	if (sc->dns.name[0] != '\0')
+		srvcheck_dns_decide(&sc->h, sc->dns.resolved, sc->dns.n,
+		    reached, &out->dns);
+	if (!sc->observed)
+		return;
+	out->decided = 1;
+	srvcheck_pasv_meas_of(in->svc, &m);
+	srvcheck_pasv_decide(&sc->h, in->service, out->dnat.detected,
+	    out->dnat.detected ? seen : NULL, &m, &out->pasv);
+	if (in->refused != NULL)
+		snprintf(out->refused, sizeof(out->refused), "%s",
+		    in->refused);
 }
 
 static const char *
@@ -688,33 +716,21 @@ resolved_text(const struct srvcheck_dns *d, char *buf, size_t len)
 	return buf;
 }
 
-void
-srvcheck_adjust(struct srvcheck *sc, const struct probe_obs *o,
-    struct verdict *v)
+int
+srvcheck_dns_evidence(const struct srvcheck *sc,
+    const struct srvcheck_result *res, char *buf, size_t len)
 {
 	char r[SRVCHECK_TEXT], h[SRVCHECK_TEXT];
-	unsigned i;
 
-	if (sc == NULL || v->pass)
-		return;
-	if (v->cause == CAUSE_SERVICE_REFUSED && sc->refused[0] == '\0')
-		snprintf(sc->refused, sizeof(sc->refused), "%.*s",
-		    (int)sizeof(o->banner), o->banner);
-	if (!sc->dns.mismatch || o->kind == PROBE_ACTIVE)
-		return;
-	/* The path to an address that is not the server's says nothing
-	 * about the server's paths: the name is the fault. */
-	v->cause = CAUSE_DNS_MISMATCH;
-	i = v->n_evidence < VERDICT_MAX_EVIDENCE ? v->n_evidence++ :
-	    VERDICT_MAX_EVIDENCE - 1;
-	v->stage[i] = VERDICT_STAGE_AGENT;
-	text(v->evidence[i], sizeof(v->evidence[i]), "%s resolves to %s, "
-	    "which is not an address of the server host (%s)", sc->dns.name,
-	    resolved_text(&sc->dns, r, sizeof(r)),
-	    srvcheck_host_addrs_text(&sc->h, h, sizeof(h)));
+	if (sc == NULL || !res->dns.mismatch)
+		return 0;
+	text(buf, len, "%s resolves to %s, which is not an address of the "
+	    "server host (%s)", res->dns.name, resolved_text(&res->dns, r,
+	    sizeof(r)), srvcheck_host_addrs_text(&sc->h, h, sizeof(h)));
+	return 1;
 }
 
-/* ---- into the report ---- */
+/* ---- JSON of the server host's facts (no decisions) ---- */
 
 static json_t *
 jaddr_port(const struct sockaddr_storage *ss, int with_port)
@@ -727,16 +743,18 @@ jaddr_port(const struct sockaddr_storage *ss, int with_port)
 	    buf, sizeof(buf)));
 }
 
-static int
-apply_nat(const struct srvcheck *sc, struct report *rep)
+int
+srvcheck_nat_json(const struct srvcheck *sc, const struct srvcheck_result *res,
+    json_t **extra, char *line, size_t len)
 {
-	const struct srvcheck_dnat *d = &sc->dnat;
-	char line[2 * SRVCHECK_TEXT], a[ADDR_STRLEN], b[ADDR_STRLEN];
-	json_t *x;
+	const struct srvcheck_dnat *d = &res->dnat;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 
-	if (!d->known)
+	*extra = NULL;
+	line[0] = '\0';
+	if (sc == NULL || !d->known)
 		return 0;
-	x = json_pack("{s:b,s:o,s:b,s:o,s:o,s:o}",
+	*extra = json_pack("{s:b,s:o,s:b,s:o,s:o,s:o}",
 	    "detected", d->detected,
 	    "service", jaddr_port(&d->service, 0),
 	    "service_local", d->local,
@@ -744,22 +762,21 @@ apply_nat(const struct srvcheck *sc, struct report *rep)
 	    "port_preserved", d->port_known ? json_boolean(d->port_preserved) :
 	    json_null(),
 	    "server_addresses", json_deep_copy(sc->addresses));
-	if (x == NULL)
+	if (*extra == NULL)
 		return FTP_ERR_NOMEM;
-	line[0] = '\0';
 	if (d->detected && d->seen.ss_family != AF_UNSPEC)
-		text(line, sizeof(line), "service %s reaches the server host "
-		    "as %s (destination NAT, port-forward; ports %s)",
+		text(line, len, "service %s reaches the server host as %s "
+		    "(destination NAT, port-forward; ports %s)",
 		    addr_text((const struct sockaddr *)&d->service, 0, a,
 		    sizeof(a)), addr_text((const struct sockaddr *)&d->seen, 0,
 		    b, sizeof(b)), d->port_preserved ? "preserved" :
 		    "changed");
 	else if (d->detected)
-		text(line, sizeof(line), "service %s is not an address of the "
-		    "server host but reaches it (destination NAT, "
-		    "port-forward)", addr_text((const struct sockaddr *)
-		    &d->service, 0, a, sizeof(a)));
-	return report_set_server_nat(rep, x, line);
+		text(line, len, "service %s is not an address of the server "
+		    "host but reaches it (destination NAT, port-forward)",
+		    addr_text((const struct sockaddr *)&d->service, 0, a,
+		    sizeof(a)));
+	return 0;
 }
 
 static json_t *
@@ -786,64 +803,84 @@ json_dns(const struct srvcheck_dns *d)
 	    "resolved", res, "mismatch", d->mismatch, "hosts_file", hf);
 }
 
-static int
-apply_host(const struct srvcheck *sc, struct report *rep)
+json_t *
+srvcheck_host_json(const struct srvcheck *sc, const struct srvcheck_result *res)
 {
-	const struct srvcheck_clock *k = &sc->clk;
-	json_t *clk = k->known ? json_pack("{s:I,s:I,s:b}",
+	const struct srvcheck_clock *k = &res->clk;
+	json_t *clk, *dns;
+
+	if (sc == NULL)
+		return NULL;
+	clk = k->known ? json_pack("{s:I,s:I,s:b}",
 	    "offset_ms", (json_int_t)k->offset_ms,
 	    "uncertainty_ms", (json_int_t)k->uncertainty_ms,
 	    "skewed", k->skewed) : json_null();
-	json_t *dns = sc->dns.checked || sc->dns.name[0] ? json_dns(&sc->dns) :
+	dns = res->dns.checked || res->dns.name[0] ? json_dns(&res->dns) :
 	    json_null();
-
-	return report_set_extra(rep, "server_host", json_pack(
-	    "{s:o,s:o,s:o,s:o}",
+	return json_pack("{s:o,s:o,s:o,s:o}",
 	    "addresses", sc->addresses ? json_deep_copy(sc->addresses) :
 	    json_null(),
 	    "ftp_server", sc->ftp ? json_deep_copy(sc->ftp) : json_null(),
-	    "clock", clk, "dns", dns));
+	    "clock", clk, "dns", dns);
 }
 
-static int
-apply_clock(const struct srvcheck *sc, struct report *rep)
+/* ---- the causes the server host's facts prove ---- */
+
+static struct srvcheck_finding *
+finding_next(struct srvcheck_finding *out, unsigned max, unsigned *n,
+    enum cause c, int warning, const char *label)
 {
-	const struct srvcheck_clock *k = &sc->clk;
-	char ev[SRVCHECK_TEXT];
+	struct srvcheck_finding *f;
+
+	if (*n >= max)
+		return NULL;
+	f = &out[(*n)++];
+	memset(f, 0, sizeof(*f));
+	f->cause = c;
+	f->warning = warning;
+	snprintf(f->label, sizeof(f->label), "%s", label);
+	return f;
+}
+
+static void
+finding_clock(const struct srvcheck_result *res, struct srvcheck_finding *out,
+    unsigned max, unsigned *n)
+{
+	const struct srvcheck_clock *k = &res->clk;
 	long long mag = k->offset_ms < 0 ? -k->offset_ms : k->offset_ms;
+	struct srvcheck_finding *f;
 
-	if (!k->skewed)
-		return 0;
-	text(ev, sizeof(ev), "the reflector's clock is %lld.%03lld s %s "
-	    "the agent's (+-%lld ms: half the control channel's round "
-	    "trip); certificates and logs disagree by as much", mag / 1000,
-	    mag % 1000, k->offset_ms > 0 ? "ahead of" : "behind",
-	    k->uncertainty_ms);
-	return report_add_cause(rep, REPORT_PART_SERVER_HOST, REPORT_WARNING,
-	    CAUSE_CLOCK_SKEW, "control channel", ev);
+	if (!k->skewed || (f = finding_next(out, max, n, CAUSE_CLOCK_SKEW, 1,
+	    "control channel")) == NULL)
+		return;
+	text(f->evidence, sizeof(f->evidence), "the reflector's clock is "
+	    "%lld.%03lld s %s the agent's (+-%lld ms: half the control "
+	    "channel's round trip); certificates and logs disagree by as "
+	    "much", mag / 1000, mag % 1000, k->offset_ms > 0 ? "ahead of" :
+	    "behind", k->uncertainty_ms);
 }
 
-static int
-apply_dns(const struct srvcheck *sc, struct report *rep)
+static void
+finding_dns(const struct srvcheck *sc, const struct srvcheck_result *res,
+    struct srvcheck_finding *out, unsigned max, unsigned *n)
 {
-	const struct srvcheck_dns *d = &sc->dns;
-	char ev[3 * SRVCHECK_TEXT], r[SRVCHECK_TEXT], h[SRVCHECK_TEXT];
-	char hf[2 * SRVCHECK_TEXT] = "";
+	const struct srvcheck_dns *d = &res->dns;
+	char r[SRVCHECK_TEXT], h[SRVCHECK_TEXT], hf[2 * SRVCHECK_TEXT] = "";
+	struct srvcheck_finding *f;
 
-	if (!d->mismatch)
-		return 0;
+	if (!d->mismatch || (f = finding_next(out, max, n, CAUSE_DNS_MISMATCH,
+	    0, "server name")) == NULL)
+		return;
 	if (d->hosts.found)
 		text(hf, sizeof(hf), "; hosts-file override: %s:%lu '%s'%s%s",
 		    d->hosts_file, d->hosts.line, d->hosts.text,
 		    d->hosts_source[0] ? ", mounted from " : "",
 		    d->hosts_source);
-	text(ev, sizeof(ev), "%s resolves to %s; the server host's addresses "
-	    "are %s, and nothing sent to %s reached it%s", d->name,
-	    resolved_text(d, r, sizeof(r)),
+	text(f->evidence, sizeof(f->evidence), "%s resolves to %s; the server "
+	    "host's addresses are %s, and nothing sent to %s reached it%s",
+	    d->name, resolved_text(d, r, sizeof(r)),
 	    srvcheck_host_addrs_text(&sc->h, h, sizeof(h)),
 	    d->n == 1 ? "it" : "them", hf);
-	return report_add_cause(rep, REPORT_PART_SERVER_HOST, REPORT_FAILURE,
-	    CAUSE_DNS_MISMATCH, "server name", ev);
 }
 
 /* welcome.ftp_server.settings.KEY, for "settings" on a cause. */
@@ -859,62 +896,65 @@ setting_json(const struct srvcheck *sc, enum srvcheck_key k)
 	    sc->h.file, "setting", s);
 }
 
-static int
-apply_pasv(const struct srvcheck *sc, struct report *rep)
+static void
+finding_pasv(const struct srvcheck_result *res, struct srvcheck_finding *out,
+    unsigned max, unsigned *n)
 {
-	const struct srvcheck_pasv *p = &sc->pasv;
-	int r;
+	const struct srvcheck_pasv *p = &res->pasv;
+	struct srvcheck_finding *f;
 
-	if (p->note[0] != '\0' && (r = report_note(rep, p->note)) != 0)
-		return r;
-	if (!p->cause)
-		return 0;
-	if ((r = report_add_cause(rep, REPORT_PART_SERVER_HOST,
-	    REPORT_FAILURE, CAUSE_PASV_ADDRESS, "server settings",
-	    p->evidence)) != 0)
-		return r;
-	if (p->advice[0] == '\0')
-		return 0;
-	return report_add_advice(rep, CAUSE_PASV_ADDRESS, p->advice,
-	    setting_json(sc, SRVCHECK_PASV_ADDRESS));
+	if (!p->cause || (f = finding_next(out, max, n, CAUSE_PASV_ADDRESS, 0,
+	    "server settings")) == NULL)
+		return;
+	snprintf(f->evidence, sizeof(f->evidence), "%s", p->evidence);
+	snprintf(f->advice, sizeof(f->advice), "%s", p->advice);
+	f->key = SRVCHECK_PASV_ADDRESS;
+	f->has_key = p->advice[0] != '\0';
 }
 
-static int
-apply_refused(const struct srvcheck *sc, struct report *rep)
+static void
+finding_refused(const struct srvcheck *sc, const struct srvcheck_result *res,
+    struct srvcheck_finding *out, unsigned max, unsigned *n)
 {
 	struct srvcheck_refused rf;
+	struct srvcheck_finding *f;
 	unsigned i;
-	int r;
 
-	if (sc->refused[0] == '\0')
-		return 0;
-	srvcheck_refused_decide(&sc->h, sc->refused, &rf);
+	if (res->refused[0] == '\0')
+		return;
+	srvcheck_refused_decide(&sc->h, res->refused, &rf);
 	for (i = 0; i < rf.n; i++) {
-		if ((r = report_add_cause(rep, REPORT_PART_SERVER_HOST,
-		    REPORT_FAILURE, CAUSE_SERVICE_REFUSED, "server settings",
-		    rf.evidence[i])) != 0)
-			return r;
-		if (rf.advice[i][0] != '\0' && (r = report_add_advice(rep,
-		    CAUSE_SERVICE_REFUSED, rf.advice[i],
-		    setting_json(sc, rf.key[i]))) != 0)
-			return r;
+		if ((f = finding_next(out, max, n, CAUSE_SERVICE_REFUSED, 0,
+		    "server settings")) == NULL)
+			return;
+		snprintf(f->evidence, sizeof(f->evidence), "%s",
+		    rf.evidence[i]);
+		snprintf(f->advice, sizeof(f->advice), "%s", rf.advice[i]);
+		f->key = rf.key[i];
+		f->has_key = rf.advice[i][0] != '\0';
 	}
-	return 0;
 }
 
-int
-srvcheck_apply(const struct srvcheck *sc, struct report *rep)
+unsigned
+srvcheck_findings(const struct srvcheck *sc, const struct srvcheck_result *res,
+    struct srvcheck_finding *out, unsigned max)
 {
-	int r;
+	unsigned n = 0;
 
 	if (sc == NULL)
 		return 0;
-	if ((r = apply_nat(sc, rep)) != 0 || (r = apply_host(sc, rep)) != 0 ||
-	    (r = apply_clock(sc, rep)) != 0 || (r = apply_dns(sc, rep)) != 0)
-		return r;
-	if (!sc->observed)
-		return 0;
-	if ((r = apply_pasv(sc, rep)) != 0)
-		return r;
-	return apply_refused(sc, rep);
+	finding_clock(res, out, max, &n);
+	finding_dns(sc, res, out, max, &n);
+	if (!res->decided)
+		return n;
+	finding_pasv(res, out, max, &n);
+	finding_refused(sc, res, out, max, &n);
+	return n;
+}
+
+json_t *
+srvcheck_finding_setting(const struct srvcheck *sc,
+    const struct srvcheck_finding *f)
+{
+	return sc != NULL && f->has_key ? setting_json(sc, f->key) : NULL;
 }

@@ -20,9 +20,10 @@
  *  - clock-skew: |offset| beyond SRVCHECK_SKEW_MS even allowing for the
  *    measurement's uncertainty (RTT/2); a warning, never a failure.
  *
- * The srvcheck_*_decide() functions and the parsers are pure (unit
- * tests).  srvcheck_observe() resolves the name and reads the hosts
- * file; srvcheck_apply() writes into the report.
+ * The srvcheck_*_decide() functions, srvcheck_decide() and the parsers
+ * are pure (unit tests); the classifier (classify.h) calls them once
+ * all evidence is in.  srvcheck_observe() only gathers: it resolves the
+ * name and reads the hosts file.
  */
 #ifndef FTPATH_AGENT_SRVCHECK_H
 #define FTPATH_AGENT_SRVCHECK_H
@@ -33,8 +34,6 @@
 
 #include "ftpcheck.h"
 #include "ftpconf.h"
-#include "probe.h"
-#include "report.h"
 #include "verdict.h"
 
 #define SRVCHECK_MAX_ADDRS	64
@@ -192,22 +191,75 @@ void srvcheck_free(struct srvcheck *sc);
 /* 1 if the reflector sent the host's addresses. */
 int srvcheck_knows_host(const struct srvcheck *sc);
 
+/*
+ * The observation stage: resolve --server (when it is a name) here and
+ * find its line in the hosts file (reads /etc/hosts and
+ * /proc/self/mountinfo).  server_opt: --server as given, or NULL;
+ * service: the probed address, with port.  Decides nothing.  0.
+ */
+int srvcheck_observe(struct srvcheck *sc, const char *server_opt,
+    const struct sockaddr *service);
+
+/* What the classifier hands over for the decisions. */
 struct srvcheck_input {
-	const char *server_opt;		/* --server as given, or NULL */
 	const struct sockaddr *service;	/* the probed address, with port */
 	const struct sockaddr *dialled;	/* the reflector we connected to */
-	struct probe_engine *pe;	/* arrivals (read only); may be NULL */
+	const struct probe_obs *probes;	/* control and passive */
+	size_t n_probes;
 	const struct ftpcheck_result *svc;	/* may be NULL */
+	const char *refused;		/* a 421 reply seen anywhere, or NULL */
 };
-/* Decide DNAT, DNS and pasv-address.  Reads /etc/hosts and
- * /proc/self/mountinfo and resolves the name.  0 or FTP_ERR_NOMEM. */
-int srvcheck_observe(struct srvcheck *sc, const struct srvcheck_input *in);
-/* A client-to-server path that failed while the name points elsewhere
- * is a dns-mismatch; remembers a service-refused verdict's banner. */
-void srvcheck_adjust(struct srvcheck *sc, const struct probe_obs *o,
-    struct verdict *v);
-/* nat.server, "server_host", causes, evidence and advice into rep.
- * Adds notes through report_note().  0 or FTP_ERR_NOMEM. */
-int srvcheck_apply(const struct srvcheck *sc, struct report *rep);
+
+/* The decisions over the server host's facts and the measurements. */
+struct srvcheck_result {
+	int decided;			/* srvcheck_observe() ran */
+	struct srvcheck_clock clk;
+	struct srvcheck_dnat dnat;
+	struct srvcheck_dns dns;
+	struct srvcheck_pasv pasv;
+	char refused[FTPCHECK_TEXT_MAX];	/* the 421 text, or "" */
+};
+
+/* Pure: DNAT, DNS mismatch, pasv-address over all the evidence.  sc NULL:
+ * out is all zero (nothing known). */
+void srvcheck_decide(const struct srvcheck *sc,
+    const struct srvcheck_input *in, struct srvcheck_result *out);
+
+/* A client-to-server path is a dns-mismatch: 1 and the sentence in buf,
+ * or 0. */
+int srvcheck_dns_evidence(const struct srvcheck *sc,
+    const struct srvcheck_result *res, char *buf, size_t len);
+
+/* A cause the server host's facts prove (clock-skew, dns-mismatch,
+ * pasv-address, service-refused), with the setting to change. */
+struct srvcheck_finding {
+	enum cause cause;
+	int warning;			/* fails nothing (clock-skew) */
+	char label[32];			/* "server settings", ... */
+	char evidence[3 * SRVCHECK_TEXT];
+	char advice[SRVCHECK_TEXT];	/* "" if none */
+	int has_key;			/* key names the setting */
+	enum srvcheck_key key;
+};
+#define SRVCHECK_MAX_FINDINGS	6
+
+/* The findings of res (at most max); returns how many.  Pure. */
+unsigned srvcheck_findings(const struct srvcheck *sc,
+    const struct srvcheck_result *res, struct srvcheck_finding *out,
+    unsigned max);
+/* The setting behind f as the reflector sent it ({key, file, setting}),
+ * a new reference, or NULL. */
+json_t *srvcheck_finding_setting(const struct srvcheck *sc,
+    const struct srvcheck_finding *f);
+
+/* The report's server_host object (new reference; NULL: nothing known
+ * or ENOMEM). */
+json_t *srvcheck_host_json(const struct srvcheck *sc,
+    const struct srvcheck_result *res);
+/* nat.server's extra keys (*extra: new reference or NULL) and its
+ * header line ("" for none).  0 or FTP_ERR_NOMEM. */
+int srvcheck_nat_json(const struct srvcheck *sc,
+    const struct srvcheck_result *res, json_t **extra, char *line,
+    size_t len);
 
 #endif

@@ -327,66 +327,6 @@ test_ab_inconclusive_and_not_tested(void **state)
 }
 
 static void
-failed_active(struct verdict *v)
-{
-	memset(v, 0, sizeof(*v));
-	v->cause = CAUSE_NAT;
-	v->n_evidence = 2;
-	snprintf(v->evidence[0], sizeof(v->evidence[0]), "agent side");
-	v->stage[0] = VERDICT_STAGE_AGENT;
-	snprintf(v->evidence[1], sizeof(v->evidence[1]), "answered by a RST");
-	v->stage[1] = VERDICT_STAGE_PATH;
-}
-
-static void
-test_active_dependent(void **state)
-{
-	struct alg_obs *o = obs(A_SENT, R_SENT);
-	struct verdict v;
-
-	(void)state;
-	o->active_tested = 1;
-	o->active_ok = 1;
-	snprintf(o->active_target, sizeof(o->active_target),
-	    "203.0.113.1:38159");
-	failed_active(&v);
-	assert_int_equal(alg_active(o, &v), 1);
-	assert_true(v.pass);
-	assert_int_equal(v.cause, CAUSE_ALG_DEPENDENT);
-	assert_non_null(strstr(v.evidence[0], "203.0.113.1:38159"));
-	assert_non_null(strstr(v.evidence[1], "answered by a RST"));
-	assert_non_null(strstr(v.evidence[2], "FTPS"));
-	free(o);
-}
-
-static void
-test_active_unchanged(void **state)
-{
-	struct alg_obs *o = obs(A_SENT, R_SENT);
-	struct verdict v;
-
-	(void)state;
-	/* the ALG connect-back failed or was refused: stays nat */
-	o->active_tested = 1;
-	o->active_ok = 0;
-	failed_active(&v);
-	assert_int_equal(alg_active(o, &v), 0);
-	assert_false(v.pass);
-	assert_int_equal(v.cause, CAUSE_NAT);
-	/* the plain connect-back passed: no ALG needed */
-	o->active_ok = 1;
-	memset(&v, 0, sizeof(v));
-	v.pass = 1;
-	assert_int_equal(alg_active(o, &v), 0);
-	assert_int_equal(v.cause, CAUSE_NONE);
-	/* not tested: nothing to say */
-	o->active_tested = 0;
-	failed_active(&v);
-	assert_int_equal(alg_active(o, &v), 0);
-	free(o);
-}
-
-static void
 test_untested_json(void **state)
 {
 	struct alg_obs o;
@@ -414,7 +354,9 @@ test_report_warning(void **state)
 {
 	struct session_facts f;
 	struct report *rep;
-	json_t *j, *alg, *c;
+	struct alg_obs *o = obs(A_SENT, R_SENT);
+	struct alg_result res;
+	json_t *j, *c;
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
@@ -422,10 +364,9 @@ test_report_warning(void **state)
 	assert_int_equal(report_add_cause(rep, REPORT_PART_ALG,
 	    REPORT_WARNING, CAUSE_ALG_REWRITE, "alg",
 	    "PORT rewritten to the observed address"), 0);
-	assert_non_null(alg = json_pack("{s:b, s:s}", "tested", 1, "class",
-	    "untouched"));
-	report_set_alg(rep, alg);
-	json_decref(alg);
+	alg_classify(o, &res);
+	assert_int_equal(report_set_alg(rep, o, &res), 0);
+	free(o);
 	assert_int_equal(report_failed(rep), 0);
 	assert_non_null(j = report_json(rep));
 	c = json_array_get(json_object_get(j, "causes"), 0);
@@ -452,8 +393,6 @@ main(void)
 		cmocka_unit_test(test_ab_generic),
 		cmocka_unit_test(test_ab_none_and_other_only),
 		cmocka_unit_test(test_ab_inconclusive_and_not_tested),
-		cmocka_unit_test(test_active_dependent),
-		cmocka_unit_test(test_active_unchanged),
 		cmocka_unit_test(test_untested_json),
 		cmocka_unit_test(test_report_warning),
 	};

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify.h"
+#include "report.h"
 #include "service.h"
 #include "testaddr.h"
 
@@ -185,6 +187,7 @@ test_json_and_report(void **state)
 {
 	struct ftpcheck_result r;
 	struct session_facts f;
+	struct evidence e;
 	struct report *rep;
 	json_t *j, *svc, *causes, *c, *m;
 	char *buf = NULL;
@@ -194,7 +197,13 @@ test_json_and_report(void **state)
 	(void)state;
 	memset(&f, 0, sizeof(f));
 	sa_set(&f.server, "203.0.113.2", 21);
-	rep = report_new(&f, "0.1.0", "r", "203.0.113.2");
+	memset(&e, 0, sizeof(e));
+	e.f = &f;
+	e.agent_version = "0.1.0";
+	e.reflector_version = "r";
+	e.server_name = "203.0.113.2";
+	e.control_port = 21;
+	rep = classify(&e);
 	assert_non_null(rep);
 	/* not tested: {"tested": false}, nothing fails */
 	j = report_json(rep);
@@ -203,9 +212,11 @@ test_json_and_report(void **state)
 	    "service"), "tested")));
 	json_decref(j);
 	assert_int_equal(report_failed(rep), 0);
+	report_free(rep);
 
 	pasv_unreachable(&r);
-	assert_int_equal(service_apply(&r, rep), 0);
+	e.svc = &r;
+	assert_non_null(rep = classify(&e));
 	assert_int_equal(report_failed(rep), 1);
 	j = report_json(rep);
 	assert_non_null(j);

@@ -1,0 +1,638 @@
+/*
+ * classify.c - every verdict and cause of a check, from all its evidence
+ * at once (classify.h).
+ *
+ * The per-path rules (verdict.c) see one probe; the rules here see the
+ * probe next to what later stages observed about the same path, so a
+ * later observation can correct an early impression instead of being
+ * patched onto it.  Each rule that overturns the per-path verdict keeps
+ * the evidence it overturns, so the reader can check the reasoning.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "classify.h"
+#include "err.h"
+#include "service.h"
+#include "srvcheck.h"
+
+#define CLASSIFY_FMT(a, b) __attribute__((format(printf, a, b)))
+
+struct cctx {
+	const struct evidence *e;
+	struct report *rep;
+	struct srvcheck_result sres;
+	/* The real FTP client's passive data connections that moved data,
+	 * and the probe of the same port (NULL: not probed). */
+	const struct ftpcheck_data *pdata[2];
+	enum ftpcheck_mode pmode[2];
+	const struct probe_obs *pprobe[2];
+	char refused[FTPCHECK_TEXT_MAX];	/* a 421 seen by a probe */
+};
+
+static void ev_push(struct verdict *v, enum verdict_stage st,
+    const char *fmt, ...) CLASSIFY_FMT(3, 4);
+
+/* One more sentence; the last one is overwritten when full, because the
+ * rule adding it says why the sentences above do not decide. */
+static void
+ev_push(struct verdict *v, enum verdict_stage st, const char *fmt, ...)
+{
+	unsigned i = v->n_evidence < VERDICT_MAX_EVIDENCE ? v->n_evidence++ :
+	    VERDICT_MAX_EVIDENCE - 1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->evidence[i], VERDICT_EVIDENCE_LEN, fmt, ap);
+	va_end(ap);
+	v->stage[i] = (unsigned char)st;
+}
+
+static const char *
+ss_text(const struct sockaddr_storage *ss, int with_port, char *buf,
+    size_t len)
+{
+	return addr_text((const struct sockaddr *)ss, with_port, buf, len);
+}
+
+/* The first sentence of v at stage st (or any), for a rule that quotes
+ * what it overturns. */
+static const char *
+ev_first(const struct verdict *v, enum verdict_stage st)
+{
+	unsigned i;
+
+	for (i = 0; i < v->n_evidence; i++)
+		if (v->stage[i] == st)
+			return v->evidence[i];
+	return v->n_evidence > 0 ? v->evidence[0] : "the probe failed";
+}
+
+/* ---- trace planning (an observation-only question) ---- */
+
+static int
+path_cause(enum cause c)
+{
+	return c == CAUSE_PATH_SILENT_DROP || c == CAUSE_ROUTING_GAP ||
+	    c == CAUSE_PATH_REJECT;
+}
+
+static int
+trace_outcome(const struct probe_obs *o)
+{
+	return o->kind != PROBE_ACTIVE && (o->outcome == OUTCOME_TIMEOUT ||
+	    o->outcome == OUTCOME_ICMP || o->outcome == OUTCOME_RESET);
+}
+
+/* v is the per-path verdict of o: the path failed before the server
+ * host, or nothing says it got there. */
+static int
+trace_wanted(const struct probe_obs *o, const struct verdict *v)
+{
+	if (v->pass || !trace_outcome(o))
+		return 0;
+	if (path_cause(v->cause))
+		return 1;
+	return v->cause == CAUSE_NONE && !o->arrived &&
+	    !(o->trace_record && o->syn_seen);
+}
+
+int
+classify_wants_trace(const struct probe_obs *o, const struct session_facts *f)
+{
+	struct verdict v;
+
+	verdict_classify(o, f, &v);
+	return trace_wanted(o, &v);
+}
+
+/* ---- late ICMP ---- */
+
+/*
+ * A probe judged silent whose socket later got ICMP: the ICMP is its
+ * answer (a router that gives up neighbour resolution answers after
+ * about 3 s).  The per-path rules then see it as they see prompt ICMP.
+ */
+static const struct probe_obs *
+with_late_icmp(const struct evidence *e, const struct probe_obs *o,
+    struct probe_obs *copy, const struct evidence_late_icmp **late, int *own)
+{
+	*late = NULL;
+	if (o->outcome != OUTCOME_TIMEOUT || o->arrived ||
+	    (*late = evidence_late_for(e, o, own)) == NULL)
+		return o;
+	*copy = *o;
+	copy->outcome = OUTCOME_ICMP;
+	copy->icmp = (*late)->icmp;
+	return copy;
+}
+
+static void
+late_evidence(const struct evidence_late_icmp *late, int own,
+    struct verdict *v)
+{
+	char d[96], a[ADDR_STRLEN];
+
+	errq_describe(&late->icmp, d, sizeof(d));
+	ev_push(v, VERDICT_STAGE_PATH, "the ICMP (%s from %s) came after the "
+	    "probe's timeout, within %u ms of the SYN: a router that answers "
+	    "only when it gives up (neighbour resolution takes about 3 s)%s",
+	    d, ss_text(&late->icmp.from, 0, a, sizeof(a)), late->after_ms,
+	    own ? "" : "; it answered another port's probe to the same "
+	    "address (unreachable is about the address, and routers "
+	    "rate-limit ICMP)");
+}
+
+/* ---- traceroute ---- */
+
+/*
+ * The hop list as path evidence, and the last hop that answered as the
+ * hop when the ICMP evidence named none.  A trace that got an answer in
+ * the server's name names no hop: it never claims a death it did not
+ * see.  Returns 1 when the trace completed a handshake on the probe's
+ * own 5-tuple.
+ */
+static int
+trace_apply(const struct probe_obs *o, const struct evidence_trace *g,
+    struct verdict *v)
+{
+	const struct traceroute_path *p = &g->path;
+	const struct traceroute_hop *ans = traceroute_last_answered(p);
+	const struct traceroute_hop *end = traceroute_reached(p);
+	char label[96], line[VERDICT_EVIDENCE_LEN], a[ADDR_STRLEN];
+
+	if (p->n == 0)
+		return 0;
+	if (g->first.port != o->port || !p->same_tuple)
+		snprintf(label, sizeof(label), "hops (traced on port %u%s)",
+		    g->first.port, p->same_tuple ? "" : " from another source "
+		    "port: the probe's was taken");
+	else
+		snprintf(label, sizeof(label), "hops");
+	ev_push(v, VERDICT_STAGE_PATH, "%s", traceroute_format(p, label, line,
+	    sizeof(line)));
+	/* The probes' own ICMP came from that router: its silence at the
+	 * next TTL is its rate limit, not a drop. */
+	if (p->hop[p->n - 1].result == TRACEROUTE_SILENT && ans != NULL &&
+	    o->icmp.present && addr_equal((const struct sockaddr *)&ans->from,
+	    (const struct sockaddr *)&o->icmp.from))
+		ev_push(v, VERDICT_STAGE_PATH, "TTL %u got no answer, but the "
+		    "probes got ICMP from %s: routers rate-limit ICMP, so "
+		    "that silence proves no drop", p->hop[p->n - 1].ttl,
+		    ss_text(&ans->from, 0, a, sizeof(a)));
+	if (v->hop[0] == '\0' && ans != NULL &&
+	    (end == NULL || v->cause == CAUSE_PATH_REJECT))
+		ss_text(&ans->from, 0, v->hop, sizeof(v->hop));
+	/* Got through on the probe's own 5-tuple, or on its run's traced
+	 * port: either contradicts a drop of this observation. */
+	return end != NULL && end->result == TRACEROUTE_CONNECTED &&
+	    p->same_tuple;
+}
+
+/* A handshake on the same 5-tuple completed after the probe and its
+ * confirmation failed: no path cause can stand. */
+static void
+intermittent(const struct probe_obs *o, const struct evidence_trace *g,
+    struct verdict *v)
+{
+	const struct traceroute_hop *end = traceroute_reached(&g->path);
+
+	v->cause = CAUSE_NONE;
+	v->hop[0] = '\0';
+	ev_push(v, VERDICT_STAGE_PATH, "intermittent: the SYN failed %s, then "
+	    "the traceroute's SYN on %s completed a handshake at TTL %u; no "
+	    "cause is named for a path that works sometimes",
+	    o->confirm_ms ? "twice" : "once", g->first.port == o->port ?
+	    "the same 5-tuple" : "the same path (this run's traced port)",
+	    end != NULL ? end->ttl : 0);
+}
+
+/* ---- the real FTP client over the same paths ---- */
+
+static void
+index_service(struct cctx *c)
+{
+	static const enum ftpcheck_mode pm[2] = { FTPCHECK_EPSV,
+	    FTPCHECK_PASV };
+	const struct evidence *e = c->e;
+	size_t i;
+	int k;
+
+	for (k = 0; e->svc != NULL && k < 2; k++) {
+		const struct ftpcheck_data *d = &e->svc->mode[pm[k]];
+		uint16_t port;
+
+		if (!d->attempted || !d->ok || !d->adv_ok ||
+		    !addr_equal((const struct sockaddr *)&d->adv,
+		    (const struct sockaddr *)&e->f->server))
+			continue;
+		port = addr_port((const struct sockaddr *)&d->adv);
+		c->pdata[k] = d;
+		c->pmode[k] = pm[k];
+		for (i = 0; i < e->n_probes; i++)
+			if (e->probes[i].kind == PROBE_PASSIVE &&
+			    e->probes[i].port == port)
+				c->pprobe[k] = &e->probes[i];
+	}
+}
+
+/* Whose helper lets the related connection through, as the traces tell. */
+static const char *
+helper_host(const struct probe_obs *o)
+{
+	if (o->kind == PROBE_ACTIVE)
+		return o->crule.present ? "on the agent host (its nftables "
+		    "rule drops the bare connect-back)" : o->rule.present ?
+		    "on the server host (its nftables rule drops the bare "
+		    "connect-back)" : "on the path or on a host without a "
+		    "trace";
+	return o->rule.present ? "on the server host (its nftables rule "
+	    "drops the bare connection)" : o->crule.present ? "on the agent "
+	    "host (its nftables rule drops the bare connection)" :
+	    "on the path or on a host without a trace";
+}
+
+/*
+ * The path failed for bare probes but the real FTP client moved data over
+ * it: the data connection passes as one related to the control session
+ * (an FTP conntrack helper or ALG that read PASV/PORT in clear).
+ */
+static void
+helper_pass(const struct probe_obs *o, const char *mode, const char *data,
+    struct verdict *v)
+{
+	char bare[VERDICT_EVIDENCE_LEN];
+
+	snprintf(bare, sizeof(bare), "%.200s", ev_first(v, VERDICT_STAGE_PATH));
+	memset(v, 0, sizeof(*v));
+	v->pass = 1;
+	v->cause = CAUSE_ALG_DEPENDENT;
+	ev_push(v, VERDICT_STAGE_PATH, "the real FTP client's %s data "
+	    "connection %s moved data: FTP works on this path", mode, data);
+	ev_push(v, VERDICT_STAGE_PATH, "bare connections without an FTP "
+	    "dialogue fail: %s", bare);
+	ev_push(v, VERDICT_STAGE_PATH, "so it works only as a connection "
+	    "related to the control session, through an FTP conntrack "
+	    "helper or ALG %s", helper_host(o));
+	ev_push(v, VERDICT_STAGE_PATH, "warning: FTPS (encrypted control) "
+	    "blinds the helper, and so does a client that connects before "
+	    "the helper saw its PASV/PORT: those will fail");
+}
+
+static void
+passive_service(const struct cctx *c, const struct probe_obs *o,
+    struct verdict *v)
+{
+	char a[ADDR_STRLEN + 8], data[ADDR_STRLEN + 48];
+	int k;
+
+	if (v->pass || o->kind != PROBE_PASSIVE)
+		return;
+	for (k = 0; k < 2; k++) {
+		if (c->pdata[k] == NULL || c->pprobe[k] == NULL ||
+		    c->pprobe[k]->outcome == OUTCOME_ACKED ||
+		    !evidence_same_obs(c->pprobe[k], o))
+			continue;
+		snprintf(data, sizeof(data), "to %s (%llu bytes)",
+		    ss_text(&c->pdata[k]->adv, 1, a, sizeof(a)),
+		    (unsigned long long)c->pdata[k]->bytes);
+		helper_pass(o, ftpcheck_mode_name(c->pmode[k]), data, v);
+		return;
+	}
+}
+
+/* ---- control and passive paths ---- */
+
+static int
+classify_path(struct cctx *c, const struct probe_obs *raw)
+{
+	const struct evidence *e = c->e;
+	const struct evidence_late_icmp *late;
+	const struct evidence_trace *g = NULL;
+	struct probe_obs copy;
+	int own = 0;
+	const struct probe_obs *o = with_late_icmp(e, raw, &copy, &late, &own);
+	char line[VERDICT_EVIDENCE_LEN];
+	struct verdict v;
+
+	verdict_classify(o, e->f, &v);
+	if (late != NULL)
+		late_evidence(late, own, &v);
+	if (v.cause == CAUSE_SERVICE_REFUSED && c->refused[0] == '\0')
+		snprintf(c->refused, sizeof(c->refused), "%.*s",
+		    (int)sizeof(o->banner), o->banner);
+	/* The path to an address that is not the server's says nothing
+	 * about the server's paths: the name is the fault. */
+	if (!v.pass && srvcheck_dns_evidence(e->sc, &c->sres, line,
+	    sizeof(line))) {
+		v.cause = CAUSE_DNS_MISMATCH;
+		ev_push(&v, VERDICT_STAGE_AGENT, "%s", line);
+	}
+	if (trace_wanted(raw, &v) && (g = evidence_trace_for(e, raw)) != NULL &&
+	    trace_apply(raw, g, &v) && path_cause(v.cause))
+		intermittent(raw, g, &v);
+	passive_service(c, raw, &v);
+	if (g == NULL)
+		return report_add(c->rep, raw, &v);
+	return report_add_traced(c->rep, raw, &v, &g->path);
+}
+
+/* ---- the active path ---- */
+
+/* Active mode through the ALG's pinhole: the plain connect-back failed,
+ * the one to the PORT address as the ALG rewrote it worked. */
+static int
+active_alg(const struct alg_obs *a, struct verdict *v)
+{
+	char plain[VERDICT_EVIDENCE_LEN];
+
+	if (a == NULL || v->pass || !a->d[ALG_D_CONTROL].tested ||
+	    !a->active_tested || !a->active_ok)
+		return 0;
+	snprintf(plain, sizeof(plain), "%.180s", ev_first(v,
+	    VERDICT_STAGE_PATH));
+	memset(v, 0, sizeof(*v));
+	v->pass = 1;
+	v->cause = CAUSE_ALG_DEPENDENT;
+	ev_push(v, VERDICT_STAGE_PATH, "only through the FTP ALG: the "
+	    "connect-back to the PORT address as the reflector received it "
+	    "(%s) reached the agent's listener (port %u) in %u ms",
+	    a->active_target, a->listen_port, a->active_ms);
+	ev_push(v, VERDICT_STAGE_PATH, "without the ALG (port announced only "
+	    "over TLS): %s", plain);
+	ev_push(v, VERDICT_STAGE_PATH, "warning: the ALG opens the pinhole "
+	    "only when it can read PORT/EPRT; with FTPS (encrypted control) "
+	    "active mode will fail");
+	return 1;
+}
+
+/* The real FTP client's active transfer worked where the connect-back
+ * failed: through a helper that read its PORT/EPRT. */
+static void
+active_service(const struct cctx *c, const struct probe_obs *o,
+    struct verdict *v)
+{
+	static const enum ftpcheck_mode am[2] = { FTPCHECK_EPRT,
+	    FTPCHECK_PORT };
+	char a[ADDR_STRLEN + 8], data[ADDR_STRLEN + 64];
+	int k;
+
+	/* A listener that never opened proves nothing either way. */
+	if (v->pass || c->e->svc == NULL || o->arm == ARM_ERROR)
+		return;
+	for (k = 0; k < 2; k++) {
+		const struct ftpcheck_data *d = &c->e->svc->mode[am[k]];
+
+		if (!d->attempted || !d->ok || !d->peer_is_server)
+			continue;
+		snprintf(data, sizeof(data), "from %s (%llu bytes)",
+		    ss_text(&d->peer, 1, a, sizeof(a)),
+		    (unsigned long long)d->bytes);
+		helper_pass(o, ftpcheck_mode_name(am[k]), data, v);
+		return;
+	}
+}
+
+static int
+classify_active(struct cctx *c)
+{
+	const struct probe_obs *o = c->e->active;
+	struct verdict v;
+
+	if (o == NULL)
+		return 0;
+	verdict_classify(o, c->e->f, &v);
+	if (!active_alg(c->e->alg, &v))
+		active_service(c, o, &v);
+	return report_add(c->rep, o, &v);
+}
+
+/* ---- causes outside the paths ---- */
+
+/* The "alg" section and cause alg-rewrite (a warning when the ALG wrote
+ * the right address, a failure for a wrong one or garbage). */
+static int
+classify_alg(struct cctx *c)
+{
+	char ev[8 * VERDICT_EVIDENCE_LEN];
+	struct alg_result res;
+	int r;
+
+	if (c->e->alg == NULL)
+		return 0;
+	alg_classify(c->e->alg, &res);
+	if ((r = report_set_alg(c->rep, c->e->alg, &res)) != 0 || !res.rewrite)
+		return r;
+	alg_rewrite_evidence(c->e->alg, &res, ev, sizeof(ev));
+	return report_add_cause(c->rep, REPORT_PART_ALG, res.rewrite_fails ?
+	    REPORT_FAILURE : REPORT_WARNING, CAUSE_ALG_REWRITE, "alg", ev);
+}
+
+static int
+classify_service(struct cctx *c)
+{
+	struct service_cause sc[SERVICE_MAX_CAUSES];
+	unsigned i, n;
+	int r;
+
+	if (c->e->svc == NULL)
+		return 0;
+	if ((r = report_set_service(c->rep, c->e->svc)) != 0)
+		return r;
+	n = service_causes(c->e->svc, sc, SERVICE_MAX_CAUSES);
+	for (i = 0; i < n; i++)
+		if ((r = report_add_cause(c->rep, REPORT_PART_SERVICE,
+		    REPORT_FAILURE, sc[i].cause, sc[i].label,
+		    sc[i].evidence)) != 0)
+			return r;
+	return 0;
+}
+
+/* The 421 the real FTP client met first (the banner, else the next
+ * connection's), or NULL. */
+static const char *
+service_refusal(const struct ftpcheck_result *svc)
+{
+	if (svc == NULL || !svc->control_connected)
+		return NULL;
+	if (svc->banner.code == 421)
+		return svc->banner.text;
+	if (svc->tls.attempted && svc->tls.reply.code == 421)
+		return svc->tls.reply.text;
+	return NULL;
+}
+
+static void
+decide_server_host(struct cctx *c)
+{
+	const struct evidence *e = c->e;
+	struct sockaddr_storage svc = e->f->server;
+	struct srvcheck_input in;
+
+	addr_set_port((struct sockaddr *)&svc, e->control_port);
+	memset(&in, 0, sizeof(in));
+	in.service = (const struct sockaddr *)&svc;
+	in.dialled = (const struct sockaddr *)&e->f->dialled;
+	in.probes = e->probes;
+	in.n_probes = e->n_probes;
+	in.svc = e->svc;
+	in.refused = service_refusal(e->svc);
+	srvcheck_decide(e->sc, &in, &c->sres);
+}
+
+static int
+classify_server_host(struct cctx *c)
+{
+	struct srvcheck_finding f[SRVCHECK_MAX_FINDINGS];
+	const struct srvcheck *sc = c->e->sc;
+	char line[512];
+	json_t *x;
+	unsigned i, n;
+	int r;
+
+	if (sc == NULL)
+		return 0;
+	if (c->sres.refused[0] == '\0' && c->refused[0] != '\0')
+		snprintf(c->sres.refused, sizeof(c->sres.refused), "%s",
+		    c->refused);
+	if ((r = srvcheck_nat_json(sc, &c->sres, &x, line, sizeof(line))) != 0 ||
+	    (x != NULL && (r = report_set_server_nat(c->rep, x, line)) != 0) ||
+	    (r = report_set_extra(c->rep, "server_host",
+	    srvcheck_host_json(sc, &c->sres))) != 0)
+		return r;
+	if (c->sres.pasv.note[0] != '\0' &&
+	    (r = report_note(c->rep, c->sres.pasv.note)) != 0)
+		return r;
+	n = srvcheck_findings(sc, &c->sres, f, SRVCHECK_MAX_FINDINGS);
+	for (i = 0; i < n; i++) {
+		if ((r = report_add_cause(c->rep, REPORT_PART_SERVER_HOST,
+		    f[i].warning ? REPORT_WARNING : REPORT_FAILURE, f[i].cause,
+		    f[i].label, f[i].evidence)) != 0)
+			return r;
+		if (f[i].advice[0] != '\0' && (r = report_add_advice(c->rep,
+		    f[i].cause, f[i].advice, srvcheck_finding_setting(sc,
+		    &f[i]))) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * NAT on either side is a cause of its own, a warning even when every
+ * path passes: every rule written for this path must allow for the
+ * addresses as the other side sees them.
+ */
+static int
+classify_nat(struct cctx *c)
+{
+	const struct session_facts *f = c->e->f;
+	char a[ADDR_STRLEN + 8], b[ADDR_STRLEN + 8], ev[512];
+	int r;
+
+	if (verdict_client_nat(f)) {
+		snprintf(ev, sizeof(ev), "source NAT between agent and "
+		    "reflector: the agent's %s is seen by the reflector as %s; "
+		    "server-side rules must name %s", ss_text(&f->agent_local,
+		    1, a, sizeof(a)), ss_text(&f->agent_observed, 1, b,
+		    sizeof(b)), ss_text(&f->agent_observed, 0, b, sizeof(b)));
+		if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
+		    REPORT_WARNING, CAUSE_NAT, "control channel", ev)) != 0)
+			return r;
+	}
+	if (verdict_server_nat(f) || c->sres.dnat.detected) {
+		snprintf(ev, sizeof(ev), "destination NAT in front of the "
+		    "server: dialled %s, the server host sees %s",
+		    ss_text(c->sres.dnat.detected ? &c->sres.dnat.service :
+		    &f->dialled, 1, a, sizeof(a)), ss_text(c->sres.dnat.detected
+		    && c->sres.dnat.seen.ss_family != AF_UNSPEC ?
+		    &c->sres.dnat.seen : &f->reflector_local, 1, b, sizeof(b)));
+		if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
+		    REPORT_WARNING, CAUSE_NAT, "server address", ev)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The control channel never carried a session: what was tried. */
+static int
+classify_channel(struct cctx *c)
+{
+	const struct evidence_channel *ch = &c->e->channel;
+	char ev[512];
+
+	if (!ch->failed)
+		return 0;
+	snprintf(ev, sizeof(ev), "no session with the reflector after %u "
+	    "attempt(s): %s; without it nothing is known of what arrived at "
+	    "the server host or of active mode", ch->attempts,
+	    ch->error[0] ? ch->error : "unknown error");
+	return report_note(c->rep, ev);
+}
+
+static int
+classify_notes(struct cctx *c)
+{
+	size_t i, not_run = 0;
+	char text[160];
+	int r;
+
+	for (i = 0; i < c->e->n_notes; i++)
+		if ((r = report_note(c->rep, c->e->notes[i])) != 0)
+			return r;
+	if (c->e->channel.failures_before_success > 0) {
+		snprintf(text, sizeof(text), "the control channel connected "
+		    "only at attempt %u: the path to the reflector is "
+		    "intermittent", c->e->channel.failures_before_success + 1);
+		if ((r = report_note(c->rep, text)) != 0)
+			return r;
+	}
+	for (i = 0; i < c->e->n_probes; i++)
+		not_run += c->e->probes[i].outcome == OUTCOME_NOT_RUN;
+	if (not_run == 0)
+		return 0;
+	snprintf(text, sizeof(text), "%zu probe(s) were not run (the session "
+	    "ended before they started); their paths are untested", not_run);
+	return report_note(c->rep, text);
+}
+
+static int
+classify_paths(struct cctx *c)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < c->e->n_probes; i++) {
+		/* An untested path is neither a pass nor a failure of the
+		 * network: it is counted in a note, not given a verdict. */
+		if (c->e->probes[i].outcome == OUTCOME_NOT_RUN)
+			continue;
+		if ((r = classify_path(c, &c->e->probes[i])) != 0)
+			return r;
+	}
+	return classify_active(c);
+}
+
+struct report *
+classify(const struct evidence *e)
+{
+	struct cctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.e = e;
+	if ((c.rep = report_new(e->f, e->agent_version, e->reflector_version,
+	    e->server_name)) == NULL)
+		return NULL;
+	decide_server_host(&c);
+	index_service(&c);
+	if (classify_paths(&c) != 0 || classify_notes(&c) != 0 ||
+	    classify_alg(&c) != 0 || classify_service(&c) != 0 ||
+	    classify_server_host(&c) != 0 || classify_nat(&c) != 0 ||
+	    classify_channel(&c) != 0) {
+		report_free(c.rep);
+		return NULL;
+	}
+	report_set_duration(c.rep, e->duration_ms);
+	return c.rep;
+}
