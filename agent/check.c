@@ -44,6 +44,9 @@
 #define CHECK_MAX_TRACES	3
 /* Distinct failing observations looked at for a trace. */
 #define CHECK_MAX_TRACE_GROUPS	16
+/* Control channel connects (a new source port each) and their deadline. */
+#define CHECK_CONNECT_ATTEMPTS	3
+#define CHECK_CONNECT_DEADLINE_MS	8000u
 /* How old a silent probe's socket gets before an unexplained silence is
  * judged: neighbour resolution gives up after 3 s (3 probes, 1 s apart). */
 #define CHECK_LATE_WINDOW_MS	3500
@@ -154,12 +157,41 @@ check_setup(struct check *c)
 	return CHECK_EXIT_PASS;
 }
 
+/*
+ * Connect the control channel, a few times within a deadline as real
+ * clients do (each attempt from a new source port): attempts that failed
+ * before one succeeded are evidence of an intermittent path.
+ */
+static int
+check_connect(struct check *c)
+{
+	struct timespec t0;
+	int r = FTP_ERR_SYSTEM;
+	unsigned a;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (a = 0; a < CHECK_CONNECT_ATTEMPTS; a++) {
+		if (a > 0 && clock_ms_since(&t0) > CHECK_CONNECT_DEADLINE_MS)
+			break;
+		c->channel.attempts = a + 1;
+		if ((r = control_connect(c->ctl, c->host, c->rport)) == 0) {
+			c->channel.failures_before_success = a;
+			return 0;
+		}
+		snprintf(c->channel.error, sizeof(c->channel.error), "%s",
+		    control_errmsg(c->ctl));
+		log_debug("control channel attempt %u: %s", a + 1,
+		    c->channel.error);
+	}
+	return r;
+}
+
 static int
 check_pair(struct check *c)
 {
 	int r;
 
-	if ((r = control_connect(c->ctl, c->host, c->rport)) != 0 ||
+	if ((r = check_connect(c)) != 0 ||
 	    (r = control_hello(c->ctl, &c->w)) != 0 ||
 	    (r = control_ping(c->ctl, CHECK_RTT_PINGS, &c->rtt)) != 0)
 		return check_ctl_exit(c, r);
@@ -1074,6 +1106,26 @@ check_release(struct check *c)
 	srvcheck_free(c->sc);
 }
 
+/*
+ * No session with the reflector (exit 3): the report all the same, with
+ * what the attempts saw and what cannot be known without the reflector.
+ */
+static int
+check_output_unreached(struct check *c)
+{
+	struct sockaddr_storage a[1];
+
+	/* The step that failed last (connect, hello or ping) says why. */
+	snprintf(c->channel.error, sizeof(c->channel.error), "%s",
+	    control_errmsg(c->ctl));
+	c->channel.failed = 1;
+	if (c->f.dialled.ss_family == AF_UNSPEC &&
+	    addr_resolve(c->host, c->rport, a, 1) == 1)
+		c->f.dialled = a[0];
+	(void)check_output(c);
+	return CHECK_EXIT_UNREACHABLE;
+}
+
 int
 check_run(const struct check_opts *o)
 {
@@ -1083,8 +1135,13 @@ check_run(const struct check_opts *o)
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	clock_gettime(CLOCK_MONOTONIC, &c.t0);
-	if ((ex = check_setup(&c)) != CHECK_EXIT_PASS ||
-	    (ex = check_pair(&c)) != CHECK_EXIT_PASS ||
+	if ((ex = check_setup(&c)) != CHECK_EXIT_PASS)
+		goto out;
+	if ((ex = check_pair(&c)) == CHECK_EXIT_UNREACHABLE) {
+		ex = check_output_unreached(&c);
+		goto out;
+	}
+	if (ex != CHECK_EXIT_PASS ||
 	    (ex = check_pick_server(&c)) != CHECK_EXIT_PASS)
 		goto out;
 	check_pick_passive(&c);

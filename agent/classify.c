@@ -138,11 +138,12 @@ late_evidence(const struct evidence_late_icmp *late, int own,
 	errq_describe(&late->icmp, d, sizeof(d));
 	ev_push(v, VERDICT_STAGE_PATH, "the ICMP (%s from %s) came after the "
 	    "probe's timeout, within %u ms of the SYN: a router that answers "
-	    "only when it gives up (neighbour resolution takes about 3 s)%s",
-	    d, ss_text(&late->icmp.from, 0, a, sizeof(a)), late->after_ms,
-	    own ? "" : "; it answered another port's probe to the same "
-	    "address (unreachable is about the address, and routers "
-	    "rate-limit ICMP)");
+	    "only when it gives up (neighbour resolution takes about 3 s)",
+	    d, ss_text(&late->icmp.from, 0, a, sizeof(a)), late->after_ms);
+	if (!own)
+		ev_push(v, VERDICT_STAGE_PATH, "that ICMP answered the probe to "
+		    "port %u of the same address: unreachable is about the "
+		    "address, and routers rate-limit ICMP", late->port);
 }
 
 /* ---- traceroute ---- */

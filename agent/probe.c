@@ -64,6 +64,7 @@ struct probe_engine {
 	size_t late_probe[PROBE_MAX_LATE];
 	size_t n_late;
 	int icmp_seen;			/* some probe got ICMP promptly */
+	size_t n_kind[2];		/* probes per kind (control, passive) */
 };
 
 static void probe_io_cb(evutil_socket_t fd, short what, void *arg);
@@ -162,7 +163,25 @@ probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 	memcpy(&p->obs.remote, &pe->server, sizeof(pe->server));
 	addr_set_port((struct sockaddr *)&p->obs.remote, port);
 	*slot = (uint32_t)++pe->n;
+	pe->n_kind[kind == PROBE_PASSIVE]++;
 	return 0;
+}
+
+/* A probe the traceroute will want to trace from its own 5-tuple (the
+ * first of its kind: runs are traced on their first port), which a kept
+ * socket would hold.  Another probe of the kind keeps its socket when
+ * there is one. */
+static int
+probe_first_of_kind(const struct probe_engine *pe, const struct probe *p)
+{
+	size_t i = (size_t)(p - pe->probes), j;
+
+	if (pe->n_kind[p->obs.kind == PROBE_PASSIVE] < 2)
+		return 0;
+	for (j = 0; j < i; j++)
+		if (pe->probes[j].obs.kind == p->obs.kind)
+			return 0;
+	return 1;
 }
 
 int
@@ -230,14 +249,16 @@ probe_lookup(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 static void probe_fill(struct probe_engine *pe);
 
 /*
- * The first silent probe's socket stays open (still connecting) until
+ * The first silent probes' sockets stay open (still connecting) until
  * the engine is freed, so that ICMP which comes late, e.g. host-
  * unreachable once a router gives up neighbour resolution after about
- * 3 s, is still recorded (probe_late_icmp()).  One socket suffices:
- * such ICMP is about the address, not the port.  And only while no
- * probe got prompt ICMP: then the silence is a rate limit, and the
- * kept socket's retransmitted SYNs would spend the router's ICMP
- * tokens that the lone retry (retry.c) needs.
+ * 3 s, is still recorded (probe_late_icmp()).  A few suffice, as such
+ * ICMP is about the address, not the port; more than one, because the
+ * router answers only the first packets still in its neighbour queue
+ * (it drops the oldest when the queue overflows, and rate-limits ICMP).
+ * Only while no probe got prompt ICMP: otherwise the silence is a rate
+ * limit, and the kept sockets' retransmitted SYNs would spend the
+ * router's ICMP tokens that the lone retry (retry.c) needs.
  */
 static void
 probe_linger(struct probe *p)
@@ -247,7 +268,9 @@ probe_linger(struct probe *p)
 	if (p->obs.outcome == OUTCOME_ICMP)
 		pe->icmp_seen = 1;
 	if (p->obs.outcome != OUTCOME_TIMEOUT || p->fd == -1 ||
-	    pe->icmp_seen || pe->n_late >= PROBE_MAX_LATE)
+	    pe->icmp_seen || pe->n_late >= PROBE_MAX_LATE ||
+	    probe_first_of_kind(pe, p) ||
+	    (p->obs.kind == PROBE_CONTROL && pe->n_kind[1] > 0))
 		return;
 	if (p->ev != NULL) {
 		event_free(p->ev);

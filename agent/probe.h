@@ -22,7 +22,7 @@
 
 #define PROBE_MAX_INFLIGHT	2048
 /* Silent probes whose sockets are kept for late ICMP (probe_late_icmp). */
-#define PROBE_MAX_LATE		1
+#define PROBE_MAX_LATE		16
 #define PROBE_ID_MAX		32
 
 struct probe_engine;

@@ -50,7 +50,8 @@ print_header(const struct report *r, FILE *out)
 	    r->duration_ms);
 	fprintf(out, "  versions  agent %s, reflector %s\n",
 	    r->agent_version ? r->agent_version : "?",
-	    r->reflector_version ? r->reflector_version : "?");
+	    r->reflector_version && r->reflector_version[0] ?
+	    r->reflector_version : "(not reached)");
 	if (verdict_client_nat(f))
 		fprintf(out, "  nat       agent %s is seen by the reflector as "
 		    "%s (source NAT)\n",

@@ -250,6 +250,20 @@ server_service_addr() {
 	log "server service address $1 on svc0 (no route to it in the router)"
 }
 
+# router_dead_vlan PREFIX/LEN: a segment on the router that nobody
+# answers on (a VLAN not trunked to the server): the router owns the
+# first address, the far end of the link sits in the server ns with no
+# address, so ARP for any other address of it gets no answer and the
+# router sends host-unreachable only when neighbour resolution gives up
+# (about 3 s).  Created inside the namespaces, removed with them.
+router_dead_vlan() {
+	ip -n "$NS_R" link add to-vlan type veth peer name vlan0 netns "$NS_S"
+	ip -n "$NS_S" link set vlan0 up
+	ip -n "$NS_R" addr add "$1" dev to-vlan
+	ip -n "$NS_R" link set to-vlan up
+	log "router segment $1 on to-vlan: nobody answers ARP there"
+}
+
 # client_hosts LINE...: the client ns's own /etc/hosts.  `ip netns exec`
 # bind-mounts /etc/netns/NS/hosts over /etc/hosts for what it runs; the
 # directory carries this run's unique ns name and topo_down removes it,
@@ -593,6 +607,40 @@ NFT_DROP_MID='table ip harness_filter {
 		oifname "to-server" tcp dport 21000-21999 drop
 	}
 }'
+
+# server host's stateful firewall: new connections only to 21 and the
+# control channel (7021), everything else only as established/related.
+# With the FTP conntrack helper assigned to 21 (Linux >= 6.0 needs it
+# explicitly) real passive data connections are related and pass, bare
+# connections to the range die on the policy.
+# shellcheck disable=SC2034
+NFT_SERVER_HELPER="table inet harness_filter {
+	ct helper ftp-std {
+		type \"ftp\" protocol tcp;
+	}
+	chain pre {
+		type filter hook prerouting priority filter; policy accept;
+		tcp dport 21 ct helper set \"ftp-std\"
+	}
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		iifname \"lo\" accept
+		meta l4proto { icmp, ipv6-icmp } accept
+		tcp dport { 21, $REFLECTOR_PORT } ct state new accept
+	}
+}"
+# ... the same without the helper: passive data has no way in
+# shellcheck disable=SC2034
+NFT_SERVER_NOHELPER="table inet harness_filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		iifname \"lo\" accept
+		meta l4proto { icmp, ipv6-icmp } accept
+		tcp dport { 21, $REFLECTOR_PORT } ct state new accept
+	}
+}"
 
 # server host's own firewall drops the passive range (input hook)
 # shellcheck disable=SC2034

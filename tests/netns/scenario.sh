@@ -154,10 +154,12 @@ CHECKS=()
 HOLD_CONTROL=0
 AGENT_ARGS=()
 SVC_ADDR=""
+DEAD_VLAN=""		# router_dead_vlan PREFIX: a segment nobody answers on
 CURL_PASVONLY=""	# ok|fail: also run curl with PASV only (--disable-epsv)
 HOSTS_LINES=()		# the client ns's /etc/hosts (client_hosts)
 NOCAP_REFL_LOG=0	# the reflector log shows the bind fallback
 HUMAN_GREP=()		# texts the human report must contain
+UNREACHED_JSON=""	# exit 3: the JSON report's notes must say this
 case $NAME in
 clean)
 	short=clean
@@ -220,11 +222,13 @@ ipv6-clean)
 		--alg-ab "$PASV_LO:untouched:none" --no-cause alg-rewrite)
 	;;
 no-reflector)
-	# contract: exit 3 when the reflector cannot be reached
+	# contract: exit 3 when the reflector cannot be reached, and still a
+	# JSON report saying what the control channel attempts met
 	short=norefl
 	REFLECTOR=0
 	WANT_RC=3
 	CHECKS=()
+	UNREACHED_JSON="after 3 attempt(s)"
 	;;
 bad-cert)
 	# contract: exit 3 when authentication fails (agent cert of another CA)
@@ -457,6 +461,50 @@ routing-gap-service)
 		--probe passive=fail:routing-gap --probe active=pass
 		--evidence "control=reflector answered at its management address")
 	;;
+server-helper)
+	# the server host's stateful firewall lets data in only as related,
+	# through the FTP conntrack helper assigned to port 21: bare probes
+	# to the passive range die on the input policy, real FTP passive
+	# transfers work.  The agent must not call passive a failure that
+	# curl disproves: it passes with the warning that it depends on the
+	# helper (FTPS blinds it).
+	short=srvhlp
+	SERVER_RULES=$NFT_SERVER_HELPER
+	WANT_RC=0
+	CHECKS=(--probe control=pass --pass-cause passive=alg-dependent
+		--probe active=pass --service-ok true
+		--cause-evidence "alg-dependent=EPSV data connection"
+		--cause-evidence "alg-dependent=on the server host"
+		--cause-evidence "alg-dependent=FTPS"
+		--cause alg-dependent --no-cause server-local-rule)
+	HUMAN_GREP=("alg-dependent (warning)")
+	;;
+server-nohelper)
+	# the same firewall without the helper: passive data has no way in,
+	# for the probes and for real FTP alike
+	short=srvnoh
+	SERVER_RULES=$NFT_SERVER_NOHELPER
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:server-local-rule
+		--probe active=pass --rule-text "passive=policy drop"
+		--no-cause alg-dependent)
+	;;
+routing-gap-arp)
+	# the FTP service address 192.0.2.5 is on a router segment where
+	# nothing answers ARP (a VLAN not trunked): no ICMP for 3 s, then
+	# host-unreachable.  The reflector answers at its management address.
+	# The probes time out first; the late ICMP decides (not a silent drop)
+	short=rtarp
+	DEAD_VLAN=192.0.2.1/24
+	AGENT_ARGS=(--server 192.0.2.5)
+	CURL_HOST4=192.0.2.5
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=fail:routing-gap --hop "control=$ROUTER_C4"
+		--probe passive=fail:routing-gap --probe active=pass
+		--no-cause path-silent-drop
+		--evidence "control=came after the probe's timeout")
+	;;
 client-rule)
 	# the client host's own nftables drops outbound port 21
 	short=clirule
@@ -628,6 +676,7 @@ T_NAME=$NAME
 echo "prefix $T_PFX"
 topo_up
 [[ -z $SVC_ADDR ]] || server_service_addr "$SVC_ADDR"
+[[ -z $DEAD_VLAN ]] || router_dead_vlan "$DEAD_VLAN"
 if [[ -n $RULES ]]; then
 	router_nft "$RULES"
 	log "router fault loaded:"
@@ -810,6 +859,18 @@ if [[ $CURL_ONLY != 1 ]]; then
 			"${XCURL[@]}" >&2 || fail "agent JSON assertions"
 	elif [[ $AGENT_RC == "$WANT_RC" ]]; then
 		log "ok:   agent exit status $AGENT_RC (want $WANT_RC)"
+		if [[ -n $UNREACHED_JSON ]]; then
+			"$PYTHON" - "$T_DIR/agent.json" "$UNREACHED_JSON" <<'PY' >&2 ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["version"] == 1, "version"
+assert d["probes"] == [], "no probes without the reflector"
+notes = " ".join(d["notes"])
+assert sys.argv[2] in notes, "notes: " + notes
+print("ok:   exit 3 still wrote the JSON report: " + notes[:160])
+PY
+				fail "exit 3 without the JSON report the contract promises"
+		fi
 	else
 		fail "agent exit status $AGENT_RC (want $WANT_RC)"
 	fi
