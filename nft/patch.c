@@ -477,6 +477,10 @@ patch_put_helper(struct patch_sb *sb, const struct patch_plan *plans,
 		patch_sb_add(sb, "# WARNING: FTPS (AUTH TLS) blinds the "
 		    "helper: it cannot read PORT/227 in an encrypted control "
 		    "connection; use the ports style then\n");
+		if (h->tls_offered)
+			patch_sb_add(sb, "# WARNING: this server offers AUTH "
+			    "TLS: its FTPS sessions get no data connection "
+			    "through this\n");
 		patch_sb_add(sb, "add ct helper %s %s %s { type \"ftp\" "
 		    "protocol tcp; }\n", h->family, h->table,
 		    PATCH_HELPER_NAME);

@@ -116,7 +116,8 @@ struct patch_hole {
 	enum patch_style	 style;
 	int			 tls_offered;	/* the server offers AUTH TLS */
 	/* Cause label for the comments, e.g. "server-local-rule": one line
-	 * of printable text, at most 200 bytes. */
+	 * of printable ASCII, at most 200 bytes (NULL: server-local-rule or
+	 * client-local-rule by host). */
 	const char		*cause;
 };
 
