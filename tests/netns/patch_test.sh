@@ -16,6 +16,9 @@
 #   client-input-active   client input rule drops sport 20 (helper style on
 #                         the client: assigned in its output hook)
 #   client-input-ports    the same with the ports style
+#   server-output-reply   server output rule drops the passive answers
+#                         (a reply hole: daddr, sport, established)
+#   server-ip-control     an ip-family table's policy drops control 21
 #   bad-hole              a hole in a chain that does not exist: rejected
 #                         by patch_verify with the kernel's message, and
 #                         nothing is loaded
@@ -118,7 +121,7 @@ fix() {
 
 # harness_off NS: remove this test's own faulty table (and with it the
 # patch loaded into it) before the next scenario.
-harness_off() { nsx "$1" 5 nft delete table inet harness_filter; }
+harness_off() { nsx "$1" 5 nft delete table "${2:-inet}" harness_filter; }
 
 # 1. a rule in the server's input chain drops the passive range
 ns_nft "$NS_S" srv-pasv "table inet harness_filter {
@@ -209,7 +212,39 @@ fix client-input-ports "$NS_C" active --host client --family inet \
 	--path active --peer "$SERVER4" --ports "$EPH" --style ports
 harness_off "$NS_C"
 
-# 7. a hole in a chain that does not exist: the kernel says so, and
+# 7. the server's output chain drops the answers of the passive range
+# (its SYN-ACKs): the accept matches the answers, established
+ns_nft "$NS_S" srv-reply "table inet harness_filter {
+	chain output {
+		type filter hook output priority filter; policy accept;
+		tcp sport $PASV_LO-$PASV_HI drop
+	}
+}"
+H=$(handle_of "$NS_S" inet harness_filter output "tcp sport $PASV_LO-$PASV_HI drop")
+fix server-output-reply "$NS_S" passive --host server --family inet \
+	--table harness_filter --chain output --handle "$H" --hook output \
+	--path passive --peer "$CLIENT4" --ports "$PASV_LO-$PASV_HI" \
+	--style ports
+expect "server-output-reply: matches the answers" \
+	grep -q "ip daddr $CLIENT4 tcp sport $PASV_LO-$PASV_HI ct state established accept\$" \
+	"$T_DIR/server-output-reply.nft"
+harness_off "$NS_S"
+
+# 8. an ip (not inet) table whose policy drops the control connection
+ns_nft "$NS_S" srv-ip "table ip harness_filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		iif lo accept
+		tcp dport $PASV_LO-$PASV_HI accept
+	}
+}"
+fix server-ip-control "$NS_S" passive --host server --family ip \
+	--table harness_filter --chain input --policy --hook input \
+	--path control --peer "$CLIENT4"
+harness_off "$NS_S" ip
+
+# 9. a hole in a chain that does not exist: the kernel says so, and
 # nothing is loaded
 ns_nft "$NS_S" srv-bad "table inet harness_filter {
 	chain input {
