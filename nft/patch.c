@@ -484,13 +484,15 @@ patch_put_helper(struct patch_sb *sb, const struct patch_plan *plans,
 		patch_sb_add(sb, "add ct helper %s %s %s { type \"ftp\" "
 		    "protocol tcp; }\n", h->family, h->table,
 		    PATCH_HELPER_NAME);
+		/* No policy named: a new chain accepts by default, and an
+		 * existing chain of that name keeps its own. */
 		patch_sb_add(sb, "# answers %s: a chain of its own at the "
 		    "%s hook, after conntrack and before the connection is "
-		    "confirmed, assigns the helper\n", p->cause,
-		    server ? "prerouting" : "output");
+		    "confirmed, assigns the helper (policy accept, the "
+		    "default)\n", p->cause, server ? "prerouting" : "output");
 		patch_sb_add(sb, "add chain %s %s %s { type filter hook %s "
-		    "priority filter; policy accept; }\n", h->family,
-		    h->table, chain, server ? "prerouting" : "output");
+		    "priority filter; }\n", h->family, h->table, chain,
+		    server ? "prerouting" : "output");
 	}
 	if (rule_seen)
 		return;
@@ -585,7 +587,8 @@ out:
 
 /* A line that may carry ';': a helper or chain definition, one block
  * that closes the line ("add chain t c { ...; }"), so no second command
- * can follow it. */
+ * can follow it, and names no policy (on an existing chain that would
+ * change it). */
 static int
 patch_block_line_ok(const char *s, const char *e)
 {
@@ -600,7 +603,8 @@ patch_block_line_ok(const char *s, const char *e)
 	semi = memchr(s, ';', len);
 	if (open == NULL || close == NULL || semi < open || close < semi ||
 	    memchr(open + 1, '{', (size_t)(e - open - 1)) != NULL ||
-	    memchr(close + 1, '}', (size_t)(e - close - 1)) != NULL)
+	    memchr(close + 1, '}', (size_t)(e - close - 1)) != NULL ||
+	    memmem(s, len, "policy", 6) != NULL)
 		return 0;
 	for (close++; close < e; close++)
 		if (*close != ' ' && *close != '\t' && *close != '\r')

@@ -444,6 +444,8 @@ test_only_additions(void **state)
 		    "flush ruleset\n",
 		"add chain inet t c { type filter hook input priority 0; } "
 		    "{ x; }\n",
+		"add chain inet t input { type filter hook input priority 0; "
+		    "policy drop; }\n",
 		"replace rule inet t c handle 4 accept\n",
 		"include \"/etc/nftables.conf\"\n",
 		"  list ruleset\n",
