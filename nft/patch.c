@@ -214,30 +214,42 @@ patch_mask(uint8_t *a, size_t bytes, unsigned prefix)
 	}
 }
 
-/* The peer as nft writes a prefix; the host's own length prints bare. */
+/* The peer as nft writes a prefix; the host's own length prints bare.
+ * A v4-mapped peer (a dual-stack socket's view) is the IPv4 host the
+ * packets really carry. */
 static int
 patch_peer(struct patch_plan *p, const struct patch_hole *h)
 {
+	struct sockaddr_storage ss = h->peer;
 	struct in6_addr a6;
 	struct in_addr a4;
-	unsigned max, pfx;
+	unsigned max, pfx = h->prefix;
 	char ab[INET6_ADDRSTRLEN];
 	void *src;
-	int af = h->peer.ss_family, n;
+	int af, n;
 
-	if (af == AF_INET) {
-		a4 = ((const struct sockaddr_in *)&h->peer)->sin_addr;
+	if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(
+	    &((const struct sockaddr_in6 *)&ss)->sin6_addr)) {
+		addr_unmap(&ss);
+		/* ::ffff:0:0/96 would be every IPv4 host */
+		if (pfx != 0 && (pfx <= 96 || pfx > 128))
+			return FTP_ERR_INVAL;
+		if (pfx != 0)
+			pfx -= 96;
+	}
+	if ((af = ss.ss_family) == AF_INET) {
+		a4 = ((const struct sockaddr_in *)&ss)->sin_addr;
 		max = 32;
 		src = &a4;
 	} else if (af == AF_INET6) {
-		a6 = ((const struct sockaddr_in6 *)&h->peer)->sin6_addr;
+		a6 = ((const struct sockaddr_in6 *)&ss)->sin6_addr;
 		max = 128;
 		src = &a6;
 	} else
 		return FTP_ERR_INVAL;
-	if (h->prefix > max)
+	if (pfx > max)
 		return FTP_ERR_INVAL;
-	pfx = h->prefix == 0 ? max : h->prefix;
+	pfx = pfx == 0 ? max : pfx;
 	patch_mask(src, max / 8, pfx);
 	if (inet_ntop(af, src, ab, sizeof(ab)) == NULL)
 		return FTP_ERR_INVAL;

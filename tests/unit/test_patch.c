@@ -416,6 +416,34 @@ test_helper_once_per_table(void **state)
 	free(text);
 }
 
+/* A dual-stack socket's v4-mapped peer is the IPv4 host on the wire. */
+static void
+test_v4_mapped_peer(void **state)
+{
+	struct patch_hole h;
+	char *text = NULL;
+
+	(void)state;
+	good_hole(&h);
+	sa_set(&h.peer, "::ffff:198.51.100.2", 0);
+	assert_int_equal(patch_write(&h, 1, SRV, &text), 0);
+	assert_true(has_word(text, "handle 4 ip saddr 198.51.100.2 tcp "));
+	free(text);
+	h.prefix = 120;
+	assert_int_equal(patch_write(&h, 1, SRV, &text), 0);
+	assert_true(has_word(text, "handle 4 ip saddr 198.51.100.0/24 tcp "));
+	free(text);
+	text = NULL;
+	h.prefix = 96;	/* every IPv4 host: never */
+	assert_int_equal(patch_write(&h, 1, SRV, &text), FTP_ERR_INVAL);
+	h.prefix = 64;
+	assert_int_equal(patch_write(&h, 1, SRV, &text), FTP_ERR_INVAL);
+	h.family = "ip6";	/* the packets are IPv4 */
+	h.prefix = 0;
+	assert_int_equal(patch_write(&h, 1, SRV, &text), FTP_ERR_INVAL);
+	assert_null(text);
+}
+
 static void
 test_cause_label(void **state)
 {
@@ -478,6 +506,7 @@ main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_helper_once_per_table),
+		cmocka_unit_test(test_v4_mapped_peer),
 		cmocka_unit_test(test_cause_label),
 		cmocka_unit_test(test_only_additions),
 	};
