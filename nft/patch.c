@@ -297,7 +297,9 @@ patch_plan_hole(struct patch_plan *p, const struct patch_hole *h)
 	p->reply = p->in != patch_orig_in(h);
 	p->ctrl = h->control_port != 0 ? h->control_port : 21;
 	p->data = h->data_port != 0 ? h->data_port : 20;
-	p->helper = h->path != PATCH_PATH_CONTROL &&
+	/* Answers are established whatever announced the connection: only
+	 * the connection's own first packet needs the helper. */
+	p->helper = h->path != PATCH_PATH_CONTROL && !p->reply &&
 	    patch_style_effective(h) == PATCH_STYLE_HELPER;
 	if (h->path == PATCH_PATH_CONTROL && h->nports == 0) {
 		ctl.lo = ctl.hi = p->ctrl;
@@ -426,8 +428,8 @@ patch_put_accept(struct patch_sb *sb, const struct patch_plan *p)
 		    "rules, which still decide first as before, and before "
 		    "the policy, which applies only when no rule decided\n");
 	else
-		patch_sb_add(sb, "# inserted right before that rule, in its "
-		    "own chain, so it decides first\n");
+		patch_sb_add(sb, "# inserted right before that rule, in the "
+		    "same chain, so it decides first\n");
 	/* Answers are established by definition.  The connection's own
 	 * packets: new for the first, established for the rest (the
 	 * offending rule would stop those too); with the helper the data
@@ -537,7 +539,7 @@ patch_put_header(struct patch_sb *sb, const struct patch_plan *plans,
 			patch_sb_add(sb, "%s %s", i ? "," : "", plans[i].cause);
 		helper |= plans[i].helper;
 		ports |= plans[i].h->path != PATCH_PATH_CONTROL &&
-		    !plans[i].helper;
+		    !plans[i].helper && !plans[i].reply;
 	}
 	patch_sb_add(sb, "\n# relies on: connection tracking (ct state)\n");
 	if (helper)

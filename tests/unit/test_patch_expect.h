@@ -10,7 +10,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers server-local-rule: rule inet filter input handle 4 (drop) stops passive tcp/30000-30099 from 198.51.100.2\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"insert rule inet filter input handle 4 ip saddr 198.51.100.2 tcp dport 30000-30099 ct state new,established accept\n"
 	"\n",
 	/* server_passive_policy_helper */
@@ -55,7 +55,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers server-local-rule: rule inet filter output handle 7 (reject) stops active tcp/20 -> tcp/any to 198.51.100.2\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"insert rule inet filter output handle 7 ip daddr 198.51.100.2 tcp sport 20 ct state new,established accept\n"
 	"\n",
 	/* server_output_active_helper */
@@ -75,7 +75,7 @@ static const char *const expected[] = {
 	"add rule inet filter ftp_helper_pre ip saddr 198.51.100.2 tcp dport 21 ct helper set \"ftp-standard\"\n"
 	"\n"
 	"# answers server-local-rule: rule inet filter output handle 7 (drop) stops active tcp/20 -> tcp/any to 198.51.100.2\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"# the FTP helper announced this data connection: it is related to the control connection\n"
 	"insert rule inet filter output handle 7 ip daddr 198.51.100.2 tcp sport 20 ct state established,related accept\n"
 	"\n",
@@ -87,7 +87,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers client-local-rule: rule inet filter output handle 3 (drop) stops control tcp/21 to 203.0.113.2\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"insert rule inet filter output handle 3 ip daddr 203.0.113.2 tcp dport 21 ct state new,established accept\n"
 	"\n",
 	/* client_input_active_ports */
@@ -99,7 +99,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers client-local-rule: rule inet filter input handle 9 (drop) stops active tcp/20 -> tcp/32768-60999 from 203.0.113.2\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"insert rule inet filter input handle 9 ip saddr 203.0.113.2 tcp sport 20 tcp dport 32768-60999 ct state new,established accept\n"
 	"\n",
 	/* client_input_active_helper */
@@ -119,7 +119,7 @@ static const char *const expected[] = {
 	"add rule inet filter ftp_helper_out ip daddr 203.0.113.2 tcp dport 21 ct helper set \"ftp-standard\"\n"
 	"\n"
 	"# answers client-local-rule: rule inet filter input handle 9 (drop) stops active tcp/20 -> tcp/any from 203.0.113.2\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"# the FTP helper announced this data connection: it is related to the control connection\n"
 	"insert rule inet filter input handle 9 ip saddr 203.0.113.2 tcp sport 20 ct state established,related accept\n"
 	"\n",
@@ -143,7 +143,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers server-local-rule: rule ip6 fw6 input handle 12 (drop) stops passive tcp/30000-30099 from 2001:db8:1::2\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"insert rule ip6 fw6 input handle 12 ip6 saddr 2001:db8:1::2 tcp dport 30000-30099 ct state new,established accept\n"
 	"\n",
 	/* inet_table_v6_peer_helper */
@@ -163,7 +163,7 @@ static const char *const expected[] = {
 	"add rule inet filter ftp_helper_pre ip6 saddr 2001:db8:1::2 tcp dport 21 ct helper set \"ftp-standard\"\n"
 	"\n"
 	"# answers server-local-rule: rule inet filter input handle 5 (drop) stops passive tcp/any from 2001:db8:1::2\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"# the FTP helper announced this data connection: it is related to the control connection\n"
 	"insert rule inet filter input handle 5 ip6 saddr 2001:db8:1::2 ct state established,related accept\n"
 	"\n",
@@ -176,7 +176,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers server-local-rule: rule inet filter input handle 4 (drop) stops passive tcp/21-22,25,30000-30099 from 198.51.100.2\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"insert rule inet filter input handle 4 ip saddr 198.51.100.2 tcp dport { 21-22, 25, 30000-30099 } ct state new,established accept\n"
 	"\n",
 	/* scope_override_v4 */
@@ -188,7 +188,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers server-local-rule: rule inet filter input handle 4 (drop) stops passive tcp/30000-30099 from 198.51.100.0/24\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"insert rule inet filter input handle 4 ip saddr 198.51.100.0/24 tcp dport 30000-30099 ct state new,established accept\n"
 	"\n",
 	/* scope_override_v6 */
@@ -199,7 +199,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers server-local-rule: rule inet filter input handle 4 (drop) stops control tcp/21 from 2001:db8:1::/49\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"insert rule inet filter input handle 4 ip6 saddr 2001:db8:1::/49 tcp dport 21 ct state new,established accept\n"
 	"\n",
 	/* server_helper_forced_despite_tls */
@@ -220,20 +220,41 @@ static const char *const expected[] = {
 	"add rule inet filter ftp_helper_pre ip saddr 198.51.100.2 tcp dport 21 ct helper set \"ftp-standard\"\n"
 	"\n"
 	"# answers server-local-rule: rule inet filter input handle 4 (drop) stops passive tcp/30000-30099 from 198.51.100.2\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"# the FTP helper announced this data connection: it is related to the control connection\n"
 	"insert rule inet filter input handle 4 ip saddr 198.51.100.2 tcp dport 30000-30099 ct state established,related accept\n"
+	"\n",
+	/* client_input_reply_control_helper */
+	"#!/usr/sbin/nft -f\n"
+	"# ftpath fix for the client (agent) host: load it there with nft -f FILE (check first: nft -c -f FILE)\n"
+	"# cause: client-local-rule\n"
+	"# relies on: connection tracking (ct state)\n"
+	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
+	"\n"
+	"# answers client-local-rule: rule inet filter input handle 2 (drop) stops control answers tcp/21 from 203.0.113.2\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"insert rule inet filter input handle 2 ip saddr 203.0.113.2 tcp sport 21 ct state established accept\n"
+	"\n",
+	/* server_input_reply_active_helper */
+	"#!/usr/sbin/nft -f\n"
+	"# ftpath fix for the server (FTP server) host: load it there with nft -f FILE (check first: nft -c -f FILE)\n"
+	"# cause: server-local-rule\n"
+	"# relies on: connection tracking (ct state)\n"
+	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
+	"\n"
+	"# answers server-local-rule: rule inet filter input handle 8 (drop) stops active answers tcp/20 -> tcp/any from 198.51.100.2\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"insert rule inet filter input handle 8 ip saddr 198.51.100.2 tcp dport 20 ct state established accept\n"
 	"\n",
 	/* server_output_reply_passive */
 	"#!/usr/sbin/nft -f\n"
 	"# ftpath fix for the server (FTP server) host: load it there with nft -f FILE (check first: nft -c -f FILE)\n"
 	"# cause: server-local-rule\n"
 	"# relies on: connection tracking (ct state)\n"
-	"# relies on: the data ports opened explicitly (no helper: works with FTPS too)\n"
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers server-local-rule: rule inet filter output handle 6 (drop) stops passive answers tcp/30000-30099 to 198.51.100.2\n"
-	"# inserted right before that rule, in its own chain, so it decides first\n"
+	"# inserted right before that rule, in the same chain, so it decides first\n"
 	"insert rule inet filter output handle 6 ip daddr 198.51.100.2 tcp sport 30000-30099 ct state established accept\n"
 	"\n",
 };
