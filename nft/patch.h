@@ -22,6 +22,12 @@
  * explicitly instead; PATCH_STYLE_AUTO picks PORTS when the server offers
  * AUTH TLS and HELPER otherwise.
  *
+ * States.  Without the helper the accept takes `ct state new,established`:
+ * the offending rule usually stops every packet of the connection, not
+ * only its first, and nothing before it need accept established ones.
+ * With the helper it is `established,related` (an announced data
+ * connection starts related), for answers `established`.
+ *
  * Directions.  On the server host control and passive connections arrive
  * (the peer is the source, the ports are destination ports) and active
  * ones leave from the data port (20) to the peer's ports; on the client
@@ -29,6 +35,9 @@
  * that direction (an output chain on the server dropping the answers of a
  * passive connection) is a reply hole: the accept matches the answers
  * (`ip daddr PEER tcp sport PORTS ct state established`).
+ *
+ * Loading a script twice adds its rules twice (harmless duplicates): it
+ * names nothing it would have to find or remove first.
  *
  * patch_verify() hands a script to libnftables in check mode against the
  * live ruleset of the caller's network namespace: the kernel parses and
@@ -141,8 +150,10 @@ enum patch_style patch_style_effective(const struct patch_hole *h);
 
 /*
  * Pure safety check of a script's text: 0 if every command (lines that
- * are not blank or comments) is an `add` or `insert`, FTP_ERR_DENIED
- * otherwise, FTP_ERR_INVAL for NULL.
+ * are not blank or comments) is an `add` or `insert`, one to a line (a
+ * ';' only inside one closing { } block), and no block names a policy
+ * (that would change an existing chain's); FTP_ERR_DENIED otherwise,
+ * FTP_ERR_INVAL for NULL.
  */
 int patch_only_additions(const char *text);
 
