@@ -10,7 +10,8 @@
  * Writes the script of that one hole to stdout (and FILE), then checks it
  * with patch_verify() against the ruleset of the namespace it runs in.
  * Exit 0: verified; 1: the kernel (or nft) rejected it, its message on
- * stderr; 2: usage or patch_write() failed.  LIST is "21,30000-30099".
+ * stderr; 2: usage or patch_write() failed; 3: it could not be checked
+ * (no CAP_NET_ADMIN: FTP_ERR_DENIED).  LIST is "21,30000-30099".
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -160,7 +161,7 @@ main(int argc, char **argv)
 	free(text);
 	if (r != 0) {
 		fprintf(stderr, "patch_verify: %s: %s\n", ftp_strerror(r), err);
-		return 1;
+		return r == FTP_ERR_DENIED ? 3 : 1;
 	}
 	fprintf(stderr, "patch_verify: ok\n");
 	return 0;

@@ -22,6 +22,8 @@
 #   bad-hole              a hole in a chain that does not exist: rejected
 #                         by patch_verify with the kernel's message, and
 #                         nothing is loaded
+#   no-cap                without CAP_NET_ADMIN patch_verify says it could
+#                         not check (FTP_ERR_DENIED), not that it rejects
 #
 # DRIVER: a built patch_driver (default: build/tests/patch_driver, else
 # built here by hand).  Prints "N passed, M failed"; exit 0 only if M is
@@ -50,7 +52,7 @@ refute() {
 }
 
 [[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces, nftables)"
-for t in ip nft vsftpd curl python3 timeout ss; do
+for t in ip nft vsftpd curl python3 timeout ss setpriv; do
 	command -v "$t" >/dev/null 2>&1 || skip "'$t' not installed"
 done
 
@@ -264,6 +266,18 @@ expect "bad-hole: with the kernel's message" \
 	grep -q 'patch_verify: invalid input: .*No such file or directory' "$T_DIR/bad.err"
 nsx "$NS_S" 10 nft list ruleset >"$T_DIR/bad.after"
 expect "bad-hole: nothing was loaded" cmp -s "$T_DIR/bad.before" "$T_DIR/bad.after"
+
+# 10. without CAP_NET_ADMIN the ruleset cannot be read: "could not check"
+# (exit 3, FTP_ERR_DENIED), never "the kernel rejected it"
+rc=0
+nsx "$NS_S" 10 setpriv --bounding-set -net_admin --inh-caps -net_admin \
+	"$DRIVER" --host server --family inet --table harness_filter \
+	--chain input --policy --hook input --path passive \
+	--peer "$CLIENT4" --ports "$PASV_LO-$PASV_HI" --style ports \
+	>"$T_DIR/nocap.out" 2>"$T_DIR/nocap.err" || rc=$?
+cat "$T_DIR/nocap.err" >>"$T_DIR/log"
+expect "no-cap: patch_verify cannot check without CAP_NET_ADMIN (exit 3)" \
+	test "$rc" -eq 3
 harness_off "$NS_S"
 
 if ((FAIL > 0)) && [[ -f $T_DIR/log ]]; then
