@@ -104,8 +104,9 @@ struct patch_hole {
 	int			 has_handle;	/* 0: the chain's policy */
 	uint64_t		 handle;
 	enum patch_verdict	 verdict;
-	/* "input", "output", "prerouting", "postrouting" or NULL/"" when
-	 * not known (then the connection's own direction is assumed). */
+	/* "input", "output", "prerouting", "postrouting", "forward" or
+	 * NULL/"" when not known (forward and unknown: the connection's own
+	 * direction is assumed); any other hook is FTP_ERR_INVAL. */
 	const char		*hook;
 	enum patch_path		 path;
 	/* Peer scope: the peer's address (v4 or v6; port ignored) and
