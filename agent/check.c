@@ -727,6 +727,7 @@ check_service(struct check *c)
 		    FTPCHECK_MODE_BIT(FTPCHECK_PASV);
 	addr_set_port((struct sockaddr *)&srv, c->cport);
 	if ((r = service_run(c->base, (struct sockaddr *)&srv, &fo,
+	    c->o->ftp_connections,
 	    c->svc)) != 0) {
 		log_warnx("real FTP client: %s", ftp_strerror(r));
 		free(c->svc);

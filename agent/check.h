@@ -38,7 +38,12 @@ struct check_opts {
 	const char *ftp_user;		/* NULL: anonymous */
 	const char *ftp_password;	/* NULL: ftpcheck's default */
 	const char *ftp_path;		/* NULL: LIST */
+	unsigned ftp_connections;	/* at once, for the limit; <= 1: no */
 };
+
+/* Control connections opened at once (a GUI client's parallel ones). */
+#define CHECK_FTP_CONNECTIONS		3
+#define CHECK_MAX_FTP_CONNECTIONS	16
 
 /* Run one check; returns a check_exit code.  Prints the report. */
 int check_run(const struct check_opts *o);

@@ -462,6 +462,8 @@ service_refusal(const struct ftpcheck_result *svc)
 		return svc->banner.text;
 	if (svc->tls.attempted && svc->tls.reply.code == 421)
 		return svc->tls.reply.text;
+	if (svc->conns.refused > 0)
+		return svc->conns.refusal.text;
 	return NULL;
 }
 

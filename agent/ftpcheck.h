@@ -119,6 +119,16 @@ struct ftpcheck_tls {
 	char verify_error[128];
 };
 
+/* Simultaneous control connections (ftpconns.h). */
+struct ftpcheck_conns {
+	unsigned tried;			/* 0: not tested */
+	unsigned greeted;		/* answered 2xx */
+	unsigned refused;		/* answered 4xx (421) */
+	unsigned failed;		/* no connection or no banner */
+	unsigned first_refused;		/* 1-based, 0 if none */
+	struct ftpcheck_reply refusal;	/* the first 4xx banner */
+};
+
 struct ftpcheck_result {
 	/* control connection */
 	int control_connected;
@@ -136,6 +146,8 @@ struct ftpcheck_result {
 	/* why the session ended early ("" if it ran to QUIT) */
 	char aborted[256];
 	unsigned elapsed_ms;
+	/* filled by the caller's connection-limit test, if it ran */
+	struct ftpcheck_conns conns;
 };
 
 struct ftpcheck_opts {

@@ -35,6 +35,7 @@ enum {
 	OPT_FTP_USER,
 	OPT_FTP_PATH,
 	OPT_NO_FTP_CHECK,
+	OPT_FTP_CONNECTIONS,
 };
 
 struct agent_opt {
@@ -74,6 +75,9 @@ static const struct agent_opt agent_opts[] = {
 	    "small file the real FTP client retrieves (default: LIST)" },
 	{ "no-ftp-check", no_argument, OPT_NO_FTP_CHECK, NULL,
 	    "no real FTP session after the probes" },
+	{ "ftp-connections", required_argument, OPT_FTP_CONNECTIONS, "N",
+	    "control connections opened at once to meet the server's "
+	    "connection limit, 1-16 (default 3; 1: none)" },
 	{ "fix-out", required_argument, OPT_FIX_OUT, "FILE",
 	    "write nftables fixes (not implemented yet)" },
 	{ "sg", required_argument, OPT_SG, "FILE",
@@ -162,6 +166,22 @@ agent_ftp_user(struct check_opts *o, const char *arg)
 	return 0;
 }
 
+/* A whole number from lo to hi.  0 or -1. */
+static int
+agent_count(const char *arg, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 ||
+	    v < lo || v > hi)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
 /* Apply one option; -1 with a message on a bad value. */
 static int
 agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
@@ -202,6 +222,13 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 		if (agent_ms(arg, &o->timeout_ms) == 0)
 			return 0;
 		break;
+	case OPT_FTP_CONNECTIONS:
+		if (agent_count(arg, 1, CHECK_MAX_FTP_CONNECTIONS,
+		    &o->ftp_connections) == 0)
+			return 0;
+		fprintf(stderr, "ftpath-agent: --ftp-connections: '%s' is not "
+		    "a number from 1 to %u\n", arg, CHECK_MAX_FTP_CONNECTIONS);
+		return -1;
 	case OPT_FIX_OUT:
 	case OPT_SG:
 		fprintf(stderr, "ftpath-agent: --%s: not implemented yet\n",
@@ -262,6 +289,7 @@ main(int argc, char **argv)
 	int verbose = 0;
 
 	memset(&o, 0, sizeof(o));
+	o.ftp_connections = CHECK_FTP_CONNECTIONS;
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0)) {
 		agent_usage(stdout);

@@ -9,7 +9,10 @@
 #include "addr.h"
 #include "err.h"
 #include "jsonstr.h"
+#include "ftpconns.h"
 #include "service.h"
+
+#define SERVICE_CONNS_SETTLE_MS	1000
 
 static void
 service_done_cb(void *arg)
@@ -17,9 +20,34 @@ service_done_cb(void *arg)
 	event_base_loopbreak(arg);
 }
 
+static int reply_2xx(const struct ftpcheck_reply *r);
+
+/*
+ * The connection limit (ftpconns.h), only for a server that greeted us.
+ * A server counts a session until its process is gone, a moment after
+ * our QUIT: when even the first connection is refused, the slot of the
+ * session just closed may still be taken, so the set is tried once more
+ * after SERVICE_CONNS_SETTLE_MS.
+ */
+static void
+service_conns(struct event_base *base, const struct sockaddr *server,
+    unsigned n, unsigned timeout_ms, struct ftpcheck_conns *out)
+{
+	struct timeval tv = { SERVICE_CONNS_SETTLE_MS / 1000,
+	    (SERVICE_CONNS_SETTLE_MS % 1000) * 1000 };
+
+	if (ftpconns_run(base, server, n, timeout_ms, out) != 0 ||
+	    out->first_refused != 1)
+		return;
+	event_base_loopexit(base, &tv);
+	(void)event_base_loop(base, 0);
+	(void)ftpconns_run(base, server, n, timeout_ms, out);
+}
+
 int
 service_run(struct event_base *base, const struct sockaddr *server,
-    const struct ftpcheck_opts *opts, struct ftpcheck_result *out)
+    const struct ftpcheck_opts *opts, unsigned connections,
+    struct ftpcheck_result *out)
 {
 	struct ftpcheck_opts o = *opts;
 	struct ftpcheck *fc;
@@ -42,6 +70,10 @@ service_run(struct event_base *base, const struct sockaddr *server,
 		memcpy(&out->control_peer, server, server->sa_family ==
 		    AF_INET6 ? sizeof(struct sockaddr_in6) :
 		    sizeof(struct sockaddr_in));
+	if (connections > 1 && out->control_connected &&
+	    reply_2xx(&out->banner))
+		service_conns(base, server, connections, o.timeout_ms ?
+		    o.timeout_ms : FTPCHECK_TIMEOUT_MS, &out->conns);
 	return 0;
 }
 
@@ -239,6 +271,18 @@ service_causes(const struct ftpcheck_result *r, struct service_cause *out,
 		    r->tls.reply.text);
 		n++;
 	}
+	if (n < max && r->conns.refused > 0) {
+		out[n].cause = CAUSE_SERVICE_REFUSED;
+		snprintf(out[n].label, sizeof(out[n].label),
+		    "service connections");
+		snprintf(out[n].evidence, sizeof(out[n].evidence), "of %u "
+		    "control connections opened at once, %u were refused; "
+		    "connection %u got: %.700s; clients that open parallel "
+		    "connections (GUI clients open 2-4) will see this",
+		    r->conns.tried, r->conns.refused, r->conns.first_refused,
+		    r->conns.refusal.text);
+		n++;
+	}
 	if (n < max && pv->attempted && pv->adv_ok && pv->adv_differs &&
 	    !pv->connected) {
 		data_error(pv, e, sizeof(e));
@@ -285,6 +329,17 @@ json_mode(const struct ftpcheck_result *r, enum ftpcheck_mode m)
 }
 
 static json_t *
+json_conns(const struct ftpcheck_conns *c)
+{
+	if (c->tried == 0)
+		return json_null();
+	return json_pack("{s:i,s:i,s:i,s:i,s:o}",
+	    "tried", (int)c->tried, "greeted", (int)c->greeted,
+	    "refused", (int)c->refused, "failed", (int)c->failed,
+	    "refusal", c->refused ? jreply(&c->refusal) : json_null());
+}
+
+static json_t *
 json_tls(const struct ftpcheck_tls *t)
 {
 	if (!t->attempted)
@@ -316,7 +371,7 @@ service_json(const struct ftpcheck_result *r)
 			json_decref(modes);
 			return NULL;
 		}
-	o = json_pack("{s:b,s:b,s:o,s:o,s:o,s:{s:o,s:b},s:o,s:o,s:o,s:i}",
+	o = json_pack("{s:b,s:b,s:o,s:o,s:o,s:{s:o,s:b},s:o,s:o,s:o,s:o,s:i}",
 	    "tested", 1,
 	    "ok", !service_failed(r),
 	    "server", r->control_peer.ss_family != AF_UNSPEC ?
@@ -329,6 +384,7 @@ service_json(const struct ftpcheck_result *r)
 	    "ok", r->logged_in,
 	    "modes", modes,
 	    "tls", json_tls(&r->tls),
+	    "connections", json_conns(&r->conns),
 	    "aborted", jsonstr_or_null(r->aborted),
 	    "elapsed_ms", (int)r->elapsed_ms);
 	return o;
@@ -385,4 +441,8 @@ service_print(const struct ftpcheck_result *r, FILE *out, int color)
 		    ftpcheck_mode_name((enum ftpcheck_mode)m), reason);
 	}
 	print_tls(&r->tls, out);
+	if (r->conns.tried > 0)
+		fprintf(out, "     CONNS    %u at once: %u greeted, %u refused, "
+		    "%u failed\n", r->conns.tried, r->conns.greeted,
+		    r->conns.refused, r->conns.failed);
 }

@@ -29,11 +29,14 @@ struct service_cause {
 
 /*
  * Run one ftpcheck session against server (address and control port),
- * pumping base until it ends (bounded by opts->timeout_ms per wait).
+ * pumping base until it ends (bounded by opts->timeout_ms per wait),
+ * then, when connections > 1, that many control connections at once
+ * (ftpconns.h: the server's connection limit) into out->conns.
  * 0 with *out filled, or a negative FTP_ERR_* (nothing ran).
  */
 int service_run(struct event_base *base, const struct sockaddr *server,
-    const struct ftpcheck_opts *opts, struct ftpcheck_result *out);
+    const struct ftpcheck_opts *opts, unsigned connections,
+    struct ftpcheck_result *out);
 
 /* 1 if the session failed: no control connection, a banner other than
  * 2xx, no login, or an attempted data mode that did not transfer.  TLS

@@ -182,6 +182,7 @@ nat)
 	CHECKS=(--probe control=pass --probe passive=pass --probe active=fail:nat
 		--nat-client true --nat-addrs "$CLIENT4=$ROUTER_S4"
 		--evidence "active=works only with an FTP ALG" --no-cause alg-dependent
+		--cause nat
 		--alg-class untouched --alg-active refused --no-cause alg-rewrite
 		--alg-ab "$PASV_LO:untouched:none")
 	;;
@@ -308,7 +309,8 @@ nat-alg)
 	RULES=$NFT_NAT_ALG
 	CHECKS=(--probe control=pass --probe passive=pass --nat-client true
 		--pass-cause active=alg-dependent --alg-class rewritten-to-observed
-		--alg-active ok --cause alg-rewrite
+		--alg-active ok --cause alg-rewrite --cause nat
+		--cause-evidence "nat=seen by the reflector as $ROUTER_S4"
 		--alg-ab "$PASV_LO:untouched:ftp-alg"
 		--cause-evidence "alg-rewrite=an FTP ALG keyed on the control port 21")
 	WANT_RC=0
@@ -530,6 +532,20 @@ service-refused)
 		--cause-evidence "service-refused=vsftpd.conf:"
 		--cause-evidence "service-refused=max_per_ip=1"
 		--advice "service-refused=vsftpd: max_per_ip=")
+	;;
+max-per-ip)
+	# vsftpd allows one connection per client address and nothing else
+	# holds it: one client connection works (curl does), a client with
+	# parallel connections meets 421 on the second: service-refused from
+	# the connections opened at once, with the limit from vsftpd.conf
+	short=maxip
+	VSFTPD_EXTRA=(max_per_ip=1)
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--cause service-refused
+		--cause-evidence "service-refused=control connections opened at once"
+		--cause-evidence "service-refused=max_per_ip=1"
+		--advice "service-refused=vsftpd: max_per_ip=")
+	HUMAN_GREP=("CONNS    3 at once")
 	;;
 pasv-address)
 	# vsftpd advertises an address the client cannot reach in its 227
