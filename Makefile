@@ -138,14 +138,16 @@ netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/ftpcheck_driver
 clang-build:
 	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang programs
 
-# mandoc -Tlint reports style issues too; clean means no message at all.
+# mandoc -Tlint at every level, and every option of --help documented
+# (scripts/manlint.sh says which message it judges itself, and why).
 manlint:
-	mandoc -Tlint $(MAN5) $(MAN8)
+	@scripts/manlint.sh $(BUILD) $(MAN5) $(MAN8)
 
 check: deps
 	@tests/deps_test.sh
 	@$(MAKE) --no-print-directory programs
 	@$(MAKE) --no-print-directory manlint
+	@tests/install_test.sh
 	@$(MAKE) --no-print-directory clang-build
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
