@@ -64,7 +64,7 @@ MAN8		= deploy/man/ftpath-agent.8 deploy/man/ftpath-reflector.8 \
 UNIT_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps pkgcheck testpkgcheck programs check unit unit-asan netns \
-	bench demo install uninstall clean lint format clang-build manlint
+	bench demo install uninstall clean lint format clang-build manlint deb
 
 # make and make install never install packages (a production FTP host
 # must not lose its FTP server to our test tools); make check and make
@@ -143,11 +143,15 @@ clang-build:
 manlint:
 	@scripts/manlint.sh $(BUILD) $(MAN5) $(MAN8)
 
-check: deps
+# make deb takes about 30 s here (its unit tests skipped: they run below
+# anyway), so it is part of check: lintian must report no error.
+check:
+	@scripts/deps.sh build test deb
 	@tests/deps_test.sh
 	@$(MAKE) --no-print-directory programs
 	@$(MAKE) --no-print-directory manlint
 	@tests/install_test.sh
+	@DEB_BUILD_OPTIONS=nocheck $(MAKE) --no-print-directory deb
 	@$(MAKE) --no-print-directory clang-build
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
@@ -201,6 +205,13 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
 	    $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
 	rm -rf $(DESTDIR)$(DATADIR)
+
+# Debian packages into build/deb (built from a copy of the tree there,
+# since dpkg-buildpackage writes into the parent directory), then lintian.
+deb:
+	@scripts/deps.sh build deb
+	@scripts/mkdeb.sh $(BUILD)/deb
+	@tests/deb_test.sh $(BUILD)/deb
 
 clean:
 	rm -rf build
