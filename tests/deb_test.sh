@@ -101,7 +101,7 @@ if grep -q "^Remv proftpd-basic" <<<"$out"; then
 else
 	fail "control: the simulation does not show vsftpd removing proftpd: $out"
 fi
-out=$(cd "$D" && sim "./$(basename "${refl[0]}")" "./$(basename "${agent[0]}")" || true)
+out=$(cd "$D" || exit 1; sim "./$(basename "${refl[0]}")" "./$(basename "${agent[0]}")" || true)
 if grep -q "^Inst ftpath-reflector" <<<"$out" && ! grep -q "^Remv" <<<"$out"; then
 	ok "apt install ./ftpath-reflector_*.deb ./ftpath-agent_*.deb on the proftpd host removes nothing"
 else

@@ -51,9 +51,11 @@ export FAKE_LOG=$T/apt.log FAKE_INSTALLED=""
 rc=0
 out=$(PATH=$T/bin:$PATH "$REPO/scripts/deps.sh" test 2>&1) || rc=$?
 if [[ $(id -u) -ne 0 ]]; then
-	((rc != 0)) && grep -q "missing Debian packages" <<<"$out" &&
-		ok "not root: deps.sh test names the packages, installs nothing" ||
+	if ((rc != 0)) && grep -q "missing Debian packages" <<<"$out"; then
+		ok "not root: deps.sh test names the packages, installs nothing"
+	else
 		fail "not root: deps.sh test: rc $rc: $out"
+	fi
 else
 	((rc != 0)) || fail "deps.sh test succeeded although apt would remove proftpd-basic"
 	grep -q "REMOVE: proftpd-basic" <<<"$out" ||
@@ -95,10 +97,12 @@ done
 rc=0
 out=$(make -C "$REPO" --no-print-directory BUILD="$T/build" \
 	PKGS="libnftnl no_such_module_ftpath" programs 2>&1) || rc=$?
-((rc != 0)) && grep -q "missing pkg-config modules: no_such_module_ftpath" <<<"$out" &&
-	! grep -q "error:" <<<"$out" &&
-	ok "make without a -dev package: one clear message, no compiler run" ||
+if ((rc != 0)) && grep -q "missing pkg-config modules: no_such_module_ftpath" <<<"$out" &&
+	! grep -q "error:" <<<"$out"; then
+	ok "make without a -dev package: one clear message, no compiler run"
+else
 	fail "make with a missing module: rc $rc: $out"
+fi
 
 ((FAILS == 0)) || exit 1
 echo "deps: all assertions hold"
