@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -173,7 +174,11 @@ tlscheck_verify(enum tls_role role, STACK_OF(X509) *chain,
 		if (X509_STORE_add_cert(store, sk_X509_value(cas, i)) != 1)
 			goto out;
 	if (X509_STORE_CTX_init(vctx, store, sk_X509_value(chain, 0),
-	    chain) != 1 || X509_STORE_CTX_set_purpose(vctx,
+	    chain) != 1)
+		goto out;
+	/* Dates are tlscheck_dates' (a warning): see tlscheck.h. */
+	X509_STORE_CTX_set_flags(vctx, X509_V_FLAG_NO_CHECK_TIME);
+	if (X509_STORE_CTX_set_purpose(vctx,
 	    role == TLS_ROLE_SERVER ? X509_PURPOSE_SSL_SERVER :
 	    X509_PURPOSE_SSL_CLIENT) != 1)
 		goto out;
@@ -198,9 +203,66 @@ out:
 	return r;
 }
 
+/* "Mar  1 12:00:00 2027 GMT" as OpenSSL prints it, for the warning. */
+static void
+tlscheck_time_text(const ASN1_TIME *t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
+/* The first date problem of x (from file) into warn; 1 if one. */
+static int
+tlscheck_dates1(const X509 *x, const char *file, const char *what,
+    char *warn, size_t warnlen)
+{
+	const ASN1_TIME *nb = X509_get0_notBefore(x);
+	const ASN1_TIME *na = X509_get0_notAfter(x);
+	time_t soon = time(NULL) + TLSCHECK_EXPIRY_WARN_DAYS * 86400;
+	char when[64];
+
+	if (X509_cmp_current_time(nb) > 0) {
+		tlscheck_time_text(nb, when, sizeof(when));
+		ftp_errmsg(warn, warnlen, "%s: %s not valid before %s (is "
+		    "this host's clock right?)", file, what, when);
+		return 1;
+	}
+	tlscheck_time_text(na, when, sizeof(when));
+	if (X509_cmp_current_time(na) < 0) {
+		ftp_errmsg(warn, warnlen, "%s: %s expired on %s: peers will "
+		    "refuse it", file, what, when);
+		return 1;
+	}
+	if (X509_cmp_time(na, &soon) < 0) {
+		ftp_errmsg(warn, warnlen, "%s: %s expires on %s, within %d "
+		    "days", file, what, when, TLSCHECK_EXPIRY_WARN_DAYS);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+tlscheck_dates(STACK_OF(X509) *chain, STACK_OF(X509) *cas, const char *cert,
+    const char *ca, char *warn, size_t warnlen)
+{
+	int i;
+
+	ftp_errmsg(warn, warnlen, "%s", "");
+	if (tlscheck_dates1(sk_X509_value(chain, 0), cert, "certificate",
+	    warn, warnlen))
+		return;
+	for (i = 0; i < sk_X509_num(cas); i++)
+		if (tlscheck_dates1(sk_X509_value(cas, i), ca,
+		    "CA certificate", warn, warnlen))
+			return;
+}
+
 int
 tlscheck_files(enum tls_role role, const char *cert, const char *key,
-    const char *ca, char *err, size_t errlen)
+    const char *ca, char *warn, size_t warnlen, char *err, size_t errlen)
 {
 	STACK_OF(X509) *chain = NULL, *cas = NULL;
 	int r = FTP_ERR_NOMEM;
@@ -224,6 +286,7 @@ tlscheck_files(enum tls_role role, const char *cert, const char *key,
 	    (r = tlscheck_verify(role, chain, cas, cert, ca, err,
 	    errlen)) != 0)
 		goto out;
+	tlscheck_dates(chain, cas, cert, ca, warn, warnlen);
 	r = 0;
 out:
 	sk_X509_pop_free(chain, X509_free);

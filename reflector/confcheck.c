@@ -59,12 +59,12 @@ out:
 
 int
 confcheck_run(const struct reflector_config *cfg, const char *cfgfile,
-    char *err, size_t errlen)
+    char *warn, size_t warnlen, char *err, size_t errlen)
 {
 	int r;
 
 	if ((r = tlscheck_files(TLS_ROLE_SERVER, cfg->cert, cfg->key,
-	    cfg->ca, err, errlen)) != 0)
+	    cfg->ca, warn, warnlen, err, errlen)) != 0)
 		return r;
 	return confcheck_listen(cfg, confcheck_origin(cfgfile), err, errlen);
 }

@@ -23,9 +23,10 @@
 /*
  * cfgfile names the configuration file in messages about its settings
  * (NULL: the command line).  Returns 0, FTP_ERR_CONFIG with "FILE: what
- * is wrong" in err, or FTP_ERR_NOMEM.
+ * is wrong" in err, or FTP_ERR_NOMEM.  On 0, warn holds a warning for the
+ * log (a certificate's dates, see tlscheck.h) or "".
  */
 int confcheck_run(const struct reflector_config *cfg, const char *cfgfile,
-    char *err, size_t errlen);
+    char *warn, size_t warnlen, char *err, size_t errlen);
 
 #endif

@@ -209,7 +209,7 @@ main(int argc, char **argv)
 	const char *cfgfile = NULL, *ftpconf = NULL;
 	struct ftpconf *fc = NULL;
 	const struct main_option *mo;
-	char err[512];
+	char err[512], warn[512];
 	int ch, i, verbose = 0, check = 0, rc = 1;
 	/* Command-line overrides, applied after the file. */
 	struct {
@@ -307,14 +307,16 @@ main(int argc, char **argv)
 			break;
 	/* Messages about settings name the file, or the command line
 	 * when an option overrode the file (confcheck.h). */
-	if (confcheck_run(&cfg, k < nover ? NULL : cfgfile, err,
-	    sizeof(err)) != 0 ||
+	if (confcheck_run(&cfg, k < nover ? NULL : cfgfile, warn,
+	    sizeof(warn), err, sizeof(err)) != 0 ||
 	    (ctx = tls_ctx_new(TLS_ROLE_SERVER, cfg.cert, cfg.key, cfg.ca, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "ftpath-reflector: %s\n", err);
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (warn[0] != '\0')
+		log_warnx("%s", warn);
 	rc = 1;
 	if (check) {
 		config_print(&cfg, stdout);

@@ -140,6 +140,16 @@ deploy_check_n() {
 	printf 'listen=YES\nlisten_port=abc\n' >"$d/vsftpd.conf"
 	refl_n_fails "a bad --ftp-config" "$d/vsftpd.conf:2:" "$d/ok.conf" --ftp-config "$d/vsftpd.conf"
 	refl_n_fails "a missing --ftp-config" "$d/none.conf:" "$d/ok.conf" --ftp-config "$d/none.conf"
+	# dates are judged on this host's clock: a warning, not an error
+	"$REPO_DIR/deploy/ftpath-certs" --days 10 reflector "$d" soon >/dev/null
+	n_conf soon "$d/soon.crt" "$d/soon.key" "$d/ca.crt"
+	if ! out=$("$REFL_N" -c "$d/soon.conf" -n 2>&1 >/dev/null); then
+		fail "reflector -n refuses a certificate that expires in 10 days: $out"
+	elif ! grep -q "$d/soon.crt: certificate expires on .*within 30 days" <<<"$out"; then
+		fail "reflector -n does not warn of a certificate that expires in 10 days: $out"
+	else
+		log "ok:   -n warns (exit 0): ${out#ftpath-reflector: }"
+	fi
 	if [[ ! -e /etc/ftpath/reflector.crt ]]; then
 		refl_n_fails "the example with its certificates absent" "/etc/ftpath/reflector.crt:" \
 			"$REPO_DIR/deploy/reflector.conf.example"
