@@ -81,7 +81,9 @@ refl_n_fails() {
 	local what=$1 want=$2 conf=$3 rc=0 out
 	shift 3
 	out=$("$REFL_N" -c "$conf" -n "$@" 2>&1) || rc=$?
-	if ((rc == 0)); then
+	if grep -q "Sanitizer" <<<"$out"; then
+		fail "reflector -n on $what: sanitizer report (SAN=1 build): $out"
+	elif ((rc == 0)); then
 		fail "reflector -n accepted $what"
 	elif ! grep -qF -- "$want" <<<"$out"; then
 		fail "reflector -n on $what does not name $want: $out"
