@@ -33,6 +33,13 @@ while read -r name sec; do
 	[[ -n ${have[$name.$sec]:-} ]] || fail "Xr $name $sec: no such page in deploy/man"
 done < <(grep -h '^\.Xr ftpath' "$@" | awk '{ print $2, $3 }' | sort -u)
 
+# the sections every page has
+for page in "$@"; do
+	for sec in NAME SYNOPSIS DESCRIPTION OPTIONS FILES "EXIT STATUS" EXAMPLES; do
+		grep -qx "\.Sh $sec" "$page" || fail "$(basename "$page"): no $sec section"
+	done
+done
+
 # OPTIONS match --help: every long option the program lists appears in
 # its page (rendered, so "Fl \-cert" counts as --cert)
 help_opts() {

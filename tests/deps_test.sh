@@ -104,5 +104,17 @@ else
 	fail "make with a missing module: rc $rc: $out"
 fi
 
+# 5. debian/control's Build-Depends are the build group (and cmocka for
+# the package's unit tests), no more and no less
+want=$("$REPO/scripts/deps.sh" --list build | grep -vx build-essential | sort)
+have=$(sed -n '/^Build-Depends:/,/^[A-Z]/p' "$REPO/debian/control" |
+	sed 's/^Build-Depends://' | tr ',' '\n' | sed 's/[(<].*//; s/^ *//; s/ *$//' |
+	grep -v -e '^$' -e '^[A-Z]' -e '^debhelper-compat' -e '^libcmocka-dev' | sort)
+if [[ $want == "$have" ]]; then
+	ok "debian/control Build-Depends = scripts/deps.sh build"
+else
+	fail "debian/control Build-Depends differ from scripts/deps.sh build:"$'\n'"$(diff <(echo "$want") <(echo "$have") || true)"
+fi
+
 ((FAILS == 0)) || exit 1
 echo "deps: all assertions hold"
