@@ -3,6 +3,14 @@
 
 PREFIX	?= /usr/local
 DESTDIR	?=
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+DATADIR	?= $(PREFIX)/share/ftpath
+# systemd reads /usr/local/lib/systemd/system too; Debian's packages
+# keep /lib/systemd/system (debian/rules sets it).
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 BUILD	?= build
 SAN	?=
 CC	?= cc
@@ -50,20 +58,31 @@ LIBAGENT	= $(BUILD)/libagent.a
 LIBREFL		= $(BUILD)/libreflector.a
 AGENT		= $(BUILD)/ftpath-agent
 REFLECTOR	= $(BUILD)/ftpath-reflector
+MAN5		= deploy/man/ftpath-reflector.conf.5 deploy/man/ftpath-report.5
+MAN8		= deploy/man/ftpath-agent.8 deploy/man/ftpath-reflector.8 \
+		  deploy/man/ftpath-certs.8
 UNIT_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps programs check unit unit-asan netns bench demo install \
-	uninstall clean lint format clang-build
+.PHONY: all deps pkgcheck testpkgcheck programs check unit unit-asan netns \
+	bench demo install uninstall clean lint format clang-build manlint deb
 
-all: deps
-	@$(MAKE) --no-print-directory programs
+# make and make install never install packages (a production FTP host
+# must not lose its FTP server to our test tools); make check and make
+# demo do, through scripts/deps.sh, which refuses to remove anything.
+all: programs
 
 programs: $(AGENT) $(REFLECTOR)
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh build test
 
-$(BUILD)/%.o: %.c
+# A missing -dev package named once, instead of a compiler error storm.
+pkgcheck:
+	@scripts/deps.sh check $(PKGS)
+testpkgcheck:
+	@scripts/deps.sh check $(TEST_PKGS)
+
+$(BUILD)/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(TEST_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -104,6 +123,8 @@ $(BUILD)/tests/ftpcheck_driver: $(BUILD)/tests/netns/ftpcheck_driver.o $(LIBAGEN
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(PKG_LIBS)
 
+$(call obj,$(UNIT_SRC)): | testpkgcheck
+
 # Unit tests: no root, no network.  Each binary is a cmocka suite.
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
@@ -124,8 +145,20 @@ netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/patch_driver \
 clang-build:
 	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang programs
 
-check: deps
+# mandoc -Tlint at every level, and every option of --help documented
+# (scripts/manlint.sh says which message it judges itself, and why).
+manlint:
+	@scripts/manlint.sh $(BUILD) $(MAN5) $(MAN8)
+
+# make deb takes about 30 s here (its unit tests skipped: they run below
+# anyway), so it is part of check: lintian must report no error.
+check:
+	@scripts/deps.sh build test deb
+	@tests/deps_test.sh
 	@$(MAKE) --no-print-directory programs
+	@$(MAKE) --no-print-directory manlint
+	@tests/install_test.sh
+	@DEB_BUILD_OPTIONS=nocheck $(MAKE) --no-print-directory deb
 	@$(MAKE) --no-print-directory clang-build
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
@@ -155,17 +188,37 @@ format:
 	    common/*.h agent/*.h reflector/*.h
 
 install: programs
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ftpath
-	install -m 0755 $(AGENT) $(REFLECTOR) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0755 deploy/ftpath-certs $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 deploy/reflector.conf.example \
-	    $(DESTDIR)$(PREFIX)/share/ftpath/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(AGENT) deploy/ftpath-certs $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(REFLECTOR) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 deploy/reflector.conf.example $(DESTDIR)$(DATADIR)/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	@# the unit with the paths of this install (made here, not at build
+	@# time, so that make; make install PREFIX=/usr cannot install a
+	@# stale one); ExecStartPre runs the -n check
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    deploy/ftpath-reflector.service.in \
+	    >$(DESTDIR)$(UNITDIR)/ftpath-reflector.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ftpath-reflector.service
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/ftpath-agent \
-	    $(DESTDIR)$(PREFIX)/bin/ftpath-reflector \
-	    $(DESTDIR)$(PREFIX)/bin/ftpath-certs
-	rm -rf $(DESTDIR)$(PREFIX)/share/ftpath
+	rm -f $(DESTDIR)$(BINDIR)/ftpath-agent \
+	    $(DESTDIR)$(SBINDIR)/ftpath-reflector \
+	    $(DESTDIR)$(BINDIR)/ftpath-certs \
+	    $(DESTDIR)$(UNITDIR)/ftpath-reflector.service
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	rm -rf $(DESTDIR)$(DATADIR)
+
+# Debian packages into build/deb (built from a copy of the tree there,
+# since dpkg-buildpackage writes into the parent directory), then lintian.
+deb:
+	@scripts/deps.sh build deb
+	@scripts/mkdeb.sh $(BUILD)/deb
+	@tests/deb_test.sh $(BUILD)/deb
 
 clean:
 	rm -rf build

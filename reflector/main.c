@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "confcheck.h"
 #include "ftpconf.h"
 #include "err.h"
 #include "log.h"
@@ -65,7 +66,8 @@ static const struct main_option {
 	    "FTP server configuration (vsftpd, proftpd or pure-ftpd), "
 	    "checked against this configuration" },
 	{ "check", no_argument, 'n', NULL, NULL,
-	    "check the configuration, print it and exit" },
+	    "check the configuration and the files it names (certificate, "
+	    "key, CA, --ftp-config), print it and exit" },
 	{ "verbose", no_argument, 'v', NULL, NULL,
 	    "more log output (repeatable)" },
 	{ "help", no_argument, 'h', NULL, NULL, "show this help and exit" },
@@ -137,6 +139,24 @@ main_raise_nofile(void)
 }
 
 /*
+ * ftpconf names the file by its base name (as agents are shown it); the
+ * person fixing it wants the path given: "PATH:LINE: reason".
+ */
+static void
+main_ftpconf_error(const char *path, const char *err)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base != NULL ? base + 1 : path;
+	n = strlen(base);
+	if (base != path && strncmp(err, base, n) == 0 && err[n] == ':')
+		fprintf(stderr, "ftpath-reflector: %s%s\n", path, err + n);
+	else
+		fprintf(stderr, "ftpath-reflector: %s\n", err);
+}
+
+/*
  * Read the FTP server's own configuration and say where it disagrees
  * with ours: a reflector listening on other ports than the server uses
  * would test paths no FTP client takes.  Returns 0 with *out (the
@@ -156,7 +176,7 @@ main_check_ftpconf(const char *path, const struct reflector_config *cfg,
 		return EXIT_USAGE;
 	}
 	if (ftpconf_load_file(fc, FTPCONF_AUTO, path, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ftpath-reflector: --ftp-config %s\n", err);
+		main_ftpconf_error(path, err);
 		goto out;
 	}
 	if (ftpconf_summary(fc, summary, sizeof(summary)) == 0)
@@ -189,7 +209,7 @@ main(int argc, char **argv)
 	const char *cfgfile = NULL, *ftpconf = NULL;
 	struct ftpconf *fc = NULL;
 	const struct main_option *mo;
-	char err[512];
+	char err[512], warn[512];
 	int ch, i, verbose = 0, check = 0, rc = 1;
 	/* Command-line overrides, applied after the file. */
 	struct {
@@ -280,6 +300,23 @@ main(int argc, char **argv)
 		goto out;
 	cfg.ftpconf = fc;
 	cfg.ftpconf_path = ftpconf;
+	/* -n and a start run the same checks and build the same TLS
+	 * context: a configuration -n accepts must not fail at start. */
+	for (k = 0; k < nover; k++)
+		if (strcmp(over[k].key, "listen") == 0)
+			break;
+	/* Messages about settings name the file, or the command line
+	 * when an option overrode the file (confcheck.h). */
+	if (confcheck_run(&cfg, k < nover ? NULL : cfgfile, warn,
+	    sizeof(warn), err, sizeof(err)) != 0 ||
+	    (ctx = tls_ctx_new(TLS_ROLE_SERVER, cfg.cert, cfg.key, cfg.ca, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "ftpath-reflector: %s\n", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (warn[0] != '\0')
+		log_warnx("%s", warn);
 	rc = 1;
 	if (check) {
 		config_print(&cfg, stdout);
@@ -289,12 +326,6 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
-	if ((ctx = tls_ctx_new(TLS_ROLE_SERVER, cfg.cert, cfg.key, cfg.ca, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "ftpath-reflector: %s\n", err);
-		rc = EXIT_USAGE;
-		goto out;
-	}
 	if ((base = event_base_new()) == NULL) {
 		log_warnx("cannot create the event loop");
 		goto out;

@@ -62,15 +62,101 @@ deploy_checks() {
 	[[ $CURL_ONLY == 1 ]] && return 0
 	local refl
 	refl=$(realpath "$BUILD/ftpath-reflector")
-	out=$("$refl" -c "$REPO_DIR/deploy/reflector.conf.example" -n 2>&1) ||
+	# the example as deployed, with the certificates made above
+	sed -e "s|/etc/ftpath/reflector.crt|$d/refl.crt|" \
+		-e "s|/etc/ftpath/reflector.key|$d/refl.key|" \
+		-e "s|/etc/ftpath/ca.crt|$d/ca.crt|" \
+		"$REPO_DIR/deploy/reflector.conf.example" >"$d/good.conf"
+	out=$("$refl" -c "$d/good.conf" -n 2>&1) ||
 		fail "reflector -n rejects deploy/reflector.conf.example: $out"
 	grep -q "passive_range = 30000-30099" <<<"$out" ||
 		fail "reflector -n output lacks the example's passive_range"
-	printf 'no_such_key = 1\n' >"$d/bad.conf"
-	rc=0
-	"$refl" -c "$d/bad.conf" -n >/dev/null 2>&1 || rc=$?
-	((rc != 0)) || fail "reflector -n accepted an unknown key"
 	log "reflector.conf.example: ok"
+	deploy_check_n "$refl" "$d"
+}
+
+# refl_n_fails WHAT WANT CONF [ARGS]: -n must exit non-zero and name WANT
+# (the file, or file:line) in its message
+refl_n_fails() {
+	local what=$1 want=$2 conf=$3 rc=0 out
+	shift 3
+	out=$("$REFL_N" -c "$conf" -n "$@" 2>&1) || rc=$?
+	if grep -q "Sanitizer" <<<"$out"; then
+		fail "reflector -n on $what: sanitizer report (SAN=1 build): $out"
+	elif ((rc == 0)); then
+		fail "reflector -n accepted $what"
+	elif ! grep -qF -- "$want" <<<"$out"; then
+		fail "reflector -n on $what does not name $want: $out"
+	else
+		log "ok:   -n refuses $what: ${out#ftpath-reflector: }"
+	fi
+}
+
+# deploy_check_n REFLECTOR DIR: ftpath-reflector -n loads and checks what
+# the configuration names, failing with the file for each mistake
+deploy_check_n() {
+	REFL_N=$1
+	local d=$2 out
+	n_conf() { # n_conf NAME CERT KEY CA [EXTRA LINE]: a config file
+		printf 'listen = 127.0.0.1:7021\ncert = %s\nkey = %s\nca = %s\npassive_range = 30000-30099\n' \
+			"$2" "$3" "$4" >"$d/$1.conf"
+		if [[ -n ${5:-} ]]; then printf '%s\n' "$5" >>"$d/$1.conf"; fi
+	}
+	mkdir -p "$d/other"
+	"$REPO_DIR/deploy/ftpath-certs" ca "$d/other" >/dev/null
+	"$REPO_DIR/deploy/ftpath-certs" reflector "$d/other" refl >/dev/null
+	cp -p "$d/refl.key" "$d/open.key"
+	chmod 0644 "$d/open.key"
+
+	n_conf ok "$d/refl.crt" "$d/refl.key" "$d/ca.crt"
+	out=$("$REFL_N" -c "$d/ok.conf" -n 2>&1) || fail "reflector -n rejects a good config: $out"
+	grep -qx "cert = $d/refl.crt" <<<"$out" || fail "reflector -n does not print the normalised config: $out"
+	out=$("$REFL_N" -c "$d/ok.conf" -nv 2>&1) || fail "reflector -nv rejects a good config: $out"
+	grep -qx "key = $d/refl.key" <<<"$out" || fail "reflector -nv does not print the normalised config: $out"
+
+	n_conf nocert "$d/missing.crt" "$d/refl.key" "$d/ca.crt"
+	refl_n_fails "a missing certificate" "$d/missing.crt:" "$d/nocert.conf"
+	n_conf mismatch "$d/refl.crt" "$d/other/refl.key" "$d/ca.crt"
+	refl_n_fails "a key that does not match the certificate" \
+		"$d/other/refl.key: private key does not match" "$d/mismatch.conf"
+	n_conf keyasca "$d/refl.crt" "$d/refl.key" "$d/ca.key"
+	refl_n_fails "a key file given as the CA" "$d/ca.key: not a certificate" "$d/keyasca.conf"
+	n_conf leafasca "$d/refl.crt" "$d/refl.key" "$d/ag.crt"
+	refl_n_fails "a leaf certificate given as the CA" "$d/ag.crt: certificate" "$d/leafasca.conf"
+	n_conf otherca "$d/refl.crt" "$d/refl.key" "$d/other/ca.crt"
+	refl_n_fails "a certificate of another CA" "$d/refl.crt: does not verify" "$d/otherca.conf"
+	n_conf agentcert "$d/ag.crt" "$d/ag.key" "$d/ca.crt"
+	refl_n_fails "an agent (clientAuth) certificate" "$d/ag.crt: does not verify" "$d/agentcert.conf"
+	n_conf openkey "$d/refl.crt" "$d/open.key" "$d/ca.crt"
+	refl_n_fails "a key readable by others" "$d/open.key: private key accessible" "$d/openkey.conf"
+	n_conf unknown "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "no_such_key = 1"
+	refl_n_fails "an unknown key" "$d/unknown.conf:6: unknown key" "$d/unknown.conf"
+	n_conf badval "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "max_sessions = lots"
+	refl_n_fails "a bad value" "$d/badval.conf:6: bad value for max_sessions" "$d/badval.conf"
+	n_conf badport "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "control_port = 70000"
+	refl_n_fails "a bad port" "$d/badport.conf:6: bad value for control_port" "$d/badport.conf"
+	n_conf clash "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "allowed_ports = 20,21,7021,30000-30099"
+	refl_n_fails "the control channel's port in allowed_ports" "$d/clash.conf: listen" "$d/clash.conf"
+	refl_n_fails "a listen address not on this host" "command line: listen = 192.0.2.77:7021" \
+		"$d/ok.conf" --listen 192.0.2.77:7021
+	printf 'listen=YES\nlisten_port=abc\n' >"$d/vsftpd.conf"
+	refl_n_fails "a bad --ftp-config" "$d/vsftpd.conf:2:" "$d/ok.conf" --ftp-config "$d/vsftpd.conf"
+	refl_n_fails "a missing --ftp-config" "$d/none.conf:" "$d/ok.conf" --ftp-config "$d/none.conf"
+	# dates are judged on this host's clock: a warning, not an error
+	"$REPO_DIR/deploy/ftpath-certs" --days 10 reflector "$d" soon >/dev/null
+	n_conf soon "$d/soon.crt" "$d/soon.key" "$d/ca.crt"
+	if ! out=$("$REFL_N" -c "$d/soon.conf" -n 2>&1 >/dev/null); then
+		fail "reflector -n refuses a certificate that expires in 10 days: $out"
+	elif ! grep -q "$d/soon.crt: certificate expires on .*within 30 days" <<<"$out"; then
+		fail "reflector -n does not warn of a certificate that expires in 10 days: $out"
+	else
+		log "ok:   -n warns (exit 0): ${out#ftpath-reflector: }"
+	fi
+	if [[ ! -e /etc/ftpath/reflector.crt ]]; then
+		refl_n_fails "the example with its certificates absent" "/etc/ftpath/reflector.crt:" \
+			"$REPO_DIR/deploy/reflector.conf.example"
+	fi
+	log "reflector -n: ok"
 }
 
 if [[ $NAME == deploy ]]; then

@@ -1,0 +1,70 @@
+/*
+ * confcheck.c - the reflector's pre-flight checks (see confcheck.h).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "confcheck.h"
+#include "err.h"
+#include "tlscheck.h"
+
+/* Settings may come from the file or the command line; say which. */
+static const char *
+confcheck_origin(const char *cfgfile)
+{
+	return cfgfile != NULL ? cfgfile : "command line";
+}
+
+static int
+confcheck_listen(const struct reflector_config *cfg, const char *origin,
+    char *err, size_t errlen)
+{
+	char host[ADDR_STRLEN];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	uint16_t port;
+	int fd = -1, r = FTP_ERR_CONFIG;
+
+	if (addr_split_hostport(cfg->listen, CONFIG_DEFAULT_PORT, host,
+	    sizeof(host), &port) != 0 || addr_parse_ip(host, &ss, &sl) != 0) {
+		ftp_errmsg(err, errlen, "%s: listen = %s: not ADDR:PORT",
+		    origin, cfg->listen);
+		goto out;
+	}
+	if (portset_contains(cfg->allowed, port)) {
+		ftp_errmsg(err, errlen, "%s: listen = %s: port %u is also in "
+		    "allowed_ports (an agent's probe of it would be diverted "
+		    "away from the control channel)", origin, cfg->listen,
+		    port);
+		goto out;
+	}
+	/* Port 0: proves the address is ours without taking the port a
+	 * running reflector (or the one about to start) holds. */
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) == -1) {
+		ftp_errmsg(err, errlen, "%s: listen = %s: %s%s", origin,
+		    cfg->listen, strerror(errno), errno == EADDRNOTAVAIL ?
+		    " (not an address of this host)" : "");
+		goto out;
+	}
+	r = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	return r;
+}
+
+int
+confcheck_run(const struct reflector_config *cfg, const char *cfgfile,
+    char *warn, size_t warnlen, char *err, size_t errlen)
+{
+	int r;
+
+	if ((r = tlscheck_files(TLS_ROLE_SERVER, cfg->cert, cfg->key,
+	    cfg->ca, warn, warnlen, err, errlen)) != 0)
+		return r;
+	return confcheck_listen(cfg, confcheck_origin(cfgfile), err, errlen);
+}
