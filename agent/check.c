@@ -24,6 +24,7 @@
 #include "check.h"
 #include "classify.h"
 #include "evidence.h"
+#include "fixes.h"
 #include "clock.h"
 #include "retry.h"
 #include "control.h"
@@ -94,6 +95,7 @@ struct check {
 	struct evidence_late_icmp late[CHECK_MAX_LATE];
 	size_t n_late;
 	struct evidence_channel channel;
+	struct fixes *fx;		/* checked patches (fixes.h) */
 };
 
 unsigned
@@ -149,6 +151,7 @@ check_setup(struct check *c)
 		return CHECK_EXIT_USAGE;
 	}
 	if ((c->notes = json_array()) == NULL ||
+	    (c->fx = fixes_new()) == NULL ||
 	    (c->base = event_base_new()) == NULL ||
 	    (c->ctl = control_new(c->base, c->ctx)) == NULL) {
 		log_warnx("out of memory");
@@ -461,6 +464,9 @@ check_active_wait(struct check *c)
 		return r;
 	if (active_set_result(c->act, res) != 0)
 		check_note(c, "reflector sent a malformed active-result");
+	else if (fixes_take_server(c->fx, json_object_get(json_object_get(res,
+	    "record"), "fix"), PROBE_ACTIVE, 0, 0) != 0)
+		log_warnx("out of memory keeping a fix");
 	json_decref(res);
 	if (active_foreign(c->act) > 0)
 		check_note(c, "refused %u connection(s) on the active port "
@@ -534,6 +540,11 @@ check_merge_trace_run(struct check *c, const json_t *run)
 			control_parse_rule(v, &o->rule);
 		}
 	}
+	/* The reflector's checked patch for that rule (fixgen.h). */
+	if (fixes_take_server(c->fx, json_object_get(run, "fix"),
+	    pr.lo == c->cport && pr.hi == c->cport ? PROBE_CONTROL :
+	    PROBE_PASSIVE, pr.lo, pr.hi) != 0)
+		log_warnx("out of memory keeping a fix");
 }
 
 /* The reflector's nftables trace (first page only, PROTOCOL.md). */
@@ -932,6 +943,10 @@ check_evidence(struct check *c, struct evidence *e)
 		return r;
 	if ((r = check_ev_notes(c)) != 0)
 		return r;
+	/* Our own host's patches, checked by our kernel (fixes.h). */
+	if ((r = fixes_derive_client(c->fx, c->ev_probes, c->n_ev_probes,
+	    c->act != NULL ? &c->ev_active : NULL, &c->f, c->cport)) != 0)
+		return r;
 	if (c->pe != NULL)
 		c->n_late = probe_late_icmp(c->pe, c->late, CHECK_MAX_LATE);
 	memset(e, 0, sizeof(*e));
@@ -947,6 +962,7 @@ check_evidence(struct check *c, struct evidence *e)
 	e->n_traces = c->n_ev_traces;
 	e->late = c->late;
 	e->n_late = c->n_late;
+	e->fixes = fixes_list(c->fx, &e->n_fixes);
 	e->alg = c->alg;
 	e->svc = c->svc;
 	e->sc = c->sc;
@@ -1002,6 +1018,11 @@ check_output(struct check *c)
 	report_print(rep, human, !c->o->no_color && isatty(fileno(human)));
 	fflush(human);
 	if (c->o->json != NULL && check_write_json(rep, c->o->json) != 0) {
+		r = CHECK_EXIT_USAGE;
+		goto out;
+	}
+	if (c->o->fix_out != NULL && report_write_fixes(rep,
+	    c->o->fix_out) != 0) {
 		r = CHECK_EXIT_USAGE;
 		goto out;
 	}
@@ -1102,6 +1123,7 @@ check_release(struct check *c)
 	free(c->ev_probes);
 	free(c->ev_traces);
 	free(c->ev_notes);
+	fixes_free(c->fx);
 	free(c->svc);
 	free(c->alg);
 	srvcheck_free(c->sc);

@@ -19,6 +19,7 @@
 #include "srvcheck.h"
 
 #define CLASSIFY_FMT(a, b) __attribute__((format(printf, a, b)))
+#define CLASSIFY_MAX_FIXES	64
 
 struct cctx {
 	const struct evidence *e;
@@ -30,6 +31,8 @@ struct cctx {
 	enum ftpcheck_mode pmode[2];
 	const struct probe_obs *pprobe[2];
 	char refused[FTPCHECK_TEXT_MAX];	/* a 421 seen by a probe */
+	/* The cause each evidence fix answers (CAUSE_NONE: none). */
+	enum cause fix_cause[CLASSIFY_MAX_FIXES];
 };
 
 static void ev_push(struct verdict *v, enum verdict_stage st,
@@ -304,6 +307,43 @@ passive_service(const struct cctx *c, const struct probe_obs *o,
 	}
 }
 
+/* ---- fixes ---- */
+
+/* A patch answers a path whose cause is that host's own rule: the
+ * server's for server-local-rule, ours for client-local-rule. */
+static void
+mark_fixes(struct cctx *c, const struct probe_obs *o, const struct verdict *v)
+{
+	size_t i, n = c->e->n_fixes < CLASSIFY_MAX_FIXES ? c->e->n_fixes :
+	    CLASSIFY_MAX_FIXES;
+
+	if (v->pass || (v->cause != CAUSE_SERVER_LOCAL_RULE &&
+	    v->cause != CAUSE_CLIENT_LOCAL_RULE))
+		return;
+	for (i = 0; i < n; i++) {
+		const struct evidence_fix *f = &c->e->fixes[i];
+
+		if (f->server == (v->cause == CAUSE_SERVER_LOCAL_RULE) &&
+		    f->kind == o->kind && (o->kind == PROBE_ACTIVE ||
+		    (f->lo <= o->port && o->port <= f->hi)))
+			c->fix_cause[i] = v->cause;
+	}
+}
+
+static int
+classify_fixes(struct cctx *c)
+{
+	size_t i, n = c->e->n_fixes < CLASSIFY_MAX_FIXES ? c->e->n_fixes :
+	    CLASSIFY_MAX_FIXES;
+	int r;
+
+	for (i = 0; i < n; i++)
+		if (c->fix_cause[i] != CAUSE_NONE && (r = report_add_fix(
+		    c->rep, c->fix_cause[i], &c->e->fixes[i])) != 0)
+			return r;
+	return 0;
+}
+
 /* ---- control and passive paths ---- */
 
 static int
@@ -335,6 +375,7 @@ classify_path(struct cctx *c, const struct probe_obs *raw)
 	    trace_apply(raw, g, &v) && path_cause(v.cause))
 		intermittent(raw, g, &v);
 	passive_service(c, raw, &v);
+	mark_fixes(c, raw, &v);
 	if (g == NULL)
 		return report_add(c->rep, raw, &v);
 	return report_add_traced(c->rep, raw, &v, &g->path);
@@ -407,6 +448,7 @@ classify_active(struct cctx *c)
 	verdict_classify(o, c->e->f, &v);
 	if (!active_alg(c->e->alg, &v))
 		active_service(c, o, &v);
+	mark_fixes(c, o, &v);
 	return report_add(c->rep, o, &v);
 }
 
@@ -629,7 +671,8 @@ classify(const struct evidence *e)
 		return NULL;
 	decide_server_host(&c);
 	index_service(&c);
-	if (classify_paths(&c) != 0 || classify_notes(&c) != 0 ||
+	if (classify_paths(&c) != 0 || classify_fixes(&c) != 0 ||
+	    classify_notes(&c) != 0 ||
 	    classify_alg(&c) != 0 || classify_service(&c) != 0 ||
 	    classify_server_host(&c) != 0 || classify_nat(&c) != 0 ||
 	    classify_channel(&c) != 0) {

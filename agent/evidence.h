@@ -47,6 +47,22 @@ struct evidence_late_icmp {
 	unsigned after_ms;	/* since the probe's SYN */
 };
 
+/*
+ * A checked nftables patch for a rule that dropped probes on one host
+ * (nft/patch.h): derived by the reflector from its own trace for the
+ * server host, by the agent from its own trace for the client host, and
+ * parsed by that host's kernel in check mode.  text is NULL when the
+ * kernel rejected it or it could not be written (verify_error says why).
+ */
+struct evidence_fix {
+	int server;			/* 1: the server host's, 0: ours */
+	enum probe_kind kind;
+	uint16_t lo, hi;		/* the ports of the run it answers */
+	const char *text;
+	int verified;
+	const char *verify_error;	/* "" when verified */
+};
+
 /* Why the control channel could not be used at all (exit 3). */
 struct evidence_channel {
 	int failed;		/* no session with the reflector */
@@ -71,6 +87,8 @@ struct evidence {
 	size_t n_traces;
 	const struct evidence_late_icmp *late;
 	size_t n_late;
+	const struct evidence_fix *fixes;
+	size_t n_fixes;
 
 	const struct alg_obs *alg;		/* NULL: not run */
 	const struct ftpcheck_result *svc;	/* NULL: not run */

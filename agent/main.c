@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "check.h"
@@ -78,8 +80,9 @@ static const struct agent_opt agent_opts[] = {
 	{ "ftp-connections", required_argument, OPT_FTP_CONNECTIONS, "N",
 	    "control connections opened at once to meet the server's "
 	    "connection limit, 1-16 (default 3; 1: none)" },
-	{ "fix-out", required_argument, OPT_FIX_OUT, "FILE",
-	    "write nftables fixes (not implemented yet)" },
+	{ "fix-out", required_argument, OPT_FIX_OUT, "DIR",
+	    "write the checked fixes there: server.nft, client.nft, "
+	    "server-settings.txt (an existing directory)" },
 	{ "sg", required_argument, OPT_SG, "FILE",
 	    "evaluate a cloud security group (not implemented yet)" },
 	{ "verbose", no_argument, OPT_VERBOSE, NULL,
@@ -166,6 +169,26 @@ agent_ftp_user(struct check_opts *o, const char *arg)
 	return 0;
 }
 
+/* --fix-out names a directory that exists and is writable: checked
+ * before the run, so a typo does not cost a whole check. */
+static int
+agent_dir(const char *arg)
+{
+	struct stat st;
+
+	if (stat(arg, &st) != 0) {
+		fprintf(stderr, "ftpath-agent: --fix-out %s: %s\n", arg,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || access(arg, W_OK) != 0) {
+		fprintf(stderr, "ftpath-agent: --fix-out %s: not a writable "
+		    "directory\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
 /* A whole number from lo to hi.  0 or -1. */
 static int
 agent_count(const char *arg, unsigned lo, unsigned hi, unsigned *out)
@@ -230,9 +253,12 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 		    "a number from 1 to %u\n", arg, CHECK_MAX_FTP_CONNECTIONS);
 		return -1;
 	case OPT_FIX_OUT:
+		if (agent_dir(arg) != 0)
+			return -1;
+		o->fix_out = arg;
+		return 0;
 	case OPT_SG:
-		fprintf(stderr, "ftpath-agent: --%s: not implemented yet\n",
-		    val == OPT_FIX_OUT ? "fix-out" : "sg");
+		fprintf(stderr, "ftpath-agent: --sg: not implemented yet\n");
 		return -1;
 	default:
 		return -1;

@@ -260,24 +260,48 @@ static void probe_fill(struct probe_engine *pe);
  * limit, and the kept sockets' retransmitted SYNs would spend the
  * router's ICMP tokens that the lone retry (retry.c) needs.
  */
+/* The kept slot to give up for probe index idx: a free one, else the
+ * one of the latest probe if that is later than idx; -1 if none. */
+static int
+probe_late_slot(struct probe_engine *pe, size_t idx)
+{
+	size_t i, worst = 0;
+
+	if (pe->n_late < PROBE_MAX_LATE)
+		return (int)pe->n_late++;
+	for (i = 1; i < pe->n_late; i++)
+		if (pe->late_probe[i] > pe->late_probe[worst])
+			worst = i;
+	if (pe->late_probe[worst] < idx)
+		return -1;
+	close(pe->late_fd[worst]);
+	return (int)worst;
+}
+
 static void
 probe_linger(struct probe *p)
 {
 	struct probe_engine *pe = p->pe;
+	size_t idx = (size_t)(p - pe->probes);
+	int slot;
 
 	if (p->obs.outcome == OUTCOME_ICMP)
 		pe->icmp_seen = 1;
 	if (p->obs.outcome != OUTCOME_TIMEOUT || p->fd == -1 ||
-	    pe->icmp_seen || pe->n_late >= PROBE_MAX_LATE ||
-	    probe_first_of_kind(pe, p) ||
+	    pe->icmp_seen || probe_first_of_kind(pe, p) ||
 	    (p->obs.kind == PROBE_CONTROL && pe->n_kind[1] > 0))
+		return;
+	/* The earliest SYNs are kept (probes start in order; timeouts of
+	 * one wave fire in any order): the router answers the oldest
+	 * packets of its queue. */
+	if ((slot = probe_late_slot(pe, idx)) < 0)
 		return;
 	if (p->ev != NULL) {
 		event_free(p->ev);
 		p->ev = NULL;
 	}
-	pe->late_fd[pe->n_late] = p->fd;
-	pe->late_probe[pe->n_late++] = (size_t)(p - pe->probes);
+	pe->late_fd[slot] = p->fd;
+	pe->late_probe[slot] = idx;
 	p->fd = -1;
 }
 

@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "evidence.h"
 #include "report.h"
 #include "report_int.h"
 #include "service.h"
@@ -76,6 +77,11 @@ report_free(struct report *r)
 	json_decref(r->nat_server);
 	free(r->nat_line);
 	json_decref(r->extra);
+	for (i = 0; i < r->n_fixes; i++) {
+		free(r->fixes[i].text);
+		free(r->fixes[i].verify_error);
+	}
+	free(r->fixes);
 	free(r->svc);
 	free(r->alg);
 	free(r->ents);
@@ -288,6 +294,90 @@ report_set_extra(struct report *r, const char *key, json_t *value)
 	}
 	return json_object_set_new(r->extra, key, value) == 0 ? 0 :
 	    FTP_ERR_NOMEM;
+}
+
+int
+report_add_fix(struct report *r, enum cause c, const struct evidence_fix *f)
+{
+	struct report_fix *x;
+	int err = 0;
+
+	if ((x = grow(r->fixes, &r->cap_fixes, r->n_fixes,
+	    sizeof(*r->fixes))) == NULL)
+		return FTP_ERR_NOMEM;
+	r->fixes = x;
+	x = &r->fixes[r->n_fixes];
+	memset(x, 0, sizeof(*x));
+	x->cause = c;
+	x->server = f->server;
+	x->kind = f->kind;
+	x->lo = f->lo;
+	x->hi = f->hi;
+	x->verified = f->verified && f->text != NULL;
+	x->text = dup_or_null(f->text, &err);
+	x->verify_error = dup_or_null(f->verify_error ? f->verify_error : "",
+	    &err);
+	if (err) {
+		free(x->text);
+		free(x->verify_error);
+		return FTP_ERR_NOMEM;
+	}
+	r->n_fixes++;
+	return 0;
+}
+
+const struct report_fix *
+report_fix_for(const struct report *r, const struct report_run *run)
+{
+	const struct report_entry *e = run->first;
+	size_t i;
+
+	for (i = 0; i < r->n_fixes; i++) {
+		const struct report_fix *x = &r->fixes[i];
+
+		if (x->cause == e->v.cause && x->kind == e->o.kind &&
+		    (e->o.kind == PROBE_ACTIVE ||
+		    (x->lo <= run->hi && run->lo <= x->hi)))
+			return x;
+	}
+	return NULL;
+}
+
+const char *
+report_guidance(const struct report *r, const struct report_run *run,
+    char *buf, size_t len)
+{
+	const struct report_entry *e = run->first;
+	const struct session_facts *f = &r->f;
+	char p[16], a[ADDR_STRLEN], b[ADDR_STRLEN];
+	const char *at = e->v.hop[0] ? e->v.hop : NULL;
+
+	buf[0] = '\0';
+	if (e->v.pass)
+		return buf;
+	switch (e->v.cause) {
+	case CAUSE_PATH_SILENT_DROP:
+	case CAUSE_PATH_REJECT:
+		snprintf(buf, len, "allow tcp/%s from %s to %s on the "
+		    "firewall %s%s (a device ftpath does not run on: not "
+		    "verified)", report_ports_text(run, p, sizeof(p)),
+		    report_ss_text(e->o.kind == PROBE_ACTIVE ? &e->o.local :
+		    &f->agent_observed, 0, a, sizeof(a)),
+		    report_ss_text(&e->o.remote, 0, b, sizeof(b)),
+		    at ? "at or just after hop " : "on the path",
+		    at ? at : "");
+		break;
+	case CAUSE_RETURN_PATH:
+		snprintf(buf, len, "let the answers from tcp/%s of %s back to "
+		    "%s: a stateless ACL or asymmetric route on the way back "
+		    "(not verified)", report_ports_text(run, p, sizeof(p)),
+		    report_ss_text(&e->o.remote, 0, a, sizeof(a)),
+		    report_ss_text(&f->agent_observed, 0, b, sizeof(b)));
+		break;
+	default:
+		break;
+	}
+	return buf;
 }
 
 int

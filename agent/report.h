@@ -108,6 +108,23 @@ int report_set_server_nat(struct report *r, json_t *extra, const char *line);
  * of the report itself).  0 or FTP_ERR_NOMEM. */
 int report_set_extra(struct report *r, const char *key, json_t *value);
 
+/*
+ * A checked patch for cause c (evidence.h struct evidence_fix, copied):
+ * the JSON "fix" of c's causes entry ({host, file, kind "nftables", text,
+ * verified, verify_error}; several for one cause are one script), the
+ * "fix:" lines under the runs it covers, and --fix-out's files.
+ * 0 or FTP_ERR_NOMEM.
+ */
+struct evidence_fix;
+int report_add_fix(struct report *r, enum cause c,
+    const struct evidence_fix *f);
+
+/* Write the files of --fix-out into the existing directory dir: server.nft
+ * and client.nft (verified patches only), server-settings.txt (the FTP
+ * server settings to change), only those that have content; names of
+ * the files written go to log_info.  0, or FTP_ERR_SYSTEM (errno). */
+int report_write_fixes(const struct report *r, const char *dir);
+
 /* 1 if at least one path fails, the service check failed or a cause of
  * severity REPORT_FAILURE was added. */
 int report_failed(const struct report *r);

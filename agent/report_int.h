@@ -40,6 +40,17 @@ struct report_advice {
 	json_t *setting;	/* or NULL */
 };
 
+/* A fix for a cause (report_add_fix). */
+struct report_fix {
+	enum cause cause;
+	int server;		/* the server host's (server.nft), else ours */
+	enum probe_kind kind;
+	uint16_t lo, hi;
+	char *text;		/* NULL: none (not verified) */
+	int verified;
+	char *verify_error;
+};
+
 struct report {
 	struct session_facts f;
 	char *agent_version;
@@ -62,6 +73,8 @@ struct report {
 	json_t *nat_server;	/* extra keys of nat.server, or NULL */
 	char *nat_line;		/* its header line, or NULL */
 	json_t *extra;		/* extra top-level keys, or NULL */
+	struct report_fix *fixes;
+	size_t n_fixes, cap_fixes;
 };
 
 /* Consecutive entries (in view order) rendered as one path. */
@@ -99,5 +112,14 @@ const char *report_run_label(const struct report_run *run, char *buf,
 /* The sentence said first when a run stands for many ports. */
 const char *report_run_preface(const struct report_run *run, char *buf,
     size_t len);
+
+/* The fix of run's cause that covers its ports, or NULL. */
+const struct report_fix *report_fix_for(const struct report *r,
+    const struct report_run *run);
+/* "allow tcp/30000-30099 from 198.51.100.2 to 203.0.113.2 on the device
+ * at hop 198.51.100.1 ...": what to change where ftpath does not run, for
+ * a run failing with a path cause; "" when none applies. */
+const char *report_guidance(const struct report *r,
+    const struct report_run *run, char *buf, size_t len);
 
 #endif

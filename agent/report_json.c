@@ -396,6 +396,93 @@ json_advice(json_t *root, const struct report *r)
 	return 0;
 }
 
+/* Append text to the fix object's "text" (one script of several). */
+static int
+json_fix_append(json_t *fix, const char *text)
+{
+	const char *old = json_string_value(json_object_get(fix, "text"));
+	json_t *v;
+	size_t n;
+	char *buf;
+
+	if (text == NULL)
+		return 0;
+	if (old == NULL)
+		return jset(fix, "text", jtext(text));
+	n = strlen(old) + strlen(text) + 2;
+	if ((buf = malloc(n)) == NULL)
+		return -1;
+	snprintf(buf, n, "%s\n%s", old, text);
+	v = jtext(buf);
+	free(buf);
+	return jset(fix, "text", v);
+}
+
+/* Fold one patch into its cause's "fix": all of a cause's patches are one
+ * script of that host, verified only when every part is. */
+static int
+json_fix_add(json_t *causes, const struct report_fix *x)
+{
+	json_t *c = json_cause_find(causes, cause_name(x->cause)), *fix;
+
+	if (c == NULL)
+		return 0;
+	fix = json_object_get(c, "fix");
+	if (!json_is_object(fix)) {
+		fix = json_pack("{s:s,s:s,s:s,s:n,s:b,s:n}", "host",
+		    x->server ? "server" : "client", "file", x->server ?
+		    "server.nft" : "client.nft", "kind", "nftables", "text",
+		    "verified", 1, "verify_error");
+		if (jset(c, "fix", fix) != 0)
+			return -1;
+	}
+	if (!x->verified && (jset(fix, "verified", json_false()) != 0 ||
+	    (json_is_null(json_object_get(fix, "verify_error")) &&
+	    jset(fix, "verify_error", jtext(x->verify_error)) != 0)))
+		return -1;
+	return json_fix_append(fix, x->text);
+}
+
+/* A path cause gets the change to make where ftpath does not run, marked
+ * as not verified. */
+static int
+json_guidance(json_t *causes, const struct report *r,
+    const struct report_run *run)
+{
+	char g[512];
+	json_t *c, *fix;
+
+	if (report_guidance(r, run, g, sizeof(g))[0] == '\0' ||
+	    (c = json_cause_find(causes, cause_name(run->first->v.cause))) ==
+	    NULL)
+		return 0;
+	fix = json_object_get(c, "fix");
+	if (!json_is_object(fix)) {
+		fix = json_pack("{s:s,s:n,s:s,s:n,s:b,s:s}", "host", "path",
+		    "file", "kind", "guidance", "text", "verified", 0,
+		    "verify_error", "not verified: ftpath does not run on the "
+		    "device");
+		if (jset(c, "fix", fix) != 0)
+			return -1;
+	}
+	return json_fix_append(fix, g);
+}
+
+static int
+json_fixes(json_t *root, const struct report *r, const struct report_view *vw)
+{
+	json_t *causes = json_object_get(root, "causes");
+	size_t i;
+
+	for (i = 0; i < r->n_fixes; i++)
+		if (json_fix_add(causes, &r->fixes[i]) != 0)
+			return -1;
+	for (i = 0; i < vw->n_runs; i++)
+		if (json_guidance(causes, r, &vw->runs[i]) != 0)
+			return -1;
+	return 0;
+}
+
 static json_t *
 json_service(const struct report *r)
 {
@@ -450,6 +537,7 @@ report_json(const struct report *r)
 	    json_runs(root, &vw) != 0 ||
 	    json_xcauses(root, r) != 0 ||
 	    json_advice(root, r) != 0 ||
+	    json_fixes(root, r, &vw) != 0 ||
 	    jset(root, "service", json_service(r)) != 0 ||
 	    jset(root, "notes", json_notes(r)) != 0 ||
 	    jset(root, "duration_ms", json_integer(r->duration_ms)) != 0 ||

@@ -26,6 +26,7 @@
 /* ---- human report ---- */
 
 struct print_ctx {
+	const struct report *r;
 	FILE *out;
 	int color;
 	int port_w;	/* width of "tcp/30000-30099" */
@@ -171,6 +172,36 @@ print_stages(const struct print_ctx *pc, const struct verdict *v,
 	}
 }
 
+/* "fix:" under a failing run: the checked patch, or what to change on a
+ * device ftpath does not run on. */
+static void
+print_fix(const struct print_ctx *pc, const struct report_run *run)
+{
+	const struct report_fix *x = report_fix_for(pc->r, run);
+	char g[512];
+	const char *t, *nl;
+
+	if (x == NULL) {
+		if (report_guidance(pc->r, run, g, sizeof(g))[0] != '\0')
+			fprintf(pc->out, "      %-*s %s\n", LABEL_W, "fix:", g);
+		return;
+	}
+	if (!x->verified) {
+		fprintf(pc->out, "      %-*s no patch: %s\n", LABEL_W, "fix:",
+		    x->verify_error);
+		return;
+	}
+	fprintf(pc->out, "      %-*s %s, checked by the %s host's kernel "
+	    "(nft -c); load it there with nft -f\n", LABEL_W, "fix:",
+	    x->server ? "server.nft" : "client.nft", x->server ? "server" :
+	    "agent");
+	for (t = x->text; *t != '\0'; t = *nl ? nl + 1 : nl) {
+		nl = t + strcspn(t, "\n");
+		fprintf(pc->out, "      %-*s | %.*s\n", LABEL_W, "",
+		    (int)(nl - t), t);
+	}
+}
+
 static void
 print_fail(const struct print_ctx *pc, const struct report_run *run)
 {
@@ -194,7 +225,7 @@ print_fail(const struct print_ctx *pc, const struct report_run *run)
 	else
 		fprintf(pc->out, "      %-*s none named: the evidence above "
 		    "does not prove one\n", LABEL_W, "cause:");
-	/* fix: lines come with the fix writers; none are known yet. */
+	print_fix(pc, run);
 }
 
 static void
@@ -290,6 +321,7 @@ report_print(const struct report *r, FILE *out, int color)
 
 	if (report_view_build(r, &vw) != 0)
 		return FTP_ERR_NOMEM;
+	pc.r = r;
 	pc.out = out;
 	pc.color = color;
 	print_widths(&vw, &pc);

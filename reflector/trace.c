@@ -13,11 +13,17 @@
 #include "fw_session.h"
 #include "fw_trace.h"
 #include "log.h"
+#include "fixgen.h"
 #include "trace.h"
 
 /* The generic session does the tracing; this only names it. */
 struct trace {
 	struct fw_session	*s;
+	/* For the fixes (fixgen.h): whom the holes are for, and which
+	 * port is the control port. */
+	struct sockaddr_storage	 peer;
+	uint16_t		 control_port;
+	uint16_t		 active_port;
 };
 
 /* Learned once at start-up (trace_startup): a process without
@@ -111,7 +117,7 @@ trace_spec(struct fw_session_spec *spec, struct portrange pr[2],
 }
 
 static struct trace *
-trace_wrap(struct fw_session *s)
+trace_wrap(struct fw_session *s, const struct fw_session_spec *spec)
 {
 	struct trace *t;
 
@@ -122,6 +128,9 @@ trace_wrap(struct fw_session *s)
 		return NULL;
 	}
 	t->s = s;
+	memcpy(&t->peer, spec->peer, addr_len(spec->peer));
+	t->control_port = spec->ports[0].lo;
+	t->active_port = spec->active_port;
 	return t;
 }
 
@@ -133,7 +142,7 @@ trace_new_detached(const struct sockaddr *peer, uint16_t control_port,
 	struct portrange pr[2];
 
 	trace_spec(&spec, pr, NULL, peer, control_port, passive, active_port);
-	return trace_wrap(fw_session_new_detached(&spec));
+	return trace_wrap(fw_session_new_detached(&spec), &spec);
 }
 
 void
@@ -157,7 +166,7 @@ trace_new_diverting(struct event_base *base, const char *id,
 	/* Learned at start-up: do not fail the same way every session. */
 	if (trace_nft_unusable)
 		spec.unusable = trace_nft_reason;
-	return trace_wrap(fw_session_new(base, &spec));
+	return trace_wrap(fw_session_new(base, &spec), &spec);
 }
 
 struct trace *
@@ -218,6 +227,30 @@ trace_verdict_json(const struct trace *t, const struct fw_session_port *p)
 	return o;
 }
 
+/* The checked fix for the rule that dropped p's packets (fixgen.h), or
+ * json_null() when none did; NULL on no memory. */
+static json_t *
+trace_fix_json(const struct trace *t, const struct fw_session_port *p,
+    enum patch_path path, uint16_t lo, uint16_t hi)
+{
+	const struct fw_session_rule *r;
+	struct fixgen_rule fr;
+
+	if (p->rule < 0 || (r = fw_session_rule_at(t->s, p->rule)) == NULL ||
+	    fw_family_name(r->family) == NULL)
+		return json_null();
+	memset(&fr, 0, sizeof(fr));
+	fr.family = fw_family_name(r->family);
+	fr.table = r->table;
+	fr.chain = r->chain;
+	fr.has_handle = r->has_handle;
+	fr.handle = r->handle;
+	fr.reject = r->text != NULL && strstr(r->text, "reject") != NULL;
+	fr.outbound = p->rule_dir == FW_SESSION_OUT;
+	return fixgen_json(&fr, path, lo, hi, (const struct sockaddr *)
+	    &t->peer, t->control_port, t->active_port ? t->active_port : 20);
+}
+
 static int
 trace_same(const struct fw_session_port *a, const struct fw_session_port *b)
 {
@@ -249,6 +282,12 @@ trace_run_json(const struct trace *t, const struct fw_session_port *lo,
 	json_object_set_new(o, "synack_sent", json_boolean(lo->out_seen &&
 	    !lo->out_dropped));
 	json_object_set_new(o, "verdict", v);
+	if (lo->rule >= 0 && json_object_set_new(o, "fix", trace_fix_json(t,
+	    lo, lo->port == t->control_port ? PATCH_PATH_CONTROL :
+	    PATCH_PATH_PASSIVE, lo->port, hi->port)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -419,6 +458,11 @@ trace_connectback(struct trace *t, uint16_t peer_port, json_t *msg)
 	json_object_set_new(rec, "syn_sent", json_boolean(p->out_pkts >
 	    p->out_drops));
 	json_object_set_new(rec, "verdict", v);
+	if (p->rule >= 0 && json_object_set_new(rec, "fix", trace_fix_json(t,
+	    p, PATCH_PATH_ACTIVE, 0, 0)) != 0) {
+		json_decref(rec);
+		return FTP_ERR_NOMEM;
+	}
 	return json_object_set_new(msg, "record", rec) == 0 ? 0 :
 	    FTP_ERR_NOMEM;
 }

@@ -246,6 +246,8 @@ HOSTS_LINES=()		# the client ns's /etc/hosts (client_hosts)
 NOCAP_REFL_LOG=0	# the reflector log shows the bind fallback
 HUMAN_GREP=()		# texts the human report must contain
 UNREACHED_JSON=""	# exit 3: the JSON report's notes must say this
+FIX_HOST=""		# server|client: --fix-out's patch for that host,
+FIX_MODE=""		# loaded there, makes this curl mode work
 case $NAME in
 clean)
 	short=clean
@@ -454,6 +456,8 @@ server-rule)
 		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI"
 		--rule "passive=inet harness_filter input drop"
 		--rule-text "passive=tcp dport $PASV_LO-$PASV_HI drop")
+	FIX_HOST=server
+	FIX_MODE=passive
 	;;
 server-reject)
 	# the server host's own nftables rejects the passive range with a
@@ -466,6 +470,8 @@ server-reject)
 		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI"
 		--rule "passive=inet harness_filter input reject"
 		--rule-text "passive=reject with tcp reset")
+	FIX_HOST=server
+	FIX_MODE=passive
 	;;
 server-reject-21)
 	# the server host's own nftables rejects port 21 (ICMP
@@ -498,6 +504,8 @@ server-rule-21)
 	CHECKS=(--probe control=fail:server-local-rule
 		--rule "control=inet harness_filter input drop"
 		--rule-text "control=tcp dport 21 drop")
+	FIX_HOST=server
+	FIX_MODE=passive
 	;;
 server-rule-active)
 	# the server host's own nftables drops outbound active data (from
@@ -511,6 +519,8 @@ server-rule-active)
 		--rule "active=inet harness_filter output drop"
 		--rule-text "active=tcp sport 20 drop"
 		--evidence "active=the connect-back SYN from $SERVER4:20 was dropped on the server host by rule 'inet harness_filter output handle")
+	FIX_HOST=server
+	FIX_MODE=active
 	;;
 server-reject-active)
 	# ... rejected with a TCP RST, which the server host sends to its
@@ -534,6 +544,8 @@ client-rule-active)
 		--probe active=fail:client-local-rule
 		--rule "active=inet harness_filter input drop"
 		--rule-text "active=tcp sport 20 drop")
+	FIX_HOST=client
+	FIX_MODE=active
 	;;
 routing-gap-service)
 	# the reflector answers at the server's management address
@@ -576,6 +588,8 @@ server-nohelper)
 	CHECKS=(--probe control=pass --probe passive=fail:server-local-rule
 		--probe active=pass --rule-text "passive=policy drop"
 		--no-cause alg-dependent)
+	FIX_HOST=server
+	FIX_MODE=passive
 	;;
 routing-gap-arp)
 	# the FTP service address 192.0.2.5 is on a router segment where
@@ -602,6 +616,8 @@ client-rule)
 	CHECKS=(--probe control=fail:client-local-rule
 		--rule "control=inet harness_filter output drop"
 		--rule-text "control=tcp dport 21 drop")
+	FIX_HOST=client
+	FIX_MODE=passive
 	;;
 service-refused)
 	# vsftpd allows one connection per client address and another
@@ -833,6 +849,10 @@ if [[ $CURL_ONLY != 1 ]]; then
 		second=$!
 	fi
 	((BUSY)) && busy_start
+	if [[ -n $FIX_HOST ]]; then
+		mkdir -p "$T_DIR/fix"
+		AGENT_ARGS+=(--fix-out "$T_DIR/fix")
+	fi
 	run_agent "$BUILD" "$T_DIR/agent.json" "${AGENT_ARGS[@]}"
 	((BUSY)) && busy_check
 	if ((NOCAP_REFL_LOG)); then
@@ -943,6 +963,33 @@ if [[ -n $CURL_PASVONLY ]]; then
 	cpv=fail
 	curl_ftp pasv "$FAM" && cpv=ok
 	[[ $cpv == "$CURL_PASVONLY" ]] || fail "curl PASV only: $cpv, scenario expects $CURL_PASVONLY (topology broken?)"
+fi
+
+# The fix: the patch the agent wrote for that host, loaded there with
+# nft -f, only adds, and the real client's failing mode then works.
+fix_check() {
+	local f=$T_DIR/fix/$FIX_HOST.nft ns before after removed
+	ns=$NS_S
+	[[ $FIX_HOST == client ]] && ns=$NS_C
+	if [[ ! -s $f ]]; then
+		fail "--fix-out wrote no $FIX_HOST.nft"
+		return
+	fi
+	log "fix $FIX_HOST.nft:"
+	sed 's/^/    # /' "$f" >&2
+	before=$(nsx "$ns" 10 nft list ruleset)
+	nsx "$ns" 10 nft -f "$f" || { fail "nft -f $FIX_HOST.nft failed"; return; }
+	after=$(nsx "$ns" 10 nft list ruleset)
+	removed=$(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep '^<' || true)
+	[[ -z $removed ]] || fail "the patch changed or removed rules: $removed"
+	if curl_ftp "$FIX_MODE" "$FAM"; then
+		log "ok:   curl $FIX_MODE works after loading $FIX_HOST.nft (it failed before)"
+	else
+		fail "curl $FIX_MODE still fails after loading $FIX_HOST.nft"
+	fi
+}
+if [[ $CURL_ONLY != 1 && -n $FIX_HOST ]]; then
+	fix_check
 fi
 
 if [[ $CURL_ONLY != 1 ]]; then

@@ -1,0 +1,179 @@
+/*
+ * fixes.c - the checked patches of a check (fixes.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "err.h"
+#include "fixes.h"
+#include "jsonstr.h"
+#include "log.h"
+#include "patch.h"
+
+struct fixes {
+	struct evidence_fix f[FIXES_MAX];
+	size_t n;
+};
+
+struct fixes *
+fixes_new(void)
+{
+	return calloc(1, sizeof(struct fixes));
+}
+
+void
+fixes_free(struct fixes *fx)
+{
+	size_t i;
+
+	if (fx == NULL)
+		return;
+	for (i = 0; i < fx->n; i++) {
+		free((char *)fx->f[i].text);
+		free((char *)fx->f[i].verify_error);
+	}
+	free(fx);
+}
+
+const struct evidence_fix *
+fixes_list(const struct fixes *fx, size_t *n)
+{
+	*n = fx != NULL ? fx->n : 0;
+	return fx != NULL ? fx->f : NULL;
+}
+
+/* Keep one; text and err are copied (NULL text: none to show). */
+static int
+fixes_add(struct fixes *fx, int server, enum probe_kind kind, uint16_t lo,
+    uint16_t hi, const char *text, int verified, const char *err)
+{
+	struct evidence_fix *f;
+
+	if (fx->n >= FIXES_MAX)
+		return 0;	/* more runs than that: the first ones speak */
+	f = &fx->f[fx->n];
+	memset(f, 0, sizeof(*f));
+	f->server = server;
+	f->kind = kind;
+	f->lo = lo;
+	f->hi = hi;
+	f->verified = verified && text != NULL;
+	if ((text != NULL && (f->text = strdup(text)) == NULL) ||
+	    (f->verify_error = strdup(err != NULL ? err : "")) == NULL) {
+		free((char *)f->text);
+		return FTP_ERR_NOMEM;
+	}
+	fx->n++;
+	return 0;
+}
+
+int
+fixes_take_server(struct fixes *fx, const json_t *fix, enum probe_kind kind,
+    uint16_t lo, uint16_t hi)
+{
+	if (!json_is_object(fix))
+		return 0;
+	return fixes_add(fx, 1, kind, lo, hi,
+	    json_string_value(json_object_get(fix, "text")),
+	    json_is_true(json_object_get(fix, "verified")),
+	    jsonstr_get(fix, "verify_error", ""));
+}
+
+/* The same rule dropped both on the agent host. */
+static int
+same_crule(const struct probe_obs *a, const struct probe_obs *b)
+{
+	return a->crule.present && b->crule.present &&
+	    a->crule.has_handle == b->crule.has_handle &&
+	    a->crule.handle == b->crule.handle &&
+	    a->crule.outbound == b->crule.outbound &&
+	    strcmp(a->crule.family, b->crule.family) == 0 &&
+	    strcmp(a->crule.table, b->crule.table) == 0 &&
+	    strcmp(a->crule.chain, b->crule.chain) == 0;
+}
+
+static void
+client_hole(const struct probe_obs *o, const struct session_facts *f,
+    uint16_t control_port, const struct portrange *pr, struct patch_hole *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->host = PATCH_HOST_CLIENT;
+	h->family = o->crule.family;
+	h->table = o->crule.table;
+	h->chain = o->crule.chain;
+	h->has_handle = o->crule.has_handle;
+	h->handle = o->crule.handle;
+	h->verdict = strcmp(o->crule.verdict, "reject") == 0 ?
+	    PATCH_VERDICT_REJECT : PATCH_VERDICT_DROP;
+	/* The trace tells the direction: our SYN leaving, or an answer or
+	 * the connect-back arriving. */
+	h->hook = o->crule.outbound ? "output" : "input";
+	h->path = o->kind == PROBE_CONTROL ? PATCH_PATH_CONTROL :
+	    o->kind == PROBE_PASSIVE ? PATCH_PATH_PASSIVE : PATCH_PATH_ACTIVE;
+	memcpy(&h->peer, &f->server, addr_len((const struct sockaddr *)
+	    &f->server));
+	/* Active: real transfers listen on other ports than the probe's,
+	 * so the connect-back from the data port is let in to any port. */
+	h->ports = o->kind == PROBE_ACTIVE ? NULL : pr;
+	h->nports = o->kind == PROBE_ACTIVE ? 0 : 1;
+	h->control_port = control_port;
+	h->data_port = o->kind == PROBE_ACTIVE ? o->port : 20;
+	h->style = PATCH_STYLE_PORTS;
+	h->cause = "client-local-rule";
+}
+
+static int
+client_fix(struct fixes *fx, const struct probe_obs *o,
+    const struct session_facts *f, uint16_t control_port, uint16_t lo,
+    uint16_t hi)
+{
+	struct portrange pr = { lo, hi };
+	struct patch_hole h;
+	char *text = NULL, err[512] = "";
+	int r, verified = 0;
+
+	client_hole(o, f, control_port, &pr, &h);
+	if ((r = patch_write(&h, 1, PATCH_HOST_CLIENT, &text)) != 0)
+		snprintf(err, sizeof(err), "no patch for this rule: %s",
+		    ftp_strerror(r));
+	else if ((r = patch_verify(text, err, sizeof(err))) == 0)
+		verified = 1;
+	else if (err[0] == '\0')
+		snprintf(err, sizeof(err), "%s", ftp_strerror(r));
+	log_debug("client fix for %u-%u: %s", lo, hi, verified ? "verified" :
+	    err);
+	/* A patch this host's kernel rejects is never shown. */
+	r = fixes_add(fx, 0, o->kind, lo, hi, verified ? text : NULL,
+	    verified, verified ? "" : err);
+	free(text);
+	return r;
+}
+
+int
+fixes_derive_client(struct fixes *fx, const struct probe_obs *probes,
+    size_t n, const struct probe_obs *active, const struct session_facts *f,
+    uint16_t control_port)
+{
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < n; i = j) {
+		const struct probe_obs *o = &probes[i];
+
+		/* a run: the same kind, consecutive ports, the same rule */
+		for (j = i + 1; j < n && probes[j].kind == o->kind &&
+		    probes[j].port == probes[j - 1].port + 1 &&
+		    same_crule(o, &probes[j]); j++)
+			;
+		if (o->crule.present && o->outcome != OUTCOME_ACKED &&
+		    (r = client_fix(fx, o, f, control_port, o->port,
+		    probes[j - 1].port)) != 0)
+			return r;
+	}
+	if (active != NULL && active->crule.present &&
+	    active->outcome != OUTCOME_ACKED)
+		return client_fix(fx, active, f, control_port, 0, 0);
+	return 0;
+}
