@@ -312,7 +312,13 @@ test_json_structure(void **state)
 	    "path-silent-drop");
 	assert_string_equal(json_string_value(json_array_get(
 	    json_object_get(c, "probes"), 0)), "passive 30050-30099");
-	assert_true(json_is_null(json_object_get(c, "fix")));
+	/* a path cause: guidance for the device, never claimed verified */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    c, "fix"), "kind")), "guidance");
+	assert_true(json_is_false(json_object_get(json_object_get(c, "fix"),
+	    "verified")));
+	assert_non_null(strstr(json_string_value(json_object_get(
+	    json_object_get(c, "fix"), "text")), "allow tcp/30050-30099"));
 	assert_string_equal(json_string_value(json_object_get(c,
 	    "severity")), "failure");
 	assert_string_equal(json_string_value(json_array_get(
@@ -471,7 +477,8 @@ test_human_plain(void **state)
 	assert_non_null(strstr(s, "agent host:"));
 	assert_non_null(strstr(s, "server host:"));
 	assert_non_null(strstr(s, "cause:"));
-	assert_null(strstr(s, "fix:"));
+	assert_non_null(strstr(s, "fix:          allow tcp/30050-30099"));
+	assert_non_null(strstr(s, "not verified"));
 	assert_non_null(strstr(s, "ALG test not run yet"));
 	assert_non_null(strstr(s, "102 paths tested: 52 pass, 50 fail"));
 	assert_null(strchr(s, '\033'));
