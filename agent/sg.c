@@ -161,11 +161,23 @@ static int
 sg_json_error(struct sg_ctx *c, const json_error_t *je)
 {
 	if (strstr(je->text, "premature end of input") != NULL ||
-	    strstr(je->text, "unexpected newline") != NULL)
+	    strstr(je->text, "end of file") != NULL)
 		return sg_fail(c, FTP_ERR_INVAL, "truncated JSON: %s (line %d, "
 		    "column %d)", je->text, je->line, je->column);
 	return sg_fail(c, FTP_ERR_INVAL, "not valid JSON: %s (line %d, "
 	    "column %d)", je->text, je->line, je->column);
+}
+
+/* Only white space (buf need not end in a NUL). */
+static int
+sg_blank(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (strchr(" \t\r\n", buf[i]) == NULL || buf[i] == '\0')
+			return 0;
+	return 1;
 }
 
 int
@@ -182,9 +194,14 @@ sg_parse(const char *file, const char *buf, size_t len, struct sg **out,
 		r = sg_nomem(&c);
 		goto out;
 	}
+	if (sg_blank(buf, len)) {
+		r = sg_fail(&c, FTP_ERR_INVAL, "empty file");
+		goto out;
+	}
 	/* Duplicate keys are refused: which of two IpPermissions would the
 	 * provider have used? */
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &je);
 	if (root == NULL) {
 		r = sg_json_error(&c, &je);
 		goto out;
