@@ -435,8 +435,7 @@ sg_order_cmp(const void *a, const void *b, void *arg)
 }
 
 static int
-sg_eval_group(const struct sg *sg, size_t gi, const struct sg_input *in,
-    struct sg_ev *ev)
+sg_eval_group(const struct sg *sg, size_t gi, struct sg_ev *ev)
 {
 	const struct sg_group *g = &sg->groups[gi];
 	struct sg_flow fwd, back;
@@ -458,7 +457,6 @@ sg_eval_group(const struct sg *sg, size_t gi, const struct sg_input *in,
 			    &back);
 	free(ev->order);
 	ev->order = NULL;
-	(void)in;
 	return ev->rc;
 }
 
@@ -525,7 +523,7 @@ sg_eval(struct sg *sg, const struct sg_input *in, char *err, size_t errlen)
 	sg->nres = sg->ngroups;
 	sg_ev_init(&ev, sg, in);
 	for (i = 0; i < sg->ngroups; i++) {
-		if ((r = sg_eval_group(sg, i, in, &ev)) != 0 ||
+		if ((r = sg_eval_group(sg, i, &ev)) != 0 ||
 		    (r = sg_fix_group(sg, i, in, &names)) != 0)
 			goto out;
 	}

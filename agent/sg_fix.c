@@ -253,7 +253,7 @@ sg_fx_init(struct sg_fx *fx, const struct sg *sg, size_t gi,
 	addr_unmap(&cl);
 	fx->v6 = cl.ss_family == AF_INET6;
 	addr_text((const struct sockaddr *)&cl, 0, addr, sizeof(addr));
-	snprintf(fx->cidr, sizeof(fx->cidr), "%s/%u", addr, fx->v6 ? 128 : 32);
+	snprintf(fx->cidr, sizeof(fx->cidr), "%s/%d", addr, fx->v6 ? 128 : 32);
 	sg_shq(fx->g->id, fx->gid, sizeof(fx->gid));
 	/* Unknown resource group: the script stops and asks for it. */
 	if (fx->g->rg != NULL)

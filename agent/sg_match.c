@@ -112,18 +112,51 @@ sg_remote(struct sg_ev *ev, const struct sg_rule *r)
 	return m;
 }
 
+/* Whether c holds one of the server host's own addresses. */
 static int
-sg_is_server(const struct sg_ev *ev, const struct sg_cidr *c)
+sg_is_local(const struct sg_ev *ev, const struct sg_cidr *c)
 {
 	size_t i;
 
-	if (sg_cidr_contains(c, (const struct sockaddr *)&ev->server))
-		return 1;
 	for (i = 0; i < ev->in->nserver_local; i++)
 		if (sg_cidr_contains(c,
 		    (const struct sockaddr *)&ev->in->server_local[i]))
 			return 1;
 	return 0;
+}
+
+/* GCP: a destination range may name the internal or the external
+ * address; a private one, with the host's own addresses unknown, may
+ * be the server's inside address behind the public one dialled. */
+static enum sg_m
+sg_local_cidr(const struct sg_ev *ev, const struct sg_cidr *c)
+{
+	const struct sockaddr *srv = (const struct sockaddr *)&ev->server;
+
+	if (sg_cidr_contains(c, srv) || sg_is_local(ev, c))
+		return SG_M_YES;
+	if (ev->in->nserver_local == 0 && sg_cidr_private(c) &&
+	    !sg_addr_private(srv))
+		return SG_M_UNKNOWN;
+	return SG_M_NO;
+}
+
+/* Azure matches a VM's traffic by its private address (a public IP is
+ * translated before the NSG): a prefix that holds only the public
+ * address dialled does not decide by itself. */
+static enum sg_m
+sg_local_nsg(const struct sg_ev *ev, const struct sg_cidr *c)
+{
+	const struct sockaddr *srv = (const struct sockaddr *)&ev->server;
+	int dialled = sg_cidr_contains(c, srv), priv = sg_addr_private(srv);
+
+	if (sg_is_local(ev, c) || (dialled && (priv || c->plen == 0)))
+		return SG_M_YES;
+	if (ev->in->nserver_local > 0)
+		return SG_M_NO;
+	if ((dialled && !priv) || (sg_cidr_private(c) && !priv))
+		return SG_M_UNKNOWN;
+	return SG_M_NO;
 }
 
 static enum sg_m
@@ -135,14 +168,8 @@ sg_local_peer(struct sg_ev *ev, const struct sg_rule *r,
 	case SG_PEER_VNET:	/* the group's own host is in its VNet */
 		return SG_M_YES;
 	case SG_PEER_CIDR:
-		if (sg_is_server(ev, &p->cidr))
-			return SG_M_YES;
-		/* A private prefix may be the server's inside address
-		 * behind the public one dialled. */
-		if (ev->in->nserver_local == 0 && sg_cidr_private(&p->cidr) &&
-		    !sg_addr_private((const struct sockaddr *)&ev->server))
-			return SG_M_UNKNOWN;
-		return SG_M_NO;
+		return ev->g->kind == SG_KIND_NSG ?
+		    sg_local_nsg(ev, &p->cidr) : sg_local_cidr(ev, &p->cidr);
 	case SG_PEER_MEMBER:
 		*assumed = sg_assume(ev, "%s: assumed the FTP server is in %s",
 		    r->name, p->text);
@@ -195,29 +222,33 @@ sg_ports_has(const struct sg_ports *p, unsigned port)
 	return 0;
 }
 
-/* All of the flow's source ports (yes), none (no) or some (unknown). */
+/* All of the flow's source ports (yes), none (no) or some (unknown).
+ * The cover is walked range by range rather than port by port: a
+ * hostile file may hold thousands of overlapping ranges. */
 static enum sg_m
 sg_sports(const struct sg_ports *p, const struct portrange *s)
 {
-	unsigned port, in = 0, n = (unsigned)s->hi - s->lo + 1;
+	unsigned pos = s->lo, reach;
 	size_t i;
+	int any = 0;
 
 	if (p->any)
 		return SG_M_YES;
-	for (i = 0; i < p->n; i++) {
-		unsigned lo = p->r[i].lo > s->lo ? p->r[i].lo : s->lo;
-		unsigned hi = p->r[i].hi < s->hi ? p->r[i].hi : s->hi;
-
-		if (lo <= hi)
-			in += hi - lo + 1;
+	for (i = 0; i < p->n && !any; i++)
+		any = p->r[i].lo <= s->hi && p->r[i].hi >= s->lo;
+	if (!any)
+		return SG_M_NO;
+	while (pos <= s->hi) {
+		reach = 0;
+		for (i = 0; i < p->n; i++)
+			if (p->r[i].lo <= pos && p->r[i].hi >= pos &&
+			    p->r[i].hi + 1u > reach)
+				reach = p->r[i].hi + 1u;
+		if (reach == 0)
+			return SG_M_UNKNOWN;	/* a gap at pos */
+		pos = reach;
 	}
-	/* Overlapping ranges may count twice; count exactly then. */
-	if (in > n) {
-		in = 0;
-		for (port = s->lo; port <= s->hi; port++)
-			in += sg_ports_has(p, port) ? 1 : 0;
-	}
-	return in == 0 ? SG_M_NO : in >= n ? SG_M_YES : SG_M_UNKNOWN;
+	return SG_M_YES;
 }
 
 static struct sg_match

@@ -476,6 +476,21 @@ static const char nsg_tags[] =
     " \"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\","
     " \"sourcePortRanges\": [\"1024-2047\"],"
     " \"destinationPortRange\": \"21\"},"
+    "{\"name\": \"split-sports\", \"priority\": 126, \"direction\": "
+    "\"Inbound\", \"access\": \"Allow\", \"protocol\": \"Tcp\","
+    " \"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\","
+    " \"sourcePortRanges\": [\"30000-65535\", \"1024-40000\"],"
+    " \"destinationPortRange\": \"2121\"},"
+    "{\"name\": \"gap-sports\", \"priority\": 127, \"direction\": "
+    "\"Inbound\", \"access\": \"Allow\", \"protocol\": \"Tcp\","
+    " \"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\","
+    " \"sourcePortRanges\": [\"1024-2000\", \"2002-65535\"],"
+    " \"destinationPortRange\": \"2122\"},"
+    "{\"name\": \"public-dst\", \"priority\": 125, \"direction\": "
+    "\"Inbound\", \"access\": \"Allow\", \"protocol\": \"Tcp\","
+    " \"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": "
+    "\"203.0.113.10/32\", \"sourcePortRange\": \"*\","
+    " \"destinationPortRange\": \"7021\"},"
     "{\"name\": \"private-dst\", \"priority\": 130, \"direction\": "
     "\"Inbound\", \"access\": \"Allow\", \"protocol\": \"Tcp\","
     " \"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": "
@@ -510,9 +525,11 @@ test_azure_tags(void **state)
 	assert_run(run(&v, "control", 21), 21, 21, SG_UNKNOWN, 0,
 	    "lowports (priority 120)");
 	assert_note(run(&v, "control", 21), "source ports");
-	/* A private destination, server's own address unknown. */
+	/* Azure sees the VM's private address, not the public one
+	 * dialled, and that is not known here. */
 	assert_run(run(&v, "channel", 7021), 7021, 7021, SG_UNKNOWN, 0,
-	    "private-dst (priority 130)");
+	    "public-dst (priority 125)");
+	assert_note(run(&v, "channel", 7021), "203.0.113.10/32");
 	/* ... and known: the reflector reported 10.0.0.4. */
 	assert_int_equal(addr_parse_ip("10.0.0.4", &local, &l), 0);
 	in.server_local = &local;
@@ -525,6 +542,17 @@ test_azure_tags(void **state)
 	assert_run(run(&v, "active", 40000), 40000, 40009, SG_ALLOWED, 0,
 	    "default");
 	assert_int_equal(v.nfix, 1);	/* passive 30010-30099 */
+	/* Overlapping source ranges that cover all, and one gap. */
+	in.control_port = 2121;
+	assert_int_equal(sg_eval(sg, &in, err, sizeof(err)), 0);
+	assert_int_equal(sg_group(sg, 0, &v), 0);
+	assert_run(run(&v, "control", 2121), 2121, 2121, SG_ALLOWED, 0,
+	    "split-sports (priority 126)");
+	in.control_port = 2122;
+	assert_int_equal(sg_eval(sg, &in, err, sizeof(err)), 0);
+	assert_int_equal(sg_group(sg, 0, &v), 0);
+	assert_run(run(&v, "control", 2122), 2122, 2122, SG_UNKNOWN, 0,
+	    "gap-sports (priority 127)");
 	sg_free(sg);
 }
 
