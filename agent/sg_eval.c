@@ -94,7 +94,8 @@ sg_dec_equal(const struct sg_dec *a, const struct sg_dec *b)
 struct sg_ret {
 	int stateless;
 	enum sg_allow allow;
-	const struct sg_rule *rule;	/* the first piece's */
+	const struct sg_rule *rule;	/* the earliest denying, else the
+					 * first piece's */
 	char allowed_ports[96];		/* when only some are allowed */
 };
 

@@ -335,7 +335,8 @@ sg_decide_ordered(struct sg_ev *ev, const struct sg_flow *f,
 	const struct sg_group *g = ev->g;
 	const struct sg_rule *r;
 	const char *assumed[2] = { NULL, NULL };	/* by action */
-	struct sg_match m;
+	const struct sg_rule *unk[2] = { NULL, NULL };	/* by action */
+	struct sg_match m, unkm[2];
 	const char *self = NULL;		/* the deciding rule's own */
 	enum sg_action act = sg_default(g, f->dir);
 	size_t i;
@@ -348,9 +349,9 @@ sg_decide_ordered(struct sg_ev *ev, const struct sg_flow *f,
 				d->disabled = r;
 			continue;
 		}
-		if (m.m == SG_M_UNKNOWN && d->unk_rule == NULL) {
-			d->unk_rule = r;
-			d->unk = m;
+		if (m.m == SG_M_UNKNOWN && unk[r->action] == NULL) {
+			unk[r->action] = r;
+			unkm[r->action] = m;
 		} else if (m.m == SG_M_NO && m.assumed != NULL &&
 		    assumed[r->action] == NULL) {
 			assumed[r->action] = m.assumed;
@@ -366,10 +367,12 @@ sg_decide_ordered(struct sg_ev *ev, const struct sg_flow *f,
 	 * (target tags), else one that kept a rule of the other action
 	 * from deciding. */
 	d->assumed = self != NULL ? self : assumed[act == SG_ALLOW];
-	if (d->unk_rule != NULL && d->unk_rule->action != act)
+	/* A rule of the other action that may have matched first. */
+	if (unk[act == SG_ALLOW] != NULL) {
 		d->allow = SG_UNKNOWN;
-	else
-		d->unk_rule = NULL;
+		d->unk_rule = unk[act == SG_ALLOW];
+		d->unk = unkm[act == SG_ALLOW];
+	}
 	if (d->disabled != NULL && d->disabled->action == act)
 		d->disabled = NULL;
 }

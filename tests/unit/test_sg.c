@@ -610,6 +610,50 @@ test_gcp(void **state)
 	sg_free(sg);
 }
 
+/* Unknown rules of either action before the one that decides. */
+static const char gcp_unknowns[] =
+    "[{\"name\": \"a-inside\", \"network\": \"n\", \"priority\": 100,"
+    "  \"allowed\": [{\"IPProtocol\": \"tcp\"}],"
+    "  \"destinationRanges\": [\"10.0.0.0/8\"]},"
+    " {\"name\": \"d-inside\", \"network\": \"n\", \"priority\": 110,"
+    "  \"denied\": [{\"IPProtocol\": \"tcp\"}],"
+    "  \"destinationRanges\": [\"10.0.0.0/24\"]},"
+    " {\"name\": \"a-all\", \"network\": \"n\", \"priority\": 120,"
+    "  \"allowed\": [{\"IPProtocol\": \"all\"}]}]";
+
+static void
+test_unknown_order(void **state)
+{
+	struct sockaddr_storage local;
+	struct sg_group_view v;
+	struct sg_input in;
+	struct sg *sg = NULL;
+	char err[256];
+	socklen_t l;
+
+	(void)state;
+	input_init(&in, "198.51.100.7");
+	assert_int_equal(sg_parse("u.json", gcp_unknowns, strlen(gcp_unknowns),
+	    &sg, err, sizeof(err)), 0);
+	assert_int_equal(sg_eval(sg, &in, err, sizeof(err)), 0);
+	assert_int_equal(sg_group(sg, 0, &v), 0);
+	/* The allow at 100 agrees with the allow at 120; the deny at 110
+	 * may match first. */
+	assert_run(run(&v, "control", 21), 21, 21, SG_UNKNOWN, 0,
+	    "d-inside (priority 110)");
+	assert_note(run(&v, "control", 21), "server's own (private) address");
+	assert_int_equal(v.nfix, 0);
+	/* Known: the server is 10.0.0.4, the allow at 100 decides. */
+	assert_int_equal(addr_parse_ip("10.0.0.4", &local, &l), 0);
+	in.server_local = &local;
+	in.nserver_local = 1;
+	assert_int_equal(sg_eval(sg, &in, err, sizeof(err)), 0);
+	assert_int_equal(sg_group(sg, 0, &v), 0);
+	assert_run(run(&v, "control", 21), 21, 21, SG_ALLOWED, 0,
+	    "a-inside (priority 100)");
+	sg_free(sg);
+}
+
 static void
 test_cidr(void **state)
 {
@@ -1002,6 +1046,7 @@ main(void)
 		cmocka_unit_test(test_azure_rest),
 		cmocka_unit_test(test_azure_tags),
 		cmocka_unit_test(test_gcp),
+		cmocka_unit_test(test_unknown_order),
 		cmocka_unit_test(test_cidr),
 		cmocka_unit_test(test_partial),
 		cmocka_unit_test(test_explains),
