@@ -20,9 +20,10 @@
 
 #include "sg.h"
 
-/* Bounds that keep a hostile file from costing more than a real one. */
-#define SG_MAX_GROUPS	1024
-#define SG_MAX_RULES	16384	/* per file */
+/* Bounds that keep a hostile file from costing more than a real one
+ * (a whole account's describe-security-groups may hold thousands). */
+#define SG_MAX_GROUPS	16384
+#define SG_MAX_RULES	65536	/* per file */
 #define SG_MAX_ITEMS	4096	/* port ranges or peers per rule */
 
 enum sg_dir { SG_IN, SG_OUT };
