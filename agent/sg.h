@@ -111,14 +111,27 @@ struct sg_input {
 	size_t nmeasure[SG_NPATHS];
 };
 
-/* One run of a path's ports, for a renderer. */
+/*
+ * One run of a path's ports, for a renderer.  explains is 1 when the
+ * group accounts for what was measured: allowed and passed; denied and
+ * failed with path-silent-drop (return-path when a stateless ACL denies
+ * the way back) or with no cause named.  It is 0 for a path not
+ * measured, an unknown decision, an allowed path that failed (the note
+ * says to look at network ACLs, another firewall or the host), a denied
+ * path that passed (the note says the group is not the one in the path)
+ * and a denial whose measured cause it cannot have produced.  The note
+ * (text renderers; the JSON keeps the contract's keys only) also names
+ * an assumption or a disabled rule the result rests on.
+ */
 struct sg_path_view {
 	const char *name;	/* "control", "passive", "active", "channel" */
 	struct portrange ports;	/* lo == hi: JSON "port", else "ports" */
 	enum sg_allow allowed;
-	int explains;		/* the group's decision explains the result */
-	const char *rule;	/* the deciding rule, or "default" */
-	const char *note;	/* why explains is what it is; may be NULL */
+	int explains;
+	const char *rule;	/* the deciding rule ("AllowFTP (priority
+				 * 300)", "ingress 100", "ingress tcp 21 from
+				 * 198.51.100.0/24"), or "default" */
+	const char *note;	/* may be NULL */
 };
 
 /* One evaluated group, for a renderer. */
@@ -144,7 +157,7 @@ struct sg;
  * file in messages.  *out (freed with sg_free) is set only on success.
  * FTP_ERR_INVAL: not JSON, truncated, a field of the wrong type or value,
  * a shape of no known provider, no group; FTP_ERR_TOOBIG: more groups or
- * rules than the limits below; FTP_ERR_NOMEM.
+ * rules than a real file holds (16384 groups, 65536 rules); FTP_ERR_NOMEM.
  */
 int sg_parse(const char *file, const char *buf, size_t len, struct sg **out,
     char *err, size_t errlen);
@@ -161,7 +174,8 @@ const char *sg_provider_name(enum sg_provider p);
 size_t sg_count(const struct sg *sg);
 
 /*
- * Evaluate every group of sg against in, replacing an earlier result.
+ * Evaluate every group of sg against in, replacing an earlier result
+ * (a failed evaluation leaves none).
  * FTP_ERR_INVAL (err says why) when the client or server address is not
  * IPv4/IPv6 or a range is reversed; FTP_ERR_NOMEM.
  */
