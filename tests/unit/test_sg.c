@@ -542,6 +542,9 @@ test_azure_tags(void **state)
 	assert_run(run(&v, "active", 40000), 40000, 40009, SG_ALLOWED, 0,
 	    "default");
 	assert_int_equal(v.nfix, 1);	/* passive 30010-30099 */
+	/* No resource group in the file: the script asks for it. */
+	assert_non_null(strstr(v.fix[0], "--resource-group "
+	    "\"${RESOURCE_GROUP:?"));
 	/* Overlapping source ranges that cover all, and one gap. */
 	in.control_port = 2121;
 	assert_int_equal(sg_eval(sg, &in, err, sizeof(err)), 0);
@@ -651,6 +654,35 @@ test_unknown_order(void **state)
 	assert_int_equal(sg_group(sg, 0, &v), 0);
 	assert_run(run(&v, "control", 21), 21, 21, SG_ALLOWED, 0,
 	    "a-inside (priority 100)");
+	sg_free(sg);
+}
+
+/* A deny at rule 1 leaves no number before it: the fix says so. */
+static const char nacl_full[] =
+    "{\"NetworkAcls\": [{\"NetworkAclId\": \"acl-9\", \"Entries\": ["
+    " {\"RuleNumber\": 1, \"Protocol\": \"-1\", \"RuleAction\": \"deny\","
+    "  \"Egress\": false, \"CidrBlock\": \"0.0.0.0/0\"},"
+    " {\"RuleNumber\": 100, \"Protocol\": \"-1\", \"RuleAction\": "
+    "\"allow\", \"Egress\": true, \"CidrBlock\": \"0.0.0.0/0\"}]}]}";
+
+static void
+test_no_room(void **state)
+{
+	struct sg_group_view v;
+	struct sg_input in;
+	struct sg *sg = NULL;
+	char err[256];
+
+	(void)state;
+	input_init(&in, "198.51.100.7");
+	assert_int_equal(sg_parse("full.json", nacl_full, strlen(nacl_full),
+	    &sg, err, sizeof(err)), 0);
+	assert_int_equal(sg_eval(sg, &in, err, sizeof(err)), 0);
+	assert_int_equal(sg_group(sg, 0, &v), 0);
+	assert_run(run(&v, "control", 21), 21, 21, SG_DENIED, 0, "ingress 1");
+	assert_true(v.nfix >= 1);
+	assert_non_null(strstr(v.fix[0], "# acl-9: no free rule number below "
+	    "1"));
 	sg_free(sg);
 }
 
@@ -1047,6 +1079,7 @@ main(void)
 		cmocka_unit_test(test_azure_tags),
 		cmocka_unit_test(test_gcp),
 		cmocka_unit_test(test_unknown_order),
+		cmocka_unit_test(test_no_room),
 		cmocka_unit_test(test_cidr),
 		cmocka_unit_test(test_partial),
 		cmocka_unit_test(test_explains),
