@@ -381,6 +381,26 @@ sg_text_add(struct sg_text *t, const char *fmt, ...)
 	free(line);
 }
 
+/*
+ * A comment line naming a group.  Names come from the file: a newline
+ * in one would end the comment and run the rest, so control characters
+ * become '?'.
+ */
+static void
+sg_text_line(struct sg_text *t, const char *file, const char *kind,
+    const char *group, const char *name)
+{
+	char line[512];
+	size_t i;
+
+	snprintf(line, sizeof(line), "%s: %s %s (%s)", file, kind, group,
+	    name);
+	for (i = 0; line[i] != '\0'; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	sg_text_add(t, "#   %s\n", line);
+}
+
 /* The commands of provider p's groups, each once (two files may name
  * the same group). */
 static int
@@ -397,8 +417,7 @@ sg_script_cmds(const struct sg *const *sgs, size_t n, enum sg_provider p,
 		for (g = 0; sg_group(sgs[i], g, &v) == 0; g++) {
 			if (v.nfix == 0)
 				continue;
-			sg_text_add(t, "#   %s: %s %s (%s)\n", v.file, v.kind,
-			    v.group, v.name);
+			sg_text_line(t, v.file, v.kind, v.group, v.name);
 			for (k = 0; k < v.nfix; k++)
 				if ((r = sg_strv_add(cmds, 1, "%s",
 				    v.fix[k])) != 0)

@@ -34,7 +34,8 @@ struct sg_fx {
 	char gid[160], rg[200];
 };
 
-/* s as one shell word: bare when it is plainly safe, else quoted. */
+/* s as one shell word: bare when it is plainly safe, else quoted; a
+ * control character (a newline would split the command) becomes '?'. */
 static void
 sg_shq(const char *s, char *buf, size_t len)
 {
@@ -54,6 +55,8 @@ sg_shq(const char *s, char *buf, size_t len)
 		if (*s == '\'') {
 			memcpy(buf + o, "'\\''", 4);
 			o += 4;
+		} else if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			buf[o++] = '?';
 		} else {
 			buf[o++] = *s;
 		}
@@ -191,15 +194,17 @@ sg_fix_gcp(struct sg_fx *fx, enum sg_path p, enum sg_dir dir,
     const struct portrange *r, const struct sg_rule *deny)
 {
 	long before = deny != NULL ? deny->priority : 65535;
-	char name[48], ports[16];
+	char name[48], ports[16], dname[160];
 	int rc;
 
 	/* Not unique in GCP, but it must be below the deny: a deny wins
 	 * a tie. */
-	if (before == 0)
+	if (before == 0) {
+		sg_shq(deny->name, dname, sizeof(dname));
 		return sg_strv_add(&fx->res->fix, 1, "# network %s: rule %s "
 		    "denies at priority 0; no rule can come before it",
-		    fx->gid, deny->name);
+		    fx->gid, dname);
+	}
 	if ((rc = sg_fix_name(fx, p, name, sizeof(name))) != 0)
 		return rc;
 	sg_range_text(r, '-', ports, sizeof(ports));

@@ -915,6 +915,34 @@ test_script(void **state)
 	sg_free(c);
 }
 
+/* Names from the file cannot break out of a comment or a word. */
+static const char aws_evil[] =
+    "{\"SecurityGroups\": [{\"GroupId\": \"sg-1'; reboot\\nreboot #\","
+    " \"GroupName\": \"x\\nreboot\", \"IpPermissions\": []}]}";
+
+static void
+test_script_quoting(void **state)
+{
+	struct sg_input in;
+	struct sg *sg = NULL;
+	const struct sg *sgs[1];
+	char err[256], *text = NULL;
+
+	(void)state;
+	input_init(&in, "198.51.100.7");
+	assert_int_equal(sg_parse("evil\n.json", aws_evil, strlen(aws_evil),
+	    &sg, err, sizeof(err)), 0);
+	assert_int_equal(sg_eval(sg, &in, err, sizeof(err)), 0);
+	sgs[0] = sg;
+	assert_int_equal(sg_script(sgs, 1, SG_AWS, &text), 0);
+	assert_null(strstr(text, "\nreboot"));
+	assert_non_null(strstr(text, "--group-id 'sg-1'\\''; reboot?reboot "
+	    "#' --ip-permissions"));
+	assert_non_null(strstr(text, "#   evil?.json: security-group "));
+	free(text);
+	sg_free(sg);
+}
+
 /* Broken input: an error that names the file and the reason. */
 static void
 test_malformed(void **state)
@@ -1085,6 +1113,7 @@ main(void)
 		cmocka_unit_test(test_explains),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_script),
+		cmocka_unit_test(test_script_quoting),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_truncated_file),
 		cmocka_unit_test(test_eval_input),
