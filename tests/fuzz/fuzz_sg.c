@@ -6,8 +6,8 @@
  * v4-mapped), whether the server's own address is known, the client's
  * ephemeral range and what was measured, so that every branch of the
  * evaluator is reachable; the rest is the provider's JSON.  Whatever
- * parses is evaluated, every view is read and checked, and the JSON and
- * the scripts are built.
+ * parses is evaluated, every view is read and checked, the JSON is
+ * built, and every script line must be a comment or a provider command.
  *
  *   clang -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
  *       -Icommon -Iagent tests/fuzz/fuzz_sg.c agent/sg.c agent/sg_*.c \
@@ -60,6 +60,28 @@ fuzz_check(const struct sg_group_view *v)
 	for (i = 0; i < v->nfix; i++)
 		if (v->fix[i] == NULL || strchr(v->fix[i], '\n') != NULL)
 			__builtin_trap();
+}
+
+/* Every line of a script is a comment, `set -eu` or one command of the
+ * provider's CLI: nothing from the file may start a line of its own. */
+static void
+fuzz_script(const char *text)
+{
+	static const char *const starts[] = {
+		"#", "set -eu", "aws ec2 ", "az network nsg rule create ",
+		"gcloud compute firewall-rules create ",
+	};
+	const char *line = text, *nl;
+	size_t k;
+
+	for (; *line != '\0'; line = nl + 1) {
+		for (k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
+			if (strncmp(line, starts[k], strlen(starts[k])) == 0)
+				break;
+		if (k == sizeof(starts) / sizeof(starts[0]) ||
+		    (nl = strchr(line, '\n')) == NULL)
+			__builtin_trap();
+	}
 }
 
 static void
@@ -124,8 +146,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sgs[0] = sg;
 		for (p = 0; p < SG_NPROVIDERS; p++) {
 			text = NULL;
-			if (sg_script(sgs, 1, (enum sg_provider)p, &text) == 0)
+			if (sg_script(sgs, 1, (enum sg_provider)p, &text) == 0) {
+				fuzz_script(text);
 				free(text);
+			}
 		}
 	}
 	sg_free(sg);
