@@ -106,7 +106,9 @@ struct sg_input {
 	/* The client's source ports, for stateless return traffic and
 	 * source-port rules; lo 0 means 1024-65535. */
 	struct portrange client_ephemeral;
-	/* Per path, what was measured (none: SG_NOT_MEASURED). */
+	/* Per path, what was measured (none: SG_NOT_MEASURED).  A fix is
+	 * written for a denied run not measured passing, so the channel
+	 * should be given as passed when the reflector answered. */
 	const struct sg_measure *measure[SG_NPATHS];
 	size_t nmeasure[SG_NPATHS];
 };
