@@ -25,6 +25,7 @@
 #include "classify.h"
 #include "evidence.h"
 #include "fixes.h"
+#include "sg.h"
 #include "clock.h"
 #include "retry.h"
 #include "control.h"
@@ -96,6 +97,8 @@ struct check {
 	size_t n_late;
 	struct evidence_channel channel;
 	struct fixes *fx;		/* checked patches (fixes.h) */
+	struct sg *sgs[CHECK_MAX_SG];	/* --sg files, read at start */
+	size_t n_sgs;
 };
 
 unsigned
@@ -134,11 +137,32 @@ check_ctl_exit(struct check *c, int r)
 	return r == FTP_ERR_DENIED ? CHECK_EXIT_USAGE : CHECK_EXIT_UNREACHABLE;
 }
 
+/* Read every --sg file before the check: a file that is not a
+ * provider's JSON is a usage error (exit 2) that changes nothing. */
+static int
+check_load_sgs(struct check *c)
+{
+	char err[512];
+	unsigned i;
+
+	for (i = 0; i < c->o->n_sg; i++) {
+		if (sg_load(c->o->sg_files[i], &c->sgs[c->n_sgs], err,
+		    sizeof(err)) != 0) {
+			log_warnx("--sg %s", err);
+			return CHECK_EXIT_USAGE;
+		}
+		c->n_sgs++;
+	}
+	return CHECK_EXIT_PASS;
+}
+
 static int
 check_setup(struct check *c)
 {
 	char err[512];
 
+	if (check_load_sgs(c) != CHECK_EXIT_PASS)
+		return CHECK_EXIT_USAGE;
 	if (addr_split_hostport(c->o->reflector, CHECK_DEFAULT_PORT, c->host,
 	    sizeof(c->host), &c->rport) != 0) {
 		log_warnx("bad --reflector '%s' (HOST[:PORT])", c->o->reflector);
@@ -963,6 +987,8 @@ check_evidence(struct check *c, struct evidence *e)
 	e->late = c->late;
 	e->n_late = c->n_late;
 	e->fixes = fixes_list(c->fx, &e->n_fixes);
+	e->sgs = c->sgs;
+	e->n_sgs = c->n_sgs;
 	e->alg = c->alg;
 	e->svc = c->svc;
 	e->sc = c->sc;
@@ -1124,6 +1150,8 @@ check_release(struct check *c)
 	free(c->ev_traces);
 	free(c->ev_notes);
 	fixes_free(c->fx);
+	for (i = 0; i < c->n_sgs; i++)
+		sg_free(c->sgs[i]);
 	free(c->svc);
 	free(c->alg);
 	srvcheck_free(c->sc);

@@ -22,6 +22,8 @@ enum check_exit {
 #define CHECK_TIMEOUT_MIN_MS	250
 #define CHECK_TIMEOUT_MAX_MS	5000
 
+#define CHECK_MAX_SG	8	/* --sg files */
+
 struct check_opts {
 	const char *reflector;		/* HOST[:PORT] */
 	const char *cert, *key, *ca;
@@ -40,6 +42,8 @@ struct check_opts {
 	const char *ftp_path;		/* NULL: LIST */
 	unsigned ftp_connections;	/* at once, for the limit; <= 1: no */
 	const char *fix_out;		/* --fix-out DIR, or NULL */
+	const char *sg_files[CHECK_MAX_SG];	/* --sg FILE... */
+	unsigned n_sg;
 };
 
 /* Control connections opened at once (a GUI client's parallel ones). */

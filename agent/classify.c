@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "classify.h"
+#include "classify_int.h"
 #include "err.h"
 #include "service.h"
 #include "srvcheck.h"
@@ -33,6 +34,7 @@ struct cctx {
 	char refused[FTPCHECK_TEXT_MAX];	/* a 421 seen by a probe */
 	/* The cause each evidence fix answers (CAUSE_NONE: none). */
 	enum cause fix_cause[CLASSIFY_MAX_FIXES];
+	struct classify_sg sgm;		/* verdicts as runs, for --sg */
 };
 
 static void ev_push(struct verdict *v, enum verdict_stage st,
@@ -376,6 +378,8 @@ classify_path(struct cctx *c, const struct probe_obs *raw)
 		intermittent(raw, g, &v);
 	passive_service(c, raw, &v);
 	mark_fixes(c, raw, &v);
+	if (classify_sg_measure(&c->sgm, raw, &v) != 0)
+		return FTP_ERR_NOMEM;
 	if (g == NULL)
 		return report_add(c->rep, raw, &v);
 	return report_add_traced(c->rep, raw, &v, &g->path);
@@ -449,6 +453,8 @@ classify_active(struct cctx *c)
 	if (!active_alg(c->e->alg, &v))
 		active_service(c, o, &v);
 	mark_fixes(c, o, &v);
+	if (classify_sg_measure(&c->sgm, o, &v) != 0)
+		return FTP_ERR_NOMEM;
 	return report_add(c->rep, o, &v);
 }
 
@@ -675,10 +681,12 @@ classify(const struct evidence *e)
 	    classify_notes(&c) != 0 ||
 	    classify_alg(&c) != 0 || classify_service(&c) != 0 ||
 	    classify_server_host(&c) != 0 || classify_nat(&c) != 0 ||
-	    classify_channel(&c) != 0) {
+	    classify_channel(&c) != 0 || classify_sg(e, &c.sgm, c.rep) != 0) {
+		classify_sg_free(&c.sgm);
 		report_free(c.rep);
 		return NULL;
 	}
+	classify_sg_free(&c.sgm);
 	report_set_duration(c.rep, e->duration_ms);
 	return c.rep;
 }

@@ -25,6 +25,7 @@
 #include "traceroute.h"
 #include "verdict.h"
 
+struct sg;
 struct srvcheck;
 
 /* One TCP traceroute, run with the 5-tuple of `first`; it speaks for
@@ -89,6 +90,10 @@ struct evidence {
 	size_t n_late;
 	const struct evidence_fix *fixes;
 	size_t n_fixes;
+	/* --sg files as read (sg.h); the classifier evaluates them
+	 * against its verdicts, which writes their evaluation. */
+	struct sg *const *sgs;
+	size_t n_sgs;
 
 	const struct alg_obs *alg;		/* NULL: not run */
 	const struct ftpcheck_result *svc;	/* NULL: not run */

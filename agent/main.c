@@ -84,7 +84,9 @@ static const struct agent_opt agent_opts[] = {
 	    "write the checked fixes there: server.nft, client.nft, "
 	    "server-settings.txt (an existing directory)" },
 	{ "sg", required_argument, OPT_SG, "FILE",
-	    "evaluate a cloud security group (not implemented yet)" },
+	    "evaluate the cloud security groups, NACLs or firewall rules "
+	    "in FILE (AWS, Azure or GCP CLI JSON) against the measurements; "
+	    "repeatable" },
 	{ "verbose", no_argument, OPT_VERBOSE, NULL,
 	    "more debug output (repeatable)" },
 	{ "help", no_argument, OPT_HELP, NULL, "this help" },
@@ -258,8 +260,13 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 		o->fix_out = arg;
 		return 0;
 	case OPT_SG:
-		fprintf(stderr, "ftpath-agent: --sg: not implemented yet\n");
-		return -1;
+		if (o->n_sg >= CHECK_MAX_SG) {
+			fprintf(stderr, "ftpath-agent: --sg: at most %u files\n",
+			    CHECK_MAX_SG);
+			return -1;
+		}
+		o->sg_files[o->n_sg++] = arg;
+		return 0;
 	default:
 		return -1;
 	}

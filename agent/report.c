@@ -326,6 +326,14 @@ report_add_fix(struct report *r, enum cause c, const struct evidence_fix *f)
 	return 0;
 }
 
+int
+report_set_sgs(struct report *r, const struct sg *const *sgs, size_t n)
+{
+	r->sgs = sgs;
+	r->n_sgs = n;
+	return 0;
+}
+
 const struct report_fix *
 report_fix_for(const struct report *r, const struct report_run *run)
 {

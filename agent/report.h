@@ -67,6 +67,7 @@ enum report_part {
 	REPORT_PART_ALG,		/* "FTP ALG:" */
 	REPORT_PART_SERVER_HOST,	/* "server host:" (the host's facts) */
 	REPORT_PART_SESSION,		/* "session:" (nat, the channel) */
+	REPORT_PART_SG,			/* "security groups:" */
 };
 
 /*
@@ -118,6 +119,14 @@ int report_set_extra(struct report *r, const char *key, json_t *value);
 struct evidence_fix;
 int report_add_fix(struct report *r, enum cause c,
     const struct evidence_fix *f);
+
+/*
+ * The evaluated --sg files (sg.h), borrowed: they must outlive every
+ * rendering.  The JSON "security_groups", the "security groups:"
+ * section, and --fix-out's cloud-<provider>.sh.  0.
+ */
+struct sg;
+int report_set_sgs(struct report *r, const struct sg *const *sgs, size_t n);
 
 /* Write the files of --fix-out into the existing directory dir: server.nft
  * and client.nft (verified patches only), server-settings.txt (the FTP

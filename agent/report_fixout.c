@@ -16,6 +16,7 @@
 #include "log.h"
 #include "report.h"
 #include "report_int.h"
+#include "sg.h"
 
 static int
 fixout_has(const struct report *r, int server)
@@ -107,13 +108,39 @@ fixout_settings(const struct report *r, const char *dir)
 	return fixout_close(fp, path);
 }
 
+/* cloud-<provider>.sh: the missing security-group rules (sg.h). */
+static int
+fixout_cloud(const struct report *r, const char *dir)
+{
+	char path[4096], *text;
+	int p, ret;
+	FILE *fp;
+
+	for (p = 0; p < SG_NPROVIDERS; p++) {
+		ret = sg_script(r->sgs, r->n_sgs, (enum sg_provider)p, &text);
+		if (ret == FTP_ERR_NOTFOUND)
+			continue;
+		if (ret != 0)
+			return ret;
+		fp = fixout_open(dir, sg_script_name((enum sg_provider)p), path,
+		    sizeof(path));
+		if (fp != NULL)
+			fputs(text, fp);
+		free(text);
+		if (fp == NULL || (ret = fixout_close(fp, path)) != 0)
+			return FTP_ERR_SYSTEM;
+	}
+	return 0;
+}
+
 int
 report_write_fixes(const struct report *r, const char *dir)
 {
 	int ret;
 
 	if ((ret = fixout_nft(r, dir, 1)) != 0 ||
-	    (ret = fixout_nft(r, dir, 0)) != 0)
+	    (ret = fixout_nft(r, dir, 0)) != 0 ||
+	    (ret = fixout_settings(r, dir)) != 0)
 		return ret;
-	return fixout_settings(r, dir);
+	return r->n_sgs > 0 ? fixout_cloud(r, dir) : 0;
 }

@@ -75,6 +75,8 @@ struct report {
 	json_t *extra;		/* extra top-level keys, or NULL */
 	struct report_fix *fixes;
 	size_t n_fixes, cap_fixes;
+	const struct sg *const *sgs;	/* borrowed (report_set_sgs) */
+	size_t n_sgs;
 };
 
 /* Consecutive entries (in view order) rendered as one path. */

@@ -14,6 +14,7 @@
 #include "report.h"
 #include "report_int.h"
 #include "service.h"
+#include "sg.h"
 #include "traceroute.h"
 
 /* ---- JSON ---- */
@@ -483,6 +484,28 @@ json_fixes(json_t *root, const struct report *r, const struct report_view *vw)
 	return 0;
 }
 
+/* security_groups: every evaluated --sg file's entries (sg.h). */
+static json_t *
+json_sgs(const struct report *r)
+{
+	json_t *all = json_array(), *one;
+	size_t i;
+
+	if (all == NULL)
+		return NULL;
+	for (i = 0; i < r->n_sgs; i++) {
+		if ((one = sg_json(r->sgs[i])) == NULL)
+			continue;	/* not evaluated: the notes say why */
+		if (json_array_extend(all, one) != 0) {
+			json_decref(one);
+			json_decref(all);
+			return NULL;
+		}
+		json_decref(one);
+	}
+	return all;
+}
+
 static json_t *
 json_service(const struct report *r)
 {
@@ -539,6 +562,7 @@ report_json(const struct report *r)
 	    json_advice(root, r) != 0 ||
 	    json_fixes(root, r, &vw) != 0 ||
 	    jset(root, "service", json_service(r)) != 0 ||
+	    jset(root, "security_groups", json_sgs(r)) != 0 ||
 	    jset(root, "notes", json_notes(r)) != 0 ||
 	    jset(root, "duration_ms", json_integer(r->duration_ms)) != 0 ||
 	    jset(root, "server", jtext(r->server_name)) != 0 ||

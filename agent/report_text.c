@@ -16,6 +16,7 @@
 #include "report.h"
 #include "report_int.h"
 #include "service.h"
+#include "sg.h"
 #include "traceroute.h"
 
 #define ANSI_GREEN	"\033[32m"
@@ -296,6 +297,56 @@ print_session(const struct report *r, FILE *out, int color)
 	print_xcauses(r, REPORT_PART_SESSION, out, color);
 }
 
+static const char *
+sg_allow_text(enum sg_allow a)
+{
+	return a == SG_ALLOWED ? "allowed" : a == SG_DENIED ? "denied" :
+	    "unknown";
+}
+
+static void
+print_sg_group(const struct sg_group_view *g, FILE *out)
+{
+	size_t k;
+
+	fprintf(out, "  %s %s %s (%s)\n", g->provider, g->kind, g->group,
+	    g->file);
+	for (k = 0; k < g->npaths; k++) {
+		const struct sg_path_view *p = &g->paths[k];
+		char ports[16];
+
+		if (p->ports.lo == p->ports.hi)
+			snprintf(ports, sizeof(ports), "%u", p->ports.lo);
+		else
+			snprintf(ports, sizeof(ports), "%u-%u", p->ports.lo,
+			    p->ports.hi);
+		fprintf(out, "    %-8s tcp/%-12s %-8s by %s%s\n", p->name,
+		    ports, sg_allow_text(p->allowed), p->rule ? p->rule :
+		    "default", p->explains ? ": explains the measurement" :
+		    "");
+		if (p->note != NULL)
+			fprintf(out, "             %s\n", p->note);
+	}
+	for (k = 0; k < g->nfix; k++)
+		fprintf(out, "    fix: %s\n", g->fix[k]);
+}
+
+/* "security groups:": every evaluated group, its paths and fixes. */
+static void
+print_sgs(const struct report *r, FILE *out, int color)
+{
+	struct sg_group_view g;
+	size_t i, k;
+
+	if (r->n_sgs == 0)
+		return;
+	fprintf(out, "\nsecurity groups:\n");
+	for (i = 0; i < r->n_sgs; i++)
+		for (k = 0; sg_group(r->sgs[i], k, &g) == 0; k++)
+			print_sg_group(&g, out);
+	print_xcauses(r, REPORT_PART_SG, out, color);
+}
+
 static void
 print_summary(const struct report *r, FILE *out)
 {
@@ -336,6 +387,7 @@ report_print(const struct report *r, FILE *out, int color)
 	print_alg(r, out, color);
 	print_service(r, out, color);
 	print_findings(r, out, color);
+	print_sgs(r, out, color);
 	print_summary(r, out);
 	report_view_free(&vw);
 	return ferror(out) ? FTP_ERR_SYSTEM : 0;

@@ -1351,6 +1351,19 @@ cause_name(enum cause c)
 	return NULL;
 }
 
+enum cause
+cause_from_name(const char *name)
+{
+	const char *n;
+	int c;
+
+	/* The classes are numbered from 1 without gaps. */
+	for (c = 1; (n = cause_name((enum cause)c)) != NULL; c++)
+		if (strcmp(n, name) == 0)
+			return (enum cause)c;
+	return CAUSE_NONE;
+}
+
 const char *
 probe_kind_name(enum probe_kind k)
 {

@@ -214,6 +214,8 @@ void verdict_classify(const struct probe_obs *o, const struct session_facts *f,
 
 /* "path-silent-drop" etc.; NULL for CAUSE_NONE. */
 const char *cause_name(enum cause c);
+/* The class of a name, CAUSE_NONE if it names none. */
+enum cause cause_from_name(const char *name);
 const char *probe_kind_name(enum probe_kind k);	/* "control" ... */
 const char *outcome_name(enum probe_outcome o);
 /* "agent host", "path", "server host", "way back". */
