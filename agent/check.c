@@ -3,9 +3,10 @@
  *
  * Sequence: pair (TLS, hello/welcome, RTT) -> plan/armed -> probes and the
  * active connect-back in parallel on one event_base -> collect the
- * reflector's observations -> bye -> a TCP traceroute of failing runs
- * (traceroute.h) -> the real FTP client (service.h) -> classify every
- * path -> report.
+ * reflector's observations (decoded by refobs.h) -> bye -> a TCP
+ * traceroute of failing runs and the wait for late ICMP (collect.c) ->
+ * the real FTP client (service.h) -> the evidence, classified once
+ * (classify.h) -> the report, rendered (report.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,88 +19,18 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 
-#include "active.h"
-#include "alg.h"
 #include "algrun.h"
-#include "check.h"
+#include "check_int.h"
 #include "classify.h"
-#include "evidence.h"
-#include "fixes.h"
-#include "sg.h"
 #include "clock.h"
-#include "retry.h"
-#include "control.h"
-#include "ctrace.h"
 #include "err.h"
 #include "log.h"
-#include "probe.h"
+#include "refobs.h"
 #include "report.h"
+#include "retry.h"
 #include "service.h"
-#include "srvcheck.h"
 #include "tls.h"
-#include "traceroute.h"
 #include "verdict.h"
-
-#define CHECK_MAX_SERVER_ADDRS	16
-/* Failing runs traced (one port each): every trace may cost a router
- * ICMP tokens, and Linux routers give a destination a burst of 6. */
-#define CHECK_MAX_TRACES	3
-/* Distinct failing observations looked at for a trace. */
-#define CHECK_MAX_TRACE_GROUPS	16
-/* Control channel connects (a new source port each) and their deadline. */
-#define CHECK_CONNECT_ATTEMPTS	3
-#define CHECK_CONNECT_DEADLINE_MS	8000u
-/* How old a silent probe's socket gets before an unexplained silence is
- * judged: neighbour resolution gives up after 3 s (3 probes, 1 s apart). */
-#define CHECK_LATE_WINDOW_MS	3500
-/* Late ICMP kept (probe.h PROBE_MAX_LATE sockets are watched). */
-#define CHECK_MAX_LATE		PROBE_MAX_LATE
-
-/* Probes with the same observation share one trace, of the first. */
-struct check_trace {
-	struct probe_obs first;
-	struct traceroute *tr;		/* NULL: not traced */
-};
-
-struct check {
-	const struct check_opts *o;
-	struct timespec t0;
-	char host[256];			/* reflector host */
-	uint16_t rport;
-	char server_name[256];
-	uint16_t cport;			/* FTP control port probed */
-	struct portrange passive;	/* lo == 0: passive not tested */
-	SSL_CTX *ctx;
-	struct event_base *base;
-	struct control *ctl;
-	struct probe_engine *pe;
-	struct active *act;
-	struct ctrace *ct;		/* the agent host's own nft trace */
-	struct control_welcome w;
-	struct control_rtt rtt;
-	struct session_facts f;
-	json_t *notes;			/* strings, added to the report */
-	int lost;			/* control channel lost mid-session */
-	struct ftpcheck_result *svc;	/* the real FTP client, or NULL */
-	struct alg_obs *alg;		/* the ALG test, or NULL */
-	struct check_trace traces[CHECK_MAX_TRACE_GROUPS];
-	size_t n_groups, n_traced;
-	int ct_merged;			/* ctrace read before the traceroute */
-	struct srvcheck *sc;		/* the server host's own facts */
-	/* The evidence handed to classify() (check_evidence()). */
-	struct probe_obs *ev_probes;
-	size_t n_ev_probes;
-	struct probe_obs ev_active;
-	struct evidence_trace *ev_traces;
-	size_t n_ev_traces;
-	const char **ev_notes;
-	struct evidence_late_icmp late[CHECK_MAX_LATE];
-	size_t n_late;
-	struct evidence_channel channel;
-	struct fixes *fx;		/* checked patches (fixes.h) */
-	struct sg *sgs[CHECK_MAX_SG];	/* --sg files, read at start */
-	size_t n_sgs;
-};
 
 unsigned
 check_adaptive_timeout(double rtt_max_ms)
@@ -330,74 +261,15 @@ check_plan_msg(struct check *c)
 	return m;
 }
 
-static enum arm_state
-check_arm_state(const char *s)
+/* Where the reflector's messages are decoded into (refobs.h). */
+static struct refobs *
+check_refobs(struct check *c)
 {
-	if (s == NULL)
-		return ARM_UNKNOWN;
-	/* Diverted: the reflector receives the agent's connections to the
-	 * port through tproxy, exactly as if it listened there itself. */
-	if (strcmp(s, "listening") == 0 || strcmp(s, "diverted") == 0 ||
-	    strcmp(s, "diverted-in-use") == 0)
-		return ARM_LISTENING;
-	if (strcmp(s, "in-use") == 0)
-		return ARM_IN_USE;
-	if (strcmp(s, "error") == 0)
-		return ARM_ERROR;
-	return ARM_UNKNOWN;
-}
-
-/* "LO-HI", "N" or a JSON integer. */
-static int
-check_json_range(const json_t *v, struct portrange *r)
-{
-	if (json_is_integer(v) && json_integer_value(v) > 0 &&
-	    json_integer_value(v) < 65536) {
-		r->lo = r->hi = (uint16_t)json_integer_value(v);
-		return 0;
-	}
-	if (json_is_string(v))
-		return portrange_parse(json_string_value(v), r);
-	return FTP_ERR_INVAL;
-}
-
-static void
-check_merge_armed(struct check *c, const json_t *armed)
-{
-	const json_t *run;
-	size_t i;
-
-	json_array_foreach(json_object_get(armed, "ports"), i, run) {
-		struct portrange pr;
-		enum arm_state st;
-		const char *detail, *state;
-		unsigned p;
-		int served;
-
-		if (check_json_range(json_object_get(run, "ports"), &pr) != 0)
-			continue;
-		state = json_string_value(json_object_get(run, "state"));
-		st = check_arm_state(state);
-		served = state != NULL && strcmp(state, "diverted-in-use") == 0;
-		detail = json_string_value(json_object_get(run, "detail"));
-		if (st == ARM_ERROR && detail != NULL)
-			check_note(c, "reflector could not listen on %u-%u: %s",
-			    pr.lo, pr.hi, detail);
-		for (p = pr.lo; p <= pr.hi; p++) {
-			struct probe_obs *o;
-
-			if ((o = probe_lookup(c->pe, PROBE_CONTROL,
-			    (uint16_t)p)) != NULL) {
-				o->arm = st;
-				o->served = served;
-			}
-			if ((o = probe_lookup(c->pe, PROBE_PASSIVE,
-			    (uint16_t)p)) != NULL) {
-				o->arm = st;
-				o->served = served;
-			}
-		}
-	}
+	c->ro.pe = c->pe;
+	c->ro.fx = c->fx;
+	c->ro.cport = c->cport;
+	c->ro.notes = c->notes;
+	return &c->ro;
 }
 
 static int
@@ -421,7 +293,7 @@ check_plan(struct check *c)
 	json_decref(plan);
 	if (r != 0)
 		return check_ctl_exit(c, r);
-	check_merge_armed(c, armed);
+	refobs_armed(check_refobs(c), armed);
 	json_decref(armed);
 	return CHECK_EXIT_PASS;
 nomem:
@@ -510,103 +382,6 @@ check_wait_probes(struct check *c)
 	}
 }
 
-static void
-check_merge_arrivals(struct check *c, const json_t *obs, int first)
-{
-	const json_t *a;
-	size_t i;
-	json_int_t foreign;
-
-	json_array_foreach(json_object_get(obs, "arrivals"), i, a) {
-		const char *id = json_string_value(json_object_get(a, "probe"));
-		struct probe_obs *o = id ? probe_find(c->pe, id) : NULL;
-
-		if (o == NULL)
-			continue;
-		o->arrived = 1;
-		if (control_parse_addrport(json_string_value(json_object_get(a,
-		    "peer")), &o->seen_peer) != 0)
-			memset(&o->seen_peer, 0, sizeof(o->seen_peer));
-		if (control_parse_addrport(json_string_value(json_object_get(a,
-		    "local")), &o->seen_local) != 0)
-			memset(&o->seen_local, 0, sizeof(o->seen_local));
-	}
-	foreign = json_integer_value(json_object_get(obs, "foreign"));
-	if (first && foreign > 0)
-		check_note(c, "reflector saw %lld connection(s) to the "
-		    "session's ports without this session's token",
-		    (long long)foreign);
-}
-
-/* One "traces" run onto the probes of its ports. */
-static void
-check_merge_trace_run(struct check *c, const json_t *run)
-{
-	const json_t *v = json_object_get(run, "verdict");
-	struct portrange pr;
-	unsigned p;
-	int k;
-
-	if (check_json_range(json_object_get(run, "ports"), &pr) != 0)
-		return;
-	for (p = pr.lo; p <= pr.hi; p++) {
-		for (k = 0; k < 2; k++) {
-			struct probe_obs *o = probe_lookup(c->pe, k == 0 ?
-			    PROBE_CONTROL : PROBE_PASSIVE, (uint16_t)p);
-
-			if (o == NULL)
-				continue;
-			o->trace_record = 1;
-			o->syn_seen = json_is_true(json_object_get(run,
-			    "syn_seen"));
-			o->synack_sent = json_is_true(json_object_get(run,
-			    "synack_sent"));
-			control_parse_rule(v, &o->rule);
-		}
-	}
-	/* The reflector's checked patch for that rule (fixgen.h). */
-	if (fixes_take_server(c->fx, json_object_get(run, "fix"),
-	    pr.lo == c->cport && pr.hi == c->cport ? PROBE_CONTROL :
-	    PROBE_PASSIVE, pr.lo, pr.hi) != 0)
-		log_warnx("out of memory keeping a fix");
-}
-
-/* The reflector's nftables trace (first page only, PROTOCOL.md). */
-static void
-check_merge_trace(struct check *c, const json_t *obs)
-{
-	const json_t *tr = json_object_get(obs, "trace"), *run;
-	int st = control_trace_state(json_string_value(json_object_get(tr,
-	    "state")));
-	const char *why = json_string_value(json_object_get(tr, "reason"));
-	size_t i;
-
-	if (tr == NULL)
-		return;		/* a reflector without trace support */
-	for (i = 0; i < probe_count(c->pe); i++) {
-		struct probe_obs *o = probe_obs_at(c->pe, i);
-
-		if (o->kind == PROBE_ACTIVE)
-			continue;
-		o->trace_state = st;
-		snprintf(o->trace_reason, sizeof(o->trace_reason), "%s",
-		    why != NULL ? why : "");
-	}
-	if (st == TRACE_OBS_UNAVAILABLE)
-		check_note(c, "no nftables trace at the server: %s",
-		    why != NULL ? why : "no reason given");
-	else if (st == TRACE_OBS_INCOMPLETE)
-		check_note(c, "the nftables trace at the server is incomplete: "
-		    "%s", why != NULL ? why : "no reason given");
-	if (st == TRACE_OBS_UNAVAILABLE)
-		return;
-	json_array_foreach(json_object_get(obs, "traces"), i, run)
-		check_merge_trace_run(c, run);
-	if (json_is_true(json_object_get(obs, "traces_truncated")))
-		check_note(c, "the reflector truncated its trace records; "
-		    "ports without one are judged without the trace");
-}
-
 /* Upper bound on collect pages: 65535 arrivals at >= 1000 a page. */
 #define CHECK_MAX_COLLECT_PAGES	80
 
@@ -629,9 +404,7 @@ check_collect(struct check *c)
 		json_decref(req);
 		if (r != 0)
 			return r;
-		check_merge_arrivals(c, obs, page == 0);
-		if (page == 0)
-			check_merge_trace(c, obs);
+		refobs_observations(check_refobs(c), obs, page == 0);
 		from = json_is_integer(json_object_get(obs, "next")) ?
 		    json_integer_value(json_object_get(obs, "next")) : -1;
 		json_decref(obs);
@@ -770,236 +543,6 @@ check_service(struct check *c)
 	}
 }
 
-/* The name --server gave, as this host resolves it (srvcheck.h). */
-static void
-check_server_name(struct check *c)
-{
-	struct sockaddr_storage svc = c->f.server;
-
-	if (c->sc == NULL)
-		return;
-	addr_set_port((struct sockaddr *)&svc, c->cport);
-	(void)srvcheck_observe(c->sc, c->o->server, (struct sockaddr *)&svc);
-}
-
-/* ---- TCP traceroute of failing runs (traceroute.h) ---- */
-
-/* The group of probes with o's observation, or NULL. */
-static struct check_trace *
-check_trace_group(struct check *c, const struct probe_obs *o)
-{
-	size_t i;
-
-	for (i = 0; i < c->n_groups; i++)
-		if (evidence_same_obs(&c->traces[i].first, o))
-			return &c->traces[i];
-	return NULL;
-}
-
-/* Trace o's own 5-tuple (any source port if it never got one). */
-static struct traceroute *
-check_trace_start(struct check *c, const struct probe_obs *o)
-{
-	struct sockaddr_storage local = o->local;
-	struct traceroute *tr;
-
-	if (local.ss_family != o->remote.ss_family) {
-		memset(&local, 0, sizeof(local));
-		local.ss_family = o->remote.ss_family;
-	}
-	tr = traceroute_new(c->base, (struct sockaddr *)&local,
-	    (const struct sockaddr *)&o->remote, TRACEROUTE_MAX_TTL,
-	    c->f.timeout_ms);
-	if (tr != NULL && traceroute_start(tr) != 0) {
-		traceroute_free(tr);
-		tr = NULL;
-	}
-	return tr;
-}
-
-/*
- * After collect and bye: the reflector has reported and let go of the
- * ports, so a trace SYN can be neither an arrival nor a trace record of
- * the session.  The agent host's own trace still listens: its records
- * are taken first.  The traces run in parallel, each within one timeout.
- * Which probes need one is the classifier's question
- * (classify_wants_trace()); the answers are evidence, not verdicts.
- */
-static void
-check_traceroute(struct check *c)
-{
-	size_t i, k;
-	int busy;
-
-	ctrace_merge(c->ct, c->pe);
-	c->ct_merged = 1;
-	for (i = 0; i < probe_count(c->pe) &&
-	    c->n_groups < CHECK_MAX_TRACE_GROUPS; i++) {
-		const struct probe_obs *o = probe_obs_at(c->pe, i);
-		struct check_trace *g;
-
-		if (o->kind == PROBE_ACTIVE || o->outcome == OUTCOME_NOT_RUN ||
-		    check_trace_group(c, o) != NULL)
-			continue;
-		g = &c->traces[c->n_groups++];
-		g->first = *o;
-		if (c->n_traced < CHECK_MAX_TRACES &&
-		    classify_wants_trace(o, &c->f) &&
-		    (g->tr = check_trace_start(c, o)) != NULL)
-			c->n_traced++;
-	}
-	if (c->n_traced > 0)
-		log_debug("traceroute: %zu run(s) traced", c->n_traced);
-	/* Bounded: every trace ends within its budget. */
-	do {
-		busy = 0;
-		for (k = 0; k < c->n_groups; k++)
-			busy |= c->traces[k].tr != NULL &&
-			    !traceroute_done(c->traces[k].tr);
-	} while (busy && event_base_loop(c->base, EVLOOP_ONCE) == 0);
-}
-
-/* ---- the evidence, then the one classification ---- */
-
-/*
- * A silent probe that nothing explains waits until its socket is
- * CHECK_LATE_WINDOW_MS old: a router that fails neighbour resolution
- * answers host-unreachable only then.  Usually the later stages have
- * taken that long already, and this costs nothing.
- */
-static void
-check_late_wait(struct check *c)
-{
-	struct timespec t0;
-	unsigned wait;
-	size_t i;
-	int wanted = 0;
-
-	for (i = 0; c->pe != NULL && i < probe_count(c->pe) && !wanted; i++) {
-		const struct probe_obs *o = probe_obs_at(c->pe, i);
-
-		wanted = o->outcome == OUTCOME_TIMEOUT &&
-		    classify_wants_trace(o, &c->f);
-	}
-	if (!wanted || (wait = probe_late_wait_ms(c->pe,
-	    CHECK_LATE_WINDOW_MS)) == 0)
-		return;
-	log_debug("waiting %u ms for late ICMP", wait);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (clock_ms_since(&t0) < wait) {
-		struct timeval tv = { 0, 50000 };
-
-		event_base_loopexit(c->base, &tv);
-		if (event_base_loop(c->base, 0) < 0)
-			break;
-	}
-}
-
-/* The traces that ran, as evidence (copies of their paths). */
-static int
-check_ev_traces(struct check *c)
-{
-	size_t i;
-
-	if (c->n_traced == 0)
-		return 0;
-	if ((c->ev_traces = calloc(c->n_traced, sizeof(*c->ev_traces))) ==
-	    NULL)
-		return FTP_ERR_NOMEM;
-	for (i = 0; i < c->n_groups; i++) {
-		struct evidence_trace *t;
-
-		if (c->traces[i].tr == NULL)
-			continue;
-		t = &c->ev_traces[c->n_ev_traces++];
-		t->first = c->traces[i].first;
-		t->path = *traceroute_path(c->traces[i].tr);
-	}
-	return 0;
-}
-
-/* The probes as observed (control and passive), copied in order. */
-static int
-check_ev_probes(struct check *c)
-{
-	size_t i, n = probe_count(c->pe);
-
-	if (n == 0)
-		return 0;
-	if ((c->ev_probes = calloc(n, sizeof(*c->ev_probes))) == NULL)
-		return FTP_ERR_NOMEM;
-	for (i = 0; i < n; i++)
-		c->ev_probes[i] = *probe_obs_at(c->pe, i);
-	c->n_ev_probes = n;
-	return 0;
-}
-
-static int
-check_ev_notes(struct check *c)
-{
-	const json_t *n;
-	size_t i;
-
-	if (json_array_size(c->notes) == 0)
-		return 0;
-	if ((c->ev_notes = calloc(json_array_size(c->notes),
-	    sizeof(*c->ev_notes))) == NULL)
-		return FTP_ERR_NOMEM;
-	json_array_foreach(c->notes, i, n)
-		c->ev_notes[i] = json_string_value(n);
-	return 0;
-}
-
-/* Everything the stages observed, frozen for classify(). */
-static int
-check_evidence(struct check *c, struct evidence *e)
-{
-	int r;
-
-	if (!c->ct_merged && c->pe != NULL)
-		ctrace_merge(c->ct, c->pe);
-	if (c->act != NULL) {
-		active_obs(c->act, &c->ev_active);
-		ctrace_apply(c->ct, &c->ev_active);
-	}
-	if (c->pe != NULL && ((r = check_ev_probes(c)) != 0 ||
-	    (r = check_ev_traces(c)) != 0))
-		return r;
-	if ((r = check_ev_notes(c)) != 0)
-		return r;
-	/* Our own host's patches, checked by our kernel (fixes.h). */
-	if ((r = fixes_derive_client(c->fx, c->ev_probes, c->n_ev_probes,
-	    c->act != NULL ? &c->ev_active : NULL, &c->f, c->cport)) != 0)
-		return r;
-	if (c->pe != NULL)
-		c->n_late = probe_late_icmp(c->pe, c->late, CHECK_MAX_LATE);
-	memset(e, 0, sizeof(*e));
-	e->f = &c->f;
-	e->agent_version = FTPATH_VERSION;
-	e->reflector_version = c->w.reflector;
-	e->server_name = c->server_name[0] ? c->server_name : c->host;
-	e->control_port = c->cport;
-	e->probes = c->ev_probes;
-	e->n_probes = c->n_ev_probes;
-	e->active = c->act != NULL ? &c->ev_active : NULL;
-	e->traces = c->ev_traces;
-	e->n_traces = c->n_ev_traces;
-	e->late = c->late;
-	e->n_late = c->n_late;
-	e->fixes = fixes_list(c->fx, &e->n_fixes);
-	e->sgs = c->sgs;
-	e->n_sgs = c->n_sgs;
-	e->alg = c->alg;
-	e->svc = c->svc;
-	e->sc = c->sc;
-	e->notes = c->ev_notes;
-	e->n_notes = json_array_size(c->notes);
-	e->channel = c->channel;
-	e->lost = c->lost;
-	e->duration_ms = clock_ms_since(&c->t0);
-	return 0;
-}
-
 static int
 check_write_json(const struct report *rep, const char *path)
 {
@@ -1059,24 +602,6 @@ out:
 	return r;
 }
 
-/* Without the reflector's observations its arming says nothing about
- * arrivals, and a verdict must not read "listened, saw nothing" into it. */
-static void
-check_forget_reflector(struct check *c)
-{
-	size_t i;
-
-	for (i = 0; i < probe_count(c->pe); i++) {
-		struct probe_obs *o = probe_obs_at(c->pe, i);
-
-		o->arm = ARM_UNKNOWN;
-		o->arrived = 0;
-		o->trace_state = TRACE_OBS_NONE;
-		o->trace_record = 0;
-		o->rule.present = 0;
-	}
-}
-
 /* Probes, the active test and collection; the report follows either way
  * unless the reflector refused the plan. */
 static int
@@ -1121,7 +646,7 @@ check_probe_all(struct check *c)
 lost:
 	ctrace_stop(c->ct);
 	check_wait_probes(c);
-	check_forget_reflector(c);
+	refobs_forget(c->pe);
 	log_warnx("%s", control_errmsg(c->ctl));
 	check_note(c, "control channel lost: %s; reflector observations "
 	    "incomplete", control_errmsg(c->ctl));

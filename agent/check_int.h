@@ -1,0 +1,105 @@
+/*
+ * check_int.h - the state of one `check` shared by its orchestration
+ * (check.c) and its evidence collection (collect.c).  Not for other
+ * modules: they use check.h.
+ */
+#ifndef FTPATH_AGENT_CHECK_INT_H
+#define FTPATH_AGENT_CHECK_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "active.h"
+#include "alg.h"
+#include "check.h"
+#include "control.h"
+#include "ctrace.h"
+#include "evidence.h"
+#include "fixes.h"
+#include "probe.h"
+#include "refobs.h"
+#include "sg.h"
+#include "srvcheck.h"
+#include "traceroute.h"
+
+#define CHECK_MAX_SERVER_ADDRS	16
+/* Failing runs traced (one port each): every trace may cost a router
+ * ICMP tokens, and Linux routers give a destination a burst of 6. */
+#define CHECK_MAX_TRACES	3
+/* Distinct failing observations looked at for a trace. */
+#define CHECK_MAX_TRACE_GROUPS	16
+/* Control channel connects (a new source port each) and their deadline. */
+#define CHECK_CONNECT_ATTEMPTS	3
+#define CHECK_CONNECT_DEADLINE_MS	8000u
+/* How old a silent probe's socket gets before an unexplained silence is
+ * judged: neighbour resolution gives up after 3 s (3 probes, 1 s apart). */
+#define CHECK_LATE_WINDOW_MS	3500
+/* Late ICMP kept (probe.h PROBE_MAX_LATE sockets are watched). */
+#define CHECK_MAX_LATE		PROBE_MAX_LATE
+
+/* Probes with the same observation share one trace, of the first. */
+struct check_trace {
+	struct probe_obs first;
+	struct traceroute *tr;		/* NULL: not traced */
+};
+
+struct check {
+	const struct check_opts *o;
+	struct timespec t0;
+	char host[256];			/* reflector host */
+	uint16_t rport;
+	char server_name[256];
+	uint16_t cport;			/* FTP control port probed */
+	struct portrange passive;	/* lo == 0: passive not tested */
+	SSL_CTX *ctx;
+	struct event_base *base;
+	struct control *ctl;
+	struct probe_engine *pe;
+	struct active *act;
+	struct ctrace *ct;		/* the agent host's own nft trace */
+	struct control_welcome w;
+	struct control_rtt rtt;
+	struct session_facts f;
+	json_t *notes;			/* strings, added to the report */
+	int lost;			/* control channel lost mid-session */
+	struct ftpcheck_result *svc;	/* the real FTP client, or NULL */
+	struct alg_obs *alg;		/* the ALG test, or NULL */
+	struct check_trace traces[CHECK_MAX_TRACE_GROUPS];
+	size_t n_groups, n_traced;
+	int ct_merged;			/* ctrace read before the traceroute */
+	struct srvcheck *sc;		/* the server host's own facts */
+	/* The evidence handed to classify() (check_evidence()). */
+	struct probe_obs *ev_probes;
+	size_t n_ev_probes;
+	struct probe_obs ev_active;
+	struct evidence_trace *ev_traces;
+	size_t n_ev_traces;
+	const char **ev_notes;
+	struct evidence_late_icmp late[CHECK_MAX_LATE];
+	size_t n_late;
+	struct evidence_channel channel;
+	struct fixes *fx;		/* checked patches (fixes.h) */
+	struct sg *sgs[CHECK_MAX_SG];	/* --sg files, read at start */
+	size_t n_sgs;
+	struct refobs ro;		/* check_refobs() */
+};
+
+
+/* ---- collect.c: the later stages' evidence ---- */
+
+/* The name --server gave, as this host resolves it (srvcheck.h). */
+void check_server_name(struct check *c);
+/* TCP traceroutes of failing runs, after bye (traceroute.h). */
+void check_traceroute(struct check *c);
+/* Wait, only for an unexplained silence, for late ICMP (probe.h). */
+void check_late_wait(struct check *c);
+/* Everything the stages observed, frozen for classify().  0 or
+ * FTP_ERR_NOMEM. */
+int check_evidence(struct check *c, struct evidence *e);
+
+#endif
