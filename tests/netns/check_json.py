@@ -440,14 +440,16 @@ def main():
     ctl = verdict("control")
     # The FTP service refusing the session (421 banner) stops every mode,
     # even when the paths themselves pass.  A refusal met only by the
-    # connections opened at once (the limit a parallel client meets)
+    # connections opened at once (the limit a parallel client meets), or
+    # by the next connection right after the session (the AUTH TLS test),
     # does not stop curl's single connection.
     banner = ((doc.get("service") or {}).get("banner") or {}).get("code")
     sr = [c for c in (causes if isinstance(causes, list) else [])
           if isinstance(c, dict) and
           c.get("cause") == "service-refused"]
     parallel_only = bool(sr) and all(
-        p in ("service connections", "server settings")
+        p in ("service connections", "service connection 2",
+              "server settings")
         for c in sr for p in c.get("probes") or [])
     refused = (isinstance(banner, int) and 400 <= banner < 500) or (
         bool(sr) and not parallel_only)
