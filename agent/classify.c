@@ -113,6 +113,44 @@ classify_wants_trace(const struct probe_obs *o, const struct session_facts *f)
 	return trace_wanted(o, &v);
 }
 
+/* ---- what the server's trace could see ---- */
+
+/*
+ * The reflector traces (and diverts) what comes from the agent's address
+ * as it observed it on the control channel.  A probe that left from an
+ * address of the other family (a dual-stack deployment: the channel over
+ * IPv4, the FTP service address IPv6) was invisible to it: its "no trace
+ * event" proves nothing, so the server's trace is unavailable for it,
+ * and a port armed for the other address says nothing either.
+ */
+static const struct probe_obs *
+with_trace_scope(const struct session_facts *f, const struct probe_obs *o,
+    struct probe_obs *copy)
+{
+	char a[ADDR_STRLEN];
+
+	if (o->kind == PROBE_ACTIVE || o->local.ss_family == AF_UNSPEC ||
+	    f->agent_observed.ss_family == AF_UNSPEC ||
+	    o->local.ss_family == f->agent_observed.ss_family ||
+	    o->trace_state == TRACE_OBS_NONE ||
+	    o->trace_state == TRACE_OBS_UNAVAILABLE)
+		return o;
+	if (copy != o)
+		*copy = *o;
+	copy->trace_state = TRACE_OBS_UNAVAILABLE;
+	copy->trace_record = 0;
+	copy->rule.present = 0;
+	/* nor did it divert or bind for that source: its arming says
+	 * nothing about this probe */
+	if (!copy->arrived)
+		copy->arm = ARM_UNKNOWN;
+	snprintf(copy->trace_reason, sizeof(copy->trace_reason), "it "
+	    "follows the agent's address seen on the control channel (%s), "
+	    "not this probe's other-family source",
+	    ss_text(&f->agent_observed, 0, a, sizeof(a)));
+	return copy;
+}
+
 /* ---- late ICMP ---- */
 
 /*
@@ -360,6 +398,7 @@ classify_path(struct cctx *c, const struct probe_obs *raw)
 	char line[VERDICT_EVIDENCE_LEN];
 	struct verdict v;
 
+	o = with_trace_scope(e->f, o, &copy);
 	verdict_classify(o, e->f, &v);
 	if (late != NULL)
 		late_evidence(late, own, &v);

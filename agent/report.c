@@ -370,7 +370,8 @@ report_guidance(const struct report *r, const struct report_run *run,
 		    "firewall %s%s (a device ftpath does not run on: not "
 		    "verified)", report_ports_text(run, p, sizeof(p)),
 		    report_ss_text(e->o.kind == PROBE_ACTIVE ? &e->o.local :
-		    &f->agent_observed, 0, a, sizeof(a)),
+		    e->o.local.ss_family == f->agent_observed.ss_family ?
+		    &f->agent_observed : &e->o.local, 0, a, sizeof(a)),
 		    report_ss_text(&e->o.remote, 0, b, sizeof(b)),
 		    at ? "at or just after hop " : "on the path",
 		    at ? at : "");

@@ -415,6 +415,35 @@ test_late_icmp_routing_gap(void **state)
 	free(x);
 }
 
+/* Dual stack: the channel over IPv4, the probes from IPv6.  The
+ * reflector's trace follows the IPv4 address: its silence about the IPv6
+ * probes proves nothing, so no path cause. */
+static void
+test_dualstack_trace_blind(void **state)
+{
+	struct fixture *x = fixture_new(OUTCOME_TIMEOUT);
+	const json_t *p;
+	json_t *j;
+	unsigned i;
+
+	(void)state;
+	passive_path_drop(x);
+	j = run(x);
+	assert_verdict(probe_of(j, "passive"), "fail", "path-silent-drop");
+	json_decref(j);
+	for (i = 0; i < NPASV; i++) {
+		sa_set(&x->probes[1 + i].local, "2001:db8:1::2", 45000);
+		sa_set(&x->probes[1 + i].remote, "2001:db8:2::2",
+		    (uint16_t)(PASV_LO + i));
+	}
+	j = run(x);
+	p = probe_of(j, "passive");
+	assert_verdict(p, "fail", NULL);
+	assert_true(evidence_has(p, "not this probe's other-family source"));
+	json_decref(j);
+	free(x);
+}
+
 /* Source NAT is a cause (a warning) even when every path passes. */
 static void
 test_nat_listed(void **state)
@@ -513,6 +542,7 @@ main(void)
 		cmocka_unit_test(test_active_alg_dependent),
 		cmocka_unit_test(test_intermittent_not_a_cause),
 		cmocka_unit_test(test_late_icmp_routing_gap),
+		cmocka_unit_test(test_dualstack_trace_blind),
 		cmocka_unit_test(test_nat_listed),
 		cmocka_unit_test(test_refused_next_connection),
 		cmocka_unit_test(test_channel_failed),
