@@ -253,6 +253,33 @@ intermittent(const struct probe_obs *o, const struct evidence_trace *g,
 	    end != NULL ? end->ttl : 0);
 }
 
+/*
+ * A silent drop and a routing gap whose router sends no ICMP look alike
+ * at the port.  The control channel tells them apart when it reached the
+ * same address: the route is there, so a filter keyed on these ports
+ * drops them.  Otherwise the alternative is named.
+ */
+static void
+silent_drop_or_gap(const struct session_facts *f, const struct probe_obs *o,
+    struct verdict *v)
+{
+	char a[ADDR_STRLEN];
+
+	if (v->pass || v->cause != CAUSE_PATH_SILENT_DROP)
+		return;
+	if (addr_equal((const struct sockaddr *)&o->remote,
+	    (const struct sockaddr *)&f->dialled))
+		ev_push(v, VERDICT_STAGE_PATH, "the control channel reaches "
+		    "this same address on port %u: the route is there, so a "
+		    "filter drops these ports, not a routing gap",
+		    addr_port((const struct sockaddr *)&f->dialled));
+	else
+		ev_push(v, VERDICT_STAGE_PATH, "alternative: a router with no "
+		    "route to %s that sends no ICMP would look the same (the "
+		    "control channel reached another address, so it does not "
+		    "tell)", ss_text(&o->remote, 0, a, sizeof(a)));
+}
+
 /* ---- the real FTP client over the same paths ---- */
 
 static void
@@ -415,6 +442,7 @@ classify_path(struct cctx *c, const struct probe_obs *raw)
 	if (trace_wanted(raw, &v) && (g = evidence_trace_for(e, raw)) != NULL &&
 	    trace_apply(raw, g, &v) && path_cause(v.cause))
 		intermittent(raw, g, &v);
+	silent_drop_or_gap(e->f, raw, &v);
 	passive_service(c, raw, &v);
 	mark_fixes(c, raw, &v);
 	if (classify_sg_measure(&c->sgm, raw, &v) != 0)

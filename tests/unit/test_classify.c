@@ -369,10 +369,18 @@ test_intermittent_not_a_cause(void **state)
 	assert_true(evidence_has(p, "intermittent"));
 	assert_null(cause_of(j, "path-silent-drop"));
 	json_decref(j);
-	/* without the contradiction the same evidence is a silent drop */
+	/* without the contradiction the same evidence is a silent drop, a
+	 * filter: the control channel reaches the same address */
 	tp->n = 1;
 	j = run(x);
 	assert_verdict(probe_of(j, "passive"), "fail", "path-silent-drop");
+	assert_true(evidence_has(probe_of(j, "passive"), "not a routing gap"));
+	json_decref(j);
+	/* a service address the channel did not reach: the alternative */
+	sa_set(&x->f.dialled, "192.0.2.99", 7021);
+	j = run(x);
+	assert_true(evidence_has(probe_of(j, "passive"),
+	    "alternative: a router with no route"));
 	json_decref(j);
 	free(x);
 }
