@@ -569,6 +569,24 @@ out:
 }
 
 static int
+check_write_junit(const struct report *rep, const char *path)
+{
+	FILE *fp;
+	int r;
+
+	if ((fp = fopen(path, "w")) == NULL) {
+		log_warn("--junit %s", path);
+		return -1;
+	}
+	r = report_junit(rep, fp);
+	if (fclose(fp) != 0 || r != 0) {
+		log_warn("writing %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
 check_output(struct check *c)
 {
 	struct evidence e;
@@ -587,6 +605,10 @@ check_output(struct check *c)
 	report_print(rep, human, !c->o->no_color && isatty(fileno(human)));
 	fflush(human);
 	if (c->o->json != NULL && check_write_json(rep, c->o->json) != 0) {
+		r = CHECK_EXIT_USAGE;
+		goto out;
+	}
+	if (c->o->junit != NULL && check_write_junit(rep, c->o->junit) != 0) {
 		r = CHECK_EXIT_USAGE;
 		goto out;
 	}

@@ -42,6 +42,7 @@ struct check_opts {
 	const char *ftp_path;		/* NULL: LIST */
 	unsigned ftp_connections;	/* at once, for the limit; <= 1: no */
 	const char *fix_out;		/* --fix-out DIR, or NULL */
+	const char *junit;		/* --junit FILE, or NULL */
 	const char *sg_files[CHECK_MAX_SG];	/* --sg FILE... */
 	unsigned n_sg;
 };

@@ -128,6 +128,11 @@ int report_add_fix(struct report *r, enum cause c,
 struct sg;
 int report_set_sgs(struct report *r, const struct sg *const *sgs, size_t n);
 
+/* The JUnit XML of --junit (report_junit.c): one testcase per path run,
+ * failures carrying the cause and the evidence.  0, FTP_ERR_NOMEM or
+ * FTP_ERR_SYSTEM. */
+int report_junit(const struct report *r, FILE *fp);
+
 /* Write the files of --fix-out into the existing directory dir: server.nft
  * and client.nft (verified patches only), server-settings.txt (the FTP
  * server settings to change), only those that have content; names of
