@@ -164,6 +164,88 @@ svc_ok(struct fixture *x, enum ftpcheck_mode m, uint16_t port, int ok)
 	x->e.svc = &x->svc;
 }
 
+/*
+ * Golden renderings: the text and JSON reports of a fixture are compared
+ * with tests/unit/golden/NAME.{txt,json}, which scripts/golden.sh writes
+ * (FTPATH_GOLDEN_WRITE=1) and nobody edits by hand.  The same evidence
+ * must always give the same report.
+ */
+static char *
+render_text(const struct report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	assert_non_null(fp);
+	assert_int_equal(report_print(r, fp, 0), 0);
+	assert_int_equal(fclose(fp), 0);
+	return buf;
+}
+
+static char *
+slurp_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf != NULL && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(fp);
+	return buf;
+}
+
+static void
+golden_one(const char *name, const char *ext, const char *got)
+{
+	char path[512];
+	char *want;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "tests/unit/golden/%s.%s", name, ext);
+	if (getenv("FTPATH_GOLDEN_WRITE") != NULL) {
+		assert_non_null(fp = fopen(path, "w"));
+		fputs(got, fp);
+		assert_int_equal(fclose(fp), 0);
+		return;
+	}
+	if ((want = slurp_file(path)) == NULL)
+		fail_msg("no golden file %s (run scripts/golden.sh)", path);
+	if (strcmp(want, got) != 0) {
+		print_message("--- %s\n%s\n+++ got\n%s\n", path, want, got);
+		fail_msg("%s differs from the rendering (scripts/golden.sh "
+		    "rewrites it; review the diff)", path);
+	}
+	free(want);
+}
+
+static void
+golden(const char *name, const struct report *r)
+{
+	json_t *j = report_json(r);
+	char *txt = render_text(r), *js;
+
+	assert_non_null(j);
+	js = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	assert_non_null(js);
+	golden_one(name, "txt", txt);
+	golden_one(name, "json", js);
+	free(txt);
+	free(js);
+	json_decref(j);
+}
+
+static const char *golden_name;	/* set by a test: compare its run() */
+
 static json_t *
 run(const struct fixture *x)
 {
@@ -172,6 +254,10 @@ run(const struct fixture *x)
 
 	assert_non_null(r);
 	assert_non_null(j = report_json(r));
+	if (golden_name != NULL) {
+		golden(golden_name, r);
+		golden_name = NULL;
+	}
 	report_free(r);
 	if (getenv("CLASSIFY_DUMP") != NULL)
 		json_dumpf(j, stderr, JSON_INDENT(1));
@@ -236,6 +322,7 @@ test_clean(void **state)
 	json_t *j;
 
 	(void)state;
+	golden_name = "clean";
 	j = run(x);
 	assert_verdict(probe_of(j, "control"), "pass", NULL);
 	assert_verdict(probe_of(j, "passive"), "pass", NULL);
@@ -255,6 +342,7 @@ test_helper_dependent_passive(void **state)
 	json_t *j;
 
 	(void)state;
+	golden_name = "server-helper";
 	passive_server_rule(x);
 	svc_ok(x, FTPCHECK_EPSV, PASV_LO + 2, 1);
 	j = run(x);
@@ -279,6 +367,7 @@ test_no_helper_stays_rule(void **state)
 	json_t *j;
 
 	(void)state;
+	golden_name = "server-nohelper";
 	passive_server_rule(x);
 	svc_ok(x, FTPCHECK_EPSV, PASV_LO + 2, 0);
 	j = run(x);
@@ -314,6 +403,7 @@ test_active_alg_dependent(void **state)
 	json_t *j;
 
 	(void)state;
+	golden_name = "nat-alg";
 	x->active.outcome = OUTCOME_RESET;
 	x->active.arrived = 0;
 	x->active.error = ECONNREFUSED;
@@ -349,6 +439,7 @@ test_intermittent_not_a_cause(void **state)
 	json_t *j;
 
 	(void)state;
+	golden_name = "intermittent";
 	passive_path_drop(x);
 	x->trace.first = x->probes[1];
 	tp->local = x->probes[1].local;
@@ -395,6 +486,7 @@ test_late_icmp_routing_gap(void **state)
 	json_t *j;
 
 	(void)state;
+	golden_name = "routing-gap-arp";
 	passive_path_drop(x);
 	x->late.kind = PROBE_PASSIVE;
 	x->late.port = PASV_LO;
@@ -435,6 +527,7 @@ test_dualstack_trace_blind(void **state)
 	unsigned i;
 
 	(void)state;
+	golden_name = "silent-drop";
 	passive_path_drop(x);
 	j = run(x);
 	assert_verdict(probe_of(j, "passive"), "fail", "path-silent-drop");
@@ -461,6 +554,7 @@ test_nat_listed(void **state)
 	json_t *j;
 
 	(void)state;
+	golden_name = "nat";
 	sa_set(&x->f.agent_observed, NATADDR, 40000);
 	j = run(x);
 	assert_non_null(c = cause_of(j, "nat"));
@@ -480,6 +574,7 @@ test_refused_next_connection(void **state)
 	json_t *j;
 
 	(void)state;
+	golden_name = "max-per-ip";
 	svc_ok(x, FTPCHECK_EPSV, PASV_LO, 1);
 	x->svc.tls.attempted = 1;
 	x->svc.tls.reply.code = 421;
@@ -499,6 +594,7 @@ test_channel_failed(void **state)
 	json_t *j;
 
 	(void)state;
+	golden_name = "no-reflector";
 	x->e.n_probes = 0;
 	x->e.active = NULL;
 	x->e.channel.failed = 1;
