@@ -568,17 +568,19 @@ out:
 	return r;
 }
 
+/* One more rendering of the model into a file (--junit, --html). */
 static int
-check_write_junit(const struct report *rep, const char *path)
+check_write_as(const struct report *rep, const char *path, const char *opt,
+    int (*render)(const struct report *, FILE *))
 {
 	FILE *fp;
 	int r;
 
 	if ((fp = fopen(path, "w")) == NULL) {
-		log_warn("--junit %s", path);
+		log_warn("%s %s", opt, path);
 		return -1;
 	}
-	r = report_junit(rep, fp);
+	r = render(rep, fp);
 	if (fclose(fp) != 0 || r != 0) {
 		log_warn("writing %s", path);
 		return -1;
@@ -608,7 +610,9 @@ check_output(struct check *c)
 		r = CHECK_EXIT_USAGE;
 		goto out;
 	}
-	if (c->o->junit != NULL && check_write_junit(rep, c->o->junit) != 0) {
+	if ((c->o->junit != NULL && check_write_as(rep, c->o->junit,
+	    "--junit", report_junit) != 0) || (c->o->html != NULL &&
+	    check_write_as(rep, c->o->html, "--html", report_html) != 0)) {
 		r = CHECK_EXIT_USAGE;
 		goto out;
 	}

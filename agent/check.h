@@ -43,6 +43,7 @@ struct check_opts {
 	unsigned ftp_connections;	/* at once, for the limit; <= 1: no */
 	const char *fix_out;		/* --fix-out DIR, or NULL */
 	const char *junit;		/* --junit FILE, or NULL */
+	const char *html;		/* --html FILE, or NULL */
 	const char *sg_files[CHECK_MAX_SG];	/* --sg FILE... */
 	unsigned n_sg;
 };

@@ -39,6 +39,7 @@ enum {
 	OPT_NO_FTP_CHECK,
 	OPT_FTP_CONNECTIONS,
 	OPT_JUNIT,
+	OPT_HTML,
 };
 
 struct agent_opt {
@@ -72,6 +73,8 @@ static const struct agent_opt agent_opts[] = {
 	    "write the JSON report (- for stdout; human report to stderr)" },
 	{ "junit", required_argument, OPT_JUNIT, "FILE",
 	    "also write the result as JUnit XML (one testcase per path)" },
+	{ "html", required_argument, OPT_HTML, "FILE",
+	    "also write the report as one self-contained HTML page" },
 	{ "no-color", no_argument, OPT_NO_COLOR, NULL,
 	    "no colour in the human report" },
 	{ "ftp-user", required_argument, OPT_FTP_USER, "USER[:PASSWORD]",
@@ -222,6 +225,7 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 	case OPT_SERVER:	o->server = arg; return 0;
 	case OPT_JSON:		o->json = arg; return 0;
 	case OPT_JUNIT:		o->junit = arg; return 0;
+	case OPT_HTML:		o->html = arg; return 0;
 	case OPT_NO_ACTIVE:	o->no_active = 1; return 0;
 	case OPT_NO_COLOR:	o->no_color = 1; return 0;
 	case OPT_VERBOSE:	(*verbose)++; return 0;

@@ -133,6 +133,11 @@ int report_set_sgs(struct report *r, const struct sg *const *sgs, size_t n);
  * FTP_ERR_SYSTEM. */
 int report_junit(const struct report *r, FILE *fp);
 
+/* The self-contained HTML page of --html (report_html.c): every path,
+ * a failing one drawn as the stages it crossed with the one it died at
+ * marked.  0, FTP_ERR_NOMEM or FTP_ERR_SYSTEM. */
+int report_html(const struct report *r, FILE *fp);
+
 /* Write the files of --fix-out into the existing directory dir: server.nft
  * and client.nft (verified patches only), server-settings.txt (the FTP
  * server settings to change), only those that have content; names of
