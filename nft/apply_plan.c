@@ -750,8 +750,10 @@ apply_plan_watermarks(struct apply_plan *p, const char *listing_json)
 		memset(&where, 0, sizeof(where));
 		if (json_where(obj, kind, &where) != 0)
 			continue;
+		/* A table's own handle counts among the tables, not among
+		 * the handles of its rules and objects. */
 		if ((r = wm_note(p, where.family, where.table,
-		    json_handle(obj))) != 0)
+		    kind == AK_TABLE ? 0 : json_handle(obj))) != 0)
 			goto out;
 	}
 	r = 0;
