@@ -678,6 +678,10 @@ load_commit(struct apply *a, const char *batch, int *loaded, char *err,
 	    errlen)) != 0)
 		return r == FTP_ERR_NOTFOUND ? FTP_ERR_INVAL : r;
 	*loaded = 1;
+	/* Test hook: die inside the window the provisional plan closes. */
+	if (getenv(APPLY_FAULT_ENV) != NULL &&
+	    strcmp(getenv(APPLY_FAULT_ENV), "die-after-load") == 0)
+		raise(SIGKILL);
 	if ((r = apply_plan_from_echo(echo, &a->plan, err, errlen)) == 0 &&
 	    (r = plan_store(a->dir, a->plan)) != 0)
 		ftp_errmsg(err, errlen, "%s: %s", a->dir, ftp_strerror(r));

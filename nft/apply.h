@@ -87,6 +87,11 @@
 #define APPLY_TIMEOUT_MAX	86400	/* seconds */
 #define APPLY_SCRIPT_MAX	(1024 * 1024)	/* bytes */
 
+/* Fault injection for tests: "die-after-load" makes apply_load() kill
+ * its own process right after the kernel took the patch and before the
+ * exact plan replaces the provisional one (tests/netns/apply_test.sh). */
+#define APPLY_FAULT_ENV		"FTPATH_APPLY_FAULT"
+
 /* Files inside the state directory. */
 #define APPLY_LOCK_FILE		"apply.lock"
 #define APPLY_PLAN_FILE		"apply.plan"
