@@ -110,6 +110,7 @@ unit-asan:
 netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/ftpcheck_driver
 	@tests/netns/run.sh $(BUILD)
 	@tests/netns/fw_test.sh $(BUILD)/tests/fw_driver
+	@tests/netns/apply_test.sh $(BUILD)
 	@tests/netns/ftpcheck_test.sh $(BUILD)/tests/ftpcheck_driver
 	@tests/netns/crash_test.sh $(BUILD)
 
