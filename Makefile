@@ -94,6 +94,11 @@ $(BUILD)/tests/fw_driver: $(BUILD)/tests/netns/fw_driver.o $(LIBNFT) $(LIBCOMMON
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(PKG_LIBS)
 
+# nft/apply's apply_run() namespace test driver, run by tests/netns/apply_test.sh.
+$(BUILD)/tests/apply_driver: $(BUILD)/tests/netns/apply_driver.o $(LIBNFT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(PKG_LIBS)
+
 # agent/ftpcheck namespace test driver, run by tests/netns/ftpcheck_test.sh.
 $(BUILD)/tests/ftpcheck_driver: $(BUILD)/tests/netns/ftpcheck_driver.o $(LIBAGENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -107,7 +112,8 @@ unit-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit
 
 # Namespace integration scenarios (root, real kernel, vsftpd, curl).
-netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/ftpcheck_driver
+netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/ftpcheck_driver \
+	    $(BUILD)/tests/apply_driver
 	@tests/netns/run.sh $(BUILD)
 	@tests/netns/fw_test.sh $(BUILD)/tests/fw_driver
 	@tests/netns/apply_test.sh $(BUILD)

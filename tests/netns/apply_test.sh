@@ -20,6 +20,9 @@
 #      kernel's error printed; so is one re-adding an existing chain
 #   f  a script with `flush ruleset` is refused before the kernel sees it
 #   g  'yes' typed on a terminal keeps it; ftpath-reflector apply works
+#   h  apply_run() (BUILD/tests/apply_driver): a re-test that connects
+#      from the client network to port 21 keeps a patch that opens it and
+#      rolls back, byte-identical, one that does not
 # Only documentation addresses; every nft command runs inside the
 # namespace; processes are stopped by PID.  Prints "N passed, M failed";
 # exit 0 only if M is 0.
@@ -50,6 +53,7 @@ STATE=$T_DIR/state	# never the host's /run/ftpath
 ip netns add "$NS" || { echo "SKIP: cannot create a network namespace"; exit 77; }
 ip -n "$NS" link set lo up
 ip -n "$NS" addr add 192.0.2.1/32 dev lo
+ip -n "$NS" addr add 198.51.100.2/32 dev lo	# a client address (h)
 nsx "$NS" 5 nft list ruleset >/dev/null 2>&1 || { echo "SKIP: nf_tables not usable"; exit 77; }
 
 X() { nsx "$NS" 30 "$@"; }
@@ -108,6 +112,7 @@ identical() {	# identical WHAT: both listings byte-identical to before
 		diff "$T_DIR/before-a.txt" "$T_DIR/now-a.txt" >&2 || true
 	fi
 }
+drop_count() { sed -n 's/.*tcp dport 21 counter packets \([0-9]*\).*/\1/p' "$1"; }
 no_plan() { [[ ! -e $STATE/apply.plan ]]; }
 wait_no_plan() {	# bounded: 10 s
 	local i
@@ -319,6 +324,40 @@ X "$REFL" apply "$T_DIR/patch.nft" --confirm-timeout 3 --state-dir "$STATE" \
 	nok "g: reflector exit $RC"
 identical "g (reflector)"
 check "g: --help names the subcommand" bash -c "'$AGENT' --help | grep -q 'ftpath-agent apply FILE'"
+
+# --- h: apply_run(): apply, re-test, keep or roll back ----------------------
+DRIVER=$(realpath "$BUILD/tests/apply_driver" 2>/dev/null || true)
+if [[ -x $DRIVER ]]; then
+	operator_reset
+	write_patch
+	RC=0
+	X "$DRIVER" "$STATE" "$T_DIR/patch.nft" 10 198.51.100.2 192.0.2.1 21 \
+		>"$T_DIR/h.out" 2>&1 || RC=$?
+	[[ $RC -eq 0 ]] && ok "h: the re-test passed and apply_run kept it" ||
+		nok "h: driver exit $RC"
+	check "h: re-test pass, kept" bash -c "grep -q '^retest pass' '$T_DIR/h.out' && grep -q '^kept' '$T_DIR/h.out'"
+	check "h: the patch is in" patched
+	check "h: no plan left" no_plan
+	operator_reset
+	printf 'insert rule inet filter input tcp dport 2121 accept\n' >"$T_DIR/nofix.nft"
+	RC=0
+	X "$DRIVER" "$STATE" "$T_DIR/nofix.nft" 10 198.51.100.2 192.0.2.1 21 \
+		>"$T_DIR/h2.out" 2>&1 || RC=$?
+	[[ $RC -eq 1 ]] && ok "h: a patch that fixes nothing is rolled back (exit 1)" ||
+		nok "h: driver exit $RC"
+	check "h: re-test fail, rolled back identical" bash -c "grep -q '^retest fail' '$T_DIR/h2.out' && grep -q '^rolled-back identical' '$T_DIR/h2.out'"
+	# the re-test's SYN hit the operator's drop rule: its counter went on
+	# counting (a restore from text would have reset it); all else equal
+	X nft -s -a list ruleset >"$T_DIR/h-now-s.txt"
+	X nft list ruleset >"$T_DIR/h-now.txt"
+	sed 's/counter packets [0-9]* bytes [0-9]*/counter/' "$T_DIR/before-a.txt" >"$T_DIR/h-before-s.txt"
+	check "h: nft -s -a list ruleset identical to before" cmp "$T_DIR/h-before-s.txt" "$T_DIR/h-now-s.txt"
+	check "h: the drop rule's counter kept counting" \
+		test "$(drop_count "$T_DIR/h-now.txt")" -gt "$(drop_count "$T_DIR/before.txt")"
+	check "h: no plan, no watchdog" bash -c "[[ ! -e '$STATE/apply.plan' && -z \$(ip netns pids '$NS') ]]"
+else
+	nok "h: $BUILD/tests/apply_driver not built (make $BUILD/tests/apply_driver)"
+fi
 
 if ((FAIL > 0)); then
 	log "--- log ---"
