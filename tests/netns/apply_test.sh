@@ -112,6 +112,12 @@ identical() {	# identical WHAT: both listings byte-identical to before
 		diff "$T_DIR/before-a.txt" "$T_DIR/now-a.txt" >&2 || true
 	fi
 }
+rc_is() {	# rc_is WANT DESC: $RC is WANT
+	if [[ $RC -eq $1 ]]; then ok "$2"; else nok "$2 (exit $RC, want $1)"; fi
+}
+within() {	# within LO HI DESC: $MS in [LO, HI)
+	if ((MS >= $1 && MS < $2)); then ok "$3 (${MS} ms)"; else nok "$3 (${MS} ms)"; fi
+}
 drop_count() { sed -n 's/.*tcp dport 21 counter packets \([0-9]*\).*/\1/p' "$1"; }
 no_plan() { [[ ! -e $STATE/apply.plan ]]; }
 wait_no_plan() {	# bounded: 10 s
@@ -176,7 +182,7 @@ write_patch
 RC=0
 X "$AGENT" apply "$T_DIR/patch.nft" --confirm --state-dir "$STATE" \
 	</dev/null >"$T_DIR/a.out" 2>&1 || RC=$?
-[[ $RC -eq 0 ]] && ok "a: --confirm exits 0" || nok "a: --confirm exit $RC"
+rc_is 0 "a: --confirm exits 0"
 check "a: the accept is in the ruleset" patched
 check "a: the report lists the inserted rule by handle" \
 	grep -Eq '^  \+ rule inet filter input handle [0-9]+$' "$T_DIR/a.out"
@@ -194,9 +200,8 @@ write_patch
 T0=$(date +%s%N)
 run_apply b "$T_DIR/patch.nft" --confirm-timeout 3
 MS=$((($(date +%s%N) - T0) / 1000000))
-[[ $RC -eq 1 ]] && ok "b: exit 1 (rolled back)" || nok "b: exit $RC"
-((MS >= 2900 && MS < 10000)) && ok "b: rolled back after ${MS} ms" ||
-	nok "b: rolled back after ${MS} ms (want ~3000)"
+rc_is 1 "b: exit 1 (rolled back)"
+within 2900 10000 "b: rolled back after the 3 s"
 check "b: says identical" grep -q 'rolled back: the ruleset listing is identical' "$T_DIR/b.out"
 identical b
 check "b: no plan left" no_plan
@@ -216,8 +221,7 @@ kill -9 "$APID"
 wait "$APID" 2>/dev/null || true
 check "c: the watchdog rolled back (plan removed)" wait_no_plan
 MS=$((($(date +%s%N) - T0) / 1000000))
-((MS < 5000)) && ok "c: at once (${MS} ms), not at the deadline" ||
-	nok "c: took ${MS} ms"
+within 0 5000 "c: at once, not at the 30 s deadline"
 identical c
 check "c: the watchdog logged why" grep -q 'the applier is gone: rolled back' "$STATE/apply.log"
 
@@ -229,8 +233,7 @@ RC=0
 FTPATH_APPLY_FAULT=die-after-load X "$AGENT" apply "$T_DIR/patch.nft" \
 	--confirm-timeout 30 --state-dir "$STATE" </dev/null \
 	>"$T_DIR/c2.out" 2>&1 || RC=$?
-[[ $RC -eq 137 ]] && ok "c': the applier died inside the window (137)" ||
-	nok "c': exit $RC"
+rc_is 137 "c': the applier died inside the window (137)"
 check "c': the watchdog rolled the provisional plan back" wait_no_plan
 identical "c'"
 
@@ -256,17 +259,17 @@ else
 fi
 RC=0
 wait "$APID" || RC=$?
-[[ $RC -eq 3 ]] && ok "d: the applier exits 3" || nok "d: applier exit $RC"
+rc_is 3 "d: the applier exits 3"
 check "d: the applier says the watchdog is gone" grep -q 'is gone: the patch stays loaded' "$T_DIR/d.out"
 check "d: the patch is still in" patched
 check "d: the plan stays (stale)" test -e "$STATE/apply.plan"
 run_apply d2 "$T_DIR/patch.nft"
-[[ $RC -eq 3 ]] && ok "d: a new apply refuses (exit 3)" || nok "d: new apply exit $RC"
+rc_is 3 "d: a new apply refuses (exit 3)"
 check "d: the stale plan is reported" grep -q 'a stale undo plan was found' "$T_DIR/d2.err"
 check "d: with what it undoes" grep -Eq '^  \+ rule inet filter input handle [0-9]+$' "$T_DIR/d2.err"
 RC=0
 X "$AGENT" apply --rollback-stale --state-dir "$STATE" >"$T_DIR/d3.out" 2>&1 || RC=$?
-[[ $RC -eq 1 ]] && ok "d: --rollback-stale exits 1 (rolled back)" || nok "d: --rollback-stale exit $RC"
+rc_is 1 "d: --rollback-stale exits 1 (rolled back)"
 check "d: --rollback-stale says identical" grep -q 'identical to before the apply' "$T_DIR/d3.out"
 identical d
 check "d: no plan left" no_plan
@@ -278,26 +281,26 @@ check "d: a second --rollback-stale has nothing to do (exit 0)" test "$RC" -eq 0
 operator_reset
 printf 'insert rule inet filter input handle 9999 tcp dport 21 accept\n' >"$T_DIR/bad.nft"
 run_apply e "$T_DIR/bad.nft" --confirm
-[[ $RC -eq 2 ]] && ok "e: exit 2" || nok "e: exit $RC"
+rc_is 2 "e: exit 2"
 check "e: the kernel's error is printed" grep -q 'Error: Could not process rule: No such file or directory' "$T_DIR/e.err"
 identical e
 check "e: no plan, no watchdog" bash -c "[[ ! -e '$STATE/apply.plan' && -z \$(ip netns pids '$NS') ]]"
 # re-adding an existing chain would change it: loaded as create, refused
 printf 'add chain inet filter input { type filter hook input priority filter; policy drop; }\n' >"$T_DIR/exists.nft"
 run_apply e2 "$T_DIR/exists.nft" --confirm
-[[ $RC -eq 2 ]] && ok "e: re-adding the operator's chain: exit 2" || nok "e: exists exit $RC"
+rc_is 2 "e: re-adding the operator's chain: exit 2"
 check "e: ... File exists" grep -q 'File exists' "$T_DIR/e2.err"
 identical "e (existing chain)"
 
 # --- f: refused scripts ----------------------------------------------------
 printf 'add rule inet filter input tcp dport 2121 accept\nflush ruleset\n' >"$T_DIR/flush.nft"
 run_apply f "$T_DIR/flush.nft" --confirm
-[[ $RC -eq 2 ]] && ok "f: flush ruleset: exit 2" || nok "f: exit $RC"
+rc_is 2 "f: flush ruleset: exit 2"
 check "f: says why, with the line" grep -q "line 2: 'flush ruleset': removes or changes what is there" "$T_DIR/f.err"
 identical f
 printf 'delete rule inet filter input handle 2\n' >"$T_DIR/delete.nft"
 run_apply f2 "$T_DIR/delete.nft" --confirm
-[[ $RC -eq 2 ]] && ok "f: delete rule: exit 2" || nok "f: delete exit $RC"
+rc_is 2 "f: delete rule: exit 2"
 
 # --- g: a terminal, and the reflector ---------------------------------------
 operator_reset
@@ -309,7 +312,7 @@ if command -v script >/dev/null 2>&1; then
 	{ sleep 1; echo yes; } | timeout -k 2 20 script -qec \
 		"ip netns exec $NS $AGENT apply $T_DIR/patch.nft --confirm-timeout 10 --state-dir $STATE" \
 		/dev/null >"$T_DIR/g.out" 2>&1 || RC=$?
-	[[ $RC -eq 0 ]] && ok "g: 'yes' on the terminal keeps it" || nok "g: exit $RC"
+	rc_is 0 "g: 'yes' on the terminal keeps it"
 	check "g: confirmed" grep -q 'confirmed: the change stays' "$T_DIR/g.out"
 	check "g: the patch is in" patched
 else
@@ -320,8 +323,7 @@ write_patch
 RC=0
 X "$REFL" apply "$T_DIR/patch.nft" --confirm-timeout 3 --state-dir "$STATE" \
 	</dev/null >"$T_DIR/g2.out" 2>&1 || RC=$?
-[[ $RC -eq 1 ]] && ok "g: ftpath-reflector apply rolls back unconfirmed (exit 1)" ||
-	nok "g: reflector exit $RC"
+rc_is 1 "g: ftpath-reflector apply rolls back unconfirmed (exit 1)"
 identical "g (reflector)"
 check "g: --help names the subcommand" bash -c "'$AGENT' --help | grep -q 'ftpath-agent apply FILE'"
 
@@ -333,8 +335,7 @@ if [[ -x $DRIVER ]]; then
 	RC=0
 	X "$DRIVER" "$STATE" "$T_DIR/patch.nft" 10 198.51.100.2 192.0.2.1 21 \
 		>"$T_DIR/h.out" 2>&1 || RC=$?
-	[[ $RC -eq 0 ]] && ok "h: the re-test passed and apply_run kept it" ||
-		nok "h: driver exit $RC"
+	rc_is 0 "h: the re-test passed and apply_run kept it"
 	check "h: re-test pass, kept" bash -c "grep -q '^retest pass' '$T_DIR/h.out' && grep -q '^kept' '$T_DIR/h.out'"
 	check "h: the patch is in" patched
 	check "h: no plan left" no_plan
@@ -343,8 +344,7 @@ if [[ -x $DRIVER ]]; then
 	RC=0
 	X "$DRIVER" "$STATE" "$T_DIR/nofix.nft" 10 198.51.100.2 192.0.2.1 21 \
 		>"$T_DIR/h2.out" 2>&1 || RC=$?
-	[[ $RC -eq 1 ]] && ok "h: a patch that fixes nothing is rolled back (exit 1)" ||
-		nok "h: driver exit $RC"
+	rc_is 1 "h: a patch that fixes nothing is rolled back (exit 1)"
 	check "h: re-test fail, rolled back identical" bash -c "grep -q '^retest fail' '$T_DIR/h2.out' && grep -q '^rolled-back identical' '$T_DIR/h2.out'"
 	# the re-test's SYN hit the operator's drop rule: its counter went on
 	# counting (a restore from text would have reset it); all else equal
