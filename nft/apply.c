@@ -189,6 +189,10 @@ state_remove(const char *dir)
 	/* The plan last: while it exists the state is "to be undone". */
 	if (state_path(dir, APPLY_BEFORE_FILE, path, sizeof(path)) == 0)
 		(void)unlink(path);
+	if (state_path(dir, APPLY_PLAN_FILE ".tmp", path, sizeof(path)) == 0)
+		(void)unlink(path);
+	if (state_path(dir, APPLY_BEFORE_FILE ".tmp", path, sizeof(path)) == 0)
+		(void)unlink(path);
 	if (state_path(dir, APPLY_PLAN_FILE, path, sizeof(path)) == 0)
 		(void)unlink(path);
 }
@@ -638,10 +642,11 @@ apply_check(const char *script, char *err, size_t errlen)
 	return r == FTP_ERR_NOTFOUND ? FTP_ERR_INVAL : r;
 }
 
-/* Steps 4 and 5: apply.before and the provisional plan. */
+/* Steps 4 and 5: apply.before and the provisional plan.  *before_json
+ * (the caller frees it) is the listing the exact plan is checked with. */
 static int
-load_save(const char *dir, struct apply_plan *prov, char *err,
-    size_t errlen)
+load_save(const char *dir, struct apply_plan *prov, char **before_json,
+    char *err, size_t errlen)
 {
 	char *text = NULL, *json = NULL;
 	int r;
@@ -649,13 +654,18 @@ load_save(const char *dir, struct apply_plan *prov, char *err,
 	if ((r = nft_listing(0, &text, err, errlen)) != 0 ||
 	    (r = nft_listing(1, &json, err, errlen)) != 0)
 		goto out;
-	if ((r = apply_plan_watermarks(prov, json)) != 0) {
+	if ((r = apply_plan_watermarks(prov, json)) != 0 ||
+	    (r = apply_plan_drop_existing(prov, json)) != 0) {
 		ftp_errmsg(err, errlen, "cannot read the ruleset's handles");
 		goto out;
 	}
 	if ((r = state_write(dir, APPLY_BEFORE_FILE, text)) != 0 ||
-	    (r = plan_store(dir, prov)) != 0)
+	    (r = plan_store(dir, prov)) != 0) {
 		ftp_errmsg(err, errlen, "%s: %s", dir, ftp_strerror(r));
+		goto out;
+	}
+	*before_json = json;
+	json = NULL;
 out:
 	free(text);
 	free(json);
@@ -667,8 +677,8 @@ out:
  * failure after the load, which leaves the provisional plan for the
  * watchdog's rollback. */
 static int
-load_commit(struct apply *a, const char *batch, int *loaded, char *err,
-    size_t errlen)
+load_commit(struct apply *a, const char *batch, const char *before_json,
+    int *loaded, char *err, size_t errlen)
 {
 	char *echo = NULL;
 	int r;
@@ -682,7 +692,10 @@ load_commit(struct apply *a, const char *batch, int *loaded, char *err,
 	if (getenv(APPLY_FAULT_ENV) != NULL &&
 	    strcmp(getenv(APPLY_FAULT_ENV), "die-after-load") == 0)
 		raise(SIGKILL);
+	/* The kernel echoes no no-op "add table"; check anyway: an undo must
+	 * never delete a table the operator had. */
 	if ((r = apply_plan_from_echo(echo, &a->plan, err, errlen)) == 0 &&
+	    (r = apply_plan_drop_existing(a->plan, before_json)) == 0 &&
 	    (r = plan_store(a->dir, a->plan)) != 0)
 		ftp_errmsg(err, errlen, "%s: %s", a->dir, ftp_strerror(r));
 	free(echo);
@@ -725,7 +738,7 @@ apply_load(const char *script, const struct apply_opts *o,
 	unsigned timeout = o && o->confirm_timeout ? o->confirm_timeout :
 	    APPLY_CONFIRM_TIMEOUT;
 	const char *dir = o && o->state_dir ? o->state_dir : APPLY_STATE_DIR;
-	char *batch = NULL, line[APPLY_REPLY_MAX];
+	char *batch = NULL, *before = NULL, line[APPLY_REPLY_MAX];
 	int r, lockfd = -1, loaded = 0;
 
 	if (timeout > APPLY_TIMEOUT_MAX)
@@ -743,16 +756,17 @@ apply_load(const char *script, const struct apply_opts *o,
 		goto out;
 	}
 	if ((r = load_prepare(a->dir, batch, &lockfd, err, errlen)) != 0 ||
-	    (r = load_save(a->dir, prov, err, errlen)) != 0)
+	    (r = load_save(a->dir, prov, &before, err, errlen)) != 0)
 		goto out;
+	/* Before the watchdog's own: a prompt never outlasts it. */
+	a->deadline = clock_mono_ms() + (uint64_t)timeout * 1000;
 	if ((r = wd_spawn(a, lockfd, timeout)) != 0) {
 		ftp_errmsg(err, errlen, "cannot start the watchdog: %s",
 		    strerror(errno));
 		state_remove(a->dir);
 		goto out;
 	}
-	a->deadline = clock_mono_ms() + (uint64_t)timeout * 1000;
-	if ((r = load_commit(a, batch, &loaded, err, errlen)) != 0) {
+	if ((r = load_commit(a, batch, before, &loaded, err, errlen)) != 0) {
 		/* Nothing loaded: abort; loaded but not understood: the
 		 * provisional plan is undone at once. */
 		(void)wd_order(a, loaded ? 'R' : 'A', APPLY_UNDO_MS, line,
@@ -768,6 +782,7 @@ out:
 	apply_free(a);
 	apply_plan_free(prov);
 	free(batch);
+	free(before);
 	return r;
 }
 

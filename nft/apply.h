@@ -11,6 +11,10 @@
  * is loaded as "create" (NLM_F_EXCL): an object that exists already makes
  * the kernel refuse the whole patch, so everything the undo plan deletes
  * was made by the patch and nothing the operator had is ever removed.
+ * The one exception is the idiom "add table F T" / "add chain F T C"
+ * without a body: it changes nothing that exists, so it stays an add, and
+ * a table or chain that existed before the load is dropped from both
+ * plans (apply_plan_drop_existing), never deleted by an undo.
  *
  * apply_load(), in order:
  *   1. screen the script (pure, above);
@@ -129,6 +133,13 @@ int apply_screen(const char *script, char **batch, struct apply_plan **prov,
  * Taken from a "list ruleset" JSON listing by apply_plan_watermarks().
  */
 int apply_plan_watermarks(struct apply_plan *p, const char *listing_json);
+
+/*
+ * Forget the tables, chains, sets, maps and objects of p that a "list
+ * ruleset" JSON listing taken before the load shows: they are the
+ * operator's (a bodiless "add table|chain" of one that exists).
+ */
+int apply_plan_drop_existing(struct apply_plan *p, const char *listing_json);
 
 /*
  * The exact plan from libnftables' JSON echo of the load

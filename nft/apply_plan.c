@@ -374,6 +374,12 @@ screen_item(const struct scmd *c, size_t k, int kind, struct apply_item *it,
 		return 0;
 	if (c->body == NULL)
 		goto bad;
+	/* The text may become "delete element ... { ... }" of a provisional
+	 * undo: one plain list, as the plan file takes it back. */
+	if (memchr(c->body, ';', (size_t)(c->body_end - c->body)) != NULL ||
+	    memchr(c->body, '#', (size_t)(c->body_end - c->body)) != NULL)
+		return screen_refuse(c, "an element list with ';' or a comment "
+		    "inside", err, errlen);
 	if ((it->text = strndup(c->body, (size_t)(c->body_end - c->body)))
 	    == NULL)
 		return FTP_ERR_NOMEM;
@@ -491,7 +497,11 @@ apply_screen(const char *script, char **batch, struct apply_plan **prov,
 		if ((r = screen_item(&c, k, kind, it, err, errlen)) != 0)
 			goto out;
 		ncmd++;
-		if (kind == AK_RULE)
+		/* Rules only add; so does "add table|chain NAME" without a
+		 * body (a no-op on one that exists, which the kernel does not
+		 * echo and apply_plan_drop_existing() keeps out of plans). */
+		if (kind == AK_RULE || (c.body == NULL && (kind == AK_TABLE ||
+		    kind == AK_CHAIN) && !wis(&c, 0, "create")))
 			continue;
 		/* Everything else loads as create: the kernel refuses an
 		 * object that exists, so the undo deletes only ours. */
@@ -762,6 +772,8 @@ out:
 	return r;
 }
 
+static int listing_items(const char *listing_json, struct apply_plan **out);
+
 static int
 item_same_object(const struct apply_item *a, const struct apply_item *b)
 {
@@ -819,6 +831,34 @@ out:
 	apply_plan_free(l);
 	json_decref(a);
 	return r;
+}
+
+int
+apply_plan_drop_existing(struct apply_plan *p, const char *listing_json)
+{
+	struct apply_plan *live = NULL;
+	size_t i, j, keep = 0;
+	int r, old;
+
+	if ((r = listing_items(listing_json, &live)) != 0)
+		return r;
+	for (i = 0; i < p->n; i++) {
+		struct apply_item *it = &p->items[i];
+
+		old = 0;
+		for (j = 0; it->kind != AK_RULE && it->kind != AK_ELEMENT &&
+		    j < live->n && !old; j++)
+			old = item_same_object(it, &live->items[j]);
+		if (old) {
+			free(it->elem);
+			free(it->text);
+			continue;
+		}
+		p->items[keep++] = *it;
+	}
+	p->n = keep;
+	apply_plan_free(live);
+	return 0;
 }
 
 /*

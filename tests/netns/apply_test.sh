@@ -84,7 +84,9 @@ operator_reset() {
 		die "setup: the drop rule's counter did not count"
 }
 
-# The patch, before the drop rule by its handle.
+# The patch, before the drop rule by its handle; it starts with the
+# "make sure the table and chain exist" idiom, which the undo (also the
+# provisional one of c') must never turn into a delete of the operator's.
 write_patch() {
 	local h
 	h=$(X nft -a list chain inet filter input |
@@ -92,6 +94,9 @@ write_patch() {
 	[[ -n $h ]] || die "no handle for the drop rule"
 	cat >"$T_DIR/patch.nft" <<EOF
 # test patch: the control port for the documentation client network
+# (the idiom "add table/chain" of ones that exist: never undone)
+add table inet filter
+add chain inet filter input
 insert rule inet filter input handle $h ip saddr 198.51.100.0/24 tcp dport 21 ct state new accept
 add chain inet filter ftp_helper { type filter hook prerouting priority filter; policy accept; }
 add ct helper inet filter ftp-std { type "ftp" protocol tcp; }

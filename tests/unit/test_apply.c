@@ -105,6 +105,8 @@ test_screen_syntax(void **state)
 	    "# flush ruleset would be refused, but this is a comment\n"
 	    "define PEER = 198.51.100.7\n"
 	    "chain inet filter x\n"
+	    "add table inet filter\n"
+	    "add chain inet filter y { type filter hook output priority 0; }\n"
 	    "rule filter input ip saddr $PEER accept comment \"a;b#c\"\n"
 	    "add set inet filter s { type ipv4_addr;\n"
 	    "    flags interval; }; add rule inet filter input \\\n"
@@ -112,13 +114,19 @@ test_screen_syntax(void **state)
 
 	(void)state;
 	assert_int_equal(apply_screen(s, &batch, &p, err, sizeof(err)), 0);
-	assert_non_null(strstr(batch, "\ncreate chain inet filter x\n"));
+	/* Without a body, add table|chain changes nothing that exists: it
+	 * stays an add; with one it is a create. */
+	assert_non_null(strstr(batch, "\nchain inet filter x\n"));
+	assert_non_null(strstr(batch, "\nadd table inet filter\n"));
+	assert_non_null(strstr(batch, "\ncreate chain inet filter y {"));
 	assert_non_null(strstr(batch, "\nrule filter input ip saddr $PEER"));
 	assert_non_null(strstr(batch, "\ncreate set inet filter s {"));
 	assert_non_null(strstr(batch, "; add rule inet filter input"));
 	t = plan_text(p);
 	assert_string_equal(t,
 	    "+ chain inet filter x\n"
+	    "+ table inet filter\n"
+	    "+ chain inet filter y\n"
 	    "+ rule ip filter input\n"
 	    "+ set inet filter s\n"
 	    "+ rule inet filter input\n");
@@ -170,6 +178,8 @@ test_screen_refuses(void **state)
 	refused("add rule inet filter", "incomplete command");
 	refused("add element inet filter blocked", "incomplete command");
 	refused("add rule inet filter $CHAIN accept", "literal names");
+	refused("add element inet filter s { 1; 2 }", "element list with");
+	refused("add element inet filter s { 1 # one\n }", "element list with");
 }
 
 /* ---- plans ---- */
@@ -394,6 +404,39 @@ test_resolve_ambiguous(void **state)
 	apply_plan_free(prov);
 }
 
+static void
+test_drop_existing(void **state)
+{
+	/* The patch's idiom "add table inet filter": the table was there
+	 * before, so neither plan may ever delete it. */
+	static const char script[] = "add table inet filter\n"
+	    "add chain inet filter input\n"
+	    "add chain inet filter ftp_pre { type filter hook prerouting "
+	    "priority 0; }\n"
+	    "add rule inet filter input tcp dport 21 accept\n";
+	static const char echo[] = "{\"nftables\": [{\"add\": {\"table\": "
+	    "{\"family\": \"inet\", \"name\": \"filter\", \"handle\": 6}}}, "
+	    "{\"add\": {\"table\": {\"family\": \"inet\", \"name\": "
+	    "\"new\", \"handle\": 7}}}]}";
+	struct apply_plan *prov = provisional(script, before_json), *p = NULL;
+	char *t, err[256];
+
+	(void)state;
+	assert_int_equal(apply_plan_drop_existing(prov, before_json), 0);
+	t = plan_text(prov);
+	assert_string_equal(t,
+	    "+ chain inet filter ftp_pre\n"
+	    "+ rule inet filter input\n");
+	free(t);
+	assert_int_equal(apply_plan_from_echo(echo, &p, err, sizeof(err)), 0);
+	assert_int_equal(apply_plan_drop_existing(p, before_json), 0);
+	t = plan_text(p);
+	assert_string_equal(t, "+ table inet new\n");
+	free(t);
+	apply_plan_free(p);
+	apply_plan_free(prov);
+}
+
 int
 main(void)
 {
@@ -408,6 +451,7 @@ main(void)
 		cmocka_unit_test(test_resolve_loaded),
 		cmocka_unit_test(test_resolve_not_loaded),
 		cmocka_unit_test(test_resolve_ambiguous),
+		cmocka_unit_test(test_drop_existing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
