@@ -176,6 +176,22 @@ int apply_plan_decode(const char *text, struct apply_plan **out,
 int apply_plan_undo(const struct apply_plan *p, long item, char **json_out,
     char **text_out);
 
+/* Item i of p (i < apply_plan_count(p)), strings owned by p; empty
+ * strings for what the kind has not ("" chain of a chain), handle 0 when
+ * not known.  FTP_ERR_RANGE for i out of range. */
+struct apply_item_info {
+	const char	*kind;		/* "rule", "chain", "ct helper", ... */
+	const char	*family;
+	const char	*table;
+	const char	*chain;		/* rule: its chain; element: its set */
+	const char	*name;		/* chain, set, map, ct helper */
+	const char	*elements;	/* element: JSON array, or the
+					 * script's "{ ... }" */
+	unsigned long long handle;
+};
+int apply_plan_item(const struct apply_plan *p, size_t i,
+    struct apply_item_info *out);
+
 /* One line per item ("rule inet filter input handle 5"), each prefixed
  * by `prefix`. */
 void apply_plan_print(const struct apply_plan *p, const char *prefix,

@@ -13,7 +13,10 @@
 #include "apply.h"
 #include "apply_cmd.h"
 #include "err.h"
+#include "fw_text.h"
 #include "readfile.h"
+
+#include <linux/netfilter.h>
 
 enum {
 	AOPT_HELP = 'h',
@@ -236,6 +239,47 @@ apply_cmd_decide(const struct apply_cmd *c, struct apply *a)
 }
 
 static int
+apply_cmd_nfproto(const char *family)
+{
+	static const struct { const char *name; int nfproto; } fams[] = {
+		{ "ip", NFPROTO_IPV4 }, { "ip6", NFPROTO_IPV6 },
+		{ "inet", NFPROTO_INET }, { "arp", NFPROTO_ARP },
+		{ "bridge", NFPROTO_BRIDGE }, { "netdev", NFPROTO_NETDEV },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
+		if (strcmp(fams[i].name, family) == 0)
+			return fams[i].nfproto;
+	return -1;
+}
+
+/* What was added, each rule with its text as the kernel lists it: the
+ * operator reads what is now in force, not only handles. */
+static void
+apply_cmd_print(const struct apply_plan *p)
+{
+	struct apply_item_info ii;
+	char *text;
+	size_t i;
+
+	for (i = 0; apply_plan_item(p, i, &ii) == 0; i++) {
+		text = NULL;
+		if (strcmp(ii.kind, "rule") == 0 &&
+		    fw_rule_text(apply_cmd_nfproto(ii.family), ii.table,
+		    ii.chain, ii.handle, &text) == 0)
+			printf("  + rule %s %s %s handle %llu: %s\n", ii.family,
+			    ii.table, ii.chain, ii.handle, text);
+		else
+			printf("  + %s %s %s%s%s%s%s%s%s\n", ii.kind, ii.family,
+			    ii.table, ii.chain[0] ? " " : "", ii.chain,
+			    ii.name[0] ? " " : "", ii.name,
+			    ii.elements[0] ? " " : "", ii.elements);
+		free(text);
+	}
+}
+
+static int
 apply_cmd_load(const struct apply_cmd *c)
 {
 	struct apply *a = NULL;
@@ -259,7 +303,7 @@ apply_cmd_load(const struct apply_cmd *c)
 	}
 	printf("loaded %s as one transaction (watchdog pid %ld); added:\n",
 	    c->file, apply_watchdog_pid(a));
-	apply_plan_print(apply_plan_of(a), "  + ", stdout);
+	apply_cmd_print(apply_plan_of(a));
 	fflush(stdout);
 	rc = apply_cmd_decide(c, a);
 out:

@@ -1233,6 +1233,25 @@ out:
 	return r;
 }
 
+int
+apply_plan_item(const struct apply_plan *p, size_t i,
+    struct apply_item_info *out)
+{
+	const struct apply_item *it;
+
+	if (i >= p->n)
+		return FTP_ERR_RANGE;
+	it = &p->items[i];
+	out->kind = kind_names[it->kind];
+	out->family = it->family;
+	out->table = it->table;
+	out->chain = it->chain;
+	out->name = it->name;
+	out->elements = it->elem ? it->elem : it->text ? it->text : "";
+	out->handle = it->handle;
+	return 0;
+}
+
 void
 apply_plan_print(const struct apply_plan *p, const char *prefix, FILE *out)
 {

@@ -189,8 +189,8 @@ X "$AGENT" apply "$T_DIR/patch.nft" --confirm --state-dir "$STATE" \
 	</dev/null >"$T_DIR/a.out" 2>&1 || RC=$?
 rc_is 0 "a: --confirm exits 0"
 check "a: the accept is in the ruleset" patched
-check "a: the report lists the inserted rule by handle" \
-	grep -Eq '^  \+ rule inet filter input handle [0-9]+$' "$T_DIR/a.out"
+check "a: the report lists the inserted rule by handle, with its text" \
+	grep -Eq '^  \+ rule inet filter input handle [0-9]+: ip saddr 198\.51\.100\.0/24 tcp dport 21 ct state new accept$' "$T_DIR/a.out"
 X nft -a list ruleset >"$T_DIR/a-after.txt"
 X nft -j -s -a list ruleset >"$T_DIR/a-after.json"
 check "a: only additions (every operator object unchanged, handles too)" \

@@ -187,6 +187,7 @@ test_screen_refuses(void **state)
 static void
 test_echo_plan(void **state)
 {
+	struct apply_item_info ii;
 	struct apply_plan *p = NULL;
 	char *json = NULL, *text = NULL, *t, err[256];
 
@@ -201,6 +202,15 @@ test_echo_plan(void **state)
 	    "+ ct helper inet filter ftp-std handle 7\n"
 	    "+ element inet filter blocked [\"192.0.2.50\"]\n");
 	free(t);
+	assert_int_equal(apply_plan_item(p, 3, &ii), 0);
+	assert_string_equal(ii.kind, "element");
+	assert_string_equal(ii.chain, "blocked");
+	assert_string_equal(ii.elements, "[\"192.0.2.50\"]");
+	assert_int_equal(apply_plan_item(p, 0, &ii), 0);
+	assert_string_equal(ii.kind, "rule");
+	assert_string_equal(ii.chain, "input");
+	assert_int_equal(ii.handle, 5);
+	assert_int_equal(apply_plan_item(p, 4, &ii), FTP_ERR_RANGE);
 	/* Newest first: our rules never outlive what they use. */
 	assert_int_equal(apply_plan_undo(p, -1, &json, &text), 0);
 	assert_string_equal(json, undo_exact);
