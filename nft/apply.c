@@ -323,25 +323,29 @@ undo_run(const struct apply_plan *p, char *err, size_t errlen)
 	return first;
 }
 
-/* A provisional plan made exact against the live ruleset. */
+/* The plan against the live ruleset: without the tables made again
+ * since, and a provisional one made exact. */
 static int
 undo_resolve(struct apply_plan **p, char *err, size_t errlen)
 {
 	struct apply_plan *exact = NULL;
 	char *listing = NULL;
+	size_t dropped = 0;
 	int r, loaded = 0;
 
-	if (!apply_plan_provisional(*p))
-		return 0;
 	if ((r = nft_listing(1, &listing, err, errlen)) != 0)
 		return r;
-	r = apply_plan_resolve(*p, listing, &exact, &loaded, err, errlen);
-	free(listing);
-	if (r != 0)
-		return r;
+	if ((r = apply_plan_keep_live(*p, listing, &dropped)) != 0 ||
+	    !apply_plan_provisional(*p))
+		goto out;
+	if ((r = apply_plan_resolve(*p, listing, &exact, &loaded, err,
+	    errlen)) != 0)
+		goto out;
 	apply_plan_free(*p);
 	*p = exact;
-	return 0;
+out:
+	free(listing);
+	return r;
 }
 
 /* Compare the live listing with apply.before: 1 same, 0 not, -1 none. */
@@ -696,6 +700,7 @@ load_commit(struct apply *a, const char *batch, const char *before_json,
 	 * never delete a table the operator had. */
 	if ((r = apply_plan_from_echo(echo, &a->plan, err, errlen)) == 0 &&
 	    (r = apply_plan_drop_existing(a->plan, before_json)) == 0 &&
+	    (r = apply_plan_watermarks(a->plan, before_json)) == 0 &&
 	    (r = plan_store(a->dir, a->plan)) != 0)
 		ftp_errmsg(err, errlen, "%s: %s", a->dir, ftp_strerror(r));
 	free(echo);

@@ -41,6 +41,10 @@
  * watermark in their chain, which must be exactly as many as the script
  * added there (else the rollback refuses to guess and says so).
  *
+ * Every plan also records each existing table's own handle: an undo run
+ * later (a stale plan) skips a table made again since (another handle),
+ * whose rule handles would name the operator's new rules.
+ *
  * The undo is the exact inverse: delete those rules by handle, the
  * elements, then the chains, sets and objects created (newest first), as
  * one transaction; it never restores from text (that would reset
@@ -140,6 +144,17 @@ int apply_plan_watermarks(struct apply_plan *p, const char *listing_json);
  * operator's (a bodiless "add table|chain" of one that exists).
  */
 int apply_plan_drop_existing(struct apply_plan *p, const char *listing_json);
+
+/*
+ * Forget the items in tables that are not the ones the patch went into:
+ * a table whose own handle (recorded by apply_plan_watermarks) differs in
+ * the live listing was deleted and made again (an operator's "nft -f"
+ * with flush ruleset), and took our objects with it; its new handles
+ * start again and could name the operator's new rules.  *dropped (may be
+ * NULL) counts the items forgotten.
+ */
+int apply_plan_keep_live(struct apply_plan *p, const char *listing_json,
+    size_t *dropped);
 
 /*
  * The exact plan from libnftables' JSON echo of the load

@@ -48,11 +48,14 @@ struct apply_item {
 				 * script */
 };
 
-/* The highest handle a table had before the load. */
+/* A table as it was before the load: the highest handle of its objects,
+ * and its own handle (table handles come from one counter that only
+ * grows: a table deleted and made again has another one). */
 struct apply_wm {
 	char		 family[FAMILY_MAX];
 	char		 table[FW_NAME_MAX];
 	uint64_t	 handle;
+	uint64_t	 table_handle;
 };
 
 struct apply_plan {
@@ -721,7 +724,7 @@ wm_find(const struct apply_plan *p, const char *family, const char *table)
 
 static int
 wm_note(struct apply_plan *p, const char *family, const char *table,
-    uint64_t handle)
+    uint64_t handle, uint64_t table_handle)
 {
 	struct apply_wm *w = wm_find(p, family, table), *nw;
 	size_t cap;
@@ -741,6 +744,8 @@ wm_note(struct apply_plan *p, const char *family, const char *table,
 	}
 	if (handle > w->handle)
 		w->handle = handle;
+	if (table_handle != 0)
+		w->table_handle = table_handle;
 	return 0;
 }
 
@@ -763,7 +768,8 @@ apply_plan_watermarks(struct apply_plan *p, const char *listing_json)
 		/* A table's own handle counts among the tables, not among
 		 * the handles of its rules and objects. */
 		if ((r = wm_note(p, where.family, where.table,
-		    kind == AK_TABLE ? 0 : json_handle(obj))) != 0)
+		    kind == AK_TABLE ? 0 : json_handle(obj),
+		    kind == AK_TABLE ? json_handle(obj) : 0)) != 0)
 			goto out;
 	}
 	r = 0;
@@ -857,6 +863,53 @@ apply_plan_drop_existing(struct apply_plan *p, const char *listing_json)
 		p->items[keep++] = *it;
 	}
 	p->n = keep;
+	apply_plan_free(live);
+	return 0;
+}
+
+/* The live handle of table family/name in a listing's items, 0 if the
+ * table is not there. */
+static uint64_t
+live_table_handle(const struct apply_plan *live, const char *family,
+    const char *table)
+{
+	size_t i;
+
+	for (i = 0; i < live->n; i++)
+		if (live->items[i].kind == AK_TABLE &&
+		    strcmp(live->items[i].family, family) == 0 &&
+		    strcmp(live->items[i].table, table) == 0)
+			return live->items[i].handle;
+	return 0;
+}
+
+int
+apply_plan_keep_live(struct apply_plan *p, const char *listing_json,
+    size_t *dropped)
+{
+	struct apply_plan *live = NULL;
+	const struct apply_wm *w;
+	size_t i, keep = 0, gone = 0;
+	int r;
+
+	if ((r = listing_items(listing_json, &live)) != 0)
+		return r;
+	for (i = 0; i < p->n; i++) {
+		struct apply_item *it = &p->items[i];
+
+		w = wm_find(p, it->family, it->table);
+		if (w != NULL && w->table_handle != 0 && w->table_handle !=
+		    live_table_handle(live, it->family, it->table)) {
+			free(it->elem);
+			free(it->text);
+			gone++;
+			continue;
+		}
+		p->items[keep++] = *it;
+	}
+	p->n = keep;
+	if (dropped != NULL)
+		*dropped = gone;
 	apply_plan_free(live);
 	return 0;
 }
@@ -1030,9 +1083,10 @@ apply_plan_encode(const struct apply_plan *p, char **out)
 		if (json_array_append_new(items, item_json(&p->items[i])) != 0)
 			goto out;
 	for (i = 0; i < p->nwm; i++)
-		if (json_array_append_new(wms, json_pack("{s:s, s:s, s:I}",
+		if (json_array_append_new(wms, json_pack("{s:s, s:s, s:I, s:I}",
 		    "family", p->wm[i].family, "table", p->wm[i].table,
-		    "handle", (json_int_t)p->wm[i].handle)) != 0)
+		    "handle", (json_int_t)p->wm[i].handle, "table_handle",
+		    (json_int_t)p->wm[i].table_handle)) != 0)
 			goto out;
 	if ((s = json_dumps(root, JSON_INDENT(1))) == NULL)
 		goto out;
@@ -1088,7 +1142,7 @@ item_from_json(json_t *o, struct apply_item *it)
 static int
 plan_from_json(json_t *root, struct apply_plan *p)
 {
-	json_t *v, *w;
+	json_t *v, *w, *th;
 	size_t i;
 	char fam[FAMILY_MAX], table[FW_NAME_MAX];
 	int r;
@@ -1103,7 +1157,10 @@ plan_from_json(json_t *root, struct apply_plan *p)
 		if (json_name(w, "family", fam, sizeof(fam), 1) != 0 ||
 		    json_name(w, "table", table, sizeof(table), 0) != 0)
 			return FTP_ERR_PROTO;
-		if ((r = wm_note(p, fam, table, json_handle(w))) != 0)
+		th = json_object_get(w, "table_handle");
+		if ((r = wm_note(p, fam, table, json_handle(w),
+		    json_is_integer(th) && json_integer_value(th) > 0 ?
+		    (uint64_t)json_integer_value(th) : 0)) != 0)
 			return r;
 	}
 	return 0;

@@ -15,7 +15,9 @@
 #      back, byte-identical; also killed right after the load, before the
 #      exact plan is written (the provisional plan's window)
 #   d  kill -9 of the watchdog: the stale plan is found and reported, the
-#      next apply refuses, apply --rollback-stale restores byte-identity
+#      next apply refuses, apply --rollback-stale restores byte-identity;
+#      and after the operator reloaded the ruleset (new rules with the
+#      handles the plan names) it deletes nothing of theirs
 #   e  a patch the kernel rejects is never loaded: identical, exit 2, the
 #      kernel's error printed; so is one re-adding an existing chain
 #   f  a script with `flush ruleset` is refused before the kernel sees it
@@ -281,6 +283,30 @@ check "d: no plan left" no_plan
 RC=0
 X "$AGENT" apply --rollback-stale --state-dir "$STATE" >"$T_DIR/d4.out" 2>&1 || RC=$?
 check "d: a second --rollback-stale has nothing to do (exit 0)" test "$RC" -eq 0
+
+# d': a stale plan, then the operator reloads the ruleset (flush ruleset,
+# the table made again) and adds rules: their handles are the ones the
+# plan names.  The rollback must touch none of them.
+operator_reset
+write_patch
+bg_in_ns "$NS" "$T_DIR/d5.out" "$AGENT" apply "$T_DIR/patch.nft" \
+	--confirm-timeout 30 --state-dir "$STATE"
+APID=$BG_PID
+check "d': loaded" wait_loaded "$T_DIR/d5.out"
+WPID=$(sed -n 's/.*(watchdog pid \([0-9]*\)).*/\1/p' "$T_DIR/d5.out")
+[[ -n $WPID ]] && kill -9 "$WPID"
+wait "$APID" 2>/dev/null || true
+operator_reset
+for p in $(seq 2100 2115); do X nft add rule inet filter input tcp dport "$p" counter accept; done
+X nft list ruleset >"$T_DIR/before.txt"
+X nft -a list ruleset >"$T_DIR/before-a.txt"
+check "d': the operator's new rules carry the plan's handles" bash -c \
+	"grep -o 'handle [0-9]*' '$STATE/apply.plan' | sort -u | while read -r _ h; do grep -q \"# handle \$h\$\" '$T_DIR/before-a.txt' || exit 1; done"
+RC=0
+X "$AGENT" apply --rollback-stale --state-dir "$STATE" >"$T_DIR/d6.out" 2>&1 || RC=$?
+rc_is 1 "d': --rollback-stale of a plan for a table made again"
+identical "d' (nothing of the new table deleted)"
+check "d': no plan left" no_plan
 
 # --- e: the kernel rejects it ---------------------------------------------
 operator_reset

@@ -351,7 +351,7 @@ test_resolve_loaded(void **state)
 	int loaded = 0;
 
 	(void)state;
-	/* The table's own handle (6) is above the new rule's (5): the
+	/* The table's own handle (7) is above the new rule's (5): the
 	 * watermark must count only the table's objects (max 4). */
 	assert_int_equal(apply_plan_resolve(prov, after_json, &ex, &loaded,
 	    err, sizeof(err)), 0);
@@ -447,6 +447,38 @@ test_drop_existing(void **state)
 	apply_plan_free(prov);
 }
 
+static void
+test_keep_live(void **state)
+{
+	/* The same table made again: handle 9 instead of 7. */
+	static const char remade[] = "{\"nftables\": [{\"table\": {\"family\": "
+	    "\"inet\", \"name\": \"filter\", \"handle\": 9}}, {\"rule\": "
+	    "{\"family\": \"inet\", \"table\": \"filter\", \"chain\": "
+	    "\"input\", \"handle\": 5}}]}";
+	struct apply_plan *p = NULL, *q = NULL;
+	char *enc = NULL, err[256];
+	size_t dropped = 99;
+
+	(void)state;
+	assert_int_equal(apply_plan_from_echo(echo_json, &p, err, sizeof(err)),
+	    0);
+	assert_int_equal(apply_plan_watermarks(p, before_json), 0);
+	/* The table's own handle goes into the plan file and back. */
+	assert_int_equal(apply_plan_encode(p, &enc), 0);
+	assert_non_null(strstr(enc, "\"table_handle\": 7"));
+	assert_int_equal(apply_plan_decode(enc, &q, err, sizeof(err)), 0);
+	free(enc);
+	assert_int_equal(apply_plan_keep_live(q, after_json, &dropped), 0);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(apply_plan_count(q), 4);
+	/* Rule 5 of the new table is the operator's, not ours. */
+	assert_int_equal(apply_plan_keep_live(q, remade, &dropped), 0);
+	assert_int_equal(dropped, 4);
+	assert_int_equal(apply_plan_count(q), 0);
+	apply_plan_free(q);
+	apply_plan_free(p);
+}
+
 int
 main(void)
 {
@@ -462,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_resolve_not_loaded),
 		cmocka_unit_test(test_resolve_ambiguous),
 		cmocka_unit_test(test_drop_existing),
+		cmocka_unit_test(test_keep_live),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
