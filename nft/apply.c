@@ -409,11 +409,17 @@ wd_log(const char *dir, const char *fmt, ...)
 	va_list ap;
 	FILE *f;
 
+	char when[32];
+	struct tm tm;
+	time_t now = time(NULL);
+
 	if (state_path(dir, APPLY_LOG_FILE, path, sizeof(path)) != 0 ||
 	    (f = fopen(path, "ae")) == NULL)
 		return;
-	fprintf(f, "%lld watchdog %ld: ", clock_wall_ms() / 1000,
-	    (long)getpid());
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", (long long)now);
+	fprintf(f, "%s watchdog %ld: ", when, (long)getpid());
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);

@@ -13,7 +13,8 @@
 #      ruleset` and `nft -a list ruleset` byte-identical to before
 #   c  kill -9 of the applier in the confirm window: the watchdog rolls
 #      back, byte-identical; also killed right after the load, before the
-#      exact plan is written (the provisional plan's window)
+#      exact plan is written (the provisional plan's window); SIGTERM to
+#      the watchdog rolls back at once
 #   d  kill -9 of the watchdog: the stale plan is found and reported, the
 #      next apply refuses, apply --rollback-stale restores byte-identity;
 #      and after the operator reloaded the ruleset (new rules with the
@@ -243,6 +244,21 @@ FTPATH_APPLY_FAULT=die-after-load X "$AGENT" apply "$T_DIR/patch.nft" \
 rc_is 137 "c': the applier died inside the window (137)"
 check "c': the watchdog rolled the provisional plan back" wait_no_plan
 identical "c'"
+
+# c'': SIGTERM to the watchdog (a shutdown) rolls back at once too
+operator_reset
+write_patch
+bg_in_ns "$NS" "$T_DIR/c3.out" "$AGENT" apply "$T_DIR/patch.nft" \
+	--confirm-timeout 30 --state-dir "$STATE"
+APID=$BG_PID
+check "c'': loaded" wait_loaded "$T_DIR/c3.out"
+WPID=$(sed -n 's/.*(watchdog pid \([0-9]*\)).*/\1/p' "$T_DIR/c3.out")
+[[ -n $WPID ]] && kill -TERM "$WPID"
+RC=0
+wait "$APID" || RC=$?
+rc_is 1 "c'': SIGTERM to the watchdog: rolled back, the applier exits 1"
+identical "c''"
+check "c'': logged as SIGTERM" grep -q 'SIGTERM: rolled back' "$STATE/apply.log"
 
 # --- d: kill -9 of the watchdog -------------------------------------------
 operator_reset
