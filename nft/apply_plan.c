@@ -237,6 +237,21 @@ scan_word(const char *p)
 	return p;
 }
 
+/* The word at p, noted in c when outside braces; where it ends, or NULL
+ * for an unterminated string. */
+static const char *
+scan_note_word(struct scmd *c, const char *p, int depth)
+{
+	const char *we = scan_word(p);
+
+	if (we != NULL && depth == 0 && c->nw < SCAN_WORDS) {
+		c->w[c->nw].s = p;
+		c->w[c->nw].len = (size_t)(we - p);
+		c->nw++;
+	}
+	return we;
+}
+
 /*
  * The next command: 1 and *c, 0 at the end, FTP_ERR_INVAL (err) for
  * unbalanced braces or an unterminated string.  A newline or ';' ends a
@@ -246,7 +261,7 @@ static int
 scan_cmd(const char **pp, unsigned *line, struct scmd *c, char *err,
     size_t errlen)
 {
-	const char *p = scan_skip(*pp, line), *we;
+	const char *p = scan_skip(*pp, line);
 	int depth = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -284,18 +299,10 @@ scan_cmd(const char **pp, unsigned *line, struct scmd *c, char *err,
 			p++;
 		} else if (is_blank(*p) || *p == ';') {
 			p++;
-		} else {
-			if ((we = scan_word(p)) == NULL) {
-				ftp_errmsg(err, errlen, "line %u: unterminated "
-				    "string", *line);
-				return FTP_ERR_INVAL;
-			}
-			if (depth == 0 && c->nw < SCAN_WORDS) {
-				c->w[c->nw].s = p;
-				c->w[c->nw].len = (size_t)(we - p);
-				c->nw++;
-			}
-			p = we;
+		} else if ((p = scan_note_word(c, p, depth)) == NULL) {
+			ftp_errmsg(err, errlen, "line %u: unterminated string",
+			    *line);
+			return FTP_ERR_INVAL;
 		}
 	}
 	if (depth != 0)
@@ -424,6 +431,28 @@ sbuf_put(struct sbuf *b, const char *s, size_t len)
 }
 
 /*
+ * Copy the script up to command c into out, as it is to be loaded.  Rules
+ * only add; so does "add table|chain NAME" without a body (a no-op on
+ * one that exists, which the kernel does not echo and
+ * apply_plan_drop_existing() keeps out of plans).  Everything else loads
+ * as create: the kernel refuses an object that exists, so the undo
+ * deletes only ours.  *copied: how far the script has been copied.
+ */
+static void
+screen_rewrite(struct sbuf *out, const char **copied, const struct scmd *c,
+    int kind, int verb)
+{
+	if (kind == AK_RULE || (c->body == NULL && (kind == AK_TABLE ||
+	    kind == AK_CHAIN) && !wis(c, 0, "create")))
+		return;
+	sbuf_put(out, *copied, (size_t)(c->start - *copied));
+	sbuf_put(out, "create ", 7);
+	*copied = verb ? c->w[0].s + c->w[0].len : c->start;
+	while (verb && is_blank(**copied))
+		(*copied)++;
+}
+
+/*
  * Judge one command; *kind -1 for a command that creates nothing
  * (define), else its kind, *k the index of the kind word and *verb 1 if
  * the command starts with a verb.
@@ -500,19 +529,7 @@ apply_screen(const char *script, char **batch, struct apply_plan **prov,
 		if ((r = screen_item(&c, k, kind, it, err, errlen)) != 0)
 			goto out;
 		ncmd++;
-		/* Rules only add; so does "add table|chain NAME" without a
-		 * body (a no-op on one that exists, which the kernel does not
-		 * echo and apply_plan_drop_existing() keeps out of plans). */
-		if (kind == AK_RULE || (c.body == NULL && (kind == AK_TABLE ||
-		    kind == AK_CHAIN) && !wis(&c, 0, "create")))
-			continue;
-		/* Everything else loads as create: the kernel refuses an
-		 * object that exists, so the undo deletes only ours. */
-		sbuf_put(&out, copied, (size_t)(c.start - copied));
-		sbuf_put(&out, "create ", 7);
-		copied = verb ? c.w[0].s + c.w[0].len : c.start;
-		while (verb && is_blank(*copied))
-			copied++;
+		screen_rewrite(&out, &copied, &c, kind, verb);
 	}
 	if (r != 0)
 		goto out;
