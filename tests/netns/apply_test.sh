@@ -224,6 +224,10 @@ APID=$BG_PID
 check "c: loaded" wait_loaded "$T_DIR/c.out"
 check "c: the patch is in while waiting" patched
 check "c: the pid killed is the applier" grep -q ftpath-agent "/proc/$APID/comm"
+run_apply c-second "$T_DIR/patch.nft" --confirm
+rc_is 3 "c: a second apply meanwhile is refused"
+check "c: ... because one is waiting for its confirmation" \
+	grep -q 'another apply is waiting for its confirmation' "$T_DIR/c-second.err"
 T0=$(date +%s%N)
 kill -9 "$APID"
 wait "$APID" 2>/dev/null || true
