@@ -639,6 +639,22 @@ wd_order(struct apply *a, char c, int ms, char *buf, size_t len)
 
 /* ---- the public steps ---- */
 
+/* The kernel's text quotes "create" where the patch said "add": say
+ * why, and that nothing was loaded. */
+static void
+check_hint(int r, char *err, size_t errlen)
+{
+	size_t len;
+
+	if (r == 0 || err == NULL || strstr(err, "File exists") == NULL)
+		return;
+	len = strlen(err);
+	if (len + 1 < errlen)
+		snprintf(err + len, errlen - len, "\n(apply loads every add of "
+		    "an object as create: this one exists already, and apply "
+		    "only adds)");
+}
+
 int
 apply_check(const char *script, char *err, size_t errlen)
 {
@@ -649,6 +665,7 @@ apply_check(const char *script, char *err, size_t errlen)
 		return r;
 	r = nft_run(batch, NFT_RUN_DRY, NULL, err, errlen);
 	free(batch);
+	check_hint(r, err, errlen);
 	return r == FTP_ERR_NOTFOUND ? FTP_ERR_INVAL : r;
 }
 
@@ -737,6 +754,7 @@ load_prepare(const char *dir, const char *batch, int *lockfd, char *err,
 		return FTP_ERR_DENIED;
 	}
 	r = nft_run(batch, NFT_RUN_DRY, NULL, err, errlen);
+	check_hint(r, err, errlen);
 	return r == FTP_ERR_NOTFOUND ? FTP_ERR_INVAL : r;
 }
 
