@@ -681,6 +681,8 @@ load_save(const char *dir, struct apply_plan *prov, char **before_json,
 	if ((r = nft_listing(0, &text, err, errlen)) != 0 ||
 	    (r = nft_listing(1, &json, err, errlen)) != 0)
 		goto out;
+	if ((r = apply_plan_check_new(prov, json, err, errlen)) != 0)
+		goto out;
 	if ((r = apply_plan_watermarks(prov, json)) != 0 ||
 	    (r = apply_plan_drop_existing(prov, json)) != 0) {
 		ftp_errmsg(err, errlen, "cannot read the ruleset's handles");
@@ -784,9 +786,14 @@ apply_load(const char *script, const struct apply_opts *o,
 		r = FTP_ERR_SYSTEM;
 		goto out;
 	}
-	if ((r = load_prepare(a->dir, batch, &lockfd, err, errlen)) != 0 ||
-	    (r = load_save(a->dir, prov, &before, err, errlen)) != 0)
+	if ((r = load_prepare(a->dir, batch, &lockfd, err, errlen)) != 0)
 		goto out;
+	/* Under the lock and with no plan before it: what it wrote is ours
+	 * (never a stale plan, which load_prepare refuses to go past). */
+	if ((r = load_save(a->dir, prov, &before, err, errlen)) != 0) {
+		state_remove(a->dir);
+		goto out;
+	}
 	/* Before the watchdog's own: a prompt never outlasts it. */
 	a->deadline = clock_mono_ms() + (uint64_t)timeout * 1000;
 	if ((r = wd_spawn(a, lockfd, timeout)) != 0) {

@@ -11,10 +11,13 @@
  * is loaded as "create" (NLM_F_EXCL): an object that exists already makes
  * the kernel refuse the whole patch, so everything the undo plan deletes
  * was made by the patch and nothing the operator had is ever removed.
- * The one exception is the idiom "add table F T" / "add chain F T C"
- * without a body: it changes nothing that exists, so it stays an add, and
- * a table or chain that existed before the load is dropped from both
- * plans (apply_plan_drop_existing), never deleted by an undo.
+ * Two exceptions: the idiom "add table F T" / "add chain F T C" without
+ * a body changes nothing that exists, so it stays an add, and a table or
+ * chain that existed before the load is dropped from both plans
+ * (apply_plan_drop_existing), never deleted by an undo; and sets and maps
+ * stay "add" because nftables 1.0.6 silently drops their inline
+ * "elements = { }" on create: apply refuses one that exists itself,
+ * against the listing taken before the load (apply_plan_check_new).
  *
  * apply_load(), in order:
  *   1. screen the script (pure, above);
@@ -137,6 +140,11 @@ int apply_screen(const char *script, char **batch, struct apply_plan **prov,
  * Taken from a "list ruleset" JSON listing by apply_plan_watermarks().
  */
 int apply_plan_watermarks(struct apply_plan *p, const char *listing_json);
+
+/* FTP_ERR_INVAL (with err) if a set or map the script adds is in the
+ * listing already: adding to it would change the operator's set. */
+int apply_plan_check_new(const struct apply_plan *p, const char *listing_json,
+    char *err, size_t errlen);
 
 /*
  * Forget the tables, chains, sets, maps and objects of p that a "list

@@ -442,8 +442,12 @@ static void
 screen_rewrite(struct sbuf *out, const char **copied, const struct scmd *c,
     int kind, int verb)
 {
-	if (kind == AK_RULE || (c->body == NULL && (kind == AK_TABLE ||
-	    kind == AK_CHAIN) && !wis(c, 0, "create")))
+	/* nftables 1.0.6 drops a set's or map's inline "elements = { }" on
+	 * create: those stay add, and apply_plan_check_new() refuses one
+	 * that exists instead of the kernel. */
+	if (kind == AK_RULE || kind == AK_SET || kind == AK_MAP ||
+	    (c->body == NULL && (kind == AK_TABLE || kind == AK_CHAIN) &&
+	    !wis(c, 0, "create")))
 		return;
 	sbuf_put(out, *copied, (size_t)(c->start - *copied));
 	sbuf_put(out, "create ", 7);
@@ -582,14 +586,17 @@ json_handle(json_t *o)
 	    (uint64_t)json_integer_value(h) : 0;
 }
 
-/* The family and table of an nft JSON object (a table names itself). */
+/* The family and table of an nft JSON object.  A table names itself
+ * ("name" in nft's JSON); our plan file says "table" for every kind. */
 static int
 json_where(json_t *o, int kind, struct apply_item *it)
 {
+	const char *key = kind == AK_TABLE && json_object_get(o, "name") !=
+	    NULL ? "name" : "table";
+
 	if (json_name(o, "family", it->family, sizeof(it->family), 1) != 0)
 		return FTP_ERR_PROTO;
-	return json_name(o, kind == AK_TABLE ? "name" : "table", it->table,
-	    sizeof(it->table), 0);
+	return json_name(o, key, it->table, sizeof(it->table), 0);
 }
 
 /* The elements of an echoed "element": {"set": [...]} or a bare array
@@ -853,6 +860,34 @@ listing_items(const char *listing_json, struct apply_plan **out)
 out:
 	apply_plan_free(l);
 	json_decref(a);
+	return r;
+}
+
+int
+apply_plan_check_new(const struct apply_plan *p, const char *listing_json,
+    char *err, size_t errlen)
+{
+	struct apply_plan *live = NULL;
+	size_t i, j;
+	int r;
+
+	if ((r = listing_items(listing_json, &live)) != 0)
+		return r;
+	for (i = 0; i < p->n && r == 0; i++) {
+		const struct apply_item *it = &p->items[i];
+
+		if (it->kind != AK_SET && it->kind != AK_MAP)
+			continue;
+		for (j = 0; j < live->n && r == 0; j++)
+			if (item_same_object(it, &live->items[j])) {
+				ftp_errmsg(err, errlen, "%s %s %s %s exists "
+				    "already: apply only adds (add its elements "
+				    "with add element)", kind_names[it->kind],
+				    it->family, it->table, it->name);
+				r = FTP_ERR_INVAL;
+			}
+	}
+	apply_plan_free(live);
 	return r;
 }
 
@@ -1134,8 +1169,6 @@ item_from_json(json_t *o, struct apply_item *it)
 	if (json_object_get(o, "name") != NULL && kind != AK_TABLE &&
 	    json_name(o, "name", it->name, sizeof(it->name), 0) != 0)
 		return FTP_ERR_PROTO;
-	if (kind == AK_TABLE)
-		it->name[0] = '\0';
 	if (kind == AK_ELEMENT && json_is_array(elem) &&
 	    (it->elem = json_dumps(elem, JSON_COMPACT)) == NULL)
 		return FTP_ERR_NOMEM;

@@ -105,6 +105,7 @@ add chain inet filter ftp_helper { type filter hook prerouting priority filter; 
 add ct helper inet filter ftp-std { type "ftp" protocol tcp; }
 add rule inet filter ftp_helper tcp dport 21 ct helper set "ftp-std"
 add element inet filter blocked { 192.0.2.50 }
+add set inet filter ftp_peers { type ipv4_addr; flags interval; elements = { 198.51.100.0/24 } }
 add rule inet filter input ct state related accept
 EOF
 }
@@ -199,6 +200,7 @@ X nft -j -s -a list ruleset >"$T_DIR/a-after.json"
 check "a: only additions (every operator object unchanged, handles too)" \
 	only_added "$T_DIR/before.json" "$T_DIR/a-after.json"
 check "a: counters kept" grep -q 'tcp dport 21 counter packets [1-9]' "$T_DIR/a-after.txt"
+check "a: a new set keeps its inline elements" grep -q 'elements = { 198.51.100.0/24 }' "$T_DIR/a-after.txt"
 check "a: no plan left" no_plan
 check "a: the watchdog is gone" no_watchdog
 
@@ -342,6 +344,13 @@ run_apply e2 "$T_DIR/exists.nft" --confirm
 rc_is 2 "e: re-adding the operator's chain: exit 2"
 check "e: ... File exists" grep -q 'File exists' "$T_DIR/e2.err"
 identical "e (existing chain)"
+# a set that exists (sets load as add): refused by apply itself
+printf 'add set inet filter blocked { type ipv4_addr; elements = { 192.0.2.77 } }\n' >"$T_DIR/setexists.nft"
+run_apply e3 "$T_DIR/setexists.nft" --confirm
+rc_is 2 "e: adding to the operator's set through add set: exit 2"
+check "e: ... it exists already" grep -q 'set inet filter blocked exists already' "$T_DIR/e3.err"
+identical "e (existing set)"
+check "e: no state left behind" bash -c "[[ ! -e '$STATE/apply.plan' && ! -e '$STATE/apply.before' ]]"
 
 # --- f: refused scripts ----------------------------------------------------
 printf 'add rule inet filter input tcp dport 2121 accept\nflush ruleset\n' >"$T_DIR/flush.nft"

@@ -120,7 +120,7 @@ test_screen_syntax(void **state)
 	assert_non_null(strstr(batch, "\nadd table inet filter\n"));
 	assert_non_null(strstr(batch, "\ncreate chain inet filter y {"));
 	assert_non_null(strstr(batch, "\nrule filter input ip saddr $PEER"));
-	assert_non_null(strstr(batch, "\ncreate set inet filter s {"));
+	assert_non_null(strstr(batch, "\nadd set inet filter s {"));
 	assert_non_null(strstr(batch, "; add rule inet filter input"));
 	t = plan_text(p);
 	assert_string_equal(t,
@@ -448,6 +448,33 @@ test_drop_existing(void **state)
 }
 
 static void
+test_check_new(void **state)
+{
+	struct apply_plan *p;
+	char *batch = NULL, err[256] = "";
+	static const char fresh[] = "add set inet filter peers { type "
+	    "ipv4_addr; flags interval; elements = { 198.51.100.0/24 } }\n";
+
+	(void)state;
+	/* Sets stay add (1.0.6 drops inline elements on create)... */
+	assert_int_equal(apply_screen(fresh, &batch, NULL, err, sizeof(err)),
+	    0);
+	assert_string_equal(batch, fresh);
+	free(batch);
+	p = provisional(fresh, before_json);
+	assert_int_equal(apply_plan_check_new(p, before_json, err,
+	    sizeof(err)), 0);
+	apply_plan_free(p);
+	/* ... so apply refuses one that exists itself. */
+	p = provisional("add set inet filter blocked { type ipv4_addr; "
+	    "elements = { 192.0.2.77 } }\n", before_json);
+	assert_int_equal(apply_plan_check_new(p, before_json, err,
+	    sizeof(err)), FTP_ERR_INVAL);
+	assert_non_null(strstr(err, "set inet filter blocked exists already"));
+	apply_plan_free(p);
+}
+
+static void
 test_keep_live(void **state)
 {
 	/* The same table made again: handle 9 instead of 7. */
@@ -495,6 +522,7 @@ main(void)
 		cmocka_unit_test(test_resolve_ambiguous),
 		cmocka_unit_test(test_drop_existing),
 		cmocka_unit_test(test_keep_live),
+		cmocka_unit_test(test_check_new),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
