@@ -107,6 +107,9 @@ add rule inet filter ftp_helper tcp dport 21 ct helper set "ftp-std"
 add element inet filter blocked { 192.0.2.50 }
 add set inet filter ftp_peers { type ipv4_addr; flags interval; elements = { 198.51.100.0/24 } }
 add rule inet filter input ct state related accept
+add table inet fixes
+add chain inet fixes out { type filter hook output priority filter; policy accept; }
+add rule inet fixes out tcp sport 20 accept
 EOF
 }
 

@@ -429,7 +429,8 @@ test_drop_existing(void **state)
 	    "{\"add\": {\"table\": {\"family\": \"inet\", \"name\": "
 	    "\"new\", \"handle\": 7}}}]}";
 	struct apply_plan *prov = provisional(script, before_json), *p = NULL;
-	char *t, err[256];
+	struct apply_plan *q = NULL;
+	char *t, *enc = NULL, *json = NULL, *text = NULL, err[256];
 
 	(void)state;
 	assert_int_equal(apply_plan_drop_existing(prov, before_json), 0);
@@ -443,6 +444,15 @@ test_drop_existing(void **state)
 	t = plan_text(p);
 	assert_string_equal(t, "+ table inet new\n");
 	free(t);
+	/* A table item through the plan file and into its undo. */
+	assert_int_equal(apply_plan_encode(p, &enc), 0);
+	assert_int_equal(apply_plan_decode(enc, &q, err, sizeof(err)), 0);
+	assert_int_equal(apply_plan_undo(q, -1, &json, &text), 0);
+	assert_string_equal(json, "{\"nftables\":[{\"delete\":{\"table\":"
+	    "{\"family\":\"inet\",\"name\":\"new\"}}}]}");
+	free(json);
+	free(enc);
+	apply_plan_free(q);
 	apply_plan_free(p);
 	apply_plan_free(prov);
 }
