@@ -84,8 +84,10 @@
  *                   watchdog died; the change then stays loaded and the
  *                   plan is stale).
  * Library code: never exits the caller; the forked watchdog ends with
- * _exit().  Not thread-safe (fork).  Callers should ignore nothing: the
- * socket is written with MSG_NOSIGNAL.
+ * _exit().  Not thread-safe (fork).  No signal disposition is needed from
+ * the caller: the socket is written with MSG_NOSIGNAL.  The applier's end
+ * is close-on-exec; a child the applier forks without exec would hold it
+ * open, and the applier's death would then not end the window early.
  */
 #ifndef FTPATH_APPLY_H
 #define FTPATH_APPLY_H
