@@ -118,6 +118,11 @@ $(BUILD)/tests/patch_driver: $(BUILD)/tests/netns/patch_driver.o $(LIBNFT) $(LIB
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(PKG_LIBS)
 
+# nft/apply's apply_run() namespace test driver, run by tests/netns/apply_test.sh.
+$(BUILD)/tests/apply_driver: $(BUILD)/tests/netns/apply_driver.o $(LIBNFT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(PKG_LIBS)
+
 # agent/ftpcheck namespace test driver, run by tests/netns/ftpcheck_test.sh.
 $(BUILD)/tests/ftpcheck_driver: $(BUILD)/tests/netns/ftpcheck_driver.o $(LIBAGENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -134,10 +139,11 @@ unit-asan:
 
 # Namespace integration scenarios (root, real kernel, vsftpd, curl).
 netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/patch_driver \
-	    $(BUILD)/tests/ftpcheck_driver
+	    $(BUILD)/tests/ftpcheck_driver $(BUILD)/tests/apply_driver
 	@tests/netns/run.sh $(BUILD)
 	@tests/netns/fw_test.sh $(BUILD)/tests/fw_driver
 	@tests/netns/patch_test.sh $(BUILD)/tests/patch_driver
+	@tests/netns/apply_test.sh $(BUILD)
 	@tests/netns/ftpcheck_test.sh $(BUILD)/tests/ftpcheck_driver
 	@tests/netns/crash_test.sh $(BUILD)
 

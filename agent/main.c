@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "apply_cmd.h"
 #include "check.h"
 #include "log.h"
 
@@ -107,7 +108,9 @@ agent_usage(FILE *out)
 	size_t i;
 
 	fprintf(out, "usage: ftpath-agent check --reflector HOST[:PORT] "
-	    "--cert F --key F --ca F [options]\n\n"
+	    "--cert F --key F --ca F [options]\n"
+	    "       ftpath-agent apply FILE [--confirm-timeout S] [--confirm] "
+	    "(apply --help)\n\n"
 	    "Tests every FTP path (control, passive, active) end to end "
 	    "with the reflector\nand names the cause of each failure.\n\n"
 	    "options:\n");
@@ -340,6 +343,8 @@ main(int argc, char **argv)
 		printf("ftpath-agent %s\n", FTPATH_VERSION);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "apply") == 0)
+		return apply_cmd_main("ftpath-agent", argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "check") != 0) {
 		agent_usage(stderr);
 		return CHECK_EXIT_USAGE;

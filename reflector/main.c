@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "apply_cmd.h"
 #include "config.h"
 #include "confcheck.h"
 #include "ftpconf.h"
@@ -86,7 +87,9 @@ main_usage(FILE *out)
 	fprintf(out, "usage: ftpath-reflector [-c FILE] [--listen ADDR:PORT] "
 	    "--cert F --key F --ca F\n"
 	    "                        [--passive-range LO-HI] "
-	    "[--ftp-config FILE] [-n] [-v]...\n\noptions:\n");
+	    "[--ftp-config FILE] [-n] [-v]...\n"
+	    "       ftpath-reflector apply FILE [--confirm-timeout S] "
+	    "[--confirm] (apply --help)\n\noptions:\n");
 	for (i = 0; i < MAIN_NOPTS; i++) {
 		const struct main_option *o = &main_options[i];
 
@@ -218,6 +221,9 @@ main(int argc, char **argv)
 	} over[MAIN_NOPTS];
 	size_t nover = 0, k;
 
+	/* The operator's own patch, reviewed first: nothing of the daemon. */
+	if (argc >= 2 && strcmp(argv[1], "apply") == 0)
+		return apply_cmd_main("ftpath-reflector", argc - 1, argv + 1);
 	memset(longopts, 0, sizeof(longopts));
 	for (k = 0; k < MAIN_NOPTS; k++) {
 		longopts[k].name = main_options[k].name;
