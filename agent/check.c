@@ -604,8 +604,11 @@ check_output(struct check *c)
 	}
 	human = c->o->json != NULL && strcmp(c->o->json, "-") == 0 ? stderr :
 	    stdout;
-	report_print(rep, human, !c->o->no_color && isatty(fileno(human)));
-	fflush(human);
+	if (!c->o->quiet) {
+		report_print(rep, human, !c->o->no_color &&
+		    isatty(fileno(human)));
+		fflush(human);
+	}
 	if (c->o->json != NULL && check_write_json(rep, c->o->json) != 0) {
 		r = CHECK_EXIT_USAGE;
 		goto out;
@@ -621,8 +624,10 @@ check_output(struct check *c)
 		r = CHECK_EXIT_USAGE;
 		goto out;
 	}
-	if (!c->lost)
+	if (!c->lost && !c->channel.failed)
 		r = report_failed(rep) ? CHECK_EXIT_FAIL : CHECK_EXIT_PASS;
+	if (c->o->metrics != NULL && report_metrics(rep, r, c->o->metrics) != 0)
+		log_warnx("writing the metrics failed");
 out:
 	report_free(rep);
 	return r;

@@ -44,6 +44,10 @@ struct check_opts {
 	const char *fix_out;		/* --fix-out DIR, or NULL */
 	const char *junit;		/* --junit FILE, or NULL */
 	const char *html;		/* --html FILE, or NULL */
+	/* watch (watch.h): no human report; the metrics of the check into
+	 * this stream (NULL: none) */
+	int quiet;
+	FILE *metrics;
 	const char *sg_files[CHECK_MAX_SG];	/* --sg FILE... */
 	unsigned n_sg;
 };

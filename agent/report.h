@@ -138,6 +138,11 @@ int report_junit(const struct report *r, FILE *fp);
  * marked.  0, FTP_ERR_NOMEM or FTP_ERR_SYSTEM. */
 int report_html(const struct report *r, FILE *fp);
 
+/* The Prometheus text exposition of one check (report_metrics.c):
+ * ftpath_path_up, ftpath_cause, ftpath_reflector_reachable,
+ * ftpath_check_exit_status.  0, FTP_ERR_NOMEM or FTP_ERR_SYSTEM. */
+int report_metrics(const struct report *r, int exit_code, FILE *fp);
+
 /* Write the files of --fix-out into the existing directory dir: server.nft
  * and client.nft (verified patches only), server-settings.txt (the FTP
  * server settings to change), only those that have content; names of
