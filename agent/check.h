@@ -39,6 +39,7 @@ struct check_opts {
 	const char *ftp_password;	/* NULL: ftpcheck's default */
 	const char *ftp_path;		/* NULL: LIST */
 	unsigned ftp_connections;	/* at once, for the limit; <= 1: no */
+	unsigned idle_s;		/* --idle-test (idle.h); 0: off */
 };
 
 /* Control connections opened at once (a GUI client's parallel ones). */
