@@ -185,11 +185,9 @@ check_connect_ok(struct check *c, unsigned a)
 		c->channel.failures_before_success = a;
 		return;
 	}
-	/* Not intermittent: the small MSS is what made it work. */
+	/* Not intermittent: the small MSS is what made it work (the
+	 * classifier says what the MTU test makes of it). */
 	c->channel.small_mss_ok = 1;
-	check_note(c, "the control channel's TLS handshake stalled after TCP "
-	    "connected and completed with TCP MSS %u: the path loses large "
-	    "segments (see the MTU test)", c->channel.small_mss);
 }
 
 /*

@@ -449,6 +449,25 @@ mtu_path(const struct cctx *c, const struct probe_obs *o, struct verdict *v)
 	}
 }
 
+/* The control channel needed a small MSS: what the MTU test makes of
+ * it. */
+static int
+mtu_channel_note(struct cctx *c)
+{
+	const struct evidence_channel *ch = &c->e->channel;
+	char text[320];
+
+	if (ch->small_mss == 0 || !ch->small_mss_ok)
+		return 0;
+	snprintf(text, sizeof(text), "the control channel's TLS handshake "
+	    "stalled after TCP connected and completed with TCP MSS %u: %s",
+	    ch->small_mss, c->mres.d[MTU_S2C].blackhole ||
+	    c->mres.d[MTU_C2S].blackhole ? "the path loses large segments "
+	    "(mtu-blackhole)" : "the MTU test found no black hole, so the "
+	    "first attempt may have met loss or a slow reflector");
+	return report_note(c->rep, text);
+}
+
 /* The "mtu" section and one mtu-blackhole cause per direction. */
 static int
 classify_mtu(struct cctx *c)
@@ -457,8 +476,8 @@ classify_mtu(struct cctx *c)
 	char ev[768], adv[512];
 	int d, r;
 
-	if (e->mtu == NULL)
-		return 0;
+	if ((r = mtu_channel_note(c)) != 0 || e->mtu == NULL)
+		return r;
 	if ((r = report_set_extra(c->rep, "mtu", mtu_json(e->mtu,
 	    &c->mres))) != 0)
 		return r;
@@ -503,8 +522,16 @@ classify_idle(struct cctx *c)
 		snprintf(ev, sizeof(ev), "idle test not run: %s", o->reason);
 		return report_note(c->rep, ev);
 	}
-	if (!o->chan_tested && (r = report_note(c->rep, "idle test: the "
-	    "control channel to the reflector was not tested")) != 0)
+	if (!o->chan_tested) {
+		snprintf(ev, sizeof(ev), "idle test: the control channel to "
+		    "the reflector: %s", o->chan_error[0] ? o->chan_error :
+		    "not tested");
+		if ((r = report_note(c->rep, ev)) != 0)
+			return r;
+	}
+	if (!idle_held(o) && (r = report_note(c->rep, "idle test: no FTP "
+	    "control connection to the server could be held (connect or "
+	    "banner failed), so idle FTP connections are not tested")) != 0)
 		return r;
 	if (!res.timeout)
 		return 0;

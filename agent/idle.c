@@ -86,6 +86,18 @@ idle_decide(const struct idle_obs *o, struct idle_result *r)
 	    r->smallest_bad > r->largest_ok) || r->chan_lost;
 }
 
+int
+idle_held(const struct idle_obs *o)
+{
+	unsigned i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->ftp[i].outcome != IDLE_NO_START &&
+		    o->ftp[i].outcome != IDLE_NOT_RUN)
+			return 1;
+	return 0;
+}
+
 void
 idle_evidence(const struct idle_obs *o, const struct idle_result *r,
     char *buf, size_t len)

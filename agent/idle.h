@@ -74,6 +74,8 @@ struct idle_result {
 /* Idle times for seconds (shortest first) into o; zeroes the rest. */
 void idle_plan(struct idle_obs *o, unsigned seconds);
 void idle_decide(const struct idle_obs *o, struct idle_result *r);
+/* At least one FTP connection got its banner and was held. */
+int idle_held(const struct idle_obs *o);
 void idle_evidence(const struct idle_obs *o, const struct idle_result *r,
     char *buf, size_t len);
 void idle_advice(const struct idle_result *r, char *buf, size_t len);

@@ -64,11 +64,22 @@ mtu_ok(const struct mtu_obs *o, const struct mtu_size *s, enum mtu_dir d)
 	    s->c2s_acked >= o->bytes;
 }
 
+/* The size the direction's packets really had: the agent's own are no
+ * larger than its path MTU (a route's mtu, or one ICMP lowered); the
+ * reflector's path MTU is not known here. */
+static unsigned
+mtu_packet(const struct mtu_size *s, enum mtu_dir d)
+{
+	if (d == MTU_C2S && s->pmtu_start != 0 && s->pmtu_start < s->packet)
+		return s->pmtu_start;
+	return s->packet;
+}
+
 static void
 mtu_decide_dir(const struct mtu_obs *o, enum mtu_dir d,
     struct mtu_dir_result *r)
 {
-	unsigned i, largest_bad = 0;
+	unsigned i, largest_bad = 0, pk;
 
 	memset(r, 0, sizeof(*r));
 	for (i = 0; i < o->n; i++) {
@@ -81,17 +92,18 @@ mtu_decide_dir(const struct mtu_obs *o, enum mtu_dir d,
 		if (s->pmtu_start != 0 && s->pmtu_end != 0 &&
 		    s->pmtu_end < s->pmtu_start)
 			r->frag_needed = 1;
+		pk = mtu_packet(s, d);
 		if (mtu_ok(o, s, d)) {
 			r->n_ok++;
-			if (s->packet > r->largest_ok)
-				r->largest_ok = s->packet;
+			if (pk > r->largest_ok)
+				r->largest_ok = pk;
 			continue;
 		}
 		r->n_bad++;
-		if (r->smallest_bad == 0 || s->packet < r->smallest_bad)
-			r->smallest_bad = s->packet;
-		if (s->packet > largest_bad)
-			largest_bad = s->packet;
+		if (r->smallest_bad == 0 || pk < r->smallest_bad)
+			r->smallest_bad = pk;
+		if (pk > largest_bad)
+			largest_bad = pk;
 	}
 	/* Only a clean cut is a black hole: every size above the largest
 	 * that passed failed, every size below it passed (a small size

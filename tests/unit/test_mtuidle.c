@@ -79,6 +79,25 @@ test_mtu_cut_s2c(void **state)
 	assert_int_equal(r.d[MTU_C2S].largest_ok, 1500);
 }
 
+/* The agent's own packets were no larger than its path MTU (a route
+ * mtu of 1280): client-to-server is judged at that size. */
+static void
+test_mtu_c2s_route_mtu(void **state)
+{
+	struct mtu_obs o;
+	struct mtu_result r;
+	unsigned i;
+
+	(void)state;
+	mtu_cut(&o, 1280);
+	for (i = 0; i < o.n; i++)
+		o.size[i].pmtu_start = o.size[i].pmtu_end = 1280;
+	mtu_decide(&o, &r);
+	assert_int_equal(r.d[MTU_C2S].largest_ok, 1280);
+	assert_false(r.d[MTU_C2S].blackhole);
+	assert_true(r.d[MTU_S2C].blackhole);
+}
+
 /* ICMP came back (the path MTU dropped): path MTU discovery works, even
  * if the filler had not all arrived in time. */
 static void
@@ -368,6 +387,37 @@ test_classify_mtu_none(void **state)
 	free(x);
 }
 
+static int
+notes_have(const json_t *j, const char *text)
+{
+	return list_has(json_object_get(j, "notes"), text);
+}
+
+/* The small-MSS retry of the control channel is a note; only the MTU
+ * test's black hole explains it. */
+static void
+test_classify_channel_note(void **state)
+{
+	struct fixture *x = fixture_new();
+	json_t *j;
+
+	(void)state;
+	x->e.channel.small_mss = MTU_CHANNEL_MSS;
+	x->e.channel.small_mss_ok = 1;
+	mtu_cut(&x->mtu, 1280);
+	x->e.mtu = &x->mtu;
+	j = run(x);
+	assert_true(notes_have(j, "completed with TCP MSS 1200: the path "
+	    "loses large segments (mtu-blackhole)"));
+	json_decref(j);
+	mtu_cut(&x->mtu, 0);
+	j = run(x);
+	assert_true(notes_have(j, "the MTU test found no black hole"));
+	assert_null(cause_of(j, "mtu-blackhole"));
+	json_decref(j);
+	free(x);
+}
+
 static void
 test_classify_idle(void **state)
 {
@@ -411,7 +461,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mtu_plan),
 		cmocka_unit_test(test_mtu_cut_s2c),
+		cmocka_unit_test(test_mtu_c2s_route_mtu),
 		cmocka_unit_test(test_mtu_frag_needed),
+		cmocka_unit_test(test_classify_channel_note),
 		cmocka_unit_test(test_mtu_all_fail),
 		cmocka_unit_test(test_idle_plan),
 		cmocka_unit_test(test_idle_decide),
