@@ -793,6 +793,20 @@ mtu-blackhole)
 		--advice "mtu-blackhole=tcp option maxseg size set rt mtu"
 		--note "TLS handshake stalled after TCP connected")
 	;;
+mtu-pmtud)
+	# the same 1280-byte link, but the router's ICMP fragmentation-needed
+	# gets through: path MTU discovery works, so no black hole may be
+	# named and everything passes, curl included (64 KiB file)
+	short=pmtud
+	MTU_LINK=1280
+	BIG_FILE=1
+	AGENT_ARGS=(--ftp-path /file)
+	WANT_RC=0
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI" --no-cause mtu-blackhole
+		--mtu-ok server-to-client --mtu-ok client-to-server
+		--service-ok true)
+	;;
 idle-timeout)
 	# the router forgets an idle established flow after 3 s and drops
 	# its packets then (no new SYN): the agent holds FTP control
