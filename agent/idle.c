@@ -261,8 +261,10 @@ idle_got(struct idle_conn *k, int code, const char *line)
 			idle_conn_end(k, IDLE_ANSWERED, 0);
 		return;
 	}
+	/* A line before the NOOP (a server's 421 on its own idle timeout)
+	 * is followed by its close, which ends the connection as closed. */
 	if (k->st != IC_WAIT)
-		return;		/* an unsolicited line (a 421 is below) */
+		return;
 	snprintf(k->obs->reply, sizeof(k->obs->reply), "%.60s", line);
 	k->obs->code = code;
 	/* 421: the server's own idle timeout closed it (not the path). */
