@@ -816,6 +816,8 @@ check_idle(struct check *c)
 	p.base = c->base;
 	p.server = (struct sockaddr *)&srv;
 	p.wait_ms = wait < 3000 ? 3000 : wait > 10000 ? 10000 : wait;
+	p.user = c->o->ftp_user;
+	p.password = c->o->ftp_password;
 	p.ctx = c->ctx;
 	p.host = c->host;
 	p.port = c->rport;

@@ -183,12 +183,17 @@ idle_json(const struct idle_obs *o, const struct idle_result *r)
 
 enum idle_state {
 	IC_CONNECTING,		/* waiting for the banner */
+	IC_USER,		/* USER sent */
+	IC_PASS,		/* PASS sent */
 	IC_IDLE,
 	IC_WAIT,		/* NOOP sent */
 	IC_DONE,
 };
 
+struct idle_run;
+
 struct idle_conn {
+	struct idle_run *run;
 	struct idle_conn_obs *obs;	/* NULL: the fresh connection */
 	int fd;
 	struct event *ev;
@@ -246,19 +251,65 @@ idle_reply(struct idle_conn *k, char *line, size_t len)
 	return 0;
 }
 
-static void
-idle_got(struct idle_conn *k, int code, const char *line)
+/* One command; 0, or -1 when the connection had to end. */
+static int
+idle_send(struct idle_conn *k, const char *verb, const char *arg)
 {
+	char cmd[300];
+	int n = snprintf(cmd, sizeof(cmd), "%s %s\r\n", verb, arg);
+
+	if (n < 0 || (size_t)n >= sizeof(cmd) || send(k->fd, cmd, (size_t)n,
+	    MSG_DONTWAIT | MSG_NOSIGNAL) != n) {
+		idle_conn_end(k, IDLE_NO_START, errno);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Banner, then a login as a real session would be (a client idles
+ * logged in, between transfers); a login the server refuses still
+ * leaves a connection to idle on, so only a 421 ends it.
+ */
+static int
+idle_login(struct idle_conn *k, int code)
+{
+	const struct idle_params *p = k->run->p;
+
 	if (k->st == IC_CONNECTING) {
 		if (code != 220) {
 			idle_conn_end(k, IDLE_NO_START, 0);
-			return;
+			return 1;
 		}
 		k->banner_ok = 1;
-		k->st = IC_IDLE;
-		k->t0 = clock_mono_ms();
-		if (k->obs == NULL)
+		if (k->obs == NULL) {
 			idle_conn_end(k, IDLE_ANSWERED, 0);
+			return 1;
+		}
+		k->st = IC_USER;
+		(void)idle_send(k, "USER", p->user ? p->user : "anonymous");
+		return 1;
+	}
+	if (code == 421) {
+		idle_conn_end(k, IDLE_NO_START, 0);
+		return 1;
+	}
+	if (k->st == IC_USER && code == 331) {
+		k->st = IC_PASS;
+		(void)idle_send(k, "PASS", p->password ? p->password :
+		    "ftpath@");
+		return 1;
+	}
+	k->st = IC_IDLE;
+	k->t0 = clock_mono_ms();
+	return 1;
+}
+
+static void
+idle_got(struct idle_conn *k, int code, const char *line)
+{
+	if (k->st == IC_CONNECTING || k->st == IC_USER || k->st == IC_PASS) {
+		(void)idle_login(k, code);
 		return;
 	}
 	/* A line before the NOOP (a server's 421 on its own idle timeout)
@@ -431,6 +482,7 @@ idle_run(const struct idle_params *p, struct idle_obs *o)
 		run.c[i].fd = -1;
 		run.c[i].st = IC_DONE;
 		run.c[i].obs = i < o->n ? &o->ftp[i] : NULL;
+		run.c[i].run = &run;
 	}
 	if ((run.tick = event_new(p->base, -1, EV_PERSIST, idle_tick_cb,
 	    &run)) == NULL || event_add(run.tick, &tv) != 0)

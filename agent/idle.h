@@ -6,8 +6,9 @@
  * its established timeout; the FTP control connection, idle while a long
  * transfer runs on the data connection, is the one that dies ("the
  * transfer completed but the client hangs at the end").  After the
- * check the agent holds real FTP control connections to the server, each
- * idle for a different time (S/4, S/2 and S), then sends NOOP on each:
+ * check the agent holds real FTP control connections to the server,
+ * logged in as the real FTP client is (--ftp-user, anonymous by default),
+ * each idle for a different time (S/4, S/2 and S), then sends NOOP on each:
  * any reply means the path still knew the flow.  A NOOP that gets no
  * answer, or a reset, while a new connection still gets the banner at
  * once, means the path forgot the idle one.  The TLS control channel to
@@ -87,6 +88,8 @@ struct idle_params {
 	struct event_base *base;
 	const struct sockaddr *server;	/* FTP control address:port */
 	unsigned wait_ms;		/* answer wait per NOOP / banner */
+	const char *user;		/* login; NULL: "anonymous" */
+	const char *password;		/* NULL: "ftpath@" */
 	/* The reflector for the channel test; host NULL: not tested. */
 	SSL_CTX *ctx;
 	const char *host;
