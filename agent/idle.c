@@ -77,7 +77,7 @@ idle_decide(const struct idle_obs *o, struct idle_result *r)
 			r->how = c->outcome;
 		}
 	}
-	r->chan_lost = o->chan_tested && o->chan_silent;
+	r->chan_lost = o->chan_tested && (o->chan_silent || o->chan_reset);
 	/* The server still takes new connections: the idle one was
 	 * forgotten on the way, not refused by a dead server.  A shorter
 	 * idle that did not survive while a longer one did is loss, not a
@@ -447,9 +447,10 @@ idle_channel_ping(struct control *ctl, struct idle_obs *o)
 	}
 	snprintf(o->chan_error, sizeof(o->chan_error), "%s",
 	    control_errmsg(ctl));
-	/* Only a silence is the path's: a close is the reflector's own
-	 * session timeout (session_timeout). */
+	/* Only a silence or a reset is the path's: a clean close is the
+	 * reflector's own session timeout (session_timeout). */
 	o->chan_silent = strstr(o->chan_error, "timed out") != NULL;
+	o->chan_reset = strstr(o->chan_error, strerror(ECONNRESET)) != NULL;
 }
 
 static void

@@ -61,6 +61,8 @@ struct idle_obs {
 	int chan_tested;
 	int chan_ok;			/* pong came */
 	int chan_silent;		/* no pong within the reply wait */
+	int chan_reset;			/* a reset instead (the reflector's own
+					   session_timeout closes cleanly) */
 	char chan_error[160];		/* why not tested, or what failed */
 };
 

@@ -554,6 +554,18 @@ NFT_STATEFUL='table ip harness_filter {
 	}
 }'
 
+# ... and one that answers a forgotten flow's packets with a TCP RST
+# (in the server's name), as many NAT gateways and firewalls do
+# shellcheck disable=SC2034
+NFT_STATEFUL_RST='table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		ct state new tcp flags syn accept
+		ct state new meta l4proto tcp reject with tcp reset
+	}
+}'
+
 # Router rule sets for the fault scenarios.
 # shellcheck disable=SC2034
 NFT_NAT='table ip harness_nat {

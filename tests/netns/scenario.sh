@@ -827,6 +827,22 @@ idle-timeout)
 		--advice "idle-timeout=idle_session_timeout"
 		--advice "idle-timeout=--keepalive-time")
 	;;
+idle-reset)
+	# the same forgetful router, but it resets what it forgot
+	short=idlerst
+	RULES=$NFT_STATEFUL_RST
+	FORGET_IDLE=3
+	IDLE_XCHECK=1
+	AGENT_ARGS=(--idle-test 4)
+	AGENT_TIMEOUT=90
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI" --cause idle-timeout
+		--idle-timeout-below 4
+		--cause-evidence "idle-timeout=4 s reset"
+		--cause-evidence "idle-timeout=a reset came"
+		--cause-evidence "idle-timeout=Connection reset by peer"
+		--advice "idle-timeout=nf_conntrack_tcp_timeout_established")
+	;;
 *)
 	echo "unknown scenario '$NAME'" >&2
 	exit 2

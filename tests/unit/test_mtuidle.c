@@ -212,6 +212,14 @@ test_idle_decide(void **state)
 	idle_decide(&o, &r);
 	assert_true(r.timeout);
 	assert_true(r.chan_lost);
+	/* ... or was reset; a clean close is the reflector's own timeout */
+	o.chan_silent = 0;
+	o.chan_reset = 1;
+	idle_decide(&o, &r);
+	assert_true(r.chan_lost);
+	o.chan_reset = 0;
+	idle_decide(&o, &r);
+	assert_false(r.timeout);
 }
 
 /* ---- the classifier over both ---- */
