@@ -24,7 +24,9 @@
 #include "classify.h"
 #include "clock.h"
 #include "err.h"
+#include "idle.h"
 #include "log.h"
+#include "mtu.h"
 #include "refobs.h"
 #include "report.h"
 #include "retry.h"
@@ -116,6 +118,35 @@ check_setup(struct check *c)
 }
 
 /*
+ * TCP connected but the TLS handshake stalled: the reflector's first
+ * flight (its certificate) is larger than one segment, and a path that
+ * loses large segments without ICMP (an MTU black hole, mtu.h) never
+ * delivers it.  The next attempt announces a small MSS.
+ */
+static void
+check_connect_mss(struct check *c)
+{
+	if (c->channel.small_mss != 0 || !control_tls_stalled(c->ctl))
+		return;
+	c->channel.small_mss = MTU_CHANNEL_MSS;
+	control_set_mss(c->ctl, MTU_CHANNEL_MSS);
+	log_debug("control channel: the TLS handshake stalled after TCP "
+	    "connected; retrying with MSS %u", MTU_CHANNEL_MSS);
+}
+
+static void
+check_connect_ok(struct check *c, unsigned a)
+{
+	if (c->channel.small_mss == 0) {
+		c->channel.failures_before_success = a;
+		return;
+	}
+	/* Not intermittent: the small MSS is what made it work (the
+	 * classifier says what the MTU test makes of it). */
+	c->channel.small_mss_ok = 1;
+}
+
+/*
  * Connect the control channel, a few times within a deadline as real
  * clients do (each attempt from a new source port): attempts that failed
  * before one succeeded are evidence of an intermittent path.
@@ -133,9 +164,10 @@ check_connect(struct check *c)
 			break;
 		c->channel.attempts = a + 1;
 		if ((r = control_connect(c->ctl, c->host, c->rport)) == 0) {
-			c->channel.failures_before_success = a;
+			check_connect_ok(c, a);
 			return 0;
 		}
+		check_connect_mss(c);
 		snprintf(c->channel.error, sizeof(c->channel.error), "%s",
 		    control_errmsg(c->ctl));
 		log_debug("control channel attempt %u: %s", a + 1,
@@ -568,6 +600,62 @@ out:
 	return r;
 }
 
+/*
+ * The MTU black-hole test (mtu.h) on the control port, while the
+ * reflector still takes its probe connections.  Without the reflector
+ * on the port (another process owns it and nothing diverts) the
+ * connections would meet that process: not tested.
+ */
+static void
+check_mtu(struct check *c)
+{
+	const struct probe_obs *ctl = probe_lookup(c->pe, PROBE_CONTROL,
+	    c->cport);
+	struct sockaddr_storage srv = c->f.server;
+	unsigned wait = 4 * c->f.timeout_ms;
+
+	if ((c->mtu = calloc(1, sizeof(*c->mtu))) == NULL)
+		return;
+	mtu_plan(c->mtu, srv.ss_family);
+	if (ctl == NULL || ctl->arm != ARM_LISTENING ||
+	    ctl->outcome != OUTCOME_ACKED) {
+		snprintf(c->mtu->reason, sizeof(c->mtu->reason), "the "
+		    "reflector does not take connections on the control port "
+		    "%u (not armed, owned by another process, or its probe "
+		    "failed)", c->cport);
+		return;
+	}
+	addr_set_port((struct sockaddr *)&srv, c->cport);
+	(void)mtu_run(c->base, (struct sockaddr *)&srv, control_token(c->ctl),
+	    wait < 2000 ? 2000 : wait > 8000 ? 8000 : wait, c->mtu);
+}
+
+/* --idle-test (idle.h), after everything else. */
+static void
+check_idle(struct check *c)
+{
+	struct sockaddr_storage srv = c->f.server;
+	struct idle_params p;
+	unsigned wait = 4 * c->f.timeout_ms;
+
+	if (c->o->idle_s == 0 || (c->idle = calloc(1, sizeof(*c->idle))) ==
+	    NULL)
+		return;
+	idle_plan(c->idle, c->o->idle_s);
+	addr_set_port((struct sockaddr *)&srv, c->cport);
+	memset(&p, 0, sizeof(p));
+	p.base = c->base;
+	p.server = (struct sockaddr *)&srv;
+	p.wait_ms = wait < 3000 ? 3000 : wait > 10000 ? 10000 : wait;
+	p.user = c->o->ftp_user;
+	p.password = c->o->ftp_password;
+	p.ctx = c->ctx;
+	p.host = c->host;
+	p.port = c->rport;
+	log_debug("idle test: %u s", c->o->idle_s);
+	(void)idle_run(&p, c->idle);
+}
+
 /* One more rendering of the model into a file (--junit, --html). */
 static int
 check_write_as(const struct report *rep, const char *path, const char *opt,
@@ -668,11 +756,15 @@ check_probe_all(struct check *c)
 	else if (r > 0)
 		check_note(c, "%d probe(s) were silent at first and answered "
 		    "a second attempt (loss, load or ICMP rate limiting)", r);
-	if ((r = check_alg(c)) != 0 || (r = check_collect(c)) != 0)
+	if ((r = check_alg(c)) != 0)
+		goto lost;
+	check_mtu(c);
+	if ((r = check_collect(c)) != 0)
 		goto lost;
 	check_bye(c);
 	check_traceroute(c);
 	check_service(c);
+	check_idle(c);
 	return 0;
 lost:
 	ctrace_stop(c->ct);
@@ -710,6 +802,8 @@ check_release(struct check *c)
 		sg_free(c->sgs[i]);
 	free(c->svc);
 	free(c->alg);
+	free(c->mtu);
+	free(c->idle);
 	srvcheck_free(c->sc);
 }
 

@@ -50,6 +50,7 @@ struct check_opts {
 	FILE *metrics;
 	const char *sg_files[CHECK_MAX_SG];	/* --sg FILE... */
 	unsigned n_sg;
+	unsigned idle_s;		/* --idle-test (idle.h); 0: off */
 };
 
 /* Control connections opened at once (a GUI client's parallel ones). */

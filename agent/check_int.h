@@ -87,6 +87,8 @@ struct check {
 	struct sg *sgs[CHECK_MAX_SG];	/* --sg files, read at start */
 	size_t n_sgs;
 	struct refobs ro;		/* check_refobs() */
+	struct mtu_obs *mtu;		/* the MTU test (mtu.h), or NULL */
+	struct idle_obs *idle;		/* --idle-test (idle.h), or NULL */
 };
 
 

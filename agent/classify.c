@@ -16,6 +16,8 @@
 #include "classify.h"
 #include "classify_int.h"
 #include "err.h"
+#include "idle.h"
+#include "mtu.h"
 #include "service.h"
 #include "srvcheck.h"
 
@@ -35,10 +37,13 @@ struct cctx {
 	/* The cause each evidence fix answers (CAUSE_NONE: none). */
 	enum cause fix_cause[CLASSIFY_MAX_FIXES];
 	struct classify_sg sgm;		/* verdicts as runs, for --sg */
+	struct mtu_result mres;			/* mtu.h, decided first */
 };
 
 static void ev_push(struct verdict *v, enum verdict_stage st,
     const char *fmt, ...) CLASSIFY_FMT(3, 4);
+static void mtu_path(const struct cctx *c, const struct probe_obs *o,
+    struct verdict *v);
 
 /* One more sentence; the last one is overwritten when full, because the
  * rule adding it says why the sentences above do not decide. */
@@ -444,6 +449,7 @@ classify_path(struct cctx *c, const struct probe_obs *raw)
 		intermittent(raw, g, &v);
 	silent_drop_or_gap(e->f, raw, &v);
 	passive_service(c, raw, &v);
+	mtu_path(c, raw, &v);
 	mark_fixes(c, raw, &v);
 	if (classify_sg_measure(&c->sgm, raw, &v) != 0)
 		return FTP_ERR_NOMEM;
@@ -519,10 +525,138 @@ classify_active(struct cctx *c)
 	verdict_classify(o, c->e->f, &v);
 	if (!active_alg(c->e->alg, &v))
 		active_service(c, o, &v);
+	mtu_path(c, o, &v);
 	mark_fixes(c, o, &v);
 	if (classify_sg_measure(&c->sgm, o, &v) != 0)
 		return FTP_ERR_NOMEM;
 	return report_add(c->rep, o, &v);
+}
+
+/* ---- MTU black holes (mtu.h) ---- */
+
+/*
+ * A data path whose bare probe passed still fails when large segments
+ * are lost in either direction: every listing and transfer of more than
+ * one segment hangs (downloads one way, uploads the other).  The probe's
+ * own evidence is kept.
+ */
+static void
+mtu_path(const struct cctx *c, const struct probe_obs *o, struct verdict *v)
+{
+	char ev[VERDICT_EVIDENCE_LEN];
+	int d;
+
+	if (!v->pass || o->kind == PROBE_CONTROL || !c->mres.tested)
+		return;
+	for (d = MTU_S2C; d >= MTU_C2S; d--) {
+		const struct mtu_dir_result *x = &c->mres.d[d];
+
+		if (!x->blackhole)
+			continue;
+		v->pass = 0;
+		v->cause = CAUSE_MTU_BLACKHOLE;
+		snprintf(ev, sizeof(ev), "the connection itself works, but "
+		    "%s packets larger than %u bytes are lost without ICMP: "
+		    "a data transfer of more than one segment hangs",
+		    mtu_dir_name((enum mtu_dir)d), x->largest_ok);
+		ev_push(v, VERDICT_STAGE_PATH, "%s", ev);
+		return;
+	}
+}
+
+/* The control channel needed a small MSS: what the MTU test makes of
+ * it. */
+static int
+mtu_channel_note(struct cctx *c)
+{
+	const struct evidence_channel *ch = &c->e->channel;
+	char text[320];
+
+	if (ch->small_mss == 0 || !ch->small_mss_ok)
+		return 0;
+	snprintf(text, sizeof(text), "the control channel's TLS handshake "
+	    "stalled after TCP connected and completed with TCP MSS %u: %s",
+	    ch->small_mss, c->mres.d[MTU_S2C].blackhole ||
+	    c->mres.d[MTU_C2S].blackhole ? "the path loses large segments "
+	    "(mtu-blackhole)" : "the MTU test found no black hole, so the "
+	    "first attempt may have met loss or a slow reflector");
+	return report_note(c->rep, text);
+}
+
+/* The "mtu" section and one mtu-blackhole cause per direction. */
+static int
+classify_mtu(struct cctx *c)
+{
+	const struct evidence *e = c->e;
+	char ev[768], adv[512];
+	int d, r;
+
+	if ((r = mtu_channel_note(c)) != 0 || e->mtu == NULL)
+		return r;
+	if ((r = report_set_extra(c->rep, "mtu", mtu_json(e->mtu,
+	    &c->mres))) != 0)
+		return r;
+	for (d = MTU_C2S; d <= MTU_S2C; d++) {
+		if (!c->mres.d[d].blackhole)
+			continue;
+		mtu_evidence(e->mtu, &c->mres, (enum mtu_dir)d, ev, sizeof(ev));
+		if (e->channel.small_mss && e->channel.small_mss_ok)
+			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "; "
+			    "the control channel's TLS handshake stalled after "
+			    "TCP connected and completed with MSS %u",
+			    e->channel.small_mss);
+		mtu_advice(e->mtu, &c->mres, (enum mtu_dir)d, adv, sizeof(adv));
+		if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
+		    REPORT_FAILURE, CAUSE_MTU_BLACKHOLE, d == MTU_S2C ?
+		    "path server-to-client" : "path client-to-server",
+		    ev)) != 0 || (r = report_add_advice(c->rep,
+		    CAUSE_MTU_BLACKHOLE, adv, NULL)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- idle timeouts (idle.h) ---- */
+
+/* The "idle" section and cause idle-timeout: the path forgot an idle
+ * control connection (or the control channel). */
+static int
+classify_idle(struct cctx *c)
+{
+	const struct idle_obs *o = c->e->idle;
+	struct idle_result res;
+	char ev[1024], adv[512];
+	int r;
+
+	if (o == NULL)
+		return 0;
+	idle_decide(o, &res);
+	if ((r = report_set_extra(c->rep, "idle", idle_json(o, &res))) != 0)
+		return r;
+	if (!o->tested) {
+		snprintf(ev, sizeof(ev), "idle test not run: %s", o->reason);
+		return report_note(c->rep, ev);
+	}
+	if (!o->chan_tested) {
+		snprintf(ev, sizeof(ev), "idle test: the control channel to "
+		    "the reflector: %s", o->chan_error[0] ? o->chan_error :
+		    "not tested");
+		if ((r = report_note(c->rep, ev)) != 0)
+			return r;
+	}
+	if (!idle_held(o) && (r = report_note(c->rep, "idle test: no FTP "
+	    "control connection to the server could be held (connect or "
+	    "banner failed), so idle FTP connections are not tested")) != 0)
+		return r;
+	if (!res.timeout)
+		return 0;
+	idle_evidence(o, &res, ev, sizeof(ev));
+	idle_advice(&res, adv, sizeof(adv));
+	if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
+	    REPORT_FAILURE, CAUSE_IDLE_TIMEOUT, "idle control connection",
+	    ev)) != 0)
+		return r;
+	return report_add_advice(c->rep, CAUSE_IDLE_TIMEOUT, adv, NULL);
 }
 
 /* ---- causes outside the paths ---- */
@@ -744,11 +878,14 @@ classify(const struct evidence *e)
 		return NULL;
 	decide_server_host(&c);
 	index_service(&c);
+	if (e->mtu != NULL)
+		mtu_decide(e->mtu, &c.mres);
 	if (classify_paths(&c) != 0 || classify_fixes(&c) != 0 ||
 	    classify_notes(&c) != 0 ||
 	    classify_alg(&c) != 0 || classify_service(&c) != 0 ||
 	    classify_server_host(&c) != 0 || classify_nat(&c) != 0 ||
-	    classify_channel(&c) != 0 || classify_sg(e, &c.sgm, c.rep) != 0) {
+	    classify_channel(&c) != 0 || classify_mtu(&c) != 0 ||
+	    classify_idle(&c) != 0 || classify_sg(e, &c.sgm, c.rep) != 0) {
 		classify_sg_free(&c.sgm);
 		report_free(c.rep);
 		return NULL;

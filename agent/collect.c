@@ -239,6 +239,8 @@ check_evidence(struct check *c, struct evidence *e)
 	e->alg = c->alg;
 	e->svc = c->svc;
 	e->sc = c->sc;
+	e->mtu = c->mtu;
+	e->idle = c->idle;
 	e->notes = c->ev_notes;
 	e->n_notes = json_array_size(c->notes);
 	e->channel = c->channel;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -36,6 +38,8 @@ struct control {
 	int failed;			/* channel unusable */
 	int timed_out;
 	int new_frame;			/* set by the read callback */
+	unsigned mss;			/* TCP_MAXSEG before connect, 0: none */
+	int tcp_up;			/* the last failed try had TCP up */
 	char token[PROTO_TOKEN_HEXLEN + 1];
 	char target[ADDR_STRLEN];	/* address being dialled, for messages */
 	char errmsg[512];
@@ -234,6 +238,51 @@ control_pump(struct control *c, const int *flag, unsigned timeout_ms)
 	return FTP_ERR_PROTO;
 }
 
+/* A socket with TCP_MAXSEG set before connect when c->mss asks for
+ * one (mtu.h: a path that loses large segments), else -1 (libevent
+ * makes its own); -2 on failure. */
+static evutil_socket_t
+control_socket(const struct control *c, const struct sockaddr *sa)
+{
+	evutil_socket_t fd;
+	int mss = (int)c->mss;
+
+	if (c->mss == 0)
+		return -1;
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0)
+		return -2;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss)) != 0) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
+/* TCP got through (the handshake stalled above it). */
+static int
+control_tcp_established(evutil_socket_t fd)
+{
+	struct tcp_info ti;
+	socklen_t sl = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	return fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) ==
+	    0 && ti.tcpi_state == TCP_ESTABLISHED;
+}
+
+void
+control_set_mss(struct control *c, unsigned mss)
+{
+	c->mss = mss;
+}
+
+int
+control_tls_stalled(const struct control *c)
+{
+	return c->tcp_up;
+}
+
 static int
 control_try(struct control *c, const char *host,
     const struct sockaddr_storage *ss)
@@ -241,21 +290,31 @@ control_try(struct control *c, const char *host,
 	struct timeval tv = { CONTROL_CONNECT_TIMEOUT_MS / 1000,
 	    (CONTROL_CONNECT_TIMEOUT_MS % 1000) * 1000 };
 	const struct sockaddr *sa = (const struct sockaddr *)ss;
+	evutil_socket_t fd;
 	SSL *ssl;
 	int r;
 
 	c->failed = 0;
 	c->connected = 0;
+	c->tcp_up = 0;
 	c->errmsg[0] = '\0';
 	if ((ssl = tls_client_ssl_new(c->ctx, host)) == NULL) {
 		snprintf(c->errmsg, sizeof(c->errmsg),
 		    "cannot set up TLS for %s", host);
 		return FTP_ERR_TLS;
 	}
-	c->bev = bufferevent_openssl_socket_new(c->base, -1, ssl,
+	if ((fd = control_socket(c, sa)) == -2) {
+		SSL_free(ssl);
+		snprintf(c->errmsg, sizeof(c->errmsg), "socket: %s",
+		    strerror(errno));
+		return FTP_ERR_SYSTEM;
+	}
+	c->bev = bufferevent_openssl_socket_new(c->base, fd, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		SSL_free(ssl);
+		if (fd >= 0)
+			close(fd);
 		return FTP_ERR_NOMEM;
 	}
 	bufferevent_setcb(c->bev, control_read_cb, NULL, control_event_cb, c);
@@ -277,6 +336,7 @@ control_try(struct control *c, const char *host,
 		snprintf(c->errmsg, sizeof(c->errmsg), "%s: no TCP/TLS "
 		    "handshake within %u ms", c->target,
 		    CONTROL_CONNECT_TIMEOUT_MS);
+	c->tcp_up = control_tcp_established(bufferevent_getfd(c->bev));
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	return FTP_ERR_TLS;

@@ -60,6 +60,15 @@ void control_free(struct control *c);
  */
 int control_connect(struct control *c, const char *host, uint16_t port);
 
+/*
+ * TCP_MAXSEG for the next control_connect() (0: the kernel's): a path
+ * that loses large segments without ICMP stalls the TLS handshake after
+ * TCP connected (mtu.h).  control_tls_stalled(): the last failed
+ * connect had TCP established and the TLS handshake did not complete.
+ */
+void control_set_mss(struct control *c, unsigned mss);
+int control_tls_stalled(const struct control *c);
+
 /* The session token (32 lowercase hex), valid after control_new(). */
 const char *control_token(const struct control *c);
 

@@ -27,6 +27,8 @@
 
 struct sg;
 struct srvcheck;
+struct mtu_obs;
+struct idle_obs;
 
 /* One TCP traceroute, run with the 5-tuple of `first`; it speaks for
  * every probe with the same observation (evidence_trace_for()). */
@@ -70,6 +72,10 @@ struct evidence_channel {
 	unsigned attempts;	/* connects tried (new source port each) */
 	unsigned failures_before_success;
 	char error[256];	/* the last attempt's error, "" if none */
+	/* Nonzero: the TLS handshake stalled after TCP connected and the
+	 * channel was retried with this TCP_MAXSEG (mtu.h). */
+	unsigned small_mss;
+	int small_mss_ok;	/* ... and that attempt paired */
 };
 
 struct evidence {
@@ -98,6 +104,8 @@ struct evidence {
 	const struct alg_obs *alg;		/* NULL: not run */
 	const struct ftpcheck_result *svc;	/* NULL: not run */
 	const struct srvcheck *sc;		/* NULL: nothing known */
+	const struct mtu_obs *mtu;		/* NULL: not run (mtu.h) */
+	const struct idle_obs *idle;		/* NULL: no --idle-test */
 
 	const char *const *notes;	/* stages' notes, in order */
 	size_t n_notes;

@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "apply_cmd.h"
 #include "check.h"
+#include "idle.h"
 #include "log.h"
 
 enum {
@@ -41,6 +42,7 @@ enum {
 	OPT_FTP_CONNECTIONS,
 	OPT_JUNIT,
 	OPT_HTML,
+	OPT_IDLE_TEST,
 };
 
 struct agent_opt {
@@ -87,6 +89,9 @@ static const struct agent_opt agent_opts[] = {
 	{ "ftp-connections", required_argument, OPT_FTP_CONNECTIONS, "N",
 	    "control connections opened at once to meet the server's "
 	    "connection limit, 1-16 (default 3; 1: none)" },
+	{ "idle-test", required_argument, OPT_IDLE_TEST, "SECONDS",
+	    "after the check, hold FTP control connections and the control "
+	    "channel idle up to SECONDS (1-600), then use them" },
 	{ "fix-out", required_argument, OPT_FIX_OUT, "DIR",
 	    "write the checked fixes there: server.nft, client.nft, "
 	    "server-settings.txt (an existing directory)" },
@@ -264,6 +269,12 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 			return 0;
 		fprintf(stderr, "ftpath-agent: --ftp-connections: '%s' is not "
 		    "a number from 1 to %u\n", arg, CHECK_MAX_FTP_CONNECTIONS);
+		return -1;
+	case OPT_IDLE_TEST:
+		if (agent_count(arg, IDLE_MIN_S, IDLE_MAX_S, &o->idle_s) == 0)
+			return 0;
+		fprintf(stderr, "ftpath-agent: --idle-test: '%s' is not a "
+		    "number from %u to %u\n", arg, IDLE_MIN_S, IDLE_MAX_S);
 		return -1;
 	case OPT_FIX_OUT:
 		if (agent_dir(arg) != 0)

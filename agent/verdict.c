@@ -1347,6 +1347,8 @@ cause_name(enum cause c)
 	case CAUSE_SERVICE_REFUSED:	return "service-refused";
 	case CAUSE_DNS_MISMATCH:	return "dns-mismatch";
 	case CAUSE_CLOCK_SKEW:		return "clock-skew";
+	case CAUSE_MTU_BLACKHOLE:	return "mtu-blackhole";
+	case CAUSE_IDLE_TIMEOUT:	return "idle-timeout";
 	}
 	return NULL;
 }

@@ -57,6 +57,8 @@ enum cause {
 	CAUSE_SERVICE_REFUSED,
 	CAUSE_DNS_MISMATCH,
 	CAUSE_CLOCK_SKEW,
+	CAUSE_MTU_BLACKHOLE,	/* mtu.h: large segments lost, no ICMP */
+	CAUSE_IDLE_TIMEOUT,	/* idle.h: the path forgot an idle flow */
 };
 
 /* A rule an nftables trace named as dropping a probe packet. */

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "addr.h"
 #include "algsrv.h"
+#include "mtusrv.h"
 #include "channel.h"
 #include "connectback.h"
 #include "divert.h"
@@ -81,6 +82,7 @@ struct session {
 	struct trace *trace;		/* nftables trace, once armed */
 	int diverted;			/* its table also holds the tproxy rule */
 	struct algsrv *alg;		/* the ALG dialogue, once armed */
+	struct mtusrv *mtu;		/* the MTU test's connections */
 };
 
 static void session_close(struct session *s);
@@ -446,6 +448,9 @@ session_alg_take_cb(void *arg, int fd, const char *probe)
 {
 	struct session *s = arg;
 
+	/* mtu-* (mtusrv.h) first: it never claims an alg-* arrival. */
+	if (mtusrv_take(s->mtu, fd, probe))
+		return 1;
 	return s->alg != NULL && algsrv_take(s->alg, fd, probe);
 }
 
@@ -458,7 +463,9 @@ session_alg_arm(struct session *s, uint16_t cport,
 	s->alg = algsrv_new(s->base, s->token, (struct sockaddr *)&s->local,
 	    (struct sockaddr *)&s->observed, rp != NULL ? rp->lo : cport,
 	    s->cfg->active_source_port, session_line_wait_ms(s, tmo));
-	if (s->alg == NULL)
+	if (s->alg == NULL ||
+	    (s->mtu = mtusrv_new(s->base, session_line_wait_ms(s, tmo))) ==
+	    NULL)
 		return FTP_ERR_NOMEM;
 	listener_set_take(s->listeners, session_alg_take_cb, s);
 	return 0;
@@ -746,6 +753,8 @@ session_release(struct session *s)
 	s->connectback = NULL;
 	algsrv_free(s->alg);
 	s->alg = NULL;
+	mtusrv_free(s->mtu);
+	s->mtu = NULL;
 }
 
 static void

@@ -38,6 +38,12 @@
                                    bytes there as on the control port
       [--causes-exactly A,B]       causes lists exactly these ("" = none)
       [--no-rule KIND] ...         no failing KIND probe carries a rule
+      [--mtu-blackhole DIR:MAX]    mtu.DIR (client-to-server|server-to-
+                                   client) is a black hole whose largest
+                                   passing packet size is <= MAX
+      [--mtu-ok DIR]               mtu was tested and DIR is no black hole
+      [--idle-timeout-below S]     idle.timeout, with a largest survived
+                                   idle (if any) below S seconds
       [--note TEXT] ...            some entry of notes contains TEXT
 
 Prints one "ok:" or "FAIL:" line per assertion; exit 0 iff all hold.
@@ -133,6 +139,9 @@ def main():
     ap.add_argument("--clock-skew")
     ap.add_argument("--causes-exactly")
     ap.add_argument("--no-rule", action="append", default=[])
+    ap.add_argument("--mtu-blackhole", action="append", default=[])
+    ap.add_argument("--mtu-ok", action="append", default=[])
+    ap.add_argument("--idle-timeout-below", type=int)
     ap.add_argument("--note", action="append", default=[])
     ap.add_argument("--passive-runs",
                     help="LO-HI=pass,LO-HI=fail:CAUSE,... in order")
@@ -436,6 +445,26 @@ def main():
         check(isinstance(off, int) and
               int(lo) * 1000 <= off <= int(hi) * 1000,
               f"server_host.clock.offset_ms {off} in {lo}..{hi} s")
+
+    mtu = doc.get("mtu") or {}
+    for spec in a.mtu_blackhole:
+        d, _, mx = spec.partition(":")
+        x = mtu.get(d.replace("-", "_")) or {}
+        lo = x.get("largest_ok")
+        check(mtu.get("tested") is True and x.get("blackhole") is True and
+              isinstance(lo, int) and 0 < lo <= int(mx),
+              f"mtu.{d} is a black hole passing at most {mx} bytes ({x})")
+    for d in a.mtu_ok:
+        x = mtu.get(d.replace("-", "_")) or {}
+        check(mtu.get("tested") is True and x.get("blackhole") is False,
+              f"mtu.{d} tested and no black hole ({x})")
+    if a.idle_timeout_below is not None:
+        idle = doc.get("idle") or {}
+        lo = idle.get("largest_ok_s")
+        check(idle.get("tested") is True and idle.get("timeout") is True and
+              (lo is None or lo < a.idle_timeout_below),
+              f"idle.timeout with largest survived idle {lo} < "
+              f"{a.idle_timeout_below} s ({idle})")
 
     ctl = verdict("control")
     # The FTP service refusing the session (421 banner) stops every mode,

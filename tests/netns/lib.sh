@@ -505,6 +505,67 @@ curl_ftp() {
 	return 1
 }
 
+# router_mtu_blackhole MTU: the router's link to the client carries at
+# most MTU-byte packets and the router drops the ICMP fragmentation-needed
+# it would send about larger ones (NFT_DROP_FRAG_NEEDED, its output
+# hook), so larger server-to-client packets vanish.  The client's route
+# to the server keeps its own packets within MTU while announcing the
+# Ethernet MSS (advmss 1460): a veth drops frames above the receiving
+# end's MTU, which would otherwise black-hole client-to-server too.
+router_mtu_blackhole() {
+	local mtu=$1
+	ip -n "$NS_R" link set to-client mtu "$mtu"
+	ip -n "$NS_C" route replace default via "$ROUTER_C4" dev c0 \
+		mtu lock "$mtu" advmss 1460
+	log "router: to-client MTU $mtu, client route mtu $mtu advmss 1460"
+}
+
+# router_forget_idle SECONDS: the router's conntrack forgets an
+# established TCP flow idle for SECONDS (a per-namespace sysctl: the root
+# namespace's value is read before and after and must not change).
+router_forget_idle() {
+	local key=net.netfilter.nf_conntrack_tcp_timeout_established root0 root1 got
+	root0=$(sysctl -n "$key")
+	nsx "$NS_R" 5 sysctl -qw "$key=$1"
+	got=$(nsx "$NS_R" 5 sysctl -n "$key")
+	root1=$(sysctl -n "$key")
+	[[ $root0 == "$root1" ]] ||
+		die "setting $key in $NS_R changed the root namespace ($root0 -> $root1)"
+	[[ $got == "$1" ]] || die "$key in $NS_R is $got (want $1)"
+	log "router: $key=$got (root namespace unchanged: $root1)"
+}
+
+# shellcheck disable=SC2034
+NFT_DROP_FRAG_NEEDED='table ip harness_filter {
+	chain output {
+		type filter hook output priority filter; policy accept;
+		icmp type destination-unreachable icmp code frag-needed drop
+	}
+}'
+
+# a stateful router: established flows and new SYNs only, so the packets
+# of a flow its conntrack forgot are dropped
+# shellcheck disable=SC2034
+NFT_STATEFUL='table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		ct state new tcp flags syn accept
+	}
+}'
+
+# ... and one that answers a forgotten flow's packets with a TCP RST
+# (in the server's name), as many NAT gateways and firewalls do
+# shellcheck disable=SC2034
+NFT_STATEFUL_RST='table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		ct state new tcp flags syn accept
+		ct state new meta l4proto tcp reject with tcp reset
+	}
+}'
+
 # Router rule sets for the fault scenarios.
 # shellcheck disable=SC2034
 NFT_NAT='table ip harness_nat {

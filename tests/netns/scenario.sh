@@ -343,6 +343,10 @@ JUNIT=""		# TESTS:FAILURES:CAUSE the --junit file must hold
 HTML=""			# KIND:CAUSE:STAGE the --html page must draw
 FIX_HOST=""		# server|client: --fix-out's patch for that host,
 FIX_MODE=""		# loaded there, makes this curl mode work
+MTU_LINK=""		# router_mtu_blackhole MTU
+BIG_FILE=0		# a 64 KiB test file (more than one segment)
+FORGET_IDLE=""		# router_forget_idle SECONDS
+IDLE_XCHECK=0		# a real client (python ftplib) idles too
 case $NAME in
 clean)
 	short=clean
@@ -910,6 +914,78 @@ nocap-client-rule)
 		--evidence "control=no nftables trace on the agent host (nftables not usable by the agent (EPERM: no CAP_NET_ADMIN))")
 	HUMAN_GREP=("no nftables trace on the agent host")
 	;;
+mtu-blackhole)
+	# the router's link to the client takes 1280-byte packets and the
+	# router drops its own ICMP fragmentation-needed: larger packets from
+	# the server vanish.  Handshakes and probe lines pass; the control
+	# channel's TLS handshake (the reflector's certificate) needs the
+	# small-MSS retry; the test file is 64 KiB so that curl's transfer
+	# needs full segments (and the real FTP client retrieves it too)
+	short=mtu
+	RULES=$NFT_DROP_FRAG_NEEDED
+	MTU_LINK=1280
+	BIG_FILE=1
+	AGENT_ARGS=(--ftp-path /file)
+	CURL_PASV=fail
+	CURL_ACT=fail
+	CHECKS=(--probe control=pass --probe passive=fail:mtu-blackhole
+		--probe active=fail:mtu-blackhole --cause mtu-blackhole
+		--mtu-blackhole server-to-client:1280 --mtu-ok client-to-server
+		--cause-evidence "mtu-blackhole=server-to-client"
+		--cause-evidence "mtu-blackhole=completed with MSS 1200"
+		--advice "mtu-blackhole=tcp option maxseg size set rt mtu"
+		--note "TLS handshake stalled after TCP connected")
+	;;
+mtu-pmtud)
+	# the same 1280-byte link, but the router's ICMP fragmentation-needed
+	# gets through: path MTU discovery works, so no black hole may be
+	# named and everything passes, curl included (64 KiB file)
+	short=pmtud
+	MTU_LINK=1280
+	BIG_FILE=1
+	AGENT_ARGS=(--ftp-path /file)
+	WANT_RC=0
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI" --no-cause mtu-blackhole
+		--mtu-ok server-to-client --mtu-ok client-to-server
+		--service-ok true)
+	;;
+idle-timeout)
+	# the router forgets an idle established flow after 3 s and drops
+	# its packets then (no new SYN): the agent holds FTP control
+	# connections idle for 1, 3 and 6 s (--idle-test 6) and the control
+	# channel for 6 s
+	short=idle
+	RULES=$NFT_STATEFUL
+	FORGET_IDLE=3
+	IDLE_XCHECK=1
+	AGENT_ARGS=(--idle-test 6)
+	AGENT_TIMEOUT=90
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI" --cause idle-timeout
+		--idle-timeout-below 6
+		--cause-evidence "idle-timeout=6 s no-answer"
+		--cause-evidence "idle-timeout=TLS control channel"
+		--advice "idle-timeout=nf_conntrack_tcp_timeout_established"
+		--advice "idle-timeout=idle_session_timeout"
+		--advice "idle-timeout=--keepalive-time")
+	;;
+idle-reset)
+	# the same forgetful router, but it resets what it forgot
+	short=idlerst
+	RULES=$NFT_STATEFUL_RST
+	FORGET_IDLE=3
+	IDLE_XCHECK=1
+	AGENT_ARGS=(--idle-test 4)
+	AGENT_TIMEOUT=90
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--passive-ports "$PASV_LO-$PASV_HI" --cause idle-timeout
+		--idle-timeout-below 4
+		--cause-evidence "idle-timeout=4 s reset"
+		--cause-evidence "idle-timeout=a reset came"
+		--cause-evidence "idle-timeout=Connection reset by peer"
+		--advice "idle-timeout=nf_conntrack_tcp_timeout_established")
+	;;
 *)
 	echo "unknown scenario '$NAME'" >&2
 	exit 2
@@ -922,6 +998,11 @@ echo "prefix $T_PFX"
 topo_up
 [[ -z $SVC_ADDR ]] || server_service_addr "$SVC_ADDR"
 [[ -z $DEAD_VLAN ]] || router_dead_vlan "$DEAD_VLAN"
+[[ -z $MTU_LINK ]] || router_mtu_blackhole "$MTU_LINK"
+if ((BIG_FILE)); then
+	# lines of base64: what curl_ftp compares against
+	TEST_CONTENT=$(head -c 49152 /dev/urandom | base64 -w 76)
+fi
 if [[ -n $RULES ]]; then
 	router_nft "$RULES"
 	log "router fault loaded:"
@@ -938,6 +1019,7 @@ if [[ -n $CLIENT_RULES ]]; then
 	sed 's/^/    /' "$T_DIR/client.nft" >&2
 fi
 ((${#HOSTS_LINES[@]})) && client_hosts "${HOSTS_LINES[@]}"
+[[ -z $FORGET_IDLE ]] || router_forget_idle "$FORGET_IDLE"
 ((VSFTPD)) && start_vsftpd "${VSFTPD_EXTRA[@]}"
 if ((HOLD_CONTROL)); then
 	# one FTP control connection held open from the client (bounded;
@@ -1126,6 +1208,21 @@ fi
 if [[ $CURL_ONLY != 1 ]] && ((SG)); then
 	"$PYTHON" "$HERE/check_sg.py" "$T_DIR/agent.json" "$T_DIR/fix" >&2 ||
 		fail "security-group assertions"
+fi
+if ((IDLE_XCHECK)); then
+	# a real FTP client idles as well: NOOP after 1 s works, after 6 s
+	# the router has forgotten the connection
+	for t in 1:ok 6:fail; do
+		got=fail
+		nsx "$NS_C" 20 "$PYTHON" "$HERE/idle_client.py" "$SERVER4" \
+			"${t%%:*}" >"$T_DIR/idle-${t%%:*}.out" 2>&1 && got=ok
+		log "python ftplib NOOP after ${t%%:*} s idle: $got ($(tr '\n' ' ' <"$T_DIR/idle-${t%%:*}.out"))"
+		[[ $got == "${t#*:}" ]] ||
+			fail "real client NOOP after ${t%%:*} s idle: $got, scenario expects ${t#*:}"
+	done
+	# the sysctl stayed in the router namespace
+	rv=$(nsx "$NS_R" 5 sysctl -n net.netfilter.nf_conntrack_tcp_timeout_established)
+	[[ $rv == "$FORGET_IDLE" ]] || fail "router conntrack timeout is $rv (want $FORGET_IDLE)"
 fi
 
 if [[ $CURL_ONLY != 1 ]]; then
