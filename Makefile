@@ -144,6 +144,7 @@ netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/patch_driver \
 	@tests/netns/fw_test.sh $(BUILD)/tests/fw_driver
 	@tests/netns/patch_test.sh $(BUILD)/tests/patch_driver
 	@tests/netns/apply_test.sh $(BUILD)
+	@tests/netns/watch_test.sh $(BUILD)
 	@tests/netns/ftpcheck_test.sh $(BUILD)/tests/ftpcheck_driver
 	@tests/netns/crash_test.sh $(BUILD)
 

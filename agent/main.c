@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "apply_cmd.h"
 #include "check.h"
+#include "watch.h"
 #include "idle.h"
 #include "log.h"
 
@@ -42,6 +43,10 @@ enum {
 	OPT_FTP_CONNECTIONS,
 	OPT_JUNIT,
 	OPT_HTML,
+	OPT_INTERVAL,
+	OPT_LISTEN,
+	OPT_TEXTFILE,
+	OPT_COUNT,
 	OPT_IDLE_TEST,
 };
 
@@ -76,6 +81,15 @@ static const struct agent_opt agent_opts[] = {
 	    "write the JSON report (- for stdout; human report to stderr)" },
 	{ "junit", required_argument, OPT_JUNIT, "FILE",
 	    "also write the result as JUnit XML (one testcase per path)" },
+	{ "interval", required_argument, OPT_INTERVAL, "S",
+	    "watch: seconds between checks (1-86400), jittered by a tenth" },
+	{ "listen", required_argument, OPT_LISTEN, "ADDR:PORT",
+	    "watch: serve Prometheus metrics on http://ADDR:PORT/metrics" },
+	{ "textfile", required_argument, OPT_TEXTFILE, "DIR",
+	    "watch: write DIR/ftpath.prom for node_exporter's textfile "
+	    "collector" },
+	{ "count", required_argument, OPT_COUNT, "N",
+	    "watch: stop after N checks (default: until SIGTERM)" },
 	{ "html", required_argument, OPT_HTML, "FILE",
 	    "also write the report as one self-contained HTML page" },
 	{ "no-color", no_argument, OPT_NO_COLOR, NULL,
@@ -114,6 +128,8 @@ agent_usage(FILE *out)
 
 	fprintf(out, "usage: ftpath-agent check --reflector HOST[:PORT] "
 	    "--cert F --key F --ca F [options]\n"
+	    "       ftpath-agent watch --interval S [--listen ADDR:PORT] "
+	    "[--textfile DIR] <check options>\n"
 	    "       ftpath-agent apply FILE [--confirm-timeout S] [--confirm] "
 	    "(apply --help)\n\n"
 	    "Tests every FTP path (control, passive, active) end to end "
@@ -188,18 +204,18 @@ agent_ftp_user(struct check_opts *o, const char *arg)
 /* --fix-out names a directory that exists and is writable: checked
  * before the run, so a typo does not cost a whole check. */
 static int
-agent_dir(const char *arg)
+agent_dir(const char *opt, const char *arg)
 {
 	struct stat st;
 
 	if (stat(arg, &st) != 0) {
-		fprintf(stderr, "ftpath-agent: --fix-out %s: %s\n", arg,
+		fprintf(stderr, "ftpath-agent: %s %s: %s\n", opt, arg,
 		    strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode) || access(arg, W_OK) != 0) {
-		fprintf(stderr, "ftpath-agent: --fix-out %s: not a writable "
-		    "directory\n", arg);
+		fprintf(stderr, "ftpath-agent: %s %s: not a writable "
+		    "directory\n", opt, arg);
 		return -1;
 	}
 	return 0;
@@ -221,6 +237,10 @@ agent_count(const char *arg, unsigned lo, unsigned hi, unsigned *out)
 	return 0;
 }
 
+/* `watch`'s own options (watch.h); main-level state of the CLI. */
+static struct watch_opts agent_watch;
+static int agent_watch_seen;
+
 /* Apply one option; -1 with a message on a bad value. */
 static int
 agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
@@ -234,6 +254,27 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 	case OPT_JSON:		o->json = arg; return 0;
 	case OPT_JUNIT:		o->junit = arg; return 0;
 	case OPT_HTML:		o->html = arg; return 0;
+	case OPT_LISTEN:
+		agent_watch.listen = arg;
+		agent_watch_seen = 1;
+		return 0;
+	case OPT_TEXTFILE:
+		if (agent_dir("--textfile", arg) != 0)
+			return -1;
+		agent_watch.textfile_dir = arg;
+		agent_watch_seen = 1;
+		return 0;
+	case OPT_INTERVAL:
+	case OPT_COUNT:
+		agent_watch_seen = 1;
+		if (agent_count(arg, val == OPT_COUNT ? 1 : WATCH_MIN_INTERVAL,
+		    WATCH_MAX_INTERVAL, val == OPT_COUNT ?
+		    &agent_watch.max_checks : &agent_watch.interval_s) == 0)
+			return 0;
+		fprintf(stderr, "ftpath-agent: --%s: '%s' is not a number from "
+		    "1 to %u\n", val == OPT_COUNT ? "count" : "interval", arg,
+		    WATCH_MAX_INTERVAL);
+		return -1;
 	case OPT_NO_ACTIVE:	o->no_active = 1; return 0;
 	case OPT_NO_COLOR:	o->no_color = 1; return 0;
 	case OPT_VERBOSE:	(*verbose)++; return 0;
@@ -277,7 +318,7 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 		    "number from %u to %u\n", arg, IDLE_MIN_S, IDLE_MAX_S);
 		return -1;
 	case OPT_FIX_OUT:
-		if (agent_dir(arg) != 0)
+		if (agent_dir("--fix-out", arg) != 0)
 			return -1;
 		o->fix_out = arg;
 		return 0;
@@ -294,6 +335,22 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 	}
 	fprintf(stderr, "ftpath-agent: bad value '%s'\n", arg);
 	return -1;
+}
+
+/* The watch options go with `watch`, which needs --interval. */
+static int
+agent_watch_check(int watch)
+{
+	if (!watch && agent_watch_seen) {
+		fprintf(stderr, "ftpath-agent: --interval, --listen, --textfile "
+		    "and --count go with 'watch'\n");
+		return -1;
+	}
+	if (watch && agent_watch.interval_s == 0) {
+		fprintf(stderr, "ftpath-agent: watch needs --interval S\n");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -341,7 +398,7 @@ int
 main(int argc, char **argv)
 {
 	struct check_opts o;
-	int verbose = 0;
+	int verbose = 0, watch;
 
 	memset(&o, 0, sizeof(o));
 	o.ftp_connections = CHECK_FTP_CONNECTIONS;
@@ -356,12 +413,15 @@ main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "apply") == 0)
 		return apply_cmd_main("ftpath-agent", argc - 1, argv + 1);
-	if (argc < 2 || strcmp(argv[1], "check") != 0) {
+	if (argc < 2 || (strcmp(argv[1], "check") != 0 &&
+	    strcmp(argv[1], "watch") != 0)) {
 		agent_usage(stderr);
 		return CHECK_EXIT_USAGE;
 	}
+	watch = strcmp(argv[1], "watch") == 0;
 	/* getopt_long sees "check" as argv[0]. */
-	if (agent_parse(argc - 1, argv + 1, &o, &verbose) != 0) {
+	if (agent_parse(argc - 1, argv + 1, &o, &verbose) != 0 ||
+	    agent_watch_check(watch) != 0) {
 		fprintf(stderr, "try 'ftpath-agent --help'\n");
 		return CHECK_EXIT_USAGE;
 	}
@@ -369,5 +429,5 @@ main(int argc, char **argv)
 	/* A reflector that vanishes mid-write must end the session with a
 	 * report, not kill the agent: OpenSSL writes without MSG_NOSIGNAL. */
 	signal(SIGPIPE, SIG_IGN);
-	return check_run(&o);
+	return watch ? watch_run(&agent_watch, &o) : check_run(&o);
 }

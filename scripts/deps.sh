@@ -25,7 +25,8 @@ BUILD_PKGS=(build-essential pkg-config
 	libnftables-dev)
 TEST_PKGS=(clang libcmocka-dev
 	nftables iproute2 vsftpd curl lftp conntrack nmap openssl procps
-	python3 cppcheck faketime mandoc systemd python3-junitparser chromium)
+	python3 cppcheck faketime mandoc systemd python3-junitparser chromium
+	prometheus)
 DEB_PKGS=(debhelper dpkg-dev fakeroot lintian)
 
 # pkg-config module -> the Debian package that provides it (Makefile PKGS

@@ -610,6 +610,36 @@ test_channel_failed(void **state)
 	free(x);
 }
 
+/* The Prometheus rendering of the same model (watch.h). */
+static void
+test_metrics(void **state)
+{
+	struct fixture *x = fixture_new(OUTCOME_TIMEOUT);
+	struct report *r;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	(void)state;
+	passive_path_drop(x);
+	assert_non_null(r = classify(&x->e));
+	assert_non_null(fp = open_memstream(&buf, &len));
+	assert_int_equal(report_metrics(r, 1, fp), 0);
+	assert_int_equal(fclose(fp), 0);
+	assert_non_null(strstr(buf, "ftpath_path_up{server=\"203.0.113.2\","
+	    "path=\"passive\",ports=\"30000-30003\"} 0\n"));
+	assert_non_null(strstr(buf, "ftpath_path_up{server=\"203.0.113.2\","
+	    "path=\"control\",ports=\"21\"} 1\n"));
+	assert_non_null(strstr(buf, "ftpath_cause{server=\"203.0.113.2\","
+	    "cause=\"path-silent-drop\",severity=\"failure\"} 1\n"));
+	assert_non_null(strstr(buf, "ftpath_check_exit_status{server=\""
+	    "203.0.113.2\"} 1\n"));
+	assert_non_null(strstr(buf, "# TYPE ftpath_path_up gauge\n"));
+	free(buf);
+	report_free(r);
+	free(x);
+}
+
 /* The same evidence always gives the same report. */
 static void
 test_deterministic(void **state)
@@ -650,6 +680,7 @@ main(void)
 		cmocka_unit_test(test_nat_listed),
 		cmocka_unit_test(test_refused_next_connection),
 		cmocka_unit_test(test_channel_failed),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_deterministic),
 	};
 
