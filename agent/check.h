@@ -22,7 +22,7 @@ enum check_exit {
 #define CHECK_TIMEOUT_MIN_MS	250
 #define CHECK_TIMEOUT_MAX_MS	5000
 
-#define CHECK_MAX_SG	8	/* --sg files */
+#define CHECK_MAX_SG	8u	/* --sg files */
 
 struct check_opts {
 	const char *reflector;		/* HOST[:PORT] */
@@ -55,7 +55,7 @@ struct check_opts {
 
 /* Control connections opened at once (a GUI client's parallel ones). */
 #define CHECK_FTP_CONNECTIONS		3
-#define CHECK_MAX_FTP_CONNECTIONS	16
+#define CHECK_MAX_FTP_CONNECTIONS	16u
 
 /* Run one check; returns a check_exit code.  Prints the report. */
 int check_run(const struct check_opts *o);

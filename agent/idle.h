@@ -26,8 +26,8 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 
-#define IDLE_MIN_S		1
-#define IDLE_MAX_S		600
+#define IDLE_MIN_S		1u
+#define IDLE_MAX_S		600u
 #define IDLE_MAX_CONNS		3
 
 enum idle_outcome {

@@ -18,8 +18,8 @@
 
 #include "check.h"
 
-#define WATCH_MIN_INTERVAL	1
-#define WATCH_MAX_INTERVAL	86400
+#define WATCH_MIN_INTERVAL	1u
+#define WATCH_MAX_INTERVAL	86400u
 
 struct watch_opts {
 	unsigned interval_s;

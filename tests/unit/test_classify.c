@@ -304,15 +304,18 @@ evidence_has(const json_t *p, const char *needle)
 	return 0;
 }
 
-#define assert_verdict(p, v, c) do {					\
-	assert_string_equal(json_string_value(json_object_get((p),	\
-	    "verdict")), (v));						\
-	if ((c) == NULL)						\
-		assert_true(json_is_null(json_object_get((p), "cause")));\
-	else								\
-		assert_string_equal(json_string_value(json_object_get(	\
-		    (p), "cause")), (c));				\
-} while (0)
+/* p's verdict is v and its cause c (NULL: none). */
+static void
+assert_verdict(const json_t *p, const char *v, const char *c)
+{
+	assert_string_equal(json_string_value(json_object_get(p, "verdict")),
+	    v);
+	if (c == NULL)
+		assert_true(json_is_null(json_object_get(p, "cause")));
+	else
+		assert_string_equal(json_string_value(json_object_get(p,
+		    "cause")), c);
+}
 
 /* The baseline: all paths pass, nothing to say. */
 static void
