@@ -174,6 +174,7 @@ check:
 bench: deps
 	@$(MAKE) --no-print-directory programs
 	@tests/bench/bench.sh $(BUILD)
+	@tests/bench/load.sh 100 $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory programs
