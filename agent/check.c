@@ -846,7 +846,15 @@ check_run(const struct check_opts *o)
 	    (ex = check_pick_server(&c)) != CHECK_EXIT_PASS)
 		goto out;
 	check_pick_passive(&c);
-	if ((ex = check_plan(&c)) != CHECK_EXIT_PASS)
+	if ((ex = check_plan(&c)) == CHECK_EXIT_UNREACHABLE) {
+		/* Paired, but the plan was never armed: still a report. */
+		check_note(&c, "the reflector did not arm the plan: %s; no "
+		    "path was tested", control_errmsg(c.ctl));
+		c.lost = 1;
+		ex = check_output(&c);
+		goto out;
+	}
+	if (ex != CHECK_EXIT_PASS)
 		goto out;
 	check_probe_all(&c);
 	ex = check_output(&c);
