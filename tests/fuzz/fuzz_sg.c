@@ -30,7 +30,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const fuzz_clients[] = {
-	"198.51.100.7", "10.1.2.3", "2001:db8:100::7", "::ffff:198.51.100.7",
+	"198.51.100.7", "192.0.2.3", "2001:db8:100::7", "::ffff:198.51.100.7",
 };
 
 static const char *const fuzz_causes[] = {
@@ -93,7 +93,7 @@ fuzz_input(struct sg_input *in, struct sockaddr_storage *local,
 	memset(in, 0, sizeof(*in));
 	(void)addr_parse_ip(fuzz_clients[sel & 3], &in->client, &l);
 	(void)addr_parse_ip("203.0.113.10", &in->server, &l);
-	(void)addr_parse_ip("10.0.0.4", local, &l);
+	(void)addr_parse_ip("192.0.2.4", local, &l);
 	if (sel & 4) {
 		in->server_local = local;
 		in->nserver_local = 1;
