@@ -59,6 +59,8 @@ static const struct config_key config_keys[] = {
 	    1, 86400 },
 	{ "max_timeout_ms", CFG_UINT, CFG_OFF(max_timeout_ms), 0,
 	    1, 600000 },
+	{ "connectback_min_port", CFG_PORT, CFG_OFF(connectback_min_port), 0,
+	    1, 65535 },
 };
 
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
@@ -267,6 +269,9 @@ config_defaults(struct reflector_config *cfg)
 	cfg->max_ports_per_session = 4096;
 	cfg->session_timeout_s = 60;
 	cfg->max_timeout_ms = 10000;
+	/* An FTP client's data listener is never privileged; a reflector
+	 * that dials the agent host's 22 or 25 would be a bounce tool. */
+	cfg->connectback_min_port = 1024;
 	return 0;
 }
 
@@ -433,10 +438,12 @@ config_validate(struct reflector_config *cfg, char *err, size_t errlen)
 		    cfg->listen);
 		goto out;
 	}
-	if (cfg->control_port == 0 || cfg->active_source_port == 0) {
+	if (cfg->control_port == 0 || cfg->active_source_port == 0 ||
+	    cfg->connectback_min_port == 0) {
 		ftp_errmsg(err, errlen, "%s must be 1-65535",
 		    cfg->control_port == 0 ? "control_port" :
-		    "active_source_port");
+		    cfg->active_source_port == 0 ? "active_source_port" :
+		    "connectback_min_port");
 		goto out;
 	}
 	if (cfg->passive.lo != 0 && cfg->passive.lo > cfg->passive.hi) {

@@ -29,6 +29,9 @@ struct reflector_config {
 	unsigned max_ports_per_session;	/* default 4096 */
 	unsigned session_timeout_s;	/* idle control channel, default 60 */
 	unsigned max_timeout_ms;	/* cap on agent-requested waits, 10000 */
+	/* Lowest agent port a connect-back (active, alg-active) dials;
+	 * default 1024 (privileged ports refused). */
+	uint16_t connectback_min_port;
 	/* --ftp-config: the FTP server's settings, sent to agents in
 	 * welcome.  Borrowed (main owns them); NULL without the option. */
 	const struct ftpconf *ftpconf;

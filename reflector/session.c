@@ -460,6 +460,7 @@ session_alg_arm(struct session *s, uint16_t cport,
 	    s->cfg->active_source_port, session_line_wait_ms(s, tmo));
 	if (s->alg == NULL)
 		return FTP_ERR_NOMEM;
+	algsrv_set_min_port(s->alg, s->cfg->connectback_min_port);
 	listener_set_take(s->listeners, session_alg_take_cb, s);
 	return 0;
 }
@@ -622,6 +623,7 @@ static void
 session_on_active(struct session *s, const json_t *msg)
 {
 	json_int_t port, tmo;
+	char why[96];
 	int r;
 
 	if (s->active != ACTIVE_NONE) {
@@ -636,6 +638,13 @@ session_on_active(struct session *s, const json_t *msg)
 	}
 	if (session_get_timeout(s, msg, &tmo) != 0)
 		return;
+	/* The port policy of alg-active, so neither test dials what the
+	 * other refuses. */
+	if (connectback_port_refused((uint16_t)port,
+	    s->cfg->connectback_min_port, why, sizeof(why)) != NULL) {
+		session_error(s, "port-not-allowed", why);
+		return;
+	}
 	/* Anti-bounce: the target is the observed address, nothing else. */
 	s->connectback = connectback_new(s->base,
 	    (struct sockaddr *)&s->local, s->cfg->active_source_port,

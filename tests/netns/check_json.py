@@ -134,6 +134,8 @@ def main():
     ap.add_argument("--causes-exactly")
     ap.add_argument("--no-rule", action="append", default=[])
     ap.add_argument("--note", action="append", default=[])
+    ap.add_argument("--active-port", type=int,
+                    help="the active probe's port (the source port)")
     ap.add_argument("--passive-runs",
                     help="LO-HI=pass,LO-HI=fail:CAUSE,... in order")
     a = ap.parse_args()
@@ -214,6 +216,11 @@ def main():
         if not lst:
             return None
         return "pass" if all(p.get("verdict") == "pass" for p in lst) else "fail"
+
+    if a.active_port is not None:
+        got = [p.get("port") for p in by_kind["active"]]
+        check(got == [a.active_port],
+              f"active probe port {got} (want [{a.active_port}])")
 
     for spec in a.probe:
         k, _, want = spec.partition("=")

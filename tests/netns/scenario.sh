@@ -158,6 +158,7 @@ CURL_PASVONLY=""	# ok|fail: also run curl with PASV only (--disable-epsv)
 HOSTS_LINES=()		# the client ns's /etc/hosts (client_hosts)
 NOCAP_REFL_LOG=0	# the reflector log shows the bind fallback
 HUMAN_GREP=()		# texts the human report must contain
+REFL_CONF=()		# extra reflector.conf lines (start_reflector)
 case $NAME in
 clean)
 	short=clean
@@ -432,6 +433,18 @@ server-reject-active)
 		--rule-text "active=tcp sport 20 reject with tcp reset"
 		--evidence "active=the connect-back SYN from $SERVER4:20 was rejected on the server host by rule 'inet harness_filter output handle")
 	;;
+active-port)
+	# a non-default active source port: vsftpd connects from 2020
+	# (ftp_data_port), and so does the reflector (active_source_port);
+	# the connect-back's probe id is active-2020 and it passes
+	short=actport
+	WANT_RC=0
+	VSFTPD_EXTRA=(ftp_data_port=2020)
+	REFL_CONF=("active_source_port = 2020")
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--active-port 2020 --alg-active ok
+		--no-cause alg-dependent --no-cause nat)
+	;;
 client-rule-active)
 	# the client host's own nftables drops inbound active data (from
 	# the server's port 20): the agent's own trace names the rule
@@ -665,7 +678,7 @@ if [[ $CURL_ONLY != 1 ]]; then
 		cp "$T_DIR/other/agent.crt" "$T_DIR/other/agent.key" "$CERTS/"
 	fi
 	if ((REFLECTOR)); then
-		start_reflector "$BUILD"
+		start_reflector "$BUILD" "${REFL_CONF[@]}"
 	else
 		REFLECTOR_PID=""
 	fi

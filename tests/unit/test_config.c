@@ -76,6 +76,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.max_ports_per_session, 4096);
 	assert_int_equal(cfg.session_timeout_s, 60);
 	assert_int_equal(cfg.max_timeout_ms, 10000);
+	assert_int_equal(cfg.connectback_min_port, 1024);
 	assert_string_equal(cfg.cert, "");
 
 	/* Without certificate files the defaults are not a valid config. */
@@ -124,7 +125,8 @@ test_good_file(void **state)
 	    "max_sessions = 2\n"
 	    "max_ports_per_session = 200\n"
 	    "session_timeout = 30\n"
-	    "max_timeout_ms = 5000\n",
+	    "max_timeout_ms = 5000\n"
+	    "connectback_min_port = 1\n",
 	    err, sizeof(err), NULL), 0);
 	assert_string_equal(cfg.listen, "0.0.0.0:7021");
 	assert_string_equal(cfg.cert, "/etc/ftpath/reflector.pem");
@@ -140,6 +142,7 @@ test_good_file(void **state)
 	assert_int_equal(cfg.max_ports_per_session, 200);
 	assert_int_equal(cfg.session_timeout_s, 30);
 	assert_int_equal(cfg.max_timeout_ms, 5000);
+	assert_int_equal(cfg.connectback_min_port, 1);
 	if (config_validate(&cfg, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 
