@@ -61,6 +61,16 @@ static const struct config_key config_keys[] = {
 	    1, 600000 },
 	{ "connectback_min_port", CFG_PORT, CFG_OFF(connectback_min_port), 0,
 	    1, 65535 },
+	/* Connections that have not finished TLS: their own small budget,
+	 * so that they never take an agent's session slot. */
+	{ "max_handshakes", CFG_UINT, CFG_OFF(max_handshakes), 0, 1, 4096 },
+	{ "max_handshakes_per_source", CFG_UINT,
+	    CFG_OFF(max_handshakes_per_source), 0, 1, 4096 },
+	/* Seconds; a handshake takes round trips, not minutes. */
+	{ "handshake_timeout", CFG_UINT, CFG_OFF(handshake_timeout_s), 0,
+	    1, 60 },
+	{ "session_lifetime", CFG_UINT, CFG_OFF(session_lifetime_s), 0,
+	    1, 86400 },
 };
 
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
@@ -272,6 +282,11 @@ config_defaults(struct reflector_config *cfg)
 	/* An FTP client's data listener is never privileged; a reflector
 	 * that dials the agent host's 22 or 25 would be a bounce tool. */
 	cfg->connectback_min_port = 1024;
+	cfg->max_handshakes = 64;
+	cfg->max_handshakes_per_source = 8;
+	cfg->handshake_timeout_s = 5;
+	/* A check takes seconds; a wide range with retries a minute. */
+	cfg->session_lifetime_s = 900;
 	return 0;
 }
 
@@ -452,7 +467,9 @@ config_validate(struct reflector_config *cfg, char *err, size_t errlen)
 		goto out;
 	}
 	if (cfg->max_sessions == 0 || cfg->max_ports_per_session == 0 ||
-	    cfg->session_timeout_s == 0 || cfg->max_timeout_ms == 0) {
+	    cfg->session_timeout_s == 0 || cfg->max_timeout_ms == 0 ||
+	    cfg->max_handshakes == 0 || cfg->max_handshakes_per_source == 0 ||
+	    cfg->handshake_timeout_s == 0 || cfg->session_lifetime_s == 0) {
 		ftp_errmsg(err, errlen, "limits must be at least 1");
 		goto out;
 	}

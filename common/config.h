@@ -32,6 +32,15 @@ struct reflector_config {
 	/* Lowest agent port a connect-back (active, alg-active) dials;
 	 * default 1024 (privileged ports refused). */
 	uint16_t connectback_min_port;
+	/* Before TLS is up (pre-authentication): connections in the
+	 * handshake at once, in total (default 64) and from one source
+	 * address (8); each must finish within handshake_timeout_s (5),
+	 * however much it sends.  They never count as sessions. */
+	unsigned max_handshakes;
+	unsigned max_handshakes_per_source;
+	unsigned handshake_timeout_s;
+	/* Absolute bound on a session, idle or not (default 900). */
+	unsigned session_lifetime_s;
 	/* --ftp-config: the FTP server's settings, sent to agents in
 	 * welcome.  Borrowed (main owns them); NULL without the option. */
 	const struct ftpconf *ftpconf;

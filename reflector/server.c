@@ -21,8 +21,9 @@
 #include "session.h"
 
 #define SERVER_BACKLOG		64
-/* Connections still in the handshake or being refused, beyond
- * max_sessions, before new TCP connections are dropped unanswered. */
+/* Entries beyond both budgets (max_sessions authenticated, max_handshakes
+ * in the handshake): agents being refused, sessions flushing their last
+ * frame.  Past that, new TCP connections are dropped unanswered. */
 #define SERVER_EXTRA_CONNS	16
 /* Probe connections being read at once, per allowed session: the
  * registry's cap for the process (fds stay bounded as before sharing). */
@@ -44,7 +45,16 @@ struct server {
 	struct session_hooks hooks;
 	struct server_entry_list sessions;
 	unsigned nsessions;	/* all entries */
-	unsigned nrefused;	/* entries created to be refused */
+	unsigned nrefused;	/* entries refused after their handshake */
+	unsigned long ndropped;	/* connections closed at accept */
+};
+
+/* Connections in the TLS handshake from one source address, and in all. */
+struct server_hs_count {
+	unsigned total;
+	unsigned same;			/* from the address asked about */
+	unsigned busiest;		/* from the address with the most */
+	struct server_entry *oldest;	/* the busiest address's oldest */
 };
 
 static int
@@ -63,6 +73,128 @@ server_token_in_use_cb(const char *token, const struct session *self,
 		if (t != NULL && strcmp(t, token) == 0)
 			return 1;
 	}
+	return 0;
+}
+
+/*
+ * Only authenticated sessions compete for max_sessions, so unauthenticated
+ * connections, which have a budget of their own, never starve an agent.
+ */
+static int
+server_admit_cb(const struct session *s, void *arg)
+{
+	struct server *srv = arg;
+	struct server_entry *e;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(e, &srv->sessions, entry) {
+		if (e->session != s && !session_handshaking(e->session) &&
+		    !session_refused(e->session))
+			n++;
+	}
+	if (n < srv->cfg->max_sessions)
+		return 0;
+	srv->nrefused++;
+	return 1;
+}
+
+/* Handshakes from addr's source address (its entries in order, so the
+ * first is the oldest) and from the busiest address. */
+static unsigned
+server_hs_from(const struct server *srv, const struct sockaddr *addr,
+    struct server_entry **oldest)
+{
+	struct server_entry *e;
+	unsigned n = 0;
+
+	*oldest = NULL;
+	TAILQ_FOREACH(e, &srv->sessions, entry) {
+		if (!session_handshaking(e->session) ||
+		    !addr_equal(session_peer(e->session), addr))
+			continue;
+		if (n++ == 0)
+			*oldest = e;
+	}
+	return n;
+}
+
+static void
+server_hs_count(const struct server *srv, const struct sockaddr *peer,
+    struct server_hs_count *c)
+{
+	struct server_entry *e, *first;
+	unsigned n;
+
+	memset(c, 0, sizeof(*c));
+	c->same = server_hs_from(srv, peer, &first);
+	/* Quadratic, but over at most max_handshakes entries. */
+	TAILQ_FOREACH(e, &srv->sessions, entry) {
+		if (!session_handshaking(e->session))
+			continue;
+		c->total++;
+		n = server_hs_from(srv, session_peer(e->session), &first);
+		if (n > c->busiest) {
+			c->busiest = n;
+			c->oldest = first;
+		}
+	}
+}
+
+/* Close a connection still in its handshake, to make room. */
+static void
+server_evict(struct server *srv, struct server_entry *e)
+{
+	TAILQ_REMOVE(&srv->sessions, e, entry);
+	srv->nsessions--;
+	session_free(e->session);
+	free(e);
+}
+
+/* Log a drop without letting a flood flood the log: the 1st, 2nd, 4th,
+ * 8th, ... */
+static void
+server_drop_log(struct server *srv, const char *peer, const char *why)
+{
+	srv->ndropped++;
+	if ((srv->ndropped & (srv->ndropped - 1)) == 0)
+		log_warnx("server: %s: %s, dropped (%lu connections dropped "
+		    "so far)", peer, why, srv->ndropped);
+}
+
+/*
+ * The pre-authentication budget.  0 to accept the connection from peer,
+ * else FTP_ERR_DENIED (logged).  When every handshake slot is taken, the
+ * oldest handshake of the busiest source makes room for a source that has
+ * fewer: spreading a flood over many addresses does not lock out one
+ * agent.
+ */
+static int
+server_budget(struct server *srv, const struct sockaddr *peer,
+    const char *ptext)
+{
+	const struct reflector_config *cfg = srv->cfg;
+	struct server_hs_count c;
+
+	if (srv->nsessions >= cfg->max_sessions + cfg->max_handshakes +
+	    SERVER_EXTRA_CONNS) {
+		server_drop_log(srv, ptext, "too many connections");
+		return FTP_ERR_DENIED;
+	}
+	server_hs_count(srv, peer, &c);
+	if (c.same >= cfg->max_handshakes_per_source) {
+		server_drop_log(srv, ptext, "too many TLS handshakes from "
+		    "this address");
+		return FTP_ERR_DENIED;
+	}
+	if (c.total < cfg->max_handshakes)
+		return 0;
+	if (c.oldest == NULL || c.same >= c.busiest) {
+		server_drop_log(srv, ptext, "too many TLS handshakes");
+		return FTP_ERR_DENIED;
+	}
+	log_debug("server: %s: handshake slots full, the oldest handshake "
+	    "of the busiest source makes room", ptext);
+	server_evict(srv, c.oldest);
 	return 0;
 }
 
@@ -96,7 +228,6 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	struct sockaddr_storage peer;
 	char pbuf[ADDR_STRLEN];
 	SSL *ssl = NULL;
-	int refuse;
 
 	(void)l;
 	memset(&peer, 0, sizeof(peer));
@@ -104,12 +235,10 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		memcpy(&peer, sa, (size_t)salen);
 	addr_unmap(&peer);
 	addr_ntop_port((struct sockaddr *)&peer, pbuf, sizeof(pbuf));
-	if (srv->nsessions >= srv->cfg->max_sessions + SERVER_EXTRA_CONNS) {
-		log_warnx("server: %s: too many connections, dropped", pbuf);
+	if (server_budget(srv, (struct sockaddr *)&peer, pbuf) != 0) {
 		close(fd);
 		return;
 	}
-	refuse = srv->nsessions - srv->nrefused >= srv->cfg->max_sessions;
 	if ((e = calloc(1, sizeof(*e))) == NULL ||
 	    (ssl = SSL_new(srv->ctx)) == NULL) {
 		log_warnx("server: %s: out of memory", pbuf);
@@ -128,14 +257,12 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	 * error worth a warning. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	if ((e->session = session_new(srv->base, srv->cfg, srv->ports, bev,
-	    refuse, &srv->hooks, srv)) == NULL) {
+	    &srv->hooks, srv)) == NULL) {
 		log_warnx("server: %s: cannot create session", pbuf);
 		goto fail;
 	}
 	TAILQ_INSERT_TAIL(&srv->sessions, e, entry);
 	srv->nsessions++;
-	if (refuse)
-		srv->nrefused++;
 	log_debug("server: connection from %s (%u sessions)", pbuf,
 	    srv->nsessions);
 	return;
@@ -176,6 +303,7 @@ server_new(struct event_base *base, const struct reflector_config *cfg,
 	}
 	srv->hooks.token_in_use = server_token_in_use_cb;
 	srv->hooks.closed = server_session_closed_cb;
+	srv->hooks.admit = server_admit_cb;
 	TAILQ_INIT(&srv->sessions);
 	return srv;
 }

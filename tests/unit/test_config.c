@@ -77,6 +77,10 @@ test_defaults(void **state)
 	assert_int_equal(cfg.session_timeout_s, 60);
 	assert_int_equal(cfg.max_timeout_ms, 10000);
 	assert_int_equal(cfg.connectback_min_port, 1024);
+	assert_int_equal(cfg.max_handshakes, 64);
+	assert_int_equal(cfg.max_handshakes_per_source, 8);
+	assert_int_equal(cfg.handshake_timeout_s, 5);
+	assert_int_equal(cfg.session_lifetime_s, 900);
 	assert_string_equal(cfg.cert, "");
 
 	/* Without certificate files the defaults are not a valid config. */
@@ -126,7 +130,11 @@ test_good_file(void **state)
 	    "max_ports_per_session = 200\n"
 	    "session_timeout = 30\n"
 	    "max_timeout_ms = 5000\n"
-	    "connectback_min_port = 1\n",
+	    "connectback_min_port = 1\n"
+	    "max_handshakes = 16\n"
+	    "max_handshakes_per_source = 2\n"
+	    "handshake_timeout = 3\n"
+	    "session_lifetime = 120\n",
 	    err, sizeof(err), NULL), 0);
 	assert_string_equal(cfg.listen, "0.0.0.0:7021");
 	assert_string_equal(cfg.cert, "/etc/ftpath/reflector.pem");
@@ -143,6 +151,10 @@ test_good_file(void **state)
 	assert_int_equal(cfg.session_timeout_s, 30);
 	assert_int_equal(cfg.max_timeout_ms, 5000);
 	assert_int_equal(cfg.connectback_min_port, 1);
+	assert_int_equal(cfg.max_handshakes, 16);
+	assert_int_equal(cfg.max_handshakes_per_source, 2);
+	assert_int_equal(cfg.handshake_timeout_s, 3);
+	assert_int_equal(cfg.session_lifetime_s, 120);
 	if (config_validate(&cfg, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 
@@ -201,6 +213,12 @@ test_bad_values(void **state)
 		{ "max_ports_per_session", "65536" },
 		{ "session_timeout", "1.5" },
 		{ "max_timeout_ms", "18446744073709551616" },
+		{ "connectback_min_port", "0" },
+		{ "max_handshakes", "0" },
+		{ "max_handshakes_per_source", "4097" },
+		{ "handshake_timeout", "0" },
+		{ "handshake_timeout", "61" },
+		{ "session_lifetime", "0" },
 		{ "passive_range", "2000-1000" },
 		{ "passive_range", "0-10" },
 		{ "passive_range", "1-" },
