@@ -18,6 +18,11 @@ ifeq ($(SAN),1)
 OPT	= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	  -fno-sanitize-recover=all
 SANLD	= -fsanitize=address,undefined
+else ifeq ($(SAN),fuzz)
+# make fuzz: clang, every object with coverage for libFuzzer
+OPT	= -O1 -g -fno-omit-frame-pointer \
+	  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+SANLD	= -fsanitize=address,undefined
 else
 OPT	= -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SANLD	=
@@ -41,6 +46,9 @@ NFT_SRC		= $(wildcard nft/*.c)
 AGENT_LIB_SRC	= $(filter-out agent/main.c,$(wildcard agent/*.c))
 REFL_LIB_SRC	= $(filter-out reflector/main.c,$(wildcard reflector/*.c))
 UNIT_SRC	= $(wildcard tests/unit/test_*.c)
+# Every libFuzzer target: one wildcard, so a new tests/fuzz/fuzz_X.c
+# (with tests/fuzz/corpus/fuzz_X/) needs no Makefile change.
+FUZZ_SRC	= $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -51,9 +59,12 @@ LIBREFL		= $(BUILD)/libreflector.a
 AGENT		= $(BUILD)/ftpath-agent
 REFLECTOR	= $(BUILD)/ftpath-reflector
 UNIT_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_BINS	= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+# Executions per target in make check's short run.
+FUZZ_RUNS	?= 20000
 
 .PHONY: all deps programs check unit unit-asan netns bench demo install \
-	uninstall clean lint format clang-build
+	uninstall clean lint format clang-build fuzz fuzz-bins fuzz-smoke
 
 all: deps
 	@$(MAKE) --no-print-directory programs
@@ -106,6 +117,23 @@ unit: $(UNIT_BINS)
 unit-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit
 
+# libFuzzer targets (clang; -fsanitize=fuzzer,address,undefined) linked
+# against the project's archives built the same way in build/fuzz.
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz SAN=fuzz CC=clang \
+	    fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(LIBAGENT) $(LIBREFL) $(LIBNFT) \
+	    $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS) $(PKG_LIBS)
+
+# Each target briefly (FUZZ_RUNS executions) from its seed corpus.
+fuzz-smoke: fuzz
+	@scripts/fuzz-run.sh build/fuzz/fuzz -runs=$(FUZZ_RUNS)
+
 # Namespace integration scenarios (root, real kernel, vsftpd, curl).
 netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/ftpcheck_driver
 	@tests/netns/run.sh $(BUILD)
@@ -123,6 +151,7 @@ check: deps
 	@$(MAKE) --no-print-directory clang-build
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory netns
 
 bench: deps

@@ -59,7 +59,18 @@ void config_release(struct reflector_config *cfg);
 int config_set(struct reflector_config *cfg, const char *key,
     const char *value, char *err, size_t errlen);
 
-/* Parse a file; err gets "FILE:LINE: reason".  0 or FTP_ERR_CONFIG/SYSTEM. */
+/*
+ * Parse a configuration held in memory: len bytes of buf (need not be
+ * NUL-terminated; a NUL inside is an error), lines split at "\n" with an
+ * optional "\r".  Pure: no I/O.  err gets "NAME:LINE: reason" (name NULL:
+ * "-").  0, FTP_ERR_CONFIG or FTP_ERR_NOMEM; keys before the bad line
+ * stay set.
+ */
+int config_parse_buffer(struct reflector_config *cfg, const char *buf,
+    size_t len, const char *name, char *err, size_t errlen);
+
+/* Read a file (at most 1 MiB) and config_parse_buffer() it; err gets
+ * "FILE:LINE: reason".  0 or FTP_ERR_CONFIG/SYSTEM/TOOBIG/NOMEM. */
 int config_load_file(struct reflector_config *cfg, const char *path,
     char *err, size_t errlen);
 

@@ -434,12 +434,42 @@ test_round_trip(void **state)
 	config_release(&a);
 }
 
+
+/* The buffer entry point the loader wraps: no NUL terminator needed, a
+ * last line without "\n", CRLF, a NUL inside, nothing at all. */
+static void
+test_parse_buffer(void **state)
+{
+	static const char text[] = "control_port = 2121\r\nmax_sessions = 3";
+	static const char nul[] = "max_sessions = 3\nmax_\0sessions = 4\n";
+	struct reflector_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(config_defaults(&cfg), 0);
+	/* Not NUL-terminated: the 3 is the last byte given. */
+	assert_int_equal(config_parse_buffer(&cfg, text, sizeof(text) - 1,
+	    "mem", err, sizeof(err)), 0);
+	assert_int_equal(cfg.control_port, 2121);
+	assert_int_equal(cfg.max_sessions, 3);
+	assert_int_equal(config_parse_buffer(&cfg, nul, sizeof(nul) - 1,
+	    "mem", err, sizeof(err)), FTP_ERR_CONFIG);
+	assert_string_equal(err, "mem:2: NUL byte in line");
+	assert_int_equal(config_parse_buffer(&cfg, NULL, 0, NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(config_parse_buffer(&cfg, "x\n", 2, NULL, err,
+	    sizeof(err)), FTP_ERR_CONFIG);
+	assert_non_null(strstr(err, "-:1: expected"));
+	config_release(&cfg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_parse_buffer),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_validation),
