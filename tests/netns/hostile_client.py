@@ -48,6 +48,8 @@ def main():
     ap.add_argument("--trickle", type=int, default=20)
     ap.add_argument("--duration", type=float, default=10.0)
     ap.add_argument("--rate", type=int, default=10)
+    ap.add_argument("--limit", type=float, default=7.0,
+                    help="count connections open longer at the end")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
 
@@ -61,7 +63,8 @@ def main():
     slots = {"idle": a.idle, "trickle": a.trickle}
     live = {"idle": set(), "trickle": set()}
     st = {"attempts": 0, "connected": 0, "closed_by_server": 0,
-          "connect_failed": 0, "max_open_s": 0.0, "bytes_sent": 0}
+          "connect_failed": 0, "max_open_s": 0.0, "bytes_sent": 0,
+          "connected_idle": 0, "connected_trickle": 0}
     rr = 0
     t0 = time.monotonic()
     end = t0 + a.duration
@@ -86,19 +89,25 @@ def main():
         if now >= next_tick:
             budget = a.rate
             next_tick = now + 0.1
-        for kind in ("idle", "trickle"):
-            while len(live[kind]) < slots[kind] and budget > 0:
-                budget -= 1
-                st["attempts"] += 1
-                try:
-                    c = Conn(kind, srcs[rr % len(srcs)], a.server, a.port)
-                except OSError:
-                    st["connect_failed"] += 1
-                    continue
-                rr += 1
-                live[kind].add(c)
-                sel.register(c.sock, selectors.EVENT_READ |
-                             selectors.EVENT_WRITE, c)
+        # Alternate the kinds, so that the churn of one cannot starve
+        # the other of new connections.
+        kinds = ["idle", "trickle"]
+        while budget > 0 and kinds:
+            kind = kinds.pop(0)
+            if len(live[kind]) >= slots[kind]:
+                continue
+            kinds.append(kind)
+            budget -= 1
+            st["attempts"] += 1
+            try:
+                c = Conn(kind, srcs[rr % len(srcs)], a.server, a.port)
+            except OSError:
+                st["connect_failed"] += 1
+                continue
+            rr += 1
+            live[kind].add(c)
+            sel.register(c.sock, selectors.EVENT_READ |
+                         selectors.EVENT_WRITE, c)
         for key, ev in sel.select(timeout=0.1):
             c = key.data
             now = time.monotonic()
@@ -111,6 +120,7 @@ def main():
                 c.t_open = now
                 c.next_send = now
                 st["connected"] += 1
+                st["connected_" + c.kind] += 1
                 sel.modify(c.sock, selectors.EVENT_READ, c)
             if ev & selectors.EVENT_READ:
                 try:
@@ -135,6 +145,7 @@ def main():
     ages = [now - c.t_open for k in live for c in live[k]
             if c.t_open is not None]
     st["open_at_end"] = len(ages)
+    st["old_at_end"] = sum(1 for x in ages if x > a.limit)
     st["max_age_at_end_s"] = round(max(ages), 2) if ages else 0.0
     st["max_open_s"] = round(st["max_open_s"], 2)
     st["elapsed_s"] = round(now - t0, 2)
