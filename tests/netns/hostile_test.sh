@@ -11,7 +11,10 @@
 # connection may stay open longer than the handshake deadline (plus
 # slack), whatever it sends.  Then garbage bytes, a TLS 1.2 only client
 # and a client without a certificate: each is refused (no session
-# starts), and a check still passes.
+# starts), and a check still passes.  Then forged nftables trace
+# multicasts in both namespaces during a check (forge_trace.py): neither
+# program stops, no verdict changes.  Last, session_lifetime closes a
+# silent authenticated session.
 #
 # FTPATH_HOSTILE_IDLE / FTPATH_HOSTILE_TRICKLE (default 50 / 20),
 # FTPATH_HOSTILE_SECONDS (10) and FTPATH_HOSTILE_RATE (new connections per
@@ -176,7 +179,50 @@ if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T_DIR/reflector.lo
 	nok "sanitizer report in the reflector log"
 fi
 
-# 4. an authenticated session ends at its lifetime, idle timer or not
+# 4. forged trace multicasts in both hosts' namespaces during a check:
+# the inputs that crashed libnftnl's parser, and well-formed events that
+# claim a rule of table "forged" dropped the probes.  Trusted only from
+# the kernel, none of them may stop a program or reach a verdict.
+for side in S C; do
+	ns=NS_$side
+	bg_in_ns "${!ns}" "$T_DIR/forge-$side.out" "$PYTHON" "$HERE/forge_trace.py" \
+		--seconds 6 --interval 0.005 --src "$CLIENT4" --dst "$SERVER4" \
+		--dport-lo "$PASV_LO" --dport-hi $((PASV_LO + 4))
+	eval "FORGE_$side=\$BG_PID"
+done
+sleep 0.5
+# the forged control-port event too: a rule "dropped" 21
+bg_in_ns "$NS_S" "$T_DIR/forge-21.out" "$PYTHON" "$HERE/forge_trace.py" \
+	--seconds 5 --interval 0.005 --src "$CLIENT4" --dst "$SERVER4"
+FORGE_21=$BG_PID
+run_agent "$BUILD" "$T_DIR/forged.json"
+frc=0
+for p in "$FORGE_S" "$FORGE_C" "$FORGE_21"; do
+	timeout 10 tail --pid="$p" -f /dev/null || true
+	wait "$p" 2>/dev/null || frc=$?
+done
+log "forged multicasts: server $(cat "$T_DIR/forge-S.out"), client $(cat "$T_DIR/forge-C.out")"
+if ((frc == 2)); then
+	log "SKIP: forged trace multicasts could not be sent here"
+else
+	check_agent "while forged trace multicasts arrived" "$T_DIR/forged.json"
+	if same_verdicts "$T_DIR/base.json" "$T_DIR/forged.json" >"$T_DIR/same.out" 2>&1; then
+		ok "the same verdicts as without forged events"
+	else
+		nok "forged trace events changed verdicts: $(cat "$T_DIR/same.out")"
+	fi
+	if [[ ! -s $T_DIR/forged.json ]]; then
+		nok "no agent report to look for forged events in"
+	elif grep -q 'forged' "$T_DIR/forged.json"; then
+		nok "a forged trace event reached the agent's report"
+	else
+		ok "no forged event in the agent's report"
+	fi
+	kill -0 "$REFLECTOR_PID" 2>/dev/null && ok "the reflector survived the forged multicasts" ||
+		nok "the reflector died of forged trace multicasts"
+fi
+
+# 5. an authenticated session ends at its lifetime, idle timer or not
 kill -TERM "$REFLECTOR_PID" 2>/dev/null || true
 timeout 5 tail --pid="$REFLECTOR_PID" -f /dev/null || true
 wait "$REFLECTOR_PID" 2>/dev/null || true
