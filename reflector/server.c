@@ -53,8 +53,13 @@ struct server {
 struct server_hs_count {
 	unsigned total;
 	unsigned same;			/* from the address asked about */
-	unsigned busiest;		/* from the address with the most */
-	struct server_entry *oldest;	/* the busiest address's oldest */
+};
+
+/* One handshaking entry, for finding the busiest source. */
+struct server_hs_slot {
+	const struct sockaddr	*addr;
+	unsigned		 order;	/* position in the list: age */
+	struct server_entry	*e;
 };
 
 static int
@@ -98,46 +103,89 @@ server_admit_cb(const struct session *s, void *arg)
 	return 1;
 }
 
-/* Handshakes from addr's source address (its entries in order, so the
- * first is the oldest) and from the busiest address. */
-static unsigned
-server_hs_from(const struct server *srv, const struct sockaddr *addr,
-    struct server_entry **oldest)
-{
-	struct server_entry *e;
-	unsigned n = 0;
-
-	*oldest = NULL;
-	TAILQ_FOREACH(e, &srv->sessions, entry) {
-		if (!session_handshaking(e->session) ||
-		    !addr_equal(session_peer(e->session), addr))
-			continue;
-		if (n++ == 0)
-			*oldest = e;
-	}
-	return n;
-}
-
 static void
 server_hs_count(const struct server *srv, const struct sockaddr *peer,
     struct server_hs_count *c)
 {
-	struct server_entry *e, *first;
-	unsigned n;
+	struct server_entry *e;
 
 	memset(c, 0, sizeof(*c));
-	c->same = server_hs_from(srv, peer, &first);
-	/* Quadratic, but over at most max_handshakes entries. */
 	TAILQ_FOREACH(e, &srv->sessions, entry) {
 		if (!session_handshaking(e->session))
 			continue;
 		c->total++;
-		n = server_hs_from(srv, session_peer(e->session), &first);
-		if (n > c->busiest) {
-			c->busiest = n;
-			c->oldest = first;
+		if (addr_equal(session_peer(e->session), peer))
+			c->same++;
+	}
+}
+
+/* Address bytes for ordering (peers are unmapped: v4 is AF_INET). */
+static const void *
+server_addr_bytes(const struct sockaddr *sa, size_t *n)
+{
+	if (sa->sa_family == AF_INET6) {
+		*n = 16;
+		return &((const struct sockaddr_in6 *)(const void *)sa)
+		    ->sin6_addr;
+	}
+	*n = 4;
+	return &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+}
+
+/* By address, then by age (oldest first). */
+static int
+server_hs_slot_cmp(const void *pa, const void *pb)
+{
+	const struct server_hs_slot *a = pa, *b = pb;
+	const void *x, *y;
+	size_t nx, ny;
+	int c;
+
+	if (a->addr->sa_family != b->addr->sa_family)
+		return a->addr->sa_family < b->addr->sa_family ? -1 : 1;
+	x = server_addr_bytes(a->addr, &nx);
+	y = server_addr_bytes(b->addr, &ny);
+	if ((c = memcmp(x, y, nx < ny ? nx : ny)) != 0)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/*
+ * The oldest handshake of the source address with the most handshakes,
+ * or NULL (none, or out of memory).  *busiest gets that count.  Sorting
+ * keeps it O(n log n): it runs on every accept while the slots are full.
+ */
+static struct server_entry *
+server_hs_busiest(const struct server *srv, unsigned total,
+    unsigned *busiest)
+{
+	struct server_hs_slot *v;
+	struct server_entry *e, *pick = NULL;
+	unsigned i = 0, run, order = 0;
+
+	*busiest = 0;
+	if (total == 0 || (v = calloc(total, sizeof(*v))) == NULL)
+		return NULL;
+	TAILQ_FOREACH(e, &srv->sessions, entry) {
+		order++;
+		if (!session_handshaking(e->session) || i == total)
+			continue;
+		v[i].addr = session_peer(e->session);
+		v[i].order = order;
+		v[i++].e = e;
+	}
+	qsort(v, i, sizeof(*v), server_hs_slot_cmp);
+	for (total = i, i = 0; i < total; i += run) {
+		for (run = 1; i + run < total &&
+		    addr_equal(v[i].addr, v[i + run].addr); run++)
+			;
+		if (run > *busiest) {
+			*busiest = run;
+			pick = v[i].e;		/* the run's oldest */
 		}
 	}
+	free(v);
+	return pick;
 }
 
 /* Close a connection still in its handshake, to make room. */
@@ -173,7 +221,9 @@ server_budget(struct server *srv, const struct sockaddr *peer,
     const char *ptext)
 {
 	const struct reflector_config *cfg = srv->cfg;
+	struct server_entry *oldest;
 	struct server_hs_count c;
+	unsigned busiest;
 
 	if (srv->nsessions >= cfg->max_sessions + cfg->max_handshakes +
 	    SERVER_EXTRA_CONNS) {
@@ -188,13 +238,14 @@ server_budget(struct server *srv, const struct sockaddr *peer,
 	}
 	if (c.total < cfg->max_handshakes)
 		return 0;
-	if (c.oldest == NULL || c.same >= c.busiest) {
+	oldest = server_hs_busiest(srv, c.total, &busiest);
+	if (oldest == NULL || c.same >= busiest) {
 		server_drop_log(srv, ptext, "too many TLS handshakes");
 		return FTP_ERR_DENIED;
 	}
 	log_debug("server: %s: handshake slots full, the oldest handshake "
 	    "of the busiest source makes room", ptext);
-	server_evict(srv, c.oldest);
+	server_evict(srv, oldest);
 	return 0;
 }
 

@@ -975,7 +975,7 @@ session_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (s->state == SESSION_HANDSHAKE) {
-		log_info("session %s: TLS handshake not finished within %us, "
+		log_debug("session %s: TLS handshake not finished within %us, "
 		    "dropped", s->peer_text, s->cfg->handshake_timeout_s);
 		session_finish(s);
 		return;
