@@ -950,7 +950,6 @@ session_on_connected(struct session *s)
 	if (s->refuse) {
 		log_warnx("session %s (%s): refused, too many sessions",
 		    s->peer_text, name);
-		s->state = SESSION_HELLO;
 		session_error(s, "too-many-sessions",
 		    "the reflector serves its maximum number of sessions");
 		session_close(s);

@@ -13,8 +13,9 @@
 # and a client without a certificate: each is refused (no session
 # starts), and a check still passes.  Then forged nftables trace
 # multicasts in both namespaces during a check (forge_trace.py): neither
-# program stops, no verdict changes.  Last, session_lifetime closes a
-# silent authenticated session.
+# program stops, no verdict changes.  Last, with max_sessions = 1: 24
+# silent connections leave the slot to an agent, a held authenticated
+# session takes it (too-many-sessions) and session_lifetime ends it.
 #
 # FTPATH_HOSTILE_IDLE / FTPATH_HOSTILE_TRICKLE (default 50 / 20),
 # FTPATH_HOSTILE_SECONDS (10) and FTPATH_HOSTILE_RATE (new connections per
@@ -222,18 +223,41 @@ else
 		nok "the reflector died of forged trace multicasts"
 fi
 
-# 5. an authenticated session ends at its lifetime, idle timer or not
+# 5. max_sessions = 1: silent unauthenticated connections (issue 10: 8 of
+# them took every slot) leave the one slot to the agent; a held
+# authenticated session does take it (too-many-sessions, exit 3) and
+# ends at its lifetime, idle timer or not.
 kill -TERM "$REFLECTOR_PID" 2>/dev/null || true
 timeout 5 tail --pid="$REFLECTOR_PID" -f /dev/null || true
 wait "$REFLECTOR_PID" 2>/dev/null || true
-start_reflector "$BUILD" "session_lifetime = 2" "session_timeout = 60"
+start_reflector "$BUILD" "max_sessions = 1" "session_lifetime = 2" \
+	"session_timeout = 60"
+bg_in_ns "$NS_C" "$T_DIR/hostile2.log" "$PYTHON" "$HERE/hostile_client.py" \
+	--server "$SERVER4" --port "$REFLECTOR_PORT" --src "$HOSTILE_SRC" \
+	--idle 24 --trickle 0 --duration 4 --out "$T_DIR/hostile2.json"
+H2=$BG_PID
+sleep 1
+run_agent "$BUILD" "$T_DIR/one.json"
+check_agent "max_sessions = 1 with 24 silent connections" "$T_DIR/one.json"
+timeout 10 tail --pid="$H2" -f /dev/null || true
+wait "$H2" 2>/dev/null || true
 t0=$(date +%s%N)
 # stdin stays open (a pipeline would wait for its sleep): only the
 # reflector can end this session
 nsx "$NS_C" 10 openssl s_client -tls1_3 -quiet -no_ign_eof \
 	-connect "$SERVER4:$REFLECTOR_PORT" -CAfile "$CERTS/ca.crt" \
 	-cert "$CERTS/agent.crt" -key "$CERTS/agent.key" \
-	< <(sleep 8) >"$T_DIR/lifetime.out" 2>&1 || true
+	< <(sleep 8) >"$T_DIR/lifetime.out" 2>&1 &
+HOLD=$!
+sleep 0.5
+run_agent "$BUILD" "$T_DIR/full.json"
+if ((AGENT_RC == 3)) && grep -q 'too-many-sessions\|maximum number of sessions' \
+	"$T_DIR/agent.out" "$T_DIR/agent.err" 2>/dev/null; then
+	ok "a held authenticated session takes the one slot: the agent is refused (exit 3, too-many-sessions)"
+else
+	nok "with the one slot held the agent exited $AGENT_RC: $(tail -n 3 "$T_DIR/agent.err" | tr '\n' ' ')"
+fi
+wait "$HOLD" 2>/dev/null || true
 ms=$((($(date +%s%N) - t0) / 1000000))
 if ((ms < 6000)) && grep -q 'lifetime of 2s reached' "$T_DIR/reflector.log"; then
 	ok "an authenticated, silent session was closed at its 2 s lifetime (after $ms ms)"
