@@ -5,7 +5,8 @@
 # New inputs go to a temporary directory (the committed seeds stay as they
 # are), crash artifacts to DIR/../artifacts/.  Default options:
 # -runs=20000 (make check's short run); e.g. -max_total_time=300 for a
-# long one.  FUZZ_TIMEOUT (seconds, default 600) bounds each target.
+# long one.  FUZZ_TIMEOUT (seconds) bounds each target: by default 600,
+# or -max_total_time plus 120 when that is given.
 # Prints one line per target (executions, exec/s, coverage) and fails if
 # any target crashed or did not finish.
 set -uo pipefail
@@ -14,6 +15,11 @@ DIR=${1:?usage: fuzz-run.sh DIR [libFuzzer options...]}
 shift
 OPTS=("$@")
 ((${#OPTS[@]})) || OPTS=(-runs=20000)
+LIMIT=600
+for o in "${OPTS[@]}"; do
+	[[ $o =~ ^-max_total_time=([0-9]+)$ ]] && LIMIT=$((BASH_REMATCH[1] + 120))
+done
+LIMIT=${FUZZ_TIMEOUT:-$LIMIT}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ART=$(cd "$DIR/.." && pwd)/artifacts
 mkdir -p "$ART"
@@ -33,7 +39,7 @@ for bin in "$DIR"/fuzz_*; do
 	[[ -d $seeds ]] && corpus+=("$seeds")
 	log=$TMP/$name.log
 	rc=0
-	timeout -k 5 "${FUZZ_TIMEOUT:-600}" "$bin" "${OPTS[@]}" \
+	timeout -k 5 "$LIMIT" "$bin" "${OPTS[@]}" \
 		-print_final_stats=1 -artifact_prefix="$ART/$name-" \
 		"${corpus[@]}" >"$log" 2>&1 || rc=$?
 	n=$((n + 1))
@@ -44,7 +50,9 @@ for bin in "$DIR"/fuzz_*; do
 		echo "fuzz: $name: ok, ${runs:-?} executions, ${eps:-?} exec/s, cov ${cov:-?}"
 	else
 		failed=$((failed + 1))
-		echo "fuzz: $name: FAILED (exit $rc), ${runs:-?} executions, cov ${cov:-?}; artifacts in $ART" >&2
+		why="exit $rc"
+		((rc == 124)) && why="still running after $LIMIT s, stopped"
+		echo "fuzz: $name: FAILED ($why), ${runs:-?} executions, cov ${cov:-?}; artifacts in $ART" >&2
 		grep -E 'ERROR|SUMMARY|runtime error|deadly signal' "$log" | head -n 8 >&2
 	fi
 done
