@@ -26,6 +26,11 @@ ifeq ($(SAN),1)
 OPT	= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	  -fno-sanitize-recover=all
 SANLD	= -fsanitize=address,undefined
+else ifeq ($(SAN),fuzz)
+# make fuzz: clang, every object with coverage for libFuzzer
+OPT	= -O1 -g -fno-omit-frame-pointer \
+	  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+SANLD	= -fsanitize=address,undefined
 else
 OPT	= -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SANLD	=
@@ -49,6 +54,9 @@ NFT_SRC		= $(wildcard nft/*.c)
 AGENT_LIB_SRC	= $(filter-out agent/main.c,$(wildcard agent/*.c))
 REFL_LIB_SRC	= $(filter-out reflector/main.c,$(wildcard reflector/*.c))
 UNIT_SRC	= $(wildcard tests/unit/test_*.c)
+# Every libFuzzer target: one wildcard, so a new tests/fuzz/fuzz_X.c
+# (with tests/fuzz/corpus/fuzz_X/) needs no Makefile change.
+FUZZ_SRC	= $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -62,9 +70,13 @@ MAN5		= deploy/man/ftpath-reflector.conf.5 deploy/man/ftpath-report.5
 MAN8		= deploy/man/ftpath-agent.8 deploy/man/ftpath-reflector.8 \
 		  deploy/man/ftpath-certs.8
 UNIT_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_BINS	= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+# Executions per target in make check's short run.
+FUZZ_RUNS	?= 20000
 
 .PHONY: all deps pkgcheck testpkgcheck programs check unit unit-asan netns \
-	bench demo install uninstall clean lint format clang-build manlint deb
+	bench demo install uninstall clean lint format clang-build manlint deb \
+	fuzz fuzz-bins fuzz-smoke
 
 # make and make install never install packages (a production FTP host
 # must not lose its FTP server to our test tools); make check and make
@@ -137,6 +149,23 @@ unit: $(UNIT_BINS)
 unit-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit
 
+# libFuzzer targets (clang; -fsanitize=fuzzer,address,undefined) linked
+# against the project's archives built the same way in build/fuzz.
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz SAN=fuzz CC=clang \
+	    fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(LIBAGENT) $(LIBREFL) $(LIBNFT) \
+	    $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS) $(PKG_LIBS)
+
+# Each target briefly (FUZZ_RUNS executions) from its seed corpus.
+fuzz-smoke: fuzz
+	@scripts/fuzz-run.sh build/fuzz/fuzz -runs=$(FUZZ_RUNS)
+
 # Namespace integration scenarios (root, real kernel, vsftpd, curl).
 netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/patch_driver \
 	    $(BUILD)/tests/ftpcheck_driver $(BUILD)/tests/apply_driver
@@ -147,6 +176,7 @@ netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/patch_driver \
 	@tests/netns/watch_test.sh $(BUILD)
 	@tests/netns/ftpcheck_test.sh $(BUILD)/tests/ftpcheck_driver
 	@tests/netns/crash_test.sh $(BUILD)
+	@tests/netns/hostile_test.sh $(BUILD)
 
 # Both compilers must build warning-free; the clang build is only compiled.
 clang-build:
@@ -169,6 +199,7 @@ check:
 	@$(MAKE) --no-print-directory clang-build
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory netns
 
 bench: deps

@@ -14,8 +14,12 @@
 #include "addr.h"
 #include "config.h"
 #include "err.h"
+#include "readfile.h"
 
 #define CONFIG_LINE_MAX		4096
+/* A file is a few dozen lines; allowed_ports split over many lines stays
+ * far below this. */
+#define CONFIG_FILE_MAX		(1024 * 1024)
 /* Longest portset line config_print writes; longer sets are split over
  * repeated allowed_ports lines, which a file accumulates. */
 #define CONFIG_PRINT_WRAP	1000
@@ -59,6 +63,18 @@ static const struct config_key config_keys[] = {
 	    1, 86400 },
 	{ "max_timeout_ms", CFG_UINT, CFG_OFF(max_timeout_ms), 0,
 	    1, 600000 },
+	{ "connectback_min_port", CFG_PORT, CFG_OFF(connectback_min_port), 0,
+	    1, 65535 },
+	/* Connections that have not finished TLS: their own small budget,
+	 * so that they never take an agent's session slot. */
+	{ "max_handshakes", CFG_UINT, CFG_OFF(max_handshakes), 0, 1, 4096 },
+	{ "max_handshakes_per_source", CFG_UINT,
+	    CFG_OFF(max_handshakes_per_source), 0, 1, 4096 },
+	/* Seconds; a handshake takes round trips, not minutes. */
+	{ "handshake_timeout", CFG_UINT, CFG_OFF(handshake_timeout_s), 0,
+	    1, 60 },
+	{ "session_lifetime", CFG_UINT, CFG_OFF(session_lifetime_s), 0,
+	    1, 86400 },
 };
 
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
@@ -267,6 +283,14 @@ config_defaults(struct reflector_config *cfg)
 	cfg->max_ports_per_session = 4096;
 	cfg->session_timeout_s = 60;
 	cfg->max_timeout_ms = 10000;
+	/* An FTP client's data listener is never privileged; a reflector
+	 * that dials the agent host's 22 or 25 would be a bounce tool. */
+	cfg->connectback_min_port = 1024;
+	cfg->max_handshakes = 64;
+	cfg->max_handshakes_per_source = 8;
+	cfg->handshake_timeout_s = 5;
+	/* A check takes seconds; a wide range with retries a minute. */
+	cfg->session_lifetime_s = 900;
 	return 0;
 }
 
@@ -346,67 +370,84 @@ config_line(struct reflector_config *cfg, char *line, int *seen_ports,
 }
 
 int
+config_parse_buffer(struct reflector_config *cfg, const char *buf,
+    size_t len, const char *name, char *err, size_t errlen)
+{
+	char *line = NULL, msg[512];
+	const char *p = buf, *end = buf + len, *nl;
+	size_t n;
+	unsigned long lineno = 0;
+	int seen_ports = 0, r = FTP_ERR_CONFIG;
+
+	if (cfg == NULL || (buf == NULL && len > 0)) {
+		ftp_errmsg(err, errlen, "no configuration given");
+		return FTP_ERR_CONFIG;
+	}
+	if (name == NULL)
+		name = "-";
+	/* One line buffer for all: a line longer than the limit (with its
+	 * "\r\n") is refused before it is copied. */
+	if ((line = malloc(CONFIG_LINE_MAX + 3)) == NULL)
+		return FTP_ERR_NOMEM;
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (nl != NULL ? (size_t)(nl - p) : (size_t)(end - p));
+		lineno++;
+		if (memchr(p, '\0', n) != NULL) {
+			ftp_errmsg(err, errlen, "%s:%lu: NUL byte in line",
+			    name, lineno);
+			goto out;
+		}
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n > CONFIG_LINE_MAX) {
+			ftp_errmsg(err, errlen, "%s:%lu: line longer than %d "
+			    "characters", name, lineno, CONFIG_LINE_MAX);
+			goto out;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p = nl != NULL ? nl + 1 : end;
+		if ((r = config_line(cfg, line, &seen_ports, msg,
+		    sizeof(msg))) != 0) {
+			ftp_errmsg(err, errlen, "%s:%lu: %s", name, lineno,
+			    msg);
+			goto out;
+		}
+		r = FTP_ERR_CONFIG;
+	}
+	r = 0;
+out:
+	free(line);
+	return r;
+}
+
+int
 config_load_file(struct reflector_config *cfg, const char *path,
     char *err, size_t errlen)
 {
-	FILE *f = NULL;
-	char *line = NULL, msg[512];
-	size_t cap = 0;
-	ssize_t n;
-	unsigned long lineno = 0;
-	int seen_ports = 0, r = FTP_ERR_SYSTEM, saved;
+	char *buf = NULL;
+	size_t len = 0;
+	int r, saved;
 
 	if (cfg == NULL || path == NULL) {
 		ftp_errmsg(err, errlen, "no configuration file given");
 		return FTP_ERR_CONFIG;
 	}
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((r = readfile_load(path, CONFIG_FILE_MAX, &buf, &len)) != 0) {
 		saved = errno;
-		ftp_errmsg(err, errlen, "%s: %s", path, strerror(saved));
+		if (r == FTP_ERR_SYSTEM)
+			ftp_errmsg(err, errlen, "%s: %s", path,
+			    strerror(saved));
+		else
+			ftp_errmsg(err, errlen, "%s: %s", path, r ==
+			    FTP_ERR_TOOBIG ? "file too large" :
+			    ftp_strerror(r));
 		errno = saved;
-		goto out;
+		return r;
 	}
-	for (;;) {
-		errno = 0;
-		if ((n = getline(&line, &cap, f)) == -1) {
-			if (ferror(f)) {
-				saved = errno != 0 ? errno : EIO;
-				ftp_errmsg(err, errlen, "%s:%lu: %s", path,
-				    lineno + 1, strerror(saved));
-				errno = saved;
-				r = FTP_ERR_SYSTEM;
-				goto out;
-			}
-			break;
-		}
-		lineno++;
-		r = FTP_ERR_CONFIG;
-		if ((size_t)n != strlen(line)) {
-			ftp_errmsg(err, errlen, "%s:%lu: NUL byte in line",
-			    path, lineno);
-			goto out;
-		}
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (n > CONFIG_LINE_MAX) {
-			ftp_errmsg(err, errlen, "%s:%lu: line longer than %d "
-			    "characters", path, lineno, CONFIG_LINE_MAX);
-			goto out;
-		}
-		if ((r = config_line(cfg, line, &seen_ports, msg,
-		    sizeof(msg))) != 0) {
-			ftp_errmsg(err, errlen, "%s:%lu: %s", path, lineno,
-			    msg);
-			goto out;
-		}
-	}
-	r = 0;
-out:
-	free(line);
-	if (f != NULL)
-		fclose(f);
+	r = config_parse_buffer(cfg, buf, len, path, err, errlen);
+	free(buf);
 	return r;
 }
 
@@ -433,10 +474,12 @@ config_validate(struct reflector_config *cfg, char *err, size_t errlen)
 		    cfg->listen);
 		goto out;
 	}
-	if (cfg->control_port == 0 || cfg->active_source_port == 0) {
+	if (cfg->control_port == 0 || cfg->active_source_port == 0 ||
+	    cfg->connectback_min_port == 0) {
 		ftp_errmsg(err, errlen, "%s must be 1-65535",
 		    cfg->control_port == 0 ? "control_port" :
-		    "active_source_port");
+		    cfg->active_source_port == 0 ? "active_source_port" :
+		    "connectback_min_port");
 		goto out;
 	}
 	if (cfg->passive.lo != 0 && cfg->passive.lo > cfg->passive.hi) {
@@ -445,7 +488,9 @@ config_validate(struct reflector_config *cfg, char *err, size_t errlen)
 		goto out;
 	}
 	if (cfg->max_sessions == 0 || cfg->max_ports_per_session == 0 ||
-	    cfg->session_timeout_s == 0 || cfg->max_timeout_ms == 0) {
+	    cfg->session_timeout_s == 0 || cfg->max_timeout_ms == 0 ||
+	    cfg->max_handshakes == 0 || cfg->max_handshakes_per_source == 0 ||
+	    cfg->handshake_timeout_s == 0 || cfg->session_lifetime_s == 0) {
 		ftp_errmsg(err, errlen, "limits must be at least 1");
 		goto out;
 	}

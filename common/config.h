@@ -29,6 +29,18 @@ struct reflector_config {
 	unsigned max_ports_per_session;	/* default 4096 */
 	unsigned session_timeout_s;	/* idle control channel, default 60 */
 	unsigned max_timeout_ms;	/* cap on agent-requested waits, 10000 */
+	/* Lowest agent port a connect-back (active, alg-active) dials;
+	 * default 1024 (privileged ports refused). */
+	uint16_t connectback_min_port;
+	/* Before TLS is up (pre-authentication): connections in the
+	 * handshake at once, in total (default 64) and from one source
+	 * address (8); each must finish within handshake_timeout_s (5),
+	 * however much it sends.  They never count as sessions. */
+	unsigned max_handshakes;
+	unsigned max_handshakes_per_source;
+	unsigned handshake_timeout_s;
+	/* Absolute bound on a session, idle or not (default 900). */
+	unsigned session_lifetime_s;
 	/* --ftp-config: the FTP server's settings, sent to agents in
 	 * welcome.  Borrowed (main owns them); NULL without the option. */
 	const struct ftpconf *ftpconf;
@@ -47,7 +59,18 @@ void config_release(struct reflector_config *cfg);
 int config_set(struct reflector_config *cfg, const char *key,
     const char *value, char *err, size_t errlen);
 
-/* Parse a file; err gets "FILE:LINE: reason".  0 or FTP_ERR_CONFIG/SYSTEM. */
+/*
+ * Parse a configuration held in memory: len bytes of buf (need not be
+ * NUL-terminated; a NUL inside is an error), lines split at "\n" with an
+ * optional "\r".  Pure: no I/O.  err gets "NAME:LINE: reason" (name NULL:
+ * "-").  0, FTP_ERR_CONFIG or FTP_ERR_NOMEM; keys before the bad line
+ * stay set.
+ */
+int config_parse_buffer(struct reflector_config *cfg, const char *buf,
+    size_t len, const char *name, char *err, size_t errlen);
+
+/* Read a file (at most 1 MiB) and config_parse_buffer() it; err gets
+ * "FILE:LINE: reason".  0 or FTP_ERR_CONFIG/SYSTEM/TOOBIG/NOMEM. */
 int config_load_file(struct reflector_config *cfg, const char *path,
     char *err, size_t errlen);
 

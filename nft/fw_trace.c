@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <endian.h>
 
 #include <libmnl/libmnl.h>
-#include <libnftnl/trace.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -200,105 +201,205 @@ fw_trace_parse_tuple(const void *nh, size_t nhlen, const void *th,
 	return 0;
 }
 
-static void
-fw_copy_str(char *dst, size_t len, const struct nftnl_trace *t, uint16_t a)
-{
-	const char *s;
+/*
+ * The decoder.  Trace messages are multicast, so anything that reaches
+ * the socket is input we did not ask for: every attribute is checked
+ * with libmnl's validation before its payload is read, and we read only
+ * the attributes ftpath uses.  libnftnl's nftnl_trace_nlmsg_parse() is
+ * not used: 1.2.4 calls exit(1) on a message without NFTA_TRACE_ID,
+ * reads an uninitialised table for an empty verdict nest and strdup()s
+ * an unterminated TABLE past the end of the message.
+ */
 
-	dst[0] = '\0';
-	if (nftnl_trace_is_set(t, a) && (s = nftnl_trace_get_str(t, a)) != NULL)
-		(void)snprintf(dst, len, "%s", s);
-}
+/* Validation type of each trace attribute we read; MNL_TYPE_UNSPEC for
+ * those we skip (headers are binary, bounded by fw_trace_parse_tuple). */
+static const enum mnl_attr_data_type fw_trace_policy[NFTA_TRACE_MAX + 1] = {
+	[NFTA_TRACE_TABLE]		= MNL_TYPE_NUL_STRING,
+	[NFTA_TRACE_CHAIN]		= MNL_TYPE_NUL_STRING,
+	[NFTA_TRACE_RULE_HANDLE]	= MNL_TYPE_U64,
+	[NFTA_TRACE_TYPE]		= MNL_TYPE_U32,
+	[NFTA_TRACE_VERDICT]		= MNL_TYPE_NESTED,
+	[NFTA_TRACE_ID]			= MNL_TYPE_U32,
+	[NFTA_TRACE_NETWORK_HEADER]	= MNL_TYPE_BINARY,
+	[NFTA_TRACE_TRANSPORT_HEADER]	= MNL_TYPE_BINARY,
+	[NFTA_TRACE_IIF]		= MNL_TYPE_U32,
+	[NFTA_TRACE_OIF]		= MNL_TYPE_U32,
+	[NFTA_TRACE_MARK]		= MNL_TYPE_U32,
+	[NFTA_TRACE_NFPROTO]		= MNL_TYPE_U32,
+	[NFTA_TRACE_POLICY]		= MNL_TYPE_U32,
+};
 
-static uint32_t
-fw_trace_u32(const struct nftnl_trace *t, uint16_t a)
-{
-	return nftnl_trace_is_set(t, a) ? nftnl_trace_get_u32(t, a) : 0;
-}
+static const enum mnl_attr_data_type fw_verdict_policy[NFTA_VERDICT_MAX + 1] = {
+	[NFTA_VERDICT_CODE]		= MNL_TYPE_U32,
+	[NFTA_VERDICT_CHAIN]		= MNL_TYPE_NUL_STRING,
+};
 
-/* Fill ev from a parsed trace object. */
-static void
-fw_trace_fill(const struct nftnl_trace *t, struct fw_trace_event *ev)
-{
-	const void *nh, *th = NULL;
-	uint32_t nhlen = 0, thlen = 0;
-
-	ev->id = fw_trace_u32(t, NFTNL_TRACE_ID);
-	ev->family = (int)fw_trace_u32(t, NFTNL_TRACE_FAMILY);
-	ev->nfproto = (int)fw_trace_u32(t, NFTNL_TRACE_NFPROTO);
-	ev->type = fw_type_map(fw_trace_u32(t, NFTNL_TRACE_TYPE));
-	fw_copy_str(ev->table, sizeof(ev->table), t, NFTNL_TRACE_TABLE);
-	fw_copy_str(ev->chain, sizeof(ev->chain), t, NFTNL_TRACE_CHAIN);
-	fw_copy_str(ev->jump_target, sizeof(ev->jump_target), t,
-	    NFTNL_TRACE_JUMP_TARGET);
-	if (nftnl_trace_is_set(t, NFTNL_TRACE_RULE_HANDLE)) {
-		ev->has_handle = 1;
-		ev->handle = nftnl_trace_get_u64(t, NFTNL_TRACE_RULE_HANDLE);
-	}
-	/* A policy event carries the chain policy instead of a verdict. */
-	if (nftnl_trace_is_set(t, NFTNL_TRACE_VERDICT))
-		ev->verdict = fw_verdict_map(
-		    nftnl_trace_get_u32(t, NFTNL_TRACE_VERDICT));
-	else if (nftnl_trace_is_set(t, NFTNL_TRACE_POLICY))
-		ev->verdict = fw_verdict_map(
-		    nftnl_trace_get_u32(t, NFTNL_TRACE_POLICY));
-	ev->iif = fw_trace_u32(t, NFTNL_TRACE_IIF);
-	ev->oif = fw_trace_u32(t, NFTNL_TRACE_OIF);
-	ev->mark = fw_trace_u32(t, NFTNL_TRACE_MARK);
-	if (!nftnl_trace_is_set(t, NFTNL_TRACE_NETWORK_HEADER))
-		return;
-	nh = nftnl_trace_get_data(t, NFTNL_TRACE_NETWORK_HEADER, &nhlen);
-	if (nftnl_trace_is_set(t, NFTNL_TRACE_TRANSPORT_HEADER))
-		th = nftnl_trace_get_data(t, NFTNL_TRACE_TRANSPORT_HEADER,
-		    &thlen);
-	/* A header we cannot read is not an error: the verdict still is
-	 * evidence, just without a tuple. */
-	(void)fw_trace_parse_tuple(nh, nhlen, th, thlen, ev);
-}
-
-int
-fw_trace_decode(const struct nlmsghdr *nlh, struct fw_trace_event *ev)
-{
-	struct nftnl_trace *t;
-	int r;
-
-	if (nlh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE))
-		return FTP_ERR_INVAL;
-	if ((t = nftnl_trace_alloc()) == NULL)
-		return FTP_ERR_NOMEM;
-	r = FTP_ERR_PROTO;
-	if (nftnl_trace_nlmsg_parse(nlh, t) < 0)
-		goto out;
-	memset(ev, 0, sizeof(*ev));
-	fw_trace_fill(t, ev);
-	r = 0;
-out:
-	nftnl_trace_free(t);
-	return r;
-}
-
-/* ---- listener ---- */
-
-struct fw_trace_ctx {
-	fw_trace_cb	 cb;
-	void		*arg;
-	int		 n;
+/* What mnl_attr_parse() collects: the table, the policy it checks
+ * against, and how far the attributes seen reach (mnl_attr_parse stops
+ * quietly at a malformed attribute; we want to know). */
+struct fw_attr_tab {
+	const struct nlattr		**tb;
+	const enum mnl_attr_data_type	 *policy;
+	uint16_t			  max;
+	const char			 *end;
 };
 
 static int
-fw_trace_msg_cb(const struct nlmsghdr *nlh, void *data)
+fw_attr_cb(const struct nlattr *a, void *data)
 {
-	struct fw_trace_ctx *c = data;
-	struct fw_trace_event ev;
+	struct fw_attr_tab *t = data;
+	uint16_t type = mnl_attr_get_type(a);
 
-	/* Other nftables notifications may share the socket: skip them, and
-	 * skip a malformed event rather than lose the rest. */
-	if (fw_trace_decode(nlh, &ev) == 0) {
-		c->cb(&ev, c->arg);
-		c->n++;
-	}
+	t->end = (const char *)a + MNL_ALIGN(a->nla_len);
+	/* Attributes of a newer kernel, or ones we do not read: skip. */
+	if (type > t->max || t->policy[type] == MNL_TYPE_UNSPEC)
+		return MNL_CB_OK;
+	/* The kernel sends each attribute once; a repeat is forged. */
+	if (t->tb[type] != NULL)
+		return MNL_CB_ERROR;
+	if (mnl_attr_validate(a, t->policy[type]) < 0)
+		return MNL_CB_ERROR;
+	/* Names are copied into fixed buffers: longer is not the kernel's
+	 * (NFT_NAME_MAXLEN counts the NUL). */
+	if (t->policy[type] == MNL_TYPE_NUL_STRING &&
+	    mnl_attr_get_payload_len(a) > FW_TRACE_NAME_MAX)
+		return MNL_CB_ERROR;
+	t->tb[type] = a;
 	return MNL_CB_OK;
 }
+
+/* After mnl_attr_parse*(): FTP_ERR_PROTO unless it ran to the end and
+ * the attributes seen cover every byte up to end (t->end starts at the
+ * first attribute). */
+static int
+fw_attr_done(const struct fw_attr_tab *t, const void *end, int r)
+{
+	return r < 0 || t->end != (const char *)end ? FTP_ERR_PROTO : 0;
+}
+
+static int
+fw_trace_verdict(const struct nlattr *nest, struct fw_trace_event *ev)
+{
+	const struct nlattr *tb[NFTA_VERDICT_MAX + 1] = { NULL };
+	const char *p = mnl_attr_get_payload(nest);
+	struct fw_attr_tab t = { tb, fw_verdict_policy, NFTA_VERDICT_MAX, p };
+	int r;
+
+	r = mnl_attr_parse_nested(nest, fw_attr_cb, &t);
+	if (fw_attr_done(&t, p + mnl_attr_get_payload_len(nest), r) != 0)
+		return FTP_ERR_PROTO;
+	/* A verdict without its code is not one (libnftnl read garbage). */
+	if (tb[NFTA_VERDICT_CODE] == NULL)
+		return FTP_ERR_PROTO;
+	ev->verdict = fw_verdict_map(ntohl(mnl_attr_get_u32(
+	    tb[NFTA_VERDICT_CODE])));
+	if (tb[NFTA_VERDICT_CHAIN] != NULL)
+		(void)snprintf(ev->jump_target, sizeof(ev->jump_target), "%s",
+		    mnl_attr_get_str(tb[NFTA_VERDICT_CHAIN]));
+	return 0;
+}
+
+static uint32_t
+fw_attr_u32(const struct nlattr *a)
+{
+	return a != NULL ? ntohl(mnl_attr_get_u32(a)) : 0;
+}
+
+static void
+fw_attr_str(char *dst, size_t len, const struct nlattr *a)
+{
+	(void)snprintf(dst, len, "%s", a != NULL ? mnl_attr_get_str(a) : "");
+}
+
+/* Fill ev from validated attributes. */
+static int
+fw_trace_fill(const struct nlattr **tb, struct fw_trace_event *ev)
+{
+	const struct nlattr *nh = tb[NFTA_TRACE_NETWORK_HEADER];
+	const struct nlattr *th = tb[NFTA_TRACE_TRANSPORT_HEADER];
+
+	/* Without its id an event cannot be tied to its packet; the kernel
+	 * always sends id and type. */
+	if (tb[NFTA_TRACE_ID] == NULL || tb[NFTA_TRACE_TYPE] == NULL)
+		return FTP_ERR_PROTO;
+	ev->id = fw_attr_u32(tb[NFTA_TRACE_ID]);
+	ev->nfproto = (int)fw_attr_u32(tb[NFTA_TRACE_NFPROTO]);
+	ev->type = fw_type_map(fw_attr_u32(tb[NFTA_TRACE_TYPE]));
+	fw_attr_str(ev->table, sizeof(ev->table), tb[NFTA_TRACE_TABLE]);
+	fw_attr_str(ev->chain, sizeof(ev->chain), tb[NFTA_TRACE_CHAIN]);
+	if (tb[NFTA_TRACE_RULE_HANDLE] != NULL) {
+		ev->has_handle = 1;
+		ev->handle = be64toh(mnl_attr_get_u64(
+		    tb[NFTA_TRACE_RULE_HANDLE]));
+	}
+	/* A policy event carries the chain policy instead of a verdict. */
+	if (tb[NFTA_TRACE_VERDICT] != NULL) {
+		if (fw_trace_verdict(tb[NFTA_TRACE_VERDICT], ev) != 0)
+			return FTP_ERR_PROTO;
+	} else if (tb[NFTA_TRACE_POLICY] != NULL)
+		ev->verdict = fw_verdict_map(fw_attr_u32(
+		    tb[NFTA_TRACE_POLICY]));
+	ev->iif = fw_attr_u32(tb[NFTA_TRACE_IIF]);
+	ev->oif = fw_attr_u32(tb[NFTA_TRACE_OIF]);
+	ev->mark = fw_attr_u32(tb[NFTA_TRACE_MARK]);
+	/* A header we cannot read is not an error: the verdict still is
+	 * evidence, just without a tuple. */
+	if (nh != NULL)
+		(void)fw_trace_parse_tuple(mnl_attr_get_payload(nh),
+		    mnl_attr_get_payload_len(nh),
+		    th != NULL ? mnl_attr_get_payload(th) : NULL,
+		    th != NULL ? mnl_attr_get_payload_len(th) : 0, ev);
+	return 0;
+}
+
+/* The netlink and nfnetlink headers: a whole, aligned message of the
+ * trace type within len bytes. */
+static int
+fw_trace_header(const struct nlmsghdr *nlh, size_t len)
+{
+	const struct nfgenmsg *g;
+
+	if (len < MNL_NLMSG_HDRLEN || nlh->nlmsg_len < MNL_NLMSG_HDRLEN ||
+	    nlh->nlmsg_len > len)
+		return FTP_ERR_PROTO;
+	if (nlh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE))
+		return FTP_ERR_INVAL;
+	/* Unaligned, the attribute walk would read past the message. */
+	if (MNL_ALIGN(nlh->nlmsg_len) != nlh->nlmsg_len ||
+	    mnl_nlmsg_get_payload_len(nlh) < MNL_ALIGN(sizeof(*g)))
+		return FTP_ERR_PROTO;
+	g = mnl_nlmsg_get_payload(nlh);
+	if (g->version != NFNETLINK_V0)
+		return FTP_ERR_PROTO;
+	return 0;
+}
+
+int
+fw_trace_decode(const struct nlmsghdr *nlh, size_t len,
+    struct fw_trace_event *ev)
+{
+	const struct nlattr *tb[NFTA_TRACE_MAX + 1] = { NULL };
+	struct fw_attr_tab t = { tb, fw_trace_policy, NFTA_TRACE_MAX, NULL };
+	const size_t off = MNL_ALIGN(sizeof(struct nfgenmsg));
+	struct fw_trace_event e;
+	int r;
+
+	if ((r = fw_trace_header(nlh, len)) != 0)
+		return r;
+	t.end = (const char *)mnl_nlmsg_get_payload(nlh) + off;
+	r = mnl_attr_parse(nlh, (unsigned int)off, fw_attr_cb, &t);
+	if (fw_attr_done(&t, mnl_nlmsg_get_payload_tail(nlh), r) != 0)
+		return FTP_ERR_PROTO;
+	memset(&e, 0, sizeof(e));
+	e.family = ((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))
+	    ->nfgen_family;
+	if (fw_trace_fill(tb, &e) != 0)
+		return FTP_ERR_PROTO;
+	*ev = e;
+	return 0;
+}
+
+/* ---- listener ---- */
 
 struct fw_trace_listener *
 fw_trace_listener_new(void)
@@ -348,26 +449,72 @@ fw_trace_fd(const struct fw_trace_listener *l)
 	return mnl_socket_get_fd(l->nl);
 }
 
+/*
+ * One datagram.  0 and *n set (-1: nothing pending), or FTP_ERR_SYSTEM.
+ * Only the kernel may speak: a multicast group of NETLINK_NETFILTER can
+ * be joined (and sent to) by any process with CAP_NET_ADMIN in the
+ * namespace, so a sender with a port id is dropped unread, and so is a
+ * datagram cut short (its length would be a lie).
+ */
+static int
+fw_trace_recv(struct fw_trace_listener *l, ssize_t *n)
+{
+	struct sockaddr_nl from;
+	struct iovec iov = { l->buf, l->buflen };
+	struct msghdr mh = { 0 };
+
+	mh.msg_name = &from;
+	mh.msg_namelen = sizeof(from);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	memset(&from, 0, sizeof(from));
+	*n = recvmsg(mnl_socket_get_fd(l->nl), &mh, 0);
+	if (*n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		return FTP_ERR_SYSTEM;
+	}
+	if (mh.msg_namelen != sizeof(from) || from.nl_family != AF_NETLINK ||
+	    from.nl_pid != 0 || (mh.msg_flags & MSG_TRUNC) != 0)
+		*n = 0;		/* read and ignored */
+	return 0;
+}
+
+/* Every whole message of a datagram; what is not a valid trace event
+ * (other nftables notifications, malformed ones) is skipped rather than
+ * lose the rest.  Returns the number of events delivered. */
+static int
+fw_trace_dispatch(const char *buf, size_t len, fw_trace_cb cb, void *arg)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int left = (int)len, delivered = 0;
+	struct fw_trace_event ev;
+
+	while (mnl_nlmsg_ok(nlh, left)) {
+		if (fw_trace_decode(nlh, (size_t)left, &ev) == 0) {
+			cb(&ev, arg);
+			delivered++;
+		}
+		nlh = mnl_nlmsg_next(nlh, &left);
+	}
+	return delivered;
+}
+
 int
 fw_trace_read(struct fw_trace_listener *l, fw_trace_cb cb, void *arg)
 {
-	struct fw_trace_ctx c = { .cb = cb, .arg = arg };
 	ssize_t n;
-	int i;
+	int i, delivered = 0;
 
 	for (i = 0; i < FW_TRACE_BURST; i++) {
-		n = mnl_socket_recvfrom(l->nl, l->buf, l->buflen);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
+		if (fw_trace_recv(l, &n) != 0) {
 			if (errno == EINTR)
 				continue;
 			return FTP_ERR_SYSTEM;	/* ENOBUFS: events lost */
 		}
-		/* Multicast: no sequence number, sender port id 0. */
-		if (mnl_cb_run(l->buf, (size_t)n, 0, 0, fw_trace_msg_cb,
-		    &c) < 0 && errno != EINTR)
-			return FTP_ERR_SYSTEM;
+		if (n < 0)
+			break;
+		delivered += fw_trace_dispatch(l->buf, (size_t)n, cb, arg);
 	}
-	return c.n;
+	return delivered;
 }

@@ -84,11 +84,17 @@ const char *fw_trace_type_name(enum fw_trace_type t);
 const char *fw_family_name(int nfproto);
 
 /*
- * Decode one NFT_MSG_TRACE message.  0 and *ev filled, FTP_ERR_INVAL if
- * it is not a trace message, FTP_ERR_PROTO if malformed.  Missing or
- * short packet headers only leave has_tuple at 0.
+ * Decode one NFT_MSG_TRACE message of at most len bytes (the bytes the
+ * caller holds from nlh on; nlmsg_len must fit in them).  Pure, and safe
+ * on any input: every attribute is validated with libmnl before it is
+ * read.  0 and *ev filled, FTP_ERR_INVAL if it is not a trace message,
+ * FTP_ERR_PROTO if malformed (truncated or unaligned, a bad attribute or
+ * a repeated one, a name longer than FW_TRACE_NAME_MAX, no NFTA_TRACE_ID
+ * or NFTA_TRACE_TYPE, a verdict nest without its code); *ev is untouched
+ * then.  Missing or short packet headers only leave has_tuple at 0.
  */
-int fw_trace_decode(const struct nlmsghdr *nlh, struct fw_trace_event *ev);
+int fw_trace_decode(const struct nlmsghdr *nlh, size_t len,
+    struct fw_trace_event *ev);
 
 /* Pure header parser used by fw_trace_decode (exposed for tests):
  * network header (IPv4 or IPv6, by version nibble) plus transport header
@@ -110,7 +116,9 @@ typedef void (*fw_trace_cb)(const struct fw_trace_event *ev, void *arg);
 
 /*
  * Read what is pending (bounded, so one busy listener cannot starve the
- * loop) and call cb for each trace event.  Returns the number of events
+ * loop) and call cb for each trace event.  Only datagrams from the kernel
+ * (sender port id 0) and not truncated are decoded; others are read and
+ * dropped, as are messages fw_trace_decode() rejects.  Returns the number of events
  * delivered (0 if nothing was pending) or a negative error.
  * FTP_ERR_SYSTEM with errno ENOBUFS means the kernel dropped events
  * because we read too slowly: "no event" is then no longer evidence that

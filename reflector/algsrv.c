@@ -66,6 +66,7 @@ struct algsrv {
 	struct sockaddr_storage observed;
 	uint16_t pasv_port;
 	uint16_t source_port;
+	uint16_t min_port;		/* connect-back port policy */
 	unsigned wait_ms;
 
 	struct algsrv_dlg d[ALGSRV_MAX_DIALOGUES];
@@ -110,6 +111,7 @@ algsrv_new(struct event_base *base, const char *token,
 	addr_unmap(&a->observed);
 	a->pasv_port = pasv_port;
 	a->source_port = source_port;
+	a->min_port = 1024;
 	a->wait_ms = wait_ms;
 	for (i = 0; i < ALGSRV_MAX_DIALOGUES; i++) {
 		a->d[i].a = a;
@@ -460,7 +462,7 @@ static const char *
 algsrv_pick_target(struct algsrv *a, char *why, size_t len)
 {
 	const struct algsrv_dlg *d = &a->d[ALGSRV_FIRST];
-	char t[ADDR_STRLEN], o[ADDR_STRLEN];
+	char t[ADDR_STRLEN], o[ADDR_STRLEN], pw[96];
 
 	if (d->have_port)
 		a->target = d->port;
@@ -477,13 +479,20 @@ algsrv_pick_target(struct algsrv *a, char *why, size_t len)
 		    addr_ntop((struct sockaddr *)&a->observed, o, sizeof(o)));
 		return why;
 	}
-	if (addr_port((struct sockaddr *)&a->target) < 1024) {
-		snprintf(why, len, "the %s port %u is privileged "
-		    "(anti-bounce)", d->have_port ? "PORT" : "EPRT",
-		    addr_port((struct sockaddr *)&a->target));
+	/* The same policy as the plain active test's. */
+	if (connectback_port_refused(addr_port((struct sockaddr *)&a->target),
+	    a->min_port, pw, sizeof(pw)) != NULL) {
+		snprintf(why, len, "the %s %s", d->have_port ? "PORT" : "EPRT",
+		    pw);
 		return why;
 	}
 	return NULL;
+}
+
+void
+algsrv_set_min_port(struct algsrv *a, uint16_t min_port)
+{
+	a->min_port = min_port;
 }
 
 int

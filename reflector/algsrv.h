@@ -56,6 +56,10 @@ struct algsrv *algsrv_new(struct event_base *base, const char *token,
 /* Closes the connections and cancels the connect-back.  NULL: no-op. */
 void algsrv_free(struct algsrv *a);
 
+/* The lowest PORT/EPRT port the connect-back dials (config
+ * connectback_min_port; 1024 unless set): connectback_port_refused(). */
+void algsrv_set_min_port(struct algsrv *a, uint16_t min_port);
+
 /*
  * An arrival on a probe port with probe id `probe` on fd.  For an
  * "alg-*" arrival on a port without a dialogue, while fewer than

@@ -107,12 +107,23 @@ connectback_new(struct event_base *base, const struct sockaddr *local,
 	addr_unmap(&cb->remote);
 	addr_set_port((struct sockaddr *)&cb->remote, port);
 	memcpy(cb->token, token, PROTO_TOKEN_HEXLEN + 1);
-	snprintf(cb->probe_id, sizeof(cb->probe_id), "%s",
-	    CONNECTBACK_PROBE_ID);
+	snprintf(cb->probe_id, sizeof(cb->probe_id), "%s%u",
+	    CONNECTBACK_PROBE_PREFIX, (unsigned)source_port);
 	cb->timeout_ms = timeout_ms;
 	cb->done = done;
 	cb->arg = arg;
 	return cb;
+}
+
+const char *
+connectback_port_refused(uint16_t port, uint16_t min_port, char *why,
+    size_t len)
+{
+	if (port >= min_port)
+		return NULL;
+	snprintf(why, len, "port %u is below connectback_min_port %u "
+	    "(anti-bounce)", (unsigned)port, (unsigned)min_port);
+	return why;
 }
 
 int

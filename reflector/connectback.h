@@ -5,7 +5,8 @@
  *
  * Anti-bounce: the caller passes the agent's *observed* address (from the
  * control connection); nothing here takes an address from agent input.
- * The connection carries the probe line "FTPATH/1 <token> active-20" and
+ * The connection carries the probe line "FTPATH/1 <token> active-<source
+ * port>" (active-20 by default) and
  * succeeds only when the agent answers with the matching ack.  Failure is
  * described by an errno and, when one arrived, the ICMP error read from
  * the socket's error queue.
@@ -21,8 +22,10 @@
 
 #include "errq.h"
 
-/* Probe id of the connect-back (PROTOCOL.md). */
-#define CONNECTBACK_PROBE_ID	"active-20"
+/* Probe id of the connect-back: this prefix and the source port
+ * (PROTOCOL.md), the id the agent expects from welcome's
+ * active_source_port. */
+#define CONNECTBACK_PROBE_PREFIX	"active-"
 
 struct connectback_result {
 	int ok;				/* connected and acked */
@@ -48,7 +51,15 @@ struct connectback *connectback_new(struct event_base *base,
     void (*done)(const struct connectback_result *res, void *arg),
     void *arg);
 
-/* Carry probe_id (PROTOCOL.md probe ids) instead of CONNECTBACK_PROBE_ID;
+/*
+ * The port policy of every connect-back (active and alg-active alike):
+ * the agent's port must be at least min_port (connectback_min_port).
+ * NULL when it may be dialled, else the reason, written into why.
+ */
+const char *connectback_port_refused(uint16_t port, uint16_t min_port,
+    char *why, size_t len);
+
+/* Carry probe_id (PROTOCOL.md probe ids) instead of active-<source port>;
  * before connectback_start().  0 or FTP_ERR_INVAL. */
 int connectback_set_probe(struct connectback *cb, const char *probe_id);
 

@@ -21,8 +21,9 @@
 #include "session.h"
 
 #define SERVER_BACKLOG		64
-/* Connections still in the handshake or being refused, beyond
- * max_sessions, before new TCP connections are dropped unanswered. */
+/* Entries beyond both budgets (max_sessions authenticated, max_handshakes
+ * in the handshake): agents being refused, sessions flushing their last
+ * frame.  Past that, new TCP connections are dropped unanswered. */
 #define SERVER_EXTRA_CONNS	16
 /* Probe connections being read at once, per allowed session: the
  * registry's cap for the process (fds stay bounded as before sharing). */
@@ -44,7 +45,21 @@ struct server {
 	struct session_hooks hooks;
 	struct server_entry_list sessions;
 	unsigned nsessions;	/* all entries */
-	unsigned nrefused;	/* entries created to be refused */
+	unsigned nrefused;	/* entries refused after their handshake */
+	unsigned long ndropped;	/* connections closed at accept */
+};
+
+/* Connections in the TLS handshake from one source address, and in all. */
+struct server_hs_count {
+	unsigned total;
+	unsigned same;			/* from the address asked about */
+};
+
+/* One handshaking entry, for finding the busiest source. */
+struct server_hs_slot {
+	const struct sockaddr	*addr;
+	unsigned		 order;	/* position in the list: age */
+	struct server_entry	*e;
 };
 
 static int
@@ -63,6 +78,174 @@ server_token_in_use_cb(const char *token, const struct session *self,
 		if (t != NULL && strcmp(t, token) == 0)
 			return 1;
 	}
+	return 0;
+}
+
+/*
+ * Only authenticated sessions compete for max_sessions, so unauthenticated
+ * connections, which have a budget of their own, never starve an agent.
+ */
+static int
+server_admit_cb(const struct session *s, void *arg)
+{
+	struct server *srv = arg;
+	struct server_entry *e;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(e, &srv->sessions, entry) {
+		if (e->session != s && !session_handshaking(e->session) &&
+		    !session_refused(e->session))
+			n++;
+	}
+	if (n < srv->cfg->max_sessions)
+		return 0;
+	srv->nrefused++;
+	return 1;
+}
+
+static void
+server_hs_count(const struct server *srv, const struct sockaddr *peer,
+    struct server_hs_count *c)
+{
+	struct server_entry *e;
+
+	memset(c, 0, sizeof(*c));
+	TAILQ_FOREACH(e, &srv->sessions, entry) {
+		if (!session_handshaking(e->session))
+			continue;
+		c->total++;
+		if (addr_equal(session_peer(e->session), peer))
+			c->same++;
+	}
+}
+
+/* Address bytes for ordering (peers are unmapped: v4 is AF_INET). */
+static const void *
+server_addr_bytes(const struct sockaddr *sa, size_t *n)
+{
+	if (sa->sa_family == AF_INET6) {
+		*n = 16;
+		return &((const struct sockaddr_in6 *)(const void *)sa)
+		    ->sin6_addr;
+	}
+	*n = 4;
+	return &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+}
+
+/* By address, then by age (oldest first). */
+static int
+server_hs_slot_cmp(const void *pa, const void *pb)
+{
+	const struct server_hs_slot *a = pa, *b = pb;
+	const void *x, *y;
+	size_t nx, ny;
+	int c;
+
+	if (a->addr->sa_family != b->addr->sa_family)
+		return a->addr->sa_family < b->addr->sa_family ? -1 : 1;
+	x = server_addr_bytes(a->addr, &nx);
+	y = server_addr_bytes(b->addr, &ny);
+	if ((c = memcmp(x, y, nx < ny ? nx : ny)) != 0)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/*
+ * The oldest handshake of the source address with the most handshakes,
+ * or NULL (none, or out of memory).  *busiest gets that count.  Sorting
+ * keeps it O(n log n): it runs on every accept while the slots are full.
+ */
+static struct server_entry *
+server_hs_busiest(const struct server *srv, unsigned total,
+    unsigned *busiest)
+{
+	struct server_hs_slot *v;
+	struct server_entry *e, *pick = NULL;
+	unsigned i = 0, run, order = 0;
+
+	*busiest = 0;
+	if (total == 0 || (v = calloc(total, sizeof(*v))) == NULL)
+		return NULL;
+	TAILQ_FOREACH(e, &srv->sessions, entry) {
+		order++;
+		if (!session_handshaking(e->session) || i == total)
+			continue;
+		v[i].addr = session_peer(e->session);
+		v[i].order = order;
+		v[i++].e = e;
+	}
+	qsort(v, i, sizeof(*v), server_hs_slot_cmp);
+	for (total = i, i = 0; i < total; i += run) {
+		for (run = 1; i + run < total &&
+		    addr_equal(v[i].addr, v[i + run].addr); run++)
+			;
+		if (run > *busiest) {
+			*busiest = run;
+			pick = v[i].e;		/* the run's oldest */
+		}
+	}
+	free(v);
+	return pick;
+}
+
+/* Close a connection still in its handshake, to make room. */
+static void
+server_evict(struct server *srv, struct server_entry *e)
+{
+	TAILQ_REMOVE(&srv->sessions, e, entry);
+	srv->nsessions--;
+	session_free(e->session);
+	free(e);
+}
+
+/* Log a drop without letting a flood flood the log: the 1st, 2nd, 4th,
+ * 8th, ... */
+static void
+server_drop_log(struct server *srv, const char *peer, const char *why)
+{
+	srv->ndropped++;
+	if ((srv->ndropped & (srv->ndropped - 1)) == 0)
+		log_warnx("server: %s: %s, dropped (%lu connections dropped "
+		    "so far)", peer, why, srv->ndropped);
+}
+
+/*
+ * The pre-authentication budget.  0 to accept the connection from peer,
+ * else FTP_ERR_DENIED (logged).  When every handshake slot is taken, the
+ * oldest handshake of the busiest source makes room for a source that has
+ * fewer: spreading a flood over many addresses does not lock out one
+ * agent.
+ */
+static int
+server_budget(struct server *srv, const struct sockaddr *peer,
+    const char *ptext)
+{
+	const struct reflector_config *cfg = srv->cfg;
+	struct server_entry *oldest;
+	struct server_hs_count c;
+	unsigned busiest;
+
+	if (srv->nsessions >= cfg->max_sessions + cfg->max_handshakes +
+	    SERVER_EXTRA_CONNS) {
+		server_drop_log(srv, ptext, "too many connections");
+		return FTP_ERR_DENIED;
+	}
+	server_hs_count(srv, peer, &c);
+	if (c.same >= cfg->max_handshakes_per_source) {
+		server_drop_log(srv, ptext, "too many TLS handshakes from "
+		    "this address");
+		return FTP_ERR_DENIED;
+	}
+	if (c.total < cfg->max_handshakes)
+		return 0;
+	oldest = server_hs_busiest(srv, c.total, &busiest);
+	if (oldest == NULL || c.same >= busiest) {
+		server_drop_log(srv, ptext, "too many TLS handshakes");
+		return FTP_ERR_DENIED;
+	}
+	log_debug("server: %s: handshake slots full, the oldest handshake "
+	    "of the busiest source makes room", ptext);
+	server_evict(srv, oldest);
 	return 0;
 }
 
@@ -96,7 +279,6 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	struct sockaddr_storage peer;
 	char pbuf[ADDR_STRLEN];
 	SSL *ssl = NULL;
-	int refuse;
 
 	(void)l;
 	memset(&peer, 0, sizeof(peer));
@@ -104,12 +286,10 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		memcpy(&peer, sa, (size_t)salen);
 	addr_unmap(&peer);
 	addr_ntop_port((struct sockaddr *)&peer, pbuf, sizeof(pbuf));
-	if (srv->nsessions >= srv->cfg->max_sessions + SERVER_EXTRA_CONNS) {
-		log_warnx("server: %s: too many connections, dropped", pbuf);
+	if (server_budget(srv, (struct sockaddr *)&peer, pbuf) != 0) {
 		close(fd);
 		return;
 	}
-	refuse = srv->nsessions - srv->nrefused >= srv->cfg->max_sessions;
 	if ((e = calloc(1, sizeof(*e))) == NULL ||
 	    (ssl = SSL_new(srv->ctx)) == NULL) {
 		log_warnx("server: %s: out of memory", pbuf);
@@ -128,14 +308,12 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	 * error worth a warning. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	if ((e->session = session_new(srv->base, srv->cfg, srv->ports, bev,
-	    refuse, &srv->hooks, srv)) == NULL) {
+	    &srv->hooks, srv)) == NULL) {
 		log_warnx("server: %s: cannot create session", pbuf);
 		goto fail;
 	}
 	TAILQ_INSERT_TAIL(&srv->sessions, e, entry);
 	srv->nsessions++;
-	if (refuse)
-		srv->nrefused++;
 	log_debug("server: connection from %s (%u sessions)", pbuf,
 	    srv->nsessions);
 	return;
@@ -176,6 +354,7 @@ server_new(struct event_base *base, const struct reflector_config *cfg,
 	}
 	srv->hooks.token_in_use = server_token_in_use_cb;
 	srv->hooks.closed = server_session_closed_cb;
+	srv->hooks.admit = server_admit_cb;
 	TAILQ_INIT(&srv->sessions);
 	return srv;
 }

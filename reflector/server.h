@@ -4,8 +4,13 @@
  * Listens on cfg->listen ("[::]:7021" covers IPv4 and IPv6 through
  * IPV6_V6ONLY=0), completes a mutually authenticated TLS 1.3 handshake per
  * agent and hands the connection to a session (session.h).  Beyond
- * cfg->max_sessions an agent is answered "error" code "too-many-sessions"
- * and disconnected.  The server owns every session and the probe port
+ * cfg->max_sessions authenticated sessions an agent is answered "error"
+ * code "too-many-sessions" and disconnected.  Connections that have not
+ * finished the handshake have their own budget (cfg->max_handshakes, of
+ * which cfg->max_handshakes_per_source from one address; beyond it a new
+ * connection is closed at once, or, when all slots are taken, the oldest
+ * handshake of the busiest source makes room for a less busy one) and
+ * never take a session slot.  The server owns every session and the probe port
  * registry (portreg.h) through which sessions share listening ports;
  * server_free() ends them all (closing their listeners and connect-backs).
  */

@@ -67,6 +67,10 @@ struct session {
 	void *hooks_arg;
 	int refuse;
 	enum session_state state;
+	/* The handshake deadline, then the session's lifetime: one timer
+	 * that traffic never resets (the bufferevent's timeouts are the
+	 * idle timer, which a byte every few seconds would keep alive). */
+	struct event *deadline;
 
 	struct sockaddr_storage observed;	/* getpeername, unmapped */
 	struct sockaddr_storage local;		/* getsockname, unmapped */
@@ -467,6 +471,7 @@ session_alg_arm(struct session *s, uint16_t cport,
 	    (s->mtu = mtusrv_new(s->base, session_line_wait_ms(s, tmo))) ==
 	    NULL)
 		return FTP_ERR_NOMEM;
+	algsrv_set_min_port(s->alg, s->cfg->connectback_min_port);
 	listener_set_take(s->listeners, session_alg_take_cb, s);
 	return 0;
 }
@@ -629,6 +634,7 @@ static void
 session_on_active(struct session *s, const json_t *msg)
 {
 	json_int_t port, tmo;
+	char why[96];
 	int r;
 
 	if (s->active != ACTIVE_NONE) {
@@ -643,6 +649,13 @@ session_on_active(struct session *s, const json_t *msg)
 	}
 	if (session_get_timeout(s, msg, &tmo) != 0)
 		return;
+	/* The port policy of alg-active, so neither test dials what the
+	 * other refuses. */
+	if (connectback_port_refused((uint16_t)port,
+	    s->cfg->connectback_min_port, why, sizeof(why)) != NULL) {
+		session_error(s, "port-not-allowed", why);
+		return;
+	}
 	/* Anti-bounce: the target is the observed address, nothing else. */
 	s->connectback = connectback_new(s->base,
 	    (struct sockaddr *)&s->local, s->cfg->active_source_port,
@@ -939,10 +952,13 @@ session_on_connected(struct session *s)
 	struct timeval tv;
 
 	tls_peer_name(bufferevent_openssl_get_ssl(s->bev), name, sizeof(name));
+	/* Authenticated: only now does it compete for a session slot. */
+	s->state = SESSION_HELLO;
+	s->refuse = s->hooks->admit(s, s->hooks_arg) != 0;
+	evtimer_del(s->deadline);
 	if (s->refuse) {
 		log_warnx("session %s (%s): refused, too many sessions",
 		    s->peer_text, name);
-		s->state = SESSION_HELLO;
 		session_error(s, "too-many-sessions",
 		    "the reflector serves its maximum number of sessions");
 		session_close(s);
@@ -951,10 +967,36 @@ session_on_connected(struct session *s)
 	}
 	log_info("session %s: started, agent certificate \"%s\"", s->peer_text,
 	    name);
-	s->state = SESSION_HELLO;
 	tv.tv_sec = s->cfg->session_timeout_s;
 	tv.tv_usec = 0;
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	tv.tv_sec = s->cfg->session_lifetime_s;
+	evtimer_add(s->deadline, &tv);
+}
+
+/* The handshake deadline or the lifetime ran out. */
+static void
+session_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->state == SESSION_HANDSHAKE) {
+		log_debug("session %s: TLS handshake not finished within %us, "
+		    "dropped", s->peer_text, s->cfg->handshake_timeout_s);
+		session_finish(s);
+		return;
+	}
+	if (s->state == SESSION_CLOSING || s->state == SESSION_DONE)
+		return;
+	log_info("session %s: lifetime of %us reached, closing (token "
+	    "%.8s...)", s->peer_text, s->cfg->session_lifetime_s,
+	    session_tag(s));
+	session_error(s, "lifetime", "the session reached its maximum "
+	    "lifetime");
+	session_close(s);
+	session_settle(s);
 }
 
 static void
@@ -999,7 +1041,7 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 
 struct session *
 session_new(struct event_base *base, const struct reflector_config *cfg,
-    struct portreg *ports, struct bufferevent *bev, int refuse,
+    struct portreg *ports, struct bufferevent *bev,
     const struct session_hooks *hooks, void *hooks_arg)
 {
 	struct session *s;
@@ -1013,7 +1055,6 @@ session_new(struct event_base *base, const struct reflector_config *cfg,
 	s->cfg = cfg;
 	s->ports = ports;
 	s->bev = bev;
-	s->refuse = refuse;
 	s->hooks = hooks;
 	s->hooks_arg = hooks_arg;
 	s->state = SESSION_HANDSHAKE;
@@ -1027,12 +1068,16 @@ session_new(struct event_base *base, const struct reflector_config *cfg,
 	addr_unmap(&s->local);
 	addr_ntop_port((struct sockaddr *)&s->observed, s->peer_text,
 	    sizeof(s->peer_text));
+	/* A hard deadline for the handshake: a peer trickling a byte a
+	 * second must not hold a slot longer than one that sends nothing. */
+	if ((s->deadline = evtimer_new(base, session_deadline_cb, s)) == NULL)
+		goto fail;
+	tv.tv_sec = cfg->handshake_timeout_s;
+	tv.tv_usec = 0;
+	if (evtimer_add(s->deadline, &tv) == -1)
+		goto fail;
 	bufferevent_setcb(bev, session_read_cb, session_write_cb,
 	    session_event_cb, s);
-	/* The handshake is bounded by the idle timeout as well. */
-	tv.tv_sec = cfg->session_timeout_s;
-	tv.tv_usec = 0;
-	bufferevent_set_timeouts(bev, &tv, &tv);
 	if (bufferevent_enable(bev, EV_READ | EV_WRITE) == -1)
 		goto fail;
 	log_debug("session %s: connection on %s", s->peer_text,
@@ -1041,6 +1086,8 @@ session_new(struct event_base *base, const struct reflector_config *cfg,
 	return s;
 fail:
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	if (s->deadline != NULL)
+		event_free(s->deadline);
 	free(s);
 	return NULL;
 }
@@ -1053,6 +1100,8 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	session_release(s);
+	if (s->deadline != NULL)
+		event_free(s->deadline);
 	if (s->bev != NULL) {
 		/* Best effort close_notify so that the agent sees a clean
 		 * end; the socket is non-blocking, one attempt only. */
@@ -1079,4 +1128,16 @@ int
 session_refused(const struct session *s)
 {
 	return s->refuse;
+}
+
+int
+session_handshaking(const struct session *s)
+{
+	return s->state == SESSION_HANDSHAKE;
+}
+
+const struct sockaddr *
+session_peer(const struct session *s)
+{
+	return (const struct sockaddr *)&s->observed;
 }

@@ -10,8 +10,14 @@
  * The session owns its bufferevent (and with it the TLS connection), its
  * probe listeners (references on the server's shared port registry) and
  * its connect-back.  It never frees itself: when it is
- * finished (bye, peer gone, idle timeout, refusal sent) it calls
- * hooks->closed and the owner calls session_free().
+ * finished (bye, peer gone, idle timeout, refusal sent, handshake
+ * deadline, lifetime) it calls hooks->closed and the owner calls
+ * session_free().
+ *
+ * Two timers bound it besides the idle timeout (cfg->session_timeout_s,
+ * reset by traffic): the TLS handshake must finish within
+ * cfg->handshake_timeout_s and the whole session within
+ * cfg->session_lifetime_s ("error" code "lifetime"), however busy.
  */
 #ifndef FTPATH_SESSION_H
 #define FTPATH_SESSION_H
@@ -32,24 +38,33 @@ struct session_hooks {
 	/* The session is finished; the owner frees it (may be called from
 	 * inside a callback of the session's bufferevent). */
 	void (*closed)(struct session *s, void *arg);
+	/* The TLS handshake finished (the agent is authenticated): nonzero
+	 * to refuse it ("too-many-sessions").  Only authenticated sessions
+	 * compete for cfg->max_sessions. */
+	int (*admit)(const struct session *s, void *arg);
 };
 
 /*
  * Take over bev (an accepting bufferevent_openssl with
- * BEV_OPT_CLOSE_ON_FREE).  With refuse set, the session only completes the
- * handshake, sends "error" code "too-many-sessions" and closes.  cfg, ports
- * (the process-wide probe port registry) and hooks must outlive the
- * session.  NULL on failure (bev is then still the caller's).
+ * BEV_OPT_CLOSE_ON_FREE).  When hooks->admit refuses it after the
+ * handshake, the session only sends "error" code "too-many-sessions" and
+ * closes.  cfg, ports (the process-wide probe port registry) and hooks
+ * must outlive the session.  NULL on failure (bev is then still the
+ * caller's).
  */
 struct session *session_new(struct event_base *base,
     const struct reflector_config *cfg, struct portreg *ports,
-    struct bufferevent *bev, int refuse, const struct session_hooks *hooks,
+    struct bufferevent *bev, const struct session_hooks *hooks,
     void *hooks_arg);
 void session_free(struct session *s);
 
 /* The session's token, or NULL before a valid hello. */
 const char *session_token(const struct session *s);
-/* Nonzero for a session created with refuse set. */
+/* Nonzero for a session hooks->admit refused. */
 int session_refused(const struct session *s);
+/* Nonzero while the TLS handshake has not finished (unauthenticated). */
+int session_handshaking(const struct session *s);
+/* The peer's address as accepted (unmapped). */
+const struct sockaddr *session_peer(const struct session *s);
 
 #endif

@@ -7,12 +7,10 @@
  * the rest is the file.  Every query is run on the result, so the
  * evidence/summary renderers see whatever the parser stored.
  *
- *   clang -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
- *       -Icommon tests/fuzz/fuzz_ftpconf.c common/ftpconf.c \
- *       common/addr.c common/err.c -o build/fuzz_ftpconf
- *   ./build/fuzz_ftpconf -max_total_time=60
+ *   make fuzz && build/fuzz/fuzz/fuzz_ftpconf -max_total_time=60 \
+ *       tests/fuzz/corpus/fuzz_ftpconf
  *
- * Not part of "make check".
+ * make check runs it briefly (fuzz-smoke), as every tests/fuzz target.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -143,6 +143,8 @@ def main():
     ap.add_argument("--mtu-ok", action="append", default=[])
     ap.add_argument("--idle-timeout-below", type=int)
     ap.add_argument("--note", action="append", default=[])
+    ap.add_argument("--active-port", type=int,
+                    help="the active probe's port (the source port)")
     ap.add_argument("--passive-runs",
                     help="LO-HI=pass,LO-HI=fail:CAUSE,... in order")
     a = ap.parse_args()
@@ -223,6 +225,11 @@ def main():
         if not lst:
             return None
         return "pass" if all(p.get("verdict") == "pass" for p in lst) else "fail"
+
+    if a.active_port is not None:
+        got = [p.get("port") for p in by_kind["active"]]
+        check(got == [a.active_port],
+              f"active probe port {got} (want [{a.active_port}])")
 
     for spec in a.probe:
         k, _, want = spec.partition("=")

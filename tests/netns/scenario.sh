@@ -347,6 +347,7 @@ MTU_LINK=""		# router_mtu_blackhole MTU
 BIG_FILE=0		# a 64 KiB test file (more than one segment)
 FORGET_IDLE=""		# router_forget_idle SECONDS
 IDLE_XCHECK=0		# a real client (python ftplib) idles too
+REFL_CONF=()		# extra reflector.conf lines (start_reflector)
 case $NAME in
 clean)
 	short=clean
@@ -664,6 +665,18 @@ server-reject-active)
 		--rule "active=inet harness_filter output reject"
 		--rule-text "active=tcp sport 20 reject with tcp reset"
 		--evidence "active=the connect-back SYN from $SERVER4:20 was rejected on the server host by rule 'inet harness_filter output handle")
+	;;
+active-port)
+	# a non-default active source port: vsftpd connects from 2020
+	# (ftp_data_port), and so does the reflector (active_source_port);
+	# the connect-back's probe id is active-2020 and it passes
+	short=actport
+	WANT_RC=0
+	VSFTPD_EXTRA=(ftp_data_port=2020)
+	REFL_CONF=("active_source_port = 2020")
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--active-port 2020 --alg-active ok
+		--no-cause alg-dependent --no-cause nat)
 	;;
 client-rule-active)
 	# the client host's own nftables drops inbound active data (from
@@ -1041,7 +1054,7 @@ if [[ $CURL_ONLY != 1 ]]; then
 		cp "$T_DIR/other/agent.crt" "$T_DIR/other/agent.key" "$CERTS/"
 	fi
 	if ((REFLECTOR)); then
-		start_reflector "$BUILD"
+		start_reflector "$BUILD" "${REFL_CONF[@]}"
 	else
 		REFLECTOR_PID=""
 	fi

@@ -76,6 +76,11 @@ test_defaults(void **state)
 	assert_int_equal(cfg.max_ports_per_session, 4096);
 	assert_int_equal(cfg.session_timeout_s, 60);
 	assert_int_equal(cfg.max_timeout_ms, 10000);
+	assert_int_equal(cfg.connectback_min_port, 1024);
+	assert_int_equal(cfg.max_handshakes, 64);
+	assert_int_equal(cfg.max_handshakes_per_source, 8);
+	assert_int_equal(cfg.handshake_timeout_s, 5);
+	assert_int_equal(cfg.session_lifetime_s, 900);
 	assert_string_equal(cfg.cert, "");
 
 	/* Without certificate files the defaults are not a valid config. */
@@ -124,7 +129,12 @@ test_good_file(void **state)
 	    "max_sessions = 2\n"
 	    "max_ports_per_session = 200\n"
 	    "session_timeout = 30\n"
-	    "max_timeout_ms = 5000\n",
+	    "max_timeout_ms = 5000\n"
+	    "connectback_min_port = 1\n"
+	    "max_handshakes = 16\n"
+	    "max_handshakes_per_source = 2\n"
+	    "handshake_timeout = 3\n"
+	    "session_lifetime = 120\n",
 	    err, sizeof(err), NULL), 0);
 	assert_string_equal(cfg.listen, "0.0.0.0:7021");
 	assert_string_equal(cfg.cert, "/etc/ftpath/reflector.pem");
@@ -140,6 +150,11 @@ test_good_file(void **state)
 	assert_int_equal(cfg.max_ports_per_session, 200);
 	assert_int_equal(cfg.session_timeout_s, 30);
 	assert_int_equal(cfg.max_timeout_ms, 5000);
+	assert_int_equal(cfg.connectback_min_port, 1);
+	assert_int_equal(cfg.max_handshakes, 16);
+	assert_int_equal(cfg.max_handshakes_per_source, 2);
+	assert_int_equal(cfg.handshake_timeout_s, 3);
+	assert_int_equal(cfg.session_lifetime_s, 120);
 	if (config_validate(&cfg, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 
@@ -198,6 +213,12 @@ test_bad_values(void **state)
 		{ "max_ports_per_session", "65536" },
 		{ "session_timeout", "1.5" },
 		{ "max_timeout_ms", "18446744073709551616" },
+		{ "connectback_min_port", "0" },
+		{ "max_handshakes", "0" },
+		{ "max_handshakes_per_source", "4097" },
+		{ "handshake_timeout", "0" },
+		{ "handshake_timeout", "61" },
+		{ "session_lifetime", "0" },
 		{ "passive_range", "2000-1000" },
 		{ "passive_range", "0-10" },
 		{ "passive_range", "1-" },
@@ -413,12 +434,42 @@ test_round_trip(void **state)
 	config_release(&a);
 }
 
+
+/* The buffer entry point the loader wraps: no NUL terminator needed, a
+ * last line without "\n", CRLF, a NUL inside, nothing at all. */
+static void
+test_parse_buffer(void **state)
+{
+	static const char text[] = "control_port = 2121\r\nmax_sessions = 3";
+	static const char nul[] = "max_sessions = 3\nmax_\0sessions = 4\n";
+	struct reflector_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(config_defaults(&cfg), 0);
+	/* Not NUL-terminated: the 3 is the last byte given. */
+	assert_int_equal(config_parse_buffer(&cfg, text, sizeof(text) - 1,
+	    "mem", err, sizeof(err)), 0);
+	assert_int_equal(cfg.control_port, 2121);
+	assert_int_equal(cfg.max_sessions, 3);
+	assert_int_equal(config_parse_buffer(&cfg, nul, sizeof(nul) - 1,
+	    "mem", err, sizeof(err)), FTP_ERR_CONFIG);
+	assert_string_equal(err, "mem:2: NUL byte in line");
+	assert_int_equal(config_parse_buffer(&cfg, NULL, 0, NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(config_parse_buffer(&cfg, "x\n", 2, NULL, err,
+	    sizeof(err)), FTP_ERR_CONFIG);
+	assert_non_null(strstr(err, "-:1: expected"));
+	config_release(&cfg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_parse_buffer),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_validation),

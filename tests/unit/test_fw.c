@@ -1023,7 +1023,7 @@ test_trace_decode_rule4(void **state)
 	mnl_attr_put_u32(t.nlh, NFTA_TRACE_MARK, htonl(0x4654));
 	tmsg_tcp4(&t, "198.51.100.2", "203.0.113.2", 40000, 21);
 
-	assert_int_equal(fw_trace_decode(t.nlh, &ev), 0);
+	assert_int_equal(fw_trace_decode(t.nlh, t.nlh->nlmsg_len, &ev), 0);
 	assert_int_equal(ev.id, 0xabcd1234);
 	assert_int_equal(ev.family, NFPROTO_INET);
 	assert_int_equal(ev.nfproto, NFPROTO_IPV4);
@@ -1055,7 +1055,7 @@ test_trace_decode_policy_and_jump(void **state)
 	mnl_attr_put_strz(t.nlh, NFTA_TRACE_CHAIN, "in");
 	mnl_attr_put_u32(t.nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_POLICY));
 	mnl_attr_put_u32(t.nlh, NFTA_TRACE_POLICY, htonl(NF_DROP));
-	assert_int_equal(fw_trace_decode(t.nlh, &ev), 0);
+	assert_int_equal(fw_trace_decode(t.nlh, t.nlh->nlmsg_len, &ev), 0);
 	assert_int_equal(ev.type, FW_TRACE_POLICY);
 	assert_string_equal(fw_trace_type_name(ev.type), "policy");
 	assert_false(ev.has_handle);
@@ -1070,7 +1070,7 @@ test_trace_decode_policy_and_jump(void **state)
 	mnl_attr_put_u32(t.nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
 	mnl_attr_put_u64(t.nlh, NFTA_TRACE_RULE_HANDLE, htobe64(4));
 	tmsg_verdict(&t, NFT_JUMP, "sub");
-	assert_int_equal(fw_trace_decode(t.nlh, &ev), 0);
+	assert_int_equal(fw_trace_decode(t.nlh, t.nlh->nlmsg_len, &ev), 0);
 	assert_int_equal(ev.verdict, FW_V_JUMP);
 	assert_string_equal(ev.jump_target, "sub");
 
@@ -1080,7 +1080,7 @@ test_trace_decode_policy_and_jump(void **state)
 	mnl_attr_put_strz(t.nlh, NFTA_TRACE_CHAIN, "sub");
 	mnl_attr_put_u32(t.nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RETURN));
 	tmsg_verdict(&t, NFT_CONTINUE, NULL);
-	assert_int_equal(fw_trace_decode(t.nlh, &ev), 0);
+	assert_int_equal(fw_trace_decode(t.nlh, t.nlh->nlmsg_len, &ev), 0);
 	assert_int_equal(ev.type, FW_TRACE_RETURN);
 	assert_int_equal(ev.verdict, FW_V_CONTINUE);
 }
@@ -1096,14 +1096,14 @@ test_trace_decode_bad(void **state)
 	/* Not a trace message. */
 	tmsg_start(&t, NFPROTO_INET);
 	t.nlh->nlmsg_type = NFT_TYPE(NFT_MSG_NEWTABLE);
-	assert_int_equal(fw_trace_decode(t.nlh, &ev), FTP_ERR_INVAL);
+	assert_int_equal(fw_trace_decode(t.nlh, t.nlh->nlmsg_len, &ev), FTP_ERR_INVAL);
 	/* Truncated network header: the event stands, without a tuple. */
 	tmsg_start(&t, NFPROTO_INET);
 	mnl_attr_put_strz(t.nlh, NFTA_TRACE_TABLE, "t");
 	mnl_attr_put_u32(t.nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
 	mnl_attr_put(t.nlh, NFTA_TRACE_NETWORK_HEADER, sizeof(shortip),
 	    shortip);
-	assert_int_equal(fw_trace_decode(t.nlh, &ev), 0);
+	assert_int_equal(fw_trace_decode(t.nlh, t.nlh->nlmsg_len, &ev), 0);
 	assert_false(ev.has_tuple);
 }
 

@@ -3,6 +3,8 @@
  * fed with hand-built events: matching by 5-tuple and by trace id, the
  * compact runs of "traces", and what an incomplete trace reports.
  * Detached traces do no nftables I/O, so no root is needed.
+ * Also the trace decoder (fw_trace_decode) against hostile messages: each
+ * is rejected, and *ev left alone.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,10 +15,17 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include <libmnl/libmnl.h>
 
 #include "ctrace.h"
+#include "err.h"
+#include "fw_trace.h"
 #include "fw_session.h"
 #include "trace.h"
 #include "verdict.h"
@@ -536,6 +545,175 @@ test_session_server_role(void **state)
 	assert_null(fw_session_new_detached(&spec));
 }
 
+
+/* ---- the decoder against hostile messages ---- */
+
+#define TRACE_TYPE	((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE)
+
+/* A trace message: netlink header, nfgenmsg (family, version), then the
+ * body bytes as given. */
+static struct nlmsghdr *
+hmsg(char *buf, size_t bufsz, uint8_t family, const void *body, size_t n)
+{
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *g;
+
+	memset(buf, 0, bufsz);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = TRACE_TYPE;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = family;
+	g->version = NFNETLINK_V0;
+	assert_true(MNL_NLMSG_HDRLEN + sizeof(*g) + n <= bufsz);
+	if (n > 0)
+		memcpy((char *)g + sizeof(*g), body, n);
+	nlh->nlmsg_len += (uint32_t)MNL_ALIGN(n);
+	return nlh;
+}
+
+/* Rejected, and ev untouched (its sentinel id survives). */
+static void
+assert_rejected(const struct nlmsghdr *nlh, size_t len)
+{
+	struct fw_trace_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.id = 0x5a5a5a5a;
+	assert_int_equal(fw_trace_decode(nlh, len, &ev), FTP_ERR_PROTO);
+	assert_int_equal(ev.id, 0x5a5a5a5a);
+}
+
+static void
+hex_bytes(const char *hex, uint8_t *out, size_t *n)
+{
+	unsigned v;
+
+	for (*n = 0; hex[0] != '\0' && hex[1] != '\0'; hex += 2) {
+		assert_int_equal(sscanf(hex, "%2x", &v), 1);
+		out[(*n)++] = (uint8_t)v;
+	}
+}
+
+/* libnftnl 1.2.4 calls exit(1) on a trace without NFTA_TRACE_ID: the
+ * 20-byte multicast with nfgenmsg 02000000 and no attribute. */
+static void
+test_decode_no_id(void **state)
+{
+	char buf[256];
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	nlh = hmsg(buf, sizeof(buf), NFPROTO_IPV4, NULL, 0);
+	assert_int_equal(nlh->nlmsg_len, 20);
+	assert_rejected(nlh, nlh->nlmsg_len);
+	/* With a type but still no id. */
+	mnl_attr_put_u32(nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
+	assert_rejected(nlh, nlh->nlmsg_len);
+}
+
+/* A verdict attribute without nested data (libnftnl read an
+ * uninitialised table), and one whose nest lacks the code. */
+static void
+test_decode_empty_verdict(void **state)
+{
+	char buf[256];
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+
+	(void)state;
+	nlh = hmsg(buf, sizeof(buf), NFPROTO_INET, NULL, 0);
+	mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(1));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
+	mnl_attr_put(nlh, NFTA_TRACE_VERDICT | NLA_F_NESTED, 0, NULL);
+	assert_rejected(nlh, nlh->nlmsg_len);
+
+	nlh = hmsg(buf, sizeof(buf), NFPROTO_INET, NULL, 0);
+	mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(1));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
+	nest = mnl_attr_nest_start(nlh, NFTA_TRACE_VERDICT);
+	mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, "sub");
+	mnl_attr_nest_end(nlh, nest);
+	assert_rejected(nlh, nlh->nlmsg_len);
+}
+
+/* The message on which libnftnl strdup()ed an unterminated TABLE past the
+ * end (ASan heap overflow): nfgenmsg and attributes as the hex gives. */
+static void
+test_decode_unterminated_table(void **state)
+{
+	static const char hex[] = "74000000080006000000000708000400001400050c00"
+	    "b200000000000000058008000100ffffffff";
+	uint8_t raw[64];
+	char *heap;
+	size_t n;
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	hex_bytes(hex, raw, &n);
+	assert_int_equal(n, 40);
+	/* Exactly the message's bytes on the heap, so that ASan sees any
+	 * read past its end. */
+	heap = malloc(MNL_NLMSG_HDRLEN + n);
+	assert_non_null(heap);
+	nlh = (struct nlmsghdr *)heap;
+	memset(nlh, 0, MNL_NLMSG_HDRLEN);
+	nlh->nlmsg_len = (uint32_t)(MNL_NLMSG_HDRLEN + n);
+	nlh->nlmsg_type = TRACE_TYPE;
+	memcpy(heap + MNL_NLMSG_HDRLEN, raw, n);
+	/* The version byte is 0 (NFNETLINK_V0): the TABLE is what fails. */
+	assert_rejected(nlh, nlh->nlmsg_len);
+	free(heap);
+}
+
+/* More that the kernel never sends: a length beyond the bytes held, an
+ * unaligned length, a repeated attribute, a name longer than the
+ * kernel's, trailing bytes that are no attribute, a wrong-sized u32. */
+static void
+test_decode_malformed(void **state)
+{
+	char buf[1024], name[FW_TRACE_NAME_MAX + 8];
+	struct fw_trace_event ev;
+	struct nlmsghdr *nlh;
+	uint32_t len;
+
+	(void)state;
+	nlh = hmsg(buf, sizeof(buf), NFPROTO_INET, NULL, 0);
+	mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(1));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
+	mnl_attr_put_strz(nlh, NFTA_TRACE_TABLE, "t");
+	assert_int_equal(fw_trace_decode(nlh, nlh->nlmsg_len, &ev), 0);
+	assert_int_equal(ev.id, 1);
+	assert_string_equal(ev.table, "t");
+	len = nlh->nlmsg_len;
+	assert_rejected(nlh, len - 4);
+	assert_rejected(nlh, 8);
+	nlh->nlmsg_len = len - 1;
+	assert_rejected(nlh, len);
+	nlh->nlmsg_len = len;
+
+	mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(2));
+	assert_rejected(nlh, nlh->nlmsg_len);
+
+	nlh = hmsg(buf, sizeof(buf), NFPROTO_INET, NULL, 0);
+	mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(1));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	mnl_attr_put_strz(nlh, NFTA_TRACE_CHAIN, name);
+	assert_rejected(nlh, nlh->nlmsg_len);
+
+	nlh = hmsg(buf, sizeof(buf), NFPROTO_INET, NULL, 0);
+	mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(1));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
+	nlh->nlmsg_len += 4;		/* zeroed: nla_len 0 */
+	assert_rejected(nlh, nlh->nlmsg_len);
+
+	nlh = hmsg(buf, sizeof(buf), NFPROTO_INET, NULL, 0);
+	mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(1));
+	mnl_attr_put_u16(nlh, NFTA_TRACE_TYPE, htons(NFT_TRACETYPE_RULE));
+	assert_rejected(nlh, nlh->nlmsg_len);
+}
+
 int
 main(void)
 {
@@ -548,6 +726,10 @@ main(void)
 		cmocka_unit_test(test_client_role),
 		cmocka_unit_test(test_client_some_left),
 		cmocka_unit_test(test_session_server_role),
+		cmocka_unit_test(test_decode_no_id),
+		cmocka_unit_test(test_decode_empty_verdict),
+		cmocka_unit_test(test_decode_unterminated_table),
+		cmocka_unit_test(test_decode_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
