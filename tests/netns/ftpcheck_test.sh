@@ -45,6 +45,7 @@ if [[ -z $DRIVER ]]; then
 	(cd "$ROOT" && cc -std=c11 -D_GNU_SOURCE -O1 -g -Icommon -Iagent \
 		$(pkg-config --cflags libevent libevent_openssl openssl jansson) \
 		-o "$DRIVER" tests/netns/ftpcheck_driver.c agent/ftpcheck.c \
+		agent/ftpcheck_reply.c agent/ftpcheck_tls.c \
 		common/addr.c common/err.c common/errq.c common/log.c \
 		$(pkg-config --libs libevent libevent_openssl openssl jansson)) ||
 		skip "could not build ftpcheck_driver"
