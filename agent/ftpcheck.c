@@ -119,6 +119,7 @@ ftpcheck_data_close(struct ftpcheck *fc)
 		event_free(fc->data_ev);
 		fc->data_ev = NULL;
 	}
+	ftpcheck_data_tls_close(fc);
 	if (fc->data_fd != -1) {
 		close(fc->data_fd);
 		fc->data_fd = -1;
@@ -195,6 +196,23 @@ ftpcheck_finish(struct ftpcheck *fc)
 
 static int ftpcheck_ctl_open(struct ftpcheck *fc);
 
+/* Where the reason an early end goes: the plain session's, the AUTH TLS
+ * test's until its handshake worked, then the FTPS session's. */
+static char *
+ftpcheck_end_reason(struct ftpcheck *fc, size_t *len)
+{
+	if (!fc->tls_session) {
+		*len = sizeof(fc->res.aborted);
+		return fc->res.aborted;
+	}
+	if (!fc->res.tls.handshake_ok) {
+		*len = sizeof(fc->res.tls.handshake_error);
+		return fc->res.tls.handshake_error;
+	}
+	*len = sizeof(fc->res.ftps.aborted);
+	return fc->res.ftps.aborted;
+}
+
 /*
  * End the current control connection.  why (printf format) says why it
  * ended early; NULL for a normal end.  The AUTH TLS connection follows the
@@ -203,10 +221,8 @@ static int ftpcheck_ctl_open(struct ftpcheck *fc);
 void
 ftpcheck_session_end(struct ftpcheck *fc, const char *why, ...)
 {
-	char *dst = fc->tls_session ? fc->res.tls.handshake_error :
-	    fc->res.aborted;
-	size_t dlen = fc->tls_session ? sizeof(fc->res.tls.handshake_error) :
-	    sizeof(fc->res.aborted);
+	size_t dlen;
+	char *dst = ftpcheck_end_reason(fc, &dlen);
 	va_list ap;
 
 	if (why != NULL && dst[0] == '\0') {
@@ -219,6 +235,7 @@ ftpcheck_session_end(struct ftpcheck *fc, const char *why, ...)
 	ftpcheck_ctl_close(fc);
 	if (!fc->tls_session && fc->tls && fc->res.control_connected) {
 		fc->tls_session = 1;
+		fc->cur = -1;		/* the FTPS modes start afresh */
 		fc->res.tls.attempted = 1;
 		if (ftpcheck_ctl_open(fc) == 0)
 			return;
@@ -310,11 +327,13 @@ ftpcheck_start(struct ftpcheck *fc)
 	return r;
 }
 
-static struct ftpcheck_data *
+struct ftpcheck_data *
 ftpcheck_cur(struct ftpcheck *fc)
 {
-	return fc->cur >= 0 && fc->cur < FTPCHECK_NMODES ?
-	    &fc->res.mode[fc->cur] : NULL;
+	struct ftpcheck_data *m = fc->tls_session ? fc->res.ftps.mode :
+	    fc->res.mode;
+
+	return fc->cur >= 0 && fc->cur < FTPCHECK_NMODES ? &m[fc->cur] : NULL;
 }
 
 /* The reply slot the current state is waiting to fill, if any. */
@@ -327,9 +346,13 @@ ftpcheck_pending(struct ftpcheck *fc)
 	case FC_BANNER:
 		return fc->tls_session ? &fc->res.tls.reply : &fc->res.banner;
 	case FC_USER:
-		return &fc->res.user;
+		return fc->tls_session ? &fc->res.ftps.user : &fc->res.user;
 	case FC_PASS:
-		return &fc->res.pass;
+		return fc->tls_session ? &fc->res.ftps.pass : &fc->res.pass;
+	case FC_PBSZ:
+		return &fc->res.ftps.pbsz;
+	case FC_PROT:
+		return &fc->res.ftps.prot;
 	case FC_MODE:
 		return d != NULL ? &d->reply : NULL;
 	case FC_XFER:
@@ -394,9 +417,13 @@ ftpcheck_send_xfer(struct ftpcheck *fc)
 	ftpcheck_wait(fc, FC_XFER);
 }
 
-static int
+int
 ftpcheck_data_watch(struct ftpcheck *fc, short what)
 {
+	/* A TLS read that wants more asks again for the watch it has. */
+	if (fc->data_ev != NULL && event_get_events(fc->data_ev) == what &&
+	    event_pending(fc->data_ev, EV_READ | EV_WRITE, NULL))
+		return 0;
 	if (fc->data_ev != NULL)
 		event_free(fc->data_ev);
 	fc->data_ev = event_new(fc->base, fc->data_fd, what, ftpcheck_data_cb,
@@ -414,6 +441,34 @@ ftpcheck_data_failed(struct ftpcheck *fc, int err)
 	d->data_err = err;
 	if (fc->data_fd != -1)
 		(void)errq_read(fc->data_fd, &d->icmp);
+}
+
+/* The data connection is up: read it, in FTPS through TLS.  0, or a
+ * negative FTP_ERR_* with the mode's data_err set. */
+static int
+ftpcheck_data_open(struct ftpcheck *fc)
+{
+	if (fc->tls_session)
+		return ftpcheck_data_tls_start(fc);
+	if (ftpcheck_data_watch(fc, EV_READ | EV_PERSIST) != 0) {
+		ftpcheck_data_failed(fc, ENOMEM);
+		return FTP_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* The data socket is done with (the listener, if any, stays until the
+ * mode ends: it goes with ftpcheck_data_close()). */
+static void
+ftpcheck_data_sock_close(struct ftpcheck *fc)
+{
+	if (fc->data_ev != NULL)
+		event_free(fc->data_ev);
+	fc->data_ev = NULL;
+	ftpcheck_data_tls_close(fc);
+	if (fc->data_fd != -1)
+		close(fc->data_fd);
+	fc->data_fd = -1;
 }
 
 /* Passive: connect to the advertised address, then ask for the data. */
@@ -479,12 +534,31 @@ ftpcheck_data_connected(struct ftpcheck *fc)
 	(void)getpeername(fc->data_fd, (struct sockaddr *)&d->peer, &len);
 	d->peer_is_server = addr_equal((struct sockaddr *)&d->peer,
 	    (struct sockaddr *)&fc->res.control_peer);
-	if (ftpcheck_data_watch(fc, EV_READ | EV_PERSIST) != 0) {
-		ftpcheck_data_failed(fc, ENOMEM);
+	if (ftpcheck_data_open(fc) != 0) {
 		ftpcheck_mode_end(fc);
 		return;
 	}
 	ftpcheck_send_xfer(fc);
+}
+
+/* Plain data: 1 while more is to come, 0 at EOF, -1 on an error. */
+static int
+ftpcheck_data_read(struct ftpcheck *fc, int fd)
+{
+	struct ftpcheck_data *d = ftpcheck_cur(fc);
+	char buf[16384];
+	ssize_t n;
+
+	if ((n = read(fd, buf, sizeof(buf))) > 0) {
+		d->bytes += (uint64_t)n;
+		return 1;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 1;
+	if (n == 0)
+		return 0;
+	ftpcheck_data_failed(fc, errno);
+	return -1;
 }
 
 static void
@@ -492,30 +566,19 @@ ftpcheck_data_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ftpcheck *fc = arg;
 	struct ftpcheck_data *d = ftpcheck_cur(fc);
-	char buf[16384];
-	ssize_t n;
+	int r;
 
 	(void)what;
 	if (fc->state == FC_DATA_CONNECT) {
 		ftpcheck_data_connected(fc);
 		return;
 	}
-	if ((n = read(fd, buf, sizeof(buf))) > 0) {
-		d->bytes += (uint64_t)n;
+	r = fc->data_ssl != NULL ? ftpcheck_data_tls_io(fc) :
+	    ftpcheck_data_read(fc, (int)fd);
+	if (r == 1)
 		return;
-	}
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n == 0)
-		d->data_eof = 1;
-	else
-		ftpcheck_data_failed(fc, errno);
-	/* Keep the listener (if any) until the mode ends: it is freed with
-	 * the data socket, so close only the socket side here. */
-	event_free(fc->data_ev);
-	fc->data_ev = NULL;
-	close(fc->data_fd);
-	fc->data_fd = -1;
+	d->data_eof = r == 0;
+	ftpcheck_data_sock_close(fc);
 	if (fc->state == FC_XFER)
 		ftpcheck_xfer_check(fc);
 }
@@ -541,9 +604,10 @@ ftpcheck_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	d->peer_is_server = addr_equal(sa,
 	    (struct sockaddr *)&fc->res.control_peer);
 	fc->data_fd = fd;
-	if (ftpcheck_data_watch(fc, EV_READ | EV_PERSIST) != 0)
-		ftpcheck_data_failed(fc, ENOMEM);
 	evconnlistener_disable(fc->lst);
+	/* A failure is the mode's (data_err); the final reply ends it. */
+	if (ftpcheck_data_open(fc) != 0)
+		ftpcheck_data_sock_close(fc);
 }
 
 /* Active: listen where the server should connect (our control address as
@@ -586,6 +650,11 @@ ftpcheck_mode_begin(struct ftpcheck *fc)
 		return -1;
 	if (v6 && (fc->cur == FTPCHECK_PASV || fc->cur == FTPCHECK_PORT)) {
 		snprintf(d->skipped, sizeof(d->skipped), "IPv4 only");
+		return -1;
+	}
+	/* FTPS is compared with plain FTP, mode by mode. */
+	if (fc->tls_session && !fc->res.mode[fc->cur].attempted) {
+		snprintf(d->skipped, sizeof(d->skipped), "not run in plain FTP");
 		return -1;
 	}
 	d->attempted = 1;
@@ -655,10 +724,51 @@ ftpcheck_mode_reply(struct ftpcheck *fc, const struct ftpcheck_reply *r)
 
 /* ---- control connection ---- */
 
+/* Plain: TYPE I.  FTPS (RFC 4217): PBSZ 0 and PROT P first. */
 static void
 ftpcheck_after_login(struct ftpcheck *fc)
 {
+	if (fc->tls_session) {
+		fc->res.ftps.logged_in = 1;
+		ftpcheck_send(fc, "PBSZ 0");
+		ftpcheck_wait(fc, FC_PBSZ);
+		return;
+	}
 	fc->res.logged_in = 1;
+	ftpcheck_send(fc, "TYPE I");
+	ftpcheck_wait(fc, FC_TYPE);
+}
+
+void
+ftpcheck_tls_ready(struct ftpcheck *fc)
+{
+	/* FTPS modes say something only next to the plain ones. */
+	if (!fc->res.logged_in) {
+		ftpcheck_session_end(fc, NULL);
+		return;
+	}
+	fc->res.ftps.attempted = 1;
+	bufferevent_setcb(fc->bev, ftpcheck_ctl_read_cb, NULL,
+	    ftpcheck_ctl_event_cb, fc);
+	ftpcheck_send(fc, "USER %s", fc->user);
+	ftpcheck_wait(fc, FC_USER);
+}
+
+/* FTPS: the replies to PBSZ 0 and PROT P. */
+static void
+ftpcheck_on_prot_reply(struct ftpcheck *fc, const struct ftpcheck_reply *r)
+{
+	if (r->code < 200 || r->code >= 300) {
+		ftpcheck_session_end(fc, "%s refused: %d", fc->state == FC_PBSZ ?
+		    "PBSZ 0" : "PROT P", r->code);
+		return;
+	}
+	if (fc->state == FC_PBSZ) {
+		ftpcheck_send(fc, "PROT P");
+		ftpcheck_wait(fc, FC_PROT);
+		return;
+	}
+	fc->res.ftps.prot_ok = 1;
 	ftpcheck_send(fc, "TYPE I");
 	ftpcheck_wait(fc, FC_TYPE);
 }
@@ -702,6 +812,11 @@ ftpcheck_on_reply(struct ftpcheck *fc, const struct ftpcheck_reply *r)
 			ftpcheck_after_login(fc);
 		else
 			ftpcheck_session_end(fc, "login refused: %d", r->code);
+		return;
+	case FC_PBSZ:
+	case FC_PROT:
+		*slot = *r;
+		ftpcheck_on_prot_reply(fc, r);
 		return;
 	case FC_TYPE:
 		ftpcheck_next_mode(fc);
@@ -849,6 +964,9 @@ ftpcheck_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	case FC_XFER:
 		d->data_timed_out = fc->data_fd != -1 || !d->connected;
+		if (fc->data_ssl != NULL && !d->tls_ok && d->tls_error[0] == '\0')
+			snprintf(d->tls_error, sizeof(d->tls_error),
+			    "TLS handshake: timed out");
 		if (ftpcheck_final_code(d) != 0) {
 			/* The server has said its last word: still in step. */
 			ftpcheck_mode_end(fc);

@@ -36,6 +36,8 @@ enum ftpcheck_state {
 	FC_QUIT,
 	FC_AUTH,
 	FC_HANDSHAKE,
+	FC_PBSZ,		/* FTPS: PBSZ 0 sent */
+	FC_PROT,		/* FTPS: PROT P sent */
 	FC_DONE,
 };
 
@@ -62,6 +64,7 @@ struct ftpcheck {
 	struct event *data_ev;
 	struct evconnlistener *lst;
 	SSL_CTX *ssl_ctx;
+	SSL *data_ssl;			/* FTPS: on data_fd, NULL otherwise */
 	struct timespec t0, tmode;
 	struct ftpcheck_result res;
 	int done;
@@ -72,11 +75,32 @@ struct ftpcheck {
 void ftpcheck_wait(struct ftpcheck *fc, enum ftpcheck_state st);
 void ftpcheck_session_end(struct ftpcheck *fc, const char *why, ...)
     LOG_FMT(2, 3);
+/* The control connection is TLS now: log in again over it (FTPS). */
+void ftpcheck_tls_ready(struct ftpcheck *fc);
+/* The mode being run (the FTPS one in the TLS session), or NULL. */
+struct ftpcheck_data *ftpcheck_cur(struct ftpcheck *fc);
+/* Watch data_fd for what (EV_READ|EV_PERSIST, EV_WRITE).  0 or NOMEM. */
+int ftpcheck_data_watch(struct ftpcheck *fc, short what);
 
 /* ftpcheck_tls.c */
 /* After 234: the handshake on the control connection (FC_HANDSHAKE). */
 void ftpcheck_tls_begin(struct ftpcheck *fc);
 /* What the TLS part holds (the client context). */
 void ftpcheck_tls_free(struct ftpcheck *fc);
+/*
+ * FTPS: make data_fd (connected) a TLS client that resumes the control
+ * connection's session, and start its handshake.  0, or a negative
+ * FTP_ERR_* with the current mode's tls_error set.
+ */
+int ftpcheck_data_tls_start(struct ftpcheck *fc);
+/*
+ * FTPS: data_fd is ready: drive the handshake, then read (bytes counted
+ * into the current mode).  1 while more is to come (the watch is set),
+ * 0 at the end of the data, or a negative FTP_ERR_* (tls_error and
+ * data_err set).
+ */
+int ftpcheck_data_tls_io(struct ftpcheck *fc);
+/* FTPS: free data_ssl (before data_fd is closed). */
+void ftpcheck_data_tls_close(struct ftpcheck *fc);
 
 #endif

@@ -1,7 +1,13 @@
 /*
  * ftpcheck_tls.c - the TLS side of the real FTP client (ftpcheck.h):
- * AUTH TLS on the second control connection and what the server's
- * certificate says.  Nothing is verified: it is recorded.
+ * AUTH TLS on the second control connection, what the server's
+ * certificate says, and the FTPS (PROT P) data connections.  Nothing is
+ * verified: it is recorded.
+ *
+ * A data connection is a TLS client even in active mode (RFC 4217), on
+ * the data socket itself with OpenSSL's non-blocking calls driven by the
+ * session's data event: the socket stays the session's (data_fd), so the
+ * plain and the FTPS transfers share one life cycle.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,8 +21,13 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "err.h"
 #include "ftpcheck.h"
 #include "ftpcheck_int.h"
+
+/* SSL_read calls per readiness: a record fits the buffer, so what is
+ * left waits in the socket, which stays readable. */
+#define FTPCHECK_TLS_READS	8
 
 static void ftpcheck_tls_event_cb(struct bufferevent *bev, short what,
     void *arg);
@@ -32,15 +43,30 @@ ftpcheck_ssl_ctx(struct ftpcheck *fc)
 	    (fc->ssl_ctx = SSL_CTX_new(TLS_client_method())) != NULL) {
 		SSL_CTX_set_verify(fc->ssl_ctx, SSL_VERIFY_NONE, NULL);
 		(void)SSL_CTX_set_default_verify_paths(fc->ssl_ctx);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+		/* Servers end data connections with a bare FIN; the final
+		 * reply, not close_notify, says whether it all arrived. */
+		SSL_CTX_set_options(fc->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
 	}
 	return fc->ssl_ctx;
+}
+
+/* SNI for a name, never for an address literal (RFC 6066). */
+static void
+ftpcheck_tls_sni(const struct ftpcheck *fc, SSL *ssl)
+{
+	struct in6_addr tmp;
+
+	if (inet_pton(AF_INET, fc->server_name, &tmp) != 1 &&
+	    inet_pton(AF_INET6, fc->server_name, &tmp) != 1)
+		(void)SSL_set_tlsext_host_name(ssl, fc->server_name);
 }
 
 void
 ftpcheck_tls_begin(struct ftpcheck *fc)
 {
 	struct bufferevent *tb;
-	struct in6_addr tmp;
 	SSL_CTX *ctx;
 	SSL *ssl;
 
@@ -48,9 +74,7 @@ ftpcheck_tls_begin(struct ftpcheck *fc)
 		ftpcheck_session_end(fc, "TLS: cannot create context");
 		return;
 	}
-	if (inet_pton(AF_INET, fc->server_name, &tmp) != 1 &&
-	    inet_pton(AF_INET6, fc->server_name, &tmp) != 1)
-		(void)SSL_set_tlsext_host_name(ssl, fc->server_name);
+	ftpcheck_tls_sni(fc, ssl);
 	/* The filter takes over the plain bufferevent (and frees it). */
 	tb = bufferevent_openssl_filter_new(fc->base, fc->bev, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
@@ -177,7 +201,7 @@ ftpcheck_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		fc->res.tls.handshake_ok = 1;
 		ftpcheck_tls_record(fc, ssl);
-		ftpcheck_session_end(fc, NULL);
+		ftpcheck_tls_ready(fc);
 		return;
 	}
 	if (!(what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)))
@@ -199,4 +223,109 @@ ftpcheck_tls_free(struct ftpcheck *fc)
 	if (fc->ssl_ctx != NULL)
 		SSL_CTX_free(fc->ssl_ctx);
 	fc->ssl_ctx = NULL;
+}
+
+/* ---- FTPS data connections ---- */
+
+/* Why a TLS call on the data socket failed, into the mode's tls_error. */
+static int
+ftpcheck_data_tls_failed(struct ftpcheck *fc, const char *what, int err)
+{
+	struct ftpcheck_data *d = ftpcheck_cur(fc);
+	unsigned long e = ERR_get_error();
+	char buf[128];
+
+	if (e != 0)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "%s", err != 0 ? strerror(err) :
+		    "connection closed by the server");
+	snprintf(d->tls_error, sizeof(d->tls_error), "TLS %s: %s", what, buf);
+	d->data_err = err != 0 ? err : EPROTO;
+	return FTP_ERR_TLS;
+}
+
+/* What an SSL call that returned n <= 0 wants: 1 (wait: the watch is
+ * set), 0 (the end of the data) or a negative FTP_ERR_*. */
+static int
+ftpcheck_data_tls_want(struct ftpcheck *fc, int n, const char *what)
+{
+	struct ftpcheck_data *d = ftpcheck_cur(fc);
+	int err = errno;
+
+	switch (SSL_get_error(fc->data_ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+		return ftpcheck_data_watch(fc, EV_READ | EV_PERSIST) == 0 ? 1 :
+		    FTP_ERR_NOMEM;
+	case SSL_ERROR_WANT_WRITE:
+		return ftpcheck_data_watch(fc, EV_WRITE) == 0 ? 1 :
+		    FTP_ERR_NOMEM;
+	case SSL_ERROR_ZERO_RETURN:
+		if (d->tls_ok)
+			return 0;
+		return ftpcheck_data_tls_failed(fc, what, 0);
+	case SSL_ERROR_SYSCALL:
+		return ftpcheck_data_tls_failed(fc, what, err);
+	default:
+		return ftpcheck_data_tls_failed(fc, what, 0);
+	}
+}
+
+int
+ftpcheck_data_tls_io(struct ftpcheck *fc)
+{
+	struct ftpcheck_data *d = ftpcheck_cur(fc);
+	char buf[16384];
+	int i, n;
+
+	ERR_clear_error();
+	if (!d->tls_ok) {
+		if ((n = SSL_do_handshake(fc->data_ssl)) != 1)
+			return ftpcheck_data_tls_want(fc, n, "handshake");
+		d->tls_ok = 1;
+		d->tls_resumed = SSL_session_reused(fc->data_ssl);
+		if (ftpcheck_data_watch(fc, EV_READ | EV_PERSIST) != 0)
+			return FTP_ERR_NOMEM;
+	}
+	for (i = 0; i < FTPCHECK_TLS_READS; i++) {
+		if ((n = SSL_read(fc->data_ssl, buf, sizeof(buf))) <= 0)
+			return ftpcheck_data_tls_want(fc, n, "read");
+		d->bytes += (uint64_t)n;
+	}
+	return 1;
+}
+
+int
+ftpcheck_data_tls_start(struct ftpcheck *fc)
+{
+	struct ftpcheck_data *d = ftpcheck_cur(fc);
+	SSL *ctl = fc->bev != NULL ? bufferevent_openssl_get_ssl(fc->bev) :
+	    NULL;
+	SSL_SESSION *sess;
+
+	if (ctl == NULL || fc->ssl_ctx == NULL ||
+	    (fc->data_ssl = SSL_new(fc->ssl_ctx)) == NULL ||
+	    SSL_set_fd(fc->data_ssl, fc->data_fd) != 1) {
+		snprintf(d->tls_error, sizeof(d->tls_error),
+		    "TLS: cannot set up the data connection");
+		d->data_err = ENOMEM;
+		return FTP_ERR_NOMEM;
+	}
+	/* Servers tie each data connection to the control connection's
+	 * session (vsftpd's require_ssl_reuse, on by default): resume it. */
+	if ((sess = SSL_get1_session(ctl)) != NULL) {
+		(void)SSL_set_session(fc->data_ssl, sess);
+		SSL_SESSION_free(sess);
+	}
+	ftpcheck_tls_sni(fc, fc->data_ssl);
+	SSL_set_connect_state(fc->data_ssl);
+	return ftpcheck_data_tls_io(fc) < 0 ? FTP_ERR_TLS : 0;
+}
+
+void
+ftpcheck_data_tls_close(struct ftpcheck *fc)
+{
+	if (fc->data_ssl != NULL)
+		SSL_free(fc->data_ssl);
+	fc->data_ssl = NULL;
 }
