@@ -309,6 +309,27 @@ service_causes(const struct ftpcheck_result *r, struct service_cause *out,
 	return n;
 }
 
+int
+service_ftps_broke(const struct ftpcheck_result *r, enum ftpcheck_mode m,
+    char *evidence, size_t len)
+{
+	const struct ftpcheck_data *p = &r->mode[m], *t = &r->ftps.mode[m];
+	char why[320];
+
+	if (!p->ok || !r->ftps.prot_ok || !t->attempted || t->ok ||
+	    t->connected || (mode_passive(m) ? !t->adv_ok :
+	    !reply_2xx(&t->reply)))
+		return 0;
+	mode_reason(t, m, why, sizeof(why));
+	snprintf(evidence, len, "%s worked in plain FTP (%llu bytes) and "
+	    "failed under FTPS: %s: an FTP helper or ALG on the path or the "
+	    "server host opens the data port only when it can read %s; with "
+	    "PROT P (encrypted control) it cannot", ftpcheck_mode_name(m),
+	    (unsigned long long)p->bytes, why, mode_passive(m) ?
+	    "PASV/EPSV" : "PORT/EPRT");
+	return 1;
+}
+
 static json_t *
 jreply(const struct ftpcheck_reply *r)
 {
