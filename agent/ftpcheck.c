@@ -443,8 +443,9 @@ ftpcheck_data_failed(struct ftpcheck *fc, int err)
 		(void)errq_read(fc->data_fd, &d->icmp);
 }
 
-/* The data connection is up: read it, in FTPS through TLS.  0, or a
- * negative FTP_ERR_* with the mode's data_err set. */
+/* The data connection is up: read it, in FTPS through TLS.  1 (being
+ * read), 0 (FTPS: it all came already) or a negative FTP_ERR_* with the
+ * mode's data_err set. */
 static int
 ftpcheck_data_open(struct ftpcheck *fc)
 {
@@ -454,7 +455,7 @@ ftpcheck_data_open(struct ftpcheck *fc)
 		ftpcheck_data_failed(fc, ENOMEM);
 		return FTP_ERR_NOMEM;
 	}
-	return 0;
+	return 1;
 }
 
 /* The data socket is done with (the listener, if any, stays until the
@@ -515,12 +516,25 @@ ftpcheck_passive_connect(struct ftpcheck *fc)
 	ftpcheck_wait(fc, FC_DATA_CONNECT);
 }
 
+/* After a read (or the start of one): r 1 goes on, 0 is the end of the
+ * data, negative an error (recorded); the final reply decides then. */
+static void
+ftpcheck_data_result(struct ftpcheck *fc, int r)
+{
+	if (r == 1)
+		return;
+	ftpcheck_cur(fc)->data_eof = r == 0;
+	ftpcheck_data_sock_close(fc);
+	if (fc->state == FC_XFER)
+		ftpcheck_xfer_check(fc);
+}
+
 static void
 ftpcheck_data_connected(struct ftpcheck *fc)
 {
 	struct ftpcheck_data *d = ftpcheck_cur(fc);
 	socklen_t len = sizeof(int);
-	int err = 0;
+	int err = 0, r;
 
 	if (getsockopt(fc->data_fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
@@ -534,11 +548,12 @@ ftpcheck_data_connected(struct ftpcheck *fc)
 	(void)getpeername(fc->data_fd, (struct sockaddr *)&d->peer, &len);
 	d->peer_is_server = addr_equal((struct sockaddr *)&d->peer,
 	    (struct sockaddr *)&fc->res.control_peer);
-	if (ftpcheck_data_open(fc) != 0) {
+	if ((r = ftpcheck_data_open(fc)) < 0) {
 		ftpcheck_mode_end(fc);
 		return;
 	}
 	ftpcheck_send_xfer(fc);
+	ftpcheck_data_result(fc, r);
 }
 
 /* Plain data: 1 while more is to come, 0 at EOF, -1 on an error. */
@@ -565,22 +580,14 @@ static void
 ftpcheck_data_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ftpcheck *fc = arg;
-	struct ftpcheck_data *d = ftpcheck_cur(fc);
-	int r;
 
 	(void)what;
 	if (fc->state == FC_DATA_CONNECT) {
 		ftpcheck_data_connected(fc);
 		return;
 	}
-	r = fc->data_ssl != NULL ? ftpcheck_data_tls_io(fc) :
-	    ftpcheck_data_read(fc, (int)fd);
-	if (r == 1)
-		return;
-	d->data_eof = r == 0;
-	ftpcheck_data_sock_close(fc);
-	if (fc->state == FC_XFER)
-		ftpcheck_xfer_check(fc);
+	ftpcheck_data_result(fc, fc->data_ssl != NULL ?
+	    ftpcheck_data_tls_io(fc) : ftpcheck_data_read(fc, (int)fd));
 }
 
 /* Active: the server's data connection.  One is enough; later ones are
@@ -605,9 +612,7 @@ ftpcheck_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	    (struct sockaddr *)&fc->res.control_peer);
 	fc->data_fd = fd;
 	evconnlistener_disable(fc->lst);
-	/* A failure is the mode's (data_err); the final reply ends it. */
-	if (ftpcheck_data_open(fc) != 0)
-		ftpcheck_data_sock_close(fc);
+	ftpcheck_data_result(fc, ftpcheck_data_open(fc));
 }
 
 /* Active: listen where the server should connect (our control address as

@@ -89,8 +89,10 @@ void ftpcheck_tls_begin(struct ftpcheck *fc);
 void ftpcheck_tls_free(struct ftpcheck *fc);
 /*
  * FTPS: make data_fd (connected) a TLS client that resumes the control
- * connection's session, and start its handshake.  0, or a negative
- * FTP_ERR_* with the current mode's tls_error set.
+ * connection's session, and start its handshake.  As
+ * ftpcheck_data_tls_io(): 1, 0 (everything already came: a server that
+ * waits for our close before its final reply must not wait in vain) or
+ * a negative FTP_ERR_* with the current mode's tls_error set.
  */
 int ftpcheck_data_tls_start(struct ftpcheck *fc);
 /*

@@ -319,7 +319,9 @@ ftpcheck_data_tls_start(struct ftpcheck *fc)
 	}
 	ftpcheck_tls_sni(fc, fc->data_ssl);
 	SSL_set_connect_state(fc->data_ssl);
-	return ftpcheck_data_tls_io(fc) < 0 ? FTP_ERR_TLS : 0;
+	/* A late accept may find the handshake, the data and the server's
+	 * close_notify all waiting: then this is already the end. */
+	return ftpcheck_data_tls_io(fc);
 }
 
 void
