@@ -700,6 +700,58 @@ classify_service(struct cctx *c)
 	return 0;
 }
 
+/*
+ * FTPS data paths: a mode that moved data in plain FTP but not under
+ * PROT P fails only because a helper or ALG read its PASV/PORT in clear
+ * (service_ftps_broke()): a failure for FTPS clients, whatever the plain
+ * paths' verdicts.  The way out is a path that needs no helper.
+ */
+static int
+classify_ftps(struct cctx *c)
+{
+	char ev[SERVICE_EVIDENCE_LEN], label[32], adv[200];
+	unsigned lo = 65535, hi = 0, passive = 0, active = 0;
+	size_t i;
+	int m, r;
+
+	for (m = 0; c->e->svc != NULL && m < FTPCHECK_NMODES; m++) {
+		if (!service_ftps_broke(c->e->svc, (enum ftpcheck_mode)m, ev,
+		    sizeof(ev)))
+			continue;
+		snprintf(label, sizeof(label), "service FTPS %s",
+		    ftpcheck_mode_name((enum ftpcheck_mode)m));
+		if ((r = report_add_cause(c->rep, REPORT_PART_SERVICE,
+		    REPORT_FAILURE, CAUSE_ALG_DEPENDENT, label, ev)) != 0)
+			return r;
+		if (m == FTPCHECK_EPSV || m == FTPCHECK_PASV)
+			passive = 1;
+		else
+			active = 1;
+	}
+	for (i = 0; i < c->e->n_probes; i++)
+		if (c->e->probes[i].kind == PROBE_PASSIVE) {
+			lo = c->e->probes[i].port < lo ? c->e->probes[i].port : lo;
+			hi = c->e->probes[i].port > hi ? c->e->probes[i].port : hi;
+		}
+	if (hi >= lo)
+		snprintf(adv, sizeof(adv), "open the passive range tcp/%u-%u "
+		    "explicitly (it works with FTPS), instead of relying on the "
+		    "FTP conntrack helper", lo, hi);
+	else
+		snprintf(adv, sizeof(adv), "open the server's passive range "
+		    "explicitly (it works with FTPS), instead of relying on the "
+		    "FTP conntrack helper");
+	if (passive && (r = report_add_advice(c->rep, CAUSE_ALG_DEPENDENT, adv,
+	    NULL)) != 0)
+		return r;
+	if (active && (r = report_add_advice(c->rep, CAUSE_ALG_DEPENDENT,
+	    "allow the server's active data connections (from tcp/20) to the "
+	    "client explicitly, or use passive mode with its range open: no "
+	    "helper can open them under FTPS", NULL)) != 0)
+		return r;
+	return 0;
+}
+
 /* The 421 the real FTP client met first (the banner, else the next
  * connection's), or NULL. */
 static const char *
@@ -883,6 +935,7 @@ classify(const struct evidence *e)
 	if (classify_paths(&c) != 0 || classify_fixes(&c) != 0 ||
 	    classify_notes(&c) != 0 ||
 	    classify_alg(&c) != 0 || classify_service(&c) != 0 ||
+	    classify_ftps(&c) != 0 ||
 	    classify_server_host(&c) != 0 || classify_nat(&c) != 0 ||
 	    classify_channel(&c) != 0 || classify_mtu(&c) != 0 ||
 	    classify_idle(&c) != 0 || classify_sg(e, &c.sgm, c.rep) != 0) {

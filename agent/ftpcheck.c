@@ -21,353 +21,19 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "addr.h"
 #include "clock.h"
 #include "err.h"
 #include "errq.h"
 #include "ftpcheck.h"
+#include "ftpcheck_int.h"
 #include "log.h"
 
 #define FTPCHECK_ARG_MAX	512	/* user, password, path */
 
-enum ftpcheck_state {
-	FC_IDLE,
-	FC_CONNECT,
-	FC_BANNER,
-	FC_USER,
-	FC_PASS,
-	FC_TYPE,
-	FC_MODE,		/* reply to PASV/EPSV/PORT/EPRT */
-	FC_DATA_CONNECT,	/* passive data connect in flight */
-	FC_XFER,		/* RETR/LIST sent: replies + data */
-	FC_QUIT,
-	FC_AUTH,
-	FC_HANDSHAKE,
-	FC_DONE,
-};
-
-struct ftpcheck {
-	struct event_base *base;
-	struct sockaddr_storage server;
-	char *user, *password, *path, *server_name;
-	unsigned modes;
-	unsigned timeout_ms;
-	int tls;
-	void (*done_cb)(void *);
-	void *done_arg;
-
-	enum ftpcheck_state state;
-	int tls_session;		/* this control connection is for AUTH TLS */
-	int opening;			/* inside bufferevent_socket_connect() */
-	int cur;			/* mode being run, -1 before the first */
-	struct bufferevent *bev;
-	unsigned gen;			/* bumped when bev is replaced or freed */
-	struct ftpcheck_rparser rp;
-	unsigned nreplies;
-	struct event *timer;
-	int data_fd;
-	struct event *data_ev;
-	struct evconnlistener *lst;
-	SSL_CTX *ssl_ctx;
-	struct timespec t0, tmode;
-	struct ftpcheck_result res;
-	int done;
-};
-
-/* ------------------------------------------------------------------ */
-/* Pure parts                                                          */
-/* ------------------------------------------------------------------ */
-
-void
-ftpcheck_rparser_init(struct ftpcheck_rparser *p)
-{
-	memset(p, 0, sizeof(*p));
-}
-
-/* "ddd", "ddd text" or "ddd-text" with d in 1..5 for the first digit. */
-static int
-ftpcheck_reply_start(const char *line, size_t len, int *code, int *multi)
-{
-	if (len < 3 || line[0] < '1' || line[0] > '5' ||
-	    !isdigit((unsigned char)line[1]) || !isdigit((unsigned char)line[2]))
-		return FTP_ERR_PROTO;
-	if (len > 3 && line[3] != ' ' && line[3] != '-')
-		return FTP_ERR_PROTO;
-	*code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-	*multi = len > 3 && line[3] == '-';
-	return 0;
-}
-
-/* Keep the text printable ASCII: it ends up in JSON and terminals. */
-static void
-ftpcheck_reply_append(struct ftpcheck_reply *r, const char *line, size_t len)
-{
-	size_t have = strlen(r->text), room, i;
-
-	r->nlines++;
-	room = sizeof(r->text) - 1 - have;
-	if (r->nlines > 1) {
-		if (room == 0) {
-			r->truncated = 1;
-			return;
-		}
-		r->text[have++] = '\n';
-		room--;
-	}
-	if (len > room) {
-		len = room;
-		r->truncated = 1;
-	}
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-
-		r->text[have + i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	r->text[have + len] = '\0';
-}
-
-int
-ftpcheck_rparser_feed(struct ftpcheck_rparser *p, const char *line,
-    size_t len, struct ftpcheck_reply *out)
-{
-	int code, multi, r;
-
-	if (len > FTPCHECK_LINE_MAX)
-		return FTP_ERR_TOOBIG;
-	if (!p->in_multi) {
-		if ((r = ftpcheck_reply_start(line, len, &code, &multi)) != 0)
-			return r;
-		memset(&p->cur, 0, sizeof(p->cur));
-		p->cur.code = code;
-		ftpcheck_reply_append(&p->cur, line, len);
-		if (multi) {
-			p->in_multi = 1;
-			return 0;
-		}
-		goto complete;
-	}
-	if (p->cur.nlines >= FTPCHECK_REPLY_LINES_MAX)
-		return FTP_ERR_TOOBIG;
-	ftpcheck_reply_append(&p->cur, line, len);
-	/* RFC 959: the last line repeats the code followed by a space; any
-	 * other line (even "ddd-" or another code) is part of the text. */
-	if (ftpcheck_reply_start(line, len, &code, &multi) == 0 && !multi &&
-	    code == p->cur.code)
-		goto complete;
-	return 0;
-complete:
-	*out = p->cur;
-	ftpcheck_rparser_init(p);
-	return 1;
-}
-
-int
-ftpcheck_reply_parse(const char *buf, size_t len, size_t *used,
-    struct ftpcheck_reply *out)
-{
-	struct ftpcheck_rparser p;
-	struct ftpcheck_reply r;
-	size_t pos = 0, n;
-	const char *nl;
-	int rc;
-
-	ftpcheck_rparser_init(&p);
-	while (pos < len) {
-		if ((nl = memchr(buf + pos, '\n', len - pos)) == NULL)
-			return len - pos > FTPCHECK_LINE_MAX + 1 ?
-			    FTP_ERR_TOOBIG : 0;
-		n = (size_t)(nl - (buf + pos));
-		if (n > 0 && buf[pos + n - 1] == '\r')
-			n--;
-		if ((rc = ftpcheck_rparser_feed(&p, buf + pos, n, &r)) < 0)
-			return rc;
-		pos = (size_t)(nl - buf) + 1;
-		if (rc == 1) {
-			*used = pos;
-			*out = r;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* Six comma-separated numbers 0..255 at s, each 1-3 digits. */
-static int
-ftpcheck_six(const char *s, unsigned v[6])
-{
-	int i, digits;
-
-	for (i = 0; i < 6; i++) {
-		v[i] = 0;
-		for (digits = 0; isdigit((unsigned char)*s); s++) {
-			if (++digits > 3)
-				return -1;
-			v[i] = v[i] * 10 + (unsigned)(*s - '0');
-		}
-		if (digits == 0 || v[i] > 255)
-			return -1;
-		if (i < 5 && *s++ != ',')
-			return -1;
-	}
-	return 0;
-}
-
-int
-ftpcheck_parse_227(const char *text, struct sockaddr_in *out)
-{
-	const char *s = text;
-	unsigned v[6];
-	uint16_t port;
-
-	/* Skip the reply code so that "227" is never taken as h1. */
-	if (isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
-	    isdigit((unsigned char)s[2]))
-		s += 3;
-	for (; *s != '\0'; s++) {
-		if (!isdigit((unsigned char)*s) ||
-		    (s > text && isdigit((unsigned char)s[-1])))
-			continue;
-		if (ftpcheck_six(s, v) != 0)
-			continue;
-		port = (uint16_t)(v[4] * 256 + v[5]);
-		if (port == 0)
-			continue;
-		memset(out, 0, sizeof(*out));
-		out->sin_family = AF_INET;
-		out->sin_addr.s_addr = htonl((uint32_t)v[0] << 24 |
-		    (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3]);
-		out->sin_port = htons(port);
-		return 0;
-	}
-	return FTP_ERR_INVAL;
-}
-
-int
-ftpcheck_parse_229(const char *text, uint16_t *port)
-{
-	const char *s;
-	unsigned long v;
-	int digits;
-	char d;
-
-	for (s = strchr(text, '('); s != NULL; s = strchr(s + 1, '(')) {
-		d = s[1];
-		/* RFC 2428: any printable ASCII delimiter; digits would be
-		 * ambiguous, so they are refused. */
-		if (d < 33 || d > 126 || isdigit((unsigned char)d) ||
-		    s[2] != d || s[3] != d)
-			continue;
-		v = 0;
-		for (digits = 0; isdigit((unsigned char)s[4 + digits]) &&
-		    digits < 6; digits++)
-			v = v * 10 + (unsigned long)(s[4 + digits] - '0');
-		if (digits == 0 || digits > 5 || v == 0 || v > 65535 ||
-		    s[4 + digits] != d || s[5 + digits] != ')')
-			continue;
-		*port = (uint16_t)v;
-		return 0;
-	}
-	return FTP_ERR_INVAL;
-}
-
-/* The IPv4 address of sa (plain or v4-mapped), or -1. */
-static int
-ftpcheck_v4(const struct sockaddr *sa, struct in_addr *a, uint16_t *port)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-	if (sa->sa_family == AF_INET) {
-		*a = ((const struct sockaddr_in *)sa)->sin_addr;
-		*port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-		return 0;
-	}
-	if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-		memcpy(a, &s6->sin6_addr.s6_addr[12], 4);
-		*port = ntohs(s6->sin6_port);
-		return 0;
-	}
-	return -1;
-}
-
-int
-ftpcheck_format_port(const struct sockaddr *sa, char *buf, size_t len)
-{
-	struct in_addr a;
-	uint16_t port;
-	const unsigned char *b;
-	int n;
-
-	if (ftpcheck_v4(sa, &a, &port) != 0)
-		return FTP_ERR_INVAL;
-	b = (const unsigned char *)&a;
-	n = snprintf(buf, len, "PORT %u,%u,%u,%u,%u,%u", b[0], b[1], b[2],
-	    b[3], (unsigned)(port >> 8), (unsigned)(port & 0xff));
-	return n < 0 || (size_t)n >= len ? FTP_ERR_TOOBIG : 0;
-}
-
-int
-ftpcheck_format_eprt(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-	struct in_addr a;
-	uint16_t port;
-	int n, proto = 1;
-
-	if (ftpcheck_v4(sa, &a, &port) == 0) {
-		inet_ntop(AF_INET, &a, host, sizeof(host));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-		/* inet_ntop leaves out the scope, which the server could
-		 * not use anyway. */
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		port = ntohs(s6->sin6_port);
-		proto = 2;
-	} else {
-		return FTP_ERR_INVAL;
-	}
-	n = snprintf(buf, len, "EPRT |%d|%s|%u|", proto, host, (unsigned)port);
-	return n < 0 || (size_t)n >= len ? FTP_ERR_TOOBIG : 0;
-}
-
-int
-ftpcheck_addr_private(const struct sockaddr *sa)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-	struct in_addr a;
-	uint16_t port;
-	uint32_t h;
-
-	if (ftpcheck_v4(sa, &a, &port) == 0) {
-		h = ntohl(a.s_addr);
-		return (h >> 24) == 10 || (h >> 24) == 127 || (h >> 24) == 0 ||
-		    (h >> 20) == (172u << 4 | 1) ||	/* 172.16/12 */
-		    (h >> 16) == (192u << 8 | 168) ||	/* 192.168/16 */
-		    (h >> 16) == (169u << 8 | 254) ||	/* 169.254/16 */
-		    (h >> 22) == (100u << 2 | 1);	/* 100.64/10 */
-	}
-	if (sa->sa_family != AF_INET6)
-		return 0;
-	return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
-	    IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr) ||
-	    IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) ||
-	    (s6->sin6_addr.s6_addr[0] & 0xfe) == 0xfc;	/* ULA fc00::/7 */
-}
-
-const char *
-ftpcheck_mode_name(enum ftpcheck_mode m)
-{
-	static const char *const names[] = { "EPSV", "PASV", "EPRT", "PORT" };
-
-	return (unsigned)m < FTPCHECK_NMODES ? names[m] : "?";
-}
 
 /* ------------------------------------------------------------------ */
 /* The session                                                         */
@@ -375,8 +41,6 @@ ftpcheck_mode_name(enum ftpcheck_mode m)
 
 static void ftpcheck_ctl_read_cb(struct bufferevent *bev, void *arg);
 static void ftpcheck_ctl_event_cb(struct bufferevent *bev, short what,
-    void *arg);
-static void ftpcheck_tls_event_cb(struct bufferevent *bev, short what,
     void *arg);
 static void ftpcheck_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void ftpcheck_data_cb(evutil_socket_t fd, short what, void *arg);
@@ -455,6 +119,7 @@ ftpcheck_data_close(struct ftpcheck *fc)
 		event_free(fc->data_ev);
 		fc->data_ev = NULL;
 	}
+	ftpcheck_data_tls_close(fc);
 	if (fc->data_fd != -1) {
 		close(fc->data_fd);
 		fc->data_fd = -1;
@@ -486,8 +151,7 @@ ftpcheck_free(struct ftpcheck *fc)
 	ftpcheck_ctl_close(fc);
 	if (fc->timer != NULL)
 		event_free(fc->timer);
-	if (fc->ssl_ctx != NULL)
-		SSL_CTX_free(fc->ssl_ctx);
+	ftpcheck_tls_free(fc);
 	free(fc->user);
 	free(fc->password);
 	free(fc->path);
@@ -508,7 +172,7 @@ ftpcheck_result(const struct ftpcheck *fc)
 }
 
 /* Enter a state that waits for something, with a fresh bound. */
-static void
+void
 ftpcheck_wait(struct ftpcheck *fc, enum ftpcheck_state st)
 {
 	struct timeval tv;
@@ -532,18 +196,33 @@ ftpcheck_finish(struct ftpcheck *fc)
 
 static int ftpcheck_ctl_open(struct ftpcheck *fc);
 
+/* Where the reason an early end goes: the plain session's, the AUTH TLS
+ * test's until its handshake worked, then the FTPS session's. */
+static char *
+ftpcheck_end_reason(struct ftpcheck *fc, size_t *len)
+{
+	if (!fc->tls_session) {
+		*len = sizeof(fc->res.aborted);
+		return fc->res.aborted;
+	}
+	if (!fc->res.tls.handshake_ok) {
+		*len = sizeof(fc->res.tls.handshake_error);
+		return fc->res.tls.handshake_error;
+	}
+	*len = sizeof(fc->res.ftps.aborted);
+	return fc->res.ftps.aborted;
+}
+
 /*
  * End the current control connection.  why (printf format) says why it
  * ended early; NULL for a normal end.  The AUTH TLS connection follows the
  * plain one when asked for and the server was reachable at all.
  */
-static void LOG_FMT(2, 3)
+void
 ftpcheck_session_end(struct ftpcheck *fc, const char *why, ...)
 {
-	char *dst = fc->tls_session ? fc->res.tls.handshake_error :
-	    fc->res.aborted;
-	size_t dlen = fc->tls_session ? sizeof(fc->res.tls.handshake_error) :
-	    sizeof(fc->res.aborted);
+	size_t dlen;
+	char *dst = ftpcheck_end_reason(fc, &dlen);
 	va_list ap;
 
 	if (why != NULL && dst[0] == '\0') {
@@ -556,6 +235,7 @@ ftpcheck_session_end(struct ftpcheck *fc, const char *why, ...)
 	ftpcheck_ctl_close(fc);
 	if (!fc->tls_session && fc->tls && fc->res.control_connected) {
 		fc->tls_session = 1;
+		fc->cur = -1;		/* the FTPS modes start afresh */
 		fc->res.tls.attempted = 1;
 		if (ftpcheck_ctl_open(fc) == 0)
 			return;
@@ -647,11 +327,13 @@ ftpcheck_start(struct ftpcheck *fc)
 	return r;
 }
 
-static struct ftpcheck_data *
+struct ftpcheck_data *
 ftpcheck_cur(struct ftpcheck *fc)
 {
-	return fc->cur >= 0 && fc->cur < FTPCHECK_NMODES ?
-	    &fc->res.mode[fc->cur] : NULL;
+	struct ftpcheck_data *m = fc->tls_session ? fc->res.ftps.mode :
+	    fc->res.mode;
+
+	return fc->cur >= 0 && fc->cur < FTPCHECK_NMODES ? &m[fc->cur] : NULL;
 }
 
 /* The reply slot the current state is waiting to fill, if any. */
@@ -664,9 +346,13 @@ ftpcheck_pending(struct ftpcheck *fc)
 	case FC_BANNER:
 		return fc->tls_session ? &fc->res.tls.reply : &fc->res.banner;
 	case FC_USER:
-		return &fc->res.user;
+		return fc->tls_session ? &fc->res.ftps.user : &fc->res.user;
 	case FC_PASS:
-		return &fc->res.pass;
+		return fc->tls_session ? &fc->res.ftps.pass : &fc->res.pass;
+	case FC_PBSZ:
+		return &fc->res.ftps.pbsz;
+	case FC_PROT:
+		return &fc->res.ftps.prot;
 	case FC_MODE:
 		return d != NULL ? &d->reply : NULL;
 	case FC_XFER:
@@ -731,9 +417,13 @@ ftpcheck_send_xfer(struct ftpcheck *fc)
 	ftpcheck_wait(fc, FC_XFER);
 }
 
-static int
+int
 ftpcheck_data_watch(struct ftpcheck *fc, short what)
 {
+	/* A TLS read that wants more asks again for the watch it has. */
+	if (fc->data_ev != NULL && event_get_events(fc->data_ev) == what &&
+	    event_pending(fc->data_ev, EV_READ | EV_WRITE, NULL))
+		return 0;
 	if (fc->data_ev != NULL)
 		event_free(fc->data_ev);
 	fc->data_ev = event_new(fc->base, fc->data_fd, what, ftpcheck_data_cb,
@@ -751,6 +441,35 @@ ftpcheck_data_failed(struct ftpcheck *fc, int err)
 	d->data_err = err;
 	if (fc->data_fd != -1)
 		(void)errq_read(fc->data_fd, &d->icmp);
+}
+
+/* The data connection is up: read it, in FTPS through TLS.  1 (being
+ * read), 0 (FTPS: it all came already) or a negative FTP_ERR_* with the
+ * mode's data_err set. */
+static int
+ftpcheck_data_open(struct ftpcheck *fc)
+{
+	if (fc->tls_session)
+		return ftpcheck_data_tls_start(fc);
+	if (ftpcheck_data_watch(fc, EV_READ | EV_PERSIST) != 0) {
+		ftpcheck_data_failed(fc, ENOMEM);
+		return FTP_ERR_NOMEM;
+	}
+	return 1;
+}
+
+/* The data socket is done with (the listener, if any, stays until the
+ * mode ends: it goes with ftpcheck_data_close()). */
+static void
+ftpcheck_data_sock_close(struct ftpcheck *fc)
+{
+	if (fc->data_ev != NULL)
+		event_free(fc->data_ev);
+	fc->data_ev = NULL;
+	ftpcheck_data_tls_close(fc);
+	if (fc->data_fd != -1)
+		close(fc->data_fd);
+	fc->data_fd = -1;
 }
 
 /* Passive: connect to the advertised address, then ask for the data. */
@@ -797,12 +516,25 @@ ftpcheck_passive_connect(struct ftpcheck *fc)
 	ftpcheck_wait(fc, FC_DATA_CONNECT);
 }
 
+/* After a read (or the start of one): r 1 goes on, 0 is the end of the
+ * data, negative an error (recorded); the final reply decides then. */
+static void
+ftpcheck_data_result(struct ftpcheck *fc, int r)
+{
+	if (r == 1)
+		return;
+	ftpcheck_cur(fc)->data_eof = r == 0;
+	ftpcheck_data_sock_close(fc);
+	if (fc->state == FC_XFER)
+		ftpcheck_xfer_check(fc);
+}
+
 static void
 ftpcheck_data_connected(struct ftpcheck *fc)
 {
 	struct ftpcheck_data *d = ftpcheck_cur(fc);
 	socklen_t len = sizeof(int);
-	int err = 0;
+	int err = 0, r;
 
 	if (getsockopt(fc->data_fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
@@ -816,45 +548,46 @@ ftpcheck_data_connected(struct ftpcheck *fc)
 	(void)getpeername(fc->data_fd, (struct sockaddr *)&d->peer, &len);
 	d->peer_is_server = addr_equal((struct sockaddr *)&d->peer,
 	    (struct sockaddr *)&fc->res.control_peer);
-	if (ftpcheck_data_watch(fc, EV_READ | EV_PERSIST) != 0) {
-		ftpcheck_data_failed(fc, ENOMEM);
+	if ((r = ftpcheck_data_open(fc)) < 0) {
 		ftpcheck_mode_end(fc);
 		return;
 	}
 	ftpcheck_send_xfer(fc);
+	ftpcheck_data_result(fc, r);
+}
+
+/* Plain data: 1 while more is to come, 0 at EOF, -1 on an error. */
+static int
+ftpcheck_data_read(struct ftpcheck *fc, int fd)
+{
+	struct ftpcheck_data *d = ftpcheck_cur(fc);
+	char buf[16384];
+	ssize_t n;
+
+	if ((n = read(fd, buf, sizeof(buf))) > 0) {
+		d->bytes += (uint64_t)n;
+		return 1;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 1;
+	if (n == 0)
+		return 0;
+	ftpcheck_data_failed(fc, errno);
+	return -1;
 }
 
 static void
 ftpcheck_data_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ftpcheck *fc = arg;
-	struct ftpcheck_data *d = ftpcheck_cur(fc);
-	char buf[16384];
-	ssize_t n;
 
 	(void)what;
 	if (fc->state == FC_DATA_CONNECT) {
 		ftpcheck_data_connected(fc);
 		return;
 	}
-	if ((n = read(fd, buf, sizeof(buf))) > 0) {
-		d->bytes += (uint64_t)n;
-		return;
-	}
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n == 0)
-		d->data_eof = 1;
-	else
-		ftpcheck_data_failed(fc, errno);
-	/* Keep the listener (if any) until the mode ends: it is freed with
-	 * the data socket, so close only the socket side here. */
-	event_free(fc->data_ev);
-	fc->data_ev = NULL;
-	close(fc->data_fd);
-	fc->data_fd = -1;
-	if (fc->state == FC_XFER)
-		ftpcheck_xfer_check(fc);
+	ftpcheck_data_result(fc, fc->data_ssl != NULL ?
+	    ftpcheck_data_tls_io(fc) : ftpcheck_data_read(fc, (int)fd));
 }
 
 /* Active: the server's data connection.  One is enough; later ones are
@@ -878,9 +611,8 @@ ftpcheck_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	d->peer_is_server = addr_equal(sa,
 	    (struct sockaddr *)&fc->res.control_peer);
 	fc->data_fd = fd;
-	if (ftpcheck_data_watch(fc, EV_READ | EV_PERSIST) != 0)
-		ftpcheck_data_failed(fc, ENOMEM);
 	evconnlistener_disable(fc->lst);
+	ftpcheck_data_result(fc, ftpcheck_data_open(fc));
 }
 
 /* Active: listen where the server should connect (our control address as
@@ -923,6 +655,11 @@ ftpcheck_mode_begin(struct ftpcheck *fc)
 		return -1;
 	if (v6 && (fc->cur == FTPCHECK_PASV || fc->cur == FTPCHECK_PORT)) {
 		snprintf(d->skipped, sizeof(d->skipped), "IPv4 only");
+		return -1;
+	}
+	/* FTPS is compared with plain FTP, mode by mode. */
+	if (fc->tls_session && !fc->res.mode[fc->cur].attempted) {
+		snprintf(d->skipped, sizeof(d->skipped), "not run in plain FTP");
 		return -1;
 	}
 	d->attempted = 1;
@@ -990,183 +727,53 @@ ftpcheck_mode_reply(struct ftpcheck *fc, const struct ftpcheck_reply *r)
 	ftpcheck_passive_connect(fc);
 }
 
-/* ---- AUTH TLS ---- */
-
-/* A permissive client context: the point is to look at the certificate
- * the server offers, so verification is recorded, never enforced. */
-static SSL_CTX *
-ftpcheck_ssl_ctx(struct ftpcheck *fc)
-{
-	if (fc->ssl_ctx == NULL &&
-	    (fc->ssl_ctx = SSL_CTX_new(TLS_client_method())) != NULL) {
-		SSL_CTX_set_verify(fc->ssl_ctx, SSL_VERIFY_NONE, NULL);
-		(void)SSL_CTX_set_default_verify_paths(fc->ssl_ctx);
-	}
-	return fc->ssl_ctx;
-}
-
-static void
-ftpcheck_tls_begin(struct ftpcheck *fc)
-{
-	struct bufferevent *tb;
-	struct in6_addr tmp;
-	SSL_CTX *ctx;
-	SSL *ssl;
-
-	if ((ctx = ftpcheck_ssl_ctx(fc)) == NULL || (ssl = SSL_new(ctx)) == NULL) {
-		ftpcheck_session_end(fc, "TLS: cannot create context");
-		return;
-	}
-	if (inet_pton(AF_INET, fc->server_name, &tmp) != 1 &&
-	    inet_pton(AF_INET6, fc->server_name, &tmp) != 1)
-		(void)SSL_set_tlsext_host_name(ssl, fc->server_name);
-	/* The filter takes over the plain bufferevent (and frees it). */
-	tb = bufferevent_openssl_filter_new(fc->base, fc->bev, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (tb == NULL) {
-		SSL_free(ssl);
-		ftpcheck_session_end(fc, "TLS: cannot create filter");
-		return;
-	}
-	fc->bev = tb;
-	fc->gen++;
-	bufferevent_setcb(tb, NULL, NULL, ftpcheck_tls_event_cb, fc);
-	bufferevent_enable(tb, EV_READ | EV_WRITE);
-	ftpcheck_wait(fc, FC_HANDSHAKE);
-}
-
-static void
-ftpcheck_tls_name(X509_NAME *n, char *buf, size_t len)
-{
-	char *p;
-
-	if (n == NULL || X509_NAME_oneline(n, buf, (int)len) == NULL)
-		buf[0] = '\0';
-	for (p = buf; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-			*p = '?';
-}
-
-static void
-ftpcheck_tls_sans(X509 *cert, char *buf, size_t len)
-{
-	GENERAL_NAMES *gens;
-	char one[300], ip[INET6_ADDRSTRLEN];
-	int i;
-
-	buf[0] = '\0';
-	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-	if (gens == NULL)
-		return;
-	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		const unsigned char *d;
-		int n, j;
-
-		one[0] = '\0';
-		if (g->type == GEN_DNS) {
-			d = ASN1_STRING_get0_data(g->d.dNSName);
-			n = ASN1_STRING_length(g->d.dNSName);
-			snprintf(one, sizeof(one), "DNS:");
-			for (j = 0; j < n && j < 255; j++)
-				one[4 + j] = d[j] >= 0x20 && d[j] < 0x7f ?
-				    (char)d[j] : '?';
-			one[4 + j] = '\0';
-		} else if (g->type == GEN_IPADD) {
-			d = ASN1_STRING_get0_data(g->d.iPAddress);
-			n = ASN1_STRING_length(g->d.iPAddress);
-			if ((n == 4 && inet_ntop(AF_INET, d, ip, sizeof(ip))) ||
-			    (n == 16 && inet_ntop(AF_INET6, d, ip, sizeof(ip))))
-				snprintf(one, sizeof(one), "IP:%s", ip);
-		}
-		if (one[0] != '\0' && strlen(buf) + strlen(one) + 3 < len)
-			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
-			    buf[0] ? ", " : "", one);
-	}
-	GENERAL_NAMES_free(gens);
-}
-
-static void
-ftpcheck_tls_cert(struct ftpcheck *fc, X509 *cert)
-{
-	struct ftpcheck_tls *t = &fc->res.tls;
-	struct in6_addr tmp;
-	struct tm tm;
-
-	t->have_cert = 1;
-	ftpcheck_tls_name(X509_get_subject_name(cert), t->subject,
-	    sizeof(t->subject));
-	ftpcheck_tls_name(X509_get_issuer_name(cert), t->issuer,
-	    sizeof(t->issuer));
-	ftpcheck_tls_sans(cert, t->sans, sizeof(t->sans));
-	t->self_signed = X509_check_issued(cert, cert) == X509_V_OK;
-	t->expired = X509_cmp_current_time(X509_get0_notAfter(cert)) < 0;
-	t->not_yet_valid = X509_cmp_current_time(X509_get0_notBefore(cert)) > 0;
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1)
-		strftime(t->not_after, sizeof(t->not_after),
-		    "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (inet_pton(AF_INET, fc->server_name, &tmp) == 1 ||
-	    inet_pton(AF_INET6, fc->server_name, &tmp) == 1) {
-		t->name_checked_against_ip = 1;
-		t->name_match = X509_check_ip_asc(cert, fc->server_name, 0) == 1;
-	} else {
-		t->name_match = X509_check_host(cert, fc->server_name, 0, 0,
-		    NULL) == 1;
-	}
-}
-
-static void
-ftpcheck_tls_record(struct ftpcheck *fc, SSL *ssl)
-{
-	struct ftpcheck_tls *t = &fc->res.tls;
-	X509 *cert;
-
-	if (ssl == NULL)
-		return;
-	snprintf(t->version, sizeof(t->version), "%s", SSL_get_version(ssl));
-	snprintf(t->cipher, sizeof(t->cipher), "%s",
-	    SSL_get_cipher_name(ssl) ? SSL_get_cipher_name(ssl) : "");
-	t->verify_code = SSL_get_verify_result(ssl);
-	snprintf(t->verify_error, sizeof(t->verify_error), "%s",
-	    X509_verify_cert_error_string(t->verify_code));
-	if ((cert = SSL_get1_peer_certificate(ssl)) != NULL) {
-		ftpcheck_tls_cert(fc, cert);
-		X509_free(cert);
-	}
-}
-
-static void
-ftpcheck_tls_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct ftpcheck *fc = arg;
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
-	unsigned long e;
-	char buf[200];
-
-	if (what & BEV_EVENT_CONNECTED) {
-		fc->res.tls.handshake_ok = 1;
-		ftpcheck_tls_record(fc, ssl);
-		ftpcheck_session_end(fc, NULL);
-		return;
-	}
-	if (!(what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)))
-		return;
-	ftpcheck_tls_record(fc, ssl);
-	if ((e = bufferevent_get_openssl_error(bev)) != 0)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	else
-		snprintf(buf, sizeof(buf), "%s",
-		    (what & BEV_EVENT_EOF) ? "connection closed" :
-		    strerror(errno));
-	ftpcheck_session_end(fc, "handshake: %s", buf);
-}
-
 /* ---- control connection ---- */
 
+/* Plain: TYPE I.  FTPS (RFC 4217): PBSZ 0 and PROT P first. */
 static void
 ftpcheck_after_login(struct ftpcheck *fc)
 {
+	if (fc->tls_session) {
+		fc->res.ftps.logged_in = 1;
+		ftpcheck_send(fc, "PBSZ 0");
+		ftpcheck_wait(fc, FC_PBSZ);
+		return;
+	}
 	fc->res.logged_in = 1;
+	ftpcheck_send(fc, "TYPE I");
+	ftpcheck_wait(fc, FC_TYPE);
+}
+
+void
+ftpcheck_tls_ready(struct ftpcheck *fc)
+{
+	/* FTPS modes say something only next to the plain ones. */
+	if (!fc->res.logged_in) {
+		ftpcheck_session_end(fc, NULL);
+		return;
+	}
+	fc->res.ftps.attempted = 1;
+	bufferevent_setcb(fc->bev, ftpcheck_ctl_read_cb, NULL,
+	    ftpcheck_ctl_event_cb, fc);
+	ftpcheck_send(fc, "USER %s", fc->user);
+	ftpcheck_wait(fc, FC_USER);
+}
+
+/* FTPS: the replies to PBSZ 0 and PROT P. */
+static void
+ftpcheck_on_prot_reply(struct ftpcheck *fc, const struct ftpcheck_reply *r)
+{
+	if (r->code < 200 || r->code >= 300) {
+		ftpcheck_session_end(fc, "%s refused: %d", fc->state == FC_PBSZ ?
+		    "PBSZ 0" : "PROT P", r->code);
+		return;
+	}
+	if (fc->state == FC_PBSZ) {
+		ftpcheck_send(fc, "PROT P");
+		ftpcheck_wait(fc, FC_PROT);
+		return;
+	}
+	fc->res.ftps.prot_ok = 1;
 	ftpcheck_send(fc, "TYPE I");
 	ftpcheck_wait(fc, FC_TYPE);
 }
@@ -1210,6 +817,11 @@ ftpcheck_on_reply(struct ftpcheck *fc, const struct ftpcheck_reply *r)
 			ftpcheck_after_login(fc);
 		else
 			ftpcheck_session_end(fc, "login refused: %d", r->code);
+		return;
+	case FC_PBSZ:
+	case FC_PROT:
+		*slot = *r;
+		ftpcheck_on_prot_reply(fc, r);
 		return;
 	case FC_TYPE:
 		ftpcheck_next_mode(fc);
@@ -1357,6 +969,9 @@ ftpcheck_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	case FC_XFER:
 		d->data_timed_out = fc->data_fd != -1 || !d->connected;
+		if (fc->data_ssl != NULL && !d->tls_ok && d->tls_error[0] == '\0')
+			snprintf(d->tls_error, sizeof(d->tls_error),
+			    "TLS handshake: timed out");
 		if (ftpcheck_final_code(d) != 0) {
 			/* The server has said its last word: still in step. */
 			ftpcheck_mode_end(fc);

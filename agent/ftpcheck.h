@@ -21,10 +21,15 @@
  * Order: one plain control connection runs banner, USER/PASS, TYPE I and
  * then each selected mode (EPSV, PASV, EPRT, PORT; PASV/PORT only over
  * IPv4), each with RETR opts.path (or LIST /), then QUIT.  With opts.tls
- * a second connection follows: banner, AUTH TLS, handshake, close.  A
- * timeout while the server owes a reply ends the plain session there
- * (res.aborted says why; later modes stay unattempted).  The transfer is
- * bounded by one timeout_ms, so opts.path should name a small file.
+ * a second connection follows: banner, AUTH TLS, handshake; after a plain
+ * login worked, the same session again over TLS (res.ftps): USER/PASS,
+ * PBSZ 0, PROT P, TYPE I and each mode the plain session attempted, every
+ * data connection a TLS client that resumes the control connection's
+ * session (servers may insist: vsftpd's require_ssl_reuse), then QUIT.
+ * Nothing is verified: the certificate is recorded (res.tls).  A timeout
+ * while the server owes a reply ends that session there (res.aborted or
+ * res.ftps.aborted says why; later modes stay unattempted).  The transfer
+ * is bounded by one timeout_ms, so opts.path should name a small file.
  *
  * The process must ignore SIGPIPE: a server may close the control
  * connection while a command is being written.
@@ -93,6 +98,10 @@ struct ftpcheck_data {
 	int data_eof;			/* the server closed after sending */
 	struct ftpcheck_reply xfer;	/* first reply to RETR/LIST (150/425/550) */
 	struct ftpcheck_reply done;	/* final reply (226/425/426) if 1xx first */
+	/* FTPS only (res.ftps): the data connection's TLS handshake */
+	int tls_ok;			/* completed */
+	int tls_resumed;		/* resumed the control connection's session */
+	char tls_error[160];		/* why it failed ("" if it did not) */
 	int ok;				/* 2xx final, data connected and EOF */
 	unsigned elapsed_ms;
 };
@@ -119,6 +128,20 @@ struct ftpcheck_tls {
 	char verify_error[128];
 };
 
+/* The session over TLS (PROT P), after AUTH TLS worked: the plain
+ * session's modes again, each data connection TLS-wrapped. */
+struct ftpcheck_ftps {
+	int attempted;			/* login over TLS tried */
+	struct ftpcheck_reply user;	/* 331 / 230 / 530 */
+	struct ftpcheck_reply pass;
+	int logged_in;
+	struct ftpcheck_reply pbsz;	/* to PBSZ 0 */
+	struct ftpcheck_reply prot;	/* to PROT P */
+	int prot_ok;			/* PROT P accepted: data goes over TLS */
+	struct ftpcheck_data mode[FTPCHECK_NMODES];
+	char aborted[256];		/* why it ended early ("" if at QUIT) */
+};
+
 /* Simultaneous control connections (ftpconns.h). */
 struct ftpcheck_conns {
 	unsigned tried;			/* 0: not tested */
@@ -143,6 +166,7 @@ struct ftpcheck_result {
 	int logged_in;
 	struct ftpcheck_data mode[FTPCHECK_NMODES];
 	struct ftpcheck_tls tls;
+	struct ftpcheck_ftps ftps;
 	/* why the session ended early ("" if it ran to QUIT) */
 	char aborted[256];
 	unsigned elapsed_ms;

@@ -139,10 +139,15 @@ mode_passive(enum ftpcheck_mode m)
 	return m == FTPCHECK_EPSV || m == FTPCHECK_PASV;
 }
 
-/* The failure of the data connection of an attempted mode, or "". */
+/* The failure of the data connection of an attempted mode (in FTPS
+ * also its TLS handshake), or "". */
 static const char *
 data_error(const struct ftpcheck_data *d, char *buf, size_t len)
 {
+	if (d->attempted && d->tls_error[0] != '\0') {
+		snprintf(buf, len, "%s", d->tls_error);
+		return buf;
+	}
 	if (!d->attempted || d->connected) {
 		buf[0] = '\0';
 		return buf;
@@ -183,15 +188,13 @@ session_error(const struct ftpcheck_result *r, char *buf, size_t len)
 	return NULL;
 }
 
-/* One short line on a mode: what happened. */
+/* One short line on a mode (plain or FTPS): what happened. */
 static const char *
-mode_reason(const struct ftpcheck_result *r, enum ftpcheck_mode m,
+mode_reason(const struct ftpcheck_data *d, enum ftpcheck_mode m,
     char *buf, size_t len)
 {
-	const struct ftpcheck_data *d = &r->mode[m];
 	char l[160], a[ADDR_STRLEN + 8], e[160];
 
-	(void)r;
 	if (!d->attempted) {
 		snprintf(buf, len, "not tested%s%s", d->skipped[0] ? ": " : "",
 		    d->skipped);
@@ -221,6 +224,12 @@ mode_reason(const struct ftpcheck_result *r, enum ftpcheck_mode m,
 			    "(%s)", sa_text(&d->listen, 1, a, sizeof(a)),
 			    d->xfer.code ? reply_line(&d->xfer, l, sizeof(l)) :
 			    e[0] ? e : "no reply");
+		return buf;
+	}
+	if (d->tls_error[0] != '\0') {
+		snprintf(buf, len, "data connection %s (%s)", d->tls_error,
+		    reply_line(d->done.code ? &d->done : &d->xfer, l,
+		    sizeof(l)));
 		return buf;
 	}
 	snprintf(buf, len, "transfer failed: %s",
@@ -300,6 +309,27 @@ service_causes(const struct ftpcheck_result *r, struct service_cause *out,
 	return n;
 }
 
+int
+service_ftps_broke(const struct ftpcheck_result *r, enum ftpcheck_mode m,
+    char *evidence, size_t len)
+{
+	const struct ftpcheck_data *p = &r->mode[m], *t = &r->ftps.mode[m];
+	char why[320];
+
+	if (!p->ok || !r->ftps.prot_ok || !t->attempted || t->ok ||
+	    t->connected || (mode_passive(m) ? !t->adv_ok :
+	    !reply_2xx(&t->reply)))
+		return 0;
+	mode_reason(t, m, why, sizeof(why));
+	snprintf(evidence, len, "%s worked in plain FTP (%llu bytes) and "
+	    "failed under FTPS: %s: an FTP helper or ALG on the path or the "
+	    "server host opens the data port only when it can read %s; with "
+	    "PROT P (encrypted control) it cannot", ftpcheck_mode_name(m),
+	    (unsigned long long)p->bytes, why, mode_passive(m) ?
+	    "PASV/EPSV" : "PORT/EPRT");
+	return 1;
+}
+
 static json_t *
 jreply(const struct ftpcheck_reply *r)
 {
@@ -309,12 +339,11 @@ jreply(const struct ftpcheck_reply *r)
 }
 
 static json_t *
-json_mode(const struct ftpcheck_result *r, enum ftpcheck_mode m)
+json_mode(const struct ftpcheck_data *d, enum ftpcheck_mode m)
 {
-	const struct ftpcheck_data *d = &r->mode[m];
 	char reason[320], e[160], a[ADDR_STRLEN + 8];
 
-	mode_reason(r, m, reason, sizeof(reason));
+	mode_reason(d, m, reason, sizeof(reason));
 	data_error(d, e, sizeof(e));
 	return json_pack("{s:s,s:b,s:b,s:o,s:o,s:o,s:I,s:s}",
 	    "mode", ftpcheck_mode_name(m),
@@ -355,6 +384,47 @@ json_tls(const struct ftpcheck_tls *t)
 	    "subject", t->have_cert ? jsonstr_or_null(t->subject) : json_null());
 }
 
+/* An FTPS mode: the plain mode's keys and its data connection's TLS. */
+static json_t *
+json_ftps_mode(const struct ftpcheck_data *d, enum ftpcheck_mode m)
+{
+	json_t *o = json_mode(d, m);
+
+	if (o != NULL && (json_object_set_new(o, "tls_ok",
+	    json_boolean(d->tls_ok)) != 0 || json_object_set_new(o,
+	    "tls_resumed", json_boolean(d->tls_resumed)) != 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The session over TLS (null if it did not start). */
+static json_t *
+json_ftps(const struct ftpcheck_ftps *f)
+{
+	json_t *modes;
+	int m;
+
+	if (!f->attempted)
+		return json_null();
+	if ((modes = json_array()) == NULL)
+		return NULL;
+	for (m = 0; m < FTPCHECK_NMODES; m++)
+		if (json_array_append_new(modes, json_ftps_mode(&f->mode[m],
+		    (enum ftpcheck_mode)m)) != 0) {
+			json_decref(modes);
+			return NULL;
+		}
+	return json_pack("{s:b,s:o,s:o,s:b,s:o,s:o}",
+	    "logged_in", f->logged_in,
+	    "pbsz", jreply(&f->pbsz),
+	    "prot", jreply(&f->prot),
+	    "prot_ok", f->prot_ok,
+	    "modes", modes,
+	    "aborted", jsonstr_or_null(f->aborted));
+}
+
 json_t *
 service_json(const struct ftpcheck_result *r)
 {
@@ -367,11 +437,12 @@ service_json(const struct ftpcheck_result *r)
 		return NULL;
 	for (m = 0; m < FTPCHECK_NMODES; m++)
 		if (json_array_append_new(modes,
-		    json_mode(r, (enum ftpcheck_mode)m)) != 0) {
+		    json_mode(&r->mode[m], (enum ftpcheck_mode)m)) != 0) {
 			json_decref(modes);
 			return NULL;
 		}
-	o = json_pack("{s:b,s:b,s:o,s:o,s:o,s:{s:o,s:b},s:o,s:o,s:o,s:o,s:i}",
+	o = json_pack("{s:b,s:b,s:o,s:o,s:o,s:{s:o,s:b},s:o,s:o,s:o,s:o,s:o,"
+	    "s:i}",
 	    "tested", 1,
 	    "ok", !service_failed(r),
 	    "server", r->control_peer.ss_family != AF_UNSPEC ?
@@ -384,6 +455,7 @@ service_json(const struct ftpcheck_result *r)
 	    "ok", r->logged_in,
 	    "modes", modes,
 	    "tls", json_tls(&r->tls),
+	    "ftps", json_ftps(&r->ftps),
 	    "connections", json_conns(&r->conns),
 	    "aborted", jsonstr_or_null(r->aborted),
 	    "elapsed_ms", (int)r->elapsed_ms);
@@ -415,10 +487,48 @@ print_tls(const struct ftpcheck_tls *t, FILE *out)
 	    "no reply");
 }
 
+/* One line per data mode ("EPSV", or "FTPS EPSV" for the TLS session). */
+static void
+print_mode(const struct ftpcheck_data *d, enum ftpcheck_mode m,
+    const char *prefix, FILE *out, int color)
+{
+	char reason[320], name[16];
+	int att = d->attempted;
+
+	mode_reason(d, m, reason, sizeof(reason));
+	snprintf(name, sizeof(name), "%s%s", prefix, ftpcheck_mode_name(m));
+	fprintf(out, "%s%s%s %-7s  %s\n",
+	    color && att ? (d->ok ? ANSI_GREEN : ANSI_RED) : "",
+	    !att ? "----" : d->ok ? "PASS" : "FAIL",
+	    color && att ? ANSI_RESET : "", name, reason);
+}
+
+/* The FTPS session: why it stopped, else its modes that ran. */
+static void
+print_ftps(const struct ftpcheck_ftps *f, FILE *out, int color)
+{
+	char line[96];
+	int m;
+
+	if (!f->attempted)
+		return;
+	if (!f->prot_ok) {
+		reply_line(f->prot.code ? &f->prot : f->pbsz.code ? &f->pbsz :
+		    f->pass.code ? &f->pass : &f->user, line, sizeof(line));
+		fprintf(out, "     FTPS     %s\n", f->aborted[0] ? f->aborted :
+		    line);
+		return;
+	}
+	for (m = 0; m < FTPCHECK_NMODES; m++)
+		if (f->mode[m].attempted)
+			print_mode(&f->mode[m], (enum ftpcheck_mode)m, "FTPS ",
+			    out, color);
+}
+
 void
 service_print(const struct ftpcheck_result *r, FILE *out, int color)
 {
-	char err[320], reason[320], a[ADDR_STRLEN + 8];
+	char err[320], a[ADDR_STRLEN + 8];
 	const char *se = session_error(r, err, sizeof(err));
 	int m;
 
@@ -427,20 +537,12 @@ service_print(const struct ftpcheck_result *r, FILE *out, int color)
 	if (se != NULL)
 		fprintf(out, "%s%s%s session  %s\n", color ? ANSI_RED : "",
 		    "FAIL", color ? ANSI_RESET : "", se);
-	for (m = 0; m < FTPCHECK_NMODES; m++) {
-		const struct ftpcheck_data *d = &r->mode[m];
-		int att = d->attempted;
-
-		if (!att && se != NULL)
-			continue;
-		mode_reason(r, (enum ftpcheck_mode)m, reason, sizeof(reason));
-		fprintf(out, "%s%s%s %-7s  %s\n",
-		    color && att ? (d->ok ? ANSI_GREEN : ANSI_RED) : "",
-		    !att ? "----" : d->ok ? "PASS" : "FAIL",
-		    color && att ? ANSI_RESET : "",
-		    ftpcheck_mode_name((enum ftpcheck_mode)m), reason);
-	}
+	for (m = 0; m < FTPCHECK_NMODES; m++)
+		if (r->mode[m].attempted || se == NULL)
+			print_mode(&r->mode[m], (enum ftpcheck_mode)m, "", out,
+			    color);
 	print_tls(&r->tls, out);
+	print_ftps(&r->ftps, out, color);
 	if (r->conns.tried > 0)
 		fprintf(out, "     CONNS    %u at once: %u greeted, %u refused, "
 		    "%u failed\n", r->conns.tried, r->conns.greeted,

@@ -47,6 +47,17 @@ int service_failed(const struct ftpcheck_result *r);
 unsigned service_causes(const struct ftpcheck_result *r,
     struct service_cause *out, unsigned max);
 
+/*
+ * 1 if data mode m moved data in plain FTP and failed under FTPS in the
+ * way an FTP helper or ALG that cannot read the encrypted PASV/PORT
+ * makes it fail: the server accepted the mode (passive: its address
+ * parsed; active: 2xx) and the data connection never came up.  A mode
+ * that failed in plain FTP too, or whose data connection came up and
+ * failed in TLS, is not.  Then evidence names both outcomes.
+ */
+int service_ftps_broke(const struct ftpcheck_result *r, enum ftpcheck_mode m,
+    char *evidence, size_t len);
+
 /* The report's "service" object (new reference; NULL on ENOMEM). */
 json_t *service_json(const struct ftpcheck_result *r);
 

@@ -10,8 +10,10 @@
       [--nat-client true|false]
       [--nat-addrs AGENT=OBSERVED] nat.client.agent / .observed
       [--passive-ports LO-HI]      passive fail/pass must be ONE run object
-      [--curl KIND=ok|fail] ...    KIND: passive|active|pasv (real curl
-                                   results; pasv: PASV only, --disable-epsv)
+      [--curl KIND=ok|fail] ...    KIND: passive|active|pasv|ftps|
+                                   ftps-active (real curl results; pasv:
+                                   PASV only, --disable-epsv; ftps: curl
+                                   --ssl-reqd, passive or active)
       [--cause NAME] ...           NAME is listed in causes
       [--no-cause NAME] ...        NAME is not listed in causes
       [--cause-evidence NAME=TEXT] TEXT occurs in the evidence of cause NAME
@@ -27,6 +29,13 @@
       [--evidence KIND=TEXT] ...   some failing KIND probe's evidence
                                    contains TEXT
       [--pass-cause KIND=CAUSE]    KIND passes with this (warning) cause
+      [--pass-cause-any KIND=CAUSE]  KIND passes with this cause, which
+                                   something else may make a failure
+      [--cause-severity NAME=SEV]  cause NAME is listed with severity SEV
+      [--cause-probe NAME=LABEL]   cause NAME's probes include LABEL
+      [--no-cause-probe NAME=LABEL]  ... do not include LABEL
+      [--ftps-ok MODE,...]         service.ftps ran (PROT P accepted) and
+                                   each MODE moved data over TLS
       [--curl-ignore-control]      curl's control port is not the probed one
       [--no-cause NAME] ...        NAME is not listed in causes
       [--alg-class CLASS]          alg.tested and alg.class == CLASS
@@ -49,7 +58,10 @@
 Prints one "ok:" or "FAIL:" line per assertion; exit 0 iff all hold.
 The curl cross-check rule: curl passive works iff control and passive pass;
 curl active works iff control and active pass; curl PASV-only works iff
-control and passive pass and no pasv-address cause is named.
+control and passive pass and no pasv-address cause is named; curl FTPS
+passive (active) works iff the same holds for passive (active), the
+agent's FTPS session ran (PROT P accepted) and no cause names one of its
+FTPS passive (active) modes ("service FTPS EPSV", ...).
 """
 import argparse
 import json
@@ -125,6 +137,11 @@ def main():
     ap.add_argument("--rule-text", action="append", default=[])
     ap.add_argument("--evidence", action="append", default=[])
     ap.add_argument("--pass-cause", action="append", default=[])
+    ap.add_argument("--pass-cause-any", action="append", default=[])
+    ap.add_argument("--cause-severity", action="append", default=[])
+    ap.add_argument("--cause-probe", action="append", default=[])
+    ap.add_argument("--no-cause-probe", action="append", default=[])
+    ap.add_argument("--ftps-ok")
     ap.add_argument("--curl-ignore-control", action="store_true",
                     help="curl used another control port than the agent "
                     "probed: compare only the data path")
@@ -174,6 +191,12 @@ def main():
     causes = doc.get("causes")
     check(isinstance(causes, list), "causes is a list")
     sev = {}
+    # causes that the real client's FTPS modes name ("service FTPS PASV")
+    ftps_named = {c.get("cause") for c in (causes if isinstance(causes, list)
+                                           else [])
+                  if isinstance(c, dict) and
+                  any(str(x).startswith("service FTPS ")
+                      for x in c.get("probes") or [])}
     for c in (causes if isinstance(causes, list) else []):
         name = c.get("cause") if isinstance(c, dict) else None
         sev[name] = c.get("severity") if isinstance(c, dict) else None
@@ -200,7 +223,8 @@ def main():
             # a pass may carry a warning cause: active through an ALG only
             check(p.get("cause") in (None, "alg-dependent"),
                   f"passing {k} probe has cause null or alg-dependent")
-            if p.get("cause") is not None:
+            # ... unless the FTPS modes make the same cause a failure
+            if p.get("cause") is not None and p["cause"] not in ftps_named:
                 check(sev.get(p["cause"]) == "warning",
                       f"passing {k} probe's cause {p['cause']} is listed "
                       f"with severity warning ({sev.get(p['cause'])})")
@@ -372,6 +396,12 @@ def main():
                 if isinstance(c, dict) and c.get("cause") == want]
         check(warn and all(c.get("severity") == "warning" for c in warn),
               f"cause '{want}' listed as a warning: {warn}")
+    for spec in a.pass_cause_any:
+        k, _, want = spec.partition("=")
+        lst = by_kind.get(k) or []
+        got = sorted({str(p.get("cause")) for p in lst})
+        check(lst and all(p.get("verdict") == "pass" for p in lst)
+              and got == [want], f"{k} passes with cause {got} (want ['{want}'])")
     alg = doc.get("alg") if isinstance(doc.get("alg"), dict) else {}
     if a.alg_untested:
         check(alg.get("tested") is False and alg.get("reason"),
@@ -425,6 +455,27 @@ def main():
         check(any(text in t for t in texts),
               f"evidence of cause '{name}' mentions {text!r} "
               f"(evidence: {texts[:6]})")
+    for spec in a.cause_severity:
+        name, _, want_sev = spec.partition("=")
+        got = (cause_entry(name) or {}).get("severity")
+        check(got == want_sev,
+              f"cause '{name}' severity {got} (want {want_sev})")
+    for spec in a.cause_probe + a.no_cause_probe:
+        name, _, label = spec.partition("=")
+        got = [str(x) for x in (cause_entry(name) or {}).get("probes") or []]
+        want = spec in a.cause_probe
+        check((label in got) == want, f"cause '{name}' probes {got} "
+              f"{'include' if want else 'do not include'} {label!r}")
+    svc = doc.get("service") if isinstance(doc.get("service"), dict) else {}
+    ftps = svc.get("ftps") if isinstance(svc.get("ftps"), dict) else None
+    if a.ftps_ok:
+        fm = {m.get("mode"): m for m in (ftps or {}).get("modes") or []}
+        for mode in a.ftps_ok.split(","):
+            m = fm.get(mode) or {}
+            check(ftps is not None and ftps.get("prot_ok") is True and
+                  m.get("ok") is True and m.get("tls_ok") is True and
+                  m.get("bytes", 0) > 0,
+                  f"service.ftps {mode} moved data over TLS: {m}")
     for spec in a.advice:
         name, _, text = spec.partition("=")
         adv = [str(x) for x in ((cause_entry(name) or {}).get("advice")
@@ -494,13 +545,31 @@ def main():
         if k == "pasv":
             agent_ok = (ctl == "pass" and verdict("passive") == "pass" and
                         "pasv-address" not in names and not refused)
+        elif k in ("ftps", "ftps-active"):
+            path = "passive" if k == "ftps" else "active"
+            labels = (("service FTPS EPSV", "service FTPS PASV")
+                      if k == "ftps" else
+                      ("service FTPS EPRT", "service FTPS PORT"))
+            named = any(lb in (c.get("probes") or [])
+                        for c in (causes if isinstance(causes, list) else [])
+                        if isinstance(c, dict) for lb in labels)
+            agent_ok = (ctl == "pass" and verdict(path) == "pass" and
+                        not refused and ftps is not None and
+                        ftps.get("prot_ok") is True and not named)
         else:
             agent_ok = ((ctl == "pass" or a.curl_ignore_control)
                         and verdict(k) == "pass" and not refused)
         curl_ok = res == "ok"
+        said = verdict(k)
+        if k in ("ftps", "ftps-active"):
+            said = (f"{path}={verdict(path)} ftps-session="
+                    f"{bool(ftps and ftps.get('prot_ok'))} "
+                    f"ftps-modes-named={named}")
+        else:
+            said = f"{k}={said}"
         check(agent_ok == curl_ok,
               f"curl {k} {'works' if curl_ok else 'fails'} and the agent says "
-              f"control={ctl} {k}={verdict(k)} service-refused={refused} "
+              f"control={ctl} {said} service-refused={refused} "
               f"(consistent)")
 
     bad = [m for ok, m in results if not ok]

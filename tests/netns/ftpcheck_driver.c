@@ -97,8 +97,32 @@ driver_mode(const struct ftpcheck_data *d)
 	json_object_set_new(o, "data_eof", json_boolean(d->data_eof));
 	json_object_set_new(o, "xfer", driver_reply(&d->xfer));
 	json_object_set_new(o, "done", driver_reply(&d->done));
+	json_object_set_new(o, "tls_ok", json_boolean(d->tls_ok));
+	json_object_set_new(o, "tls_resumed", json_boolean(d->tls_resumed));
+	json_object_set_new(o, "tls_error", json_string(d->tls_error));
 	json_object_set_new(o, "ok", json_boolean(d->ok));
 	json_object_set_new(o, "elapsed_ms", json_integer(d->elapsed_ms));
+	return o;
+}
+
+static json_t *
+driver_ftps(const struct ftpcheck_ftps *f)
+{
+	json_t *o = json_object(), *modes = json_object();
+	int m;
+
+	json_object_set_new(o, "attempted", json_boolean(f->attempted));
+	json_object_set_new(o, "user", driver_reply(&f->user));
+	json_object_set_new(o, "pass", driver_reply(&f->pass));
+	json_object_set_new(o, "logged_in", json_boolean(f->logged_in));
+	json_object_set_new(o, "pbsz", driver_reply(&f->pbsz));
+	json_object_set_new(o, "prot", driver_reply(&f->prot));
+	json_object_set_new(o, "prot_ok", json_boolean(f->prot_ok));
+	for (m = 0; m < FTPCHECK_NMODES; m++)
+		json_object_set_new(modes, ftpcheck_mode_name(m),
+		    driver_mode(&f->mode[m]));
+	json_object_set_new(o, "modes", modes);
+	json_object_set_new(o, "aborted", json_string(f->aborted));
 	return o;
 }
 
@@ -152,6 +176,7 @@ driver_json(const struct ftpcheck_result *r)
 		    driver_mode(&r->mode[m]));
 	json_object_set_new(o, "modes", modes);
 	json_object_set_new(o, "tls", driver_tls(&r->tls));
+	json_object_set_new(o, "ftps", driver_ftps(&r->ftps));
 	json_object_set_new(o, "aborted", json_string(r->aborted));
 	json_object_set_new(o, "elapsed_ms", json_integer(r->elapsed_ms));
 	json_object_set_new(o, "done_calls", json_integer(driver_done_calls));

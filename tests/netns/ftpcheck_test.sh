@@ -7,7 +7,9 @@
 # active from port 20), max_per_ip=1 with a connection held open (421 text
 # captured), pasv_address=192.0.2.99 (the 227 names an address the router
 # has no route to: the data connect fails fast with an ICMP unreachable),
-# ssl_enable with a self-signed certificate (AUTH TLS 234, self-signed).
+# ssl_enable with a self-signed certificate (AUTH TLS 234, self-signed),
+# then FTPS (PBSZ 0, PROT P) in every mode with vsftpd's default
+# require_ssl_reuse=YES (each data connection resumes the TLS session).
 #
 # DRIVER: a built ftpcheck_driver (default: build/tests/ftpcheck_driver,
 # else built here by hand).  Prints "N passed, M failed"; exit 0 only if
@@ -45,6 +47,7 @@ if [[ -z $DRIVER ]]; then
 	(cd "$ROOT" && cc -std=c11 -D_GNU_SOURCE -O1 -g -Icommon -Iagent \
 		$(pkg-config --cflags libevent libevent_openssl openssl jansson) \
 		-o "$DRIVER" tests/netns/ftpcheck_driver.c agent/ftpcheck.c \
+		agent/ftpcheck_reply.c agent/ftpcheck_tls.c \
 		common/addr.c common/err.c common/errq.c common/log.c \
 		$(pkg-config --libs libevent libevent_openssl openssl jansson)) ||
 		skip "could not build ftpcheck_driver"
@@ -243,10 +246,26 @@ if openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
 	jcheck "$J" "tls: subject and SAN recorded, name matches" \
 		'"ftp.example.test" in j["tls"]["subject"] and j["tls"]["sans"] == "DNS:ftp.example.test" and j["tls"]["name_match"]'
 	jcheck "$J" "tls: plain session still transfers" 'j["modes"]["EPSV"]["ok"]'
+	jcheck "$J" "ftps: PBSZ 0 / PROT P accepted over TLS" \
+		'j["ftps"]["logged_in"] and j["ftps"]["pbsz"]["code"] == 200 and j["ftps"]["prot_ok"]'
+	jcheck "$J" "ftps: EPSV transfer over TLS, only the mode plain FTP ran" \
+		'j["ftps"]["modes"]["EPSV"]["ok"] and j["ftps"]["modes"]["EPSV"]["tls_ok"] and j["ftps"]["modes"]["EPSV"]["bytes"] > 0 and not j["ftps"]["modes"]["PASV"]["attempted"] and j["ftps"]["aborted"] == ""'
 	J=$T_DIR/tls-ip.json
 	run_check "$J" -T -m EPSV "$SERVER4"
 	jcheck "$J" "tls: the address does not match the certificate" \
 		'j["tls"]["handshake_ok"] and not j["tls"]["name_match"]'
+	vsftpd_down
+	# vsftpd's default require_ssl_reuse=YES: every data connection must
+	# resume the control connection's TLS session
+	vsftpd_up "ssl_enable=YES" "rsa_cert_file=$CERT" "rsa_private_key_file=$CERT" \
+		"allow_anon_ssl=YES" "force_anon_logins_ssl=NO" "force_anon_data_ssl=NO"
+	J=$T_DIR/ftps.json
+	run_check "$J" -T -f /file "$SERVER4"
+	for m in EPSV PASV EPRT PORT; do
+		jcheck "$J" "ftps (require_ssl_reuse=YES): $m moves the file over TLS, session resumed" \
+			'j["modes"]["'$m'"]["ok"] and j["ftps"]["modes"]["'$m'"]["ok"] and j["ftps"]["modes"]["'$m'"]["bytes"] == '$LEN' and j["ftps"]["modes"]["'$m'"]["tls_resumed"] and j["ftps"]["modes"]["'$m'"]["tls_error"] == ""'
+	done
+	jcheck "$J" "ftps: the session ran to QUIT" 'j["ftps"]["aborted"] == ""'
 	vsftpd_down
 else
 	nok "tls: could not make a self-signed certificate"

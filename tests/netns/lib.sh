@@ -23,6 +23,7 @@
 #   run_agent BUILD JSON [args]    # sets AGENT_RC
 #   (REFL_NOCAP=1 / AGENT_NOCAP=1: that program without CAP_NET_ADMIN)
 #   curl_ftp passive|active [4|6]  # 0 if the file came through
+#   (VSFTPD_TLS=1: vsftpd offers AUTH TLS; curl_ftp ftps|ftps-active: FTPS)
 #   topo_down                      # also runs from the trap
 
 CLIENT4=198.51.100.2
@@ -313,7 +314,21 @@ bg_in_ns() {
 	T_PIDS+=("$BG_PID")
 }
 
-# start_vsftpd [extra vsftpd.conf lines...]
+# vsftpd_tls_lines DIR: vsftpd.conf lines for AUTH TLS with a self-signed
+# certificate made here.  Plain FTP keeps working (TLS is offered, never
+# forced); data connections must resume the control connection's TLS
+# session, as vsftpd's default require_ssl_reuse=YES asks.
+vsftpd_tls_lines() {
+	local pem=$1/ftps.pem
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		-subj "/CN=ftp.example.net" -addext "subjectAltName=DNS:ftp.example.net" \
+		-keyout "$pem" -out "$pem" >/dev/null 2>&1 || die "cannot make the FTPS certificate"
+	chmod 0600 "$pem"
+	printf '%s\n' ssl_enable=YES "rsa_cert_file=$pem" "rsa_private_key_file=$pem" \
+		allow_anon_ssl=YES force_anon_logins_ssl=NO force_anon_data_ssl=NO
+}
+
+# start_vsftpd [extra vsftpd.conf lines...]  (VSFTPD_TLS=1: AUTH TLS too)
 # shellcheck disable=SC2120
 start_vsftpd() {
 	local d=$T_DIR/vsftpd l
@@ -350,6 +365,7 @@ dirmessage_enable=NO
 use_localtime=NO
 EOF
 	for l in "$@"; do echo "$l" >>"$d/vsftpd.conf"; done
+	[[ ${VSFTPD_TLS:-0} == 1 ]] && vsftpd_tls_lines "$d" >>"$d/vsftpd.conf"
 	# VSFTPD_PORT: another control port, leaving 21 to the reflector
 	[[ ${VSFTPD_PORT:-21} == 21 ]] || echo "listen_port=$VSFTPD_PORT" >>"$d/vsftpd.conf"
 	bg_in_ns "$NS_S" "$d/vsftpd.log" vsftpd "$d/vsftpd.conf"
@@ -473,8 +489,11 @@ run_agent() {
 	log "agent exit $AGENT_RC after ${AGENT_MS} ms"
 }
 
-# curl_ftp passive|pasv|active [4|6]: real FTP download from the client ns
-# (pasv: passive with PASV only, connecting where the 227 says).  CURL_HOST: the name
+# curl_ftp passive|pasv|active|ftps|ftps-active [4|6]: real FTP download
+# from the client ns (pasv: passive with PASV only, connecting where the
+# 227 says; ftps: passive over explicit FTPS, AUTH TLS and PROT P required,
+# the certificate not verified; ftps-active: the same in active mode, with
+# ftps_client.py).  CURL_HOST: the name
 # or IPv4 address to dial (default SERVER4).  Returns 0 only if the test
 # file came through intact.
 curl_ftp() {
@@ -489,19 +508,31 @@ curl_ftp() {
 		opt+=(-4)
 	fi
 	[[ $mode == active ]] && opt+=(-P -)
+	[[ $mode == ftps* ]] && opt+=(--ssl-reqd -k)
 	# curl >= 7.74 ignores the 227 address by default and reuses the
 	# control connection's (--ftp-skip-pasv-ip); a PASV client that trusts
 	# the 227, as most do, is what the pasv mode stands for
 	[[ $mode == pasv ]] && opt+=(--disable-epsv --no-ftp-skip-pasv-ip)
 	out=$T_DIR/curl-$mode-$fam.out
 	rm -f "$out"
-	nsx "$NS_C" 15 curl -s -S --max-time 5 --connect-timeout 3 "${opt[@]}" \
-		-o "$out" "$url" 2>"$T_DIR/curl-$mode-$fam.err" || rc=$?
+	if [[ $mode == ftps-active ]]; then
+		# curl 7.88 fails FTPS active mode by itself (inet_ntop of the
+		# wrong family): the standard library's ftplib instead
+		local host=$SERVER4
+		[[ $fam == 6 ]] && host=$SERVER6
+		nsx "$NS_C" 15 "$PYTHON" "$LIB_DIR/ftps_client.py" "$host" "$port" \
+			file active >"$out" 2>"$T_DIR/curl-$mode-$fam.err" || rc=$?
+	else
+		nsx "$NS_C" 15 curl -s -S --max-time 5 --connect-timeout 3 "${opt[@]}" \
+			-o "$out" "$url" 2>"$T_DIR/curl-$mode-$fam.err" || rc=$?
+	fi
+	local who=curl
+	[[ $mode == ftps-active ]] && who="ftplib"
 	if ((rc == 0)) && [[ "$(cat "$out" 2>/dev/null)" == "$TEST_CONTENT" ]]; then
-		log "curl $mode (IPv$fam): ok"
+		log "$who $mode (IPv$fam): ok"
 		return 0
 	fi
-	log "curl $mode (IPv$fam): failed (exit $rc: $(head -c 200 "$T_DIR/curl-$mode-$fam.err" 2>/dev/null | tr '\n' ' '))"
+	log "$who $mode (IPv$fam): failed (exit $rc: $(head -c 200 "$T_DIR/curl-$mode-$fam.err" 2>/dev/null | tr '\n' ' '))"
 	return 1
 }
 

@@ -333,6 +333,8 @@ AGENT_ARGS=()
 SVC_ADDR=""
 DEAD_VLAN=""		# router_dead_vlan PREFIX: a segment nobody answers on
 CURL_PASVONLY=""	# ok|fail: also run curl with PASV only (--disable-epsv)
+CURL_FTPS=""		# ok|fail: also run curl over FTPS (--ssl-reqd), passive
+CURL_FTPS_ACT=""	# ok|fail: ... and active
 HOSTS_LINES=()		# the client ns's /etc/hosts (client_hosts)
 NOCAP_REFL_LOG=0	# the reflector log shows the bind fallback
 HUMAN_GREP=()		# texts the human report must contain
@@ -722,6 +724,43 @@ server-helper)
 		--cause-evidence "alg-dependent=FTPS"
 		--cause alg-dependent --no-cause server-local-rule)
 	HUMAN_GREP=("alg-dependent (warning)")
+	;;
+ftps-helper)
+	# server-helper's firewall (data only as related, through the FTP
+	# conntrack helper on 21) and vsftpd offering AUTH TLS: plain passive
+	# works through the helper (alg-dependent, a warning), FTPS passive
+	# cannot (the helper cannot read the encrypted 229/227): alg-dependent
+	# becomes a failure, named by the FTPS modes, exit 1.  Active works
+	# both ways (the server's own connections leave freely).
+	short=ftpshlp
+	SERVER_RULES=$NFT_SERVER_HELPER
+	VSFTPD_TLS=1
+	CURL_FTPS=fail
+	CURL_FTPS_ACT=ok
+	CHECKS=(--probe control=pass --pass-cause-any passive=alg-dependent
+		--probe active=pass --service-ok true
+		--cause-severity alg-dependent=failure
+		--cause-probe "alg-dependent=service FTPS EPSV"
+		--cause-probe "alg-dependent=service FTPS PASV"
+		--no-cause-probe "alg-dependent=service FTPS EPRT"
+		--cause-evidence "alg-dependent=EPSV worked in plain FTP"
+		--cause-evidence "alg-dependent=failed under FTPS"
+		--advice "alg-dependent=open the passive range tcp/$PASV_LO-$PASV_HI explicitly"
+		--no-cause server-local-rule)
+	HUMAN_GREP=("FAIL FTPS EPSV" "PASS FTPS EPRT"
+		"alg-dependent: EPSV worked in plain FTP")
+	;;
+ftps-clean)
+	# vsftpd offering AUTH TLS, no fault: every FTPS mode moves data
+	short=ftpscln
+	VSFTPD_TLS=1
+	WANT_RC=0
+	CURL_FTPS=ok
+	CURL_FTPS_ACT=ok
+	CHECKS=(--probe control=pass --probe passive=pass --probe active=pass
+		--service-ok true --ftps-ok EPSV,PASV,EPRT,PORT
+		--no-cause alg-dependent)
+	HUMAN_GREP=("PASS FTPS EPSV" "PASS FTPS PORT")
 	;;
 server-nohelper)
 	# the same firewall without the helper: passive data has no way in,
@@ -1191,6 +1230,18 @@ if [[ -n $CURL_PASVONLY ]]; then
 	curl_ftp pasv "$FAM" && cpv=ok
 	[[ $cpv == "$CURL_PASVONLY" ]] || fail "curl PASV only: $cpv, scenario expects $CURL_PASVONLY (topology broken?)"
 fi
+cfp=""
+cfa=""
+if [[ -n $CURL_FTPS ]]; then
+	cfp=fail
+	curl_ftp ftps "$FAM" && cfp=ok
+	[[ $cfp == "$CURL_FTPS" ]] || fail "curl FTPS passive: $cfp, scenario expects $CURL_FTPS (topology broken?)"
+fi
+if [[ -n $CURL_FTPS_ACT ]]; then
+	cfa=fail
+	curl_ftp ftps-active "$FAM" && cfa=ok
+	[[ $cfa == "$CURL_FTPS_ACT" ]] || fail "curl FTPS active: $cfa, scenario expects $CURL_FTPS_ACT (topology broken?)"
+fi
 
 # The fix: the patch the agent wrote for that host, loaded there with
 # nft -f, only adds, and the real client's failing mode then works.
@@ -1248,6 +1299,8 @@ if [[ $CURL_ONLY != 1 ]]; then
 	# vsftpd on another port: curl crosses the data paths, not port 21
 	[[ ${VSFTPD_PORT:-21} != 21 ]] && XCURL+=(--curl-ignore-control)
 	[[ -n $cpv ]] && XCURL+=(--curl "pasv=$cpv")
+	[[ -n $cfp ]] && XCURL+=(--curl "ftps=$cfp")
+	[[ -n $cfa ]] && XCURL+=(--curl "ftps-active=$cfa")
 	if ((${#CHECKS[@]})); then
 		"$PYTHON" "$HERE/check_json.py" --json "$T_DIR/agent.json" \
 			--rc "$AGENT_RC" --want-rc "$WANT_RC" "${CHECKS[@]}" \
