@@ -220,6 +220,7 @@ check_evidence(struct check *c, struct evidence *e)
 		return r;
 	if (c->pe != NULL)
 		c->n_late = probe_late_icmp(c->pe, c->late, CHECK_MAX_LATE);
+	c->f.foreign = c->ro.foreign;
 	memset(e, 0, sizeof(*e));
 	e->f = &c->f;
 	e->agent_version = FTPATH_VERSION;

@@ -122,6 +122,8 @@ refobs_arrivals(struct refobs *c, const json_t *obs, int first)
 	}
 	foreign = json_integer_value(json_object_get(obs, "foreign"));
 	if (first && foreign > 0)
+		c->foreign = (unsigned long)foreign;
+	if (first && foreign > 0)
 		refobs_note(c, "reflector saw %lld connection(s) to the "
 		    "session's ports without this session's token",
 		    (long long)foreign);

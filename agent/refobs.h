@@ -22,6 +22,7 @@ struct refobs {
 	struct fixes *fx;		/* the server host's checked patches */
 	uint16_t cport;			/* the control port probed */
 	json_t *notes;			/* array of strings */
+	unsigned long foreign;		/* observations.foreign */
 };
 
 /* An `armed` message. */

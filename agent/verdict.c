@@ -1288,6 +1288,22 @@ classify_in(struct vctx *c)
 		ctrace_missing(c);
 }
 
+/*
+ * A failed probe to a port the reflector listened on itself, while
+ * connections without a token came there: the flood is evidence, so
+ * that nobody reads the failure as the path's alone.  (The reflector
+ * closes such connections at once; they can still crowd a listen queue.)
+ */
+static void
+flood_note(struct vctx *c)
+{
+	if (c->v->pass || c->o->arm != ARM_LISTENING || c->f->foreign == 0)
+		return;
+	ev_add(c->v, VERDICT_STAGE_SERVER, "%lu connection(s) without this "
+	    "session's token reached the reflector's ports while they were "
+	    "armed (a flood or another client)", c->f->foreign);
+}
+
 void
 verdict_classify(const struct probe_obs *o, const struct session_facts *f,
     struct verdict *v)
@@ -1304,6 +1320,7 @@ verdict_classify(const struct probe_obs *o, const struct session_facts *f,
 		classify_in(&c);
 	else
 		classify_out(&c);
+	flood_note(&c);
 }
 
 static int

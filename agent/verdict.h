@@ -180,6 +180,10 @@ struct session_facts {
 	struct sockaddr_storage server;		/* the FTP service address */
 	unsigned rtt_ms;
 	unsigned timeout_ms;
+	/* Connections without this session's token that reached the
+	 * reflector's probe ports while they were armed (a flood, another
+	 * client): they compete with the probes for the listen queues. */
+	unsigned long foreign;
 };
 
 /* Source NAT between agent and reflector: agent_local != agent_observed. */

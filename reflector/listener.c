@@ -31,6 +31,8 @@ struct listener_set {
 	struct sockaddr_storage local;
 	char token[PROTO_TOKEN_HEXLEN + 1];
 	unsigned probe_timeout_ms;
+	struct sockaddr_storage *peers;	/* whose probes (listener_set_peers) */
+	size_t npeers;
 	int opened;
 	uint64_t armed_ms;
 
@@ -124,6 +126,7 @@ listener_set_free(struct listener_set *ls)
 	for (i = 0; i < ls->nports; i++)
 		portreg_release(ls->reg, ls->ports[i].ref);
 	portreg_release(ls->reg, ls->divert_ref);
+	free(ls->peers);
 	free(ls->ports);
 	free(ls->arrivals);
 	free(ls);
@@ -206,6 +209,26 @@ listener_owner(struct listener_set *ls, struct portreg_owner *owner)
 	owner->arg = ls;
 	owner->token = ls->token;
 	owner->line_wait_ms = ls->probe_timeout_ms;
+	owner->peers = ls->peers;
+	owner->npeers = ls->npeers;
+}
+
+int
+listener_set_peers(struct listener_set *ls,
+    const struct sockaddr_storage *peers, size_t n)
+{
+	size_t i;
+
+	if (ls->opened || n == 0 || n > LISTENER_MAX_PEERS)
+		return FTP_ERR_INVAL;
+	if ((ls->peers = calloc(n, sizeof(*ls->peers))) == NULL)
+		return FTP_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		ls->peers[i] = peers[i];
+		addr_unmap(&ls->peers[i]);
+	}
+	ls->npeers = n;
+	return 0;
 }
 
 static void

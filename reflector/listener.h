@@ -74,6 +74,18 @@ struct listener_set *listener_set_new(struct portreg *reg,
 void listener_set_free(struct listener_set *ls);
 
 /*
+ * The addresses the session's probes come from: the agent's observed
+ * address and the ones its plan named (at most LISTENER_MAX_PEERS,
+ * copied, unmapped).  A connection to one of the set's ports from any
+ * other address is closed at accept and counted as foreign (portreg.h).
+ * Before listener_set_open/divert; not called: any address.  0, or
+ * FTP_ERR_INVAL (n out of range, already opened), FTP_ERR_NOMEM.
+ */
+#define LISTENER_MAX_PEERS	65
+int listener_set_peers(struct listener_set *ls,
+    const struct sockaddr_storage *peers, size_t n);
+
+/*
  * Listen on control_port and every port of passive (may be NULL), in that
  * order, each port once.  A port that cannot be bound is not an error of
  * the call: its state says why.  Starts the arrival clock.  Returns 0, or

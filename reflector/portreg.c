@@ -22,7 +22,9 @@
 #include "privops.h"
 #include "proto.h"
 
-#define PORTREG_BACKLOG		16
+/* A flood a port's owners do not expect is closed as fast as it is
+ * accepted; the queue only has to absorb a burst of it. */
+#define PORTREG_BACKLOG		128
 #define PORTREG_ACCEPT_BURST	64
 /* Ports hash on their number; few addresses share a number. */
 #define PORTREG_BUCKETS		4096
@@ -37,6 +39,7 @@ struct portreg_ref {
 
 struct portreg_conn {
 	TAILQ_ENTRY(portreg_conn) entry;
+	TAILQ_ENTRY(portreg_conn) age;		/* the registry's, oldest first */
 	struct portreg_port *pp;
 	int fd;
 	struct event *ev;
@@ -64,7 +67,7 @@ struct portreg {
 	struct portreg_port *transparent[2];
 	unsigned max_conns;
 	unsigned nconns;
-	int accept_paused;	/* at max_conns: SYNs wait in the backlog */
+	TAILQ_HEAD(portreg_age_list, portreg_conn) by_age;
 	size_t nports;
 	unsigned long foreign;
 	struct portreg_bucket buckets[PORTREG_BUCKETS];
@@ -80,6 +83,7 @@ portreg_new(struct event_base *base, unsigned max_conns)
 		return NULL;
 	reg->base = base;
 	reg->max_conns = max_conns > 0 ? max_conns : 1;
+	TAILQ_INIT(&reg->by_age);
 	for (i = 0; i < PORTREG_BUCKETS; i++)
 		LIST_INIT(&reg->buckets[i]);
 	return reg;
@@ -98,59 +102,56 @@ portreg_free(struct portreg *reg)
 	free(reg);
 }
 
-/*
- * At max_conns the reflector stops accepting instead of closing what it
- * accepted: the kernel completes handshakes into the backlog, so a busy
- * reflector delays an ack but never turns a probe into a false failure.
- */
-static void
-portreg_pause_accept(struct portreg *reg, int pause)
-{
-	struct portreg_port *pp;
-	size_t i;
-
-	if (reg->accept_paused == pause)
-		return;
-	reg->accept_paused = pause;
-	for (i = 0; i < PORTREG_BUCKETS; i++) {
-		LIST_FOREACH(pp, &reg->buckets[i], entry) {
-			if (pause)
-				event_del(pp->ev);
-			else if (event_add(pp->ev, NULL) == -1)
-				log_warnx("portreg: cannot resume port %u",
-				    pp->port);
-		}
-	}
-}
-
 static void
 portreg_conn_free(struct portreg_conn *pc)
 {
 	struct portreg *reg = pc->pp->reg;
 
 	TAILQ_REMOVE(&pc->pp->conns, pc, entry);
+	TAILQ_REMOVE(&reg->by_age, pc, age);
 	reg->nconns--;
 	if (pc->ev != NULL)
 		event_free(pc->ev);
 	if (pc->fd != -1)
 		close(pc->fd);
 	free(pc);
-	/* Hysteresis: resume at half the cap, not on every free. */
-	if (reg->accept_paused && reg->nconns <= reg->max_conns / 2)
-		portreg_pause_accept(reg, 0);
 }
 
-/* Nobody of the port's sessions claims pc: it reached all of them. */
+/* Nobody of pp's sessions claims a connection: it reached all of them. */
 static void
-portreg_foreign_conn(struct portreg_conn *pc, const char *why)
+portreg_foreign_port(struct portreg_port *pp, const char *why)
 {
 	struct portreg_ref *ref;
 
-	pc->pp->reg->foreign++;
-	log_debug("portreg: foreign connection on port %u: %s", pc->pp->port,
+	pp->reg->foreign++;
+	log_debug("portreg: foreign connection on port %u: %s", pp->port,
 	    why);
-	LIST_FOREACH(ref, &pc->pp->refs, entry)
+	LIST_FOREACH(ref, &pp->refs, entry)
 		ref->owner.foreign(ref->owner.arg);
+}
+
+static void
+portreg_foreign_conn(struct portreg_conn *pc, const char *why)
+{
+	portreg_foreign_port(pc->pp, why);
+}
+
+/* 1 if some owner of pp expects probes from peer's address. */
+static int
+portreg_expected(const struct portreg_port *pp, const struct sockaddr *peer)
+{
+	const struct portreg_ref *ref;
+	size_t i;
+
+	LIST_FOREACH(ref, &pp->refs, entry) {
+		if (ref->owner.npeers == 0)
+			return 1;
+		for (i = 0; i < ref->owner.npeers; i++)
+			if (addr_equal((const struct sockaddr *)
+			    &ref->owner.peers[i], peer))
+				return 1;
+	}
+	return 0;
 }
 
 /* A complete line: hand it to the session whose token it carries. */
@@ -241,7 +242,6 @@ portreg_take(struct portreg_port *pp, int fd)
 	struct portreg *reg = pp->reg;
 	struct portreg_conn *pc;
 	struct portreg_ref *ref;
-	struct timeval tv;
 	unsigned wait_ms = 0;
 
 	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
@@ -258,11 +258,27 @@ portreg_take(struct portreg_port *pp, int fd)
 	pc->deadline_ms = clock_mono_ms() + wait_ms;
 	pc->ev = event_new(reg->base, fd, EV_READ, portreg_conn_cb, pc);
 	TAILQ_INSERT_TAIL(&pp->conns, pc, entry);
+	TAILQ_INSERT_TAIL(&reg->by_age, pc, age);
 	reg->nconns++;
-	tv.tv_sec = wait_ms / 1000;
-	tv.tv_usec = (wait_ms % 1000) * 1000;
-	if (pc->ev == NULL || event_add(pc->ev, &tv) == -1) {
+	if (pc->ev == NULL) {
 		log_warnx("portreg: cannot watch probe connection");
+		portreg_conn_free(pc);
+		return;
+	}
+	/* An agent sends its line with the connection: read it now, and
+	 * hold (with a timer) only a connection that is still silent. */
+	portreg_conn_cb(fd, EV_READ, pc);
+}
+
+/* At the cap, the oldest held connection (the longest silent) goes. */
+static void
+portreg_make_room(struct portreg *reg)
+{
+	struct portreg_conn *pc;
+
+	while (reg->nconns >= reg->max_conns &&
+	    (pc = TAILQ_FIRST(&reg->by_age)) != NULL) {
+		portreg_foreign_conn(pc, "closed to make room (connection cap)");
 		portreg_conn_free(pc);
 	}
 }
@@ -272,15 +288,15 @@ portreg_accept_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct portreg_port *pp = arg;
 	struct portreg *reg = pp->reg;
+	struct sockaddr_storage peer;
+	socklen_t sl;
 	int i, c;
 
 	(void)what;
 	for (i = 0; i < PORTREG_ACCEPT_BURST; i++) {
-		if (reg->nconns >= reg->max_conns) {
-			portreg_pause_accept(reg, 1);
-			return;
-		}
-		c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		sl = sizeof(peer);
+		c = accept4(fd, (struct sockaddr *)&peer, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
@@ -288,6 +304,14 @@ portreg_accept_cb(evutil_socket_t fd, short what, void *arg)
 				    pp->port);
 			return;
 		}
+		addr_unmap(&peer);
+		if (!portreg_expected(pp, (struct sockaddr *)&peer)) {
+			close(c);
+			portreg_foreign_port(pp, "from an address no session "
+			    "on the port expects");
+			continue;
+		}
+		portreg_make_room(reg);
 		portreg_take(pp, c);
 	}
 }
@@ -368,9 +392,7 @@ portreg_open(struct portreg *reg, const struct sockaddr *local,
 	port = pp->port;
 	pp->ev = event_new(reg->base, fd, EV_READ | EV_PERSIST,
 	    portreg_accept_cb, pp);
-	/* While paused, the resume adds the event with the others. */
-	if (pp->ev == NULL || (!reg->accept_paused &&
-	    event_add(pp->ev, NULL) == -1)) {
+	if (pp->ev == NULL || event_add(pp->ev, NULL) == -1) {
 		if (pp->ev != NULL)
 			event_free(pp->ev);
 		close(fd);

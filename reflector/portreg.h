@@ -12,10 +12,17 @@
  * stale token) is foreign: it is counted by the registry and reported to
  * every session referencing the port, as it reached each of them.
  *
- * The registry also holds the probe connections still being read; at
- * max_conns it stops accepting on every port (the kernel keeps the SYNs in
- * the backlog) and resumes at half, so that a busy reflector delays an ack
- * rather than closing a probe it accepted.
+ * A connection from an address that none of the port's owners expects
+ * (portreg_owner.peers: the agent's observed address and the addresses
+ * its plan named) carries none of their probes: it is closed as soon as
+ * it is accepted and counted as foreign.  A probe line that is already
+ * there when its connection is accepted (an agent sends it at once) is
+ * read then; only a connection still silent is held, with the most
+ * patient wait of the port's owners.  At max_conns held connections the
+ * oldest one is closed (foreign) to make room: a flood of silent
+ * connections, even from an agent's own address (a NAT in front of it),
+ * costs the reflector max_conns sockets and never stops it accepting, so
+ * it cannot turn a probe into a false failure.
  */
 #ifndef FTPATH_PORTREG_H
 #define FTPATH_PORTREG_H
@@ -41,6 +48,11 @@ struct portreg_owner {
 	void *arg;
 	const char *token;	/* PROTO_TOKEN_HEXLEN hex chars, owner's */
 	unsigned line_wait_ms;	/* how long a probe line may take */
+	/* The addresses the owner's probes come from (unmapped; ports
+	 * ignored), valid as long as the reference: a connection from any
+	 * other address is none of the owner's.  npeers 0: any address. */
+	const struct sockaddr_storage *peers;
+	size_t npeers;
 };
 
 /* NULL on allocation failure.  base must outlive the registry. */

@@ -413,27 +413,49 @@ session_arm_diverted(struct session *s, uint16_t cport,
 	return FTP_ERR_SYSTEM;
 }
 
+/* Where the agent's probes come from: its observed address and those
+ * its plan names. */
+struct session_peers {
+	struct sockaddr_storage addr[SESSION_MAX_AGENT_ADDRS + 1];
+	size_t n;
+};
+
+/* A listener set that takes probes from the plan's addresses only. */
+static int
+session_new_listeners(struct session *s, unsigned wait_ms,
+    const struct session_peers *peers)
+{
+	int r;
+
+	s->listeners = listener_set_new(s->ports, (struct sockaddr *)&s->local,
+	    s->token, wait_ms);
+	if (s->listeners == NULL)
+		return FTP_ERR_NOMEM;
+	if ((r = listener_set_peers(s->listeners, peers->addr,
+	    peers->n)) != 0) {
+		listener_set_free(s->listeners);
+		s->listeners = NULL;
+	}
+	return r;
+}
+
 static int
 session_arm(struct session *s, uint16_t cport, const struct portrange *rp,
-    unsigned wait_ms)
+    unsigned wait_ms, const struct session_peers *peers)
 {
 	int r;
 
 	if (trace_nft_usable()) {
-		s->listeners = listener_set_new(s->ports,
-		    (struct sockaddr *)&s->local, s->token, wait_ms);
-		if (s->listeners == NULL)
-			return FTP_ERR_NOMEM;
+		if ((r = session_new_listeners(s, wait_ms, peers)) != 0)
+			return r;
 		if (session_arm_diverted(s, cport, rp) == 0) {
 			s->diverted = 1;
 			return 0;
 		}
 		listener_set_free(s->listeners);
 	}
-	s->listeners = listener_set_new(s->ports, (struct sockaddr *)&s->local,
-	    s->token, wait_ms);
-	if (s->listeners == NULL)
-		return FTP_ERR_NOMEM;
+	if ((r = session_new_listeners(s, wait_ms, peers)) != 0)
+		return r;
 	if ((r = listener_set_open(s->listeners, cport, rp)) != 0) {
 		listener_set_free(s->listeners);
 		s->listeners = NULL;
@@ -524,6 +546,7 @@ session_on_plan(struct session *s, const json_t *msg)
 	json_int_t cport, tmo;
 	const json_t *passive, *addrs, *a;
 	struct portrange range, *rp = NULL;
+	struct session_peers peers;
 	size_t i;
 	int r;
 
@@ -562,17 +585,22 @@ session_on_plan(struct session *s, const json_t *msg)
 		    "of at most 64 addresses");
 		return;
 	}
+	/* Probes come from the agent's address as seen here, and (dual
+	 * stack, no NAT) from those it names; from nowhere else. */
+	peers.addr[0] = s->observed;
+	peers.n = 1;
 	json_array_foreach(addrs, i, a) {
-		struct sockaddr_storage ss;
 		socklen_t sl;
 
 		if (!json_is_string(a) ||
 		    json_string_length(a) >= ADDR_STRLEN ||
-		    addr_parse_ip(json_string_value(a), &ss, &sl) != 0) {
+		    addr_parse_ip(json_string_value(a), &peers.addr[peers.n],
+		    &sl) != 0) {
 			session_error(s, "bad-request",
 			    "agent_addrs must hold numeric IP addresses");
 			return;
 		}
+		peers.n++;
 	}
 	if (session_get_timeout(s, msg, &tmo) != 0)
 		return;
@@ -582,7 +610,7 @@ session_on_plan(struct session *s, const json_t *msg)
 		return;
 	}
 	if ((r = session_arm(s, (uint16_t)cport, rp,
-	    session_line_wait_ms(s, tmo))) != 0 ||
+	    session_line_wait_ms(s, tmo), &peers)) != 0 ||
 	    (r = session_alg_arm(s, (uint16_t)cport, rp, tmo)) != 0) {
 		session_release(s);
 		log_warnx("session %s: cannot arm: %s", s->peer_text,

@@ -844,3 +844,19 @@ NFT_REJECT21='table ip harness_filter {
 		oifname "to-server" tcp dport 21 reject with icmp type admin-prohibited
 	}
 }'
+
+# same_verdicts A B: the probes' (name, port(s), verdict, cause) agree.
+same_verdicts() {
+	"$PYTHON" - "$1" "$2" <<'EOF'
+import json, sys
+def v(f):
+    d = json.load(open(f))
+    return sorted((p.get("name"), str(p.get("port", p.get("ports"))),
+                   p.get("verdict"), str(p.get("cause")))
+                  for p in d["probes"])
+a, b = v(sys.argv[1]), v(sys.argv[2])
+if a != b:
+    print(f"{a} != {b}")
+    sys.exit(1)
+EOF
+}

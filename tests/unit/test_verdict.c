@@ -152,6 +152,35 @@ test_timeout_confirmed(void **state)
 	assert_ev(&v, "second attempt waited 520 ms");
 }
 
+/* A silent port the reflector listened on while a flood of tokenless
+ * connections came there: the flood is evidence, whatever the cause; a
+ * passing port and a quiet session carry no such line. */
+static void
+test_flood_is_evidence(void **state)
+{
+	struct session_facts f;
+	struct probe_obs o;
+	struct verdict v;
+
+	(void)state;
+	facts_init(&f);
+	f.foreign = 12000;
+	obs_out(&o, PROBE_PASSIVE, 30050, OUTCOME_TIMEOUT);
+	classify(&o, &f, &v);
+	assert_false(v.pass);
+	assert_int_equal(v.cause, CAUSE_NONE);
+	assert_ev(&v, "12000 connection(s) without this session's token");
+	f.foreign = 0;
+	classify(&o, &f, &v);
+	assert_false(has_ev(&v, "without this session's token"));
+	f.foreign = 12000;
+	obs_out(&o, PROBE_PASSIVE, 30050, OUTCOME_ACKED);
+	o.arrived = 1;
+	classify(&o, &f, &v);
+	assert_true(v.pass);
+	assert_false(has_ev(&v, "without this session's token"));
+}
+
 /* A silent port re-labelled by a lone retry keeps the cause of the ICMP
  * and says that the ICMP came from the retry, not from this probe. */
 static void
@@ -1984,6 +2013,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_acked_pass),
 		cmocka_unit_test(test_timeout_confirmed),
+		cmocka_unit_test(test_flood_is_evidence),
 		cmocka_unit_test(test_icmp_inferred_by_retry),
 		cmocka_unit_test(test_icmp_service_addr_gap),
 		cmocka_unit_test(test_acked_snat_address),
