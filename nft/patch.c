@@ -290,6 +290,17 @@ patch_style_reason(const struct patch_hole *h)
 	    "that directly";
 }
 
+int
+patch_style_applies(const struct patch_hole *h)
+{
+	int in, orig_in = patch_orig_in(h);
+
+	if (h->path == PATCH_PATH_CONTROL ||
+	    patch_hook_in(h->hook, orig_in, &in) != 0)
+		return 0;
+	return in == orig_in;
+}
+
 const char *
 patch_style_name(enum patch_style s)
 {

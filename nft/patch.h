@@ -163,6 +163,12 @@ enum patch_style patch_style_effective(const struct patch_hole *h);
  * which blinds the helper". */
 const char *patch_style_reason(const struct patch_hole *h);
 
+/* Does the style decide how this hole is opened: a data connection's
+ * own packets (passive or active, not their answers, which are
+ * established either way)?  An unknown hook counts as the connection's
+ * own direction, as in patch_write().  1 or 0. */
+int patch_style_applies(const struct patch_hole *h);
+
 /* "helper" or "ports" (AUTO: "auto"). */
 const char *patch_style_name(enum patch_style s);
 

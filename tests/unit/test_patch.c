@@ -276,6 +276,8 @@ test_expected_texts(void **state)
 	}
 }
 
+static void good_hole(struct patch_hole *h);
+
 static void
 test_style_effective(void **state)
 {
@@ -303,6 +305,25 @@ test_style_effective(void **state)
 	h.stateful = 1;
 	assert_int_equal(patch_style_effective(&h), PATCH_STYLE_PORTS);
 	assert_non_null(strstr(patch_style_reason(&h), "--fix-style ports"));
+	/* The style decides data connections' own packets only. */
+	good_hole(&h);
+	h.hook = "input";
+	assert_true(patch_style_applies(&h));		/* passive in */
+	h.hook = "output";
+	assert_false(patch_style_applies(&h));		/* its answers */
+	h.hook = NULL;
+	assert_true(patch_style_applies(&h));
+	h.path = PATCH_PATH_CONTROL;
+	assert_false(patch_style_applies(&h));
+	h.path = PATCH_PATH_ACTIVE;
+	h.hook = "output";
+	assert_true(patch_style_applies(&h));		/* connect-back out */
+	h.hook = "input";
+	assert_false(patch_style_applies(&h));
+	h.host = CLI;
+	assert_true(patch_style_applies(&h));		/* it arrives there */
+	h.hook = "bogus";
+	assert_false(patch_style_applies(&h));
 	assert_string_equal(patch_style_name(PATCH_STYLE_HELPER), "helper");
 	assert_string_equal(patch_style_name(PATCH_STYLE_PORTS), "ports");
 	assert_string_equal(patch_style_name(PATCH_STYLE_AUTO), "auto");
