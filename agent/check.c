@@ -311,9 +311,11 @@ check_fix_scope(const struct check *c)
 	    sockaddr *)&c->o->fix_net, c->o->fix_prefix, (const struct
 	    sockaddr *)&c->f.agent_observed))
 		return CHECK_EXIT_PASS;
-	log_warnx("--fix-scope %s does not contain %s, the agent's address "
-	    "as the reflector sees it: the server's fix would open FTP for "
-	    "a network this check did not test", c->o->fix_scope,
+	/* A usage error, worded as the option parser's are. */
+	fprintf(stderr, "ftpath-agent: --fix-scope: %s does not contain %s, "
+	    "the agent's address as the reflector sees it: the server's fix "
+	    "would open FTP for a network this check did not test\n",
+	    c->o->fix_scope,
 	    addr_text((const struct sockaddr *)&c->f.agent_observed, 0, a,
 	    sizeof(a)));
 	return CHECK_EXIT_USAGE;
