@@ -841,6 +841,26 @@ server-nohelper-ports|server-nohelper-helper)
 		HUMAN_GREP=("the FTP conntrack helper (asked for with --fix-style helper); the other remedy is --fix-style ports")
 	fi
 	;;
+ftps-nohelper)
+	# server-nohelper's firewall and vsftpd offering AUTH TLS: the
+	# reflector writes the server fix both ways, and the agent keeps the
+	# one for a server with AUTH TLS (the FTP client saw it): the data
+	# ports opened explicitly, which works for FTPS too
+	short=ftpsnoh
+	SERVER_RULES=$NFT_SERVER_NOHELPER
+	VSFTPD_TLS=1
+	CURL_PASV=fail
+	CURL_FTPS=fail
+	CHECKS=(--probe control=pass --probe passive=fail:server-local-rule
+		--probe active=pass --no-cause alg-dependent)
+	FIX_HOST=server
+	FIX_MODE=ftps
+	FIX_STYLE=ports
+	FIX_GREP=("# remedy: the data ports opened explicitly"
+		"the server offers AUTH TLS"
+		"tcp dport $PASV_LO-$PASV_HI ct state new,established accept")
+	FIX_NOGREP=("ct helper set")
+	;;
 server-nohelper-scope)
 	# server-nohelper's fault, and the fix widened to the client
 	# network: it names 198.51.100.0/24, and a second client address
