@@ -290,7 +290,35 @@ check_plan_msg(struct check *c)
 		json_object_set_new(m, "passive", json_null());
 	}
 	json_object_set_new(m, "timeout_ms", json_integer(c->f.timeout_ms));
+	/* What the server's fixes should follow; the reflector checks it
+	 * and writes them itself (PROTOCOL.md "plan.fix"). */
+	json_object_set_new(m, "fix", json_pack("{s:o,s:s}", "scope",
+	    c->o->fix_scope != NULL ? json_string(c->o->fix_scope) :
+	    json_null(), "style", patch_style_name(c->o->fix_style)));
 	return m;
+}
+
+/* --fix-scope widens the source of the server's fix: it must contain
+ * the agent's address as the reflector sees it (behind NAT, the NAT's
+ * address), or the fix would open the server for a network this check
+ * never tested.  Said before anything is probed: exit 2. */
+static int
+check_fix_scope(const struct check *c)
+{
+	char a[ADDR_STRLEN];
+
+	if (c->o->fix_scope == NULL || addr_cidr_contains((const struct
+	    sockaddr *)&c->o->fix_net, c->o->fix_prefix, (const struct
+	    sockaddr *)&c->f.agent_observed))
+		return CHECK_EXIT_PASS;
+	/* A usage error, worded as the option parser's are. */
+	fprintf(stderr, "ftpath-agent: --fix-scope: %s does not contain %s, "
+	    "the agent's address as the reflector sees it: the server's fix "
+	    "would open FTP for a network this check did not test\n",
+	    c->o->fix_scope,
+	    addr_text((const struct sockaddr *)&c->f.agent_observed, 0, a,
+	    sizeof(a)));
+	return CHECK_EXIT_USAGE;
 }
 
 /* Where the reflector's messages are decoded into (refobs.h). */
@@ -311,6 +339,8 @@ check_plan(struct check *c)
 	unsigned p;
 	int r;
 
+	if ((r = check_fix_scope(c)) != CHECK_EXIT_PASS)
+		return r;
 	if ((c->pe = probe_new(c->base, (struct sockaddr *)&c->f.server,
 	    control_token(c->ctl), c->f.timeout_ms)) == NULL ||
 	    probe_add(c->pe, PROBE_CONTROL, c->cport) != 0)

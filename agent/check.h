@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "patch.h"
 
 /* Exit codes of `check` (DESIGN.md, "Interfaces"). */
 enum check_exit {
@@ -42,6 +43,12 @@ struct check_opts {
 	const char *ftp_path;		/* NULL: LIST */
 	unsigned ftp_connections;	/* at once, for the limit; <= 1: no */
 	const char *fix_out;		/* --fix-out DIR, or NULL */
+	/* --fix-scope CIDR (NULL: none): the server fix's source network,
+	 * parsed; it must contain the agent's observed address */
+	const char *fix_scope;
+	struct sockaddr_storage fix_net;
+	unsigned fix_prefix;
+	enum patch_style fix_style;	/* --fix-style; AUTO by default */
 	const char *junit;		/* --junit FILE, or NULL */
 	const char *html;		/* --html FILE, or NULL */
 	/* watch (watch.h): no human report; the metrics of the check into

@@ -201,7 +201,7 @@ check_ev_notes(struct check *c)
 int
 check_evidence(struct check *c, struct evidence *e)
 {
-	int r;
+	int r, tls;
 
 	if (!c->ct_merged && c->pe != NULL)
 		ctrace_merge(c->ct, c->pe);
@@ -214,9 +214,15 @@ check_evidence(struct check *c, struct evidence *e)
 		return r;
 	if ((r = check_ev_notes(c)) != 0)
 		return r;
+	/* The remedy for data connections depends on whether the server
+	 * offers AUTH TLS, which only the real FTP client saw (patch.h). */
+	tls = c->svc != NULL && c->svc->tls.attempted &&
+	    c->svc->tls.reply.code == 234;
+	fixes_settle_tls(c->fx, tls);
 	/* Our own host's patches, checked by our kernel (fixes.h). */
 	if ((r = fixes_derive_client(c->fx, c->ev_probes, c->n_ev_probes,
-	    c->act != NULL ? &c->ev_active : NULL, &c->f, c->cport)) != 0)
+	    c->act != NULL ? &c->ev_active : NULL, &c->f, c->cport,
+	    c->o->fix_style, tls)) != 0)
 		return r;
 	if (c->pe != NULL)
 		c->n_late = probe_late_icmp(c->pe, c->late, CHECK_MAX_LATE);

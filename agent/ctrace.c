@@ -139,6 +139,7 @@ ctrace_rule(const struct fw_session_rule *r, int outbound,
 	out->has_handle = r->has_handle;
 	out->handle = r->handle;
 	out->outbound = outbound;
+	out->related = r->related;
 	snprintf(out->family, sizeof(out->family), "%s", fam != NULL ? fam :
 	    "?");
 	/* Names beyond the observation's room are cut, as the reflector's

@@ -64,6 +64,11 @@ struct evidence_fix {
 	const char *text;
 	int verified;
 	const char *verify_error;	/* "" when verified */
+	/* How a data connection is let in: "helper" or "ports" and why
+	 * (patch.h); "" for control and answers, where there is no
+	 * choice. */
+	const char *style;
+	const char *style_reason;
 };
 
 /* Why the control channel could not be used at all (exit 3). */

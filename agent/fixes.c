@@ -14,13 +14,36 @@
 
 struct fixes {
 	struct evidence_fix f[FIXES_MAX];
+	/* f[i] for a server that offers AUTH TLS (if_auth_tls), until
+	 * fixes_settle_tls(); has_alt[i] says there is one. */
+	struct evidence_fix alt[FIXES_MAX];
+	int has_alt[FIXES_MAX];
 	size_t n;
+};
+
+/* One fix as it comes: borrowed strings, NULL text for none. */
+struct fix_in {
+	const char *text;
+	int verified;
+	const char *err;
+	const char *style;	/* NULL: no choice (control, answers) */
+	const char *reason;
 };
 
 struct fixes *
 fixes_new(void)
 {
 	return calloc(1, sizeof(struct fixes));
+}
+
+static void
+fix_clear(struct evidence_fix *f)
+{
+	free((char *)f->text);
+	free((char *)f->verify_error);
+	free((char *)f->style);
+	free((char *)f->style_reason);
+	memset(f, 0, sizeof(*f));
 }
 
 void
@@ -31,8 +54,8 @@ fixes_free(struct fixes *fx)
 	if (fx == NULL)
 		return;
 	for (i = 0; i < fx->n; i++) {
-		free((char *)fx->f[i].text);
-		free((char *)fx->f[i].verify_error);
+		fix_clear(&fx->f[i]);
+		fix_clear(&fx->alt[i]);
 	}
 	free(fx);
 }
@@ -44,41 +67,93 @@ fixes_list(const struct fixes *fx, size_t *n)
 	return fx != NULL ? fx->f : NULL;
 }
 
-/* Keep one; text and err are copied (NULL text: none to show). */
+/* Fill f from in (strings copied). */
 static int
-fixes_add(struct fixes *fx, int server, enum probe_kind kind, uint16_t lo,
-    uint16_t hi, const char *text, int verified, const char *err)
+fix_set(struct evidence_fix *f, int server, enum probe_kind kind,
+    uint16_t lo, uint16_t hi, const struct fix_in *in)
 {
-	struct evidence_fix *f;
-
-	if (fx->n >= FIXES_MAX)
-		return 0;	/* more runs than that: the first ones speak */
-	f = &fx->f[fx->n];
 	memset(f, 0, sizeof(*f));
 	f->server = server;
 	f->kind = kind;
 	f->lo = lo;
 	f->hi = hi;
-	f->verified = verified && text != NULL;
-	if ((text != NULL && (f->text = strdup(text)) == NULL) ||
-	    (f->verify_error = strdup(err != NULL ? err : "")) == NULL) {
-		free((char *)f->text);
+	f->verified = in->verified && in->text != NULL;
+	if ((in->text != NULL && (f->text = strdup(in->text)) == NULL) ||
+	    (f->verify_error = strdup(in->err != NULL ? in->err : "")) ==
+	    NULL || (f->style = strdup(in->style != NULL ? in->style : "")) ==
+	    NULL || (f->style_reason = strdup(in->style != NULL &&
+	    in->reason != NULL ? in->reason : "")) == NULL) {
+		fix_clear(f);
 		return FTP_ERR_NOMEM;
 	}
+	return 0;
+}
+
+/* Keep one, with its variant for AUTH TLS (alt may be NULL). */
+static int
+fixes_add(struct fixes *fx, int server, enum probe_kind kind, uint16_t lo,
+    uint16_t hi, const struct fix_in *in, const struct fix_in *alt)
+{
+	size_t i = fx->n;
+
+	if (i >= FIXES_MAX)
+		return 0;	/* more runs than that: the first ones speak */
+	if (fix_set(&fx->f[i], server, kind, lo, hi, in) != 0)
+		return FTP_ERR_NOMEM;
+	if (alt != NULL && fix_set(&fx->alt[i], server, kind, lo, hi, alt)
+	    != 0) {
+		fix_clear(&fx->f[i]);
+		return FTP_ERR_NOMEM;
+	}
+	fx->has_alt[i] = alt != NULL;
 	fx->n++;
 	return 0;
+}
+
+static void
+fix_in_json(const json_t *fix, struct fix_in *in)
+{
+	in->text = json_string_value(json_object_get(fix, "text"));
+	in->verified = json_is_true(json_object_get(fix, "verified"));
+	in->err = jsonstr_get(fix, "verify_error", "");
+	in->style = json_string_value(json_object_get(fix, "style"));
+	in->reason = jsonstr_get(fix, "style_reason", "");
 }
 
 int
 fixes_take_server(struct fixes *fx, const json_t *fix, enum probe_kind kind,
     uint16_t lo, uint16_t hi)
 {
+	const json_t *tls;
+	struct fix_in in, alt;
+
 	if (!json_is_object(fix))
 		return 0;
-	return fixes_add(fx, 1, kind, lo, hi,
-	    json_string_value(json_object_get(fix, "text")),
-	    json_is_true(json_object_get(fix, "verified")),
-	    jsonstr_get(fix, "verify_error", ""));
+	fix_in_json(fix, &in);
+	tls = json_object_get(fix, "if_auth_tls");
+	if (json_is_object(tls))
+		fix_in_json(tls, &alt);
+	return fixes_add(fx, 1, kind, lo, hi, &in, json_is_object(tls) ?
+	    &alt : NULL);
+}
+
+void
+fixes_settle_tls(struct fixes *fx, int tls_offered)
+{
+	struct evidence_fix t;
+	size_t i;
+
+	for (i = 0; fx != NULL && i < fx->n; i++) {
+		if (!fx->has_alt[i])
+			continue;
+		if (tls_offered) {
+			t = fx->f[i];
+			fx->f[i] = fx->alt[i];
+			fx->alt[i] = t;
+		}
+		fix_clear(&fx->alt[i]);
+		fx->has_alt[i] = 0;
+	}
 }
 
 /* The same rule dropped both on the agent host. */
@@ -120,21 +195,24 @@ client_hole(const struct probe_obs *o, const struct session_facts *f,
 	h->nports = o->kind == PROBE_ACTIVE ? 0 : 1;
 	h->control_port = control_port;
 	h->data_port = o->kind == PROBE_ACTIVE ? o->port : 20;
-	h->style = PATCH_STYLE_PORTS;
+	h->stateful = o->crule.related;
 	h->cause = "client-local-rule";
 }
 
 static int
 client_fix(struct fixes *fx, const struct probe_obs *o,
     const struct session_facts *f, uint16_t control_port, uint16_t lo,
-    uint16_t hi)
+    uint16_t hi, enum patch_style style, int tls_offered)
 {
 	struct portrange pr = { lo, hi };
 	struct patch_hole h;
+	struct fix_in in;
 	char *text = NULL, err[512] = "";
 	int r, verified = 0;
 
 	client_hole(o, f, control_port, &pr, &h);
+	h.style = style;
+	h.tls_offered = tls_offered;
 	if ((r = patch_write(&h, 1, PATCH_HOST_CLIENT, &text)) != 0)
 		snprintf(err, sizeof(err), "no patch for this rule: %s",
 		    ftp_strerror(r));
@@ -145,8 +223,13 @@ client_fix(struct fixes *fx, const struct probe_obs *o,
 	log_debug("client fix for %u-%u: %s", lo, hi, verified ? "verified" :
 	    err);
 	/* A patch this host's kernel rejects is never shown. */
-	r = fixes_add(fx, 0, o->kind, lo, hi, verified ? text : NULL,
-	    verified, verified ? "" : err);
+	in.text = verified ? text : NULL;
+	in.verified = verified;
+	in.err = verified ? "" : err;
+	in.style = patch_style_applies(&h) ? patch_style_name(
+	    patch_style_effective(&h)) : NULL;
+	in.reason = patch_style_reason(&h);
+	r = fixes_add(fx, 0, o->kind, lo, hi, &in, NULL);
 	free(text);
 	return r;
 }
@@ -154,7 +237,7 @@ client_fix(struct fixes *fx, const struct probe_obs *o,
 int
 fixes_derive_client(struct fixes *fx, const struct probe_obs *probes,
     size_t n, const struct probe_obs *active, const struct session_facts *f,
-    uint16_t control_port)
+    uint16_t control_port, enum patch_style style, int tls_offered)
 {
 	size_t i, j;
 	int r;
@@ -169,11 +252,12 @@ fixes_derive_client(struct fixes *fx, const struct probe_obs *probes,
 			;
 		if (o->crule.present && o->outcome != OUTCOME_ACKED &&
 		    (r = client_fix(fx, o, f, control_port, o->port,
-		    probes[j - 1].port)) != 0)
+		    probes[j - 1].port, style, tls_offered)) != 0)
 			return r;
 	}
 	if (active != NULL && active->crule.present &&
 	    active->outcome != OUTCOME_ACKED)
-		return client_fix(fx, active, f, control_port, 0, 0);
+		return client_fix(fx, active, f, control_port, 0, 0, style,
+		    tls_offered);
 	return 0;
 }

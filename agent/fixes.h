@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "evidence.h"
+#include "patch.h"
 
 #define FIXES_MAX	32
 
@@ -26,20 +27,27 @@ struct fixes *fixes_new(void);
 void fixes_free(struct fixes *fx);
 
 /* A trace record's "fix" object (PROTOCOL.md) for the server host's run
- * of kind and ports lo-hi; anything but an object is ignored.  0 or
+ * of kind and ports lo-hi; anything but an object is ignored.  Its
+ * "if_auth_tls" variant is kept aside for fixes_settle_tls().  0 or
  * FTP_ERR_NOMEM. */
 int fixes_take_server(struct fixes *fx, const json_t *fix,
     enum probe_kind kind, uint16_t lo, uint16_t hi);
 
+/* Once the real FTP client has run: the server's fixes written both
+ * ways (an automatic style on a stateful chain) become the one for a
+ * server that offers AUTH TLS (tls_offered) or not. */
+void fixes_settle_tls(struct fixes *fx, int tls_offered);
+
 /*
  * The agent host's patches: one per run of probes (control, passive
  * ports in order, the active connect-back) that the agent host's own
- * rule dropped, for the server address f->server.  Each is checked by
- * this host's kernel.  0 or FTP_ERR_NOMEM.
+ * rule dropped, for the server address f->server.  style is --fix-style
+ * (patch.h); tls_offered: the server offered AUTH TLS.  Each is checked
+ * by this host's kernel.  0 or FTP_ERR_NOMEM.
  */
 int fixes_derive_client(struct fixes *fx, const struct probe_obs *probes,
     size_t n, const struct probe_obs *active, const struct session_facts *f,
-    uint16_t control_port);
+    uint16_t control_port, enum patch_style style, int tls_offered);
 
 /* The fixes so far (owned by fx). */
 const struct evidence_fix *fixes_list(const struct fixes *fx, size_t *n);

@@ -48,6 +48,8 @@ enum {
 	OPT_TEXTFILE,
 	OPT_COUNT,
 	OPT_IDLE_TEST,
+	OPT_FIX_SCOPE,
+	OPT_FIX_STYLE,
 };
 
 struct agent_opt {
@@ -109,6 +111,14 @@ static const struct agent_opt agent_opts[] = {
 	{ "fix-out", required_argument, OPT_FIX_OUT, "DIR",
 	    "write the checked fixes there: server.nft, client.nft, "
 	    "server-settings.txt (an existing directory)" },
+	{ "fix-scope", required_argument, OPT_FIX_SCOPE, "CIDR",
+	    "the server's fix lets FTP in from this client network (it must "
+	    "contain the agent's address as the reflector sees it) instead "
+	    "of that address alone" },
+	{ "fix-style", required_argument, OPT_FIX_STYLE, "auto|helper|ports",
+	    "how fixes let data connections in: the FTP conntrack helper or "
+	    "the data ports opened explicitly (default auto: the helper "
+	    "for a stateful firewall unless the server offers AUTH TLS)" },
 	{ "sg", required_argument, OPT_SG, "FILE",
 	    "evaluate the cloud security groups, NACLs or firewall rules "
 	    "in FILE (AWS, Azure or GCP CLI JSON) against the measurements; "
@@ -321,6 +331,28 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 		if (agent_dir("--fix-out", arg) != 0)
 			return -1;
 		o->fix_out = arg;
+		return 0;
+	case OPT_FIX_SCOPE:
+		if (addr_cidr_parse(arg, &o->fix_net, &o->fix_prefix) != 0) {
+			fprintf(stderr, "ftpath-agent: --fix-scope: '%s' is not "
+			    "an IPv4 or IPv6 network ADDR/LEN (LEN 1-32 or "
+			    "1-128)\n", arg);
+			return -1;
+		}
+		o->fix_scope = arg;
+		return 0;
+	case OPT_FIX_STYLE:
+		if (strcmp(arg, "auto") == 0)
+			o->fix_style = PATCH_STYLE_AUTO;
+		else if (strcmp(arg, "helper") == 0)
+			o->fix_style = PATCH_STYLE_HELPER;
+		else if (strcmp(arg, "ports") == 0)
+			o->fix_style = PATCH_STYLE_PORTS;
+		else {
+			fprintf(stderr, "ftpath-agent: --fix-style: '%s' is not "
+			    "auto, helper or ports\n", arg);
+			return -1;
+		}
 		return 0;
 	case OPT_SG:
 		if (o->n_sg >= CHECK_MAX_SG) {

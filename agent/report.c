@@ -80,6 +80,8 @@ report_free(struct report *r)
 	for (i = 0; i < r->n_fixes; i++) {
 		free(r->fixes[i].text);
 		free(r->fixes[i].verify_error);
+		free(r->fixes[i].style);
+		free(r->fixes[i].style_reason);
 	}
 	free(r->fixes);
 	free(r->svc);
@@ -317,9 +319,14 @@ report_add_fix(struct report *r, enum cause c, const struct evidence_fix *f)
 	x->text = dup_or_null(f->text, &err);
 	x->verify_error = dup_or_null(f->verify_error ? f->verify_error : "",
 	    &err);
+	x->style = dup_or_null(f->style ? f->style : "", &err);
+	x->style_reason = dup_or_null(f->style_reason ? f->style_reason : "",
+	    &err);
 	if (err) {
 		free(x->text);
 		free(x->verify_error);
+		free(x->style);
+		free(x->style_reason);
 		return FTP_ERR_NOMEM;
 	}
 	r->n_fixes++;

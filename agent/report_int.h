@@ -49,6 +49,8 @@ struct report_fix {
 	char *text;		/* NULL: none (not verified) */
 	int verified;
 	char *verify_error;
+	char *style;		/* "helper", "ports" or "" (no choice) */
+	char *style_reason;
 };
 
 struct report {

@@ -437,6 +437,13 @@ json_fix_add(json_t *causes, const struct report_fix *x)
 		if (jset(c, "fix", fix) != 0)
 			return -1;
 	}
+	/* The remedy for data connections, as the first patch with one
+	 * chose it (a cause's patches follow the same --fix-style). */
+	if (x->style != NULL && x->style[0] != '\0' &&
+	    json_object_get(fix, "style") == NULL &&
+	    (jset(fix, "style", jtext(x->style)) != 0 ||
+	    jset(fix, "style_reason", jtext(x->style_reason)) != 0))
+		return -1;
 	if (!x->verified && (jset(fix, "verified", json_false()) != 0 ||
 	    (json_is_null(json_object_get(fix, "verify_error")) &&
 	    jset(fix, "verify_error", jtext(x->verify_error)) != 0)))

@@ -196,6 +196,14 @@ print_fix(const struct print_ctx *pc, const struct report_run *run)
 	    "(nft -c); load it there with nft -f\n", LABEL_W, "fix:",
 	    x->server ? "server.nft" : "client.nft", x->server ? "server" :
 	    "agent");
+	if (x->style != NULL && x->style[0] != '\0')
+		fprintf(pc->out, "      %-*s %s (%s); the other remedy is "
+		    "--fix-style %s%s\n", LABEL_W, "remedy:", strcmp(x->style,
+		    "helper") == 0 ? "the FTP conntrack helper" :
+		    "the data ports opened explicitly", x->style_reason,
+		    strcmp(x->style, "helper") == 0 ? "ports" : "helper",
+		    strcmp(x->style, "helper") == 0 ? " (works with FTPS)" :
+		    " (FTPS blinds the helper)");
 	for (t = x->text; *t != '\0'; t = *nl ? nl + 1 : nl) {
 		nl = t + strcspn(t, "\n");
 		fprintf(pc->out, "      %-*s | %.*s\n", LABEL_W, "",

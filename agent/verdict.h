@@ -73,6 +73,7 @@ struct probe_rule {
 	char chain[64];
 	char verdict[8];	/* "drop" or "reject" */
 	char text[160];		/* "" if it could not be read */
+	int related;		/* its chain accepts ct state related */
 };
 
 /*

@@ -255,6 +255,61 @@ addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 	return memcmp(ba, bb, 16) == 0;
 }
 
+int
+addr_cidr_parse(const char *s, struct sockaddr_storage *net,
+    unsigned *prefix)
+{
+	char buf[INET6_ADDRSTRLEN + 1], *end;
+	const char *slash;
+	unsigned long len;
+	socklen_t sl;
+	int v6;
+
+	if (s == NULL || (slash = strchr(s, '/')) == NULL ||
+	    (size_t)(slash - s) >= sizeof(buf) || slash[1] < '0' ||
+	    slash[1] > '9')
+		return FTP_ERR_INVAL;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	/* A scope names an interface, not a network. */
+	if (strchr(buf, '%') != NULL || addr_parse_ip(buf, net, &sl) != 0)
+		return FTP_ERR_INVAL;
+	/* ::ffff:a.b.c.d/LEN: say the IPv4 network instead, one way only. */
+	if (net->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(
+	    &((const struct sockaddr_in6 *)(const void *)net)->sin6_addr))
+		return FTP_ERR_INVAL;
+	errno = 0;
+	len = strtoul(slash + 1, &end, 10);
+	v6 = net->ss_family == AF_INET6;
+	if (errno != 0 || *end != '\0' || len < 1 || len > (v6 ? 128u : 32u))
+		return FTP_ERR_INVAL;
+	*prefix = (unsigned)len;
+	return 0;
+}
+
+int
+addr_cidr_contains(const struct sockaddr *net, unsigned prefix,
+    const struct sockaddr *a)
+{
+	uint8_t bn[16], ba[16];
+	unsigned full, rest;
+	int fn, fa;
+
+	if (net == NULL || a == NULL)
+		return 0;
+	fn = addr_canon(net, bn);
+	fa = addr_canon(a, ba);
+	if (fn == AF_UNSPEC || fn != fa || prefix > (fn == AF_INET ? 32u :
+	    128u))
+		return 0;
+	full = prefix / 8;
+	rest = prefix % 8;
+	if (memcmp(bn, ba, full) != 0)
+		return 0;
+	return rest == 0 || ((bn[full] ^ ba[full]) &
+	    (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
 void
 addr_unmap(struct sockaddr_storage *ss)
 {

@@ -44,6 +44,19 @@ int addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 /* Turn an IPv4-mapped IPv6 address into plain IPv4 in place. */
 void addr_unmap(struct sockaddr_storage *ss);
 
+/*
+ * A network "ADDR/LEN" ("198.51.100.0/24", "2001:db8:1::/48"): numeric
+ * address, no scope, no port; LEN 1..32 (IPv4) or 1..128 (IPv6) - /0
+ * would be every host, which no fix may name.  Host bits past LEN are
+ * kept as written (the patch writer masks them).  0 or FTP_ERR_INVAL.
+ */
+int addr_cidr_parse(const char *s, struct sockaddr_storage *net,
+    unsigned *prefix);
+/* a lies in net/prefix: the same family (v4-mapped a taken as IPv4) and
+ * the first prefix bits equal.  1 or 0. */
+int addr_cidr_contains(const struct sockaddr *net, unsigned prefix,
+    const struct sockaddr *a);
+
 /* "192.0.2.1" / "2001:db8::1"; returns buf ("?" on failure). */
 const char *addr_ntop(const struct sockaddr *sa, char *buf, size_t len);
 /* "192.0.2.1:21" / "[2001:db8::1]:21"; returns buf. */

@@ -648,10 +648,12 @@ fw_session_collect(struct fw_session *s)
 		if (r->looked_up)
 			continue;
 		r->looked_up = 1;
-		if (!r->has_handle || s->detached)
+		if (s->detached)
 			continue;
-		if ((e = fw_rule_text(r->family, r->table, r->chain, r->handle,
-		    &r->text)) != 0) {
+		/* A policy has no text, but its chain still tells whether
+		 * the firewall is stateful (the fix's style, patch.h). */
+		if ((e = fw_rule_facts(r->family, r->table, r->chain,
+		    r->has_handle, r->handle, &r->text, &r->related)) != 0) {
 			r->text = NULL;
 			log_info("%s %s: text of rule %s %s handle %llu: %s",
 			    s->who, s->id, r->table, r->chain,

@@ -78,6 +78,9 @@ struct fw_session_rule {
 	uint64_t	 handle;
 	int		 looked_up;
 	char		*text;		/* NULL if unknown (or not read yet) */
+	/* The chain accepts `ct state related` (fw_chain_related_find):
+	 * a stateful firewall.  0 when unknown. */
+	int		 related;
 };
 
 struct fw_session_port {

@@ -87,12 +87,14 @@ fw_nft_error(struct nft_ctx *ctx)
 	return FTP_ERR_SYSTEM;
 }
 
-int
-fw_rule_text(int family, const char *table, const char *chain,
-    uint64_t handle, char **out)
+/* `nft -a list chain FAM TABLE CHAIN` into a buffered context: on
+ * success *ctx is the caller's to free and *listing lives in it. */
+static int
+fw_chain_list(int family, const char *table, const char *chain,
+    struct nft_ctx **ctxp, const char **listing)
 {
 	struct nft_ctx *ctx = NULL;
-	const char *fam = fw_family_name(family), *listing;
+	const char *fam = fw_family_name(family);
 	char cmd[3 * FW_NAME_MAX];
 	int n, r = FTP_ERR_INVAL;
 
@@ -100,28 +102,92 @@ fw_rule_text(int family, const char *table, const char *chain,
 	 * name can add words or commands to it. */
 	if (fam == NULL || fw_cmd_name_check(table) != 0 ||
 	    fw_cmd_name_check(chain) != 0)
-		goto out;
+		goto fail;
 	n = snprintf(cmd, sizeof(cmd), "list chain %s %s %s", fam, table,
 	    chain);
 	if (n < 0 || (size_t)n >= sizeof(cmd))
-		goto out;
+		goto fail;
 	r = FTP_ERR_NOMEM;
 	if ((ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL ||
 	    nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0)
-		goto out;
+		goto fail;
 	nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_HANDLE);
 	if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
 		r = fw_nft_error(ctx);
-		goto out;
+		goto fail;
 	}
-	if ((listing = nft_ctx_get_output_buffer(ctx)) == NULL) {
+	if ((*listing = nft_ctx_get_output_buffer(ctx)) == NULL) {
 		errno = EIO;
 		r = FTP_ERR_SYSTEM;
-		goto out;
+		goto fail;
 	}
-	r = fw_rule_text_find(listing, handle, out);
-out:
+	*ctxp = ctx;
+	return 0;
+fail:
 	if (ctx != NULL)
 		nft_ctx_free(ctx);
+	return r;
+}
+
+int
+fw_rule_text(int family, const char *table, const char *chain,
+    uint64_t handle, char **out)
+{
+	struct nft_ctx *ctx;
+	const char *listing;
+	int r;
+
+	if ((r = fw_chain_list(family, table, chain, &ctx, &listing)) != 0)
+		return r;
+	r = fw_rule_text_find(listing, handle, out);
+	nft_ctx_free(ctx);
+	return r;
+}
+
+/* Does the line [s, e) accept related connections: "ct state" and,
+ * after it, "related" and then "accept" ("ct state established,related
+ * accept", "ct state { established, related } accept", "ct state vmap
+ * { established : accept, related : accept, ... }")?  A negation
+ * ("ct state != related") accepts the opposite. */
+static int
+fw_line_related(const char *s, const char *e)
+{
+	size_t len = (size_t)(e - s);
+	const char *ct, *rel, *acc;
+
+	if ((ct = memmem(s, len, "ct state ", 9)) == NULL ||
+	    (rel = memmem(ct, (size_t)(e - ct), "related", 7)) == NULL ||
+	    (acc = memmem(rel, (size_t)(e - rel), "accept", 6)) == NULL)
+		return 0;
+	return memmem(ct, (size_t)(rel - ct), "!=", 2) == NULL;
+}
+
+int
+fw_chain_related_find(const char *listing)
+{
+	const char *s, *e;
+
+	for (s = listing; *s != '\0'; s = *e == '\0' ? e : e + 1) {
+		if ((e = strchr(s, '\n')) == NULL)
+			e = s + strlen(s);
+		if (fw_line_related(s, e))
+			return 1;
+	}
+	return 0;
+}
+
+int
+fw_rule_facts(int family, const char *table, const char *chain,
+    int has_handle, uint64_t handle, char **text, int *related)
+{
+	struct nft_ctx *ctx;
+	const char *listing;
+	int r;
+
+	if ((r = fw_chain_list(family, table, chain, &ctx, &listing)) != 0)
+		return r;
+	*related = fw_chain_related_find(listing);
+	r = has_handle ? fw_rule_text_find(listing, handle, text) : 0;
+	nft_ctx_free(ctx);
 	return r;
 }

@@ -34,4 +34,21 @@ int fw_rule_text(int family, const char *table, const char *chain,
  */
 int fw_rule_text_find(const char *listing, uint64_t handle, char **out);
 
+/*
+ * Pure: does the chain listing hold a rule that accepts related
+ * connections (`ct state ... related ... accept`, not negated)?  That
+ * is a stateful firewall: FTP data connections pass it once a helper
+ * makes them related (patch.h, PATCH_STYLE_AUTO).  1 or 0.
+ */
+int fw_chain_related_find(const char *listing);
+
+/*
+ * One listing of the chain for both: *related as fw_chain_related_find()
+ * and, with has_handle, the rule's text as fw_rule_text() (*text
+ * untouched without it).  Errors as fw_rule_text(); *related is set
+ * whenever the chain could be listed.
+ */
+int fw_rule_facts(int family, const char *table, const char *chain,
+    int has_handle, uint64_t handle, char **text, int *related);
+
 #endif

@@ -266,7 +266,50 @@ patch_style_effective(const struct patch_hole *h)
 {
 	if (h->style != PATCH_STYLE_AUTO)
 		return h->style;
-	return h->tls_offered ? PATCH_STYLE_PORTS : PATCH_STYLE_HELPER;
+	return h->stateful && !h->tls_offered ? PATCH_STYLE_HELPER :
+	    PATCH_STYLE_PORTS;
+}
+
+const char *
+patch_style_reason(const struct patch_hole *h)
+{
+	if (h->style == PATCH_STYLE_HELPER)
+		return "asked for with --fix-style helper";
+	if (h->style == PATCH_STYLE_PORTS)
+		return "asked for with --fix-style ports";
+	if (h->tls_offered)
+		return "the server offers AUTH TLS, and FTPS (encrypted "
+		    "control) blinds the helper";
+	if (h->stateful)
+		return "the chain accepts ct state related: a stateful "
+		    "firewall that lacks only the FTP helper (since Linux "
+		    "6.0 none is assigned by itself), and the server was not "
+		    "seen offering AUTH TLS";
+	return "the chain accepts no ct state related: its rules stop these "
+	    "data connections as such, and opening their ports answers "
+	    "that directly";
+}
+
+int
+patch_style_applies(const struct patch_hole *h)
+{
+	int in, orig_in = patch_orig_in(h);
+
+	if (h->path == PATCH_PATH_CONTROL ||
+	    patch_hook_in(h->hook, orig_in, &in) != 0)
+		return 0;
+	return in == orig_in;
+}
+
+const char *
+patch_style_name(enum patch_style s)
+{
+	switch (s) {
+	case PATCH_STYLE_AUTO:		return "auto";
+	case PATCH_STYLE_HELPER:	return "helper";
+	case PATCH_STYLE_PORTS:		return "ports";
+	}
+	return "?";
 }
 
 static int
@@ -415,6 +458,25 @@ patch_put_position(struct patch_sb *sb, const struct patch_plan *p)
 		    h->chain);
 }
 
+/* A data connection can be let in two ways: say which one this is, why,
+ * and what the other would be. */
+static void
+patch_put_remedy(struct patch_sb *sb, const struct patch_plan *p)
+{
+	patch_sb_add(sb, "# remedy: %s (style %s): %s\n", p->helper ?
+	    "the FTP conntrack helper makes the data connection related" :
+	    "the data ports opened explicitly", p->helper ? "helper" :
+	    "ports", patch_style_reason(p->h));
+	if (p->helper)
+		patch_sb_add(sb, "# the other remedy, --fix-style ports, opens "
+		    "the data ports explicitly: it works with FTPS too\n");
+	else
+		patch_sb_add(sb, "# the other remedy, --fix-style helper, "
+		    "assigns the FTP conntrack helper (ct helper type \"ftp\") "
+		    "and accepts ct state related; WARNING: FTPS (AUTH TLS) "
+		    "blinds the helper\n");
+}
+
 static void
 patch_put_accept(struct patch_sb *sb, const struct patch_plan *p)
 {
@@ -440,6 +502,8 @@ patch_put_accept(struct patch_sb *sb, const struct patch_plan *p)
 		state = "established,related";
 	else
 		state = "new,established";
+	if (p->h->path != PATCH_PATH_CONTROL && !p->reply)
+		patch_put_remedy(sb, p);
 	if (p->helper)
 		patch_sb_add(sb, "# the FTP helper announced this data "
 		    "connection: it is related to the control connection\n");
@@ -490,7 +554,7 @@ patch_put_helper(struct patch_sb *sb, const struct patch_plan *plans,
 		    patch_path_name(h->path));
 		patch_sb_add(sb, "# WARNING: FTPS (AUTH TLS) blinds the "
 		    "helper: it cannot read PORT/227 in an encrypted control "
-		    "connection; use the ports style then\n");
+		    "connection; use --fix-style ports then\n");
 		if (h->tls_offered)
 			patch_sb_add(sb, "# WARNING: this server offers AUTH "
 			    "TLS: its FTPS sessions get no data connection "

@@ -19,8 +19,13 @@
  * `ct state established,related` from the peer before the offending rule.
  * With FTPS (AUTH TLS) the control connection is encrypted and the helper
  * cannot read PORT/227, so PATCH_STYLE_PORTS opens the data ports
- * explicitly instead; PATCH_STYLE_AUTO picks PORTS when the server offers
- * AUTH TLS and HELPER otherwise.
+ * explicitly instead.  PATCH_STYLE_AUTO picks HELPER only where the
+ * helper is what is missing: the offending chain accepts `ct state
+ * related` (a stateful firewall; the hole's `stateful`) and the server
+ * was not seen offering AUTH TLS; PORTS otherwise (a rule that drops the
+ * data ports as such is answered by opening them).  Every data-path
+ * accept says in a comment which remedy it uses and why, and names the
+ * other one (with the FTPS warning for the helper).
  *
  * States.  Without the helper the accept takes `ct state new,established`:
  * the offending rule usually stops every packet of the connection, not
@@ -80,7 +85,7 @@ enum patch_path {
 };
 
 enum patch_style {
-	PATCH_STYLE_AUTO = 0,	/* PORTS if tls_offered, else HELPER */
+	PATCH_STYLE_AUTO = 0,	/* HELPER if stateful && !tls_offered */
 	PATCH_STYLE_HELPER,	/* conntrack helper + ct state related */
 	PATCH_STYLE_PORTS,	/* open the data ports explicitly */
 };
@@ -125,6 +130,10 @@ struct patch_hole {
 	uint16_t		 data_port;	/* active source port, default 20 */
 	enum patch_style	 style;
 	int			 tls_offered;	/* the server offers AUTH TLS */
+	/* The offending chain accepts `ct state related` (a stateful
+	 * firewall: the data connections die only because no helper makes
+	 * them related). */
+	int			 stateful;
 	/* Cause label for the comments, e.g. "server-local-rule": one line
 	 * of printable ASCII, at most 200 bytes (NULL: server-local-rule or
 	 * client-local-rule by host). */
@@ -146,8 +155,22 @@ int patch_write(const struct patch_hole *holes, size_t nholes,
     enum patch_host host, char **out);
 
 /* The style a hole gets: its own, or for PATCH_STYLE_AUTO the one
- * tls_offered implies. */
+ * stateful and tls_offered imply. */
 enum patch_style patch_style_effective(const struct patch_hole *h);
+
+/* Why patch_style_effective() chose its style: one static sentence for
+ * the patch's comment and the report, e.g. "the server offers AUTH TLS,
+ * which blinds the helper". */
+const char *patch_style_reason(const struct patch_hole *h);
+
+/* Does the style decide how this hole is opened: a data connection's
+ * own packets (passive or active, not their answers, which are
+ * established either way)?  An unknown hook counts as the connection's
+ * own direction, as in patch_write().  1 or 0. */
+int patch_style_applies(const struct patch_hole *h);
+
+/* "helper" or "ports" (AUTO: "auto"). */
+const char *patch_style_name(enum patch_style s);
 
 /*
  * Pure safety check of a script's text: 0 if every command (lines that

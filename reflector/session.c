@@ -20,6 +20,7 @@
 #include "connectback.h"
 #include "divert.h"
 #include "err.h"
+#include "fixgen.h"
 #include "hostinfo.h"
 #include "listener.h"
 #include "log.h"
@@ -542,7 +543,8 @@ static void
 session_on_plan(struct session *s, const json_t *msg)
 {
 	const char *server, *code = NULL, *ptext;
-	char reason[160];
+	struct fixgen_req fixreq;
+	char reason[192];
 	json_int_t cport, tmo;
 	const json_t *passive, *addrs, *a;
 	struct portrange range, *rp = NULL;
@@ -604,6 +606,13 @@ session_on_plan(struct session *s, const json_t *msg)
 	}
 	if (session_get_timeout(s, msg, &tmo) != 0)
 		return;
+	/* What the agent asks of its fixes: checked values only. */
+	if (fixgen_req_parse(json_object_get(msg, "fix"),
+	    (struct sockaddr *)&s->observed, &fixreq, reason,
+	    sizeof(reason)) != 0) {
+		session_error(s, "bad-request", reason);
+		return;
+	}
 	if (listener_policy_check(s->cfg, (uint16_t)cport, rp, &code, reason,
 	    sizeof(reason)) != 0) {
 		session_error(s, code, reason);
@@ -618,6 +627,7 @@ session_on_plan(struct session *s, const json_t *msg)
 		session_error(s, "unexpected", "cannot arm the listeners");
 		return;
 	}
+	trace_set_fixreq(s->trace, &fixreq);
 	s->state = SESSION_ARMED;
 	log_info("session %s: plan armed: control %u, passive %s, "
 	    "%zu ports %s (server \"%.64s\")", s->peer_text, (unsigned)cport,

@@ -24,6 +24,7 @@ struct trace {
 	struct sockaddr_storage	 peer;
 	uint16_t		 control_port;
 	uint16_t		 active_port;
+	struct fixgen_req	 fixreq;	/* the agent's plan.fix */
 };
 
 /* Learned once at start-up (trace_startup): a process without
@@ -178,6 +179,13 @@ trace_new(struct event_base *base, const char *id,
 	    active_port, NULL, 0);
 }
 
+void
+trace_set_fixreq(struct trace *t, const struct fixgen_req *req)
+{
+	if (t != NULL && req != NULL)
+		t->fixreq = *req;
+}
+
 int
 trace_nft_usable(void)
 {
@@ -247,8 +255,10 @@ trace_fix_json(const struct trace *t, const struct fw_session_port *p,
 	fr.handle = r->handle;
 	fr.reject = r->text != NULL && strstr(r->text, "reject") != NULL;
 	fr.outbound = p->rule_dir == FW_SESSION_OUT;
+	fr.related = r->related;
 	return fixgen_json(&fr, path, lo, hi, (const struct sockaddr *)
-	    &t->peer, t->control_port, t->active_port ? t->active_port : 20);
+	    &t->peer, t->control_port, t->active_port ? t->active_port : 20,
+	    &t->fixreq);
 }
 
 static int

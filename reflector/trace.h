@@ -95,6 +95,10 @@ struct trace *trace_new_diverting(struct event_base *base, const char *id,
     const struct sockaddr *peer, uint16_t control_port,
     const struct portrange *passive, uint16_t active_port,
     const struct sockaddr *to, uint32_t mark);
+/* What the agent asked of its fixes (plan.fix, fixgen.h), copied; the
+ * fixes of the records follow it.  NULL t or req is ignored. */
+struct fixgen_req;
+void trace_set_fixreq(struct trace *t, const struct fixgen_req *req);
 /* 0 if nftables was found unusable at start-up (no CAP_NET_ADMIN). */
 int trace_nft_usable(void);
 /* Remove the table (if any), stop listening, free.  NULL is ignored. */

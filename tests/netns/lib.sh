@@ -508,6 +508,8 @@ curl_ftp() {
 		opt+=(-4)
 	fi
 	[[ $mode == active ]] && opt+=(-P -)
+	# CURL_SRC: the client address to connect from (a second one)
+	[[ -n ${CURL_SRC:-} ]] && opt+=(--interface "$CURL_SRC")
 	[[ $mode == ftps* ]] && opt+=(--ssl-reqd -k)
 	# curl >= 7.74 ignores the 227 address by default and reuses the
 	# control connection's (--ftp-skip-pasv-ip); a PASV client that trusts

@@ -4,7 +4,7 @@
  *   patch_driver --host server|client --family F --table T --chain C
  *       (--handle N | --policy) [--hook H] [--verdict drop|reject]
  *       --path control|passive|active --peer ADDR [--scope CIDR]
- *       [--ports LIST] [--style auto|helper|ports] [--tls]
+ *       [--ports LIST] [--style auto|helper|ports] [--tls] [--stateful]
  *       [--control-port P] [--cause TEXT] [--out FILE]
  *
  * Writes the script of that one hole to stdout (and FILE), then checks it
@@ -96,6 +96,7 @@ static const struct option drv_opts[] = {
 	{ "ports", required_argument, NULL, 'r' },
 	{ "style", required_argument, NULL, 'y' },
 	{ "tls", no_argument, NULL, 'T' },
+	{ "stateful", no_argument, NULL, 'S' },
 	{ "control-port", required_argument, NULL, 'C' },
 	{ "cause", required_argument, NULL, 'x' },
 	{ "out", required_argument, NULL, 'o' },
@@ -125,6 +126,7 @@ drv_opt(int c, const char *arg, struct patch_hole *h, const char **out)
 		break;
 	case 'y': e = drv_enum(arg, drv_styles, 3); h->style = e; break;
 	case 'T': h->tls_offered = 1; break;
+	case 'S': h->stateful = 1; break;
 	case 'C': h->control_port = (uint16_t)atoi(arg); break;
 	case 'x': h->cause = arg; break;
 	case 'o': *out = arg; break;

@@ -154,8 +154,8 @@ ns_nft "$NS_S" srv-policy "table inet harness_filter {
 }"
 fix server-policy-passive "$NS_S" passive --host server --family inet \
 	--table harness_filter --chain input --policy --hook input \
-	--path passive --peer "$CLIENT4" --ports "$PASV_LO-$PASV_HI"
-expect "server-policy-passive: helper style (no AUTH TLS), appended" \
+	--path passive --peer "$CLIENT4" --ports "$PASV_LO-$PASV_HI" --stateful
+expect "server-policy-passive: helper style (stateful chain, no AUTH TLS), appended" \
 	bash -c "grep -q '^add ct helper inet harness_filter ftp-standard' '$T_DIR/server-policy-passive.nft' &&
 		grep -q '^add rule inet harness_filter input ip saddr $CLIENT4 ' '$T_DIR/server-policy-passive.nft'"
 harness_off "$NS_S"

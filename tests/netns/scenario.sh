@@ -345,11 +345,42 @@ JUNIT=""		# TESTS:FAILURES:CAUSE the --junit file must hold
 HTML=""			# KIND:CAUSE:STAGE the --html page must draw
 FIX_HOST=""		# server|client: --fix-out's patch for that host,
 FIX_MODE=""		# loaded there, makes this curl mode work
+FIX_GREP=()		# texts that patch must contain ...
+FIX_NOGREP=()		# ... and must not
+FIX_SRC2=""		# a second client address (added to the client
+			# ns): curl FIX_MODE from it fails before the
+			# patch and works after it (--fix-scope)
+FIX_BAD_SCOPE=0		# --fix-scope errors: exit 2 naming the option
+FIX_STYLE=""		# the JSON fix's style (helper|ports)
 MTU_LINK=""		# router_mtu_blackhole MTU
 BIG_FILE=0		# a 64 KiB test file (more than one segment)
 FORGET_IDLE=""		# router_forget_idle SECONDS
 IDLE_XCHECK=0		# a real client (python ftplib) idles too
 REFL_CONF=()		# extra reflector.conf lines (start_reflector)
+# --fix-scope refusals: not a network, and a network without the agent's
+# observed address; each exit 2 naming the option, before any probe.
+fix_bad_scope() {
+	local bad rc agent_bin
+	agent_bin=$(realpath "$BUILD/ftpath-agent")
+	for bad in 198.51.100.3 198.51.100.0/0 203.0.113.0/24 2001:db8:1::/48; do
+		rc=0
+		nsx "$NS_C" 30 "$agent_bin" check --reflector "$SERVER4" \
+			--cert "$CERTS/agent.crt" --key "$CERTS/agent.key" \
+			--ca "$CERTS/ca.crt" --fix-scope "$bad" \
+			>"$T_DIR/badscope.out" 2>"$T_DIR/badscope.err" || rc=$?
+		if ((rc != 2)); then
+			fail "--fix-scope $bad: exit $rc (want 2)"
+		elif ! grep -q -- '--fix-scope' "$T_DIR/badscope.err"; then
+			fail "--fix-scope $bad: the error does not name the option: $(head -c 200 "$T_DIR/badscope.err")"
+		else
+			log "ok:   --fix-scope $bad: exit 2 ($(head -n 1 "$T_DIR/badscope.err"))"
+		fi
+		grep -q 'control' "$T_DIR/badscope.out" &&
+			fail "--fix-scope $bad: a report was printed (something was probed)"
+	done
+	return 0
+}
+
 case $NAME in
 clean)
 	short=clean
@@ -773,6 +804,82 @@ server-nohelper)
 		--no-cause alg-dependent)
 	FIX_HOST=server
 	FIX_MODE=passive
+	# the chain accepts ct state related and vsftpd offers no AUTH
+	# TLS: the automatic remedy is the helper
+	FIX_GREP=("ct helper set" "# remedy: the FTP conntrack helper"
+		"a stateful firewall" "the other remedy, --fix-style ports")
+	FIX_STYLE=helper
+	HUMAN_GREP=("the FTP conntrack helper (the chain accepts ct state related")
+	;;
+server-nohelper-ports|server-nohelper-helper)
+	# server-nohelper's firewall; the remedy asked for with --fix-style:
+	# either one, loaded on the server, makes curl passive work
+	short=srvnoh${NAME##*-}
+	short=${short:0:9}
+	SERVER_RULES=$NFT_SERVER_NOHELPER
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:server-local-rule
+		--probe active=pass --rule-text "passive=policy drop"
+		--no-cause alg-dependent)
+	AGENT_ARGS=(--fix-style "${NAME##*-}")
+	FIX_STYLE=${NAME##*-}
+	FIX_HOST=server
+	FIX_MODE=passive
+	if [[ $NAME == *-ports ]]; then
+		FIX_GREP=("# remedy: the data ports opened explicitly"
+			"asked for with --fix-style ports"
+			"the other remedy, --fix-style helper"
+			"blinds the helper"
+			"tcp dport $PASV_LO-$PASV_HI ct state new,established accept")
+		FIX_NOGREP=("ct helper set" "add ct helper")
+		HUMAN_GREP=("the data ports opened explicitly (asked for with --fix-style ports); the other remedy is --fix-style helper")
+	else
+		FIX_GREP=("ct helper set" "asked for with --fix-style helper"
+			"the other remedy, --fix-style ports"
+			"WARNING: FTPS (AUTH TLS) blinds the helper"
+			"ct state established,related accept")
+		HUMAN_GREP=("the FTP conntrack helper (asked for with --fix-style helper); the other remedy is --fix-style ports")
+	fi
+	;;
+ftps-nohelper)
+	# server-nohelper's firewall and vsftpd offering AUTH TLS: the
+	# reflector writes the server fix both ways, and the agent keeps the
+	# one for a server with AUTH TLS (the FTP client saw it): the data
+	# ports opened explicitly, which works for FTPS too
+	short=ftpsnoh
+	SERVER_RULES=$NFT_SERVER_NOHELPER
+	VSFTPD_TLS=1
+	CURL_PASV=fail
+	CURL_FTPS=fail
+	CHECKS=(--probe control=pass --probe passive=fail:server-local-rule
+		--probe active=pass --no-cause alg-dependent)
+	FIX_HOST=server
+	FIX_MODE=ftps
+	FIX_STYLE=ports
+	FIX_GREP=("# remedy: the data ports opened explicitly"
+		"the server offers AUTH TLS"
+		"tcp dport $PASV_LO-$PASV_HI ct state new,established accept")
+	FIX_NOGREP=("ct helper set")
+	;;
+server-nohelper-scope)
+	# server-nohelper's fault, and the fix widened to the client
+	# network: it names 198.51.100.0/24, and a second client address
+	# in it passes too once it is loaded.  --fix-scope that is not a
+	# network, or one without the agent's address: exit 2
+	short=srvnohsc
+	SERVER_RULES=$NFT_SERVER_NOHELPER
+	CURL_PASV=fail
+	CHECKS=(--probe control=pass --probe passive=fail:server-local-rule
+		--probe active=pass --no-cause alg-dependent)
+	AGENT_ARGS=(--fix-scope 198.51.100.0/24)
+	FIX_HOST=server
+	FIX_MODE=passive
+	FIX_GREP=("ip saddr 198.51.100.0/24 tcp dport 21 ct helper set"
+		"ip saddr 198.51.100.0/24 tcp dport $PASV_LO-$PASV_HI")
+	FIX_NOGREP=("ip saddr $CLIENT4 ")
+	FIX_STYLE=helper
+	FIX_SRC2=198.51.100.3
+	FIX_BAD_SCOPE=1
 	;;
 routing-gap-arp)
 	# the FTP service address 192.0.2.5 is on a router segment where
@@ -1121,6 +1228,8 @@ if [[ $CURL_ONLY != 1 ]]; then
 	[[ -n $JUNIT ]] && junit_check
 	[[ -n $HTML ]] && html_check
 	((BUSY)) && busy_check
+	# while the reflector still runs: the scope is checked after pairing
+	((FIX_BAD_SCOPE)) && fix_bad_scope
 	if ((NOCAP_REFL_LOG)); then
 		# the fallback without nftables: bound ports, no tproxy
 		grep -q 'diverted to the transparent listener' "$T_DIR/reflector.log" &&
@@ -1265,8 +1374,38 @@ fix_check() {
 	else
 		fail "curl $FIX_MODE still fails after loading $FIX_HOST.nft"
 	fi
+	if [[ -n $FIX_SRC2 ]]; then
+		if CURL_SRC=$FIX_SRC2 curl_ftp "$FIX_MODE" "$FAM"; then
+			log "ok:   curl $FIX_MODE from $FIX_SRC2 works after loading $FIX_HOST.nft (it failed before)"
+		else
+			fail "curl $FIX_MODE from $FIX_SRC2 fails after loading $FIX_HOST.nft (its scope)"
+		fi
+	fi
+}
+# The texts the patch must (not) hold, before it is loaded.
+fix_grep() {
+	local f=$T_DIR/fix/$FIX_HOST.nft t
+	for t in "${FIX_GREP[@]}"; do
+		grep -qF -- "$t" "$f" 2>/dev/null || fail "$FIX_HOST.nft does not say '$t'"
+	done
+	for t in "${FIX_NOGREP[@]}"; do
+		grep -qF -- "$t" "$f" 2>/dev/null && fail "$FIX_HOST.nft says '$t'"
+	done
+	[[ -z $FIX_STYLE ]] && return 0
+	t=$("$PYTHON" -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(str((c.get("fix") or {}).get("style")) for c in d["causes"]
+               if (c.get("fix") or {}).get("kind") == "nftables"))' "$T_DIR/agent.json" 2>&1)
+	[[ $t == "$FIX_STYLE" ]] || fail "JSON fix style: '$t' (want $FIX_STYLE)"
+	return 0
 }
 if [[ $CURL_ONLY != 1 && -n $FIX_HOST ]]; then
+	fix_grep
+	if [[ -n $FIX_SRC2 ]]; then
+		ip -n "$NS_C" addr add "$FIX_SRC2/24" dev c0
+		CURL_SRC=$FIX_SRC2 curl_ftp "$FIX_MODE" "$FAM" &&
+			fail "curl $FIX_MODE from $FIX_SRC2 works before the patch (topology broken?)"
+	fi
 	fix_check
 fi
 if [[ $CURL_ONLY != 1 ]] && ((SG)); then

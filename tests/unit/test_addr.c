@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "testaddr.h"
 
 static void
 test_split_hostport(void **state)
@@ -298,6 +299,70 @@ test_portset(void **state)
 	portset_free(NULL);
 }
 
+static void
+test_cidr(void **state)
+{
+	static const char *const bad[] = { "198.51.100.0", "198.51.100.0/",
+	    "198.51.100.0/0", "198.51.100.0/33", "198.51.100.0/24x",
+	    "198.51.100.0/-1", "2001:db8::/129", "2001:db8::/0", "/24",
+	    "example.org/24", "198.51.100/24", "fe80::1%lo/64",
+	    "::ffff:198.51.100.0/120", "198.51.100.0/ 24", "" };
+	struct sockaddr_storage net, a;
+	unsigned pfx = 99;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(addr_cidr_parse(bad[i], &net, &pfx),
+		    FTP_ERR_INVAL);
+		assert_int_equal(pfx, 99);	/* untouched on failure */
+	}
+	assert_int_equal(addr_cidr_parse(NULL, &net, &pfx), FTP_ERR_INVAL);
+
+	assert_int_equal(addr_cidr_parse("198.51.100.0/24", &net, &pfx), 0);
+	assert_int_equal(pfx, 24);
+	sa_set(&a, "198.51.100.3", 21);
+	assert_true(addr_cidr_contains((struct sockaddr *)&net, pfx,
+	    (struct sockaddr *)&a));
+	sa_set(&a, "::ffff:198.51.100.200", 0);	/* a dual-stack view */
+	assert_true(addr_cidr_contains((struct sockaddr *)&net, pfx,
+	    (struct sockaddr *)&a));
+	sa_set(&a, "198.51.101.3", 0);
+	assert_false(addr_cidr_contains((struct sockaddr *)&net, pfx,
+	    (struct sockaddr *)&a));
+	sa_set(&a, "2001:db8::3", 0);		/* another family */
+	assert_false(addr_cidr_contains((struct sockaddr *)&net, pfx,
+	    (struct sockaddr *)&a));
+
+	/* A prefix that is not a byte boundary; host bits as written. */
+	assert_int_equal(addr_cidr_parse("203.0.113.77/27", &net, &pfx), 0);
+	sa_set(&a, "203.0.113.95", 0);
+	assert_true(addr_cidr_contains((struct sockaddr *)&net, pfx,
+	    (struct sockaddr *)&a));
+	sa_set(&a, "203.0.113.96", 0);
+	assert_false(addr_cidr_contains((struct sockaddr *)&net, pfx,
+	    (struct sockaddr *)&a));
+	sa_set(&a, "203.0.113.63", 0);
+	assert_false(addr_cidr_contains((struct sockaddr *)&net, pfx,
+	    (struct sockaddr *)&a));
+
+	assert_int_equal(addr_cidr_parse("2001:db8:1::/49", &net, &pfx), 0);
+	assert_int_equal(pfx, 49);
+	sa_set(&a, "2001:db8:1:7fff::1", 0);
+	assert_true(addr_cidr_contains((struct sockaddr *)&net, pfx,
+	    (struct sockaddr *)&a));
+	sa_set(&a, "2001:db8:1:8000::1", 0);
+	assert_false(addr_cidr_contains((struct sockaddr *)&net, pfx,
+	    (struct sockaddr *)&a));
+	assert_int_equal(addr_cidr_parse("2001:db8::2/128", &net, &pfx), 0);
+	sa_set(&a, "2001:db8::2", 0);
+	assert_true(addr_cidr_contains((struct sockaddr *)&net, pfx,
+	    (struct sockaddr *)&a));
+	assert_false(addr_cidr_contains((struct sockaddr *)&net, 129,
+	    (struct sockaddr *)&a));
+	assert_false(addr_cidr_contains(NULL, 24, (struct sockaddr *)&a));
+}
+
 int
 main(void)
 {
@@ -309,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_resolve_numeric),
 		cmocka_unit_test(test_portrange),
 		cmocka_unit_test(test_portset),
+		cmocka_unit_test(test_cidr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

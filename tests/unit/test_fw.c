@@ -1169,6 +1169,37 @@ test_rule_text_find(void **state)
 	assert_null(s);
 }
 
+/* A stateful chain is one that accepts related connections. */
+static void
+test_chain_related(void **state)
+{
+	static const char *const yes[] = {
+	    "\t\tct state established,related accept # handle 3\n",
+	    "\t\tct state { established, related } accept # handle 3\n",
+	    "\t\tct state related counter packets 1 bytes 60 accept\n",
+	    "\t\tct state vmap { invalid : drop, established : accept, "
+	    "related : accept } # handle 5\n",
+	    "\t\tiifname \"lo\" accept\n\t\tct state related accept\n",
+	};
+	static const char *const no[] = {
+	    "", "\t\tct state established accept # handle 3\n",
+	    "\t\tct state != related drop # handle 3\n",
+	    "\t\tct state != related accept # handle 3\n",
+	    "\t\tct state related drop # handle 3\n",
+	    "\t\tct state established accept\n\t\ttcp dport 21 accept "
+	    "comment \"related\"\n",
+	    "\t\tct status related accept\n",
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(fw_chain_related_find(listing), 1);
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_int_equal(fw_chain_related_find(yes[i]), 1);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_int_equal(fw_chain_related_find(no[i]), 0);
+}
+
 static void
 test_rule_text_rejects_names(void **state)
 {
@@ -1211,6 +1242,7 @@ main(void)
 		cmocka_unit_test(test_trace_tuple6),
 		cmocka_unit_test(test_rule_text_find),
 		cmocka_unit_test(test_rule_text_rejects_names),
+		cmocka_unit_test(test_chain_related),
 	};
 
 	return cmocka_run_group_tests_name("fw", tests, NULL, NULL);

@@ -45,64 +45,74 @@ struct pcase {
 	enum patch_style	 style;
 	int			 tls;
 	enum patch_verdict	 verdict;
+	int			 stateful;	/* the chain accepts related */
 };
 
 static const struct pcase cases[] = {
 	{ "server_passive_handle", SRV, "inet", "filter", "input", 4, "input",
 	    PATCH_PATH_PASSIVE, CLIENT4, 0, "30000-30099", PATCH_STYLE_PORTS,
-	    0, PATCH_VERDICT_DROP },
+	    0, PATCH_VERDICT_DROP, 0 },
 	{ "server_passive_policy_helper", SRV, "inet", "filter", "input", 0,
 	    "input", PATCH_PATH_PASSIVE, CLIENT4, 0, "30000-30099",
-	    PATCH_STYLE_AUTO, 0, PATCH_VERDICT_DROP },
+	    PATCH_STYLE_AUTO, 0, PATCH_VERDICT_DROP, 1 },
 	{ "server_passive_policy_tls_ports", SRV, "inet", "filter", "input",
 	    0, "input", PATCH_PATH_PASSIVE, CLIENT4, 0, "30000-30099",
-	    PATCH_STYLE_AUTO, 1, PATCH_VERDICT_DROP },
+	    PATCH_STYLE_AUTO, 1, PATCH_VERDICT_DROP, 1 },
+	{ "server_passive_policy_not_stateful", SRV, "inet", "filter",
+	    "input", 0, "input", PATCH_PATH_PASSIVE, CLIENT4, 0,
+	    "30000-30099", PATCH_STYLE_AUTO, 0, PATCH_VERDICT_DROP, 0 },
+	{ "server_passive_stateful_ports_forced", SRV, "inet", "filter",
+	    "input", 0, "input", PATCH_PATH_PASSIVE, CLIENT4, 0,
+	    "30000-30099", PATCH_STYLE_PORTS, 0, PATCH_VERDICT_DROP, 1 },
+	{ "server_passive_scope24_helper", SRV, "inet", "filter", "input", 0,
+	    "input", PATCH_PATH_PASSIVE, "198.51.100.3", 24, "30000-30099",
+	    PATCH_STYLE_HELPER, 0, PATCH_VERDICT_DROP, 1 },
 	{ "server_output_active_sport20", SRV, "inet", "filter", "output", 7,
 	    "output", PATCH_PATH_ACTIVE, CLIENT4, 0, NULL, PATCH_STYLE_PORTS,
-	    0, PATCH_VERDICT_REJECT },
+	    0, PATCH_VERDICT_REJECT, 0 },
 	{ "server_output_active_helper", SRV, "inet", "filter", "output", 7,
 	    "output", PATCH_PATH_ACTIVE, CLIENT4, 0, NULL, PATCH_STYLE_HELPER,
-	    0, PATCH_VERDICT_DROP },
+	    0, PATCH_VERDICT_DROP, 0 },
 	{ "client_output_control21", CLI, "inet", "filter", "output", 3,
 	    "output", PATCH_PATH_CONTROL, SERVER4, 0, NULL, PATCH_STYLE_AUTO,
-	    0, PATCH_VERDICT_DROP },
+	    0, PATCH_VERDICT_DROP, 0 },
 	{ "client_input_active_ports", CLI, "inet", "filter", "input", 9,
 	    "input", PATCH_PATH_ACTIVE, SERVER4, 0, "32768-60999",
-	    PATCH_STYLE_PORTS, 0, PATCH_VERDICT_DROP },
+	    PATCH_STYLE_PORTS, 0, PATCH_VERDICT_DROP, 0 },
 	{ "client_input_active_helper", CLI, "inet", "filter", "input", 9,
 	    NULL, PATCH_PATH_ACTIVE, SERVER4, 0, NULL, PATCH_STYLE_AUTO, 0,
-	    PATCH_VERDICT_DROP },
+	    PATCH_VERDICT_DROP, 1 },
 	{ "ip_table_policy", SRV, "ip", "fw4", "INPUT", 0, "input",
 	    PATCH_PATH_CONTROL, CLIENT4, 0, NULL, PATCH_STYLE_AUTO, 0,
-	    PATCH_VERDICT_DROP },
+	    PATCH_VERDICT_DROP, 0 },
 	{ "ip6_table_handle", SRV, "ip6", "fw6", "input", 12, "input",
 	    PATCH_PATH_PASSIVE, CLIENT6, 0, "30000-30099", PATCH_STYLE_PORTS,
-	    0, PATCH_VERDICT_DROP },
+	    0, PATCH_VERDICT_DROP, 0 },
 	{ "inet_table_v6_peer_helper", SRV, "inet", "filter", "input", 5,
 	    "input", PATCH_PATH_PASSIVE, CLIENT6, 0, NULL, PATCH_STYLE_HELPER,
-	    0, PATCH_VERDICT_DROP },
+	    0, PATCH_VERDICT_DROP, 0 },
 	{ "port_compaction", SRV, "inet", "filter", "input", 4, "input",
 	    PATCH_PATH_PASSIVE, CLIENT4, 0,
 	    "30050-30099,21,30000-30049,22,25,30010-30020",
-	    PATCH_STYLE_PORTS, 0, PATCH_VERDICT_DROP },
+	    PATCH_STYLE_PORTS, 0, PATCH_VERDICT_DROP, 0 },
 	{ "scope_override_v4", SRV, "inet", "filter", "input", 4, "input",
 	    PATCH_PATH_PASSIVE, CLIENT4, 24, "30000-30099", PATCH_STYLE_PORTS,
-	    0, PATCH_VERDICT_DROP },
+	    0, PATCH_VERDICT_DROP, 0 },
 	{ "scope_override_v6", SRV, "inet", "filter", "input", 4, "input",
 	    PATCH_PATH_CONTROL, CLIENT6, 49, NULL, PATCH_STYLE_AUTO, 0,
-	    PATCH_VERDICT_DROP },
+	    PATCH_VERDICT_DROP, 0 },
 	{ "server_helper_forced_despite_tls", SRV, "inet", "filter", "input",
 	    4, "input", PATCH_PATH_PASSIVE, CLIENT4, 0, "30000-30099",
-	    PATCH_STYLE_HELPER, 1, PATCH_VERDICT_DROP },
+	    PATCH_STYLE_HELPER, 1, PATCH_VERDICT_DROP, 0 },
 	{ "client_input_reply_control_helper", CLI, "inet", "filter",
 	    "input", 2, "input", PATCH_PATH_CONTROL, SERVER4, 0, NULL,
-	    PATCH_STYLE_HELPER, 0, PATCH_VERDICT_DROP },
+	    PATCH_STYLE_HELPER, 0, PATCH_VERDICT_DROP, 0 },
 	{ "server_input_reply_active_helper", SRV, "inet", "filter", "input",
 	    8, "input", PATCH_PATH_ACTIVE, CLIENT4, 0, NULL,
-	    PATCH_STYLE_HELPER, 0, PATCH_VERDICT_DROP },
+	    PATCH_STYLE_HELPER, 0, PATCH_VERDICT_DROP, 0 },
 	{ "server_output_reply_passive", SRV, "inet", "filter", "output", 6,
 	    "output", PATCH_PATH_PASSIVE, CLIENT4, 0, "30000-30099",
-	    PATCH_STYLE_PORTS, 0, PATCH_VERDICT_DROP },
+	    PATCH_STYLE_PORTS, 0, PATCH_VERDICT_DROP, 0 },
 };
 #define NCASES	(sizeof(cases) / sizeof(cases[0]))
 
@@ -128,6 +138,7 @@ hole_from(struct patch_hole *h, const struct pcase *c)
 	h->prefix = c->prefix;
 	h->style = c->style;
 	h->tls_offered = c->tls;
+	h->stateful = c->stateful;
 	h->verdict = c->verdict;
 	if (c->ports == NULL)
 		return;
@@ -265,6 +276,8 @@ test_expected_texts(void **state)
 	}
 }
 
+static void good_hole(struct patch_hole *h);
+
 static void
 test_style_effective(void **state)
 {
@@ -272,11 +285,85 @@ test_style_effective(void **state)
 
 	(void)state;
 	memset(&h, 0, sizeof(h));
+	/* No related accepted: the chain's rules stop the data as such. */
+	assert_int_equal(patch_style_effective(&h), PATCH_STYLE_PORTS);
+	assert_non_null(strstr(patch_style_reason(&h), "no ct state related"));
+	h.stateful = 1;		/* only the helper is missing */
 	assert_int_equal(patch_style_effective(&h), PATCH_STYLE_HELPER);
+	assert_non_null(strstr(patch_style_reason(&h), "stateful"));
 	h.tls_offered = 1;	/* FTPS blinds the helper */
 	assert_int_equal(patch_style_effective(&h), PATCH_STYLE_PORTS);
+	assert_non_null(strstr(patch_style_reason(&h), "AUTH TLS"));
 	h.style = PATCH_STYLE_HELPER;	/* the caller's choice wins */
 	assert_int_equal(patch_style_effective(&h), PATCH_STYLE_HELPER);
+	assert_non_null(strstr(patch_style_reason(&h), "--fix-style helper"));
+	h.stateful = 0;
+	h.tls_offered = 0;
+	h.style = PATCH_STYLE_HELPER;
+	assert_int_equal(patch_style_effective(&h), PATCH_STYLE_HELPER);
+	h.style = PATCH_STYLE_PORTS;
+	h.stateful = 1;
+	assert_int_equal(patch_style_effective(&h), PATCH_STYLE_PORTS);
+	assert_non_null(strstr(patch_style_reason(&h), "--fix-style ports"));
+	/* The style decides data connections' own packets only. */
+	good_hole(&h);
+	h.hook = "input";
+	assert_true(patch_style_applies(&h));		/* passive in */
+	h.hook = "output";
+	assert_false(patch_style_applies(&h));		/* its answers */
+	h.hook = NULL;
+	assert_true(patch_style_applies(&h));
+	h.path = PATCH_PATH_CONTROL;
+	assert_false(patch_style_applies(&h));
+	h.path = PATCH_PATH_ACTIVE;
+	h.hook = "output";
+	assert_true(patch_style_applies(&h));		/* connect-back out */
+	h.hook = "input";
+	assert_false(patch_style_applies(&h));
+	h.host = CLI;
+	assert_true(patch_style_applies(&h));		/* it arrives there */
+	h.hook = "bogus";
+	assert_false(patch_style_applies(&h));
+	assert_string_equal(patch_style_name(PATCH_STYLE_HELPER), "helper");
+	assert_string_equal(patch_style_name(PATCH_STYLE_PORTS), "ports");
+	assert_string_equal(patch_style_name(PATCH_STYLE_AUTO), "auto");
+}
+
+/* Every data-path accept names its remedy, why, and the other one; the
+ * helper's always carries the FTPS warning. */
+static void
+test_remedy_comments(void **state)
+{
+	struct patch_hole h;
+	char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES; i++) {
+		hole_from(&h, &cases[i]);
+		assert_int_equal(patch_write(&h, 1, h.host, &text), 0);
+		if (strstr(text, "ct helper set") != NULL) {
+			assert_non_null(strstr(text, "# remedy: the FTP "
+			    "conntrack helper"));
+			assert_non_null(strstr(text, "the other remedy, "
+			    "--fix-style ports"));
+			assert_non_null(strstr(text, "WARNING: FTPS (AUTH TLS) "
+			    "blinds the helper"));
+		} else if (h.path != PATCH_PATH_CONTROL &&
+		    strstr(text, "ct state established accept") == NULL) {
+			assert_non_null(strstr(text, "# remedy: the data ports "
+			    "opened explicitly"));
+			assert_non_null(strstr(text, "the other remedy, "
+			    "--fix-style helper"));
+			assert_non_null(strstr(text, "blinds the helper"));
+		} else {
+			assert_null(strstr(text, "# remedy:"));
+		}
+		/* ... and the reason is the one the hole's facts give */
+		if (strstr(text, "# remedy:") != NULL)
+			assert_non_null(strstr(text, patch_style_reason(&h)));
+		free(text);
+	}
 }
 
 static const struct portrange pasv = { 30000, 30099 };
@@ -509,6 +596,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expected_texts),
 		cmocka_unit_test(test_style_effective),
+		cmocka_unit_test(test_remedy_comments),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_helper_once_per_table),

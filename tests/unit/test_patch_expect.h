@@ -11,6 +11,8 @@ static const char *const expected[] = {
 	"\n"
 	"# answers server-local-rule: rule inet filter input handle 4 (drop) stops passive tcp/30000-30099 from 198.51.100.2\n"
 	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"# remedy: the data ports opened explicitly (style ports): asked for with --fix-style ports\n"
+	"# the other remedy, --fix-style helper, assigns the FTP conntrack helper (ct helper type \"ftp\") and accepts ct state related; WARNING: FTPS (AUTH TLS) blinds the helper\n"
 	"insert rule inet filter input handle 4 ip saddr 198.51.100.2 tcp dport 30000-30099 ct state new,established accept\n"
 	"\n",
 	/* server_passive_policy_helper */
@@ -22,7 +24,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers server-local-rule: the FTP conntrack helper, for the passive data connections (since Linux 6.0 the kernel assigns no helper by itself)\n"
-	"# WARNING: FTPS (AUTH TLS) blinds the helper: it cannot read PORT/227 in an encrypted control connection; use the ports style then\n"
+	"# WARNING: FTPS (AUTH TLS) blinds the helper: it cannot read PORT/227 in an encrypted control connection; use --fix-style ports then\n"
 	"add ct helper inet filter ftp-standard { type \"ftp\" protocol tcp; }\n"
 	"# answers server-local-rule: a chain of its own at the prerouting hook, after conntrack and before the connection is confirmed, assigns the helper (policy accept, the default)\n"
 	"add chain inet filter ftp_helper_pre { type filter hook prerouting priority filter; }\n"
@@ -31,6 +33,8 @@ static const char *const expected[] = {
 	"\n"
 	"# answers server-local-rule: the policy of inet filter input (drop) stops passive tcp/30000-30099 from 198.51.100.2\n"
 	"# appended (add rule): after the chain's rules, which still decide first as before, and before the policy, which applies only when no rule decided\n"
+	"# remedy: the FTP conntrack helper makes the data connection related (style helper): the chain accepts ct state related: a stateful firewall that lacks only the FTP helper (since Linux 6.0 none is assigned by itself), and the server was not seen offering AUTH TLS\n"
+	"# the other remedy, --fix-style ports, opens the data ports explicitly: it works with FTPS too\n"
 	"# the FTP helper announced this data connection: it is related to the control connection\n"
 	"add rule inet filter input ip saddr 198.51.100.2 tcp dport 30000-30099 ct state established,related accept\n"
 	"\n",
@@ -44,7 +48,60 @@ static const char *const expected[] = {
 	"\n"
 	"# answers server-local-rule: the policy of inet filter input (drop) stops passive tcp/30000-30099 from 198.51.100.2\n"
 	"# appended (add rule): after the chain's rules, which still decide first as before, and before the policy, which applies only when no rule decided\n"
+	"# remedy: the data ports opened explicitly (style ports): the server offers AUTH TLS, and FTPS (encrypted control) blinds the helper\n"
+	"# the other remedy, --fix-style helper, assigns the FTP conntrack helper (ct helper type \"ftp\") and accepts ct state related; WARNING: FTPS (AUTH TLS) blinds the helper\n"
 	"add rule inet filter input ip saddr 198.51.100.2 tcp dport 30000-30099 ct state new,established accept\n"
+	"\n",
+	/* server_passive_policy_not_stateful */
+	"#!/usr/sbin/nft -f\n"
+	"# ftpath fix for the server (FTP server) host: load it there with nft -f FILE (check first: nft -c -f FILE)\n"
+	"# cause: server-local-rule\n"
+	"# relies on: connection tracking (ct state)\n"
+	"# relies on: the data ports opened explicitly (no helper: works with FTPS too)\n"
+	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
+	"\n"
+	"# answers server-local-rule: the policy of inet filter input (drop) stops passive tcp/30000-30099 from 198.51.100.2\n"
+	"# appended (add rule): after the chain's rules, which still decide first as before, and before the policy, which applies only when no rule decided\n"
+	"# remedy: the data ports opened explicitly (style ports): the chain accepts no ct state related: its rules stop these data connections as such, and opening their ports answers that directly\n"
+	"# the other remedy, --fix-style helper, assigns the FTP conntrack helper (ct helper type \"ftp\") and accepts ct state related; WARNING: FTPS (AUTH TLS) blinds the helper\n"
+	"add rule inet filter input ip saddr 198.51.100.2 tcp dport 30000-30099 ct state new,established accept\n"
+	"\n",
+	/* server_passive_stateful_ports_forced */
+	"#!/usr/sbin/nft -f\n"
+	"# ftpath fix for the server (FTP server) host: load it there with nft -f FILE (check first: nft -c -f FILE)\n"
+	"# cause: server-local-rule\n"
+	"# relies on: connection tracking (ct state)\n"
+	"# relies on: the data ports opened explicitly (no helper: works with FTPS too)\n"
+	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
+	"\n"
+	"# answers server-local-rule: the policy of inet filter input (drop) stops passive tcp/30000-30099 from 198.51.100.2\n"
+	"# appended (add rule): after the chain's rules, which still decide first as before, and before the policy, which applies only when no rule decided\n"
+	"# remedy: the data ports opened explicitly (style ports): asked for with --fix-style ports\n"
+	"# the other remedy, --fix-style helper, assigns the FTP conntrack helper (ct helper type \"ftp\") and accepts ct state related; WARNING: FTPS (AUTH TLS) blinds the helper\n"
+	"add rule inet filter input ip saddr 198.51.100.2 tcp dport 30000-30099 ct state new,established accept\n"
+	"\n",
+	/* server_passive_scope24_helper */
+	"#!/usr/sbin/nft -f\n"
+	"# ftpath fix for the server (FTP server) host: load it there with nft -f FILE (check first: nft -c -f FILE)\n"
+	"# cause: server-local-rule\n"
+	"# relies on: connection tracking (ct state)\n"
+	"# relies on: the FTP conntrack helper, assigned here to the control connection; FTPS (AUTH TLS) blinds it\n"
+	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
+	"\n"
+	"# answers server-local-rule: the FTP conntrack helper, for the passive data connections (since Linux 6.0 the kernel assigns no helper by itself)\n"
+	"# WARNING: FTPS (AUTH TLS) blinds the helper: it cannot read PORT/227 in an encrypted control connection; use --fix-style ports then\n"
+	"add ct helper inet filter ftp-standard { type \"ftp\" protocol tcp; }\n"
+	"# answers server-local-rule: a chain of its own at the prerouting hook, after conntrack and before the connection is confirmed, assigns the helper (policy accept, the default)\n"
+	"add chain inet filter ftp_helper_pre { type filter hook prerouting priority filter; }\n"
+	"# answers server-local-rule: the helper watches the control connection tcp/21 from 198.51.100.0/24\n"
+	"add rule inet filter ftp_helper_pre ip saddr 198.51.100.0/24 tcp dport 21 ct helper set \"ftp-standard\"\n"
+	"\n"
+	"# answers server-local-rule: the policy of inet filter input (drop) stops passive tcp/30000-30099 from 198.51.100.0/24\n"
+	"# appended (add rule): after the chain's rules, which still decide first as before, and before the policy, which applies only when no rule decided\n"
+	"# remedy: the FTP conntrack helper makes the data connection related (style helper): asked for with --fix-style helper\n"
+	"# the other remedy, --fix-style ports, opens the data ports explicitly: it works with FTPS too\n"
+	"# the FTP helper announced this data connection: it is related to the control connection\n"
+	"add rule inet filter input ip saddr 198.51.100.0/24 tcp dport 30000-30099 ct state established,related accept\n"
 	"\n",
 	/* server_output_active_sport20 */
 	"#!/usr/sbin/nft -f\n"
@@ -56,6 +113,8 @@ static const char *const expected[] = {
 	"\n"
 	"# answers server-local-rule: rule inet filter output handle 7 (reject) stops active tcp/20 -> tcp/any to 198.51.100.2\n"
 	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"# remedy: the data ports opened explicitly (style ports): asked for with --fix-style ports\n"
+	"# the other remedy, --fix-style helper, assigns the FTP conntrack helper (ct helper type \"ftp\") and accepts ct state related; WARNING: FTPS (AUTH TLS) blinds the helper\n"
 	"insert rule inet filter output handle 7 ip daddr 198.51.100.2 tcp sport 20 ct state new,established accept\n"
 	"\n",
 	/* server_output_active_helper */
@@ -67,7 +126,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers server-local-rule: the FTP conntrack helper, for the active data connections (since Linux 6.0 the kernel assigns no helper by itself)\n"
-	"# WARNING: FTPS (AUTH TLS) blinds the helper: it cannot read PORT/227 in an encrypted control connection; use the ports style then\n"
+	"# WARNING: FTPS (AUTH TLS) blinds the helper: it cannot read PORT/227 in an encrypted control connection; use --fix-style ports then\n"
 	"add ct helper inet filter ftp-standard { type \"ftp\" protocol tcp; }\n"
 	"# answers server-local-rule: a chain of its own at the prerouting hook, after conntrack and before the connection is confirmed, assigns the helper (policy accept, the default)\n"
 	"add chain inet filter ftp_helper_pre { type filter hook prerouting priority filter; }\n"
@@ -76,6 +135,8 @@ static const char *const expected[] = {
 	"\n"
 	"# answers server-local-rule: rule inet filter output handle 7 (drop) stops active tcp/20 -> tcp/any to 198.51.100.2\n"
 	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"# remedy: the FTP conntrack helper makes the data connection related (style helper): asked for with --fix-style helper\n"
+	"# the other remedy, --fix-style ports, opens the data ports explicitly: it works with FTPS too\n"
 	"# the FTP helper announced this data connection: it is related to the control connection\n"
 	"insert rule inet filter output handle 7 ip daddr 198.51.100.2 tcp sport 20 ct state established,related accept\n"
 	"\n",
@@ -100,6 +161,8 @@ static const char *const expected[] = {
 	"\n"
 	"# answers client-local-rule: rule inet filter input handle 9 (drop) stops active tcp/20 -> tcp/32768-60999 from 203.0.113.2\n"
 	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"# remedy: the data ports opened explicitly (style ports): asked for with --fix-style ports\n"
+	"# the other remedy, --fix-style helper, assigns the FTP conntrack helper (ct helper type \"ftp\") and accepts ct state related; WARNING: FTPS (AUTH TLS) blinds the helper\n"
 	"insert rule inet filter input handle 9 ip saddr 203.0.113.2 tcp sport 20 tcp dport 32768-60999 ct state new,established accept\n"
 	"\n",
 	/* client_input_active_helper */
@@ -111,7 +174,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers client-local-rule: the FTP conntrack helper, for the active data connections (since Linux 6.0 the kernel assigns no helper by itself)\n"
-	"# WARNING: FTPS (AUTH TLS) blinds the helper: it cannot read PORT/227 in an encrypted control connection; use the ports style then\n"
+	"# WARNING: FTPS (AUTH TLS) blinds the helper: it cannot read PORT/227 in an encrypted control connection; use --fix-style ports then\n"
 	"add ct helper inet filter ftp-standard { type \"ftp\" protocol tcp; }\n"
 	"# answers client-local-rule: a chain of its own at the output hook, after conntrack and before the connection is confirmed, assigns the helper (policy accept, the default)\n"
 	"add chain inet filter ftp_helper_out { type filter hook output priority filter; }\n"
@@ -120,6 +183,8 @@ static const char *const expected[] = {
 	"\n"
 	"# answers client-local-rule: rule inet filter input handle 9 (drop) stops active tcp/20 -> tcp/any from 203.0.113.2\n"
 	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"# remedy: the FTP conntrack helper makes the data connection related (style helper): the chain accepts ct state related: a stateful firewall that lacks only the FTP helper (since Linux 6.0 none is assigned by itself), and the server was not seen offering AUTH TLS\n"
+	"# the other remedy, --fix-style ports, opens the data ports explicitly: it works with FTPS too\n"
 	"# the FTP helper announced this data connection: it is related to the control connection\n"
 	"insert rule inet filter input handle 9 ip saddr 203.0.113.2 tcp sport 20 ct state established,related accept\n"
 	"\n",
@@ -144,6 +209,8 @@ static const char *const expected[] = {
 	"\n"
 	"# answers server-local-rule: rule ip6 fw6 input handle 12 (drop) stops passive tcp/30000-30099 from 2001:db8:1::2\n"
 	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"# remedy: the data ports opened explicitly (style ports): asked for with --fix-style ports\n"
+	"# the other remedy, --fix-style helper, assigns the FTP conntrack helper (ct helper type \"ftp\") and accepts ct state related; WARNING: FTPS (AUTH TLS) blinds the helper\n"
 	"insert rule ip6 fw6 input handle 12 ip6 saddr 2001:db8:1::2 tcp dport 30000-30099 ct state new,established accept\n"
 	"\n",
 	/* inet_table_v6_peer_helper */
@@ -155,7 +222,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers server-local-rule: the FTP conntrack helper, for the passive data connections (since Linux 6.0 the kernel assigns no helper by itself)\n"
-	"# WARNING: FTPS (AUTH TLS) blinds the helper: it cannot read PORT/227 in an encrypted control connection; use the ports style then\n"
+	"# WARNING: FTPS (AUTH TLS) blinds the helper: it cannot read PORT/227 in an encrypted control connection; use --fix-style ports then\n"
 	"add ct helper inet filter ftp-standard { type \"ftp\" protocol tcp; }\n"
 	"# answers server-local-rule: a chain of its own at the prerouting hook, after conntrack and before the connection is confirmed, assigns the helper (policy accept, the default)\n"
 	"add chain inet filter ftp_helper_pre { type filter hook prerouting priority filter; }\n"
@@ -164,6 +231,8 @@ static const char *const expected[] = {
 	"\n"
 	"# answers server-local-rule: rule inet filter input handle 5 (drop) stops passive tcp/any from 2001:db8:1::2\n"
 	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"# remedy: the FTP conntrack helper makes the data connection related (style helper): asked for with --fix-style helper\n"
+	"# the other remedy, --fix-style ports, opens the data ports explicitly: it works with FTPS too\n"
 	"# the FTP helper announced this data connection: it is related to the control connection\n"
 	"insert rule inet filter input handle 5 ip6 saddr 2001:db8:1::2 ct state established,related accept\n"
 	"\n",
@@ -177,6 +246,8 @@ static const char *const expected[] = {
 	"\n"
 	"# answers server-local-rule: rule inet filter input handle 4 (drop) stops passive tcp/21-22,25,30000-30099 from 198.51.100.2\n"
 	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"# remedy: the data ports opened explicitly (style ports): asked for with --fix-style ports\n"
+	"# the other remedy, --fix-style helper, assigns the FTP conntrack helper (ct helper type \"ftp\") and accepts ct state related; WARNING: FTPS (AUTH TLS) blinds the helper\n"
 	"insert rule inet filter input handle 4 ip saddr 198.51.100.2 tcp dport { 21-22, 25, 30000-30099 } ct state new,established accept\n"
 	"\n",
 	/* scope_override_v4 */
@@ -189,6 +260,8 @@ static const char *const expected[] = {
 	"\n"
 	"# answers server-local-rule: rule inet filter input handle 4 (drop) stops passive tcp/30000-30099 from 198.51.100.0/24\n"
 	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"# remedy: the data ports opened explicitly (style ports): asked for with --fix-style ports\n"
+	"# the other remedy, --fix-style helper, assigns the FTP conntrack helper (ct helper type \"ftp\") and accepts ct state related; WARNING: FTPS (AUTH TLS) blinds the helper\n"
 	"insert rule inet filter input handle 4 ip saddr 198.51.100.0/24 tcp dport 30000-30099 ct state new,established accept\n"
 	"\n",
 	/* scope_override_v6 */
@@ -211,7 +284,7 @@ static const char *const expected[] = {
 	"# only additions: every command is add or insert; nothing that exists is changed or removed\n"
 	"\n"
 	"# answers server-local-rule: the FTP conntrack helper, for the passive data connections (since Linux 6.0 the kernel assigns no helper by itself)\n"
-	"# WARNING: FTPS (AUTH TLS) blinds the helper: it cannot read PORT/227 in an encrypted control connection; use the ports style then\n"
+	"# WARNING: FTPS (AUTH TLS) blinds the helper: it cannot read PORT/227 in an encrypted control connection; use --fix-style ports then\n"
 	"# WARNING: this server offers AUTH TLS: its FTPS sessions get no data connection through this\n"
 	"add ct helper inet filter ftp-standard { type \"ftp\" protocol tcp; }\n"
 	"# answers server-local-rule: a chain of its own at the prerouting hook, after conntrack and before the connection is confirmed, assigns the helper (policy accept, the default)\n"
@@ -221,6 +294,8 @@ static const char *const expected[] = {
 	"\n"
 	"# answers server-local-rule: rule inet filter input handle 4 (drop) stops passive tcp/30000-30099 from 198.51.100.2\n"
 	"# inserted right before that rule, in the same chain, so it decides first\n"
+	"# remedy: the FTP conntrack helper makes the data connection related (style helper): asked for with --fix-style helper\n"
+	"# the other remedy, --fix-style ports, opens the data ports explicitly: it works with FTPS too\n"
 	"# the FTP helper announced this data connection: it is related to the control connection\n"
 	"insert rule inet filter input handle 4 ip saddr 198.51.100.2 tcp dport 30000-30099 ct state established,related accept\n"
 	"\n",
