@@ -591,6 +591,8 @@ check_service(struct check *c)
 	fo.path = c->o->ftp_path;
 	fo.server_name = c->server_name;
 	fo.timeout_ms = t > 2000 ? t : 2000;
+	/* As long as the probes' confirmation waited (retry.h). */
+	fo.data_timeout_ms = 2 * c->f.timeout_ms;
 	fo.tls = 1;
 	if (c->o->no_active)
 		fo.modes = FTPCHECK_MODE_BIT(FTPCHECK_EPSV) |
@@ -792,8 +794,11 @@ check_probe_all(struct check *c)
 	if ((r = check_collect(c)) != 0)
 		goto lost;
 	check_bye(c);
-	check_traceroute(c);
+	/* The traces and the real FTP client run at once: neither touches
+	 * the other's ports, and each wait is bounded by its own timer. */
+	check_traceroute_start(c);
 	check_service(c);
+	check_traceroute_wait(c);
 	check_idle(c);
 	return 0;
 lost:

@@ -97,7 +97,8 @@ struct check {
 /* The name --server gave, as this host resolves it (srvcheck.h). */
 void check_server_name(struct check *c);
 /* TCP traceroutes of failing runs, after bye (traceroute.h). */
-void check_traceroute(struct check *c);
+void check_traceroute_start(struct check *c);
+void check_traceroute_wait(struct check *c);
 /* Wait, only for an unexplained silence, for late ICMP (probe.h). */
 void check_late_wait(struct check *c);
 /* Everything the stages observed, frozen for classify().  0 or

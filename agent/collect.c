@@ -73,10 +73,9 @@ check_trace_start(struct check *c, const struct probe_obs *o)
  * (classify_wants_trace()); the answers are evidence, not verdicts.
  */
 void
-check_traceroute(struct check *c)
+check_traceroute_start(struct check *c)
 {
-	size_t i, k;
-	int busy;
+	size_t i;
 
 	ctrace_merge(c->ct, c->pe);
 	c->ct_merged = 1;
@@ -97,7 +96,15 @@ check_traceroute(struct check *c)
 	}
 	if (c->n_traced > 0)
 		log_debug("traceroute: %zu run(s) traced", c->n_traced);
-	/* Bounded: every trace ends within its budget. */
+}
+
+/* Bounded: every trace ends within its budget. */
+void
+check_traceroute_wait(struct check *c)
+{
+	size_t k;
+	int busy;
+
 	do {
 		busy = 0;
 		for (k = 0; k < c->n_groups; k++)
@@ -109,10 +116,34 @@ check_traceroute(struct check *c)
 /* ---- the evidence, then the one classification ---- */
 
 /*
+ * 1 if some probe to o's destination address got an answer from beyond
+ * the path: the reflector acked it, or a service there greeted it.  The
+ * last router has then resolved that address's neighbour entry, so no
+ * late host-unreachable can come for another port of it.
+ */
+static int
+check_addr_answered(struct probe_engine *pe, const struct probe_obs *o)
+{
+	size_t i;
+
+	for (i = 0; i < probe_count(pe); i++) {
+		const struct probe_obs *p = probe_obs_at(pe, i);
+
+		if ((p->outcome == OUTCOME_ACKED ||
+		    p->outcome == OUTCOME_OTHER_SERVICE) &&
+		    addr_equal((const struct sockaddr *)&p->remote,
+		    (const struct sockaddr *)&o->remote))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * A silent probe that nothing explains waits until its socket is
  * CHECK_LATE_WINDOW_MS old: a router that fails neighbour resolution
- * answers host-unreachable only then.  Usually the later stages have
- * taken that long already, and this costs nothing.
+ * answers host-unreachable only then.  Not when another port of the same
+ * address answered (check_addr_answered): the neighbour is there, and the
+ * silence is a drop.
  */
 void
 check_late_wait(struct check *c)
@@ -126,7 +157,8 @@ check_late_wait(struct check *c)
 		const struct probe_obs *o = probe_obs_at(c->pe, i);
 
 		wanted = o->outcome == OUTCOME_TIMEOUT &&
-		    classify_wants_trace(o, &c->f);
+		    classify_wants_trace(o, &c->f) &&
+		    !check_addr_answered(c->pe, o);
 	}
 	if (!wanted || (wait = probe_late_wait_ms(c->pe,
 	    CHECK_LATE_WINDOW_MS)) == 0)

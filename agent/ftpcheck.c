@@ -90,6 +90,8 @@ ftpcheck_new(struct event_base *base, const struct sockaddr *server,
 	    FTPCHECK_MODES_ALL;
 	fc->timeout_ms = opts->timeout_ms ? opts->timeout_ms :
 	    FTPCHECK_TIMEOUT_MS;
+	fc->data_timeout_ms = opts->data_timeout_ms ? opts->data_timeout_ms :
+	    fc->timeout_ms;
 	fc->tls = opts->tls;
 	fc->done_cb = opts->done_cb;
 	fc->done_arg = opts->done_arg;
@@ -176,10 +178,12 @@ void
 ftpcheck_wait(struct ftpcheck *fc, enum ftpcheck_state st)
 {
 	struct timeval tv;
+	unsigned ms = st == FC_DATA_CONNECT ? fc->data_timeout_ms :
+	    fc->timeout_ms;
 
 	fc->state = st;
-	tv.tv_sec = fc->timeout_ms / 1000;
-	tv.tv_usec = (fc->timeout_ms % 1000) * 1000;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(fc->timer, &tv);
 }
 

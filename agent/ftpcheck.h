@@ -181,6 +181,11 @@ struct ftpcheck_opts {
 	const char *server_name;	/* for the cert check; NULL: the address */
 	unsigned modes;			/* FTPCHECK_MODE_BIT()s; 0: all */
 	unsigned timeout_ms;		/* per wait; 0: FTPCHECK_TIMEOUT_MS */
+	/* The wait for a passive data connection to be accepted; 0:
+	 * timeout_ms.  The probes have measured the path by then: a caller
+	 * passes their confirmation wait, and a dropped passive port costs
+	 * the real client no more than it cost them. */
+	unsigned data_timeout_ms;
 	int tls;			/* also try AUTH TLS (second connection) */
 	/* optional: called exactly once when done (possibly from inside
 	 * ftpcheck_start()); it must not free the ftpcheck. */

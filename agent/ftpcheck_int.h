@@ -47,6 +47,7 @@ struct ftpcheck {
 	char *user, *password, *path, *server_name;
 	unsigned modes;
 	unsigned timeout_ms;
+	unsigned data_timeout_ms;	/* FC_DATA_CONNECT's bound */
 	int tls;
 	void (*done_cb)(void *);
 	void *done_arg;

@@ -1,148 +1,89 @@
 #!/usr/bin/env bash
-# tests/bench/bench.sh BUILD - wall time of a full ftpath check (control 21,
-# active from 20, passive 30000-30099) against nmap -sT over the same ports,
-# on the namespace topology, clean and with the passive range silently
-# dropped by the router.  Not part of make check.  Needs root.
+# tests/bench/bench.sh BUILD - the default ftpath check (real FTP login
+# included) against nmap -sT -T4 over the same ports (20, 21 and the
+# passive range), on the namespace topology with the passive range
+# silently dropped by the router: 100 ports, then 1,000.  The agent runs
+# as a user types it; the two tools alternate, run by run, so that both
+# see the same machine; medians and the ratio agent / nmap are printed.
+# The path check alone (--no-ftp-check) runs in the same rounds, for
+# reference.  Not part of make check.  Needs root.
 #
-# FTPATH_BENCH_RUNS=N   repetitions per cell (default 3; the median is shown)
-# FTPATH_BENCH_WIDE=1   add rows for a 4000-port passive range
+# FTPATH_BENCH_RUNS=N    rounds per size (default 5)
+# FTPATH_BENCH_SIZES     passive range sizes (default "100 1000")
 set -euo pipefail
 
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RUNS=${FTPATH_BENCH_RUNS:-5}
+SIZES=${FTPATH_BENCH_SIZES:-100 1000}
+[[ $RUNS =~ ^[1-9][0-9]?$ ]] || { echo "bench: bad FTPATH_BENCH_RUNS" >&2; exit 2; }
+for s in $SIZES; do
+	[[ $s =~ ^[1-9][0-9]{0,4}$ ]] && ((s <= 30000)) ||
+		{ echo "bench: bad size $s in FTPATH_BENCH_SIZES (1-30000)" >&2; exit 2; }
+done
+[[ $(id -u) -eq 0 ]] || { echo "bench: needs root" >&2; exit 1; }
+for p in ftpath-agent ftpath-reflector; do
+	[[ -x $BUILD/$p ]] || { echo "bench: $BUILD/$p not built" >&2; exit 1; }
+done
+command -v nmap >/dev/null 2>&1 || { echo "bench: nmap not installed (scripts/deps.sh test)" >&2; exit 1; }
+
+# One size per process: the harness's topology, vsftpd and reflector are
+# set up for one passive range.
+if [[ -z ${FTPATH_BENCH_SIZE:-} ]]; then
+	echo "ftpath bench: default check vs nmap -sT -T4 -p 20,21,RANGE, passive range silently dropped, median of $RUNS alternating rounds"
+	printf '%-7s %12s %12s %12s %7s  %s\n' "ports" "ftpath ms" "path-only ms" "nmap ms" "ratio" "verdicts"
+	for s in $SIZES; do
+		FTPATH_BENCH_SIZE=$s "$0" "$BUILD"
+	done
+	exit 0
+fi
+
 # shellcheck source=tests/netns/lib.sh
 . "$HERE/../netns/lib.sh"
-RUNS=${FTPATH_BENCH_RUNS:-3}
-[[ $RUNS =~ ^[1-9][0-9]?$ ]] || {
-	echo "bench: bad FTPATH_BENCH_RUNS" >&2
-	exit 2
-}
-
-[[ $(id -u) -eq 0 ]] || {
-	echo "bench: needs root" >&2
-	exit 1
-}
-for p in ftpath-agent ftpath-reflector; do
-	[[ -x $BUILD/$p ]] || {
-		echo "bench: $BUILD/$p not built" >&2
-		exit 1
-	}
-done
-HAVE_NMAP=1
-command -v nmap >/dev/null 2>&1 || HAVE_NMAP=0
 need_tools vsftpd openssl ss >&2 || exit 1
+PASV_HI=$((PASV_LO + FTPATH_BENCH_SIZE - 1))
 
 topo_init bench
 topo_up
 start_vsftpd
 start_reflector "$BUILD"
+router_nft "table ip harness_filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		oifname \"to-server\" tcp dport $PASV_LO-$PASV_HI drop
+	}
+}"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A CELL=() NOTE=()
-
-bench_agent() { # label
-	local label=$1 i t ms=() verdicts extra=(--no-ftp-check)
-	# The path check (21 + 20 + passive range) is what is compared with
-	# nmap; labels ending in "+ftp" add the default real-FTP login.
-	[[ $label == *+ftp ]] && extra=()
-	for ((i = 0; i < RUNS; i++)); do
-		run_agent "$BUILD" "$T_DIR/bench-$label.json" "${extra[@]}"
-		ms+=("$AGENT_MS")
-	done
-	verdicts=$("$PYTHON" - "$T_DIR/bench-$label.json" <<'PY' 2>/dev/null || echo "no JSON"
-import json, sys
+full=() path=() nm=()
+for ((i = 0; i < RUNS; i++)); do
+	run_agent "$BUILD" "$T_DIR/full.json"
+	full+=("$AGENT_MS")
+	FULL_RC=$AGENT_RC
+	t0=$(now_ms)
+	nsx "$NS_C" 300 nmap -sT -T4 -Pn -n -p "20,21,$PASV_LO-$PASV_HI" "$SERVER4" \
+		-oG "$T_DIR/nmap.gnmap" >/dev/null 2>&1 || true
+	nm+=($(($(now_ms) - t0)))
+	run_agent "$BUILD" "$T_DIR/path.json" --no-ftp-check
+	path+=("$AGENT_MS")
+done
+verdicts=$("$PYTHON" - "$T_DIR/full.json" "$T_DIR/nmap.gnmap" <<'PY' 2>/dev/null || echo "no JSON"
+import json, re, sys
 d = json.load(open(sys.argv[1]))
 out = []
 for p in d.get("probes", []):
-    what = p.get("ports", p.get("port"))
-    v = p.get("verdict")
     c = p.get("cause")
-    out.append(f"{str(p.get('name', '?')).split('-')[0]} {what}: {v}{'/' + c if c else ''}")
-print("; ".join(out) + f" (duration_ms {d.get('duration_ms')})")
-PY
-)
-	t=$(median "${ms[@]}")
-	CELL[agent - $label]=$t
-	NOTE[agent - $label]="exit $AGENT_RC; $verdicts"
-}
-
-bench_nmap() { # label
-	local label=$1 i t0 ms=() summary
-	((HAVE_NMAP)) || {
-		CELL[nmap - $label]="-"
-		NOTE[nmap - $label]="nmap not installed"
-		return 0
-	}
-	for ((i = 0; i < RUNS; i++)); do
-		t0=$(now_ms)
-		nsx "$NS_C" 300 nmap -sT -Pn -n -p 21,30000-30099 "$SERVER4" \
-			-oG "$T_DIR/nmap-$label.gnmap" >/dev/null 2>&1 || true
-		ms+=($(($(now_ms) - t0)))
-	done
-	summary=$("$PYTHON" - "$T_DIR/nmap-$label.gnmap" <<'PY' 2>/dev/null || true
-import re, sys
-txt = open(sys.argv[1]).read()
-out = []
-m = re.search(r"Ports: ([^\t\n]*)", txt)
-if m:
-    for e in m.group(1).split(","):
-        f = e.strip().split("/")
-        if len(f) > 1:
-            out.append(f"{f[0]} {f[1]}")
+    out.append(f"{p.get('name')} {p.get('ports', p.get('port'))} {p.get('verdict')}{'/' + c if c else ''}")
+txt = open(sys.argv[2]).read()
 m = re.search(r"Ignored State: (\S+) \((\d+)\)", txt)
-if m:
-    out.append(f"{m.group(2)} ports {m.group(1)}")
-print(", ".join(out))
+print("; ".join(out) + (f"; nmap: {m.group(2)} {m.group(1)}" if m else ""))
 PY
 )
-	t=$(median "${ms[@]}")
-	CELL[nmap - $label]=$t
-	NOTE[nmap - $label]="${summary:-no result}; says nothing about port 20 or why"
-}
-
-log "clean path"
-bench_agent clean
-bench_nmap clean
-
-router_nft "$NFT_SILENT_DROP"
-log "passive range silently dropped by the router"
-bench_agent drop
-bench_nmap drop
-bench_agent drop+ftp
-
-ROWS=("agent - clean" "nmap - clean" "agent - drop" "nmap - drop" "agent - drop+ftp")
-
-# FTPATH_BENCH_WIDE=1: also a 4000-port passive range (reflector restarted
-# with passive_range 20000-23999; the router drop stays on 30000-30099)
-if [[ ${FTPATH_BENCH_WIDE:-0} == 1 ]]; then
-	kill -TERM "$REFLECTOR_PID" 2>/dev/null || true
-	for _ in $(seq 1 30); do
-		kill -0 "$REFLECTOR_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	REFL_PASV=20000-23999
-	start_reflector "$BUILD"
-	bench_agent wide
-	if ((HAVE_NMAP)); then
-		ms=()
-		for ((i = 0; i < RUNS; i++)); do
-			t0=$(now_ms)
-			nsx "$NS_C" 300 nmap -sT -Pn -n -p 21,20000-23999 "$SERVER4" >/dev/null 2>&1 || true
-			ms+=($(($(now_ms) - t0)))
-		done
-		CELL[nmap - wide]=$(median "${ms[@]}")
-		NOTE[nmap - wide]="21,20000-23999"
-	fi
-	ROWS+=("agent - wide" "nmap - wide")
-fi
-
-echo
-echo "ftpath bench: control 21 + active 20 + passive $PASV_LO-$PASV_HI (101 ports), median of $RUNS"
-printf '%-18s %10s  %s\n' "tool / path" "wall ms" "result"
-printf '%-18s %10s  %s\n' "------------------" "----------" "------"
-for k in "${ROWS[@]}"; do
-	printf '%-18s %10s  %s\n' "${k/ - / (}${k:+)}" "${CELL[$k]:--}" "${NOTE[$k]:-}"
-done
+f=$(median "${full[@]}")
+p=$(median "${path[@]}")
+n=$(median "${nm[@]}")
+printf '%-7s %12s %12s %12s %7s  %s\n' "$FTPATH_BENCH_SIZE" "$f" "$p" "$n" \
+	"$(awk -v a="$f" -v b="$n" 'BEGIN { printf "%.2f", a / b }')" "exit $FULL_RC; $verdicts"
+log "runs: ftpath ${full[*]}; path-only ${path[*]}; nmap ${nm[*]}"
