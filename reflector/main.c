@@ -299,6 +299,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	run.rl = rl;
+	reload_set_base(rl, run.base);
 	if (main_signals(&run, sigev) != 0)
 		goto out;
 	/* Leftovers of a crashed run first: a probe must not leave a hole. */
@@ -326,8 +327,9 @@ out:
 	for (i = 0; i < 3; i++)
 		if (sigev[i] != NULL)
 			event_free(sigev[i]);
+	/* Before the loop: its lingering connections are events. */
+	reload_free(rl);
 	if (run.base != NULL)
 		event_base_free(run.base);
-	reload_free(rl);
 	return rc;
 }

@@ -11,12 +11,16 @@
 #include "crl.h"
 #include "err.h"
 #include "ftpconf.h"
+#include "tlsclose.h"
 #include "log.h"
 #include "reload.h"
 #include "server.h"
 #include "tls.h"
 
 #define RELOAD_MAX_OVERRIDES	32
+/* Refused handshakes lingering at once (tlsclose.h): the default
+ * max_handshakes, as many as may be refused together. */
+#define RELOAD_MAX_TLSCLOSE	64
 
 /* One complete configuration: what a load builds and a reload swaps. */
 struct reload_gen {
@@ -34,6 +38,7 @@ struct reload {
 		const char *value;
 	} over[RELOAD_MAX_OVERRIDES];
 	size_t nover;
+	struct tlsclose *tc;		/* every context's refusals */
 	int loaded;			/* live holds a configuration */
 	struct reload_gen live;
 };
@@ -54,6 +59,10 @@ reload_new(const char *cfgfile, const char *ftpconf_path)
 
 	if ((rl = calloc(1, sizeof(*rl))) == NULL)
 		return NULL;
+	if ((rl->tc = tlsclose_new(RELOAD_MAX_TLSCLOSE)) == NULL) {
+		free(rl);
+		return NULL;
+	}
 	rl->cfgfile = cfgfile;
 	rl->ftpconf_path = ftpconf_path;
 	return rl;
@@ -66,6 +75,7 @@ reload_free(struct reload *rl)
 		return;
 	if (rl->loaded)
 		reload_gen_release(&rl->live);
+	tlsclose_free(rl->tc);
 	free(rl);
 }
 
@@ -219,6 +229,7 @@ reload_tls(const struct reload *rl, struct reload_gen *g, char *err,
 	if ((g->ctx = tls_ctx_new(TLS_ROLE_SERVER, g->cfg.cert, g->cfg.key,
 	    g->cfg.ca, err, errlen)) == NULL)
 		return FTP_ERR_CONFIG;
+	tlsclose_install(rl->tc, g->ctx);
 	if (g->cfg.crl[0] != '\0' && (r = crl_ctx_install(g->ctx, g->cfg.crl,
 	    &g->nrevoked, err, errlen)) != 0)
 		return r;
@@ -261,6 +272,12 @@ reload_load(struct reload *rl, char *err, size_t errlen)
 		    "certificates are checked against it", rl->live.cfg.crl,
 		    rl->live.nrevoked);
 	return 0;
+}
+
+void
+reload_set_base(struct reload *rl, struct event_base *base)
+{
+	tlsclose_set_base(rl->tc, base);
 }
 
 const struct reflector_config *

@@ -25,6 +25,7 @@
 #define FTPATH_RELOAD_H
 
 #include <stddef.h>
+#include <event2/event.h>
 #include <openssl/ssl.h>
 
 #include "config.h"
@@ -49,6 +50,13 @@ int reload_override(struct reload *rl, const char *key, const char *value);
  * disagrees) go to the log.
  */
 int reload_load(struct reload *rl, char *err, size_t errlen);
+
+/*
+ * The event loop: a handshake the contexts refuse is closed only once
+ * its alert is out (tlsclose.h); before this, as the session closes it.
+ * rl must be freed before base.
+ */
+void reload_set_base(struct reload *rl, struct event_base *base);
 
 /* The live configuration and TLS context (after reload_load). */
 const struct reflector_config *reload_config(const struct reload *rl);
