@@ -178,6 +178,7 @@ netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/patch_driver \
 	@tests/netns/crash_test.sh $(BUILD)
 	@tests/netns/hostile_test.sh $(BUILD)
 	@tests/netns/flood_test.sh $(BUILD)
+	@tests/netns/crl_test.sh $(BUILD)
 
 # Both compilers must build warning-free; the clang build is only compiled.
 clang-build:

@@ -42,6 +42,8 @@ struct control {
 	int tcp_up;			/* the last failed try had TCP up */
 	char token[PROTO_TOKEN_HEXLEN + 1];
 	char target[ADDR_STRLEN];	/* address being dialled, for messages */
+	/* The reflector's TLS alert about our certificate, or NULL. */
+	const char *cert_refusal;
 	char errmsg[512];
 };
 
@@ -141,6 +143,35 @@ control_sock_error(const struct control *c)
 	return saved;
 }
 
+/*
+ * With TLS 1.3 the reflector judges our certificate after our side of
+ * the handshake is done, and says why in an alert: what it means for
+ * the person holding the certificate, or NULL for another alert.
+ */
+static const char *
+control_cert_alert(unsigned long e)
+{
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+		return NULL;
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+		return "it is revoked (listed in the reflector's CRL): a new "
+		    "agent certificate is needed";
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+		return "it is not signed by the CA the reflector trusts";
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+		return "it has expired, or is not valid yet, by the "
+		    "reflector's clock";
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+		return "the reflector could not verify it (is it an agent "
+		    "certificate, extendedKeyUsage clientAuth?)";
+	default:
+		return NULL;
+	}
+}
+
 static void
 control_fail(struct control *c, const char *what)
 {
@@ -155,6 +186,7 @@ control_fail(struct control *c, const char *what)
 	 * there, and the errno says more. */
 	e = c->bev ? bufferevent_get_openssl_error(c->bev) : 0;
 	if (e != 0 && ERR_GET_LIB(e) != 0) {
+		c->cert_refusal = control_cert_alert(e);
 		ERR_error_string_n(e, tls, sizeof(tls));
 		snprintf(c->errmsg, sizeof(c->errmsg), "%s: %s: TLS: %s",
 		    c->target, what, tls);
@@ -593,7 +625,13 @@ control_hello(struct control *c, struct control_welcome *w)
 	    &rep)) != 0) {
 		/* With TLS 1.3 the server checks our certificate after our
 		 * handshake is done, so a rejection shows up here. */
-		if (r == FTP_ERR_PROTO && c->failed)
+		log_debug("hello: %s", c->errmsg[0] != '\0' ? c->errmsg :
+		    ftp_strerror(r));
+		if (r == FTP_ERR_PROTO && c->failed && c->cert_refusal != NULL)
+			snprintf(c->errmsg, sizeof(c->errmsg), "%s: the "
+			    "reflector refused the agent certificate (--cert): "
+			    "%s", c->target, c->cert_refusal);
+		else if (r == FTP_ERR_PROTO && c->failed)
 			snprintf(c->errmsg, sizeof(c->errmsg), "%s: the "
 			    "reflector closed the session before welcome: "
 			    "was the agent certificate (--cert) signed by the "

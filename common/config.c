@@ -50,6 +50,7 @@ static const struct config_key config_keys[] = {
 	{ "cert", CFG_PATH, CFG_OFF(cert), CFG_SZ(cert), 0, 0 },
 	{ "key", CFG_PATH, CFG_OFF(key), CFG_SZ(key), 0, 0 },
 	{ "ca", CFG_PATH, CFG_OFF(ca), CFG_SZ(ca), 0, 0 },
+	{ "crl", CFG_PATH, CFG_OFF(crl), CFG_SZ(crl), 0, 0 },
 	{ "control_port", CFG_PORT, CFG_OFF(control_port), 0, 1, 65535 },
 	{ "active_source_port", CFG_PORT, CFG_OFF(active_source_port), 0,
 	    1, 65535 },
@@ -574,8 +575,14 @@ config_print(const struct reflector_config *cfg, FILE *out)
 		const struct portrange *pr;
 
 		switch (k->kind) {
-		case CFG_LISTEN:
 		case CFG_PATH:
+			/* cert, key and ca are never empty after
+			 * config_validate; an empty crl is "none". */
+			if (*field == '\0')
+				break;
+			fprintf(out, "%s = %s\n", k->name, field);
+			break;
+		case CFG_LISTEN:
 			fprintf(out, "%s = %s\n", k->name, field);
 			break;
 		case CFG_PORT:

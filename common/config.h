@@ -21,6 +21,9 @@ struct reflector_config {
 	char cert[4096];
 	char key[4096];
 	char ca[4096];
+	/* The CA's CRL (PEM); "" for none.  Agent certificates it lists
+	 * are refused in the TLS handshake (tls_ctx_set_crl). */
+	char crl[4096];
 	uint16_t control_port;		/* FTP control port, default 21 */
 	uint16_t active_source_port;	/* default 20 */
 	struct portrange passive;	/* lo == 0: not configured */
@@ -81,7 +84,8 @@ int config_load_file(struct reflector_config *cfg, const char *path,
  */
 int config_validate(struct reflector_config *cfg, char *err, size_t errlen);
 
-/* Normalised configuration, one "key = value" per line (for -n). */
+/* Normalised configuration, one "key = value" per line (for -n); an
+ * optional path left unset (crl) is not printed. */
 void config_print(const struct reflector_config *cfg, FILE *out);
 
 #endif

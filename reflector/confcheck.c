@@ -2,12 +2,14 @@
  * confcheck.c - the reflector's pre-flight checks (see confcheck.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "confcheck.h"
+#include "crl.h"
 #include "err.h"
 #include "tlscheck.h"
 
@@ -61,10 +63,22 @@ int
 confcheck_run(const struct reflector_config *cfg, const char *cfgfile,
     char *warn, size_t warnlen, char *err, size_t errlen)
 {
+	char cwarn[512];
+	size_t used;
 	int r;
 
 	if ((r = tlscheck_files(TLS_ROLE_SERVER, cfg->cert, cfg->key,
 	    cfg->ca, warn, warnlen, err, errlen)) != 0)
 		return r;
+	if (cfg->crl[0] != '\0') {
+		if ((r = crl_check_file(cfg->crl, cfg->ca, cwarn, sizeof(cwarn),
+		    err, errlen)) != 0)
+			return r;
+		/* Both warnings, the certificate's first. */
+		used = warn != NULL ? strlen(warn) : 0;
+		if (cwarn[0] != '\0' && warn != NULL && used + 2 < warnlen)
+			snprintf(warn + used, warnlen - used, "%s%s",
+			    used > 0 ? "; " : "", cwarn);
+	}
 	return confcheck_listen(cfg, confcheck_origin(cfgfile), err, errlen);
 }

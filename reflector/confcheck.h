@@ -4,6 +4,7 @@
  *
  *   the TLS files (tlscheck_files, server role): each problem named with
  *   its file;
+ *   the CRL when crl is set (crl_check_file): parses, signed by the CA;
  *   the listen address: a numeric address of this host (a bind to port
  *   0, which cannot collide with a running reflector);
  *   the ports: the control channel's port is not one the reflector
@@ -24,7 +25,8 @@
  * cfgfile names the configuration file in messages about its settings
  * (NULL: the command line).  Returns 0, FTP_ERR_CONFIG with "FILE: what
  * is wrong" in err, or FTP_ERR_NOMEM.  On 0, warn holds a warning for the
- * log (a certificate's dates, see tlscheck.h) or "".
+ * log (a certificate's or the CRL's dates, see tlscheck.h and crl.h) or
+ * "".
  */
 int confcheck_run(const struct reflector_config *cfg, const char *cfgfile,
     char *warn, size_t warnlen, char *err, size_t errlen);

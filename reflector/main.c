@@ -2,9 +2,13 @@
  * main.c - ftpath-reflector: command line, configuration, event loop.
  *
  * ftpath-reflector [-c FILE] [--listen ADDR:PORT] --cert F --key F --ca F
- *                  [--passive-range LO-HI] [--ftp-config FILE] [-n] [-v]...
+ *                  [--crl F] [--passive-range LO-HI] [--ftp-config FILE]
+ *                  [-n] [-v]...
  *
  * Runs in the foreground and logs to stderr (systemd captures it).
+ * SIGHUP reloads the configuration and its files (reload.h); SIGINT and
+ * SIGTERM end it.  Under systemd (Type=notify) it reports READY=1 once
+ * it listens, RELOADING=1 / READY=1 around a reload and STOPPING=1.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -17,12 +21,11 @@
 
 #include "apply_cmd.h"
 #include "config.h"
-#include "confcheck.h"
-#include "ftpconf.h"
 #include "err.h"
 #include "log.h"
+#include "reload.h"
+#include "sdnotify.h"
 #include "server.h"
-#include "tls.h"
 #include "trace.h"
 
 #ifndef FTPATH_VERSION
@@ -36,6 +39,7 @@ enum {
 	OPT_CERT,
 	OPT_KEY,
 	OPT_CA,
+	OPT_CRL,
 	OPT_PASSIVE,
 	OPT_FTP_CONFIG,
 	OPT_VERSION,
@@ -61,6 +65,9 @@ static const struct main_option {
 	    "reflector private key (PEM)" },
 	{ "ca", required_argument, OPT_CA, "FILE", "ca",
 	    "deployment CA that signs agent certificates (PEM)" },
+	{ "crl", required_argument, OPT_CRL, "FILE", "crl",
+	    "the CA's certificate revocation list (PEM): agent certificates "
+	    "it lists are refused" },
 	{ "passive-range", required_argument, OPT_PASSIVE, "LO-HI",
 	    "passive_range", "the FTP server's passive port range" },
 	{ "ftp-config", required_argument, OPT_FTP_CONFIG, "FILE", NULL,
@@ -68,7 +75,7 @@ static const struct main_option {
 	    "checked against this configuration" },
 	{ "check", no_argument, 'n', NULL, NULL,
 	    "check the configuration and the files it names (certificate, "
-	    "key, CA, --ftp-config), print it and exit" },
+	    "key, CA, CRL, --ftp-config), print it and exit" },
 	{ "verbose", no_argument, 'v', NULL, NULL,
 	    "more log output (repeatable)" },
 	{ "help", no_argument, 'h', NULL, NULL, "show this help and exit" },
@@ -86,7 +93,7 @@ main_usage(FILE *out)
 
 	fprintf(out, "usage: ftpath-reflector [-c FILE] [--listen ADDR:PORT] "
 	    "--cert F --key F --ca F\n"
-	    "                        [--passive-range LO-HI] "
+	    "                        [--crl F] [--passive-range LO-HI] "
 	    "[--ftp-config FILE] [-n] [-v]...\n"
 	    "       ftpath-reflector apply FILE [--confirm-timeout S] "
 	    "[--confirm] (apply --help)\n\noptions:\n");
@@ -114,14 +121,43 @@ main_find(int val)
 	return NULL;
 }
 
+/* What the signal callbacks act on. */
+struct main_run {
+	struct event_base *base;
+	struct reload *rl;
+	struct server *srv;
+};
+
 static void
 main_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct event_base *base = arg;
+	struct main_run *run = arg;
 
 	(void)what;
 	log_info("signal %d, shutting down", (int)sig);
-	event_base_loopexit(base, NULL);
+	(void)sdnotify("STOPPING=1");
+	event_base_loopexit(run->base, NULL);
+}
+
+/*
+ * SIGHUP, delivered by libevent in the loop (not in the handler): a
+ * reload between two events, so no session sees half of it.
+ */
+static void
+main_reload_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct main_run *run = arg;
+	char err[512];
+
+	(void)sig;
+	(void)what;
+	log_info("SIGHUP: reloading the configuration");
+	(void)sdnotify_reloading();
+	if (reload_run(run->rl, run->srv, err, sizeof(err)) != 0)
+		(void)sdnotifyf("READY=1\nSTATUS=reload failed, running "
+		    "configuration kept: %s", err);
+	else
+		(void)sdnotify("READY=1\nSTATUS=reloaded");
 }
 
 /* We may hold thousands of probe listeners: take the hard limit. */
@@ -141,78 +177,35 @@ main_raise_nofile(void)
 		log_warn("setrlimit(RLIMIT_NOFILE)");
 }
 
-/*
- * ftpconf names the file by its base name (as agents are shown it); the
- * person fixing it wants the path given: "PATH:LINE: reason".
- */
-static void
-main_ftpconf_error(const char *path, const char *err)
-{
-	const char *base = strrchr(path, '/');
-	size_t n;
-
-	base = base != NULL ? base + 1 : path;
-	n = strlen(base);
-	if (base != path && strncmp(err, base, n) == 0 && err[n] == ':')
-		fprintf(stderr, "ftpath-reflector: %s%s\n", path, err + n);
-	else
-		fprintf(stderr, "ftpath-reflector: %s\n", err);
-}
-
-/*
- * Read the FTP server's own configuration and say where it disagrees
- * with ours: a reflector listening on other ports than the server uses
- * would test paths no FTP client takes.  Returns 0 with *out (the
- * caller's, sent to agents in welcome) or EXIT_USAGE.
- */
+/* Each SIGx event on run; 0 or -1 (logged). */
 static int
-main_check_ftpconf(const char *path, const struct reflector_config *cfg,
-    struct ftpconf **out)
+main_signals(struct main_run *run, struct event *ev[3])
 {
-	struct ftpconf *fc;
-	struct portrange pr;
-	char err[512], summary[512];
-	int rc = EXIT_USAGE;
+	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	int i;
 
-	if ((fc = ftpconf_new()) == NULL) {
-		log_warnx("out of memory");
-		return EXIT_USAGE;
+	for (i = 0; i < 3; i++) {
+		ev[i] = evsignal_new(run->base, sigs[i], sigs[i] == SIGHUP ?
+		    main_reload_cb : main_signal_cb, run);
+		if (ev[i] == NULL || evsignal_add(ev[i], NULL) != 0) {
+			log_warnx("cannot install signal events");
+			return -1;
+		}
 	}
-	if (ftpconf_load_file(fc, FTPCONF_AUTO, path, err, sizeof(err)) != 0) {
-		main_ftpconf_error(path, err);
-		goto out;
-	}
-	if (ftpconf_summary(fc, summary, sizeof(summary)) == 0)
-		log_info("ftp server: %s", summary);
-	if (ftpconf_control_port(fc) != cfg->control_port)
-		log_warnx("ftp server control port is %u, control_port is %u",
-		    ftpconf_control_port(fc), cfg->control_port);
-	if (ftpconf_passive_range(fc, &pr) == 0 && pr.lo != 0 &&
-	    (pr.lo != cfg->passive.lo || pr.hi != cfg->passive.hi))
-		log_warnx("ftp server passive range is %u-%u, passive_range is "
-		    "%u-%u: agents will probe ports FTP clients do not use",
-		    pr.lo, pr.hi, cfg->passive.lo, cfg->passive.hi);
-	*out = fc;
-	fc = NULL;
-	rc = 0;
-out:
-	ftpconf_free(fc);
-	return rc;
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct option longopts[MAIN_NOPTS + 1];
-	struct reflector_config cfg;
-	struct event_base *base = NULL;
-	struct event *sigint = NULL, *sigterm = NULL;
-	struct server *srv = NULL;
-	SSL_CTX *ctx = NULL;
+	struct main_run run;
+	struct event *sigev[3] = { NULL, NULL, NULL };
+	struct reload *rl = NULL;
+	const struct reflector_config *cfg;
 	const char *cfgfile = NULL, *ftpconf = NULL;
-	struct ftpconf *fc = NULL;
 	const struct main_option *mo;
-	char err[512], warn[512];
+	char err[512];
 	int ch, i, verbose = 0, check = 0, rc = 1;
 	/* Command-line overrides, applied after the file. */
 	struct {
@@ -224,6 +217,7 @@ main(int argc, char **argv)
 	/* The operator's own patch, reviewed first: nothing of the daemon. */
 	if (argc >= 2 && strcmp(argv[1], "apply") == 0)
 		return apply_cmd_main("ftpath-reflector", argc - 1, argv + 1);
+	memset(&run, 0, sizeof(run));
 	memset(longopts, 0, sizeof(longopts));
 	for (k = 0; k < MAIN_NOPTS; k++) {
 		longopts[k].name = main_options[k].name;
@@ -231,10 +225,6 @@ main(int argc, char **argv)
 		longopts[k].val = main_options[k].val;
 	}
 	log_init("ftpath-reflector", 0, 0);
-	if (config_defaults(&cfg) != 0) {
-		fprintf(stderr, "ftpath-reflector: out of memory\n");
-		return 1;
-	}
 	while ((ch = getopt_long(argc, argv, "c:nvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -282,96 +272,64 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_init("ftpath-reflector", verbose, 0);
-	if (cfgfile != NULL &&
-	    config_load_file(&cfg, cfgfile, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ftpath-reflector: %s\n", err);
-		rc = EXIT_USAGE;
+	if ((rl = reload_new(cfgfile, ftpconf)) == NULL) {
+		fprintf(stderr, "ftpath-reflector: out of memory\n");
 		goto out;
 	}
-	for (k = 0; k < nover; k++) {
-		if (config_set(&cfg, over[k].key, over[k].value, err,
-		    sizeof(err)) != 0) {
-			fprintf(stderr, "ftpath-reflector: %s\n", err);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (config_validate(&cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ftpath-reflector: %s\n", err);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (ftpconf != NULL &&
-	    (rc = main_check_ftpconf(ftpconf, &cfg, &fc)) != 0)
-		goto out;
-	cfg.ftpconf = fc;
-	cfg.ftpconf_path = ftpconf;
-	/* -n and a start run the same checks and build the same TLS
-	 * context: a configuration -n accepts must not fail at start. */
 	for (k = 0; k < nover; k++)
-		if (strcmp(over[k].key, "listen") == 0)
-			break;
-	/* Messages about settings name the file, or the command line
-	 * when an option overrode the file (confcheck.h). */
-	if (confcheck_run(&cfg, k < nover ? NULL : cfgfile, warn,
-	    sizeof(warn), err, sizeof(err)) != 0 ||
-	    (ctx = tls_ctx_new(TLS_ROLE_SERVER, cfg.cert, cfg.key, cfg.ca, err,
-	    sizeof(err))) == NULL) {
+		(void)reload_override(rl, over[k].key, over[k].value);
+	/* -n, a start and a reload run the same checks and build the same
+	 * TLS context: a configuration -n accepts must not fail at start. */
+	if (reload_load(rl, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ftpath-reflector: %s\n", err);
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (warn[0] != '\0')
-		log_warnx("%s", warn);
-	rc = 1;
+	cfg = reload_config(rl);
 	if (check) {
-		config_print(&cfg, stdout);
+		config_print(cfg, stdout);
 		rc = 0;
 		goto out;
 	}
 
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
-	if ((base = event_base_new()) == NULL) {
+	if ((run.base = event_base_new()) == NULL) {
 		log_warnx("cannot create the event loop");
 		goto out;
 	}
-	sigint = evsignal_new(base, SIGINT, main_signal_cb, base);
-	sigterm = evsignal_new(base, SIGTERM, main_signal_cb, base);
-	if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) ||
-	    evsignal_add(sigterm, NULL)) {
-		log_warnx("cannot install signal events");
+	run.rl = rl;
+	reload_set_base(rl, run.base);
+	if (main_signals(&run, sigev) != 0)
 		goto out;
-	}
 	/* Leftovers of a crashed run first: a probe must not leave a hole. */
 	trace_startup();
-	if ((srv = server_new(base, &cfg, ctx)) == NULL) {
+	if ((run.srv = server_new(run.base, cfg, reload_ctx(rl))) == NULL) {
 		log_warnx("out of memory");
 		goto out;
 	}
-	if ((i = server_start(srv, err, sizeof(err))) != 0) {
+	if ((i = server_start(run.srv, err, sizeof(err))) != 0) {
 		log_warnx("%s", err);
 		rc = i == FTP_ERR_CONFIG ? EXIT_USAGE : 1;
 		goto out;
 	}
 	log_info("ftpath-reflector %s ready (control port %u, active source "
-	    "port %u)", FTPATH_VERSION, cfg.control_port,
-	    cfg.active_source_port);
-	if (event_base_dispatch(base) == -1) {
+	    "port %u)", FTPATH_VERSION, cfg->control_port,
+	    cfg->active_source_port);
+	(void)sdnotifyf("READY=1\nSTATUS=listening on %s", cfg->listen);
+	if (event_base_dispatch(run.base) == -1) {
 		log_warnx("event loop failed");
 		goto out;
 	}
 	rc = 0;
 out:
-	server_free(srv);
-	if (sigint != NULL)
-		event_free(sigint);
-	if (sigterm != NULL)
-		event_free(sigterm);
-	if (base != NULL)
-		event_base_free(base);
-	SSL_CTX_free(ctx);
-	config_release(&cfg);
-	ftpconf_free(fc);
+	server_free(run.srv);
+	for (i = 0; i < 3; i++)
+		if (sigev[i] != NULL)
+			event_free(sigev[i]);
+	/* Before the loop: its lingering connections are events. */
+	reload_free(rl);
+	if (run.base != NULL)
+		event_base_free(run.base);
 	return rc;
 }

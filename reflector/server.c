@@ -432,6 +432,14 @@ out:
 	return r;
 }
 
+void
+server_set_ctx(struct server *srv, SSL_CTX *ctx)
+{
+	/* Each SSL holds a reference to the context it was made from:
+	 * sessions in flight keep theirs, whatever becomes of this one. */
+	srv->ctx = ctx;
+}
+
 unsigned
 server_nsessions(const struct server *srv)
 {

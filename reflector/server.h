@@ -35,6 +35,11 @@ void server_free(struct server *srv);
  */
 int server_start(struct server *srv, char *err, size_t errlen);
 
+/* The TLS context for connections accepted from now on (a reload);
+ * sessions in flight keep the one they were made with.  ctx must
+ * outlive the server or the next server_set_ctx(). */
+void server_set_ctx(struct server *srv, SSL_CTX *ctx);
+
 /* Number of live sessions (including ones still in the handshake). */
 unsigned server_nsessions(const struct server *srv);
 

@@ -65,6 +65,9 @@ for u in sysinit.target basic.target multi-user.target network-online.target \
 	system.slice -.slice local-fs.target swap.target; do
 	[[ -e /lib/systemd/system/$u ]] && cp "/lib/systemd/system/$u" "$T/root/lib/systemd/system/"
 done
+# ExecReload's /bin/kill comes from procps (a Depends of the package)
+mkdir -p "$T/root/bin"
+cp /bin/kill "$T/root/bin/"
 if command -v systemd-analyze >/dev/null 2>&1; then
 	if out=$(MANPATH=$T/root/usr/share/man systemd-analyze verify --root="$T/root" \
 		"$T/root/lib/systemd/system/ftpath-reflector.service" 2>&1); then

@@ -30,6 +30,10 @@ grep -q "^ExecStartPre=$P/sbin/ftpath-reflector .* -n$" "$u" ||
 grep -q "^ExecStart=$P/sbin/ftpath-reflector " "$u" ||
 	fail "the unit's ExecStart is not $P/sbin/ftpath-reflector"
 ! grep -q '@[A-Z]*@' "$u" || fail "unsubstituted placeholder in the unit"
+# readiness and reload as ftpath-reflector(8) says: sd_notify, SIGHUP
+grep -q '^Type=notify$' "$u" || fail "the unit is not Type=notify"
+grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$u" ||
+	fail "the unit's ExecReload does not send SIGHUP"
 
 if command -v systemd-analyze >/dev/null 2>&1; then
 	# MANPATH: Documentation=man:ftpath-reflector(8) must resolve too

@@ -467,10 +467,11 @@ start_reflector() {
 
 # run_agent BUILD JSONFILE [extra args]: agent in the client ns, bounded.
 # Human report -> $T_DIR/agent.out, stderr -> $T_DIR/agent.err.
+# AGENT_CERT=NAME: $CERTS/NAME.{crt,key} instead of agent.{crt,key}.
 run_agent() {
 	local build=$1 json=$2
 	shift 2
-	local refl=${AGENT_REFLECTOR:-$SERVER4}
+	local refl=${AGENT_REFLECTOR:-$SERVER4} an=${AGENT_CERT:-agent}
 	local -a wrap=()
 	if [[ ${AGENT_NOCAP:-0} == 1 ]]; then
 		wrap=("${NOCAP_WRAP[@]}")
@@ -482,7 +483,7 @@ run_agent() {
 	AGENT_T0=$(date +%s%N)
 	nsx "$NS_C" "${AGENT_TIMEOUT:-60}" "${wrap[@]}" "$(realpath "$build/ftpath-agent")" check \
 		--reflector "$refl" \
-		--cert "$CERTS/agent.crt" --key "$CERTS/agent.key" --ca "$CERTS/ca.crt" \
+		--cert "$CERTS/$an.crt" --key "$CERTS/$an.key" --ca "$CERTS/ca.crt" \
 		--json "$json" "$@" >"$T_DIR/agent.out" 2>"$T_DIR/agent.err" ||
 		AGENT_RC=$?
 	AGENT_MS=$((($(date +%s%N) - AGENT_T0) / 1000000))

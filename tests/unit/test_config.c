@@ -434,6 +434,32 @@ test_round_trip(void **state)
 	config_release(&a);
 }
 
+/* crl is optional: unset it is not printed, set it round-trips, and an
+ * empty value ("crl =") unsets it. */
+static void
+test_crl_key(void **state)
+{
+	struct reflector_config cfg;
+	char err[256], *text;
+
+	(void)state;
+	assert_int_equal(config_defaults(&cfg), 0);
+	set_certs(&cfg);
+	assert_int_equal(config_validate(&cfg, err, sizeof(err)), 0);
+	text = print_to_string(&cfg);
+	assert_null(strstr(text, "crl"));
+	free(text);
+	assert_int_equal(load_text(&cfg, "crl = /etc/ftpath/ca.crl\n", err,
+	    sizeof(err), NULL), 0);
+	assert_string_equal(cfg.crl, "/etc/ftpath/ca.crl");
+	text = print_to_string(&cfg);
+	assert_non_null(strstr(text, "\nca = a\ncrl = /etc/ftpath/ca.crl\n"));
+	free(text);
+	assert_int_equal(load_text(&cfg, "crl =\n", err, sizeof(err), NULL),
+	    0);
+	assert_string_equal(cfg.crl, "");
+	config_release(&cfg);
+}
 
 /* The buffer entry point the loader wraps: no NUL terminator needed, a
  * last line without "\n", CRLF, a NUL inside, nothing at all. */
@@ -474,6 +500,7 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_crl_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
