@@ -177,6 +177,7 @@ netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/patch_driver \
 	@tests/netns/ftpcheck_test.sh $(BUILD)/tests/ftpcheck_driver
 	@tests/netns/crash_test.sh $(BUILD)
 	@tests/netns/hostile_test.sh $(BUILD)
+	@tests/netns/cli_test.sh $(BUILD)
 	@tests/netns/flood_test.sh $(BUILD)
 	@tests/netns/crl_test.sh $(BUILD)
 

@@ -66,7 +66,7 @@ check_note(struct check *c, const char *fmt, ...)
 static int
 check_ctl_exit(struct check *c, int r)
 {
-	log_warnx("%s", control_errmsg(c->ctl));
+	log_errx("%s", control_errmsg(c->ctl));
 	return r == FTP_ERR_DENIED ? CHECK_EXIT_USAGE : CHECK_EXIT_UNREACHABLE;
 }
 
@@ -81,7 +81,7 @@ check_load_sgs(struct check *c)
 	for (i = 0; i < c->o->n_sg; i++) {
 		if (sg_load(c->o->sg_files[i], &c->sgs[c->n_sgs], err,
 		    sizeof(err)) != 0) {
-			log_warnx("--sg %s", err);
+			log_errx("--sg %s", err);
 			return CHECK_EXIT_USAGE;
 		}
 		c->n_sgs++;
@@ -98,22 +98,23 @@ check_setup(struct check *c)
 		return CHECK_EXIT_USAGE;
 	if (addr_split_hostport(c->o->reflector, CHECK_DEFAULT_PORT, c->host,
 	    sizeof(c->host), &c->rport) != 0) {
-		log_warnx("bad --reflector '%s' (HOST[:PORT])", c->o->reflector);
+		log_errx("bad --reflector '%s' (HOST[:PORT])", c->o->reflector);
 		return CHECK_EXIT_USAGE;
 	}
 	c->ctx = tls_ctx_new(TLS_ROLE_CLIENT, c->o->cert, c->o->key, c->o->ca,
 	    err, sizeof(err));
 	if (c->ctx == NULL) {
-		log_warnx("TLS setup: %s", err);
+		log_errx("TLS setup: %s", err);
 		return CHECK_EXIT_USAGE;
 	}
 	if ((c->notes = json_array()) == NULL ||
 	    (c->fx = fixes_new()) == NULL ||
 	    (c->base = event_base_new()) == NULL ||
 	    (c->ctl = control_new(c->base, c->ctx)) == NULL) {
-		log_warnx("out of memory");
+		log_errx("out of memory");
 		return CHECK_EXIT_USAGE;
 	}
+	c->prog = progress_new(c->base, c->o->progress);
 	return CHECK_EXIT_PASS;
 }
 
@@ -181,6 +182,7 @@ check_pair(struct check *c)
 {
 	int r;
 
+	progress_stage(c->prog, "pairing with the reflector %s", c->o->reflector);
 	if ((r = check_connect(c)) != 0 ||
 	    (r = control_hello(c->ctl, &c->w)) != 0 ||
 	    (r = control_ping(c->ctl, CHECK_RTT_PINGS, &c->rtt)) != 0)
@@ -222,7 +224,7 @@ check_pick_server(struct check *c)
 	    c->w.control_port ? c->w.control_port : 21;
 	n = addr_resolve(c->server_name, c->cport, a, CHECK_MAX_SERVER_ADDRS);
 	if (n <= 0) {
-		log_warnx("cannot resolve server %s: %s", c->server_name,
+		log_errx("cannot resolve server %s: %s", c->server_name,
 		    ftp_strerror(n < 0 ? n : FTP_ERR_NOTFOUND));
 		return CHECK_EXIT_USAGE;
 	}
@@ -455,6 +457,7 @@ check_collect(struct check *c)
 	json_int_t from = 0;
 	int r = 0, page;
 
+	progress_stage(c->prog, "collecting the reflector's observations");
 	for (page = 0; page < CHECK_MAX_COLLECT_PAGES && from >= 0; page++) {
 		if ((req = proto_msg_new("collect")) == NULL ||
 		    json_object_set_new(req, "from", json_integer(from)) != 0) {
@@ -526,6 +529,7 @@ check_alg(struct check *c)
 
 	if ((c->alg = calloc(1, sizeof(*c->alg))) == NULL)
 		return FTP_ERR_NOMEM;
+	progress_stage(c->prog, "the FTP dialogue through the path (ALG test)");
 	c->alg->d[ALG_D_CONTROL].port = c->cport;
 	if (ctl == NULL || ctl->arm != ARM_LISTENING) {
 		snprintf(c->alg->d[ALG_D_CONTROL].reason,
@@ -618,7 +622,7 @@ check_write_json(const struct report *rep, const char *path)
 		return -1;
 	fp = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
 	if (fp == NULL) {
-		log_warn("%s", path);
+		log_err("--json %s", path);
 		goto out;
 	}
 	if (json_dumpf(j, fp, JSON_INDENT(2)) == 0 && fputc('\n', fp) != EOF)
@@ -626,7 +630,7 @@ check_write_json(const struct report *rep, const char *path)
 	if (fp != stdout && fclose(fp) != 0)
 		r = -1;
 	if (r != 0)
-		log_warn("writing %s", path);
+		log_err("--json: writing %s", path);
 out:
 	json_decref(j);
 	return r;
@@ -673,6 +677,7 @@ check_idle(struct check *c)
 	if (c->o->idle_s == 0 || (c->idle = calloc(1, sizeof(*c->idle))) ==
 	    NULL)
 		return;
+	progress_stage(c->prog, "idle test (up to %u s)", c->o->idle_s);
 	idle_plan(c->idle, c->o->idle_s);
 	addr_set_port((struct sockaddr *)&srv, c->cport);
 	memset(&p, 0, sizeof(p));
@@ -697,12 +702,12 @@ check_write_as(const struct report *rep, const char *path, const char *opt,
 	int r;
 
 	if ((fp = fopen(path, "w")) == NULL) {
-		log_warn("%s %s", opt, path);
+		log_err("%s %s", opt, path);
 		return -1;
 	}
 	r = render(rep, fp);
 	if (fclose(fp) != 0 || r != 0) {
-		log_warn("writing %s", path);
+		log_err("%s: writing %s", opt, path);
 		return -1;
 	}
 	return 0;
@@ -718,6 +723,8 @@ check_output(struct check *c)
 
 	check_server_name(c);
 	check_late_wait(c);
+	progress_free(c->prog);
+	c->prog = NULL;
 	if (check_evidence(c, &e) != 0 || (rep = classify(&e)) == NULL) {
 		log_warnx("out of memory building the report");
 		return CHECK_EXIT_USAGE;
@@ -770,6 +777,9 @@ check_probe_all(struct check *c)
 	if (ctrace_unavailable(c->ct) != NULL)
 		check_note(c, "no nftables trace on the agent host: %s",
 		    ctrace_unavailable(c->ct));
+	progress_stage(c->prog, "probing %zu port(s) of %s", probe_count(c->pe) +
+	    (c->act != NULL ? 1u : 0u), c->server_name[0] ? c->server_name :
+	    c->host);
 	if ((r = probe_start(c->pe)) != 0 ||
 	    (r = check_active_start(c)) != 0 ||
 	    (r = check_active_wait(c)) != 0)
@@ -781,6 +791,7 @@ check_probe_all(struct check *c)
 		r = FTP_ERR_PROTO;
 		goto lost;
 	}
+	progress_stage(c->prog, "second looks at silent probes");
 	if ((r = retry_run(c->base, c->pe, (struct sockaddr *)&c->f.server,
 	    control_token(c->ctl), c->f.timeout_ms)) < 0)
 		log_warnx("retry of silent probes failed (%s); they are "
@@ -797,6 +808,8 @@ check_probe_all(struct check *c)
 	/* The traces and the real FTP client run at once: neither touches
 	 * the other's ports, and each wait is bounded by its own timer. */
 	check_traceroute_start(c);
+	progress_stage(c->prog, "%s", c->o->no_ftp_check ? "tracing the "
+	    "failing paths" : "real FTP client session");
 	check_service(c);
 	check_traceroute_wait(c);
 	check_idle(c);
@@ -819,6 +832,7 @@ check_release(struct check *c)
 
 	for (i = 0; i < c->n_groups; i++)
 		traceroute_free(c->traces[i].tr);
+	progress_free(c->prog);
 	/* Our own table only, before the loop it listens on goes. */
 	ctrace_free(c->ct);
 	active_free(c->act);

@@ -58,6 +58,7 @@ struct check_opts {
 	const char *sg_files[CHECK_MAX_SG];	/* --sg FILE... */
 	unsigned n_sg;
 	unsigned idle_s;		/* --idle-test (idle.h); 0: off */
+	int progress;			/* a status line on stderr (progress.h) */
 };
 
 /* Control connections opened at once (a GUI client's parallel ones). */

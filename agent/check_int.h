@@ -22,6 +22,7 @@
 #include "evidence.h"
 #include "fixes.h"
 #include "probe.h"
+#include "progress.h"
 #include "refobs.h"
 #include "sg.h"
 #include "srvcheck.h"
@@ -58,6 +59,7 @@ struct check {
 	struct portrange passive;	/* lo == 0: passive not tested */
 	SSL_CTX *ctx;
 	struct event_base *base;
+	struct progress *prog;		/* the terminal's status line */
 	struct control *ctl;
 	struct probe_engine *pe;
 	struct active *act;

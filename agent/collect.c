@@ -164,6 +164,7 @@ check_late_wait(struct check *c)
 	    CHECK_LATE_WINDOW_MS)) == 0)
 		return;
 	log_debug("waiting %u ms for late ICMP", wait);
+	progress_stage(c->prog, "waiting %u ms for a late ICMP answer", wait);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (clock_ms_since(&t0) < wait) {
 		struct timeval tv = { 0, 50000 };

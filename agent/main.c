@@ -50,6 +50,7 @@ enum {
 	OPT_IDLE_TEST,
 	OPT_FIX_SCOPE,
 	OPT_FIX_STYLE,
+	OPT_FTP_PASSWORD_FILE,
 };
 
 struct agent_opt {
@@ -95,9 +96,12 @@ static const struct agent_opt agent_opts[] = {
 	{ "html", required_argument, OPT_HTML, "FILE",
 	    "also write the report as one self-contained HTML page" },
 	{ "no-color", no_argument, OPT_NO_COLOR, NULL,
-	    "no colour in the human report" },
+	    "no colour in the human report (also: $NO_COLOR set)" },
 	{ "ftp-user", required_argument, OPT_FTP_USER, "USER[:PASSWORD]",
-	    "login of the real FTP client (default: anonymous)" },
+	    "login of the real FTP client (default: anonymous; the password "
+	    "better from --ftp-password-file or $FTPATH_FTP_PASSWORD)" },
+	{ "ftp-password-file", required_argument, OPT_FTP_PASSWORD_FILE,
+	    "FILE", "the real FTP client's password: the first line of FILE" },
 	{ "ftp-path", required_argument, OPT_FTP_PATH, "PATH",
 	    "small file the real FTP client retrieves (default: LIST)" },
 	{ "no-ftp-check", no_argument, OPT_NO_FTP_CHECK, NULL,
@@ -198,7 +202,9 @@ agent_ftp_user(struct check_opts *o, const char *arg)
 
 	if (arg[0] == '\0' || arg[0] == ':' || strlen(arg) >= sizeof(buf) ||
 	    strpbrk(arg, "\r\n") != NULL) {
-		fprintf(stderr, "ftpath-agent: bad value '%s'\n", arg);
+		fprintf(stderr, "ftpath-agent: --ftp-user: '%s' is not "
+		    "USER[:PASSWORD] (at most 511 characters, no CR or LF)\n",
+		    arg);
 		return -1;
 	}
 	memcpy(buf, arg, strlen(arg) + 1);
@@ -247,9 +253,86 @@ agent_count(const char *arg, unsigned lo, unsigned hi, unsigned *out)
 	return 0;
 }
 
+/* What a valid value of option val is, for its error; NULL: no text. */
+static const char *
+agent_expect(int val)
+{
+	switch (val) {
+	case OPT_CONTROL_PORT:	return "a port from 1 to 65535";
+	case OPT_ACTIVE_PORT:	return "a port from 0 to 65535 (0: ephemeral)";
+	case OPT_PASSIVE_RANGE:
+		return "a port range LO-HI with 1 <= LO <= HI <= 65535";
+	case OPT_TIMEOUT_MS:
+		return "a number of milliseconds from 1 to 600000";
+	case OPT_FTP_PATH:	return "a path without CR or LF";
+	default:		return NULL;
+	}
+}
+
+static const struct agent_opt *
+agent_opt_of(int val)
+{
+	size_t i;
+
+	for (i = 0; i < AGENT_NOPTS; i++)
+		if (agent_opts[i].val == val)
+			return &agent_opts[i];
+	return NULL;
+}
+
+/* "--timeout-ms: 'abc' is not a number of milliseconds from 1 to ..." */
+static int
+agent_bad_value(int val, const char *arg)
+{
+	const struct agent_opt *o = agent_opt_of(val);
+	const char *expect = agent_expect(val);
+
+	if (o != NULL && expect != NULL)
+		fprintf(stderr, "ftpath-agent: --%s: '%s' is not %s\n",
+		    o->name, arg, expect);
+	else
+		fprintf(stderr, "ftpath-agent: --%s: bad value '%s'\n",
+		    o != NULL ? o->name : "?", arg);
+	return -1;
+}
+
+/* The first line of FILE, into a static buffer (the options live as
+ * long as the process).  A password file others may read is said. */
+static int
+agent_password_file(struct check_opts *o, const char *path)
+{
+	static char buf[512];
+	struct stat st;
+	FILE *fp;
+	size_t n;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "ftpath-agent: --ftp-password-file %s: %s\n",
+		    path, strerror(errno));
+		return -1;
+	}
+	if (fgets(buf, sizeof(buf), fp) == NULL)
+		buf[0] = '\0';
+	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 0077) != 0)
+		fprintf(stderr, "ftpath-agent: warning: --ftp-password-file %s "
+		    "can be read by other users (mode %03o)\n", path,
+		    (unsigned)(st.st_mode & 0777));
+	fclose(fp);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "ftpath-agent: --ftp-password-file %s: the "
+		    "first line is empty\n", path);
+		return -1;
+	}
+	o->ftp_password = buf;
+	return 0;
+}
+
 /* `watch`'s own options (watch.h); main-level state of the CLI. */
 static struct watch_opts agent_watch;
 static int agent_watch_seen;
+static const char *agent_password_src;	/* --ftp-password-file */
 
 /* Apply one option; -1 with a message on a bad value. */
 static int
@@ -297,6 +380,9 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 		break;
 	case OPT_FTP_USER:
 		return agent_ftp_user(o, arg);
+	case OPT_FTP_PASSWORD_FILE:
+		agent_password_src = arg;
+		return 0;
 	case OPT_CONTROL_PORT:
 		if (agent_port(arg, &o->control_port) == 0 &&
 		    o->control_port != 0)
@@ -365,8 +451,7 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 	default:
 		return -1;
 	}
-	fprintf(stderr, "ftpath-agent: bad value '%s'\n", arg);
-	return -1;
+	return agent_bad_value(val, arg);
 }
 
 /* The watch options go with `watch`, which needs --interval. */
@@ -382,6 +467,35 @@ agent_watch_check(int watch)
 		fprintf(stderr, "ftpath-agent: watch needs --interval S\n");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The FTP password, from the first of: --ftp-password-file, the
+ * environment ($FTPATH_FTP_PASSWORD), --ftp-user USER:PASSWORD.  On the
+ * command line every user of the host can read it (ps): said once.
+ */
+static int
+agent_password(struct check_opts *o)
+{
+	const char *env = getenv("FTPATH_FTP_PASSWORD");
+
+	if (agent_password_src != NULL)
+		return agent_password_file(o, agent_password_src);
+	if (env != NULL && env[0] != '\0') {
+		if (strlen(env) >= 512 || strpbrk(env, "\r\n") != NULL) {
+			fprintf(stderr, "ftpath-agent: FTPATH_FTP_PASSWORD: at "
+			    "most 511 characters, no CR or LF\n");
+			return -1;
+		}
+		o->ftp_password = env;
+		return 0;
+	}
+	if (o->ftp_password != NULL && o->ftp_password[0] != '\0')
+		fprintf(stderr, "ftpath-agent: warning: a password on the "
+		    "command line can be read by every user of this host; "
+		    "--ftp-password-file or FTPATH_FTP_PASSWORD keep it out "
+		    "of it\n");
 	return 0;
 }
 
@@ -417,6 +531,8 @@ agent_parse(int argc, char **argv, struct check_opts *o, int *verbose)
 		    argv[optind]);
 		return -1;
 	}
+	if (agent_password(o) != 0)
+		return -1;
 	if (o->reflector == NULL || o->cert == NULL || o->key == NULL ||
 	    o->ca == NULL) {
 		fprintf(stderr, "ftpath-agent: --reflector, --cert, --key and "
@@ -425,6 +541,10 @@ agent_parse(int argc, char **argv, struct check_opts *o, int *verbose)
 	}
 	return 0;
 }
+
+/* argv[0] of the sub-command's getopt_long: its messages name it. */
+static char agent_prog_check[] = "ftpath-agent check";
+static char agent_prog_watch[] = "ftpath-agent watch";
 
 int
 main(int argc, char **argv)
@@ -451,7 +571,10 @@ main(int argc, char **argv)
 		return CHECK_EXIT_USAGE;
 	}
 	watch = strcmp(argv[1], "watch") == 0;
-	/* getopt_long sees "check" as argv[0]. */
+	/* getopt_long sees "check" as argv[0], and its errors name it. */
+	argv[1] = watch ? agent_prog_watch : agent_prog_check;
+	if (getenv("NO_COLOR") != NULL && getenv("NO_COLOR")[0] != '\0')
+		o.no_color = 1;
 	if (agent_parse(argc - 1, argv + 1, &o, &verbose) != 0 ||
 	    agent_watch_check(watch) != 0) {
 		fprintf(stderr, "try 'ftpath-agent --help'\n");
@@ -461,5 +584,8 @@ main(int argc, char **argv)
 	/* A reflector that vanishes mid-write must end the session with a
 	 * report, not kill the agent: OpenSSL writes without MSG_NOSIGNAL. */
 	signal(SIGPIPE, SIG_IGN);
+	/* The status line: a person at a terminal, nothing else reading. */
+	o.progress = !watch && verbose == 0 && isatty(STDERR_FILENO) &&
+	    (o.json == NULL || strcmp(o.json, "-") != 0);
 	return watch ? watch_run(&agent_watch, &o) : check_run(&o);
 }

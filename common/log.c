@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -16,7 +18,24 @@
 static char log_role[64] = "ftpath";
 static int log_level;
 static int log_to_syslog;
+static int log_to_journal;	/* stderr is the journal's stream */
 static void (*log_fatal_hook)(void);
+
+/* JOURNAL_STREAM is "DEV:INODE" of the stream systemd connected; it is
+ * inherited, so it counts only while stderr still is that stream. */
+static int
+log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(const char *role, int verbosity, int use_syslog)
@@ -25,6 +44,7 @@ log_init(const char *role, int verbosity, int use_syslog)
 	    role != NULL ? role : "ftpath");
 	log_level = verbosity;
 	log_to_syslog = use_syslog;
+	log_to_journal = !use_syslog && log_stderr_is_journal();
 	if (log_to_syslog)
 		openlog(log_role, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -62,10 +82,13 @@ log_vwrite(int pri, const char *suffix, const char *fmt, va_list ap)
 	}
 	switch (pri) {
 	case LOG_CRIT:		label = "fatal: "; break;
+	case LOG_ERR:		label = "error: "; break;
 	case LOG_WARNING:	label = "warning: "; break;
 	case LOG_DEBUG:		label = "debug: "; break;
 	default:		break;
 	}
+	if (log_to_journal)
+		fprintf(stderr, "<%d>", pri);
 	if (suffix != NULL)
 		fprintf(stderr, "%s: %s%s: %s\n", log_role, label, msg, suffix);
 	else
@@ -84,6 +107,32 @@ log_warn(const char *fmt, ...)
 	snprintf(ebuf, sizeof(ebuf), "%s", strerror(saved));
 	va_start(ap, fmt);
 	log_vwrite(LOG_WARNING, ebuf, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_err(const char *fmt, ...)
+{
+	int saved = errno;
+	char ebuf[256];
+	va_list ap;
+
+	snprintf(ebuf, sizeof(ebuf), "%s", strerror(saved));
+	va_start(ap, fmt);
+	log_vwrite(LOG_ERR, ebuf, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_errx(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_ERR, NULL, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }

@@ -4,7 +4,9 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -29,6 +31,9 @@ tls_fail(char *err, size_t errlen, const char *what, const char *file)
 		last = e;
 	if (last != 0)
 		ERR_error_string_n(last, reason, sizeof(reason));
+	/* OpenSSL says "system lib" for a file it could not open. */
+	if (file != NULL && access(file, R_OK) != 0)
+		snprintf(reason, sizeof(reason), "%s", strerror(errno));
 	if (err != NULL && errlen > 0) {
 		if (file != NULL)
 			snprintf(err, errlen, "%s %s: %s", what, file, reason);
