@@ -22,6 +22,7 @@
 #include "algrun.h"
 #include "check_int.h"
 #include "classify.h"
+#include "crl.h"
 #include "clock.h"
 #include "err.h"
 #include "idle.h"
@@ -89,6 +90,24 @@ check_load_sgs(struct check *c)
 	return CHECK_EXIT_PASS;
 }
 
+/* --crl: the checks of the reflector's -n, then the reflector's own
+ * certificate is refused in the handshake if the CRL lists it. */
+static int
+check_crl(struct check *c)
+{
+	char err[512], warn[512];
+
+	if (crl_check_file(c->o->crl, c->o->ca, warn, sizeof(warn), err,
+	    sizeof(err)) != 0 || crl_ctx_install(c->ctx, c->o->crl, NULL, err,
+	    sizeof(err)) != 0) {
+		log_errx("--crl %s", err);
+		return -1;
+	}
+	if (warn[0] != '\0')
+		log_warnx("--crl %s", warn);
+	return 0;
+}
+
 static int
 check_setup(struct check *c)
 {
@@ -107,6 +126,8 @@ check_setup(struct check *c)
 		log_errx("TLS setup: %s", err);
 		return CHECK_EXIT_USAGE;
 	}
+	if (c->o->crl != NULL && check_crl(c) != 0)
+		return CHECK_EXIT_USAGE;
 	if ((c->notes = json_array()) == NULL ||
 	    (c->fx = fixes_new()) == NULL ||
 	    (c->base = event_base_new()) == NULL ||

@@ -28,6 +28,7 @@ enum check_exit {
 struct check_opts {
 	const char *reflector;		/* HOST[:PORT] */
 	const char *cert, *key, *ca;
+	const char *crl;		/* --crl FILE: the reflector's checked */
 	const char *server;		/* NULL: the reflector's host */
 	uint16_t control_port;		/* 0: the reflector's, else 21 */
 	struct portrange passive;	/* lo == 0: the reflector's range */

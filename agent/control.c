@@ -172,6 +172,25 @@ control_cert_alert(unsigned long e)
 	}
 }
 
+/* "certificate verify failed" says nothing of why: the reflector's
+ * certificate, with the verification's own reason (revoked, expired,
+ * another CA). */
+static void
+control_verify_why(struct control *c, unsigned long e, char *buf,
+    size_t len)
+{
+	SSL *ssl;
+	long v;
+
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL ||
+	    ERR_GET_REASON(e) != SSL_R_CERTIFICATE_VERIFY_FAILED ||
+	    (ssl = bufferevent_openssl_get_ssl(c->bev)) == NULL ||
+	    (v = SSL_get_verify_result(ssl)) == X509_V_OK)
+		return;
+	snprintf(buf, len, "the reflector's certificate failed verification: "
+	    "%s", X509_verify_cert_error_string(v));
+}
+
 static void
 control_fail(struct control *c, const char *what)
 {
@@ -188,6 +207,7 @@ control_fail(struct control *c, const char *what)
 	if (e != 0 && ERR_GET_LIB(e) != 0) {
 		c->cert_refusal = control_cert_alert(e);
 		ERR_error_string_n(e, tls, sizeof(tls));
+		control_verify_why(c, e, tls, sizeof(tls));
 		snprintf(c->errmsg, sizeof(c->errmsg), "%s: %s: TLS: %s",
 		    c->target, what, tls);
 	} else if (serr != 0) {

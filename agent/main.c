@@ -51,6 +51,7 @@ enum {
 	OPT_FIX_SCOPE,
 	OPT_FIX_STYLE,
 	OPT_FTP_PASSWORD_FILE,
+	OPT_CRL,
 };
 
 struct agent_opt {
@@ -68,6 +69,8 @@ static const struct agent_opt agent_opts[] = {
 	    "agent certificate (PEM)" },
 	{ "key", required_argument, OPT_KEY, "FILE", "agent private key" },
 	{ "ca", required_argument, OPT_CA, "FILE", "deployment CA" },
+	{ "crl", required_argument, OPT_CRL, "FILE",
+	    "the CA's revocation list: refuse a revoked reflector certificate" },
 	{ "server", required_argument, OPT_SERVER, "NAME|ADDR",
 	    "FTP service address (default: the reflector host)" },
 	{ "control-port", required_argument, OPT_CONTROL_PORT, "PORT",
@@ -343,6 +346,7 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 	case OPT_CERT:		o->cert = arg; return 0;
 	case OPT_KEY:		o->key = arg; return 0;
 	case OPT_CA:		o->ca = arg; return 0;
+	case OPT_CRL:		o->crl = arg; return 0;
 	case OPT_SERVER:	o->server = arg; return 0;
 	case OPT_JSON:		o->json = arg; return 0;
 	case OPT_JUNIT:		o->junit = arg; return 0;

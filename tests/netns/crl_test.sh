@@ -18,7 +18,11 @@
 #      agent2 stays refused, agent1 passes; -n names the file (exit 2),
 #      and a CRL of another CA is refused by -n too;
 #   4. a reload that changes listen says it needs a restart and keeps
-#      listening where it did; SIGTERM sends STOPPING=1.
+#      listening where it did;
+#   5. the agent's --crl: passes while the CRL does not list the
+#      reflector, a missing file is exit 2 naming it, the reflector's
+#      certificate revoked is exit 3 "certificate revoked"; SIGTERM sends
+#      STOPPING=1.
 # Prints "N passed, M failed"; exit 0 only if M is 0.
 set -euo pipefail
 
@@ -241,6 +245,28 @@ if awk -v w="listen = [::]:$((REFLECTOR_PORT + 1)) needs a restart; still listen
 else
 	nok "a changed listen: $(grep -i 'listen\|reload' "$T_DIR/reflector.log" | tail -3 | tr '\n' ' ')"
 fi
+# 5. the agent's own --crl: the reflector's certificate, revoked, is
+# refused by the agent (exit 3, saying why); without --crl it passes
+AGENT_CERT=agent1 run_agent "$BUILD" "$T_DIR/acrl0.json" --crl "$CERTS/ca.crl"
+((AGENT_RC == 0)) && ok "agent --crl with the reflector not listed: exit 0" ||
+	nok "agent --crl with the reflector not listed: exit $AGENT_RC: $(tail -n 2 "$T_DIR/agent.err" | tr '\n' ' ')"
+AGENT_CERT=agent1 run_agent "$BUILD" "$T_DIR/acrl1.json" --crl /nonexistent.ftpath.crl
+((AGENT_RC == 2)) && grep -q -- '--crl /nonexistent.ftpath.crl' "$T_DIR/agent.err" &&
+	ok "agent --crl with a missing file: exit 2 naming it" ||
+	nok "agent --crl with a missing file: exit $AGENT_RC: $(tail -n 2 "$T_DIR/agent.err" | tr '\n' ' ')"
+"$CERTS_CMD" revoke "$CERTS" reflector >"$T_DIR/revoke-refl.out" 2>&1 ||
+	nok "ftpath-certs revoke reflector: $(tail -c 300 "$T_DIR/revoke-refl.out")"
+AGENT_CERT=agent1 run_agent "$BUILD" "$T_DIR/acrl2.json" --crl "$CERTS/ca.crl"
+if ((AGENT_RC == 3)) && grep -q "reflector's certificate failed verification: certificate revoked" \
+	"$T_DIR/acrl2.json"; then
+	ok "agent --crl listing the reflector's certificate: exit 3, 'certificate revoked' in the report"
+else
+	nok "agent --crl listing the reflector: exit $AGENT_RC: $(grep -o '"notes".*' "$T_DIR/acrl2.json" | head -c 300)"
+fi
+AGENT_CERT=agent1 run_agent "$BUILD" "$T_DIR/acrl3.json"
+((AGENT_RC == 0)) && ok "the same agent without --crl: exit 0" ||
+	nok "the same agent without --crl: exit $AGENT_RC"
+
 kill -TERM "$REFLECTOR_PID"
 timeout 5 tail --pid="$REFLECTOR_PID" -f /dev/null || true
 wait "$REFLECTOR_PID" 2>/dev/null || true
