@@ -616,8 +616,9 @@ check_service(struct check *c)
 	fo.path = c->o->ftp_path;
 	fo.server_name = c->server_name;
 	fo.timeout_ms = t > 2000 ? t : 2000;
-	/* As long as the probes' confirmation waited (retry.h). */
-	fo.data_timeout_ms = 2 * c->f.timeout_ms;
+	/* The probe timeout (250 ms + 4 RTT): a connect needs one RTT, and
+	 * the probes have measured the path with it already. */
+	fo.data_timeout_ms = c->f.timeout_ms;
 	fo.tls = 1;
 	if (c->o->no_active)
 		fo.modes = FTPCHECK_MODE_BIT(FTPCHECK_EPSV) |

@@ -183,8 +183,8 @@ struct ftpcheck_opts {
 	unsigned timeout_ms;		/* per wait; 0: FTPCHECK_TIMEOUT_MS */
 	/* The wait for a passive data connection to be accepted; 0:
 	 * timeout_ms.  The probes have measured the path by then: a caller
-	 * passes their confirmation wait, and a dropped passive port costs
-	 * the real client no more than it cost them. */
+	 * passes their timeout, and a dropped passive port costs the real
+	 * client no more than it cost them. */
 	unsigned data_timeout_ms;
 	int tls;			/* also try AUTH TLS (second connection) */
 	/* optional: called exactly once when done (possibly from inside
