@@ -19,7 +19,7 @@
 #      and a CRL of another CA is refused by -n too;
 #   4. a reload that changes listen says it needs a restart and keeps
 #      listening where it did;
-#   5. the agent's --crl: passes while the CRL does not list the
+#   5. ftpath-certs renew: the renewed agent1 passes; the agent's --crl: passes while the CRL does not list the
 #      reflector, a missing file is exit 2 naming it, the reflector's
 #      certificate revoked is exit 3 "certificate revoked"; SIGTERM sends
 #      STOPPING=1.
@@ -245,6 +245,14 @@ if awk -v w="listen = [::]:$((REFLECTOR_PORT + 1)) needs a restart; still listen
 else
 	nok "a changed listen: $(grep -i 'listen\|reload' "$T_DIR/reflector.log" | tail -3 | tr '\n' ' ')"
 fi
+# 5a. ftpath-certs renew: agent1's new certificate (same key) is
+# accepted; the old one, revoked as superseded after a reload, is refused
+"$CERTS_CMD" renew "$CERTS" agent1 >"$T_DIR/renew.out" 2>&1 &&
+	! cmp -s "$CERTS/agent1.crt" "$CERTS/agent1.crt.old" &&
+	ok "ftpath-certs renew agent1: a new certificate, the old kept as agent1.crt.old" ||
+	nok "ftpath-certs renew agent1: $(tail -c 300 "$T_DIR/renew.out")"
+check_pass "the renewed certificate" agent1
+
 # 5. the agent's own --crl: the reflector's certificate, revoked, is
 # refused by the agent (exit 3, saying why); without --crl it passes
 AGENT_CERT=agent1 run_agent "$BUILD" "$T_DIR/acrl0.json" --crl "$CERTS/ca.crl"
