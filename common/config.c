@@ -6,6 +6,7 @@
  * while a path such as "/etc/ftp#1/cert.pem" is still taken whole.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ enum config_kind {
 	CFG_RANGE,
 	CFG_PORTSET,
 	CFG_UINT,
+	CFG_NAMES,	/* patterns of certificate names */
 };
 
 struct config_key {
@@ -51,6 +53,8 @@ static const struct config_key config_keys[] = {
 	{ "key", CFG_PATH, CFG_OFF(key), CFG_SZ(key), 0, 0 },
 	{ "ca", CFG_PATH, CFG_OFF(ca), CFG_SZ(ca), 0, 0 },
 	{ "crl", CFG_PATH, CFG_OFF(crl), CFG_SZ(crl), 0, 0 },
+	{ "allowed_agents", CFG_NAMES, CFG_OFF(allowed_agents),
+	    CFG_SZ(allowed_agents), 0, 0 },
 	{ "control_port", CFG_PORT, CFG_OFF(control_port), 0, 1, 65535 },
 	{ "active_source_port", CFG_PORT, CFG_OFF(active_source_port), 0,
 	    1, 65535 },
@@ -101,6 +105,67 @@ config_parse_ulong(const char *s, unsigned long min, unsigned long max,
 	if (v < min || v > max)
 		return FTP_ERR_RANGE;
 	*out = v;
+	return 0;
+}
+
+#define CONFIG_MAX_NAMES	64
+
+static int
+config_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr(".-_@*?[]", c) != NULL;
+}
+
+/* "a,b  c" -> "a, b, c" in out ("" for an empty list); FTP_ERR_INVAL
+ * for a character a certificate name pattern has no use for, too many. */
+static int
+config_names_norm(const char *value, char *out, size_t outlen)
+{
+	size_t o = 0, n = 0;
+	const char *p = value;
+
+	while (*p != '\0') {
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		if (++n > CONFIG_MAX_NAMES || (n > 1 && o + 2 >= outlen))
+			return FTP_ERR_INVAL;
+		if (n > 1) {
+			out[o++] = ',';
+			out[o++] = ' ';
+		}
+		for (; *p != '\0' && *p != ',' && *p != ' ' && *p != '\t'; p++) {
+			if (!config_name_char(*p) || o + 1 >= outlen)
+				return FTP_ERR_INVAL;
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';	/* none: any certificate of the CA */
+	return 0;
+}
+
+int
+config_agent_allowed(const struct reflector_config *cfg, const char *name)
+{
+	char pat[sizeof(cfg->allowed_agents)];
+	const char *p = cfg->allowed_agents, *end;
+	size_t n;
+
+	if (p[0] == '\0')
+		return 1;
+	while (*p != '\0') {
+		end = strchr(p, ',');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		memcpy(pat, p, n);
+		pat[n] = '\0';
+		if (name[0] != '\0' && fnmatch(pat, name, 0) == 0)
+			return 1;
+		p += n;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
 	return 0;
 }
 
@@ -185,6 +250,17 @@ config_set1(struct reflector_config *cfg, const char *key,
 			ftp_errmsg(err, errlen, "bad value for %s: \"%s\" "
 			    "(expected ADDR:PORT with a numeric address)",
 			    k->name, value);
+			goto out;
+		}
+		break;
+	case CFG_NAMES:
+		if (config_names_norm(value, (char *)cfg + k->off,
+		    k->size) != 0) {
+			ftp_errmsg(err, errlen, "bad value for %s: certificate "
+			    "name patterns (letters, digits, \".-_@*?[]\") "
+			    "separated by commas or blanks, at most %d, %zu "
+			    "characters in all", k->name, CONFIG_MAX_NAMES,
+			    k->size - 1);
 			goto out;
 		}
 		break;
@@ -575,6 +651,7 @@ config_print(const struct reflector_config *cfg, FILE *out)
 		const struct portrange *pr;
 
 		switch (k->kind) {
+		case CFG_NAMES:
 		case CFG_PATH:
 			/* cert, key and ca are never empty after
 			 * config_validate; an empty crl is "none". */

@@ -24,6 +24,10 @@ struct reflector_config {
 	/* The CA's CRL (PEM); "" for none.  Agent certificates it lists
 	 * are refused in the TLS handshake (tls_ctx_set_crl). */
 	char crl[4096];
+	/* allowed_agents: the agent certificate names (CN, else the first
+	 * DNS SAN) that may start a session, as shell patterns (fnmatch)
+	 * separated by ", "; "" for any certificate the CA signed. */
+	char allowed_agents[1024];
 	uint16_t control_port;		/* FTP control port, default 21 */
 	uint16_t active_source_port;	/* default 20 */
 	struct portrange passive;	/* lo == 0: not configured */
@@ -49,6 +53,11 @@ struct reflector_config {
 	const struct ftpconf *ftpconf;
 	const char *ftpconf_path;
 };
+
+/* 1 if an agent certificate named name may start a session
+ * (allowed_agents), else 0.  Pure. */
+int config_agent_allowed(const struct reflector_config *cfg,
+    const char *name);
 
 /* Fill defaults (allocates cfg->allowed).  0 or FTP_ERR_NOMEM. */
 int config_defaults(struct reflector_config *cfg);

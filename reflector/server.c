@@ -45,7 +45,6 @@ struct server {
 	struct session_hooks hooks;
 	struct server_entry_list sessions;
 	unsigned nsessions;	/* all entries */
-	unsigned nrefused;	/* entries refused after their handshake */
 	unsigned long ndropped;	/* connections closed at accept */
 };
 
@@ -97,10 +96,7 @@ server_admit_cb(const struct session *s, void *arg)
 		    !session_refused(e->session))
 			n++;
 	}
-	if (n < srv->cfg->max_sessions)
-		return 0;
-	srv->nrefused++;
-	return 1;
+	return n < srv->cfg->max_sessions ? 0 : 1;
 }
 
 static void
@@ -261,8 +257,6 @@ server_session_closed_cb(struct session *s, void *arg)
 			continue;
 		TAILQ_REMOVE(&srv->sessions, e, entry);
 		srv->nsessions--;
-		if (session_refused(s))
-			srv->nrefused--;
 		free(e);
 		break;
 	}

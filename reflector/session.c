@@ -990,10 +990,21 @@ session_on_connected(struct session *s)
 	struct timeval tv;
 
 	tls_peer_name(bufferevent_openssl_get_ssl(s->bev), name, sizeof(name));
-	/* Authenticated: only now does it compete for a session slot. */
+	/* Authenticated: only now does it compete for a session slot, and
+	 * only an allowed name does. */
 	s->state = SESSION_HELLO;
-	s->refuse = s->hooks->admit(s, s->hooks_arg) != 0;
 	evtimer_del(s->deadline);
+	if (!config_agent_allowed(s->cfg, name)) {
+		s->refuse = 1;
+		log_warnx("session %s: refused, agent certificate \"%s\" "
+		    "matches no allowed_agents pattern", s->peer_text, name);
+		session_error(s, "not-allowed", "this agent certificate is "
+		    "not in the reflector's allowed_agents");
+		session_close(s);
+		session_settle(s);
+		return;
+	}
+	s->refuse = s->hooks->admit(s, s->hooks_arg) != 0;
 	if (s->refuse) {
 		log_warnx("session %s (%s): refused, too many sessions",
 		    s->peer_text, name);

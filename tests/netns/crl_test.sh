@@ -19,7 +19,9 @@
 #      and a CRL of another CA is refused by -n too;
 #   4. a reload that changes listen says it needs a restart and keeps
 #      listening where it did;
-#   5. ftpath-certs renew: the renewed agent1 passes; the agent's --crl: passes while the CRL does not list the
+#   5. ftpath-certs renew: the renewed agent1 passes; allowed_agents
+#      (reloaded) refuses agent1 until a pattern matches it; the agent's
+#      --crl: passes while the CRL does not list the
 #      reflector, a missing file is exit 2 naming it, the reflector's
 #      certificate revoked is exit 3 "certificate revoked"; SIGTERM sends
 #      STOPPING=1.
@@ -252,6 +254,24 @@ fi
 	ok "ftpath-certs renew agent1: a new certificate, the old kept as agent1.crt.old" ||
 	nok "ftpath-certs renew agent1: $(tail -c 300 "$T_DIR/renew.out")"
 check_pass "the renewed certificate" agent1
+
+# 5b. allowed_agents, picked up by a reload: a name no pattern matches is
+# refused after the handshake (exit 3, the report says so, the log names
+# it), one that matches passes
+echo "allowed_agents = site-*, ops?" >>"$T_DIR/reflector.conf"
+hup "allowed_agents = site-*, ops?"
+AGENT_CERT=agent1 run_agent "$BUILD" "$T_DIR/allow0.json"
+if ((AGENT_RC == 3)) && grep -q "not in the reflector's allowed_agents" "$T_DIR/allow0.json" &&
+	grep -q 'agent certificate "agent1" matches no allowed_agents pattern' "$T_DIR/reflector.log"; then
+	ok "allowed_agents without agent1: refused (exit 3), the report and the log say why"
+else
+	nok "allowed_agents without agent1: exit $AGENT_RC: $(grep -o '"notes".*' "$T_DIR/allow0.json" | head -c 300)"
+fi
+sed -i 's/^allowed_agents = .*/allowed_agents = agent?, site-*/' "$T_DIR/reflector.conf"
+hup "allowed_agents = agent?, site-*"
+check_pass "allowed_agents = agent?, site-*" agent1
+sed -i '/^allowed_agents = /d' "$T_DIR/reflector.conf"
+hup "allowed_agents removed"
 
 # 5. the agent's own --crl: the reflector's certificate, revoked, is
 # refused by the agent (exit 3, saying why); without --crl it passes

@@ -461,6 +461,48 @@ test_crl_key(void **state)
 	config_release(&cfg);
 }
 
+/* allowed_agents: patterns normalised to "a, b", printed back, matched
+ * with fnmatch; unset (or empty) allows every name; bad characters and
+ * too many patterns are refused naming the key. */
+static void
+test_allowed_agents(void **state)
+{
+	struct reflector_config cfg;
+	char err[256], *text, many[1024];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(config_defaults(&cfg), 0);
+	set_certs(&cfg);
+	assert_int_equal(config_agent_allowed(&cfg, "anything"), 1);
+	assert_int_equal(load_text(&cfg, "allowed_agents = agent1,site-*  "
+	    "ops?\n", err, sizeof(err), NULL), 0);
+	assert_string_equal(cfg.allowed_agents, "agent1, site-*, ops?");
+	assert_int_equal(config_agent_allowed(&cfg, "agent1"), 1);
+	assert_int_equal(config_agent_allowed(&cfg, "site-paris"), 1);
+	assert_int_equal(config_agent_allowed(&cfg, "ops7"), 1);
+	assert_int_equal(config_agent_allowed(&cfg, "agent2"), 0);
+	assert_int_equal(config_agent_allowed(&cfg, "ops77"), 0);
+	assert_int_equal(config_agent_allowed(&cfg, ""), 0);
+	assert_int_equal(config_validate(&cfg, err, sizeof(err)), 0);
+	text = print_to_string(&cfg);
+	assert_non_null(strstr(text, "\nallowed_agents = agent1, site-*, "
+	    "ops?\n"));
+	free(text);
+	assert_int_equal(load_text(&cfg, "allowed_agents = agent/1\n", err,
+	    sizeof(err), NULL), FTP_ERR_CONFIG);
+	assert_non_null(strstr(err, "allowed_agents"));
+	many[0] = '\0';
+	for (i = 0; i < 65; i++)
+		strcat(many, "a,");
+	assert_int_equal(config_set(&cfg, "allowed_agents", many, err,
+	    sizeof(err)), FTP_ERR_CONFIG);
+	assert_int_equal(load_text(&cfg, "allowed_agents =\n", err,
+	    sizeof(err), NULL), 0);
+	assert_int_equal(config_agent_allowed(&cfg, "agent2"), 1);
+	config_release(&cfg);
+}
+
 /* The buffer entry point the loader wraps: no NUL terminator needed, a
  * last line without "\n", CRLF, a NUL inside, nothing at all. */
 static void
@@ -501,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_crl_key),
+		cmocka_unit_test(test_allowed_agents),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
