@@ -12,13 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 
 #include "addr.h"
 #include "err.h"
 #include "log.h"
+#include "metricsrv.h"
 #include "watch.h"
 
 /* A check that has not ended after this long is killed. */
@@ -34,7 +33,7 @@ struct watch {
 	const struct watch_opts *w;
 	const struct check_opts *o;
 	struct event_base *base;
-	struct evhttp *http;
+	struct metricsrv *http;		/* --listen */
 	struct event *timer, *sigint, *sigterm, *kill_timer, *pipe_ev;
 	pid_t child;
 	int pipe_fd;
@@ -124,29 +123,11 @@ watch_textfile(const struct watch *ws, const char *text)
 	}
 }
 
-static void
-watch_http_cb(struct evhttp_request *req, void *arg)
+/* metricsrv's render: a scrape sees the state of that moment. */
+static char *
+watch_render_cb(void *arg)
 {
-	struct watch *ws = arg;
-	struct evbuffer *out;
-	char *text;
-
-	if (strcmp(evhttp_request_get_uri(req), "/metrics") != 0) {
-		evhttp_send_error(req, HTTP_NOTFOUND, "only /metrics here");
-		return;
-	}
-	if ((text = watch_exposition(ws)) == NULL ||
-	    (out = evbuffer_new()) == NULL) {
-		free(text);
-		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
-		return;
-	}
-	evbuffer_add(out, text, strlen(text));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-	evhttp_send_reply(req, HTTP_OK, "OK", out);
-	evbuffer_free(out);
-	free(text);
+	return watch_exposition(arg);
 }
 
 static void watch_schedule(struct watch *ws);
@@ -323,23 +304,15 @@ watch_signal_cb(evutil_socket_t sig, short what, void *arg)
 static int
 watch_listen(struct watch *ws)
 {
-	char host[256];
-	uint16_t port;
+	char err[512];
 
 	if (ws->w->listen == NULL)
 		return 0;
-	if (addr_split_hostport(ws->w->listen, 0, host, sizeof(host), &port) !=
-	    0 || port == 0) {
-		log_warnx("--listen %s: not ADDR:PORT", ws->w->listen);
+	if ((ws->http = metricsrv_new(ws->base, ws->w->listen,
+	    watch_render_cb, ws, err, sizeof(err))) == NULL) {
+		log_errx("--listen %s", err);
 		return CHECK_EXIT_USAGE;
 	}
-	if ((ws->http = evhttp_new(ws->base)) == NULL ||
-	    evhttp_bind_socket(ws->http, host, port) != 0) {
-		log_warnx("--listen %s: cannot listen there", ws->w->listen);
-		return CHECK_EXIT_USAGE;
-	}
-	evhttp_set_allowed_methods(ws->http, EVHTTP_REQ_GET);
-	evhttp_set_gencb(ws->http, watch_http_cb, ws);
 	log_info("metrics on http://%s/metrics", ws->w->listen);
 	return 0;
 }
@@ -355,8 +328,7 @@ watch_release(struct watch *ws)
 		event_free(ws->pipe_ev);
 	if (ws->pipe_fd >= 0)
 		close(ws->pipe_fd);
-	if (ws->http != NULL)
-		evhttp_free(ws->http);
+	metricsrv_free(ws->http);
 	if (ws->timer != NULL)
 		event_free(ws->timer);
 	if (ws->kill_timer != NULL)

@@ -33,6 +33,7 @@ enum config_kind {
 	CFG_PORTSET,
 	CFG_UINT,
 	CFG_NAMES,	/* patterns of certificate names */
+	CFG_ADDRPORT,	/* optional ADDR:PORT, port explicit */
 };
 
 struct config_key {
@@ -49,6 +50,8 @@ struct config_key {
 /* One table drives parsing; config_print follows the same order. */
 static const struct config_key config_keys[] = {
 	{ "listen", CFG_LISTEN, CFG_OFF(listen), CFG_SZ(listen), 0, 0 },
+	{ "metrics_listen", CFG_ADDRPORT, CFG_OFF(metrics_listen),
+	    CFG_SZ(metrics_listen), 0, 0 },
 	{ "cert", CFG_PATH, CFG_OFF(cert), CFG_SZ(cert), 0, 0 },
 	{ "key", CFG_PATH, CFG_OFF(key), CFG_SZ(key), 0, 0 },
 	{ "ca", CFG_PATH, CFG_OFF(ca), CFG_SZ(ca), 0, 0 },
@@ -169,6 +172,25 @@ config_agent_allowed(const struct reflector_config *cfg, const char *name)
 	return 0;
 }
 
+static int config_norm_listen(const char *value, char *out, size_t outlen);
+
+/* "" (none) or an ADDR:PORT whose port is given, normalised. */
+static int
+config_addrport(const char *value, char *out, size_t outlen)
+{
+	char host[ADDR_STRLEN];
+	uint16_t port;
+
+	if (value[0] == '\0') {
+		out[0] = '\0';
+		return 0;
+	}
+	if (addr_split_hostport(value, 0, host, sizeof(host), &port) != 0 ||
+	    port == 0)
+		return FTP_ERR_INVAL;
+	return config_norm_listen(value, out, outlen);
+}
+
 /* Normalise "ADDR[:PORT]" into "a.b.c.d:port" / "[v6]:port". */
 static int
 config_norm_listen(const char *value, char *out, size_t outlen)
@@ -250,6 +272,15 @@ config_set1(struct reflector_config *cfg, const char *key,
 			ftp_errmsg(err, errlen, "bad value for %s: \"%s\" "
 			    "(expected ADDR:PORT with a numeric address)",
 			    k->name, value);
+			goto out;
+		}
+		break;
+	case CFG_ADDRPORT:
+		if (config_addrport(value, (char *)cfg + k->off, k->size) !=
+		    0) {
+			ftp_errmsg(err, errlen, "bad value for %s: ADDR:PORT "
+			    "with a numeric address and a port 1-65535 "
+			    "([v6]:port for IPv6), or empty for none", k->name);
 			goto out;
 		}
 		break;
@@ -651,6 +682,7 @@ config_print(const struct reflector_config *cfg, FILE *out)
 		const struct portrange *pr;
 
 		switch (k->kind) {
+		case CFG_ADDRPORT:
 		case CFG_NAMES:
 		case CFG_PATH:
 			/* cert, key and ca are never empty after

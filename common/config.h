@@ -18,6 +18,8 @@ struct ftpconf;
 
 struct reflector_config {
 	char listen[ADDR_STRLEN];	/* "ADDR:PORT", default "[::]:7021" */
+	/* Prometheus /metrics ("ADDR:PORT", the port explicit); "" off. */
+	char metrics_listen[ADDR_STRLEN];
 	char cert[4096];
 	char key[4096];
 	char ca[4096];

@@ -24,6 +24,8 @@
 #include "err.h"
 #include "log.h"
 #include "reload.h"
+#include "metricsrv.h"
+#include "rstats.h"
 #include "sdnotify.h"
 #include "server.h"
 #include "trace.h"
@@ -126,7 +128,17 @@ struct main_run {
 	struct event_base *base;
 	struct reload *rl;
 	struct server *srv;
+	struct metricsrv *metrics;	/* metrics_listen, or NULL */
 };
+
+/* A scrape of metrics_listen: the counters, and the handshakes now. */
+static char *
+main_metrics_cb(void *arg)
+{
+	struct main_run *run = arg;
+
+	return rstats_render(server_metrics, run->srv);
+}
 
 static void
 main_signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -302,6 +314,7 @@ main(int argc, char **argv)
 	reload_set_base(rl, run.base);
 	if (main_signals(&run, sigev) != 0)
 		goto out;
+	rstats_init();
 	/* Leftovers of a crashed run first: a probe must not leave a hole. */
 	trace_startup();
 	if ((run.srv = server_new(run.base, cfg, reload_ctx(rl))) == NULL) {
@@ -316,6 +329,15 @@ main(int argc, char **argv)
 	log_info("ftpath-reflector %s ready (control port %u, active source "
 	    "port %u)", FTPATH_VERSION, cfg->control_port,
 	    cfg->active_source_port);
+	if (cfg->metrics_listen[0] != '\0') {
+		if ((run.metrics = metricsrv_new(run.base, cfg->metrics_listen,
+		    main_metrics_cb, &run, err, sizeof(err))) == NULL) {
+			log_errx("metrics_listen = %s", err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		log_info("metrics on http://%s/metrics", cfg->metrics_listen);
+	}
 	(void)sdnotifyf("READY=1\nSTATUS=listening on %s", cfg->listen);
 	if (event_base_dispatch(run.base) == -1) {
 		log_warnx("event loop failed");
@@ -323,6 +345,7 @@ main(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	metricsrv_free(run.metrics);
 	server_free(run.srv);
 	for (i = 0; i < 3; i++)
 		if (sigev[i] != NULL)

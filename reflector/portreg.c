@@ -21,6 +21,7 @@
 #include "portreg.h"
 #include "privops.h"
 #include "proto.h"
+#include "rstats.h"
 
 /* A flood a port's owners do not expect is closed as fast as it is
  * accepted; the queue only has to absorb a burst of it. */
@@ -124,6 +125,7 @@ portreg_foreign_port(struct portreg_port *pp, const char *why)
 	struct portreg_ref *ref;
 
 	pp->reg->foreign++;
+	rstats_foreign();
 	log_debug("portreg: foreign connection on port %u: %s", pp->port,
 	    why);
 	LIST_FOREACH(ref, &pp->refs, entry)

@@ -9,6 +9,7 @@
 #include "confcheck.h"
 #include "config.h"
 #include "crl.h"
+#include "rstats.h"
 #include "err.h"
 #include "ftpconf.h"
 #include "tlsclose.h"
@@ -142,6 +143,14 @@ reload_keep_restart_only(const struct reflector_config *live,
 		log_warnx("reload: %s: listen = %s needs a restart; still "
 		    "listening on %s", origin, next->listen, live->listen);
 		memcpy(next->listen, live->listen, sizeof(next->listen));
+	}
+	if (strcmp(live->metrics_listen, next->metrics_listen) != 0) {
+		log_warnx("reload: %s: metrics_listen = %s needs a restart; "
+		    "keeping %s", origin, next->metrics_listen[0] ?
+		    next->metrics_listen : "(none)", live->metrics_listen[0] ?
+		    live->metrics_listen : "(none)");
+		memcpy(next->metrics_listen, live->metrics_listen,
+		    sizeof(next->metrics_listen));
 	}
 	if (live->max_sessions != next->max_sessions) {
 		log_warnx("reload: %s: max_sessions = %u needs a restart; "
@@ -310,8 +319,10 @@ reload_run(struct reload *rl, struct server *srv, char *err,
 	if ((r = reload_build(rl, next, err, errlen)) != 0) {
 		log_warnx("reload failed: %s; the running configuration is "
 		    "unchanged", err);
+		rstats_reload(0);
 		goto out;
 	}
+	rstats_reload(1);
 	/* All good: the live struct keeps its address (the server and the
 	 * sessions point to it); next takes the old contents away. */
 	old = rl->live;

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "log.h"
 #include "portreg.h"
+#include "rstats.h"
 #include "server.h"
 #include "session.h"
 
@@ -224,12 +225,14 @@ server_budget(struct server *srv, const struct sockaddr *peer,
 	if (srv->nsessions >= cfg->max_sessions + cfg->max_handshakes +
 	    SERVER_EXTRA_CONNS) {
 		server_drop_log(srv, ptext, "too many connections");
+		rstats_refused(RSTATS_TOO_MANY_CONNECTIONS);
 		return FTP_ERR_DENIED;
 	}
 	server_hs_count(srv, peer, &c);
 	if (c.same >= cfg->max_handshakes_per_source) {
 		server_drop_log(srv, ptext, "too many TLS handshakes from "
 		    "this address");
+		rstats_refused(RSTATS_HANDSHAKE_BUDGET);
 		return FTP_ERR_DENIED;
 	}
 	if (c.total < cfg->max_handshakes)
@@ -237,6 +240,7 @@ server_budget(struct server *srv, const struct sockaddr *peer,
 	oldest = server_hs_busiest(srv, c.total, &busiest);
 	if (oldest == NULL || c.same >= busiest) {
 		server_drop_log(srv, ptext, "too many TLS handshakes");
+		rstats_refused(RSTATS_HANDSHAKE_BUDGET);
 		return FTP_ERR_DENIED;
 	}
 	log_debug("server: %s: handshake slots full, the oldest handshake "
@@ -438,4 +442,72 @@ unsigned
 server_nsessions(const struct server *srv)
 {
 	return srv->nsessions;
+}
+
+/* One source address's handshakes in progress, for server_metrics. */
+struct server_hs_run {
+	const struct sockaddr *addr;
+	unsigned n;
+};
+
+static int
+server_hs_run_cmp(const void *pa, const void *pb)
+{
+	const struct server_hs_run *a = pa, *b = pb;
+
+	return a->n > b->n ? -1 : a->n < b->n;
+}
+
+/* The handshakes in progress, in all and for the busiest sources. */
+static void
+server_metrics_hs(FILE *fp, struct server_hs_slot *v, unsigned n)
+{
+	struct server_hs_run *runs;
+	char text[ADDR_STRLEN];
+	unsigned i, k = 0, run;
+
+	qsort(v, n, sizeof(*v), server_hs_slot_cmp);
+	if ((runs = calloc(n > 0 ? n : 1, sizeof(*runs))) == NULL)
+		return;
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n && addr_equal(v[i].addr,
+		    v[i + run].addr); run++)
+			;
+		runs[k].addr = v[i].addr;
+		runs[k++].n = run;
+	}
+	qsort(runs, k, sizeof(*runs), server_hs_run_cmp);
+	for (i = 0; i < k && i < SERVER_METRICS_PEERS; i++)
+		fprintf(fp, "ftpath_reflector_handshakes_by_source{source=\"%s\"}"
+		    " %u\n", addr_ntop(runs[i].addr, text, sizeof(text)),
+		    runs[i].n);
+	free(runs);
+}
+
+void
+server_metrics(FILE *fp, void *arg)
+{
+	const struct server *srv = arg;
+	struct server_hs_slot *v;
+	struct server_entry *e;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(e, &srv->sessions, entry)
+		n += session_handshaking(e->session) != 0;
+	fprintf(fp, "# HELP ftpath_reflector_handshakes Control connections in "
+	    "their TLS handshake now (not yet authenticated).\n"
+	    "# TYPE ftpath_reflector_handshakes gauge\n"
+	    "ftpath_reflector_handshakes %u\n"
+	    "# HELP ftpath_reflector_handshakes_by_source The same for the "
+	    "busiest source addresses (at most %d).\n"
+	    "# TYPE ftpath_reflector_handshakes_by_source gauge\n", n,
+	    SERVER_METRICS_PEERS);
+	if (n == 0 || (v = calloc(n, sizeof(*v))) == NULL)
+		return;
+	n = 0;
+	TAILQ_FOREACH(e, &srv->sessions, entry)
+		if (session_handshaking(e->session))
+			v[n++].addr = session_peer(e->session);
+	server_metrics_hs(fp, v, n);
+	free(v);
 }

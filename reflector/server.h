@@ -17,6 +17,8 @@
 #ifndef FTPATH_SERVER_H
 #define FTPATH_SERVER_H
 
+#include <stdio.h>
+
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
@@ -42,5 +44,11 @@ void server_set_ctx(struct server *srv, SSL_CTX *ctx);
 
 /* Number of live sessions (including ones still in the handshake). */
 unsigned server_nsessions(const struct server *srv);
+
+/* metrics_listen (rstats_render's extra): the handshakes in progress, in
+ * all and for the SERVER_METRICS_PEERS busiest source addresses; arg is
+ * the server. */
+#define SERVER_METRICS_PEERS	16
+void server_metrics(FILE *fp, void *arg);
 
 #endif

@@ -25,6 +25,7 @@
 #include "listener.h"
 #include "log.h"
 #include "proto.h"
+#include "rstats.h"
 #include "session.h"
 #include "tls.h"
 #include "trace.h"
@@ -67,6 +68,7 @@ struct session {
 	const struct session_hooks *hooks;
 	void *hooks_arg;
 	int refuse;
+	int counted;		/* rstats_session_started() was called */
 	enum session_state state;
 	/* The handshake deadline, then the session's lifetime: one timer
 	 * that traffic never resets (the bufferevent's timeouts are the
@@ -409,6 +411,7 @@ session_arm_diverted(struct session *s, uint16_t cport,
 		return 0;
 	log_warnx("session %s: cannot install the tproxy rule, listening on "
 	    "the free ports instead", s->peer_text);
+	rstats_nft_failed();
 	trace_free(s->trace);
 	s->trace = NULL;
 	return FTP_ERR_SYSTEM;
@@ -796,6 +799,8 @@ session_on_collect(struct session *s, const json_t *msg)
 static void
 session_release(struct session *s)
 {
+	if (s->trace != NULL && trace_state(s->trace) == TRACE_INCOMPLETE)
+		rstats_trace_incomplete();
 	trace_free(s->trace);
 	s->trace = NULL;
 	listener_set_free(s->listeners);
@@ -998,6 +1003,7 @@ session_on_connected(struct session *s)
 		s->refuse = 1;
 		log_warnx("session %s: refused, agent certificate \"%s\" "
 		    "matches no allowed_agents pattern", s->peer_text, name);
+		rstats_refused(RSTATS_NOT_ALLOWED);
 		session_error(s, "not-allowed", "this agent certificate is "
 		    "not in the reflector's allowed_agents");
 		session_close(s);
@@ -1008,6 +1014,7 @@ session_on_connected(struct session *s)
 	if (s->refuse) {
 		log_warnx("session %s (%s): refused, too many sessions",
 		    s->peer_text, name);
+		rstats_refused(RSTATS_TOO_MANY_SESSIONS);
 		session_error(s, "too-many-sessions",
 		    "the reflector serves its maximum number of sessions");
 		session_close(s);
@@ -1016,6 +1023,8 @@ session_on_connected(struct session *s)
 	}
 	log_info("session %s: started, agent certificate \"%s\"", s->peer_text,
 	    name);
+	rstats_session_started();
+	s->counted = 1;
 	tv.tv_sec = s->cfg->session_timeout_s;
 	tv.tv_usec = 0;
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
@@ -1034,6 +1043,7 @@ session_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->state == SESSION_HANDSHAKE) {
 		log_debug("session %s: TLS handshake not finished within %us, "
 		    "dropped", s->peer_text, s->cfg->handshake_timeout_s);
+		rstats_refused(RSTATS_HANDSHAKE_TIMEOUT);
 		session_finish(s);
 		return;
 	}
@@ -1066,6 +1076,7 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 			(void)session_tls_error(s, reason, sizeof(reason));
 		log_warnx("session %s: TLS handshake failed: %s", s->peer_text,
 		    reason);
+		rstats_refused(RSTATS_TLS_FAILED);
 	} else if (what & BEV_EVENT_TIMEOUT) {
 		if (s->state == SESSION_CLOSING)
 			log_debug("session %s: could not flush the last frame",
@@ -1148,6 +1159,8 @@ session_free(struct session *s)
 
 	if (s == NULL)
 		return;
+	if (s->counted)
+		rstats_session_ended();
 	session_release(s);
 	if (s->deadline != NULL)
 		event_free(s->deadline);

@@ -6,7 +6,11 @@
 # rule logic is promtool-tested as shipped); then the router starts to
 # drop the passive range: ftpath_path_up{path="passive"} must go from 1 to
 # 0 in Prometheus's own HTTP API and FtpathPathDown must fire.  Also the
-# textfile form, promtool check/test rules.  Needs root.
+# textfile form, promtool check/test rules.  The same Prometheus scrapes
+# the reflector's own metrics_listen in the server namespace: it is up, it
+# counts the watching agent's sessions, and a client without a
+# certificate as a TLS refusal; both expositions pass promtool check
+# metrics.  Needs root.
 set -euo pipefail
 BUILD=${1:?usage: watch_test.sh BUILD}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,7 +43,8 @@ topo_init watch
 topo_up
 start_vsftpd
 make_certs
-start_reflector "$BUILD"
+RMETRICS=$SERVER4:9110
+start_reflector "$BUILD" "metrics_listen = $RMETRICS"
 AGENT=$(realpath "$BUILD/ftpath-agent")
 AGENT_COMMON=(--reflector "$SERVER4" --cert "$CERTS/agent.crt"
 	--key "$CERTS/agent.key" --ca "$CERTS/ca.crt" --no-ftp-check)
@@ -72,6 +77,9 @@ scrape_configs:
   - job_name: ftpath
     static_configs:
       - targets: ['$METRICS']
+  - job_name: ftpath-reflector
+    static_configs:
+      - targets: ['$RMETRICS']
 YML
 mkdir -p "$T_DIR/prom"
 bg_in_ns "$NS_C" "$T_DIR/prometheus.log" timeout 120 prometheus \
@@ -126,6 +134,36 @@ if grep -q '"alertname":"FtpathPathDown".*"state":"firing"' <<<"$alerts"; then
 else
 	bad "FtpathPathDown did not fire: $(head -c 400 <<<"$alerts")"
 fi
+
+# the reflector's own metrics
+if wait_for 'up{job="ftpath-reflector"}' 1 20; then
+	ok "Prometheus scrapes the reflector's metrics_listen (up = 1)"
+else
+	bad "the reflector's metrics_listen is not up in Prometheus"
+fi
+n=$(query 'ftpath_reflector_sessions_total')
+if [[ $n =~ ^[0-9]+$ ]] && ((n >= 2)); then
+	ok "ftpath_reflector_sessions_total = $n (the watching agent's checks)"
+else
+	bad "ftpath_reflector_sessions_total = '$n' (want >= 2)"
+fi
+before=$(query 'ftpath_reflector_refusals_total{reason="tls-failed"}')
+nsx "$NS_C" 10 openssl s_client -tls1_3 -connect "$SERVER4:$REFLECTOR_PORT" \
+	-CAfile "$CERTS/ca.crt" < <(sleep 2) >/dev/null 2>&1 || true
+if [[ $before =~ ^[0-9]+$ ]] &&
+	wait_for "ftpath_reflector_refusals_total{reason=\"tls-failed\"} > bool $before" 1 20; then
+	ok "a client without a certificate: ftpath_reflector_refusals_total{reason=\"tls-failed\"} went up from $before"
+else
+	bad "no tls-failed refusal counted: $(query 'ftpath_reflector_refusals_total{reason="tls-failed"}')"
+fi
+for m in "$METRICS" "$RMETRICS"; do
+	if nsx "$NS_C" 5 curl -sf "http://$m/metrics" >"$T_DIR/expo.txt" &&
+		promtool check metrics <"$T_DIR/expo.txt" >"$T_DIR/pcm.out" 2>&1; then
+		ok "promtool check metrics: http://$m/metrics"
+	else
+		bad "promtool check metrics http://$m/metrics: $(head -c 300 "$T_DIR/pcm.out")"
+	fi
+done
 
 topo_down
 echo "watch_test: $PASS passed, $FAILN failed"

@@ -503,6 +503,41 @@ test_allowed_agents(void **state)
 	config_release(&cfg);
 }
 
+/* metrics_listen: optional, normalised, the port required, printed back
+ * only when set. */
+static void
+test_metrics_listen(void **state)
+{
+	struct reflector_config cfg;
+	char err[256], *text;
+
+	(void)state;
+	assert_int_equal(config_defaults(&cfg), 0);
+	set_certs(&cfg);
+	assert_string_equal(cfg.metrics_listen, "");
+	assert_int_equal(load_text(&cfg, "metrics_listen = 203.0.113.2:9110\n",
+	    err, sizeof(err), NULL), 0);
+	assert_string_equal(cfg.metrics_listen, "203.0.113.2:9110");
+	assert_int_equal(load_text(&cfg, "metrics_listen = [2001:db8::1]:9110"
+	    "\n", err, sizeof(err), NULL), 0);
+	assert_string_equal(cfg.metrics_listen, "[2001:db8::1]:9110");
+	assert_int_equal(config_validate(&cfg, err, sizeof(err)), 0);
+	text = print_to_string(&cfg);
+	assert_non_null(strstr(text, "metrics_listen = [2001:db8::1]:9110\n"));
+	free(text);
+	assert_int_equal(load_text(&cfg, "metrics_listen = 203.0.113.2\n", err,
+	    sizeof(err), NULL), FTP_ERR_CONFIG);
+	assert_non_null(strstr(err, "metrics_listen"));
+	assert_int_equal(load_text(&cfg, "metrics_listen = localhost:9110\n",
+	    err, sizeof(err), NULL), FTP_ERR_CONFIG);
+	assert_int_equal(load_text(&cfg, "metrics_listen =\n", err,
+	    sizeof(err), NULL), 0);
+	text = print_to_string(&cfg);
+	assert_null(strstr(text, "metrics_listen"));
+	free(text);
+	config_release(&cfg);
+}
+
 /* The buffer entry point the loader wraps: no NUL terminator needed, a
  * last line without "\n", CRLF, a NUL inside, nothing at all. */
 static void
@@ -544,6 +579,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_crl_key),
 		cmocka_unit_test(test_allowed_agents),
+		cmocka_unit_test(test_metrics_listen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
