@@ -31,6 +31,7 @@ enum config_kind {
 	CFG_RANGE,
 	CFG_PORTSET,
 	CFG_UINT,
+	CFG_BOOL,		/* yes | no (an int field) */
 };
 
 struct config_key {
@@ -75,6 +76,11 @@ static const struct config_key config_keys[] = {
 	    1, 60 },
 	{ "session_lifetime", CFG_UINT, CFG_OFF(session_lifetime_s), 0,
 	    1, 86400 },
+	/* Off unless the operator turns it on: an agent may then ask this
+	 * host to load the fixes the reflector derived itself. */
+	{ "allow_apply", CFG_BOOL, CFG_OFF(allow_apply), 0, 0, 1 },
+	{ "apply_state_dir", CFG_PATH, CFG_OFF(apply_state_dir),
+	    CFG_SZ(apply_state_dir), 0, 0 },
 };
 
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
@@ -255,6 +261,14 @@ config_set1(struct reflector_config *cfg, const char *key,
 		}
 		*(unsigned *)(void *)field = (unsigned)ul;
 		break;
+	case CFG_BOOL:
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			ftp_errmsg(err, errlen, "bad value for %s: \"%s\" "
+			    "(expected yes or no)", k->name, value);
+			goto out;
+		}
+		*(int *)(void *)field = strcmp(value, "yes") == 0;
+		break;
 	}
 	r = 0;
 	goto out;
@@ -291,6 +305,8 @@ config_defaults(struct reflector_config *cfg)
 	cfg->handshake_timeout_s = 5;
 	/* A check takes seconds; a wide range with retries a minute. */
 	cfg->session_lifetime_s = 900;
+	snprintf(cfg->apply_state_dir, sizeof(cfg->apply_state_dir), "%s",
+	    CONFIG_APPLY_STATE_DIR);
 	return 0;
 }
 
@@ -494,6 +510,11 @@ config_validate(struct reflector_config *cfg, char *err, size_t errlen)
 		ftp_errmsg(err, errlen, "limits must be at least 1");
 		goto out;
 	}
+	if (cfg->apply_state_dir[0] != '/') {
+		ftp_errmsg(err, errlen, "apply_state_dir must be an absolute "
+		    "path");
+		goto out;
+	}
 	if (portset_count(cfg->allowed) == 0) {
 		/* Derive: exactly the ports an FTP path test needs. */
 		one.lo = one.hi = cfg->control_port;
@@ -596,6 +617,10 @@ config_print(const struct reflector_config *cfg, FILE *out)
 		case CFG_UINT:
 			fprintf(out, "%s = %u\n", k->name,
 			    *(const unsigned *)(const void *)field);
+			break;
+		case CFG_BOOL:
+			fprintf(out, "%s = %s\n", k->name,
+			    *(const int *)(const void *)field ? "yes" : "no");
 			break;
 		}
 	}
