@@ -256,6 +256,9 @@ check_pick_server(struct check *c)
 static void
 check_pick_passive(struct check *c)
 {
+	/* A re-test (checkapply.c) names exactly the ports to probe. */
+	if (c->o->retest && c->o->passive.lo == 0)
+		return;
 	if (c->o->passive.lo != 0)
 		c->passive = c->o->passive;
 	else if (c->w.passive.lo != 0)
@@ -561,8 +564,11 @@ check_service(struct check *c)
 	fo.path = c->o->ftp_path;
 	fo.server_name = c->server_name;
 	fo.timeout_ms = t > 2000 ? t : 2000;
-	fo.tls = 1;
-	if (c->o->no_active)
+	fo.tls = !c->o->retest;
+	fo.modes = c->o->ftp_modes;
+	/* A re-test's modes are chosen already (its no_active only spares
+	 * the active probe that passed). */
+	if (c->o->no_active && !c->o->retest)
 		fo.modes = FTPCHECK_MODE_BIT(FTPCHECK_EPSV) |
 		    FTPCHECK_MODE_BIT(FTPCHECK_PASV);
 	addr_set_port((struct sockaddr *)&srv, c->cport);
@@ -682,7 +688,7 @@ check_output(struct check *c)
 	struct evidence e;
 	struct report *rep;
 	FILE *human;
-	int r = CHECK_EXIT_UNREACHABLE;
+	int r = CHECK_EXIT_UNREACHABLE, fixed = -1;
 
 	check_server_name(c);
 	check_late_wait(c);
@@ -690,6 +696,16 @@ check_output(struct check *c)
 		log_warnx("out of memory building the report");
 		return CHECK_EXIT_USAGE;
 	}
+	if (c->o->report_out != NULL) {
+		/* checkapply.c's re-test: the verdicts are its answer. */
+		*c->o->report_out = rep;
+		return c->lost || c->channel.failed ? CHECK_EXIT_UNREACHABLE :
+		    CHECK_EXIT_PASS;
+	}
+	/* After the verdicts, before any rendering: the re-test's
+	 * observations are part of the report. */
+	if (c->o->apply && !c->lost && !c->channel.failed)
+		fixed = checkapply_run(c, rep);
 	human = c->o->json != NULL && strcmp(c->o->json, "-") == 0 ? stderr :
 	    stdout;
 	if (!c->o->quiet) {
@@ -712,8 +728,10 @@ check_output(struct check *c)
 		r = CHECK_EXIT_USAGE;
 		goto out;
 	}
+	/* --apply: 0 only if every failing path passes with what was kept. */
 	if (!c->lost && !c->channel.failed)
-		r = report_failed(rep) ? CHECK_EXIT_FAIL : CHECK_EXIT_PASS;
+		r = report_failed(rep) && fixed != 1 ? CHECK_EXIT_FAIL :
+		    CHECK_EXIT_PASS;
 	if (c->o->metrics != NULL && report_metrics(rep, r, c->o->metrics) != 0)
 		log_warnx("writing the metrics failed");
 out:
@@ -756,13 +774,16 @@ check_probe_all(struct check *c)
 	else if (r > 0)
 		check_note(c, "%d probe(s) were silent at first and answered "
 		    "a second attempt (loss, load or ICMP rate limiting)", r);
-	if ((r = check_alg(c)) != 0)
+	/* A re-test checks the failing paths only (check.h). */
+	if (!c->o->retest && (r = check_alg(c)) != 0)
 		goto lost;
-	check_mtu(c);
+	if (!c->o->retest)
+		check_mtu(c);
 	if ((r = check_collect(c)) != 0)
 		goto lost;
 	check_bye(c);
-	check_traceroute(c);
+	if (!c->o->retest)
+		check_traceroute(c);
 	check_service(c);
 	check_idle(c);
 	return 0;

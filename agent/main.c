@@ -14,7 +14,9 @@
 
 #include "addr.h"
 #include "apply_cmd.h"
+#include "applymsg.h"
 #include "check.h"
+#include "config.h"
 #include "watch.h"
 #include "idle.h"
 #include "log.h"
@@ -48,6 +50,9 @@ enum {
 	OPT_TEXTFILE,
 	OPT_COUNT,
 	OPT_IDLE_TEST,
+	OPT_APPLY,
+	OPT_CONFIRM_TIMEOUT,
+	OPT_STATE_DIR,
 };
 
 struct agent_opt {
@@ -109,6 +114,16 @@ static const struct agent_opt agent_opts[] = {
 	{ "fix-out", required_argument, OPT_FIX_OUT, "DIR",
 	    "write the checked fixes there: server.nft, client.nft, "
 	    "server-settings.txt (an existing directory)" },
+	{ "apply", no_argument, OPT_APPLY, NULL,
+	    "load the verified local-rule patches on this host and (if its "
+	    "allow_apply is yes) the reflector's, re-test the failing paths, "
+	    "keep what fixed them, roll back the rest" },
+	{ "confirm-timeout", required_argument, OPT_CONFIRM_TIMEOUT, "S",
+	    "--apply: each host rolls back by itself unless confirmed within "
+	    "S seconds, 1-600 (default 30)" },
+	{ "state-dir", required_argument, OPT_STATE_DIR, "DIR",
+	    "--apply: this host's undo plan and lock (default "
+	    CONFIG_APPLY_STATE_DIR ")" },
 	{ "sg", required_argument, OPT_SG, "FILE",
 	    "evaluate the cloud security groups, NACLs or firewall rules "
 	    "in FILE (AWS, Azure or GCP CLI JSON) against the measurements; "
@@ -145,9 +160,10 @@ agent_usage(FILE *out)
 		    o->arg ? o->arg : "");
 		fprintf(out, "  %-34s %s\n", left, o->help);
 	}
-	fprintf(out, "\nexit status: 0 all tested paths pass, 1 a path fails, "
-	    "2 usage or\nconfiguration error, 3 reflector unreachable or "
-	    "authentication failed\n");
+	fprintf(out, "\nexit status: 0 all tested paths pass (with --apply: "
+	    "every failing path passes\nwith the patches kept), 1 a path "
+	    "fails, 2 usage or configuration error,\n3 reflector unreachable "
+	    "or authentication failed\n");
 }
 
 static int
@@ -317,6 +333,22 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 		fprintf(stderr, "ftpath-agent: --idle-test: '%s' is not a "
 		    "number from %u to %u\n", arg, IDLE_MIN_S, IDLE_MAX_S);
 		return -1;
+	case OPT_APPLY:		o->apply = 1; return 0;
+	case OPT_CONFIRM_TIMEOUT:
+		if (agent_count(arg, 1, APPLYMSG_TIMEOUT_MAX,
+		    &o->confirm_timeout) == 0)
+			return 0;
+		fprintf(stderr, "ftpath-agent: --confirm-timeout: '%s' is not "
+		    "a number from 1 to %u\n", arg, APPLYMSG_TIMEOUT_MAX);
+		return -1;
+	case OPT_STATE_DIR:
+		if (arg[0] != '/') {
+			fprintf(stderr, "ftpath-agent: --state-dir %s: not an "
+			    "absolute path\n", arg);
+			return -1;
+		}
+		o->state_dir = arg;
+		return 0;
 	case OPT_FIX_OUT:
 		if (agent_dir("--fix-out", arg) != 0)
 			return -1;
@@ -337,10 +369,21 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 	return -1;
 }
 
-/* The watch options go with `watch`, which needs --interval. */
+/* The watch options go with `watch`, which needs --interval; --apply
+ * goes with a single check (a watch must never change a firewall). */
 static int
-agent_watch_check(int watch)
+agent_watch_check(int watch, const struct check_opts *o)
 {
+	if ((o->confirm_timeout != 0 || o->state_dir != NULL) && !o->apply) {
+		fprintf(stderr, "ftpath-agent: --confirm-timeout and "
+		    "--state-dir go with --apply\n");
+		return -1;
+	}
+	if (watch && o->apply) {
+		fprintf(stderr, "ftpath-agent: --apply goes with 'check', not "
+		    "'watch'\n");
+		return -1;
+	}
 	if (!watch && agent_watch_seen) {
 		fprintf(stderr, "ftpath-agent: --interval, --listen, --textfile "
 		    "and --count go with 'watch'\n");
@@ -421,7 +464,7 @@ main(int argc, char **argv)
 	watch = strcmp(argv[1], "watch") == 0;
 	/* getopt_long sees "check" as argv[0]. */
 	if (agent_parse(argc - 1, argv + 1, &o, &verbose) != 0 ||
-	    agent_watch_check(watch) != 0) {
+	    agent_watch_check(watch, &o) != 0) {
 		fprintf(stderr, "try 'ftpath-agent --help'\n");
 		return CHECK_EXIT_USAGE;
 	}
