@@ -533,8 +533,10 @@ checkapply_flow(struct checkapply *ca)
 	ob->svc_before = report_service_failed_modes(ca->rep);
 	if (checkapply_paths(ca) != 0 || checkapply_patches(ca) != 0)
 		return FTP_ERR_NOMEM;
-	/* Our own trace table must not be in the state saved. */
-	ctrace_stop(ca->c->ct);
+	/* Our own trace table must not be in the state saved; its
+	 * observations are in the report already. */
+	ctrace_free(ca->c->ct);
+	ca->c->ct = NULL;
 	checkapply_load_client(ca);
 	checkapply_load_server(ca);
 	if (ca->client == NULL && !ca->srv_loaded) {

@@ -23,7 +23,7 @@ set -euo pipefail
 
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy bad-cert wide-range ipv6-reject ipv6-silent-drop rst-middlebox routing-gap concurrent server-rule return-path client-rule service-refused pasv-address server-reject server-reject-icmp server-rule-21 server-reject-21 client-rule-active routing-gap-service busy-server nat-alg nat-alg-generic dnat-pasv-wrong dnat-pasv-right dns-mismatch clock-skew nocap-clean nocap-server-rule nocap-server-reject nocap-client-rule server-rule-active server-reject-active server-helper server-nohelper routing-gap-arp max-per-ip sg-silent-drop ipv6-dualstack mtu-blackhole mtu-pmtud idle-timeout idle-reset active-port ftps-helper ftps-clean"
+DEFAULT_SCENARIOS="clean nat silent-drop reject not-listening ipv6-clean no-reflector deploy bad-cert wide-range ipv6-reject ipv6-silent-drop rst-middlebox routing-gap concurrent server-rule return-path client-rule service-refused pasv-address server-reject server-reject-icmp server-rule-21 server-reject-21 client-rule-active routing-gap-service busy-server nat-alg nat-alg-generic dnat-pasv-wrong dnat-pasv-right dns-mismatch clock-skew nocap-clean nocap-server-rule nocap-server-reject nocap-client-rule server-rule-active server-reject-active server-helper server-nohelper routing-gap-arp max-per-ip sg-silent-drop ipv6-dualstack mtu-blackhole mtu-pmtud idle-timeout idle-reset active-port ftps-helper ftps-clean apply-client apply-server apply-refused apply-rollback apply-kill"
 PENDING_SCENARIOS=""
 ALL_SCENARIOS="$DEFAULT_SCENARIOS $PENDING_SCENARIOS"
 case ${FTPATH_SCENARIOS:-default} in
