@@ -398,11 +398,22 @@ checkapply_judge(struct checkapply *ca)
 		    ob->svc_before;
 }
 
+static const char *
+checkapply_ports(const struct checkapply_path *p, char *buf, size_t len)
+{
+	if (p->lo == p->hi)
+		snprintf(buf, len, "%u", p->lo);
+	else
+		snprintf(buf, len, "%u-%u", p->lo, p->hi);
+	return buf;
+}
+
 /* Keep a host's patch only if every failing path it answers passes. */
 static int
 checkapply_keep(const struct checkapply_obs *ob, enum checkapply_host h,
     char *why, size_t len)
 {
+	char ports[16];
 	size_t i, mine = 0;
 
 	for (i = 0; i < ob->n_paths; i++) {
@@ -411,11 +422,18 @@ checkapply_keep(const struct checkapply_obs *ob, enum checkapply_host h,
 		if (p->host != (int)h)
 			continue;
 		mine++;
+		if (p->after == 0) {
+			snprintf(why, len, "the re-test: %s %s still fails "
+			    "(%s)", probe_kind_name(p->kind),
+			    checkapply_ports(p, ports, sizeof(ports)),
+			    cause_name(p->after_cause) ? cause_name(
+			    p->after_cause) : "no cause named");
+			return 0;
+		}
 		if (p->after != 1) {
-			snprintf(why, len, "the re-test: %s %u%s still %s",
-			    probe_kind_name(p->kind), p->lo, p->hi != p->lo ?
-			    "-..." : "", p->after == 0 ? "fails" :
-			    "was not tested");
+			snprintf(why, len, "the re-test did not test %s %s",
+			    probe_kind_name(p->kind),
+			    checkapply_ports(p, ports, sizeof(ports)));
 			return 0;
 		}
 	}
