@@ -43,6 +43,7 @@ struct checkapply {
 	struct apply *client;		/* loaded, undecided */
 	struct control *srv;		/* the apply session, NULL: none */
 	int srv_loaded;
+	int svc_wanted;			/* the re-test runs the FTP client */
 	struct report *after;		/* the re-test's, or NULL */
 };
 
@@ -351,6 +352,7 @@ checkapply_retest(struct checkapply *ca)
 	ro.control_port = c->cport;
 	ro.ftp_modes = checkapply_retest_modes(ca, &pasv, &act);
 	ro.no_ftp_check = c->o->no_ftp_check || ro.ftp_modes == 0;
+	ca->svc_wanted = !ro.no_ftp_check;
 	ro.no_active = !act;
 	memset(&ro.passive, 0, sizeof(ro.passive));
 	for (i = 0; pasv && i < ca->ob->n_paths; i++) {
@@ -393,9 +395,24 @@ checkapply_judge(struct checkapply *ca)
 		p->after_cause = first;
 		p->after = failed > 0 ? 0 : tested == want ? 1 : -1;
 	}
-	if (ca->after != NULL)
+	if (ca->after == NULL)
+		return;
+	/* A real FTP client that should have run and did not proves
+	 * nothing: its modes count as failing still. */
+	if (ca->svc_wanted && !report_service_ran(ca->after)) {
+		ob->svc_after = ob->svc_before;
+		snprintf(ob->retest_error, sizeof(ob->retest_error), "the real "
+		    "FTP client did not run in the re-test");
+	} else {
 		ob->svc_after = report_service_failed_modes(ca->after) &
 		    ob->svc_before;
+	}
+	for (i = 0, want = 0; i < ob->n_paths; i++)
+		want += ob->paths[i].after == 1;
+	log_info("apply: re-test done in %u ms: %u of %zu failing path(s) "
+	    "pass; real FTP client %s", ob->retest_ms, want, ob->n_paths,
+	    !ca->svc_wanted ? "not run" : !report_service_ran(ca->after) ?
+	    "did not run" : ob->svc_after ? "still fails" : "passes");
 }
 
 static const char *

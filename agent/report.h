@@ -186,6 +186,8 @@ size_t report_verified_fixes(const struct report *r,
 /* The real FTP client's data modes that failed (FTPCHECK_MODE_BIT()s;
  * 0 when it passed or did not run). */
 unsigned report_service_failed_modes(const struct report *r);
+/* 1 if the real FTP client ran (its result is in r). */
+int report_service_ran(const struct report *r);
 
 /* 1 if at least one path fails, the service check failed or a cause of
  * severity REPORT_FAILURE was added. */

@@ -136,6 +136,12 @@ report_service_failed_modes(const struct report *r)
 	return apply_failed_modes(r->svc);
 }
 
+int
+report_service_ran(const struct report *r)
+{
+	return r->svc != NULL;
+}
+
 /* ---- renderings ---- */
 
 static const char *
