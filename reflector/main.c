@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "apply.h"
 #include "apply_cmd.h"
 #include "config.h"
 #include "confcheck.h"
@@ -345,6 +346,13 @@ main(int argc, char **argv)
 	}
 	/* Leftovers of a crashed run first: a probe must not leave a hole. */
 	trace_startup();
+	/* A watchdog killed itself leaves its undo plan: apply refuses
+	 * until the operator runs it (never guessed at here). */
+	if (cfg.allow_apply && apply_stale(cfg.apply_state_dir, NULL) == 0)
+		log_warnx("apply: %s/%s was left by a killed watchdog; every "
+		    "apply is refused until 'ftpath-reflector apply "
+		    "--rollback-stale --state-dir %s' ran", cfg.apply_state_dir,
+		    APPLY_PLAN_FILE, cfg.apply_state_dir);
 	if ((srv = server_new(base, &cfg, ctx)) == NULL) {
 		log_warnx("out of memory");
 		goto out;

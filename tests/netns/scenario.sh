@@ -137,6 +137,19 @@ deploy_check_n() {
 	refl_n_fails "a bad port" "$d/badport.conf:6: bad value for control_port" "$d/badport.conf"
 	n_conf clash "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "allowed_ports = 20,21,7021,30000-30099"
 	refl_n_fails "the control channel's port in allowed_ports" "$d/clash.conf: listen" "$d/clash.conf"
+	n_conf badapply "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "allow_apply = maybe"
+	refl_n_fails "allow_apply neither yes nor no" "$d/badapply.conf:6: bad value for allow_apply" "$d/badapply.conf"
+	n_conf relstate "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "apply_state_dir = run/ftpath"
+	refl_n_fails "a relative apply_state_dir" "apply_state_dir must be an absolute path" "$d/relstate.conf"
+	n_conf nostate "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "allow_apply = yes"
+	printf 'apply_state_dir = %s\n' "$d/none/state" >>"$d/nostate.conf"
+	refl_n_fails "allow_apply = yes with an apply_state_dir that cannot be made" \
+		"$d/nostate.conf: apply_state_dir = $d/none/state: neither it nor its parent" "$d/nostate.conf"
+	n_conf okapply "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "allow_apply = yes"
+	printf 'apply_state_dir = %s\n' "$d/state" >>"$d/okapply.conf"
+	out=$("$REFL_N" -c "$d/okapply.conf" -n 2>&1) || fail "reflector -n rejects allow_apply = yes: $out"
+	grep -qx "allow_apply = yes" <<<"$out" || fail "reflector -n does not print allow_apply = yes: $out"
+	grep -qx "apply_state_dir = $d/state" <<<"$out" || fail "reflector -n does not print apply_state_dir: $out"
 	refl_n_fails "a listen address not on this host" "command line: listen = 192.0.2.77:7021" \
 		"$d/ok.conf" --listen 192.0.2.77:7021
 	printf 'listen=YES\nlisten_port=abc\n' >"$d/vsftpd.conf"
