@@ -208,6 +208,13 @@ config_set1(struct reflector_config *cfg, const char *key,
 			    "(max %zu)", k->name, k->size - 1);
 			goto out;
 		}
+		/* The watchdog runs with cwd "/": a relative directory
+		 * would name another place than the operator meant. */
+		if (k->off == CFG_OFF(apply_state_dir) && value[0] != '/') {
+			ftp_errmsg(err, errlen, "bad value for %s: \"%s\" "
+			    "(expected an absolute path)", k->name, value);
+			goto out;
+		}
 		memcpy(field, value, strlen(value) + 1);
 		break;
 	case CFG_PORT:

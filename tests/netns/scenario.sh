@@ -140,7 +140,7 @@ deploy_check_n() {
 	n_conf badapply "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "allow_apply = maybe"
 	refl_n_fails "allow_apply neither yes nor no" "$d/badapply.conf:6: bad value for allow_apply" "$d/badapply.conf"
 	n_conf relstate "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "apply_state_dir = run/ftpath"
-	refl_n_fails "a relative apply_state_dir" "apply_state_dir must be an absolute path" "$d/relstate.conf"
+	refl_n_fails "a relative apply_state_dir" "$d/relstate.conf:6: bad value for apply_state_dir" "$d/relstate.conf"
 	n_conf nostate "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "allow_apply = yes"
 	printf 'apply_state_dir = %s\n' "$d/none/state" >>"$d/nostate.conf"
 	refl_n_fails "allow_apply = yes with an apply_state_dir that cannot be made" \

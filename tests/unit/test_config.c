@@ -229,6 +229,7 @@ test_bad_values(void **state)
 		{ "allow_apply", "1" },
 		{ "allow_apply", "YES" },
 		{ "allow_apply", "" },
+		{ "apply_state_dir", "run/ftpath" },
 		{ "passive_range", "2000-1000" },
 		{ "passive_range", "0-10" },
 		{ "passive_range", "1-" },
