@@ -198,7 +198,7 @@ applymsg_request_decode(const json_t *msg, struct applymsg_request *out,
 	r.n_fixes = i;
 	if (!json_is_integer(tmo) || json_integer_value(tmo) < 1 ||
 	    json_integer_value(tmo) > APPLYMSG_TIMEOUT_MAX) {
-		ftp_errmsg(err, errlen, "confirm_timeout_s must be 1-%d",
+		ftp_errmsg(err, errlen, "confirm_timeout_s must be 1-%u",
 		    APPLYMSG_TIMEOUT_MAX);
 		return FTP_ERR_INVAL;
 	}

@@ -28,7 +28,7 @@
 #include "proto.h"
 
 #define APPLYMSG_MAX_FIXES	16
-#define APPLYMSG_TIMEOUT_MAX	600	/* seconds a reflector keeps a window */
+#define APPLYMSG_TIMEOUT_MAX	600u	/* seconds a reflector keeps a window */
 #define APPLYMSG_REASON_MAX	512
 #define APPLYMSG_ADDED_MAX	32	/* "added" lines kept */
 #define APPLYMSG_LINE_MAX	160
