@@ -368,9 +368,14 @@ checkapply_retest(struct checkapply *ca)
 	ro.report_out = &ca->after;
 	log_info("apply: re-testing %zu failing path(s)", ca->ob->n_paths);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (check_run(&ro) != CHECK_EXIT_PASS || ca->after == NULL)
+	if (check_run(&ro) != CHECK_EXIT_PASS || ca->after == NULL) {
+		/* Without a session its verdicts say nothing of the fix. */
+		report_free(ca->after);
+		ca->after = NULL;
 		snprintf(ca->ob->retest_error, sizeof(ca->ob->retest_error),
-		    "the re-test could not pair with the reflector");
+		    "the re-test could not pair with the reflector, or lost "
+		    "it");
+	}
 	ca->ob->retest_ms = clock_ms_since(&t0);
 	ca->ob->retested = ca->after != NULL;
 }
