@@ -135,7 +135,7 @@ check_setup(struct check *c)
 		log_errx("out of memory");
 		return CHECK_EXIT_USAGE;
 	}
-	c->prog = progress_new(c->base, c->o->progress);
+	c->prog = progress_new(c->base, c->o->progress && !c->o->retest);
 	return CHECK_EXIT_PASS;
 }
 
@@ -279,6 +279,9 @@ check_pick_server(struct check *c)
 static void
 check_pick_passive(struct check *c)
 {
+	/* A re-test (checkapply.c) names exactly the ports to probe. */
+	if (c->o->retest && c->o->passive.lo == 0)
+		return;
 	if (c->o->passive.lo != 0)
 		c->passive = c->o->passive;
 	else if (c->w.passive.lo != 0)
@@ -619,8 +622,11 @@ check_service(struct check *c)
 	/* The probe timeout (250 ms + 4 RTT): a connect needs one RTT, and
 	 * the probes have measured the path with it already. */
 	fo.data_timeout_ms = c->f.timeout_ms;
-	fo.tls = 1;
-	if (c->o->no_active)
+	fo.tls = !c->o->retest;
+	fo.modes = c->o->ftp_modes;
+	/* A re-test's modes are chosen already (its no_active only spares
+	 * the active probe that passed). */
+	if (c->o->no_active && !c->o->retest)
 		fo.modes = FTPCHECK_MODE_BIT(FTPCHECK_EPSV) |
 		    FTPCHECK_MODE_BIT(FTPCHECK_PASV);
 	addr_set_port((struct sockaddr *)&srv, c->cport);
@@ -741,7 +747,7 @@ check_output(struct check *c)
 	struct evidence e;
 	struct report *rep;
 	FILE *human;
-	int r = CHECK_EXIT_UNREACHABLE;
+	int r = CHECK_EXIT_UNREACHABLE, fixed = -1;
 
 	check_server_name(c);
 	check_late_wait(c);
@@ -751,6 +757,16 @@ check_output(struct check *c)
 		log_warnx("out of memory building the report");
 		return CHECK_EXIT_USAGE;
 	}
+	if (c->o->report_out != NULL) {
+		/* checkapply.c's re-test: the verdicts are its answer. */
+		*c->o->report_out = rep;
+		return c->lost || c->channel.failed ? CHECK_EXIT_UNREACHABLE :
+		    CHECK_EXIT_PASS;
+	}
+	/* After the verdicts, before any rendering: the re-test's
+	 * observations are part of the report. */
+	if (c->o->apply && !c->lost && !c->channel.failed)
+		fixed = checkapply_run(c, rep);
 	human = c->o->json != NULL && strcmp(c->o->json, "-") == 0 ? stderr :
 	    stdout;
 	if (!c->o->quiet) {
@@ -773,8 +789,10 @@ check_output(struct check *c)
 		r = CHECK_EXIT_USAGE;
 		goto out;
 	}
+	/* --apply: 0 only if every failing path passes with what was kept. */
 	if (!c->lost && !c->channel.failed)
-		r = report_failed(rep) ? CHECK_EXIT_FAIL : CHECK_EXIT_PASS;
+		r = report_failed(rep) && fixed != 1 ? CHECK_EXIT_FAIL :
+		    CHECK_EXIT_PASS;
 	if (c->o->metrics != NULL && report_metrics(rep, r, c->o->metrics) != 0)
 		log_warnx("writing the metrics failed");
 out:
@@ -821,15 +839,18 @@ check_probe_all(struct check *c)
 	else if (r > 0)
 		check_note(c, "%d probe(s) were silent at first and answered "
 		    "a second attempt (loss, load or ICMP rate limiting)", r);
-	if ((r = check_alg(c)) != 0)
+	/* A re-test checks the failing paths only (check.h). */
+	if (!c->o->retest && (r = check_alg(c)) != 0)
 		goto lost;
-	check_mtu(c);
+	if (!c->o->retest)
+		check_mtu(c);
 	if ((r = check_collect(c)) != 0)
 		goto lost;
 	check_bye(c);
 	/* The traces and the real FTP client run at once: neither touches
 	 * the other's ports, and each wait is bounded by its own timer. */
-	check_traceroute_start(c);
+	if (!c->o->retest)
+		check_traceroute_start(c);
 	progress_stage(c->prog, "%s", c->o->no_ftp_check ? "tracing the "
 	    "failing paths" : "real FTP client session");
 	check_service(c);

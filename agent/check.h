@@ -6,6 +6,7 @@
 #define FTPATH_AGENT_CHECK_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "addr.h"
 #include "patch.h"
@@ -24,6 +25,8 @@ enum check_exit {
 #define CHECK_TIMEOUT_MAX_MS	5000
 
 #define CHECK_MAX_SG	8u	/* --sg files */
+
+struct report;
 
 struct check_opts {
 	const char *reflector;		/* HOST[:PORT] */
@@ -60,6 +63,22 @@ struct check_opts {
 	unsigned n_sg;
 	unsigned idle_s;		/* --idle-test (idle.h); 0: off */
 	int progress;			/* a status line on stderr (progress.h) */
+	/* --apply (checkapply.h): load the verified local-rule patches,
+	 * re-test, keep or roll back; the window in seconds (0: 30) and
+	 * nft/apply.h's state directory (NULL: its default). */
+	int apply;
+	unsigned confirm_timeout;
+	const char *state_dir;
+	/*
+	 * Set by checkapply.c for its re-test, never by the command line:
+	 * only the probes the options name (passive.lo == 0: no passive
+	 * test), the real FTP client's ftp_modes (FTPCHECK_MODE_BIT()s; 0:
+	 * all) without FTPS, no ALG, MTU or traceroute stage; nothing
+	 * printed or written, the classified report handed to *report_out.
+	 */
+	int retest;
+	unsigned ftp_modes;
+	struct report **report_out;
 };
 
 /* Control connections opened at once (a GUI client's parallel ones). */

@@ -107,4 +107,15 @@ void check_late_wait(struct check *c);
  * FTP_ERR_NOMEM. */
 int check_evidence(struct check *c, struct evidence *e);
 
+/* ---- checkapply.c: --apply, once rep holds the verdicts ---- */
+
+/*
+ * Load the verified local-rule patches of rep on both hosts, re-test
+ * the failing paths, keep or roll back each host's patch, and record
+ * it all in rep (report_set_apply).  Returns 1 when every failing path
+ * passes with the patches kept (check exits 0), 0 when not, -1 when
+ * nothing was loaded (the exit status is the check's own).
+ */
+int checkapply_run(struct check *c, struct report *rep);
+
 #endif

@@ -14,7 +14,9 @@
 
 #include "addr.h"
 #include "apply_cmd.h"
+#include "applymsg.h"
 #include "check.h"
+#include "config.h"
 #include "watch.h"
 #include "idle.h"
 #include "log.h"
@@ -52,6 +54,9 @@ enum {
 	OPT_FIX_STYLE,
 	OPT_FTP_PASSWORD_FILE,
 	OPT_CRL,
+	OPT_APPLY,
+	OPT_CONFIRM_TIMEOUT,
+	OPT_STATE_DIR,
 };
 
 struct agent_opt {
@@ -126,6 +131,16 @@ static const struct agent_opt agent_opts[] = {
 	    "how fixes let data connections in: the FTP conntrack helper or "
 	    "the data ports opened explicitly (default auto: the helper "
 	    "for a stateful firewall unless the server offers AUTH TLS)" },
+	{ "apply", no_argument, OPT_APPLY, NULL,
+	    "load the verified local-rule patches on this host and (if its "
+	    "allow_apply is yes) the reflector's, re-test the failing paths, "
+	    "keep what fixed them, roll back the rest" },
+	{ "confirm-timeout", required_argument, OPT_CONFIRM_TIMEOUT, "S",
+	    "--apply: each host rolls back by itself unless confirmed within "
+	    "S seconds, 1-600 (default 30)" },
+	{ "state-dir", required_argument, OPT_STATE_DIR, "DIR",
+	    "--apply: this host's undo plan and lock (default "
+	    CONFIG_APPLY_STATE_DIR ")" },
 	{ "sg", required_argument, OPT_SG, "FILE",
 	    "evaluate the cloud security groups, NACLs or firewall rules "
 	    "in FILE (AWS, Azure or GCP CLI JSON) against the measurements; "
@@ -162,9 +177,10 @@ agent_usage(FILE *out)
 		    o->arg ? o->arg : "");
 		fprintf(out, "  %-34s %s\n", left, o->help);
 	}
-	fprintf(out, "\nexit status: 0 all tested paths pass, 1 a path fails, "
-	    "2 usage or\nconfiguration error, 3 reflector unreachable or "
-	    "authentication failed\n");
+	fprintf(out, "\nexit status: 0 all tested paths pass (with --apply: "
+	    "every failing path passes\nwith the patches kept), 1 a path "
+	    "fails, 2 usage or configuration error,\n3 reflector unreachable "
+	    "or authentication failed\n");
 }
 
 static int
@@ -417,6 +433,22 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 		fprintf(stderr, "ftpath-agent: --idle-test: '%s' is not a "
 		    "number from %u to %u\n", arg, IDLE_MIN_S, IDLE_MAX_S);
 		return -1;
+	case OPT_APPLY:		o->apply = 1; return 0;
+	case OPT_CONFIRM_TIMEOUT:
+		if (agent_count(arg, 1, APPLYMSG_TIMEOUT_MAX,
+		    &o->confirm_timeout) == 0)
+			return 0;
+		fprintf(stderr, "ftpath-agent: --confirm-timeout: '%s' is not "
+		    "a number from 1 to %u\n", arg, APPLYMSG_TIMEOUT_MAX);
+		return -1;
+	case OPT_STATE_DIR:
+		if (arg[0] != '/') {
+			fprintf(stderr, "ftpath-agent: --state-dir %s: not an "
+			    "absolute path\n", arg);
+			return -1;
+		}
+		o->state_dir = arg;
+		return 0;
 	case OPT_FIX_OUT:
 		if (agent_dir("--fix-out", arg) != 0)
 			return -1;
@@ -458,10 +490,21 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 	return agent_bad_value(val, arg);
 }
 
-/* The watch options go with `watch`, which needs --interval. */
+/* The watch options go with `watch`, which needs --interval; --apply
+ * goes with a single check (a watch must never change a firewall). */
 static int
-agent_watch_check(int watch)
+agent_watch_check(int watch, const struct check_opts *o)
 {
+	if ((o->confirm_timeout != 0 || o->state_dir != NULL) && !o->apply) {
+		fprintf(stderr, "ftpath-agent: --confirm-timeout and "
+		    "--state-dir go with --apply\n");
+		return -1;
+	}
+	if (watch && o->apply) {
+		fprintf(stderr, "ftpath-agent: --apply goes with 'check', not "
+		    "'watch'\n");
+		return -1;
+	}
 	if (!watch && agent_watch_seen) {
 		fprintf(stderr, "ftpath-agent: --interval, --listen, --textfile "
 		    "and --count go with 'watch'\n");
@@ -580,7 +623,7 @@ main(int argc, char **argv)
 	if (getenv("NO_COLOR") != NULL && getenv("NO_COLOR")[0] != '\0')
 		o.no_color = 1;
 	if (agent_parse(argc - 1, argv + 1, &o, &verbose) != 0 ||
-	    agent_watch_check(watch) != 0) {
+	    agent_watch_check(watch, &o) != 0) {
 		fprintf(stderr, "try 'ftpath-agent --help'\n");
 		return CHECK_EXIT_USAGE;
 	}

@@ -86,6 +86,7 @@ report_free(struct report *r)
 	free(r->fixes);
 	free(r->svc);
 	free(r->alg);
+	free(r->apply);
 	free(r->ents);
 	free(r->agent_version);
 	free(r->reflector_version);

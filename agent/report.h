@@ -11,6 +11,8 @@
 #ifndef FTPATH_REPORT_H
 #define FTPATH_REPORT_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
 #include "verdict.h"
@@ -148,6 +150,44 @@ int report_metrics(const struct report *r, int exit_code, FILE *fp);
  * server settings to change), only those that have content; names of
  * the files written go to log_info.  0, or FTP_ERR_SYSTEM (errno). */
 int report_write_fixes(const struct report *r, const char *dir);
+
+/* ---- check --apply (checkapply.h; report_apply.c) ---- */
+
+/* What --apply did and its re-test saw (copied): the JSON "apply"
+ * object ({"requested": false} without it) and the "apply" section. */
+struct checkapply_obs;
+int report_set_apply(struct report *r, const struct checkapply_obs *o);
+
+/* The runs of the report as rendered (report order): at most max into
+ * out, *n of them.  0 or FTP_ERR_NOMEM. */
+struct report_run_info {
+	enum probe_kind kind;
+	uint16_t lo, hi;
+	int pass;
+	enum cause cause;
+};
+int report_runs(const struct report *r, struct report_run_info *out,
+    size_t max, size_t *n);
+/* The paths of kind with ports lo-hi in r: how many were tested, how
+ * many fail, and the cause of the first that fails. */
+void report_ports_status(const struct report *r, enum probe_kind k,
+    uint16_t lo, uint16_t hi, unsigned *tested, unsigned *failed,
+    enum cause *first);
+/* The verified patches (borrowed text), at most max. */
+struct report_fix_info {
+	enum cause cause;
+	int server;		/* the server host's, else the agent's */
+	enum probe_kind kind;
+	uint16_t lo, hi;
+	const char *text;
+};
+size_t report_verified_fixes(const struct report *r,
+    struct report_fix_info *out, size_t max);
+/* The real FTP client's data modes that failed (FTPCHECK_MODE_BIT()s;
+ * 0 when it passed or did not run). */
+unsigned report_service_failed_modes(const struct report *r);
+/* 1 if the real FTP client ran (its result is in r). */
+int report_service_ran(const struct report *r);
 
 /* 1 if at least one path fails, the service check failed or a cause of
  * severity REPORT_FAILURE was added. */

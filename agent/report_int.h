@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <stdio.h>
 #include <jansson.h>
 
 #include "alg.h"
@@ -79,6 +80,7 @@ struct report {
 	size_t n_fixes, cap_fixes;
 	const struct sg *const *sgs;	/* borrowed (report_set_sgs) */
 	size_t n_sgs;
+	struct checkapply_obs *apply;	/* NULL: no --apply */
 };
 
 /* Consecutive entries (in view order) rendered as one path. */
@@ -125,5 +127,9 @@ const struct report_fix *report_fix_for(const struct report *r,
  * a run failing with a path cause; "" when none applies. */
 const char *report_guidance(const struct report *r,
     const struct report_run *run, char *buf, size_t len);
+
+/* The "apply" section (report_apply.c). */
+void report_apply_print(const struct report *r, FILE *out);
+json_t *report_apply_json(const struct report *r);
 
 #endif

@@ -570,6 +570,7 @@ report_json(const struct report *r)
 	    json_fixes(root, r, &vw) != 0 ||
 	    jset(root, "service", json_service(r)) != 0 ||
 	    jset(root, "security_groups", json_sgs(r)) != 0 ||
+	    jset(root, "apply", report_apply_json(r)) != 0 ||
 	    jset(root, "notes", json_notes(r)) != 0 ||
 	    jset(root, "duration_ms", json_integer(r->duration_ms)) != 0 ||
 	    jset(root, "server", jtext(r->server_name)) != 0 ||

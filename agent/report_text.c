@@ -396,6 +396,7 @@ report_print(const struct report *r, FILE *out, int color)
 	print_service(r, out, color);
 	print_findings(r, out, color);
 	print_sgs(r, out, color);
+	report_apply_print(r, out);
 	print_summary(r, out);
 	report_view_free(&vw);
 	return ferror(out) ? FTP_ERR_SYSTEM : 0;

@@ -34,6 +34,7 @@ enum config_kind {
 	CFG_UINT,
 	CFG_NAMES,	/* patterns of certificate names */
 	CFG_ADDRPORT,	/* optional ADDR:PORT, port explicit */
+	CFG_BOOL,		/* yes | no (an int field) */
 };
 
 struct config_key {
@@ -83,6 +84,11 @@ static const struct config_key config_keys[] = {
 	    1, 60 },
 	{ "session_lifetime", CFG_UINT, CFG_OFF(session_lifetime_s), 0,
 	    1, 86400 },
+	/* Off unless the operator turns it on: an agent may then ask this
+	 * host to load the fixes the reflector derived itself. */
+	{ "allow_apply", CFG_BOOL, CFG_OFF(allow_apply), 0, 0, 1 },
+	{ "apply_state_dir", CFG_PATH, CFG_OFF(apply_state_dir),
+	    CFG_SZ(apply_state_dir), 0, 0 },
 };
 
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
@@ -310,6 +316,13 @@ config_set1(struct reflector_config *cfg, const char *key,
 			    "(max %zu)", k->name, k->size - 1);
 			goto out;
 		}
+		/* The watchdog runs with cwd "/": a relative directory
+		 * would name another place than the operator meant. */
+		if (k->off == CFG_OFF(apply_state_dir) && value[0] != '/') {
+			ftp_errmsg(err, errlen, "bad value for %s: \"%s\" "
+			    "(expected an absolute path)", k->name, value);
+			goto out;
+		}
 		memcpy(field, value, strlen(value) + 1);
 		break;
 	case CFG_PORT:
@@ -363,6 +376,14 @@ config_set1(struct reflector_config *cfg, const char *key,
 		}
 		*(unsigned *)(void *)field = (unsigned)ul;
 		break;
+	case CFG_BOOL:
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			ftp_errmsg(err, errlen, "bad value for %s: \"%s\" "
+			    "(expected yes or no)", k->name, value);
+			goto out;
+		}
+		*(int *)(void *)field = strcmp(value, "yes") == 0;
+		break;
 	}
 	r = 0;
 	goto out;
@@ -399,6 +420,8 @@ config_defaults(struct reflector_config *cfg)
 	cfg->handshake_timeout_s = 5;
 	/* A check takes seconds; a wide range with retries a minute. */
 	cfg->session_lifetime_s = 900;
+	snprintf(cfg->apply_state_dir, sizeof(cfg->apply_state_dir), "%s",
+	    CONFIG_APPLY_STATE_DIR);
 	return 0;
 }
 
@@ -602,6 +625,11 @@ config_validate(struct reflector_config *cfg, char *err, size_t errlen)
 		ftp_errmsg(err, errlen, "limits must be at least 1");
 		goto out;
 	}
+	if (cfg->apply_state_dir[0] != '/') {
+		ftp_errmsg(err, errlen, "apply_state_dir must be an absolute "
+		    "path");
+		goto out;
+	}
 	if (portset_count(cfg->allowed) == 0) {
 		/* Derive: exactly the ports an FTP path test needs. */
 		one.lo = one.hi = cfg->control_port;
@@ -712,6 +740,10 @@ config_print(const struct reflector_config *cfg, FILE *out)
 		case CFG_UINT:
 			fprintf(out, "%s = %u\n", k->name,
 			    *(const unsigned *)(const void *)field);
+			break;
+		case CFG_BOOL:
+			fprintf(out, "%s = %s\n", k->name,
+			    *(const int *)(const void *)field ? "yes" : "no");
 			break;
 		}
 	}

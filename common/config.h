@@ -54,12 +54,21 @@ struct reflector_config {
 	 * welcome.  Borrowed (main owns them); NULL without the option. */
 	const struct ftpconf *ftpconf;
 	const char *ftpconf_path;
+	/* check --apply (reflector/applysrv.h): whether an agent may ask
+	 * this reflector to load the fixes it derived itself (default 0:
+	 * no), and where the undo plan and its lock live. */
+	int allow_apply;
+	char apply_state_dir[4096];	/* default CONFIG_APPLY_STATE_DIR */
 };
 
 /* 1 if an agent certificate named name may start a session
  * (allowed_agents), else 0.  Pure. */
 int config_agent_allowed(const struct reflector_config *cfg,
     const char *name);
+
+/* The state directory of nft/apply.h (APPLY_STATE_DIR). */
+#define CONFIG_APPLY_STATE_DIR	"/run/ftpath"
+
 
 /* Fill defaults (allocates cfg->allowed).  0 or FTP_ERR_NOMEM. */
 int config_defaults(struct reflector_config *cfg);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -59,6 +60,65 @@ out:
 	return r;
 }
 
+/* CAP_NET_ADMIN (12) in the effective set, from /proc/self/status:
+ * -1 when it cannot be read. */
+static int
+confcheck_net_admin(void)
+{
+	char line[256];
+	unsigned long long eff;
+	FILE *fp = fopen("/proc/self/status", "re");
+	int r = -1;
+
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			r = (eff >> 12) & 1;
+	fclose(fp);
+	return r;
+}
+
+/*
+ * allow_apply = yes (applysrv.h): the state directory is a directory or
+ * can be made (its parent exists); without CAP_NET_ADMIN every request
+ * would be refused, which is worth a warning, not a refusal (the
+ * operator may grant it to the service only).
+ */
+static int
+confcheck_apply(const struct reflector_config *cfg, const char *origin,
+    char *warn, size_t warnlen, char *err, size_t errlen)
+{
+	char parent[sizeof(cfg->apply_state_dir)], *slash;
+	struct stat st;
+	size_t n;
+
+	if (!cfg->allow_apply)
+		return 0;
+	if (stat(cfg->apply_state_dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			ftp_errmsg(err, errlen, "%s: apply_state_dir = %s: not "
+			    "a directory", origin, cfg->apply_state_dir);
+			return FTP_ERR_CONFIG;
+		}
+	} else {
+		snprintf(parent, sizeof(parent), "%s", cfg->apply_state_dir);
+		if ((slash = strrchr(parent, '/')) != NULL)
+			*(slash == parent ? slash + 1 : slash) = '\0';
+		if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			ftp_errmsg(err, errlen, "%s: apply_state_dir = %s: "
+			    "neither it nor its parent directory exists",
+			    origin, cfg->apply_state_dir);
+			return FTP_ERR_CONFIG;
+		}
+	}
+	if (confcheck_net_admin() == 0 && (n = strlen(warn)) + 1 < warnlen)
+		snprintf(warn + n, warnlen - n, "%sallow_apply = yes, but this "
+		    "process has no CAP_NET_ADMIN: apply requests will be "
+		    "refused", n ? "; " : "");
+	return 0;
+}
+
 int
 confcheck_run(const struct reflector_config *cfg, const char *cfgfile,
     char *warn, size_t warnlen, char *err, size_t errlen)
@@ -68,7 +128,9 @@ confcheck_run(const struct reflector_config *cfg, const char *cfgfile,
 	int r;
 
 	if ((r = tlscheck_files(TLS_ROLE_SERVER, cfg->cert, cfg->key,
-	    cfg->ca, warn, warnlen, err, errlen)) != 0)
+	    cfg->ca, warn, warnlen, err, errlen)) != 0 ||
+	    (r = confcheck_listen(cfg, confcheck_origin(cfgfile), err,
+	    errlen)) != 0)
 		return r;
 	if (cfg->crl[0] != '\0') {
 		if ((r = crl_check_file(cfg->crl, cfg->ca, cwarn, sizeof(cwarn),
@@ -80,5 +142,6 @@ confcheck_run(const struct reflector_config *cfg, const char *cfgfile,
 			snprintf(warn + used, warnlen - used, "%s%s",
 			    used > 0 ? "; " : "", cwarn);
 	}
-	return confcheck_listen(cfg, confcheck_origin(cfgfile), err, errlen);
+	return confcheck_apply(cfg, confcheck_origin(cfgfile), warn, warnlen,
+	    err, errlen);
 }

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "apply.h"
 #include "apply_cmd.h"
 #include "config.h"
 #include "err.h"
@@ -317,6 +318,13 @@ main(int argc, char **argv)
 	rstats_init();
 	/* Leftovers of a crashed run first: a probe must not leave a hole. */
 	trace_startup();
+	/* A watchdog killed itself leaves its undo plan: apply refuses
+	 * until the operator runs it (never guessed at here). */
+	if (cfg->allow_apply && apply_stale(cfg->apply_state_dir, NULL) == 0)
+		log_warnx("apply: %s/%s was left by a killed watchdog; every "
+		    "apply is refused until 'ftpath-reflector apply "
+		    "--rollback-stale --state-dir %s' ran", cfg->apply_state_dir,
+		    APPLY_PLAN_FILE, cfg->apply_state_dir);
 	if ((run.srv = server_new(run.base, cfg, reload_ctx(rl))) == NULL) {
 		log_warnx("out of memory");
 		goto out;

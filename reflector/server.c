@@ -18,6 +18,7 @@
 #include "log.h"
 #include "portreg.h"
 #include "rstats.h"
+#include "applysrv.h"
 #include "server.h"
 #include "session.h"
 
@@ -43,6 +44,7 @@ struct server {
 	SSL_CTX *ctx;
 	struct evconnlistener *listener;
 	struct portreg *ports;	/* probe sockets, shared by the sessions */
+	struct applysrv *apply;	/* check --apply's fixes and window */
 	struct session_hooks hooks;
 	struct server_entry_list sessions;
 	unsigned nsessions;	/* all entries */
@@ -305,8 +307,8 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	/* An agent that vanishes without close_notify is an EOF, not a TLS
 	 * error worth a warning. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if ((e->session = session_new(srv->base, srv->cfg, srv->ports, bev,
-	    &srv->hooks, srv)) == NULL) {
+	if ((e->session = session_new(srv->base, srv->cfg, srv->ports,
+	    srv->apply, bev, &srv->hooks, srv)) == NULL) {
 		log_warnx("server: %s: cannot create session", pbuf);
 		goto fail;
 	}
@@ -346,7 +348,9 @@ server_new(struct event_base *base, const struct reflector_config *cfg,
 	srv->cfg = cfg;
 	srv->ctx = ctx;
 	if ((srv->ports = portreg_new(base, cfg->max_sessions *
-	    SERVER_PROBE_CONNS)) == NULL) {
+	    SERVER_PROBE_CONNS)) == NULL ||
+	    (srv->apply = applysrv_new(cfg)) == NULL) {
+		portreg_free(srv->ports);
 		free(srv);
 		return NULL;
 	}
@@ -371,8 +375,10 @@ server_free(struct server *srv)
 		session_free(e->session);
 		free(e);
 	}
-	/* After the sessions: they hold the references to its ports. */
+	/* After the sessions: they hold the references to its ports, and
+	 * an undecided apply (its watchdog rolls back). */
 	portreg_free(srv->ports);
+	applysrv_free(srv->apply);
 	free(srv);
 }
 

@@ -65,6 +65,7 @@ struct session {
 	const struct reflector_config *cfg;
 	struct bufferevent *bev;
 	struct portreg *ports;		/* the server's, shared */
+	struct applysrv *apply;		/* the server's, shared */
 	const struct session_hooks *hooks;
 	void *hooks_arg;
 	int refuse;
@@ -664,6 +665,8 @@ session_active_done_cb(const struct connectback_result *res, void *arg)
 	    addr_ntop_port((const struct sockaddr *)&res->remote, rbuf,
 	    sizeof(rbuf)), res->ok ? "ok" : connectback_errno_name(res->err),
 	    (unsigned long long)res->ms);
+	applysrv_remember(s->apply, s->token, (struct sockaddr *)&s->observed,
+	    m);
 out:
 	/* Freeing the connect-back here is safe: it calls us last. */
 	connectback_free(s->connectback);
@@ -791,6 +794,9 @@ session_on_collect(struct session *s, const json_t *msg)
 	    listener_set_foreign(s->listeners) : 0));
 	log_debug("session %s: collect from %zu: %zu of %zu arrivals",
 	    s->peer_text, from, json_array_size(arr), n);
+	/* What this reflector derived, kept for a later apply-request. */
+	applysrv_remember(s->apply, s->token, (struct sockaddr *)&s->observed,
+	    m);
 	session_send(s, m);
 }
 
@@ -801,6 +807,8 @@ session_release(struct session *s)
 {
 	if (s->trace != NULL && trace_state(s->trace) == TRACE_INCOMPLETE)
 		rstats_trace_incomplete();
+	/* Undecided: the watchdog rolls the server's patch back. */
+	applysrv_owner_gone(s->apply, s);
 	trace_free(s->trace);
 	s->trace = NULL;
 	listener_set_free(s->listeners);
@@ -822,6 +830,26 @@ session_on_bye(struct session *s)
 	log_info("session %s: bye (token %.8s...)", s->peer_text,
 	    session_tag(s));
 	session_close(s);
+}
+
+/*
+ * apply-request / apply-confirm / apply-rollback (applysrv.h).  While
+ * this session holds an undecided apply its idle timer outlasts the
+ * window: the agent is busy re-testing, and the watchdog decides at
+ * the deadline anyway.
+ */
+static void
+session_on_apply(struct session *s, const json_t *msg)
+{
+	unsigned hold = 0;
+	json_t *reply = applysrv_handle(s->apply, s,
+	    (struct sockaddr *)&s->observed, msg, &hold);
+	struct timeval tv = { s->cfg->session_timeout_s, 0 };
+
+	if ((unsigned)tv.tv_sec < hold + SESSION_CLOSE_WAIT_S)
+		tv.tv_sec = hold + SESSION_CLOSE_WAIT_S;
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	session_send(s, reply);
 }
 
 static void
@@ -847,7 +875,8 @@ session_dispatch(struct session *s, const json_t *msg)
 	if (strcmp(type, "ping") != 0 && strcmp(type, "plan") != 0 &&
 	    strcmp(type, "active") != 0 && strcmp(type, "collect") != 0 &&
 	    strcmp(type, "alg-report") != 0 &&
-	    strcmp(type, "alg-active") != 0 && strcmp(type, "bye") != 0) {
+	    strcmp(type, "alg-active") != 0 && strcmp(type, "bye") != 0 &&
+	    !applysrv_handles(type)) {
 		session_error(s, "bad-request", "unknown message type");
 		return;
 	}
@@ -867,6 +896,8 @@ session_dispatch(struct session *s, const json_t *msg)
 		session_on_alg_report(s);
 	else if (strcmp(type, "alg-active") == 0)
 		session_on_alg_active(s, msg);
+	else if (applysrv_handles(type))
+		session_on_apply(s, msg);
 	else
 		session_on_bye(s);
 }
@@ -1101,7 +1132,7 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 
 struct session *
 session_new(struct event_base *base, const struct reflector_config *cfg,
-    struct portreg *ports, struct bufferevent *bev,
+    struct portreg *ports, struct applysrv *apply, struct bufferevent *bev,
     const struct session_hooks *hooks, void *hooks_arg)
 {
 	struct session *s;
@@ -1114,6 +1145,7 @@ session_new(struct event_base *base, const struct reflector_config *cfg,
 	s->base = base;
 	s->cfg = cfg;
 	s->ports = ports;
+	s->apply = apply;
 	s->bev = bev;
 	s->hooks = hooks;
 	s->hooks_arg = hooks_arg;

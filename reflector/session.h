@@ -2,7 +2,8 @@
  * session.h - one agent's control session on the reflector.
  *
  * State machine (common/PROTOCOL.md): TLS handshake -> hello -> welcome
- * -> ping/pong -> plan -> armed -> active / collect -> bye.  Every field
+ * -> ping/pong -> plan -> armed -> active / collect -> bye; or, for
+ * check --apply, hello -> apply-request -> apply-confirm|rollback -> bye.  Every field
  * of agent input is validated before anything changes; a bad request is
  * answered with an "error" frame and leaves the session as it was.  A
  * framing error is answered with "error" and the session closes.
@@ -26,6 +27,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "applysrv.h"
 #include "config.h"
 #include "portreg.h"
 
@@ -50,11 +52,13 @@ struct session_hooks {
  * handshake, the session only sends "error" code "too-many-sessions" and
  * closes.  cfg, ports (the process-wide probe port registry) and hooks
  * must outlive the session.  NULL on failure (bev is then still the
- * caller's).
+ * caller's).  apply (check --apply, applysrv.h) is shared by the
+ * sessions and must outlive them: each keeps there the fixes it sends,
+ * and hands it the apply-* messages.
  */
 struct session *session_new(struct event_base *base,
     const struct reflector_config *cfg, struct portreg *ports,
-    struct bufferevent *bev, const struct session_hooks *hooks,
+    struct applysrv *apply, struct bufferevent *bev, const struct session_hooks *hooks,
     void *hooks_arg);
 void session_free(struct session *s);
 

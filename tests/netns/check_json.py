@@ -54,6 +54,15 @@
       [--idle-timeout-below S]     idle.timeout, with a largest survived
                                    idle (if any) below S seconds
       [--note TEXT] ...            some entry of notes contains TEXT
+      [--apply-host HOST=STATE[:TEXT]] ...  apply.hosts.HOST (client|
+                                   server) has state STATE (kept|refused|
+                                   rejected|rolled-back|failed|none), its
+                                   reason containing TEXT
+      [--apply-identical HOST=true|false]  ... and its rollback left the
+                                   ruleset listing identical (or not)
+      [--apply-after KIND=pass|fail|not-tested] ...  every apply.paths
+                                   entry of KIND (which must exist) says so
+      [--apply-all-pass true|false]  apply.all_pass
 
 Prints one "ok:" or "FAIL:" line per assertion; exit 0 iff all hold.
 The curl cross-check rule: curl passive works iff control and passive pass;
@@ -118,6 +127,41 @@ def check_traceroute_shape(k, p):
           f"(ttl 1..n, result, from null iff silent): {tr}")
 
 
+def check_apply(a, doc, apply):
+    """The --apply section (ftpath-report(5) "apply")."""
+    if not (a.apply_host or a.apply_identical or a.apply_after or
+            a.apply_all_pass):
+        return
+    check(isinstance(apply, dict) and apply.get("requested") is True,
+          f"apply section present and requested: {apply}")
+    if not isinstance(apply, dict):
+        return
+    hosts = apply.get("hosts") or {}
+    for spec in a.apply_host:
+        host, _, want = spec.partition("=")
+        st, _, text = want.partition(":")
+        h = hosts.get(host) or {}
+        check(h.get("state") == st and text in (h.get("reason") or ""),
+              f"apply {host}: state {h.get('state')} reason "
+              f"{h.get('reason')!r} (want {st}, {text!r})")
+    for spec in a.apply_identical:
+        host, _, want = spec.partition("=")
+        h = hosts.get(host) or {}
+        check(h.get("identical") is (want == "true"),
+              f"apply {host}: identical {h.get('identical')} (want {want})")
+    paths = apply.get("paths") or []
+    for spec in a.apply_after:
+        k, _, want = spec.partition("=")
+        got = [p.get("after") for p in paths if p.get("name") == k]
+        check(got and all(x == want for x in got),
+              f"apply paths {k}: after {got} (want {want})")
+    if a.apply_all_pass is not None:
+        check(apply.get("all_pass") is (a.apply_all_pass == "true"),
+              f"apply all_pass {apply.get('all_pass')} "
+              f"(want {a.apply_all_pass})")
+    print("info: apply: " + json.dumps(apply, sort_keys=True)[:1500])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", required=True)
@@ -160,6 +204,10 @@ def main():
     ap.add_argument("--mtu-ok", action="append", default=[])
     ap.add_argument("--idle-timeout-below", type=int)
     ap.add_argument("--note", action="append", default=[])
+    ap.add_argument("--apply-host", action="append", default=[])
+    ap.add_argument("--apply-identical", action="append", default=[])
+    ap.add_argument("--apply-after", action="append", default=[])
+    ap.add_argument("--apply-all-pass")
     ap.add_argument("--active-port", type=int,
                     help="the active probe's port (the source port)")
     ap.add_argument("--passive-runs",
@@ -203,7 +251,8 @@ def main():
         check(sev[name] in ("failure", "warning") and "warning" not in c,
               f"cause {name} has severity failure|warning (and no other "
               f"warning key): {c}")
-    if a.rc == 0:
+    apply = doc.get("apply")
+    if a.rc == 0 and not (isinstance(apply, dict) and apply.get("all_pass")):
         check("failure" not in sev.values(),
               f"exit 0 names no cause of severity failure: {sev}")
 
@@ -571,6 +620,8 @@ def main():
               f"curl {k} {'works' if curl_ok else 'fails'} and the agent says "
               f"control={ctl} {said} service-refused={refused} "
               f"(consistent)")
+
+    check_apply(a, doc, apply)
 
     bad = [m for ok, m in results if not ok]
     print(f"{len(results) - len(bad)}/{len(results)} assertions hold")

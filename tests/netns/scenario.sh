@@ -137,6 +137,19 @@ deploy_check_n() {
 	refl_n_fails "a bad port" "$d/badport.conf:6: bad value for control_port" "$d/badport.conf"
 	n_conf clash "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "allowed_ports = 20,21,7021,30000-30099"
 	refl_n_fails "the control channel's port in allowed_ports" "$d/clash.conf: listen" "$d/clash.conf"
+	n_conf badapply "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "allow_apply = maybe"
+	refl_n_fails "allow_apply neither yes nor no" "$d/badapply.conf:6: bad value for allow_apply" "$d/badapply.conf"
+	n_conf relstate "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "apply_state_dir = run/ftpath"
+	refl_n_fails "a relative apply_state_dir" "$d/relstate.conf:6: bad value for apply_state_dir" "$d/relstate.conf"
+	n_conf nostate "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "allow_apply = yes"
+	printf 'apply_state_dir = %s\n' "$d/none/state" >>"$d/nostate.conf"
+	refl_n_fails "allow_apply = yes with an apply_state_dir that cannot be made" \
+		"$d/nostate.conf: apply_state_dir = $d/none/state: neither it nor its parent" "$d/nostate.conf"
+	n_conf okapply "$d/refl.crt" "$d/refl.key" "$d/ca.crt" "allow_apply = yes"
+	printf 'apply_state_dir = %s\n' "$d/state" >>"$d/okapply.conf"
+	out=$("$REFL_N" -c "$d/okapply.conf" -n 2>&1) || fail "reflector -n rejects allow_apply = yes: $out"
+	grep -qx "allow_apply = yes" <<<"$out" || fail "reflector -n does not print allow_apply = yes: $out"
+	grep -qx "apply_state_dir = $d/state" <<<"$out" || fail "reflector -n does not print apply_state_dir: $out"
 	refl_n_fails "a listen address not on this host" "command line: listen = 192.0.2.77:7021" \
 		"$d/ok.conf" --listen 192.0.2.77:7021
 	printf 'listen=YES\nlisten_port=abc\n' >"$d/vsftpd.conf"
@@ -381,6 +394,10 @@ fix_bad_scope() {
 	return 0
 }
 
+APPLY=0			# check --apply (state dirs in T_DIR, 30 s window)
+APPLY_RULES=()		# HOST=gained|identical: that host's ruleset after
+			# the run against before (nft list ruleset, -a too)
+APPLY_KILL=0		# kill -9 the agent inside the confirm window
 case $NAME in
 clean)
 	short=clean
@@ -1145,11 +1162,170 @@ idle-reset)
 		--cause-evidence "idle-timeout=Connection reset by peer"
 		--advice "idle-timeout=nf_conntrack_tcp_timeout_established")
 	;;
+apply-client)
+	# client-rule's fault (the client host drops outbound 21) and
+	# --apply: the agent host's patch is loaded, the re-test passes, it
+	# is kept (exit 0), and curl, which failed before, works now.  curl
+	# runs after the change, so it is not held against the report.
+	short=apcli
+	CLIENT_RULES=$NFT_CLIENT_DROP21
+	APPLY=1
+	WANT_RC=0
+	XCHECK=0
+	CHECKS=(--probe control=fail:client-local-rule
+		--apply-host client=kept --apply-host server=none
+		--apply-after control=pass --apply-all-pass true)
+	APPLY_RULES=(client=gained server=identical)
+	HUMAN_GREP=("client host: kept: the re-test passed")
+	;;
+apply-server)
+	# server-rule's fault (the server host drops the passive range) and
+	# a reflector with allow_apply = yes: it loads the fix it derived
+	# itself, the re-test passes, the agent confirms, curl passive works
+	short=apsrv
+	SERVER_RULES=$NFT_SERVER_DROP_PASV
+	APPLY=1
+	REFL_CONF=("allow_apply = yes")
+	WANT_RC=0
+	XCHECK=0
+	CHECKS=(--probe passive=fail:server-local-rule
+		--apply-host server=kept --apply-host client=none
+		--apply-after passive=pass --apply-all-pass true)
+	APPLY_RULES=(server=gained client=identical)
+	;;
+apply-refused)
+	# the same with allow_apply left at its default (no): the reflector
+	# refuses and says why, the server ruleset is unchanged byte for byte
+	short=aprefu
+	SERVER_RULES=$NFT_SERVER_DROP_PASV
+	APPLY=1
+	CURL_PASV=fail
+	CHECKS=(--probe passive=fail:server-local-rule
+		--apply-host "server=refused:allow_apply is no"
+		--apply-host client=none --apply-all-pass false)
+	APPLY_RULES=(server=identical client=identical)
+	HUMAN_GREP=("server host: refused: allow_apply is no")
+	;;
+apply-rollback)
+	# the server host drops the passive range AND the router drops its
+	# answers: the server's patch (allow_apply = yes) is loaded, the
+	# re-test still fails, the reflector rolls it back at once and the
+	# server ruleset is byte-identical to before
+	short=aprb
+	SERVER_RULES=$NFT_SERVER_DROP_PASV
+	RULES=$NFT_RETURN_PASV
+	APPLY=1
+	REFL_CONF=("allow_apply = yes")
+	CURL_PASV=fail
+	XCHECK=0
+	CHECKS=(--probe passive=fail:server-local-rule
+		--apply-host "server=rolled-back:the re-test"
+		--apply-identical server=true --apply-after passive=fail
+		--apply-all-pass false)
+	APPLY_RULES=(server=identical client=identical)
+	;;
+apply-kill)
+	# a client fault (inbound active data dropped) and a server fault
+	# (passive dropped), allow_apply = yes: both patches are loaded, and
+	# the agent is killed (-9) inside the confirm window: the agent
+	# host's watchdog rolls back (its applier died), the reflector's
+	# too (the control channel dropped); both rulesets byte-identical
+	short=apkill
+	CLIENT_RULES=$NFT_CLIENT_DROP_ACTIVE
+	SERVER_RULES=$NFT_SERVER_DROP_PASV
+	APPLY=1
+	APPLY_KILL=1
+	REFL_CONF=("allow_apply = yes")
+	CURL_PASV=fail
+	CURL_ACT=fail
+	WANT_RC=137
+	APPLY_RULES=(server=identical client=identical)
+	;;
 *)
 	echo "unknown scenario '$NAME'" >&2
 	exit 2
 	;;
 esac
+
+# --apply: the rulesets of both hosts (nft list ruleset, and with
+# handles) before the agent runs and after
+apply_snap() { # apply_snap TAG
+	local h ns
+	for h in client server; do
+		ns=$NS_S
+		[[ $h == client ]] && ns=$NS_C
+		nsx "$ns" 10 nft list ruleset >"$T_DIR/rules-$h-$1.txt"
+		nsx "$ns" 10 nft -a list ruleset >"$T_DIR/rules-$h-$1-a.txt"
+	done
+}
+
+# apply_rules_check: each APPLY_RULES host's ruleset after the run is
+# byte-identical to before (both listings), or only gained lines
+apply_rules_check() {
+	local spec h want removed added
+	apply_snap after
+	for spec in "${APPLY_RULES[@]}"; do
+		h=${spec%%=*}
+		want=${spec#*=}
+		removed=$(diff "$T_DIR/rules-$h-before.txt" "$T_DIR/rules-$h-after.txt" | grep -c '^<' || true)
+		added=$(diff "$T_DIR/rules-$h-before.txt" "$T_DIR/rules-$h-after.txt" | grep -c '^>' || true)
+		if [[ $want == identical ]]; then
+			if cmp -s "$T_DIR/rules-$h-before.txt" "$T_DIR/rules-$h-after.txt" &&
+				cmp -s "$T_DIR/rules-$h-before-a.txt" "$T_DIR/rules-$h-after-a.txt"; then
+				log "ok:   $h ruleset byte-identical to before (nft list ruleset, nft -a list ruleset)"
+			else
+				fail "$h ruleset differs from before: $(diff "$T_DIR/rules-$h-before-a.txt" "$T_DIR/rules-$h-after-a.txt" | head -20 | tr '\n' ' ')"
+			fi
+		elif ((removed == 0 && added > 0)); then
+			log "ok:   $h ruleset only gained $added line(s):"
+			{ diff "$T_DIR/rules-$h-before.txt" "$T_DIR/rules-$h-after.txt" || true; } |
+				grep '^>' | sed 's/^/    /' >&2
+		else
+			fail "$h ruleset: $removed line(s) removed, $added added (want only gained)"
+		fi
+	done
+}
+
+# apply_kill_run BUILD JSON ARGS...: the agent in the background with the
+# confirm window held open; once both hosts' undo plans exist (both
+# patches loaded) kill -9 it, then wait for both watchdogs to roll back
+apply_kill_run() {
+	local build=$1 json=$2 i pa=$T_DIR/agent-state/apply.plan pr=$T_DIR/refl-state/apply.plan
+	shift 2
+	bg_in_ns "$NS_C" "$T_DIR/agent.err" env FTPATH_CHECKAPPLY_FAULT=hold \
+		"$(realpath "$build/ftpath-agent")" check --reflector "$SERVER4" \
+		--cert "$CERTS/agent.crt" --key "$CERTS/agent.key" \
+		--ca "$CERTS/ca.crt" --json "$json" "$@"
+	local pid=$BG_PID
+	for ((i = 0; i < 600; i++)); do
+		[[ -e $pa && -e $pr ]] && grep -q 'holding the confirm window' "$T_DIR/agent.err" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [[ ! -e $pa || ! -e $pr ]]; then
+		fail "the patches were not both loaded (agent plan: $([[ -e $pa ]] && echo yes || echo no), reflector plan: $([[ -e $pr ]] && echo yes || echo no))"
+	else
+		apply_snap loaded
+		cmp -s "$T_DIR/rules-client-before.txt" "$T_DIR/rules-client-loaded.txt" &&
+			fail "the client ruleset did not change while the patch was loaded"
+		cmp -s "$T_DIR/rules-server-before.txt" "$T_DIR/rules-server-loaded.txt" &&
+			fail "the server ruleset did not change while the patch was loaded"
+		log "both patches loaded; kill -9 of the agent (pid $pid) inside the confirm window"
+	fi
+	kill -KILL "$pid" 2>/dev/null || true
+	AGENT_RC=0
+	wait "$pid" 2>/dev/null || AGENT_RC=$?
+	touch "$T_DIR/agent.out"
+	for ((i = 0; i < 150; i++)); do
+		[[ ! -e $pa && ! -e $pr ]] && break
+		sleep 0.1
+	done
+	[[ ! -e $pa ]] || fail "the agent host's watchdog did not roll back within 15 s (plan still there)"
+	[[ ! -e $pr ]] || fail "the reflector's watchdog did not roll back within 15 s (plan still there)"
+	[[ ! -e $pa && ! -e $pr ]] && log "ok:   both watchdogs rolled back by themselves (no undo plan left)"
+	grep -q 'ended undecided: the watchdog rolls back' "$T_DIR/reflector.log" ||
+		fail "the reflector did not log the undecided apply of the dropped session"
+}
 
 topo_init "$short"
 T_NAME=$NAME
@@ -1199,6 +1375,7 @@ if [[ $CURL_ONLY != 1 ]]; then
 		"$REPO_DIR/deploy/ftpath-certs" agent "$T_DIR/other" agent >/dev/null
 		cp "$T_DIR/other/agent.crt" "$T_DIR/other/agent.key" "$CERTS/"
 	fi
+	((APPLY)) && REFL_CONF+=("apply_state_dir = $T_DIR/refl-state")
 	if ((REFLECTOR)); then
 		start_reflector "$BUILD" "${REFL_CONF[@]}"
 	else
@@ -1224,7 +1401,15 @@ if [[ $CURL_ONLY != 1 ]]; then
 	((SG)) && sg_setup
 	[[ -n $JUNIT ]] && AGENT_ARGS+=(--junit "$T_DIR/agent.xml")
 	[[ -n $HTML ]] && AGENT_ARGS+=(--html "$T_DIR/agent.html")
-	run_agent "$BUILD" "$T_DIR/agent.json" "${AGENT_ARGS[@]}"
+	if ((APPLY)); then
+		AGENT_ARGS+=(--apply --state-dir "$T_DIR/agent-state")
+		apply_snap before
+	fi
+	if ((APPLY_KILL)); then
+		apply_kill_run "$BUILD" "$T_DIR/agent.json" "${AGENT_ARGS[@]}"
+	else
+		run_agent "$BUILD" "$T_DIR/agent.json" "${AGENT_ARGS[@]}"
+	fi
 	[[ -n $JUNIT ]] && junit_check
 	[[ -n $HTML ]] && html_check
 	((BUSY)) && busy_check
@@ -1290,6 +1475,7 @@ if [[ $CURL_ONLY != 1 ]]; then
 	done
 	left=$(ns_foreign_tables "$NS_S")
 	[[ -z $left ]] || log "note: tables in the server ns 3 s after the session ended (reflector still running): $left"
+	((${#APPLY_RULES[@]})) && apply_rules_check
 	# The reflector must release its ports before curl runs: the agent
 	# said bye; give the reflector a bounded moment, then stop it.
 	if [[ -n $REFLECTOR_PID ]]; then

@@ -81,6 +81,9 @@ test_defaults(void **state)
 	assert_int_equal(cfg.max_handshakes_per_source, 8);
 	assert_int_equal(cfg.handshake_timeout_s, 5);
 	assert_int_equal(cfg.session_lifetime_s, 900);
+	/* check --apply: off unless the operator turns it on */
+	assert_int_equal(cfg.allow_apply, 0);
+	assert_string_equal(cfg.apply_state_dir, "/run/ftpath");
 	assert_string_equal(cfg.cert, "");
 
 	/* Without certificate files the defaults are not a valid config. */
@@ -134,7 +137,9 @@ test_good_file(void **state)
 	    "max_handshakes = 16\n"
 	    "max_handshakes_per_source = 2\n"
 	    "handshake_timeout = 3\n"
-	    "session_lifetime = 120\n",
+	    "session_lifetime = 120\n"
+	    "allow_apply = yes\n"
+	    "apply_state_dir = /var/lib/ftpath\n",
 	    err, sizeof(err), NULL), 0);
 	assert_string_equal(cfg.listen, "0.0.0.0:7021");
 	assert_string_equal(cfg.cert, "/etc/ftpath/reflector.pem");
@@ -155,6 +160,8 @@ test_good_file(void **state)
 	assert_int_equal(cfg.max_handshakes_per_source, 2);
 	assert_int_equal(cfg.handshake_timeout_s, 3);
 	assert_int_equal(cfg.session_lifetime_s, 120);
+	assert_int_equal(cfg.allow_apply, 1);
+	assert_string_equal(cfg.apply_state_dir, "/var/lib/ftpath");
 	if (config_validate(&cfg, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 
@@ -219,6 +226,10 @@ test_bad_values(void **state)
 		{ "handshake_timeout", "0" },
 		{ "handshake_timeout", "61" },
 		{ "session_lifetime", "0" },
+		{ "allow_apply", "1" },
+		{ "allow_apply", "YES" },
+		{ "allow_apply", "" },
+		{ "apply_state_dir", "run/ftpath" },
 		{ "passive_range", "2000-1000" },
 		{ "passive_range", "0-10" },
 		{ "passive_range", "1-" },

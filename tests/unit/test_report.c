@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkapply.h"
 #include "report.h"
 
 #define AGENT	"192.0.2.10"
@@ -725,10 +726,104 @@ test_severity(void **state)
 	report_free(r);
 }
 
+/* --apply: the readers it plans from, and its section as rendered from
+ * the model (text and JSON). */
+static void
+test_apply_section(void **state)
+{
+	struct report_run_info runs[8];
+	struct checkapply_obs *o = calloc(1, sizeof(*o));
+	struct session_facts f;
+	struct report *r = build_main(&f);
+	unsigned tested, failed;
+	enum cause first;
+	json_t *root, *ap;
+	size_t n;
+	char *s;
+
+	(void)state;
+	assert_non_null(o);
+	assert_int_equal(report_runs(r, runs, 8, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(runs[2].kind, PROBE_PASSIVE);
+	assert_int_equal(runs[2].lo, 30050);
+	assert_int_equal(runs[2].hi, 30099);
+	assert_false(runs[2].pass);
+	report_ports_status(r, PROBE_PASSIVE, 30040, 30059, &tested, &failed,
+	    &first);
+	assert_int_equal(tested, 20);
+	assert_int_equal(failed, 10);
+	assert_int_equal(first, runs[2].cause);
+	assert_int_equal(report_service_failed_modes(r), 0);
+	root = report_json(r);
+	assert_false(json_is_true(json_object_get(json_object_get(root,
+	    "apply"), "requested")));
+	json_decref(root);
+
+	o->confirm_timeout_s = 30;
+	o->host[CHECKAPPLY_CLIENT].state = CHECKAPPLY_NONE;
+	o->host[CHECKAPPLY_CLIENT].identical = -1;
+	o->host[CHECKAPPLY_SERVER].state = CHECKAPPLY_ROLLED_BACK;
+	o->host[CHECKAPPLY_SERVER].identical = 1;
+	snprintf(o->host[CHECKAPPLY_SERVER].reason, CHECKAPPLY_REASON,
+	    "the re-test: passive 30050-30099 still fails (return-path)");
+	o->host[CHECKAPPLY_SERVER].n_added = 1;
+	snprintf(o->host[CHECKAPPLY_SERVER].added[0], CHECKAPPLY_LINE,
+	    "rule inet filter input handle 5");
+	o->retested = 1;
+	o->retest_ms = 812;
+	o->n_paths = 1;
+	o->paths[0].kind = PROBE_PASSIVE;
+	o->paths[0].lo = 30050;
+	o->paths[0].hi = 30099;
+	o->paths[0].cause = CAUSE_SERVER_LOCAL_RULE;
+	o->paths[0].host = CHECKAPPLY_SERVER;
+	o->paths[0].after = 0;
+	o->paths[0].after_failed = 50;
+	o->paths[0].after_cause = CAUSE_RETURN_PATH;
+	o->svc_before = o->svc_after = 3;	/* EPSV, PASV */
+	assert_int_equal(report_set_apply(r, o), 0);
+	free(o);
+
+	s = render(r, 0);
+	assert_non_null(strstr(s, "\napply (commit-confirmed, 30 s to "
+	    "confirm):\n  client host: no patch to apply\n"));
+	assert_non_null(strstr(s, "  server host: rolled-back: the re-test: "
+	    "passive 30050-30099 still fails (return-path) (ruleset identical "
+	    "to before)\n    loaded: rule inet filter input handle 5\n"));
+	assert_non_null(strstr(s, "  passive  30050-30099  FAIL -> FAIL       "
+	    "server-local-rule (server patch)\n"));
+	assert_non_null(strstr(s, "re-test: return-path, 50 port(s)\n"));
+	assert_non_null(strstr(s, "  real FTP client: EPSV PASV failed "
+	    "before; after: EPSV PASV\n"));
+	assert_non_null(strstr(s, "not every failing path passes"));
+	free(s);
+
+	root = report_json(r);
+	ap = json_object_get(root, "apply");
+	assert_true(json_is_true(json_object_get(ap, "requested")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_object_get(ap, "hosts"), "server"), "state")), "rolled-back");
+	assert_true(json_is_true(json_object_get(json_object_get(
+	    json_object_get(ap, "hosts"), "server"), "identical")));
+	assert_true(json_is_null(json_object_get(json_object_get(
+	    json_object_get(ap, "hosts"), "client"), "identical")));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(ap, "paths"), 0), "after")), "fail");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(ap, "paths"), 0), "after_cause")), "return-path");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    json_object_get(ap, "service"), "failed_after"), 1)), "PASV");
+	assert_false(json_is_true(json_object_get(ap, "all_pass")));
+	json_decref(root);
+	report_free(r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_apply_section),
 		cmocka_unit_test(test_json_runs),
 		cmocka_unit_test(test_run_with_inferred_icmp),
 		cmocka_unit_test(test_json_structure),
