@@ -208,7 +208,7 @@ check:
 bench: deps
 	@$(MAKE) --no-print-directory programs
 	@tests/bench/bench.sh $(BUILD)
-	@tests/bench/load.sh 100 $(BUILD)
+	@FTPATH_LOAD_MAX_SESSIONS=default tests/bench/load.sh 100 $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory programs

@@ -168,6 +168,16 @@ check_connect_ok(struct check *c, unsigned a)
 	c->channel.small_mss_ok = 1;
 }
 
+/* Wait ms on the event loop (the status line keeps going). */
+static void
+check_sleep(struct check *c, unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(c->base, &tv);
+	(void)event_base_loop(c->base, 0);
+}
+
 /*
  * Connect the control channel, a few times within a deadline as real
  * clients do (each attempt from a new source port): attempts that failed
@@ -178,12 +188,20 @@ check_connect(struct check *c)
 {
 	struct timespec t0;
 	int r = FTP_ERR_SYSTEM;
-	unsigned a;
+	unsigned a, resets = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (a = 0; a < CHECK_CONNECT_ATTEMPTS; a++) {
+	for (a = 0; a < CHECK_CONNECT_ATTEMPTS + resets; a++) {
 		if (a > 0 && clock_ms_since(&t0) > CHECK_CONNECT_DEADLINE_MS)
 			break;
+		/* A reset before TLS is a reflector over its handshake
+		 * budget: back off (with jitter) and try more often. */
+		if (a > 0 && control_reset_by_peer(c->ctl) &&
+		    resets < CHECK_CONNECT_RESETS) {
+			resets++;
+			check_sleep(c, (CHECK_CONNECT_BACKOFF_MS << resets) +
+			    (unsigned)(random() % CHECK_CONNECT_BACKOFF_MS));
+		}
 		c->channel.attempts = a + 1;
 		if ((r = control_connect(c->ctl, c->host, c->rport)) == 0) {
 			check_connect_ok(c, a);
@@ -198,14 +216,59 @@ check_connect(struct check *c)
 	return r;
 }
 
+/*
+ * Connect and say hello; while the reflector answers "busy" (it serves
+ * max_sessions), wait what it asks plus up to half again (jitter, so that
+ * the agents it turned away do not all come back at once) and try again,
+ * within CHECK_BUSY_BUDGET_MS in all.  The wait is evidence: a note.
+ */
+static int
+check_hello(struct check *c)
+{
+	struct timespec t0;
+	unsigned tries = 0, waited = 0, evicted = 0, ms;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if ((r = check_connect(c)) != 0)
+			return r;
+		if ((r = control_hello(c->ctl, &c->w)) == 0)
+			break;
+		/* Evicted from a full handshake budget: busy in all but name,
+		 * a few times only (a certificate problem has its alert). */
+		if ((ms = control_busy_ms(c->ctl)) == 0 &&
+		    control_closed_early(c->ctl) && ++evicted <=
+		    CHECK_CONNECT_RESETS)
+			ms = CHECK_CONNECT_BACKOFF_MS << evicted;
+		if (ms == 0)
+			break;
+		ms += (unsigned)(random() % (ms / 2 + 1));
+		if (clock_ms_since(&t0) + ms > CHECK_BUSY_BUDGET_MS)
+			break;
+		tries++;
+		waited += ms;
+		log_debug("the reflector is busy: trying again in %u ms", ms);
+		progress_stage(c->prog, "the reflector is busy: waiting %u ms "
+		    "(%u so far)", ms, tries);
+		check_sleep(c, ms);
+	}
+	if (tries > 0)
+		check_note(c, "the reflector was busy (it serves its maximum "
+		    "number of sessions%s): %u wait(s), %u ms in all, before %s",
+		    evicted > 0 ? ", or closed a handshake to make room" : "",
+		    tries, waited, r == 0 ? "the session started" :
+		    "giving up");
+	return r;
+}
+
 static int
 check_pair(struct check *c)
 {
 	int r;
 
 	progress_stage(c->prog, "pairing with the reflector %s", c->o->reflector);
-	if ((r = check_connect(c)) != 0 ||
-	    (r = control_hello(c->ctl, &c->w)) != 0 ||
+	if ((r = check_hello(c)) != 0 ||
 	    (r = control_ping(c->ctl, CHECK_RTT_PINGS, &c->rtt)) != 0)
 		return check_ctl_exit(c, r);
 	if (control_endpoints(c->ctl, &c->f.agent_local, &c->f.dialled) != 0) {

@@ -37,6 +37,14 @@
 /* Control channel connects (a new source port each) and their deadline. */
 #define CHECK_CONNECT_ATTEMPTS	3
 #define CHECK_CONNECT_DEADLINE_MS	8000u
+/* Resets before TLS (a reflector over its handshake budget): up to this
+ * many more attempts, after 2, 4, 8, ... times the backoff (plus up to
+ * one backoff of jitter), within the deadline. */
+#define CHECK_CONNECT_RESETS		4u
+#define CHECK_CONNECT_BACKOFF_MS	125u
+/* How long a check waits, in all, for a busy reflector (its "busy"
+ * answers, check_hello). */
+#define CHECK_BUSY_BUDGET_MS	120000u
 /* How old a silent probe's socket gets before an unexplained silence is
  * judged: neighbour resolution gives up after 3 s (3 probes, 1 s apart). */
 #define CHECK_LATE_WINDOW_MS	3500

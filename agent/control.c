@@ -44,6 +44,11 @@ struct control {
 	char target[ADDR_STRLEN];	/* address being dialled, for messages */
 	/* The reflector's TLS alert about our certificate, or NULL. */
 	const char *cert_refusal;
+	/* "busy" (max_sessions): the wait the reflector asked for, 0 if the
+	 * last refusal was not busy. */
+	unsigned busy_ms;
+	int sock_errno;		/* the socket's error at the last failure */
+	int closed_early;	/* closed before welcome, no alert, no error */
 	char errmsg[512];
 };
 
@@ -199,6 +204,8 @@ control_fail(struct control *c, const char *what)
 	int serr = control_sock_error(c);
 
 	c->failed = 1;
+	if (c->sock_errno == 0)
+		c->sock_errno = serr;
 	if (c->errmsg[0] != '\0')
 		return;	/* keep the first, most specific reason */
 	/* Library 0 is not OpenSSL's own: libevent files socket errors
@@ -364,6 +371,9 @@ control_try(struct control *c, const char *host,
 	c->failed = 0;
 	c->connected = 0;
 	c->tcp_up = 0;
+	c->busy_ms = 0;
+	c->sock_errno = 0;
+	c->closed_early = 0;
 	c->errmsg[0] = '\0';
 	if ((ssl = tls_client_ssl_new(c->ctx, host)) == NULL) {
 		snprintf(c->errmsg, sizeof(c->errmsg),
@@ -483,8 +493,35 @@ control_error_frame(struct control *c, json_t *m)
 
 	snprintf(c->errmsg, sizeof(c->errmsg), "reflector refused: %s%s%s",
 	    code ? code : "error", text ? ": " : "", text ? text : "");
+	if (code != NULL && strcmp(code, "busy") == 0) {
+		json_int_t ms = json_integer_value(json_object_get(m,
+		    "retry_after_ms"));
+
+		/* Bounded whatever it says: a reflector cannot park us. */
+		c->busy_ms = ms < CONTROL_BUSY_MIN_MS ? CONTROL_BUSY_MIN_MS :
+		    ms > CONTROL_BUSY_MAX_MS ? CONTROL_BUSY_MAX_MS :
+		    (unsigned)ms;
+	}
 	return code != NULL && control_is_policy(code) ? FTP_ERR_DENIED :
 	    FTP_ERR_PROTO;
+}
+
+unsigned
+control_busy_ms(const struct control *c)
+{
+	return c->busy_ms;
+}
+
+int
+control_reset_by_peer(const struct control *c)
+{
+	return c->sock_errno == ECONNRESET;
+}
+
+int
+control_closed_early(const struct control *c)
+{
+	return c->closed_early;
 }
 
 int
@@ -651,7 +688,8 @@ control_hello(struct control *c, struct control_welcome *w)
 			snprintf(c->errmsg, sizeof(c->errmsg), "%s: the "
 			    "reflector refused the agent certificate (--cert): "
 			    "%s", c->target, c->cert_refusal);
-		else if (r == FTP_ERR_PROTO && c->failed)
+		else if (r == FTP_ERR_PROTO && c->failed && (c->closed_early =
+		    1))
 			snprintf(c->errmsg, sizeof(c->errmsg), "%s: the "
 			    "reflector closed the session before welcome: "
 			    "was the agent certificate (--cert) signed by the "

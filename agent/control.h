@@ -73,6 +73,22 @@ int control_tls_stalled(const struct control *c);
 const char *control_token(const struct control *c);
 
 /* Send hello, wait for welcome. */
+/*
+ * After a failed control_hello(): the reflector answered "busy" (it
+ * serves max_sessions) and asked to try again after this many
+ * milliseconds (bounded to CONTROL_BUSY_MIN_MS..CONTROL_BUSY_MAX_MS);
+ * 0 for any other failure.
+ */
+#define CONTROL_BUSY_MIN_MS	100u
+#define CONTROL_BUSY_MAX_MS	30000u
+unsigned control_busy_ms(const struct control *c);
+/* After a failed control_connect(): the reflector reset the connection
+ * before TLS was up, as it does beyond its handshake budget. */
+int control_reset_by_peer(const struct control *c);
+/* After a failed control_hello(): the reflector closed the session before
+ * welcome without a TLS alert or an error frame, as it does to a
+ * handshake it evicts when its handshake slots are full. */
+int control_closed_early(const struct control *c);
 int control_hello(struct control *c, struct control_welcome *w);
 
 /* The welcome message as received (owned by c; NULL before hello):

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -631,6 +632,9 @@ main(int argc, char **argv)
 	/* A reflector that vanishes mid-write must end the session with a
 	 * report, not kill the agent: OpenSSL writes without MSG_NOSIGNAL. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Jitter (a busy reflector's retries, watch's interval) must differ
+	 * between agents started together. */
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	/* The status line: a person at a terminal, nothing else reading. */
 	o.progress = !watch && verbose == 0 && isatty(STDERR_FILENO) &&
 	    (o.json == NULL || strcmp(o.json, "-") != 0);

@@ -64,7 +64,7 @@ static const struct config_key config_keys[] = {
 	    1, 65535 },
 	{ "passive_range", CFG_RANGE, CFG_OFF(passive), 0, 0, 0 },
 	{ "allowed_ports", CFG_PORTSET, CFG_OFF(allowed), 0, 0, 0 },
-	{ "max_sessions", CFG_UINT, CFG_OFF(max_sessions), 0, 1, 1024 },
+	{ "max_sessions", CFG_UINT, CFG_OFF(max_sessions), 0, 1, 4096 },
 	{ "max_ports_per_session", CFG_UINT, CFG_OFF(max_ports_per_session),
 	    0, 1, 65535 },
 	/* Seconds; a day is far beyond any sane idle control channel. */
@@ -409,7 +409,9 @@ config_defaults(struct reflector_config *cfg)
 	cfg->active_source_port = 20;
 	cfg->allowed = ps;
 	cfg->max_sessions = 8;
-	cfg->max_ports_per_session = 4096;
+	/* A whole range: what protects the host is the configuration's
+	 * passive_range and allowed_ports, not a second, smaller cap. */
+	cfg->max_ports_per_session = 65535;
 	cfg->session_timeout_s = 60;
 	cfg->max_timeout_ms = 10000;
 	/* An FTP client's data listener is never privileged; a reflector

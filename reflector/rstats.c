@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "rstats.h"
 
 static struct {
@@ -13,6 +14,7 @@ static struct {
 	unsigned long long trace_incomplete, nft_failed, foreign;
 	unsigned long long reloads_ok, reloads_failed;
 	double start_time;
+	double mean_session_ms;		/* EWMA, 0 until one ended */
 } rstats;
 
 static const char *const rstats_reason[RSTATS_NREFUSALS] = {
@@ -40,9 +42,23 @@ rstats_session_started(void)
 }
 
 void
-rstats_session_ended(void)
+rstats_session_ended(unsigned ms)
 {
 	rstats.ended++;
+	/* A weight of 1/8: a few sessions move it, one outlier does not. */
+	rstats.mean_session_ms = rstats.mean_session_ms == 0 ? ms :
+	    rstats.mean_session_ms + (ms - rstats.mean_session_ms) / 8;
+}
+
+unsigned
+rstats_retry_after_ms(void)
+{
+	double ms = rstats.mean_session_ms != 0 ? rstats.mean_session_ms :
+	    1000;
+
+	if (ms < RSTATS_RETRY_MIN_MS)
+		return RSTATS_RETRY_MIN_MS;
+	return ms > RSTATS_RETRY_MAX_MS ? RSTATS_RETRY_MAX_MS : (unsigned)ms;
 }
 
 void

@@ -24,7 +24,17 @@ enum rstats_refusal {
 };
 
 void rstats_session_started(void);
-void rstats_session_ended(void);
+/* A session that started ended after ms milliseconds. */
+void rstats_session_ended(unsigned ms);
+/*
+ * How long an agent refused with "busy" should wait before it tries
+ * again: the recent sessions' mean duration (an exponentially weighted
+ * average), within RSTATS_RETRY_MIN_MS..RSTATS_RETRY_MAX_MS; the agent
+ * adds its own jitter.
+ */
+#define RSTATS_RETRY_MIN_MS	250u
+#define RSTATS_RETRY_MAX_MS	10000u
+unsigned rstats_retry_after_ms(void);
 void rstats_refused(enum rstats_refusal why);
 /* A session's nftables trace lost events (ENOBUFS: it was incomplete). */
 void rstats_trace_incomplete(void);

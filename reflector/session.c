@@ -70,6 +70,7 @@ struct session {
 	void *hooks_arg;
 	int refuse;
 	int counted;		/* rstats_session_started() was called */
+	struct timespec started;	/* when it was authenticated */
 	enum session_state state;
 	/* The handshake deadline, then the session's lifetime: one timer
 	 * that traffic never resets (the bufferevent's timeouts are the
@@ -131,6 +132,25 @@ session_error(struct session *s, const char *code, const char *message)
 {
 	log_debug("session %s: error %s: %s", s->peer_text, code, message);
 	session_send(s, proto_error_new(code, message));
+}
+
+/*
+ * Refused for max_sessions: "busy" with the wait the recent sessions
+ * suggest (rstats.h), so that the agent waits and tries again instead of
+ * giving up (PROTOCOL.md).
+ */
+static void
+session_busy(struct session *s)
+{
+	json_t *e = proto_error_new("busy", "the reflector serves its maximum "
+	    "number of sessions; try again after retry_after_ms");
+
+	if (e != NULL)
+		json_object_set_new(e, "retry_after_ms",
+		    json_integer(rstats_retry_after_ms()));
+	log_debug("session %s: busy, retry after %u ms", s->peer_text,
+	    rstats_retry_after_ms());
+	session_send(s, e);
 }
 
 /* ---- input validation helpers ---- */
@@ -1046,8 +1066,7 @@ session_on_connected(struct session *s)
 		log_warnx("session %s (%s): refused, too many sessions",
 		    s->peer_text, name);
 		rstats_refused(RSTATS_TOO_MANY_SESSIONS);
-		session_error(s, "too-many-sessions",
-		    "the reflector serves its maximum number of sessions");
+		session_busy(s);
 		session_close(s);
 		session_settle(s);
 		return;
@@ -1056,6 +1075,7 @@ session_on_connected(struct session *s)
 	    name);
 	rstats_session_started();
 	s->counted = 1;
+	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	tv.tv_sec = s->cfg->session_timeout_s;
 	tv.tv_usec = 0;
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
@@ -1192,7 +1212,7 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	if (s->counted)
-		rstats_session_ended();
+		rstats_session_ended(clock_ms_since(&s->started));
 	session_release(s);
 	if (s->deadline != NULL)
 		event_free(s->deadline);

@@ -41,7 +41,7 @@ struct session_hooks {
 	 * inside a callback of the session's bufferevent). */
 	void (*closed)(struct session *s, void *arg);
 	/* The TLS handshake finished (the agent is authenticated): nonzero
-	 * to refuse it ("too-many-sessions").  Only authenticated sessions
+	 * to refuse it ("busy").  Only authenticated sessions
 	 * compete for cfg->max_sessions. */
 	int (*admit)(const struct session *s, void *arg);
 };
@@ -49,7 +49,7 @@ struct session_hooks {
 /*
  * Take over bev (an accepting bufferevent_openssl with
  * BEV_OPT_CLOSE_ON_FREE).  When hooks->admit refuses it after the
- * handshake, the session only sends "error" code "too-many-sessions" and
+ * handshake, the session only sends "error" code "busy" and
  * closes.  cfg, ports (the process-wide probe port registry) and hooks
  * must outlive the session.  NULL on failure (bev is then still the
  * caller's).  apply (check --apply, applysrv.h) is shared by the

@@ -39,7 +39,7 @@
 # Environment:
 #   FTPATH_LOAD_FAMILY=4|6       client family (default 4 up to N=506, else 6)
 #   FTPATH_LOAD_MAX_SESSIONS=M   the reflector's max_sessions (default N,
-#                                at least 8, at most 1024, the config's
+#                                at least 8, at most 4096, the config's
 #                                limit); "default": no key (8)
 #   FTPATH_LOAD_FTP=1            agents also log in to vsftpd (default
 #                                --no-ftp-check: the paths only)
@@ -55,8 +55,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/netns/lib.sh
 . "$HERE/../netns/lib.sh"
 
-[[ $N =~ ^[1-9][0-9]{0,3}$ ]] && ((N <= 1024)) || {
-	echo "load: N must be 1..1024 (max_sessions cannot exceed 1024)" >&2
+[[ $N =~ ^[1-9][0-9]{0,3}$ ]] && ((N <= 4096)) || {
+	echo "load: N must be 1..4096" >&2
 	exit 2
 }
 FAMILY=${FTPATH_LOAD_FAMILY:-}
@@ -76,7 +76,7 @@ if [[ $MAXS != default ]]; then
 		exit 2
 	}
 	((MAXS < 8)) && MAXS=8
-	((MAXS > 1024)) && MAXS=1024
+	((MAXS > 4096)) && MAXS=4096
 fi
 ATIMEOUT=${FTPATH_LOAD_TIMEOUT:-120}
 [[ $ATIMEOUT =~ ^[1-9][0-9]{0,3}$ ]] || {

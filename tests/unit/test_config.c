@@ -73,7 +73,7 @@ test_defaults(void **state)
 	assert_non_null(cfg.allowed);
 	assert_int_equal(portset_count(cfg.allowed), 0);
 	assert_int_equal(cfg.max_sessions, 8);
-	assert_int_equal(cfg.max_ports_per_session, 4096);
+	assert_int_equal(cfg.max_ports_per_session, 65535);
 	assert_int_equal(cfg.session_timeout_s, 60);
 	assert_int_equal(cfg.max_timeout_ms, 10000);
 	assert_int_equal(cfg.connectback_min_port, 1024);

@@ -21,6 +21,23 @@ extra(FILE *fp, void *arg)
 
 /* Each counter where the exposition says; the gauge is started - ended;
  * every reason is listed, counted or not; the caller's series last. */
+/* The retry hint follows the sessions' mean duration, bounded. */
+static void
+test_retry_after(void **state)
+{
+	unsigned i;
+
+	(void)state;
+	rstats_init();
+	rstats_session_ended(2000);
+	assert_int_equal(rstats_retry_after_ms(), 2000);
+	rstats_session_ended(10000);
+	assert_int_equal(rstats_retry_after_ms(), 3000);
+	for (i = 0; i < 100; i++)
+		rstats_session_ended(600000);
+	assert_int_equal(rstats_retry_after_ms(), RSTATS_RETRY_MAX_MS);
+}
+
 static void
 test_render(void **state)
 {
@@ -31,7 +48,9 @@ test_render(void **state)
 	rstats_init();
 	rstats_session_started();
 	rstats_session_started();
-	rstats_session_ended();
+	assert_int_equal(rstats_retry_after_ms(), 1000);
+	rstats_session_ended(100);
+	assert_int_equal(rstats_retry_after_ms(), RSTATS_RETRY_MIN_MS);
 	rstats_refused(RSTATS_NOT_ALLOWED);
 	rstats_refused(RSTATS_TLS_FAILED);
 	rstats_refused(RSTATS_TLS_FAILED);
@@ -72,6 +91,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_retry_after),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
