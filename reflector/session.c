@@ -25,6 +25,7 @@
 #include "listener.h"
 #include "log.h"
 #include "proto.h"
+#include "reqmsg.h"
 #include "rstats.h"
 #include "session.h"
 #include "tls.h"
@@ -35,9 +36,6 @@
 #endif
 
 /* Bounds on agent input that PROTOCOL.md leaves open. */
-#define SESSION_MAX_WAIT_MS	(24u * 3600 * 1000)	/* before capping */
-#define SESSION_MAX_AGENT_ADDRS	64
-#define SESSION_MAX_NAME	255
 #define SESSION_CLOSE_WAIT_S	5	/* to flush a last frame */
 /* Stop reading while this much output is queued (an agent that sends
  * pings and never reads must not grow our memory). */
@@ -153,70 +151,7 @@ session_busy(struct session *s)
 	session_send(s, e);
 }
 
-/* ---- input validation helpers ---- */
-
-/* An integer field in [lo, hi]. */
-static int
-session_get_int(const json_t *msg, const char *key, json_int_t lo,
-    json_int_t hi, json_int_t *out)
-{
-	const json_t *v = json_object_get(msg, key);
-	json_int_t i;
-
-	if (v == NULL || !json_is_integer(v))
-		return FTP_ERR_INVAL;
-	i = json_integer_value(v);
-	if (i < lo || i > hi)
-		return FTP_ERR_RANGE;
-	*out = i;
-	return 0;
-}
-
-/* The request's timeout_ms (1..SESSION_MAX_WAIT_MS); a bad one is
- * answered here with bad-request.  0 or FTP_ERR_INVAL. */
-static int
-session_get_timeout(struct session *s, const json_t *msg, json_int_t *out)
-{
-	if (session_get_int(msg, "timeout_ms", 1, SESSION_MAX_WAIT_MS,
-	    out) == 0)
-		return 0;
-	session_error(s, "bad-request", "timeout_ms must be a positive integer");
-	return FTP_ERR_INVAL;
-}
-
-/* A string field of 1..maxlen bytes without control characters. */
-static int
-session_get_str(const json_t *msg, const char *key, size_t maxlen,
-    const char **out)
-{
-	const json_t *v = json_object_get(msg, key);
-	const char *str;
-	size_t len, i;
-
-	if (v == NULL || !json_is_string(v))
-		return FTP_ERR_INVAL;
-	str = json_string_value(v);
-	len = json_string_length(v);
-	if (len == 0 || len > maxlen || strlen(str) != len)
-		return FTP_ERR_INVAL;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)str[i] < 0x20 || str[i] == 0x7f)
-			return FTP_ERR_INVAL;
-	*out = str;
-	return 0;
-}
-
-static int
-session_token_valid(const char *t)
-{
-	size_t i;
-
-	for (i = 0; i < PROTO_TOKEN_HEXLEN; i++)
-		if (!((t[i] >= '0' && t[i] <= '9') ||
-		    (t[i] >= 'a' && t[i] <= 'f')))
-			return 0;
-	return t[i] == '\0';
-}
+/* ---- limits ---- */
 
 static unsigned
 session_cap_ms(const struct session *s, json_int_t ms)
@@ -244,32 +179,12 @@ session_line_wait_ms(const struct session *s, json_int_t ms)
 /* ---- message handlers ---- */
 
 static void
-session_on_hello(struct session *s, const json_t *msg)
+session_on_hello(struct session *s, const struct reqmsg_hello *h)
 {
-	const char *token, *agent;
+	const char *token = h->token, *agent = h->agent;
 	char obuf[ADDR_STRLEN], lbuf[ADDR_STRLEN];
-	json_int_t t;
 	json_t *w;
 
-	if (s->state != SESSION_HELLO) {
-		session_error(s, "unexpected", "hello already received");
-		return;
-	}
-	if (session_get_str(msg, "token", PROTO_TOKEN_HEXLEN, &token) != 0 ||
-	    !session_token_valid(token)) {
-		session_error(s, "bad-request",
-		    "token must be 32 lowercase hex characters");
-		return;
-	}
-	if (session_get_str(msg, "agent", SESSION_MAX_NAME, &agent) != 0) {
-		session_error(s, "bad-request", "agent must be a string");
-		return;
-	}
-	if (session_get_int(msg, "time_ms", 0, INT64_MAX, &t) != 0) {
-		session_error(s, "bad-request",
-		    "time_ms must be a non-negative integer");
-		return;
-	}
 	if (s->hooks->token_in_use(token, s, s->hooks_arg)) {
 		session_error(s, "token-in-use",
 		    "another live session uses this token");
@@ -321,27 +236,17 @@ session_on_hello(struct session *s, const json_t *msg)
 }
 
 static void
-session_on_ping(struct session *s, const json_t *msg)
+session_on_ping(struct session *s, const struct reqmsg_ping *q)
 {
-	json_int_t seq;
-	json_t *t, *p;
+	json_t *p;
 
-	if (session_get_int(msg, "seq", 0, INT64_MAX, &seq) != 0) {
-		session_error(s, "bad-request",
-		    "seq must be a non-negative integer");
-		return;
-	}
-	if ((t = json_object_get(msg, "t")) == NULL) {
-		session_error(s, "bad-request", "t is missing");
-		return;
-	}
 	if ((p = proto_msg_new("pong")) == NULL) {
 		session_send(s, NULL);
 		return;
 	}
-	json_object_set_new(p, "seq", json_integer(seq));
+	json_object_set_new(p, "seq", json_integer(q->seq));
 	/* Opaque: echoed unchanged (a reference, not a copy). */
-	json_object_set(p, "t", t);
+	json_object_set(p, "t", (json_t *)q->t_borrowed);
 	session_send(s, p);
 }
 
@@ -441,7 +346,7 @@ session_arm_diverted(struct session *s, uint16_t cport,
 /* Where the agent's probes come from: its observed address and those
  * its plan names. */
 struct session_peers {
-	struct sockaddr_storage addr[SESSION_MAX_AGENT_ADDRS + 1];
+	struct sockaddr_storage addr[REQMSG_MAX_AGENT_ADDRS + 1];
 	size_t n;
 };
 
@@ -540,9 +445,8 @@ session_alg_active_done_cb(json_t *msg, void *arg)
 }
 
 static void
-session_on_alg_active(struct session *s, const json_t *msg)
+session_on_alg_active(struct session *s, const struct reqmsg_wait *q)
 {
-	json_int_t tmo;
 	json_t *now = NULL;
 	int r;
 
@@ -550,9 +454,7 @@ session_on_alg_active(struct session *s, const json_t *msg)
 		session_error(s, "unexpected", "no plan armed");
 		return;
 	}
-	if (session_get_timeout(s, msg, &tmo) != 0)
-		return;
-	r = algsrv_active(s->alg, session_cap_ms(s, tmo), &now,
+	r = algsrv_active(s->alg, session_cap_ms(s, q->timeout_ms), &now,
 	    session_alg_active_done_cb, s);
 	if (r == FTP_ERR_DENIED) {
 		session_error(s, "alg-active-done",
@@ -564,14 +466,14 @@ session_on_alg_active(struct session *s, const json_t *msg)
 }
 
 static void
-session_on_plan(struct session *s, const json_t *msg)
+session_on_plan(struct session *s, const struct reqmsg_plan *q)
 {
-	const char *server, *code = NULL, *ptext;
+	const char *code = NULL;
 	struct fixgen_req fixreq;
-	char reason[192];
-	json_int_t cport, tmo;
-	const json_t *passive, *addrs, *a;
-	struct portrange range, *rp = NULL;
+	char reason[192], ptext[16];
+	const struct portrange *rp = q->has_passive ? &q->passive : NULL;
+	uint16_t cport = q->control_port;
+	unsigned tmo = q->timeout_ms;
 	struct session_peers peers;
 	size_t i;
 	int r;
@@ -580,71 +482,28 @@ session_on_plan(struct session *s, const json_t *msg)
 		session_error(s, "unexpected", "a plan is already armed");
 		return;
 	}
-	if (session_get_str(msg, "server", SESSION_MAX_NAME, &server) != 0) {
-		session_error(s, "bad-request", "server must be a string");
-		return;
-	}
-	if (session_get_int(msg, "control_port", 1, 65535, &cport) != 0) {
-		session_error(s, "bad-request",
-		    "control_port must be an integer 1-65535");
-		return;
-	}
-	passive = json_object_get(msg, "passive");
-	if (passive == NULL || (!json_is_null(passive) &&
-	    session_get_str(msg, "passive", 11, &ptext) != 0)) {
-		session_error(s, "bad-request",
-		    "passive must be \"LO-HI\" or null");
-		return;
-	}
-	if (!json_is_null(passive)) {
-		if (portrange_parse(ptext, &range) != 0) {
-			session_error(s, "bad-request",
-			    "passive must be \"LO-HI\" or null");
-			return;
-		}
-		rp = &range;
-	}
-	addrs = json_object_get(msg, "agent_addrs");
-	if (addrs == NULL || !json_is_array(addrs) ||
-	    json_array_size(addrs) > SESSION_MAX_AGENT_ADDRS) {
-		session_error(s, "bad-request", "agent_addrs must be an array "
-		    "of at most 64 addresses");
-		return;
-	}
 	/* Probes come from the agent's address as seen here, and (dual
 	 * stack, no NAT) from those it names; from nowhere else. */
 	peers.addr[0] = s->observed;
 	peers.n = 1;
-	json_array_foreach(addrs, i, a) {
-		socklen_t sl;
-
-		if (!json_is_string(a) ||
-		    json_string_length(a) >= ADDR_STRLEN ||
-		    addr_parse_ip(json_string_value(a), &peers.addr[peers.n],
-		    &sl) != 0) {
-			session_error(s, "bad-request",
-			    "agent_addrs must hold numeric IP addresses");
-			return;
-		}
-		peers.n++;
-	}
-	if (session_get_timeout(s, msg, &tmo) != 0)
-		return;
+	for (i = 0; i < q->n_agent_addrs; i++)
+		peers.addr[peers.n++] = q->agent_addrs[i];
+	if (rp != NULL)
+		snprintf(ptext, sizeof(ptext), "%u-%u", rp->lo, rp->hi);
 	/* What the agent asks of its fixes: checked values only. */
-	if (fixgen_req_parse(json_object_get(msg, "fix"),
+	if (fixgen_req_parse(q->fix_borrowed,
 	    (struct sockaddr *)&s->observed, &fixreq, reason,
 	    sizeof(reason)) != 0) {
 		session_error(s, "bad-request", reason);
 		return;
 	}
-	if (listener_policy_check(s->cfg, (uint16_t)cport, rp, &code, reason,
+	if (listener_policy_check(s->cfg, cport, rp, &code, reason,
 	    sizeof(reason)) != 0) {
 		session_error(s, code, reason);
 		return;
 	}
-	if ((r = session_arm(s, (uint16_t)cport, rp,
-	    session_line_wait_ms(s, tmo), &peers)) != 0 ||
-	    (r = session_alg_arm(s, (uint16_t)cport, rp, tmo)) != 0) {
+	if ((r = session_arm(s, cport, rp, session_line_wait_ms(s, tmo),
+	    &peers)) != 0 || (r = session_alg_arm(s, cport, rp, tmo)) != 0) {
 		session_release(s);
 		log_warnx("session %s: cannot arm: %s", s->peer_text,
 		    ftp_strerror(r));
@@ -657,7 +516,7 @@ session_on_plan(struct session *s, const json_t *msg)
 	    "%zu ports %s (server \"%.64s\")", s->peer_text, (unsigned)cport,
 	    rp != NULL ? ptext : "none", listener_set_nports(s->listeners),
 	    s->diverted ? "diverted to the transparent listener" :
-	    "listened on where free", server);
+	    "listened on where free", q->server);
 	session_send(s, session_armed_msg(s));
 }
 
@@ -695,9 +554,9 @@ out:
 }
 
 static void
-session_on_active(struct session *s, const json_t *msg)
+session_on_active(struct session *s, const struct reqmsg_active *q)
 {
-	json_int_t port, tmo;
+	uint16_t port = q->port;
 	char why[96];
 	int r;
 
@@ -706,16 +565,9 @@ session_on_active(struct session *s, const json_t *msg)
 		    "the active test ran already in this session");
 		return;
 	}
-	if (session_get_int(msg, "port", 1, 65535, &port) != 0) {
-		session_error(s, "bad-request",
-		    "port must be an integer 1-65535");
-		return;
-	}
-	if (session_get_timeout(s, msg, &tmo) != 0)
-		return;
 	/* The port policy of alg-active, so neither test dials what the
 	 * other refuses. */
-	if (connectback_port_refused((uint16_t)port,
+	if (connectback_port_refused(port,
 	    s->cfg->connectback_min_port, why, sizeof(why)) != NULL) {
 		session_error(s, "port-not-allowed", why);
 		return;
@@ -723,8 +575,8 @@ session_on_active(struct session *s, const json_t *msg)
 	/* Anti-bounce: the target is the observed address, nothing else. */
 	s->connectback = connectback_new(s->base,
 	    (struct sockaddr *)&s->local, s->cfg->active_source_port,
-	    (struct sockaddr *)&s->observed, (uint16_t)port, s->token,
-	    session_cap_ms(s, tmo), session_active_done_cb, s);
+	    (struct sockaddr *)&s->observed, port, s->token,
+	    session_cap_ms(s, q->timeout_ms), session_active_done_cb, s);
 	if (s->connectback == NULL) {
 		session_send(s, NULL);
 		return;
@@ -764,20 +616,10 @@ session_arrival_json(const struct listener_arrival *a)
  * "from" and gets "next" (the index to ask for next) or null at the end.
  */
 static void
-session_on_collect(struct session *s, const json_t *msg)
+session_on_collect(struct session *s, const struct reqmsg_collect *q)
 {
-	const json_t *jfrom = json_object_get(msg, "from");
 	json_t *m, *arr, *o;
-	size_t i, n, from = 0, used = 0, sz;
-
-	if (jfrom != NULL && (!json_is_integer(jfrom) ||
-	    json_integer_value(jfrom) < 0)) {
-		session_error(s, "bad-request", "collect.from must be an "
-		    "integer >= 0");
-		return;
-	}
-	if (jfrom != NULL)
-		from = (size_t)json_integer_value(jfrom);
+	size_t i, n, from = q->from, used = 0, sz;
 	if ((m = proto_msg_new("observations")) == NULL ||
 	    (arr = json_array()) == NULL) {
 		json_decref(m);
@@ -872,10 +714,86 @@ session_on_apply(struct session *s, const json_t *msg)
 	session_send(s, reply);
 }
 
+/*
+ * The requests: each decoded by reqmsg.h (every field check there), then
+ * handled from the decoded struct.  A malformed request is answered
+ * "bad-request" with the decoder's sentence.
+ */
+#define SESSION_ROUTE(name, kind, handler)				\
+static void								\
+session_route_##name(struct session *s, const json_t *msg)		\
+{									\
+	struct reqmsg_##kind q;						\
+	const char *why = "bad request";				\
+									\
+	if (reqmsg_##kind(msg, &q, &why) != 0) {			\
+		session_error(s, "bad-request", why);			\
+		return;							\
+	}								\
+	handler(s, &q);							\
+}
+
+SESSION_ROUTE(hello, hello, session_on_hello)
+SESSION_ROUTE(ping, ping, session_on_ping)
+SESSION_ROUTE(plan, plan, session_on_plan)
+SESSION_ROUTE(active, active, session_on_active)
+SESSION_ROUTE(collect, collect, session_on_collect)
+SESSION_ROUTE(alg_active, wait, session_on_alg_active)
+
+static void
+session_route_alg_report(struct session *s, const json_t *msg)
+{
+	(void)msg;
+	session_on_alg_report(s);
+}
+
+static void
+session_route_bye(struct session *s, const json_t *msg)
+{
+	(void)msg;
+	session_on_bye(s);
+}
+
+/* In which states a request is taken: hello only first, the others
+ * only after it (a plan twice and the like are the handlers' to say). */
+enum session_route_when {
+	ROUTE_FIRST,		/* SESSION_HELLO only */
+	ROUTE_AFTER_HELLO,	/* any state but SESSION_HELLO */
+};
+
+/* {type, when, handler}. */
+static const struct session_route {
+	const char *type;
+	enum session_route_when when;
+	void (*fn)(struct session *, const json_t *);
+} session_routes[] = {
+	{ "hello", ROUTE_FIRST, session_route_hello },
+	{ "ping", ROUTE_AFTER_HELLO, session_route_ping },
+	{ "plan", ROUTE_AFTER_HELLO, session_route_plan },
+	{ "active", ROUTE_AFTER_HELLO, session_route_active },
+	{ "collect", ROUTE_AFTER_HELLO, session_route_collect },
+	{ "alg-report", ROUTE_AFTER_HELLO, session_route_alg_report },
+	{ "alg-active", ROUTE_AFTER_HELLO, session_route_alg_active },
+	{ "bye", ROUTE_AFTER_HELLO, session_route_bye },
+};
+
+static const struct session_route *
+session_route_of(const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(session_routes) / sizeof(session_routes[0]);
+	    i++)
+		if (strcmp(session_routes[i].type, type) == 0)
+			return &session_routes[i];
+	return NULL;
+}
+
 static void
 session_dispatch(struct session *s, const json_t *msg)
 {
 	const char *type = proto_type(msg);
+	const struct session_route *rt = session_route_of(type);
 
 	log_debug("session %s: received %s", s->peer_text, type);
 	if (strcmp(type, "error") == 0) {
@@ -888,38 +806,23 @@ session_dispatch(struct session *s, const json_t *msg)
 		    json_string_value(json_object_get(msg, "message")) : "");
 		return;
 	}
-	if (strcmp(type, "hello") == 0) {
-		session_on_hello(s, msg);
-		return;
-	}
-	if (strcmp(type, "ping") != 0 && strcmp(type, "plan") != 0 &&
-	    strcmp(type, "active") != 0 && strcmp(type, "collect") != 0 &&
-	    strcmp(type, "alg-report") != 0 &&
-	    strcmp(type, "alg-active") != 0 && strcmp(type, "bye") != 0 &&
-	    !applysrv_handles(type)) {
+	if (rt == NULL && !applysrv_handles(type)) {
 		session_error(s, "bad-request", "unknown message type");
 		return;
 	}
-	if (s->state == SESSION_HELLO) {
+	if (rt != NULL && rt->when == ROUTE_FIRST && s->state != SESSION_HELLO) {
+		session_error(s, "unexpected", "hello already received");
+		return;
+	}
+	if ((rt == NULL || rt->when == ROUTE_AFTER_HELLO) &&
+	    s->state == SESSION_HELLO) {
 		session_error(s, "unexpected", "hello first");
 		return;
 	}
-	if (strcmp(type, "ping") == 0)
-		session_on_ping(s, msg);
-	else if (strcmp(type, "plan") == 0)
-		session_on_plan(s, msg);
-	else if (strcmp(type, "active") == 0)
-		session_on_active(s, msg);
-	else if (strcmp(type, "collect") == 0)
-		session_on_collect(s, msg);
-	else if (strcmp(type, "alg-report") == 0)
-		session_on_alg_report(s);
-	else if (strcmp(type, "alg-active") == 0)
-		session_on_alg_active(s, msg);
-	else if (applysrv_handles(type))
-		session_on_apply(s, msg);
+	if (rt != NULL)
+		rt->fn(s, msg);
 	else
-		session_on_bye(s);
+		session_on_apply(s, msg);
 }
 
 /* ---- life cycle ---- */
