@@ -220,7 +220,7 @@ check_connect(struct check *c)
  * Connect and say hello; while the reflector answers "busy" (it serves
  * max_sessions), wait what it asks plus up to half again (jitter, so that
  * the agents it turned away do not all come back at once) and try again,
- * within CHECK_BUSY_BUDGET_MS in all.  The wait is evidence: a note.
+ * within --busy-wait in all.  The wait is evidence: a note.
  */
 static int
 check_hello(struct check *c)
@@ -244,7 +244,8 @@ check_hello(struct check *c)
 		if (ms == 0)
 			break;
 		ms += (unsigned)(random() % (ms / 2 + 1));
-		if (clock_ms_since(&t0) + ms > CHECK_BUSY_BUDGET_MS)
+		if (clock_ms_since(&t0) + ms > 1000u * (c->o->busy_wait_s ?
+		    c->o->busy_wait_s : CHECK_BUSY_WAIT_S))
 			break;
 		tries++;
 		waited += ms;

@@ -63,6 +63,7 @@ struct check_opts {
 	unsigned n_sg;
 	unsigned idle_s;		/* --idle-test (idle.h); 0: off */
 	int progress;			/* a status line on stderr (progress.h) */
+	unsigned busy_wait_s;		/* --busy-wait (0: CHECK_BUSY_WAIT_S) */
 	/* --apply (checkapply.h): load the verified local-rule patches,
 	 * re-test, keep or roll back; the window in seconds (0: 30) and
 	 * nft/apply.h's state directory (NULL: its default). */
@@ -80,6 +81,11 @@ struct check_opts {
 	unsigned ftp_modes;
 	struct report **report_out;
 };
+
+/* --busy-wait: how long a check waits, in all, for a busy reflector
+ * (its "busy" answers); 0 in check_opts: the default. */
+#define CHECK_BUSY_WAIT_S	300u
+#define CHECK_BUSY_WAIT_MAX_S	3600u
 
 /* Control connections opened at once (a GUI client's parallel ones). */
 #define CHECK_FTP_CONNECTIONS		3

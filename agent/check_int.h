@@ -42,9 +42,7 @@
  * one backoff of jitter), within the deadline. */
 #define CHECK_CONNECT_RESETS		4u
 #define CHECK_CONNECT_BACKOFF_MS	125u
-/* How long a check waits, in all, for a busy reflector (its "busy"
- * answers, check_hello). */
-#define CHECK_BUSY_BUDGET_MS	120000u
+
 /* How old a silent probe's socket gets before an unexplained silence is
  * judged: neighbour resolution gives up after 3 s (3 probes, 1 s apart). */
 #define CHECK_LATE_WINDOW_MS	3500

@@ -55,6 +55,7 @@ enum {
 	OPT_FIX_STYLE,
 	OPT_FTP_PASSWORD_FILE,
 	OPT_CRL,
+	OPT_BUSY_WAIT,
 	OPT_APPLY,
 	OPT_CONFIRM_TIMEOUT,
 	OPT_STATE_DIR,
@@ -142,6 +143,9 @@ static const struct agent_opt agent_opts[] = {
 	{ "state-dir", required_argument, OPT_STATE_DIR, "DIR",
 	    "--apply: this host's undo plan and lock (default "
 	    CONFIG_APPLY_STATE_DIR ")" },
+	{ "busy-wait", required_argument, OPT_BUSY_WAIT, "S",
+	    "wait up to S seconds in all for a busy reflector, 1-3600 "
+	    "(default 300)" },
 	{ "sg", required_argument, OPT_SG, "FILE",
 	    "evaluate the cloud security groups, NACLs or firewall rules "
 	    "in FILE (AWS, Azure or GCP CLI JSON) against the measurements; "
@@ -427,6 +431,13 @@ agent_set(struct check_opts *o, int val, const char *arg, int *verbose)
 			return 0;
 		fprintf(stderr, "ftpath-agent: --ftp-connections: '%s' is not "
 		    "a number from 1 to %u\n", arg, CHECK_MAX_FTP_CONNECTIONS);
+		return -1;
+	case OPT_BUSY_WAIT:
+		if (agent_count(arg, 1, CHECK_BUSY_WAIT_MAX_S,
+		    &o->busy_wait_s) == 0)
+			return 0;
+		fprintf(stderr, "ftpath-agent: --busy-wait: '%s' is not a "
+		    "number from 1 to %u\n", arg, CHECK_BUSY_WAIT_MAX_S);
 		return -1;
 	case OPT_IDLE_TEST:
 		if (agent_count(arg, IDLE_MIN_S, IDLE_MAX_S, &o->idle_s) == 0)
