@@ -188,20 +188,17 @@ check_connect(struct check *c)
 {
 	struct timespec t0;
 	int r = FTP_ERR_SYSTEM;
-	unsigned a, resets = 0;
+	unsigned a;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (a = 0; a < CHECK_CONNECT_ATTEMPTS + resets; a++) {
+	for (a = 0; a < CHECK_CONNECT_ATTEMPTS; a++) {
 		if (a > 0 && clock_ms_since(&t0) > CHECK_CONNECT_DEADLINE_MS)
 			break;
 		/* A reset before TLS is a reflector over its handshake
-		 * budget: back off (with jitter) and try more often. */
-		if (a > 0 && control_reset_by_peer(c->ctl) &&
-		    resets < CHECK_CONNECT_RESETS) {
-			resets++;
-			check_sleep(c, (CHECK_CONNECT_BACKOFF_MS << resets) +
-			    (unsigned)(random() % CHECK_CONNECT_BACKOFF_MS));
-		}
+		 * budget, not the path: check_hello waits and comes back, and
+		 * it is no evidence of an intermittent path. */
+		if (a > 0 && control_reset_by_peer(c->ctl))
+			break;
 		c->channel.attempts = a + 1;
 		if ((r = control_connect(c->ctl, c->host, c->rport)) == 0) {
 			check_connect_ok(c, a);
@@ -214,6 +211,14 @@ check_connect(struct check *c)
 		    c->channel.error);
 	}
 	return r;
+}
+
+/* 250, 500, 1000, 2000, then 4000 ms: the reflector's handshake budget
+ * frees in a handshake's time, its sessions in a session's. */
+static unsigned
+check_backoff_ms(unsigned n)
+{
+	return CHECK_CONNECT_BACKOFF_MS << (n < 5 ? n : 5);
 }
 
 /*
@@ -231,16 +236,22 @@ check_hello(struct check *c)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		if ((r = check_connect(c)) != 0)
-			return r;
-		if ((r = control_hello(c->ctl, &c->w)) == 0)
+		ms = 0;
+		if ((r = check_connect(c)) != 0) {
+			/* Reset before TLS: over the handshake budget. */
+			if (!control_reset_by_peer(c->ctl))
+				return r;
+			ms = check_backoff_ms(++evicted);
+		} else if ((r = control_hello(c->ctl, &c->w)) == 0) {
 			break;
-		/* Evicted from a full handshake budget: busy in all but name,
-		 * a few times only (a certificate problem has its alert). */
-		if ((ms = control_busy_ms(c->ctl)) == 0 &&
+		} else if ((ms = control_busy_ms(c->ctl)) == 0 &&
 		    control_closed_early(c->ctl) && ++evicted <=
-		    CHECK_CONNECT_RESETS)
-			ms = CHECK_CONNECT_BACKOFF_MS << evicted;
+		    CHECK_CONNECT_RESETS) {
+			/* Evicted from a full handshake budget: busy in all
+			 * but name, a few times in a row only (a certificate
+			 * problem has its alert). */
+			ms = check_backoff_ms(evicted);
+		}
 		if (ms == 0)
 			break;
 		ms += (unsigned)(random() % (ms / 2 + 1));

@@ -37,9 +37,11 @@
 /* Control channel connects (a new source port each) and their deadline. */
 #define CHECK_CONNECT_ATTEMPTS	3
 #define CHECK_CONNECT_DEADLINE_MS	8000u
-/* Resets before TLS (a reflector over its handshake budget): up to this
- * many more attempts, after 2, 4, 8, ... times the backoff (plus up to
- * one backoff of jitter), within the deadline. */
+/* A reflector over its handshake budget resets a connection before TLS
+ * or closes a handshake without an alert: check_hello backs off 2, 4, 8,
+ * 16, then 32 times this (plus jitter) and tries again within
+ * --busy-wait; a handshake closed early counts so only this many times
+ * in a row (a certificate problem has its alert). */
 #define CHECK_CONNECT_RESETS		4u
 #define CHECK_CONNECT_BACKOFF_MS	125u
 
