@@ -231,7 +231,7 @@ static int
 check_hello(struct check *c)
 {
 	struct timespec t0;
-	unsigned tries = 0, waited = 0, evicted = 0, ms;
+	unsigned tries = 0, waited = 0, evicted = 0, early = 0, ms;
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -242,15 +242,17 @@ check_hello(struct check *c)
 			if (!control_reset_by_peer(c->ctl))
 				return r;
 			ms = check_backoff_ms(++evicted);
+			early = 0;
 		} else if ((r = control_hello(c->ctl, &c->w)) == 0) {
 			break;
-		} else if ((ms = control_busy_ms(c->ctl)) == 0 &&
-		    control_closed_early(c->ctl) && ++evicted <=
-		    CHECK_CONNECT_RESETS) {
+		} else if ((ms = control_busy_ms(c->ctl)) != 0) {
+			early = 0;
+		} else if (control_closed_early(c->ctl) &&
+		    ++early <= CHECK_CONNECT_RESETS) {
 			/* Evicted from a full handshake budget: busy in all
 			 * but name, a few times in a row only (a certificate
 			 * problem has its alert). */
-			ms = check_backoff_ms(evicted);
+			ms = check_backoff_ms(++evicted);
 		}
 		if (ms == 0)
 			break;
