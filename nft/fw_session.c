@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "fw.h"
+#include "fw_hub.h"
 #include "fw_session.h"
 #include "fw_text.h"
 #include "fw_trace.h"
@@ -45,6 +46,7 @@ struct fw_session {
 	struct event_base		*base;
 	struct event			*ev;
 	struct fw_trace_listener	*l;
+	struct fw_hub			*hub;	/* shared listener, or NULL */
 	struct fw_nl			*nl;
 	enum fw_session_role		 role;
 	char				 id[FW_ID_MAX + 1];
@@ -453,6 +455,11 @@ fw_session_read_once(struct fw_session *s)
 	char why[128];
 	int n;
 
+	if (s->hub != NULL) {
+		/* The hub feeds every session: one drain serves them all. */
+		fw_hub_drain(s->hub);
+		return 0;
+	}
 	if (s->l == NULL)
 		return 0;
 	n = fw_trace_read(s->l, fw_session_event_cb, s);
@@ -513,7 +520,13 @@ fw_session_new(struct event_base *base, const struct fw_session_spec *spec)
 		goto out;
 	}
 	/* Listen first: events of probes sent right after set-up count. */
-	if ((s->l = fw_trace_listener_new()) == NULL) {
+	if (spec->hub != NULL) {
+		if (fw_hub_add(spec->hub, s) != 0) {
+			fw_session_unavailable(s, "%s", "out of memory");
+			goto out;
+		}
+		s->hub = spec->hub;
+	} else if ((s->l = fw_trace_listener_new()) == NULL) {
 		int e = errno;
 
 		/* The common case, said in the words the reader can act on. */
@@ -526,9 +539,9 @@ fw_session_new(struct event_base *base, const struct fw_session_spec *spec)
 			    "trace events (%s)", strerror(e));
 		goto out;
 	}
-	s->ev = event_new(base, fw_trace_fd(s->l), EV_READ | EV_PERSIST,
-	    fw_session_read_cb, s);
-	if (s->ev == NULL || event_add(s->ev, NULL) != 0) {
+	if (s->l != NULL && ((s->ev = event_new(base, fw_trace_fd(s->l),
+	    EV_READ | EV_PERSIST, fw_session_read_cb, s)) == NULL ||
+	    event_add(s->ev, NULL) != 0)) {
 		fw_session_unavailable(s, "%s", "cannot watch the trace socket");
 		goto out;
 	}
@@ -570,6 +583,9 @@ out:
 	log_warnx("%s %s: %s; the session runs without it", s->who, s->id,
 	    s->reason);
 	/* Keep nothing half set up: an unavailable session holds no fd. */
+	if (s->hub != NULL)
+		fw_hub_remove(s->hub, s);
+	s->hub = NULL;
 	if (s->ev != NULL)
 		event_free(s->ev);
 	s->ev = NULL;
@@ -586,6 +602,9 @@ fw_session_release(struct fw_session *s)
 {
 	int r;
 
+	if (s->hub != NULL)
+		fw_hub_remove(s->hub, s);
+	s->hub = NULL;
 	if (s->ev != NULL)
 		event_free(s->ev);
 	s->ev = NULL;
@@ -611,7 +630,7 @@ fw_session_stop(struct fw_session *s, const char *why)
 		return;
 	fw_session_collect(s);
 	/* Packets from now on are not seen: absence proves nothing. */
-	if (s->have_table || s->l != NULL)
+	if (s->have_table || s->l != NULL || s->hub != NULL)
 		fw_session_set_incomplete(s, why);
 	fw_session_release(s);
 }

@@ -123,8 +123,12 @@ struct fw_session_spec {
 	/* Server role only, optional: also trace our connections from this
 	 * port to the peer (fw.h trace_active_port); 0 = none. */
 	uint16_t		 active_port;
+	/* Optional: take the events from this shared listener (fw_hub.h)
+	 * instead of a listener of the session's own; must outlive it. */
+	struct fw_hub		*hub;
 };
 
+struct fw_hub;
 struct fw_session;
 
 /*

@@ -432,6 +432,18 @@ fail:
 	return NULL;
 }
 
+int
+fw_trace_listener_set_rcvbuf(struct fw_trace_listener *l, int bytes)
+{
+	int fd = mnl_socket_get_fd(l->nl);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes,
+	    sizeof(bytes)) == 0)
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) ==
+	    0 ? 0 : FTP_ERR_SYSTEM;
+}
+
 void
 fw_trace_listener_free(struct fw_trace_listener *l)
 {

@@ -108,6 +108,10 @@ struct fw_trace_listener;
  * NULL with errno set on failure (EPERM without CAP_NET_ADMIN). */
 struct fw_trace_listener *fw_trace_listener_new(void);
 void fw_trace_listener_free(struct fw_trace_listener *l);
+/* Another receive buffer size (SO_RCVBUFFORCE with CAP_NET_ADMIN, else
+ * SO_RCVBUF, which the kernel caps): a shared listener takes every
+ * session's storm.  0 or FTP_ERR_SYSTEM. */
+int fw_trace_listener_set_rcvbuf(struct fw_trace_listener *l, int bytes);
 /* The fd to watch for EV_READ.  Owned by the listener. */
 int fw_trace_fd(const struct fw_trace_listener *l);
 

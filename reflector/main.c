@@ -360,6 +360,7 @@ out:
 			event_free(sigev[i]);
 	/* Before the loop: its lingering connections are events. */
 	reload_free(rl);
+	trace_shutdown();
 	if (run.base != NULL)
 		event_base_free(run.base);
 	return rc;

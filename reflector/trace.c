@@ -14,6 +14,7 @@
 #include "fw_trace.h"
 #include "log.h"
 #include "fixgen.h"
+#include "fw_hub.h"
 #include "trace.h"
 
 /* The generic session does the tracing; this only names it. */
@@ -98,6 +99,36 @@ trace_reason(const struct trace *t)
 	return fw_session_reason(t->s);
 }
 
+/*
+ * One trace listener for all the reflector's sessions (fw_hub.h): with
+ * one each, every event reached every session's socket and from a few
+ * dozen sessions on they overflowed.  Made on the first session's loop
+ * (the reflector has one), freed by trace_shutdown(); NULL (each session
+ * then tries its own and says why it cannot) if it cannot be made.
+ */
+static struct fw_hub *trace_hub;
+static struct event_base *trace_hub_base;
+
+static struct fw_hub *
+trace_hub_for(struct event_base *base)
+{
+	if (trace_hub != NULL && trace_hub_base == base)
+		return trace_hub;
+	if (trace_hub != NULL || trace_nft_unusable)
+		return NULL;
+	if ((trace_hub = fw_hub_new(base)) != NULL)
+		trace_hub_base = base;
+	return trace_hub;
+}
+
+void
+trace_shutdown(void)
+{
+	fw_hub_free(trace_hub);
+	trace_hub = NULL;
+	trace_hub_base = NULL;
+}
+
 /* The server role: the probe ports are ours, the peer is the agent. */
 static void
 trace_spec(struct fw_session_spec *spec, struct portrange pr[2],
@@ -167,6 +198,7 @@ trace_new_diverting(struct event_base *base, const char *id,
 	/* Learned at start-up: do not fail the same way every session. */
 	if (trace_nft_unusable)
 		spec.unusable = trace_nft_reason;
+	spec.hub = trace_hub_for(base);
 	return trace_wrap(fw_session_new(base, &spec), &spec);
 }
 

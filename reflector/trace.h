@@ -68,6 +68,8 @@ const char *trace_state_name(enum trace_state st);
  * "unavailable" without trying.  Never fails the start-up.
  */
 void trace_startup(void);
+/* At exit, after every trace was freed: the shared trace listener. */
+void trace_shutdown(void);
 
 struct trace;
 
