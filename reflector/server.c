@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -269,6 +270,21 @@ server_session_closed_cb(struct session *s, void *arg)
 	session_free(s);
 }
 
+/*
+ * Every control frame is a small write answered by the peer: with
+ * Nagle's algorithm the second of two back-to-back frames (the TLS
+ * handshake's last flight, then welcome) waits for the peer's delayed
+ * ACK, about 40 ms per exchange.  A failure only costs that latency.
+ */
+static void
+server_nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+		log_debug("server: TCP_NODELAY: %s", strerror(errno));
+}
+
 static void
 server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -281,6 +297,7 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	SSL *ssl = NULL;
 
 	(void)l;
+	server_nodelay(fd);
 	memset(&peer, 0, sizeof(peer));
 	if (salen > 0 && (size_t)salen <= sizeof(peer))
 		memcpy(&peer, sa, (size_t)salen);
