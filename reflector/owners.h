@@ -1,6 +1,7 @@
 /*
  * owners.h - which TCP ports have a listening socket on this host (in
- * this network namespace), read from /proc/net/tcp and /proc/net/tcp6.
+ * this network namespace), asked of the kernel with sock_diag (as ss
+ * does), or read from /proc/net/tcp and /proc/net/tcp6 without it.
  *
  * When the reflector diverts the agent's connections with tproxy it never
  * binds the probe ports, so binding no longer tells whether the FTP
@@ -28,7 +29,8 @@ struct owners {
  */
 int owners_parse_line(struct owners *o, const char *line, int ipv6);
 
-/* Fill o from both tables; a missing table (no IPv6) is no error.
+/* Fill o: from sock_diag (the kernel sends the listening sockets only),
+ * else from both /proc tables; a missing table (no IPv6) is no error.
  * 0 or FTP_ERR_SYSTEM (errno set). */
 int owners_scan(struct owners *o);
 
