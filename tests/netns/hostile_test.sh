@@ -45,18 +45,6 @@ FAIL=0
 ok() { PASS=$((PASS + 1)); log "ok:   $*"; }
 nok() { FAIL=$((FAIL + 1)); log "FAIL: $*"; }
 
-# check_agent WHAT JSON: exit 0, every path passes, no cause.
-check_agent() {
-	if "$PYTHON" "$HERE/check_json.py" --json "$2" --rc "$AGENT_RC" \
-		--want-rc 0 --probe control=pass --probe passive=pass \
-		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI" \
-		--causes-exactly "" >"$T_DIR/check.out" 2>&1; then
-		ok "$1: agent exit 0, every path passes"
-	else
-		nok "$1: $(grep '^FAIL' "$T_DIR/check.out" | tr '\n' ' ')"
-	fi
-}
-
 sessions_started() {
 	grep -c ': started, agent certificate' "$T_DIR/reflector.log" || true
 }

@@ -863,3 +863,16 @@ if a != b:
     sys.exit(1)
 EOF
 }
+
+# check_agent WHAT JSON: the last run_agent exited 0, every path passes,
+# no cause; counted with the calling test's ok / nok.
+check_agent() {
+	if "$PYTHON" "$HERE/check_json.py" --json "$2" --rc "$AGENT_RC" \
+		--want-rc 0 --probe control=pass --probe passive=pass \
+		--probe active=pass --passive-ports "$PASV_LO-$PASV_HI" \
+		--causes-exactly "" >"$T_DIR/check.out" 2>&1; then
+		ok "$1: agent exit 0, every path passes"
+	else
+		nok "$1: $(grep '^FAIL' "$T_DIR/check.out" | tr '\n' ' ')"
+	fi
+}
