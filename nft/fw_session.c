@@ -11,7 +11,6 @@
 
 #include "err.h"
 #include "fw.h"
-#include "fw_hub.h"
 #include "fw_session.h"
 #include "fw_text.h"
 #include "fw_trace.h"
@@ -46,7 +45,6 @@ struct fw_session {
 	struct event_base		*base;
 	struct event			*ev;
 	struct fw_trace_listener	*l;
-	struct fw_hub			*hub;	/* shared listener, or NULL */
 	struct fw_nl			*nl;
 	enum fw_session_role		 role;
 	char				 id[FW_ID_MAX + 1];
@@ -66,6 +64,8 @@ struct fw_session {
 	struct fw_session_id		 ids[FW_SESSION_IDS];
 	size_t				 id_next;
 	unsigned long			 events;
+	void				(*drain)(void *);
+	void				*drain_arg;
 };
 
 const char *
@@ -267,6 +267,25 @@ fw_session_new_detached(const struct fw_session_spec *spec)
 	return s;
 }
 
+struct fw_session *
+fw_session_new_fed(const struct fw_session_spec *spec, void (*drain)(void *),
+    void *arg)
+{
+	struct fw_session *s = fw_session_alloc(spec);
+
+	if (s != NULL) {
+		s->drain = drain;
+		s->drain_arg = arg;
+	}
+	return s;
+}
+
+void
+fw_session_set_unavailable(struct fw_session *s, const char *reason)
+{
+	fw_session_unavailable(s, "%s", reason);
+}
+
 /* ---- events ---- */
 
 static void
@@ -455,11 +474,6 @@ fw_session_read_once(struct fw_session *s)
 	char why[128];
 	int n;
 
-	if (s->hub != NULL) {
-		/* The hub feeds every session: one drain serves them all. */
-		fw_hub_drain(s->hub);
-		return 0;
-	}
 	if (s->l == NULL)
 		return 0;
 	n = fw_trace_read(s->l, fw_session_event_cb, s);
@@ -520,13 +534,7 @@ fw_session_new(struct event_base *base, const struct fw_session_spec *spec)
 		goto out;
 	}
 	/* Listen first: events of probes sent right after set-up count. */
-	if (spec->hub != NULL) {
-		if (fw_hub_add(spec->hub, s) != 0) {
-			fw_session_unavailable(s, "%s", "out of memory");
-			goto out;
-		}
-		s->hub = spec->hub;
-	} else if ((s->l = fw_trace_listener_new()) == NULL) {
+	if ((s->l = fw_trace_listener_new()) == NULL) {
 		int e = errno;
 
 		/* The common case, said in the words the reader can act on. */
@@ -539,9 +547,8 @@ fw_session_new(struct event_base *base, const struct fw_session_spec *spec)
 			    "trace events (%s)", strerror(e));
 		goto out;
 	}
-	if (s->l != NULL && ((s->ev = event_new(base, fw_trace_fd(s->l),
-	    EV_READ | EV_PERSIST, fw_session_read_cb, s)) == NULL ||
-	    event_add(s->ev, NULL) != 0)) {
+	if ((s->ev = event_new(base, fw_trace_fd(s->l), EV_READ | EV_PERSIST,
+	    fw_session_read_cb, s)) == NULL || event_add(s->ev, NULL) != 0) {
 		fw_session_unavailable(s, "%s", "cannot watch the trace socket");
 		goto out;
 	}
@@ -583,9 +590,6 @@ out:
 	log_warnx("%s %s: %s; the session runs without it", s->who, s->id,
 	    s->reason);
 	/* Keep nothing half set up: an unavailable session holds no fd. */
-	if (s->hub != NULL)
-		fw_hub_remove(s->hub, s);
-	s->hub = NULL;
 	if (s->ev != NULL)
 		event_free(s->ev);
 	s->ev = NULL;
@@ -602,9 +606,6 @@ fw_session_release(struct fw_session *s)
 {
 	int r;
 
-	if (s->hub != NULL)
-		fw_hub_remove(s->hub, s);
-	s->hub = NULL;
 	if (s->ev != NULL)
 		event_free(s->ev);
 	s->ev = NULL;
@@ -630,7 +631,7 @@ fw_session_stop(struct fw_session *s, const char *why)
 		return;
 	fw_session_collect(s);
 	/* Packets from now on are not seen: absence proves nothing. */
-	if (s->have_table || s->l != NULL || s->hub != NULL)
+	if (s->have_table || s->l != NULL)
 		fw_session_set_incomplete(s, why);
 	fw_session_release(s);
 }
@@ -658,6 +659,8 @@ fw_session_collect(struct fw_session *s)
 	size_t i;
 	int e;
 
+	if (s->drain != NULL && s->state != FW_SESSION_UNAVAILABLE)
+		s->drain(s->drain_arg);
 	for (i = 0; i < FW_SESSION_DRAIN_MAX &&
 	    s->state != FW_SESSION_UNAVAILABLE; i++)
 		if (fw_session_read_once(s) <= 0)

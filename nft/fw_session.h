@@ -123,12 +123,8 @@ struct fw_session_spec {
 	/* Server role only, optional: also trace our connections from this
 	 * port to the peer (fw.h trace_active_port); 0 = none. */
 	uint16_t		 active_port;
-	/* Optional: take the events from this shared listener (fw_hub.h)
-	 * instead of a listener of the session's own; must outlive it. */
-	struct fw_hub		*hub;
 };
 
-struct fw_hub;
 struct fw_session;
 
 /*
@@ -142,6 +138,17 @@ struct fw_session *fw_session_new(struct event_base *base,
 /* The same without any nftables I/O, for tests: state FW_SESSION_ON,
  * events come only from fw_session_feed(), rule texts are never read. */
 struct fw_session *fw_session_new_detached(const struct fw_session_spec *s);
+/*
+ * A session fed by a listener it does not own (the reflector's shared
+ * table, fw_shared.h, has one listener for all sessions and hands each
+ * its events with fw_session_feed()): no table, no socket of its own.
+ * fw_session_collect() calls drain(arg) to have the owner deliver what
+ * is still queued, then reads the rule texts.  State FW_SESSION_ON.
+ */
+struct fw_session *fw_session_new_fed(const struct fw_session_spec *spec,
+    void (*drain)(void *arg), void *arg);
+/* Make a session unavailable with reason (its owner could not arm it). */
+void fw_session_set_unavailable(struct fw_session *s, const char *reason);
 /* Remove our table (if we made it), stop listening, free.  NULL ignored. */
 void fw_session_free(struct fw_session *s);
 /*

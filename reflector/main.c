@@ -317,7 +317,8 @@ main(int argc, char **argv)
 		goto out;
 	rstats_init();
 	/* Leftovers of a crashed run first: a probe must not leave a hole. */
-	trace_startup();
+	trace_startup(run.base, cfg->active_source_port,
+	    cfg->session_lifetime_s);
 	/* A watchdog killed itself leaves its undo plan: apply refuses
 	 * until the operator runs it (never guessed at here). */
 	if (cfg->allow_apply && apply_stale(cfg->apply_state_dir, NULL) == 0)

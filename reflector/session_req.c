@@ -220,6 +220,11 @@ session_arm_diverted(struct session *s, uint16_t cport,
 	    s->cfg->active_source_port, (struct sockaddr *)&to, DIVERT_MARK);
 	if (s->trace != NULL && trace_state(s->trace) != TRACE_UNAVAILABLE)
 		return 0;
+	if (trace_conflict(s->trace)) {
+		trace_free(s->trace);
+		s->trace = NULL;
+		return FTP_ERR_AGAIN;
+	}
 	log_warnx("session %s: cannot install the tproxy rule, listening on "
 	    "the free ports instead", s->peer_text);
 	rstats_nft_failed();
@@ -263,11 +268,14 @@ session_arm(struct session *s, uint16_t cport, const struct portrange *rp,
 	if (trace_nft_usable()) {
 		if ((r = session_new_listeners(s, wait_ms, peers)) != 0)
 			return r;
-		if (session_arm_diverted(s, cport, rp) == 0) {
+		if ((r = session_arm_diverted(s, cport, rp)) == 0) {
 			s->diverted = 1;
 			return 0;
 		}
 		listener_set_free(s->listeners);
+		s->listeners = NULL;
+		if (r == FTP_ERR_AGAIN)
+			return r;	/* another session's ports */
 	}
 	if ((r = session_new_listeners(s, wait_ms, peers)) != 0)
 		return r;
@@ -390,6 +398,11 @@ session_on_plan(struct session *s, const struct reqmsg_plan *q)
 	if ((r = session_arm(s, cport, rp, session_line_wait_ms(s, tmo),
 	    &peers)) != 0 || (r = session_alg_arm(s, cport, rp, tmo)) != 0) {
 		session_release(s);
+		if (r == FTP_ERR_AGAIN) {
+			session_error(s, "unexpected", "another session from "
+			    "this address holds overlapping probe ports");
+			return;
+		}
 		log_warnx("session %s: cannot arm: %s", s->peer_text,
 		    ftp_strerror(r));
 		session_error(s, "unexpected", "cannot arm the listeners");

@@ -13,8 +13,9 @@
 #include "fw_session.h"
 #include "fw_trace.h"
 #include "log.h"
+#include "divert.h"
 #include "fixgen.h"
-#include "fw_hub.h"
+#include "sharedtable.h"
 #include "trace.h"
 
 /* The generic session does the tracing; this only names it. */
@@ -25,6 +26,8 @@ struct trace {
 	struct sockaddr_storage	 peer;
 	uint16_t		 control_port;
 	uint16_t		 active_port;
+	struct sharedtable_sub	*sub;	/* its elements in the shared table */
+	int			 conflict;	/* FTP_ERR_AGAIN from arming */
 	struct fixgen_req	 fixreq;	/* the agent's plan.fix */
 };
 
@@ -32,6 +35,10 @@ struct trace {
  * CAP_NET_ADMIN need not fail the same way for every session. */
 static int trace_nft_unusable;
 static char trace_nft_reason[160];
+/* The one table and trace listener of the process (sharedtable.h). */
+static struct sharedtable *trace_shared;
+/* Elements outlive their session's lifetime by this much at most. */
+#define TRACE_ELEM_MARGIN_MS	(60u * 1000)
 
 const char *
 trace_state_name(enum trace_state st)
@@ -45,11 +52,15 @@ trace_state_name(enum trace_state st)
 }
 
 void
-trace_startup(void)
+trace_startup(struct event_base *base, uint16_t active_port,
+    unsigned lifetime_s)
 {
 	unsigned removed = 0;
 	int r, e;
 
+	if (base != NULL && trace_shared == NULL)
+		trace_shared = sharedtable_new(base, active_port, DIVERT_MARK,
+		    (uint64_t)lifetime_s * 1000 + TRACE_ELEM_MARGIN_MS);
 	r = fw_cleanup_stale(&removed);
 	e = errno;
 	if (r == 0) {
@@ -77,6 +88,13 @@ trace_startup(void)
 }
 
 void
+trace_shutdown(void)
+{
+	sharedtable_free(trace_shared);
+	trace_shared = NULL;
+}
+
+void
 trace_set_incomplete(struct trace *t, const char *reason)
 {
 	fw_session_set_incomplete(t->s, reason);
@@ -97,36 +115,6 @@ const char *
 trace_reason(const struct trace *t)
 {
 	return fw_session_reason(t->s);
-}
-
-/*
- * One trace listener for all the reflector's sessions (fw_hub.h): with
- * one each, every event reached every session's socket and from a few
- * dozen sessions on they overflowed.  Made on the first session's loop
- * (the reflector has one), freed by trace_shutdown(); NULL (each session
- * then tries its own and says why it cannot) if it cannot be made.
- */
-static struct fw_hub *trace_hub;
-static struct event_base *trace_hub_base;
-
-static struct fw_hub *
-trace_hub_for(struct event_base *base)
-{
-	if (trace_hub != NULL && trace_hub_base == base)
-		return trace_hub;
-	if (trace_hub != NULL || trace_nft_unusable)
-		return NULL;
-	if ((trace_hub = fw_hub_new(base)) != NULL)
-		trace_hub_base = base;
-	return trace_hub;
-}
-
-void
-trace_shutdown(void)
-{
-	fw_hub_free(trace_hub);
-	trace_hub = NULL;
-	trace_hub_base = NULL;
 }
 
 /* The server role: the probe ports are ours, the peer is the agent. */
@@ -183,6 +171,32 @@ trace_feed(struct trace *t, const struct fw_trace_event *ev)
 	fw_session_feed(t->s, ev);
 }
 
+/* A session of the shared table: its records are fed by the one
+ * listener, its ports are elements of the shared sets. */
+static struct trace *
+trace_new_shared(const struct fw_session_spec *spec,
+    const struct sockaddr *to)
+{
+	struct trace *t;
+	char why[200];
+	int r;
+
+	t = trace_wrap(fw_session_new_fed(spec, sharedtable_drain,
+	    trace_shared), spec);
+	if (t == NULL)
+		return NULL;
+	r = sharedtable_arm(trace_shared, t->s, spec->peer, spec->ports,
+	    spec->nports, spec->active_port != 0, to, &t->sub, why,
+	    sizeof(why));
+	if (r != 0) {
+		t->conflict = r == FTP_ERR_AGAIN;
+		fw_session_set_unavailable(t->s, why);
+		log_warnx("trace %s: %s; the session runs without it",
+		    spec->id, why);
+	}
+	return t;
+}
+
 struct trace *
 trace_new_diverting(struct event_base *base, const char *id,
     const struct sockaddr *peer, uint16_t control_port,
@@ -198,8 +212,9 @@ trace_new_diverting(struct event_base *base, const char *id,
 	/* Learned at start-up: do not fail the same way every session. */
 	if (trace_nft_unusable)
 		spec.unusable = trace_nft_reason;
-	spec.hub = trace_hub_for(base);
-	return trace_wrap(fw_session_new(base, &spec), &spec);
+	if (trace_nft_unusable || trace_shared == NULL)
+		return trace_wrap(fw_session_new(base, &spec), &spec);
+	return trace_new_shared(&spec, to);
 }
 
 struct trace *
@@ -219,6 +234,12 @@ trace_set_fixreq(struct trace *t, const struct fixgen_req *req)
 }
 
 int
+trace_conflict(const struct trace *t)
+{
+	return t != NULL && t->conflict;
+}
+
+int
 trace_nft_usable(void)
 {
 	return !trace_nft_unusable;
@@ -229,6 +250,8 @@ trace_free(struct trace *t)
 {
 	if (t == NULL)
 		return;
+	/* The elements first: no packet is diverted to a closed listener. */
+	sharedtable_disarm(trace_shared, t->sub);
 	fw_session_free(t->s);
 	free(t);
 }

@@ -67,8 +67,9 @@ const char *trace_state_name(enum trace_state st);
  * CAP_NET_ADMIN), log that once; every later trace is then created
  * "unavailable" without trying.  Never fails the start-up.
  */
-void trace_startup(void);
-/* At exit, after every trace was freed: the shared trace listener. */
+void trace_startup(struct event_base *base, uint16_t active_port,
+    unsigned lifetime_s);
+/* At exit, after every trace was freed: the shared table goes. */
 void trace_shutdown(void);
 
 struct trace;
@@ -101,6 +102,9 @@ struct trace *trace_new_diverting(struct event_base *base, const char *id,
  * fixes of the records follow it.  NULL t or req is ignored. */
 struct fixgen_req;
 void trace_set_fixreq(struct trace *t, const struct fixgen_req *req);
+/* 1 if t could not be armed because another session of the same agent
+ * address holds partly overlapping ports (the agent should retry). */
+int trace_conflict(const struct trace *t);
 /* 0 if nftables was found unusable at start-up (no CAP_NET_ADMIN). */
 int trace_nft_usable(void);
 /* Remove the table (if any), stop listening, free.  NULL is ignored. */

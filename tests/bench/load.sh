@@ -47,6 +47,8 @@
 #   FTPATH_LOAD_TLS=N            TLS set-ups to time (default 200, 0: none)
 #   FTPATH_LOAD_OUT=DIR          keep results.json, summary.json, the
 #                                reflector log and summary.txt there
+#   FTPATH_LOAD_PERF=FILE        record the reflector with perf (call
+#                                graphs, 499 Hz) during the agents' run
 set -euo pipefail
 
 N=${1:-100}
@@ -146,6 +148,7 @@ load_down() {
 	local rc=$? ns
 	trap - EXIT INT TERM
 	set +e
+	[[ -n ${PERF_PID:-} ]] && kill -INT "$PERF_PID" 2>/dev/null
 	if [[ -n $DRIVER_PID ]]; then
 		kill -TERM "$DRIVER_PID" 2>/dev/null || true
 		for _ in $(seq 1 50); do
@@ -247,6 +250,13 @@ start_reflector "$BUILD" "${REFL_CONF[@]}"
 clk=$(getconf CLK_TCK)
 refl_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$REFLECTOR_PID/stat"; }
 CPU0=$(refl_cpu_ticks)
+PERF_PID=""
+if [[ -n ${FTPATH_LOAD_PERF:-} ]]; then
+	command -v perf >/dev/null || die "FTPATH_LOAD_PERF: perf not installed"
+	perf record -q -F 499 -g -p "$REFLECTOR_PID" -o "$FTPATH_LOAD_PERF" \
+		>/dev/null 2>&1 &
+	PERF_PID=$!
+fi
 
 # --- the agents -------------------------------------------------------
 printf '%s\n' "${CLIENT_NS[@]}" >"$T_DIR/nslist"
@@ -264,6 +274,11 @@ log "starting $N agents at once (max_sessions $MAXS, per-agent bound ${ATIMEOUT}
 DRIVER_PID=$!
 wait "$DRIVER_PID" || die "the agent driver failed: $(tail -5 "$T_DIR/driver.out")"
 DRIVER_PID=""
+if [[ -n $PERF_PID ]]; then
+	kill -INT "$PERF_PID" 2>/dev/null || true
+	wait "$PERF_PID" 2>/dev/null || true
+	PERF_PID=""
+fi
 grep -v '^agents:' "$T_DIR/driver.out" >&2 || true
 
 kill -0 "$REFLECTOR_PID" 2>/dev/null || die "the reflector died during the run"

@@ -7,6 +7,10 @@
 # namespace (the kernel removes a table with its owner's socket).  The
 # policy route of the tproxy diversion survives a kill -9 of the
 # reflector; its restart must remove it, and then nothing is left.
+# The reflector's state is one shared table (ftpath_reflector) whose
+# sets hold the armed agents' address . port elements, each with a
+# timeout; it exists only while a session is armed.  A stale one (left by
+# a kernel without owner tables) is removed by the next start.
 # Prints "N passed, M failed"; exit 0 only if M is 0.
 set -euo pipefail
 
@@ -49,6 +53,18 @@ start_agent_bg() {
 		--key "$CERTS/agent.key" --ca "$CERTS/ca.crt" --timeout-ms 2000
 	AGENT_PID=$BG_PID
 }
+# The armed session's elements in the shared table: the agent's address
+# with the control port, each with a timeout (a second line of defence).
+assert_shared_elements() {	# assert_shared_elements WHAT
+	local l
+	l=$(nsx "$NS_S" 5 nft list set inet ftpath_reflector probe4 2>/dev/null |
+		tr -d '\n\t' || true)
+	if [[ $l == *"$CLIENT4 . 21 timeout "*expires* ]]; then
+		ok "$1: the shared table holds $CLIENT4 . 21 with a timeout"
+	else
+		nok "$1: no element $CLIENT4 . 21 with a timeout in the shared set: ${l:0:300}"
+	fi
+}
 assert_no_tables() {	# assert_no_tables WHAT
 	local t
 	t="$(ftpath_tables "$NS_S")$(ftpath_tables "$NS_C")"
@@ -78,6 +94,7 @@ start_reflector "$BUILD"
 start_agent_bg refl
 if wait_for "$NS_S" present; then
 	ok "reflector installed its session table"
+	assert_shared_elements "mid-session"
 	kill -KILL "$REFLECTOR_PID"
 	wait "$REFLECTOR_PID" 2>/dev/null || true
 	wait_for "$NS_S" absent || true
@@ -95,7 +112,15 @@ wait "$AGENT_PID" 2>/dev/null || rc=$?
 ((rc == 3)) && ok "agent exit 3 when the reflector vanished" ||
 	nok "agent exit $rc when the reflector vanished (want 3)"
 
-# 2. a restarted reflector starts clean
+# 2. a restarted reflector starts clean, even when a shared table of an
+# earlier run survived (no owner flag: as on a kernel before 5.12)
+nsx "$NS_S" 5 nft -f - <<EOF
+table inet ftpath_reflector {
+	set probe4 { type ipv4_addr . inet_service; flags interval, timeout; elements = { $CLIENT4 . 21 timeout 1h } }
+}
+EOF
+[[ -n $(ftpath_tables "$NS_S") ]] && ok "a stale shared table is in place before the restart" ||
+	nok "could not plant a stale shared table"
 start_reflector "$BUILD"
 assert_clean "after the reflector restarted"
 
@@ -103,6 +128,7 @@ assert_clean "after the reflector restarted"
 start_agent_bg agent
 if wait_for "$NS_S" present; then
 	ok "session table present before the agent dies"
+	assert_shared_elements "before the agent dies"
 	kill -KILL "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null || true
 	wait_for "$NS_S" absent || true
