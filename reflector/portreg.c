@@ -29,6 +29,14 @@
 #define PORTREG_ACCEPT_BURST	64
 /* Ports hash on their number; few addresses share a number. */
 #define PORTREG_BUCKETS		4096
+/*
+ * Every armed agent's probes land on the transparent listener at once
+ * (a hundred agents of a hundred ports are ten thousand SYNs), and one
+ * socket queues at most net.core.somaxconn (4096) of them: beyond that
+ * the kernel drops SYNs and a clean path looks lossy.  A SO_REUSEPORT
+ * group of this many sockets queues this many times more.
+ */
+#define PORTREG_TPROXY_GROUP	8
 
 struct portreg_port;
 
@@ -43,6 +51,7 @@ struct portreg_conn {
 	TAILQ_ENTRY(portreg_conn) age;		/* the registry's, oldest first */
 	struct portreg_port *pp;
 	int fd;
+	struct sockaddr_storage peer;		/* unmapped */
 	struct event *ev;
 	uint64_t deadline_ms;	/* absolute: a slow sender gains nothing */
 	size_t len;
@@ -54,8 +63,9 @@ struct portreg_port {
 	struct portreg *reg;
 	struct sockaddr_storage addr;		/* unmapped, with port */
 	uint16_t port;
-	int fd;
-	struct event *ev;
+	size_t nfds;				/* 1, or a transparent group */
+	int fds[PORTREG_TPROXY_GROUP];
+	struct event *evs[PORTREG_TPROXY_GROUP];
 	LIST_HEAD(portreg_ref_list, portreg_ref) refs;
 	TAILQ_HEAD(portreg_conn_list, portreg_conn) conns;	/* line not yet complete */
 };
@@ -132,10 +142,20 @@ portreg_foreign_port(struct portreg_port *pp, const char *why)
 		ref->owner.foreign(ref->owner.arg);
 }
 
-static void
-portreg_foreign_conn(struct portreg_conn *pc, const char *why)
+/* 1 if ref's session expects probes from peer's address. */
+static int
+portreg_ref_expects(const struct portreg_ref *ref,
+    const struct sockaddr *peer)
 {
-	portreg_foreign_port(pc->pp, why);
+	size_t i;
+
+	if (ref->owner.npeers == 0)
+		return 1;
+	for (i = 0; i < ref->owner.npeers; i++)
+		if (addr_equal((const struct sockaddr *)&ref->owner.peers[i],
+		    peer))
+			return 1;
+	return 0;
 }
 
 /* 1 if some owner of pp expects probes from peer's address. */
@@ -143,17 +163,31 @@ static int
 portreg_expected(const struct portreg_port *pp, const struct sockaddr *peer)
 {
 	const struct portreg_ref *ref;
-	size_t i;
 
-	LIST_FOREACH(ref, &pp->refs, entry) {
-		if (ref->owner.npeers == 0)
+	LIST_FOREACH(ref, &pp->refs, entry)
+		if (portreg_ref_expects(ref, peer))
 			return 1;
-		for (i = 0; i < ref->owner.npeers; i++)
-			if (addr_equal((const struct sockaddr *)
-			    &ref->owner.peers[i], peer))
-				return 1;
-	}
 	return 0;
+}
+
+/*
+ * An accepted connection nobody claims: evidence only for the sessions
+ * that expect its source address.  The transparent listener serves every
+ * session; an agent's own probe it gave up on (closed before its line
+ * was read, late under load) is no flood seen by all the others.
+ */
+static void
+portreg_foreign_conn(struct portreg_conn *pc, const char *why)
+{
+	struct portreg_ref *ref;
+
+	pc->pp->reg->foreign++;
+	rstats_foreign();
+	log_debug("portreg: foreign connection on port %u: %s", pc->pp->port,
+	    why);
+	LIST_FOREACH(ref, &pc->pp->refs, entry)
+		if (portreg_ref_expects(ref, (struct sockaddr *)&pc->peer))
+			ref->owner.foreign(ref->owner.arg);
 }
 
 /* A complete line: hand it to the session whose token it carries. */
@@ -239,7 +273,7 @@ foreign:
 }
 
 static void
-portreg_take(struct portreg_port *pp, int fd)
+portreg_take(struct portreg_port *pp, int fd, const struct sockaddr *peer)
 {
 	struct portreg *reg = pp->reg;
 	struct portreg_conn *pc;
@@ -257,6 +291,7 @@ portreg_take(struct portreg_port *pp, int fd)
 			wait_ms = ref->owner.line_wait_ms;
 	pc->pp = pp;
 	pc->fd = fd;
+	memcpy(&pc->peer, peer, addr_len(peer));
 	pc->deadline_ms = clock_mono_ms() + wait_ms;
 	pc->ev = event_new(reg->base, fd, EV_READ, portreg_conn_cb, pc);
 	TAILQ_INSERT_TAIL(&pp->conns, pc, entry);
@@ -314,7 +349,7 @@ portreg_accept_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		portreg_make_room(reg);
-		portreg_take(pp, c);
+		portreg_take(pp, c, (struct sockaddr *)&peer);
 	}
 }
 
@@ -337,31 +372,48 @@ portreg_lookup(struct portreg *reg, const struct sockaddr *addr,
 	return NULL;
 }
 
-/* A listening socket for pp->addr (a port 0 there is filled in). */
+/* The port's events and sockets (those made so far). */
+static void
+portreg_close_fds(struct portreg_port *pp)
+{
+	size_t i;
+
+	for (i = 0; i < pp->nfds; i++) {
+		if (pp->evs[i] != NULL)
+			event_free(pp->evs[i]);
+		pp->evs[i] = NULL;
+		close(pp->fds[i]);
+	}
+	pp->nfds = 0;
+}
+
+/* The listening socket(s) for pp->addr (a port 0 there is filled in). */
 static int
 portreg_listen(struct portreg_port *pp, int transparent)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	int fd, saved;
+	int saved;
 
-	if (!transparent)
+	if (!transparent) {
+		pp->nfds = 1;
 		return privops_listen((struct sockaddr *)&pp->addr,
-		    PORTREG_BACKLOG, &pp->fd);
+		    PORTREG_BACKLOG, &pp->fds[0]);
+	}
 	/* Every probe of a session arrives here at once: the kernel's
-	 * largest backlog, not a per-port one. */
+	 * largest backlog, not a per-port one, on each of the group. */
 	if (privops_listen_transparent((struct sockaddr *)&pp->addr,
-	    SOMAXCONN, &fd) != 0)
+	    SOMAXCONN, pp->fds, PORTREG_TPROXY_GROUP) != 0)
 		return FTP_ERR_SYSTEM;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
+	pp->nfds = PORTREG_TPROXY_GROUP;
+	if (getsockname(pp->fds[0], (struct sockaddr *)&ss, &sl) == -1) {
 		saved = errno;
-		close(fd);
+		portreg_close_fds(pp);
 		errno = saved;
 		return FTP_ERR_SYSTEM;
 	}
 	pp->port = addr_port((struct sockaddr *)&ss);
 	addr_set_port((struct sockaddr *)&pp->addr, pp->port);
-	pp->fd = fd;
 	return 0;
 }
 
@@ -371,7 +423,8 @@ portreg_open(struct portreg *reg, const struct sockaddr *local,
     uint16_t port, int transparent, struct portreg_port **out)
 {
 	struct portreg_port *pp;
-	int fd, saved;
+	size_t i;
+	int saved;
 
 	if ((pp = calloc(1, sizeof(*pp))) == NULL) {
 		errno = ENOMEM;
@@ -390,17 +443,16 @@ portreg_open(struct portreg *reg, const struct sockaddr *local,
 		errno = saved;
 		return FTP_ERR_SYSTEM;
 	}
-	fd = pp->fd;
 	port = pp->port;
-	pp->ev = event_new(reg->base, fd, EV_READ | EV_PERSIST,
-	    portreg_accept_cb, pp);
-	if (pp->ev == NULL || event_add(pp->ev, NULL) == -1) {
-		if (pp->ev != NULL)
-			event_free(pp->ev);
-		close(fd);
-		free(pp);
-		errno = ENOMEM;
-		return FTP_ERR_NOMEM;
+	for (i = 0; i < pp->nfds; i++) {
+		pp->evs[i] = event_new(reg->base, pp->fds[i],
+		    EV_READ | EV_PERSIST, portreg_accept_cb, pp);
+		if (pp->evs[i] == NULL || event_add(pp->evs[i], NULL) == -1) {
+			portreg_close_fds(pp);
+			free(pp);
+			errno = ENOMEM;
+			return FTP_ERR_NOMEM;
+		}
 	}
 	LIST_INSERT_HEAD(portreg_bucket(reg, port), pp, entry);
 	reg->nports++;
@@ -523,8 +575,7 @@ portreg_release(struct portreg *reg, struct portreg_ref *ref)
 	}
 	while (!TAILQ_EMPTY(&pp->conns))
 		portreg_conn_free(TAILQ_FIRST(&pp->conns));
-	event_free(pp->ev);
-	close(pp->fd);
+	portreg_close_fds(pp);
 	free(pp);
 }
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,8 +16,12 @@
 #include "errq.h"
 #include "privops.h"
 
+/* Socket options of privops_socket(). */
+#define PRIVOPS_TRANSPARENT	0x1
+#define PRIVOPS_REUSEPORT	0x2
+
 static int
-privops_socket(const struct sockaddr *addr, int transparent, int *fd)
+privops_socket(const struct sockaddr *addr, int flags, int *fd)
 {
 	int s, on = 1, saved;
 
@@ -34,7 +39,10 @@ privops_socket(const struct sockaddr *addr, int transparent, int *fd)
 	if (addr->sa_family == AF_INET6 && setsockopt(s, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
 		goto fail;
-	if (transparent && (addr->sa_family == AF_INET ?
+	if ((flags & PRIVOPS_REUSEPORT) && setsockopt(s, SOL_SOCKET,
+	    SO_REUSEPORT, &on, sizeof(on)) == -1)
+		goto fail;
+	if ((flags & PRIVOPS_TRANSPARENT) && (addr->sa_family == AF_INET ?
 	    setsockopt(s, SOL_IP, IP_TRANSPARENT, &on, sizeof(on)) :
 	    setsockopt(s, SOL_IPV6, IPV6_TRANSPARENT, &on, sizeof(on))) == -1)
 		goto fail;
@@ -50,12 +58,12 @@ fail:
 }
 
 static int
-privops_listen_socket(const struct sockaddr *addr, int transparent,
-    int backlog, int *fd)
+privops_listen_socket(const struct sockaddr *addr, int flags, int backlog,
+    int *fd)
 {
 	int s, r, saved;
 
-	if ((r = privops_socket(addr, transparent, &s)) != 0)
+	if ((r = privops_socket(addr, flags, &s)) != 0)
 		return r;
 	if (listen(s, backlog) == -1) {
 		saved = errno;
@@ -75,9 +83,39 @@ privops_listen(const struct sockaddr *addr, int backlog, int *fd)
 
 int
 privops_listen_transparent(const struct sockaddr *addr, int backlog,
-    int *fd)
+    int *fds, size_t nfds)
 {
-	return privops_listen_socket(addr, 1, backlog, fd);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	size_t i;
+	int r, saved;
+
+	if (nfds == 0 || addr_len(addr) > sizeof(ss)) {
+		errno = EINVAL;
+		return FTP_ERR_SYSTEM;
+	}
+	memcpy(&ss, addr, addr_len(addr));
+	for (i = 0; i < nfds; i++) {
+		if ((r = privops_listen_socket((struct sockaddr *)&ss,
+		    PRIVOPS_TRANSPARENT | PRIVOPS_REUSEPORT, backlog,
+		    &fds[i])) != 0)
+			goto fail;
+		/* The first picked the port (0 asks for one); the rest of
+		 * the group joins it there. */
+		if (i == 0 && getsockname(fds[0], (struct sockaddr *)&ss,
+		    &sl) == -1) {
+			i++;
+			r = FTP_ERR_SYSTEM;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	saved = errno;
+	while (i > 0)
+		close(fds[--i]);
+	errno = saved;
+	return r;
 }
 
 int

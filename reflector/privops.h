@@ -12,6 +12,7 @@
 #ifndef FTPATH_PRIVOPS_H
 #define FTPATH_PRIVOPS_H
 
+#include <stddef.h>
 #include <sys/socket.h>
 
 /*
@@ -23,14 +24,18 @@
 int privops_listen(const struct sockaddr *addr, int backlog, int *fd);
 
 /*
- * A non-blocking TCP listening socket bound to addr with IP_TRANSPARENT
- * (IPV6_TRANSPARENT), which needs CAP_NET_ADMIN: a tproxy rule may then
- * hand it connections addressed to other local ports (the FTP server's)
- * while they keep their original destination.  Port 0 picks a free one.
- * Returns 0 with *fd, or FTP_ERR_SYSTEM with errno preserved.
+ * nfds non-blocking TCP listening sockets bound to addr with
+ * IP_TRANSPARENT (IPV6_TRANSPARENT), which needs CAP_NET_ADMIN: a tproxy
+ * rule may then hand them connections addressed to other local ports
+ * (the FTP server's) while they keep their original destination.  They
+ * form one SO_REUSEPORT group on one port (port 0 picks a free one):
+ * the kernel spreads connections over them by their addresses, so the
+ * group queues nfds times the accept backlog the kernel allows one
+ * socket (net.core.somaxconn).  Returns 0 with fds[0..nfds-1], or
+ * FTP_ERR_SYSTEM with errno preserved and nothing open.
  */
 int privops_listen_transparent(const struct sockaddr *addr, int backlog,
-    int *fd);
+    int *fds, size_t nfds);
 /*
  * A non-blocking TCP socket bound to local (address and port, e.g. port
  * 20), SO_REUSEADDR and IP(V6)_RECVERR set, ready for connect().  Returns

@@ -32,7 +32,9 @@
 # refl_rss: the reflector's VmHWM; refl_cpu: its utime+stime during the
 # run; trace_lost: reflector sessions whose nftables trace lost events
 # (its "ENOBUFS" log lines); trace_incomplete: its sessions whose trace
-# was incomplete for any reason; agent_trace_lost: agent reports saying
+# was incomplete for any reason; listen_overflows: SYNs the server
+# namespace's kernel dropped for a full accept queue; agent_trace_lost:
+# agent reports saying
 # the agent host's own trace was incomplete.
 # Then a TLS line: sequential control-channel set-ups per second.
 #
@@ -46,7 +48,9 @@
 #   FTPATH_LOAD_TIMEOUT=S        per-agent bound (default 120)
 #   FTPATH_LOAD_TLS=N            TLS set-ups to time (default 200, 0: none)
 #   FTPATH_LOAD_OUT=DIR          keep results.json, summary.json, the
-#                                reflector log and summary.txt there
+#                                reflector log, summary.txt and the
+#                                reports of the agents that did not
+#                                pass (reports/I.json) there
 #   FTPATH_LOAD_PERF=FILE        record the reflector with perf (call
 #                                graphs, 499 Hz) during the agents' run
 set -euo pipefail
@@ -288,6 +292,10 @@ REFL_CPU=$(awk -v a="$CPU0" -v b="$CPU1" -v c="$clk" 'BEGIN { printf "%.2f", (b 
 REFL_RSS=$(awk -v k="$RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }')
 TRACE_LOST=$(grep -c 'ENOBUFS' "$T_DIR/reflector.log" || true)
 TRACE_INCOMPLETE=$(grep -c ': incomplete: ' "$T_DIR/reflector.log" || true)
+# SYNs the server's kernel dropped because a listener's accept queue was
+# full (the namespace's own counters, zero when it was made)
+LISTEN_OVF=$(nsx "$NS_S" 10 nstat -az TcpExtListenOverflows 2>/dev/null |
+	awk '$1 == "TcpExtListenOverflows" { print $2 }')
 
 S=$("$PYTHON" - "$T_DIR/agents/summary.json" <<'PY'
 import json, sys
@@ -298,7 +306,7 @@ print(f"ok={s['ok']} wrong={s['wrong']} exit3={s['exit3']} timeout={s['timeout']
       f"ready={s['ready']} spawn={s['spawn_s']}s")
 PY
 )
-LINE="load: N=$N family=$FAMILY max_sessions=$MAXS $S refl_rss=${REFL_RSS}MB refl_cpu=${REFL_CPU}s trace_lost=$TRACE_LOST trace_incomplete=$TRACE_INCOMPLETE setup=${SETUP_S}s"
+LINE="load: N=$N family=$FAMILY max_sessions=$MAXS $S refl_rss=${REFL_RSS}MB refl_cpu=${REFL_CPU}s trace_lost=$TRACE_LOST trace_incomplete=$TRACE_INCOMPLETE listen_overflows=${LISTEN_OVF:-?} setup=${SETUP_S}s"
 echo "$LINE"
 
 # --- control-channel TLS set-up rate ---------------------------------
@@ -320,5 +328,15 @@ if [[ -n ${FTPATH_LOAD_OUT:-} ]]; then
 	mkdir -p "$FTPATH_LOAD_OUT"
 	cp "$T_DIR/agents/results.json" "$T_DIR/agents/summary.json" \
 		"$T_DIR/reflector.log" "$FTPATH_LOAD_OUT/" 2>/dev/null || true
+	# the reports of the agents that did not pass, for their evidence
+	mkdir -p "$FTPATH_LOAD_OUT/reports"
+	"$PYTHON" - "$T_DIR/agents" "$FTPATH_LOAD_OUT/reports" <<'PY' || true
+import json, os, shutil, sys
+src, dst = sys.argv[1], sys.argv[2]
+for i, r in enumerate(json.load(open(os.path.join(src, "results.json")))):
+    p = os.path.join(src, f"{i}.json")
+    if r["cat"] != "ok" and os.path.exists(p):
+        shutil.copy(p, os.path.join(dst, f"{i}.json"))
+PY
 	printf '%s\n' "$LINE" ${TLS_LINE:+"$TLS_LINE"} >>"$FTPATH_LOAD_OUT/summary.txt"
 fi
