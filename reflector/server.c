@@ -23,7 +23,13 @@
 #include "server.h"
 #include "session.h"
 
-#define SERVER_BACKLOG		64
+/* A burst of agents (a fleet's timers fire together) must find its SYNs
+ * queued, not dropped: accepted, those beyond the handshake budget get a
+ * prompt close the agent takes for "busy", while a dropped SYN costs it
+ * a retransmission second each time and, under a thousand agents,
+ * its whole connect deadline (load.sh N=1000: 6512 overflows, 14 agents
+ * exit 3 with a backlog of 64).  The kernel caps it at somaxconn. */
+#define SERVER_BACKLOG		SOMAXCONN
 /* Entries beyond both budgets (max_sessions authenticated, max_handshakes
  * in the handshake): agents being refused, sessions flushing their last
  * frame.  Past that, new TCP connections are dropped unanswered. */
