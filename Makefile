@@ -179,6 +179,7 @@ netns: programs $(BUILD)/tests/fw_driver $(BUILD)/tests/patch_driver \
 	@tests/netns/hostile_test.sh $(BUILD)
 	@tests/netns/cli_test.sh $(BUILD)
 	@tests/netns/flood_test.sh $(BUILD)
+	@tests/netns/nat_test.sh $(BUILD)
 	@tests/netns/crl_test.sh $(BUILD)
 
 # Both compilers must build warning-free; the clang build is only compiled.

@@ -435,6 +435,45 @@ check_refobs(struct check *c)
 	return &c->ro;
 }
 
+/*
+ * "armed", perhaps after "queued": the reflector arms one session per
+ * agent address at a time and a bounded number of ports at once, and
+ * holds a plan back (never refuses it) until its turn.  The wait counts
+ * against --busy-wait, like a busy answer, and is a note.
+ */
+static int
+check_plan_wait(struct check *c, json_t **armed)
+{
+	struct timespec t0;
+	unsigned budget = 1000u * (c->o->busy_wait_s ? c->o->busy_wait_s :
+	    CHECK_BUSY_WAIT_S);
+	const char *why;
+	json_t *m = NULL;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = control_wait_either(c->ctl, "armed", "queued",
+	    CONTROL_REPLY_TIMEOUT_MS, &m);
+	if (r != 0 || strcmp(proto_type(m), "armed") == 0) {
+		*armed = m;
+		return r;
+	}
+	why = json_string_value(json_object_get(m, "waiting_for"));
+	why = why != NULL && strcmp(why, "address") == 0 ?
+	    "another agent with this address was being checked" :
+	    "it had as many probe ports armed as it takes at once";
+	log_debug("the reflector queued the plan (position %lld): %s",
+	    (long long)json_integer_value(json_object_get(m, "position")),
+	    why);
+	progress_stage(c->prog, "queued by the reflector: %s", why);
+	json_decref(m);
+	r = control_wait(c->ctl, "armed", budget, armed);
+	check_note(c, "the reflector queued the plan for %u ms before %s (%s)",
+	    clock_ms_since(&t0), r == 0 ? "arming it" : "the agent gave up "
+	    "(--busy-wait)", why);
+	return r;
+}
+
 static int
 check_plan(struct check *c)
 {
@@ -453,8 +492,8 @@ check_plan(struct check *c)
 			goto nomem;
 	if ((plan = check_plan_msg(c)) == NULL)
 		goto nomem;
-	r = control_request(c->ctl, plan, "armed", CONTROL_REPLY_TIMEOUT_MS,
-	    &armed);
+	if ((r = control_send(c->ctl, plan)) == 0)
+		r = check_plan_wait(c, &armed);
 	json_decref(plan);
 	if (r != 0)
 		return check_ctl_exit(c, r);

@@ -466,9 +466,11 @@ control_is_policy(const char *code)
 	return 0;
 }
 
-/* Take the first inbox message of type (or an error); 1 if found. */
+/* Take the first inbox message of type or type2 (NULL: none) or an
+ * error; 1 if found. */
 static int
-control_take(struct control *c, const char *type, json_t **msg)
+control_take(struct control *c, const char *type, const char *type2,
+    json_t **msg)
 {
 	size_t i;
 	json_t *m;
@@ -476,7 +478,8 @@ control_take(struct control *c, const char *type, json_t **msg)
 	json_array_foreach(c->inbox, i, m) {
 		const char *t = proto_type(m);
 
-		if (strcmp(t, type) == 0 || strcmp(t, "error") == 0) {
+		if (strcmp(t, type) == 0 || strcmp(t, "error") == 0 ||
+		    (type2 != NULL && strcmp(t, type2) == 0)) {
 			*msg = json_incref(m);
 			json_array_remove(c->inbox, i);
 			return 1;
@@ -528,6 +531,13 @@ int
 control_wait(struct control *c, const char *type, unsigned timeout_ms,
     json_t **msg)
 {
+	return control_wait_either(c, type, NULL, timeout_ms, msg);
+}
+
+int
+control_wait_either(struct control *c, const char *type, const char *type2,
+    unsigned timeout_ms, json_t **msg)
+{
 	struct timespec t0, t1;
 	json_t *m = NULL;
 	int r = 0;
@@ -535,7 +545,7 @@ control_wait(struct control *c, const char *type, unsigned timeout_ms,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Frames may arrive together with a failure (bye, then EOF), so the
 	 * inbox is always looked at before the channel state. */
-	while (!control_take(c, type, &m)) {
+	while (!control_take(c, type, type2, &m)) {
 		long spent;
 
 		if (c->failed) {

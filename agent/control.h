@@ -108,6 +108,9 @@ int control_send(struct control *c, const json_t *msg);
  */
 int control_wait(struct control *c, const char *type, unsigned timeout_ms,
     json_t **msg);
+/* The same for either of two types (e.g. "armed" or "queued"). */
+int control_wait_either(struct control *c, const char *type,
+    const char *type2, unsigned timeout_ms, json_t **msg);
 
 /* send + wait, for request/reply pairs. */
 int control_request(struct control *c, const json_t *req, const char *type,

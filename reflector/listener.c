@@ -380,5 +380,7 @@ listener_set_arrival(const struct listener_set *ls, size_t i)
 unsigned
 listener_set_foreign(const struct listener_set *ls)
 {
-	return ls->foreign;
+	/* Asked for at collect, when the agent's probes are done: those
+	 * still silent are someone else's too. */
+	return ls->foreign + portreg_held(ls->reg, ls);
 }

@@ -125,7 +125,8 @@ size_t listener_set_narrivals(const struct listener_set *ls);
 const struct listener_arrival *listener_set_arrival(
     const struct listener_set *ls, size_t i);
 /* Connections on the set's ports that carried no token of a session
- * on the port (see portreg.h). */
+ * on the port, and those from the set's peers still held open without a
+ * line (see portreg.h): asked for when the agent's probes are done. */
 unsigned listener_set_foreign(const struct listener_set *ls);
 
 #endif

@@ -590,3 +590,21 @@ portreg_foreign(const struct portreg *reg)
 {
 	return reg->foreign;
 }
+
+unsigned
+portreg_held(const struct portreg *reg, const void *owner_arg)
+{
+	const struct portreg_conn *pc;
+	const struct portreg_ref *ref;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(pc, &reg->by_age, age)
+		LIST_FOREACH(ref, &pc->pp->refs, entry)
+			if (ref->owner.arg == owner_arg &&
+			    portreg_ref_expects(ref,
+			    (const struct sockaddr *)&pc->peer)) {
+				n++;
+				break;
+			}
+	return n;
+}

@@ -96,5 +96,12 @@ void portreg_release(struct portreg *reg, struct portreg_ref *ref);
 size_t portreg_nports(const struct portreg *reg);
 /* Foreign connections since start, for the whole process. */
 unsigned long portreg_foreign(const struct portreg *reg);
+/*
+ * Connections held open on the ports of the owner whose arg is owner_arg,
+ * from an address it expects, that have not sent a line (yet).  Once the
+ * owner's own probes are done, these are not its: a flood from behind
+ * its NAT that the connection cap has not closed so far.
+ */
+unsigned portreg_held(const struct portreg *reg, const void *owner_arg);
 
 #endif

@@ -20,6 +20,7 @@
 #include "portreg.h"
 #include "rstats.h"
 #include "applysrv.h"
+#include "armq.h"
 #include "server.h"
 #include "session.h"
 
@@ -52,6 +53,7 @@ struct server {
 	struct evconnlistener *listener;
 	struct portreg *ports;	/* probe sockets, shared by the sessions */
 	struct applysrv *apply;	/* check --apply's fixes and window */
+	struct session_shared shared;	/* what every session is handed */
 	struct session_hooks hooks;
 	struct server_entry_list sessions;
 	unsigned nsessions;	/* all entries */
@@ -330,8 +332,8 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	/* An agent that vanishes without close_notify is an EOF, not a TLS
 	 * error worth a warning. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if ((e->session = session_new(srv->base, srv->cfg, srv->ports,
-	    srv->apply, bev, &srv->hooks, srv)) == NULL) {
+	if ((e->session = session_new(srv->base, srv->cfg, &srv->shared, bev,
+	    &srv->hooks, srv)) == NULL) {
 		log_warnx("server: %s: cannot create session", pbuf);
 		goto fail;
 	}
@@ -372,11 +374,15 @@ server_new(struct event_base *base, const struct reflector_config *cfg,
 	srv->ctx = ctx;
 	if ((srv->ports = portreg_new(base, cfg->max_sessions *
 	    SERVER_PROBE_CONNS)) == NULL ||
-	    (srv->apply = applysrv_new(cfg)) == NULL) {
+	    (srv->apply = applysrv_new(cfg)) == NULL ||
+	    (srv->shared.armq = armq_new(cfg->max_armed_ports)) == NULL) {
 		portreg_free(srv->ports);
+		applysrv_free(srv->apply);
 		free(srv);
 		return NULL;
 	}
+	srv->shared.ports = srv->ports;
+	srv->shared.apply = srv->apply;
 	srv->hooks.token_in_use = server_token_in_use_cb;
 	srv->hooks.closed = server_session_closed_cb;
 	srv->hooks.admit = server_admit_cb;
@@ -402,6 +408,7 @@ server_free(struct server *srv)
 	 * an undecided apply (its watchdog rolls back). */
 	portreg_free(srv->ports);
 	applysrv_free(srv->apply);
+	armq_free(srv->shared.armq);
 	free(srv);
 }
 
@@ -465,6 +472,8 @@ server_set_ctx(struct server *srv, SSL_CTX *ctx)
 	/* Each SSL holds a reference to the context it was made from:
 	 * sessions in flight keep theirs, whatever becomes of this one. */
 	srv->ctx = ctx;
+	/* The configuration was reloaded with it. */
+	armq_set_budget(srv->shared.armq, srv->cfg->max_armed_ports);
 }
 
 unsigned

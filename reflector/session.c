@@ -323,7 +323,7 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 
 struct session *
 session_new(struct event_base *base, const struct reflector_config *cfg,
-    struct portreg *ports, struct applysrv *apply, struct bufferevent *bev,
+    const struct session_shared *sh, struct bufferevent *bev,
     const struct session_hooks *hooks, void *hooks_arg)
 {
 	struct session *s;
@@ -335,8 +335,9 @@ session_new(struct event_base *base, const struct reflector_config *cfg,
 		return NULL;
 	s->base = base;
 	s->cfg = cfg;
-	s->ports = ports;
-	s->apply = apply;
+	s->ports = sh->ports;
+	s->apply = sh->apply;
+	s->armq = sh->armq;
 	s->bev = bev;
 	s->hooks = hooks;
 	s->hooks_arg = hooks_arg;

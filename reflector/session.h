@@ -50,15 +50,20 @@ struct session_hooks {
  * Take over bev (an accepting bufferevent_openssl with
  * BEV_OPT_CLOSE_ON_FREE).  When hooks->admit refuses it after the
  * handshake, the session only sends "error" code "busy" and
- * closes.  cfg, ports (the process-wide probe port registry) and hooks
- * must outlive the session.  NULL on failure (bev is then still the
- * caller's).  apply (check --apply, applysrv.h) is shared by the
- * sessions and must outlive them: each keeps there the fixes it sends,
- * and hands it the apply-* messages.
+ * closes.  cfg, hooks and what sh points to (the process-wide objects
+ * the sessions share) must outlive the session.  NULL on failure (bev
+ * is then still the caller's).  Each session keeps in sh->apply the
+ * fixes it sends and hands it the apply-* messages; it takes a ticket
+ * of sh->armq with its plan and arms when the queue grants it.
  */
+struct session_shared {
+	struct portreg *ports;		/* the probe port registry */
+	struct applysrv *apply;		/* check --apply (applysrv.h) */
+	struct armq *armq;		/* who may arm now (armq.h) */
+};
 struct session *session_new(struct event_base *base,
-    const struct reflector_config *cfg, struct portreg *ports,
-    struct applysrv *apply, struct bufferevent *bev, const struct session_hooks *hooks,
+    const struct reflector_config *cfg, const struct session_shared *sh,
+    struct bufferevent *bev, const struct session_hooks *hooks,
     void *hooks_arg);
 void session_free(struct session *s);
 

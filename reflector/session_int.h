@@ -14,6 +14,8 @@
 #include "addr.h"
 #include "config.h"
 #include "proto.h"
+#include "reqmsg.h"
+#include "fixgen.h"
 #include "session.h"
 
 #define SESSION_CLOSE_WAIT_S	5	/* to flush a last frame (bye, errors) */
@@ -24,6 +26,7 @@ enum session_state {
 	SESSION_HANDSHAKE,	/* TLS not yet up */
 	SESSION_HELLO,		/* waiting for hello */
 	SESSION_READY,		/* welcome sent, no plan yet */
+	SESSION_QUEUED,		/* plan checked, waiting in the arming queue */
 	SESSION_ARMED,		/* plan armed */
 	SESSION_CLOSING,	/* flushing the last frame */
 	SESSION_DONE,		/* hooks->closed called */
@@ -41,6 +44,11 @@ struct session {
 	struct bufferevent *bev;
 	struct portreg *ports;		/* the server's, shared */
 	struct applysrv *apply;		/* the server's, shared */
+	struct armq *armq;		/* the server's, shared */
+	struct armq_ticket *ticket;	/* its place there, from the plan on */
+	struct event *arm_ev;		/* arms a plan the queue granted */
+	struct reqmsg_plan plan;	/* the plan waiting (fix_borrowed NULL) */
+	struct fixgen_req fixreq;	/* and its plan.fix */
 	const struct session_hooks *hooks;
 	void *hooks_arg;
 	int refuse;

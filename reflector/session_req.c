@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "addr.h"
 #include "algsrv.h"
+#include "armq.h"
 #include "mtusrv.h"
 #include "channel.h"
 #include "connectback.h"
@@ -358,23 +359,29 @@ session_on_alg_active(struct session *s, const struct reqmsg_wait *q)
 		session_send(s, now);	/* NULL: out of memory, closes */
 }
 
+/* The idle timer reads too, except while the plan waits in the queue:
+ * the agent has nothing to say until "armed". */
 static void
-session_on_plan(struct session *s, const struct reqmsg_plan *q)
+session_idle_timeouts(struct session *s, int reading)
 {
-	const char *code = NULL;
-	struct fixgen_req fixreq;
-	char reason[192], ptext[16];
+	struct timeval tv = { (time_t)s->cfg->session_timeout_s, 0 };
+
+	bufferevent_set_timeouts(s->bev, reading ? &tv : NULL, &tv);
+}
+
+/* Arm the plan checked and let in by the queue (s->plan, s->fixreq). */
+static void
+session_plan_arm(struct session *s)
+{
+	const struct reqmsg_plan *q = &s->plan;
 	const struct portrange *rp = q->has_passive ? &q->passive : NULL;
 	uint16_t cport = q->control_port;
 	unsigned tmo = q->timeout_ms;
 	struct session_peers peers;
+	char ptext[16] = "none";
 	size_t i;
 	int r;
 
-	if (s->state == SESSION_ARMED) {
-		session_error(s, "unexpected", "a plan is already armed");
-		return;
-	}
 	/* Probes come from the agent's address as seen here, and (dual
 	 * stack, no NAT) from those it names; from nowhere else. */
 	peers.addr[0] = s->observed;
@@ -383,20 +390,10 @@ session_on_plan(struct session *s, const struct reqmsg_plan *q)
 		peers.addr[peers.n++] = q->agent_addrs[i];
 	if (rp != NULL)
 		snprintf(ptext, sizeof(ptext), "%u-%u", rp->lo, rp->hi);
-	/* What the agent asks of its fixes: checked values only. */
-	if (fixgen_req_parse(q->fix_borrowed,
-	    (struct sockaddr *)&s->observed, &fixreq, reason,
-	    sizeof(reason)) != 0) {
-		session_error(s, "bad-request", reason);
-		return;
-	}
-	if (listener_policy_check(s->cfg, cport, rp, &code, reason,
-	    sizeof(reason)) != 0) {
-		session_error(s, code, reason);
-		return;
-	}
+	session_idle_timeouts(s, 1);
 	if ((r = session_arm(s, cport, rp, session_line_wait_ms(s, tmo),
 	    &peers)) != 0 || (r = session_alg_arm(s, cport, rp, tmo)) != 0) {
+		s->state = SESSION_READY;
 		session_release(s);
 		if (r == FTP_ERR_AGAIN) {
 			session_error(s, "unexpected", "another session from "
@@ -408,14 +405,118 @@ session_on_plan(struct session *s, const struct reqmsg_plan *q)
 		session_error(s, "unexpected", "cannot arm the listeners");
 		return;
 	}
-	trace_set_fixreq(s->trace, &fixreq);
+	trace_set_fixreq(s->trace, &s->fixreq);
 	s->state = SESSION_ARMED;
 	log_info("session %s: plan armed: control %u, passive %s, "
 	    "%zu ports %s (server \"%.64s\")", s->peer_text, (unsigned)cport,
-	    rp != NULL ? ptext : "none", listener_set_nports(s->listeners),
+	    ptext, listener_set_nports(s->listeners),
 	    s->diverted ? "diverted to the transparent listener" :
 	    "listened on where free", q->server);
 	session_send(s, session_armed_msg(s));
+}
+
+/* The queue let the plan in (deferred from session_grant_cb). */
+static void
+session_granted_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->state != SESSION_QUEUED)
+		return;
+	log_debug("session %s: the arming queue let the plan in",
+	    s->peer_text);
+	session_plan_arm(s);
+}
+
+/* armq's grant callback runs inside another session's armq_leave():
+ * arm on the next turn of the loop, not in the middle of that. */
+static void
+session_grant_cb(void *arg)
+{
+	struct session *s = arg;
+
+	event_active(s->arm_ev, EV_TIMEOUT, 1);
+}
+
+static json_t *
+session_queued_msg(struct session *s)
+{
+	json_t *m = proto_msg_new("queued");
+
+	if (m == NULL)
+		return NULL;
+	json_object_set_new(m, "position", json_integer((json_int_t)
+	    armq_ticket_position(s->armq, s->ticket)));
+	json_object_set_new(m, "waiting_for", json_string(armq_wait_name(
+	    armq_ticket_wait(s->ticket))));
+	json_object_set_new(m, "armed_ports", json_integer((json_int_t)
+	    armq_armed_ports(s->armq)));
+	return m;
+}
+
+/*
+ * A checked plan takes a ticket of the arming queue (armq.h): armed at
+ * once when no session of the same address is armed and the port budget
+ * has room, else "queued" now and "armed" when its turn comes.
+ */
+static void
+session_plan_enqueue(struct session *s, size_t nports)
+{
+	int r;
+
+	if (s->arm_ev == NULL && (s->arm_ev = evtimer_new(s->base,
+	    session_granted_cb, s)) == NULL) {
+		session_send(s, NULL);
+		return;
+	}
+	r = armq_enter(s->armq, (struct sockaddr *)&s->observed, nports,
+	    session_grant_cb, s, &s->ticket);
+	if (r != 0) {
+		session_send(s, NULL);
+		return;
+	}
+	if (armq_ticket_wait(s->ticket) == ARMQ_WAIT_NONE) {
+		session_plan_arm(s);
+		return;
+	}
+	s->state = SESSION_QUEUED;
+	session_idle_timeouts(s, 0);
+	log_info("session %s: plan queued (waiting for %s, position %zu, "
+	    "%zu ports armed)", s->peer_text, armq_wait_name(
+	    armq_ticket_wait(s->ticket)), armq_ticket_position(s->armq,
+	    s->ticket), armq_armed_ports(s->armq));
+	session_send(s, session_queued_msg(s));
+}
+
+static void
+session_on_plan(struct session *s, const struct reqmsg_plan *q)
+{
+	const char *code = NULL;
+	const struct portrange *rp = q->has_passive ? &q->passive : NULL;
+	char reason[192];
+
+	if (s->state == SESSION_ARMED || s->state == SESSION_QUEUED) {
+		session_error(s, "unexpected", "a plan is already armed");
+		return;
+	}
+	/* What the agent asks of its fixes: checked values only. */
+	if (fixgen_req_parse(q->fix_borrowed,
+	    (struct sockaddr *)&s->observed, &s->fixreq, reason,
+	    sizeof(reason)) != 0) {
+		session_error(s, "bad-request", reason);
+		return;
+	}
+	if (listener_policy_check(s->cfg, q->control_port, rp, &code, reason,
+	    sizeof(reason)) != 0) {
+		session_error(s, code, reason);
+		return;
+	}
+	s->plan = *q;
+	s->plan.fix_borrowed = NULL;	/* the frame goes; fixreq stays */
+	session_plan_enqueue(s, 1 + (rp != NULL ?
+	    (size_t)(rp->hi - rp->lo) + 1 : 0));
 }
 
 static void
@@ -579,6 +680,12 @@ session_release(struct session *s)
 	s->alg = NULL;
 	mtusrv_free(s->mtu);
 	s->mtu = NULL;
+	/* Last: the sessions it held back may arm (on their next turn). */
+	armq_leave(s->armq, s->ticket);
+	s->ticket = NULL;
+	if (s->arm_ev != NULL)
+		event_free(s->arm_ev);
+	s->arm_ev = NULL;
 }
 
 static void

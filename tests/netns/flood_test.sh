@@ -136,11 +136,13 @@ n=$(grep -c 'from an address no session on the port expects' "$T_DIR/reflector.l
 ((n > CONNS)) && ok "the reflector closed $n flood connections at accept (no session expects their address)" ||
 	nok "the reflector closed only $n flood connections at accept"
 
-# 3. from the agent's own address, where another agent's session holds
-# the range too (a NAT in front of the clients): held until the cap, the
-# oldest closed to make room; the agent still passes and its report
-# names the tokenless connections.
-hold_range "$CLIENT4" $((SECONDS_FLOOD + 2))
+# 3. from the agent's own address (a NAT in front of the clients), where
+# another agent's session holds the range for the first half of the
+# flood: held until the cap, the oldest closed to make room.  The agent
+# from that address waits in the reflector's queue (one armed session per
+# address at a time) and arms in the second half, still flooded: it still
+# passes, and its report names the tokenless connections and the wait.
+hold_range "$CLIENT4" $((SECONDS_FLOOD / 2))
 flood "$CLIENT4" "$T_DIR/flood2.json"
 sleep $((CONNS / (RATE * 10) + 3))
 run_agent "$BUILD" "$T_DIR/nat.json" "${NOFTP[@]}"
@@ -159,6 +161,9 @@ n=$(grep -c 'closed to make room' "$T_DIR/reflector.log" || true)
 grep -q "without this session's token" "$T_DIR/nat.json" &&
 	ok "the agent's report says connections without its token arrived" ||
 	nok "the agent's report does not mention the tokenless connections"
+grep -q "queued the plan for [0-9]* ms before arming it" "$T_DIR/nat.json" &&
+	ok "the agent waited for the other session of its address (its report says so)" ||
+	nok "the agent's report does not say it waited for the other session of its address"
 kill -0 "$REFLECTOR_PID" 2>/dev/null && ok "the reflector is still running" ||
 	nok "the reflector died"
 
