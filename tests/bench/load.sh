@@ -39,7 +39,11 @@
 # Then a TLS line: sequential control-channel set-ups per second.
 #
 # Environment:
-#   FTPATH_LOAD_FAMILY=4|6       client family (default 4 up to N=506, else 6)
+#   FTPATH_LOAD_HOSTS=H          client hosts (namespaces, one address
+#                                each; default N): agent I runs on host
+#                                I mod H, so 1 puts all behind one NAT
+#   FTPATH_LOAD_FAMILY=4|6       client family (default 4 up to 506
+#                                hosts, else 6)
 #   FTPATH_LOAD_MAX_SESSIONS=M   the reflector's max_sessions (default N,
 #                                at least 8, at most 4096, the config's
 #                                limit); "default": no key (8)
@@ -65,13 +69,18 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 	echo "load: N must be 1..4096" >&2
 	exit 2
 }
+NH=${FTPATH_LOAD_HOSTS:-$N}
+[[ $NH =~ ^[1-9][0-9]{0,3}$ ]] && ((NH <= N)) || {
+	echo "load: FTPATH_LOAD_HOSTS must be 1..N" >&2
+	exit 2
+}
 FAMILY=${FTPATH_LOAD_FAMILY:-}
-[[ -n $FAMILY ]] || { ((N <= 506)) && FAMILY=4 || FAMILY=6; }
+[[ -n $FAMILY ]] || { ((NH <= 506)) && FAMILY=4 || FAMILY=6; }
 [[ $FAMILY == 4 || $FAMILY == 6 ]] || {
 	echo "load: FTPATH_LOAD_FAMILY must be 4 or 6" >&2
 	exit 2
 }
-((FAMILY == 6 || N <= 506)) || {
+((FAMILY == 6 || NH <= 506)) || {
 	echo "load: IPv4 documentation ranges give 506 client addresses; use FTPATH_LOAD_FAMILY=6" >&2
 	exit 2
 }
@@ -199,7 +208,7 @@ nsx "$NS_R" 5 sysctl -qw net.ipv4.ip_forward=1
 nsx "$NS_R" 5 sysctl -qw net.ipv6.conf.all.forwarding=1
 
 mkdir -p "$T_DIR/batch"
-for ((i = 1; i <= N; i++)); do
+for ((i = 1; i <= NH; i++)); do
 	CLIENT_NS+=("$T_PFX-c$i")
 done
 printf 'netns add %s\n' "${CLIENT_NS[@]}" >"$T_DIR/batch/netns"
@@ -210,7 +219,7 @@ ip -batch "$T_DIR/batch/netns" || die "creating the client namespaces failed"
 	echo "addr add 192.0.2.1/24 dev br0"
 	echo "addr add $ROUTER_C6/64 dev br0 nodad"
 	echo "link set br0 up"
-	for ((i = 1; i <= N; i++)); do
+	for ((i = 1; i <= NH; i++)); do
 		echo "link add p$i type veth peer name c0 address $(client_mac "$i") netns ${CLIENT_NS[i - 1]}"
 		echo "link set p$i addrgenmode none"
 		echo "link set p$i master br0 up"
@@ -218,7 +227,7 @@ ip -batch "$T_DIR/batch/netns" || die "creating the client namespaces failed"
 	done
 } >"$T_DIR/batch/router"
 ip -n "$NS_R" -batch "$T_DIR/batch/router" || die "router batch failed"
-for ((i = 1; i <= N; i++)); do
+for ((i = 1; i <= NH; i++)); do
 	gw=$(client_gw "$i")
 	printf '%s\n' "link set lo up" "link set c0 addrgenmode none" \
 		"addr add $(client_addr "$i")/$(client_len) dev c0$( ((FAMILY == 6)) && echo ' nodad')" \
@@ -230,7 +239,7 @@ done
 # bounded reachability check from the first and the last client
 SRV=$SERVER4
 ((FAMILY == 6)) && SRV=$SERVER6
-for ns in "${CLIENT_NS[0]}" "${CLIENT_NS[N - 1]}"; do
+for ns in "${CLIENT_NS[0]}" "${CLIENT_NS[NH - 1]}"; do
 	ok=0
 	for _ in $(seq 1 30); do
 		tcp_answers "$ns" "$SRV" 9 && {
@@ -242,7 +251,7 @@ for ns in "${CLIENT_NS[0]}" "${CLIENT_NS[N - 1]}"; do
 	((ok)) || die "topology: $SRV not reachable from $ns"
 done
 SETUP_S=$(awk -v a="$T_SETUP0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
-log "topology up: $N client namespaces (IPv$FAMILY) -- $NS_R (br0) -- $NS_S in ${SETUP_S}s"
+log "topology up: $NH client namespaces (IPv$FAMILY) -- $NS_R (br0) -- $NS_S in ${SETUP_S}s"
 
 # --- server side ------------------------------------------------------
 start_vsftpd
@@ -263,7 +272,10 @@ if [[ -n ${FTPATH_LOAD_PERF:-} ]]; then
 fi
 
 # --- the agents -------------------------------------------------------
-printf '%s\n' "${CLIENT_NS[@]}" >"$T_DIR/nslist"
+# agent I runs on host I mod NH (FTPATH_LOAD_HOSTS=1: all behind one NAT)
+for ((i = 0; i < N; i++)); do
+	echo "${CLIENT_NS[i % NH]}"
+done >"$T_DIR/nslist"
 REFL_ADDR=$SERVER4
 ((FAMILY == 6)) && REFL_ADDR="[$SERVER6]"
 AGENT_ARGS=(check --reflector "$REFL_ADDR" --cert "$CERTS/agent.crt"
@@ -306,7 +318,7 @@ print(f"ok={s['ok']} wrong={s['wrong']} exit3={s['exit3']} timeout={s['timeout']
       f"ready={s['ready']} spawn={s['spawn_s']}s")
 PY
 )
-LINE="load: N=$N family=$FAMILY max_sessions=$MAXS $S refl_rss=${REFL_RSS}MB refl_cpu=${REFL_CPU}s trace_lost=$TRACE_LOST trace_incomplete=$TRACE_INCOMPLETE listen_overflows=${LISTEN_OVF:-?} setup=${SETUP_S}s"
+LINE="load: N=$N hosts=$NH family=$FAMILY max_sessions=$MAXS $S refl_rss=${REFL_RSS}MB refl_cpu=${REFL_CPU}s trace_lost=$TRACE_LOST trace_incomplete=$TRACE_INCOMPLETE listen_overflows=${LISTEN_OVF:-?} setup=${SETUP_S}s"
 echo "$LINE"
 
 # --- control-channel TLS set-up rate ---------------------------------
