@@ -963,7 +963,6 @@ check_release(struct check *c)
 	if (c->ctx != NULL)
 		SSL_CTX_free(c->ctx);
 	json_decref(c->notes);
-	free(c->ev_probes);
 	free(c->ev_traces);
 	free(c->ev_notes);
 	fixes_free(c->fx);

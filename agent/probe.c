@@ -32,9 +32,9 @@ enum probe_phase {
 	PROBE_FINISHED,
 };
 
+/* A probe's socket state; its observation is pe->obs[its index]. */
 struct probe {
 	struct probe_engine *pe;
-	struct probe_obs obs;
 	enum probe_phase phase;
 	int fd;
 	struct event *ev;
@@ -50,6 +50,9 @@ struct probe_engine {
 	char token[PROTO_TOKEN_HEXLEN + 1];
 	unsigned timeout_ms;
 	struct probe *probes;
+	/* The observations, apart and in the same order, so that the
+	 * evidence can borrow them as one array (probe_obs_array). */
+	struct probe_obs *obs;
 	size_t n, cap;
 	size_t next;			/* first probe not yet started */
 	size_t inflight;
@@ -68,6 +71,12 @@ struct probe_engine {
 };
 
 static void probe_io_cb(evutil_socket_t fd, short what, void *arg);
+
+static struct probe_obs *
+probe_o(const struct probe *p)
+{
+	return &p->pe->obs[p - p->pe->probes];
+}
 
 const char *
 probe_id(enum probe_kind kind, uint16_t port, char *buf, size_t len)
@@ -124,6 +133,7 @@ probe_free(struct probe_engine *pe)
 	for (i = 0; i < pe->n_late; i++)
 		close(pe->late_fd[i]);
 	free(pe->probes);
+	free(pe->obs);
 	free(pe->index);
 	free(pe);
 }
@@ -132,6 +142,24 @@ static uint32_t *
 probe_slot(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 {
 	return &pe->index[(kind == PROBE_PASSIVE ? 65536u : 0u) + port];
+}
+
+/* Room for twice as many probes (both arrays).  0 or FTP_ERR_NOMEM. */
+static int
+probe_grow(struct probe_engine *pe)
+{
+	size_t cap = pe->cap ? pe->cap * 2 : 64;
+	struct probe *p;
+	struct probe_obs *o;
+
+	if ((p = reallocarray(pe->probes, cap, sizeof(*p))) == NULL)
+		return FTP_ERR_NOMEM;
+	pe->probes = p;
+	if ((o = reallocarray(pe->obs, cap, sizeof(*o))) == NULL)
+		return FTP_ERR_NOMEM;
+	pe->obs = o;
+	pe->cap = cap;
+	return 0;
 }
 
 int
@@ -145,23 +173,18 @@ probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 	slot = probe_slot(pe, kind, port);
 	if (*slot != 0)
 		return 0;
-	if (pe->n == pe->cap) {
-		size_t cap = pe->cap ? pe->cap * 2 : 64;
-
-		if ((p = reallocarray(pe->probes, cap, sizeof(*p))) == NULL)
-			return FTP_ERR_NOMEM;
-		pe->probes = p;
-		pe->cap = cap;
-	}
+	if (pe->n == pe->cap && probe_grow(pe) != 0)
+		return FTP_ERR_NOMEM;
 	p = &pe->probes[pe->n];
 	memset(p, 0, sizeof(*p));
+	memset(&pe->obs[pe->n], 0, sizeof(pe->obs[pe->n]));
 	p->pe = pe;
 	p->fd = -1;
-	p->obs.kind = kind;
-	p->obs.port = port;
-	p->obs.outcome = OUTCOME_NOT_RUN;
-	memcpy(&p->obs.remote, &pe->server, sizeof(pe->server));
-	addr_set_port((struct sockaddr *)&p->obs.remote, port);
+	probe_o(p)->kind = kind;
+	probe_o(p)->port = port;
+	probe_o(p)->outcome = OUTCOME_NOT_RUN;
+	memcpy(&probe_o(p)->remote, &pe->server, sizeof(pe->server));
+	addr_set_port((struct sockaddr *)&probe_o(p)->remote, port);
 	*slot = (uint32_t)++pe->n;
 	pe->n_kind[kind == PROBE_PASSIVE]++;
 	return 0;
@@ -176,10 +199,10 @@ probe_first_of_kind(const struct probe_engine *pe, const struct probe *p)
 {
 	size_t i = (size_t)(p - pe->probes), j;
 
-	if (pe->n_kind[p->obs.kind == PROBE_PASSIVE] < 2)
+	if (pe->n_kind[probe_o(p)->kind == PROBE_PASSIVE] < 2)
 		return 0;
 	for (j = 0; j < i; j++)
-		if (pe->probes[j].obs.kind == p->obs.kind)
+		if (pe->obs[j].kind == probe_o(p)->kind)
 			return 0;
 	return 1;
 }
@@ -207,7 +230,13 @@ probe_count(const struct probe_engine *pe)
 struct probe_obs *
 probe_obs_at(struct probe_engine *pe, size_t i)
 {
-	return i < pe->n ? &pe->probes[i].obs : NULL;
+	return i < pe->n ? &pe->obs[i] : NULL;
+}
+
+const struct probe_obs *
+probe_obs_array(const struct probe_engine *pe)
+{
+	return pe->obs;
 }
 
 struct probe_obs *
@@ -243,7 +272,7 @@ probe_lookup(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 	if (kind != PROBE_CONTROL && kind != PROBE_PASSIVE)
 		return NULL;
 	idx = *probe_slot(pe, kind, port);
-	return idx ? &pe->probes[idx - 1].obs : NULL;
+	return idx ? &pe->obs[idx - 1] : NULL;
 }
 
 static void probe_fill(struct probe_engine *pe);
@@ -285,11 +314,11 @@ probe_linger(struct probe *p)
 	size_t idx = (size_t)(p - pe->probes);
 	int slot;
 
-	if (p->obs.outcome == OUTCOME_ICMP)
+	if (probe_o(p)->outcome == OUTCOME_ICMP)
 		pe->icmp_seen = 1;
-	if (p->obs.outcome != OUTCOME_TIMEOUT || p->fd == -1 ||
+	if (probe_o(p)->outcome != OUTCOME_TIMEOUT || p->fd == -1 ||
 	    pe->icmp_seen || probe_first_of_kind(pe, p) ||
-	    (p->obs.kind == PROBE_CONTROL && pe->n_kind[1] > 0))
+	    (probe_o(p)->kind == PROBE_CONTROL && pe->n_kind[1] > 0))
 		return;
 	/* The earliest SYNs are kept (probes start in order; timeouts of
 	 * one wave fire in any order): the router answers the oldest
@@ -317,9 +346,9 @@ probe_late_icmp(struct probe_engine *pe, struct evidence_late_icmp *out,
 
 		if (errq_read(pe->late_fd[i], &icmp) != 0 || !icmp.present)
 			continue;
-		out[n].kind = p->obs.kind;
-		out[n].port = p->obs.port;
-		out[n].remote = p->obs.remote;
+		out[n].kind = probe_o(p)->kind;
+		out[n].port = probe_o(p)->port;
+		out[n].remote = probe_o(p)->remote;
 		out[n].icmp = icmp;
 		out[n].after_ms = clock_ms_since(&p->t0);
 		n++;
@@ -348,9 +377,9 @@ probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 	struct probe_engine *pe = p->pe;
 	char id[PROBE_ID_MAX];
 
-	p->obs.outcome = outcome;
-	p->obs.error = err;
-	p->obs.elapsed_ms = clock_ms_since(&p->t0);
+	probe_o(p)->outcome = outcome;
+	probe_o(p)->error = err;
+	probe_o(p)->elapsed_ms = clock_ms_since(&p->t0);
 	p->phase = PROBE_FINISHED;
 	probe_linger(p);
 	probe_close(p);
@@ -358,8 +387,8 @@ probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 	pe->finished++;
 	if (log_verbosity() >= 2)
 		log_debug("probe %s: %s after %u ms",
-		    probe_id(p->obs.kind, p->obs.port, id, sizeof(id)),
-		    outcome_name(outcome), p->obs.elapsed_ms);
+		    probe_id(probe_o(p)->kind, probe_o(p)->port, id, sizeof(id)),
+		    outcome_name(outcome), probe_o(p)->elapsed_ms);
 	/* A synchronous failure inside probe_fill() must not recurse. */
 	if (!pe->filling)
 		probe_fill(pe);
@@ -371,9 +400,9 @@ probe_failed(struct probe *p, int err)
 {
 	enum probe_outcome o;
 
-	if (p->fd != -1 && errq_read(p->fd, &p->obs.icmp) != 0)
-		p->obs.icmp.present = 0;
-	if (p->obs.icmp.present)
+	if (p->fd != -1 && errq_read(p->fd, &probe_o(p)->icmp) != 0)
+		probe_o(p)->icmp.present = 0;
+	if (probe_o(p)->icmp.present)
 		o = OUTCOME_ICMP;
 	else if (err == ECONNREFUSED)
 		o = OUTCOME_RESET;
@@ -426,8 +455,8 @@ probe_arm(struct probe *p, short what, unsigned budget_ms)
 static void
 probe_start_one(struct probe *p)
 {
-	const struct sockaddr *sa = (const struct sockaddr *)&p->obs.remote;
-	socklen_t sl = sizeof(p->obs.local);
+	const struct sockaddr *sa = (const struct sockaddr *)&probe_o(p)->remote;
+	socklen_t sl = sizeof(probe_o(p)->local);
 
 	p->pe->inflight++;
 	p->phase = PROBE_CONNECTING;
@@ -449,8 +478,8 @@ probe_start_one(struct probe *p)
 	}
 	/* The local end is known as soon as connect() picked a port; it
 	 * matters for failures too (it is the 5-tuple a trace would show). */
-	if (getsockname(p->fd, (struct sockaddr *)&p->obs.local, &sl) == 0)
-		addr_unmap(&p->obs.local);
+	if (getsockname(p->fd, (struct sockaddr *)&probe_o(p)->local, &sl) == 0)
+		addr_unmap(&probe_o(p)->local);
 	if (probe_arm(p, EV_WRITE, p->pe->timeout_ms) != 0)
 		probe_finish(p, OUTCOME_LOCAL_ERROR, ENOMEM);
 }
@@ -502,14 +531,14 @@ probe_banner(struct probe *p)
 {
 	size_t i, o = 0;
 
-	for (i = 0; i < p->len && o < sizeof(p->obs.banner) - 1; i++) {
+	for (i = 0; i < p->len && o < sizeof(probe_o(p)->banner) - 1; i++) {
 		unsigned char ch = (unsigned char)p->buf[i];
 
 		if (ch == '\r' || ch == '\n')
 			break;
-		p->obs.banner[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+		probe_o(p)->banner[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
 	}
-	p->obs.banner[o] = '\0';
+	probe_o(p)->banner[o] = '\0';
 }
 
 static void
@@ -521,7 +550,7 @@ probe_judge_reply(struct probe *p, int err)
 		probe_finish(p, OUTCOME_SILENT_PEER, err);
 		return;
 	}
-	probe_id(p->obs.kind, p->obs.port, want, sizeof(want));
+	probe_id(probe_o(p)->kind, probe_o(p)->port, want, sizeof(want));
 	if (proto_probe_ack_parse(p->buf, p->len, got, sizeof(got)) == 0 &&
 	    strcmp(got, want) == 0) {
 		probe_finish(p, OUTCOME_ACKED, 0);
@@ -535,13 +564,13 @@ static void
 probe_connected(struct probe *p)
 {
 	char line[PROTO_PROBE_LINE_MAX], id[PROBE_ID_MAX];
-	socklen_t sl = sizeof(p->obs.remote);
+	socklen_t sl = sizeof(probe_o(p)->remote);
 	ssize_t n;
 	int len;
 
-	if (getpeername(p->fd, (struct sockaddr *)&p->obs.remote, &sl) == 0)
-		addr_unmap(&p->obs.remote);
-	probe_id(p->obs.kind, p->obs.port, id, sizeof(id));
+	if (getpeername(p->fd, (struct sockaddr *)&probe_o(p)->remote, &sl) == 0)
+		addr_unmap(&probe_o(p)->remote);
+	probe_id(probe_o(p)->kind, probe_o(p)->port, id, sizeof(id));
 	if (proto_probe_line(line, sizeof(line), p->pe->token, id) != 0) {
 		probe_finish(p, OUTCOME_LOCAL_ERROR, EINVAL);
 		return;
@@ -624,7 +653,7 @@ probe_on_timeout(struct probe *p)
 		return;
 	}
 	/* An ICMP error that did not fail the connect still names a cause. */
-	if (errq_read(p->fd, &p->obs.icmp) == 0 && p->obs.icmp.present) {
+	if (errq_read(p->fd, &probe_o(p)->icmp) == 0 && probe_o(p)->icmp.present) {
 		probe_finish(p, OUTCOME_ICMP, ETIMEDOUT);
 		return;
 	}

@@ -50,6 +50,10 @@ size_t probe_count(const struct probe_engine *pe);
 /* The i-th probe in the order added; mutable so the caller can merge the
  * reflector's view (arrived, seen_*, arm) into it. */
 struct probe_obs *probe_obs_at(struct probe_engine *pe, size_t i);
+/* All probe_count() observations as one array, in the order added
+ * (NULL when there is none); valid until the next probe_add() or
+ * probe_free(). */
+const struct probe_obs *probe_obs_array(const struct probe_engine *pe);
 /* The probe with this id ("control-21", "passive-40000"), or NULL. */
 struct probe_obs *probe_find(struct probe_engine *pe, const char *probe_id);
 
