@@ -7,6 +7,7 @@
 
 #include "ctrace.h"
 #include "fw.h"
+#include "fw_hub.h"
 #include "fw_session.h"
 #include "fw_trace.h"
 
@@ -15,6 +16,7 @@
 
 struct ctrace {
 	struct fw_session	*s;
+	struct fw_hub		*hub;	/* our listener, or NULL */
 	int			 collected;
 	uint16_t		 active_port;
 };
@@ -41,17 +43,17 @@ ctrace_spec(struct fw_session_spec *spec, struct portrange *pr,
 }
 
 static struct ctrace *
-ctrace_wrap(struct fw_session *s, uint16_t active_port)
+ctrace_wrap(struct fw_session *s, struct fw_hub *hub, uint16_t active_port)
 {
 	struct ctrace *ct;
 
-	if (s == NULL)
-		return NULL;
-	if ((ct = calloc(1, sizeof(*ct))) == NULL) {
+	if (s == NULL || (ct = calloc(1, sizeof(*ct))) == NULL) {
 		fw_session_free(s);
+		fw_hub_free(hub);
 		return NULL;
 	}
 	ct->s = s;
+	ct->hub = hub;
 	ct->active_port = active_port;
 	return ct;
 }
@@ -70,7 +72,17 @@ ctrace_new(struct event_base *base, const char *token,
 	    token : "");
 	ctrace_spec(&spec, pr, id, server, control_port, passive,
 	    active_port);
-	return ctrace_wrap(fw_session_new(base, &spec), active_port);
+	/*
+	 * The listener is a hub of one, for its receive buffer (fw_hub.c:
+	 * 64 MiB): the first wave of a full passive range traces thousands
+	 * of SYNs within milliseconds, more than a default netlink buffer
+	 * holds while the loop is busy connecting (ENOBUFS: the trace turned
+	 * incomplete).  Without CAP_NET_ADMIN there is no hub; the session
+	 * then finds out and says why by itself.
+	 */
+	spec.hub = fw_hub_new(base);
+	return ctrace_wrap(fw_session_new(base, &spec), spec.hub,
+	    active_port);
 }
 
 struct ctrace *
@@ -82,7 +94,7 @@ ctrace_new_detached(const struct sockaddr *server, uint16_t control_port,
 
 	ctrace_spec(&spec, pr, "zdetached", server, control_port, passive,
 	    active_port);
-	return ctrace_wrap(fw_session_new_detached(&spec), active_port);
+	return ctrace_wrap(fw_session_new_detached(&spec), NULL, active_port);
 }
 
 const char *
@@ -102,6 +114,7 @@ ctrace_free(struct ctrace *ct)
 	if (ct == NULL)
 		return;
 	fw_session_free(ct->s);
+	fw_hub_free(ct->hub);
 	free(ct);
 }
 
@@ -109,6 +122,13 @@ void
 ctrace_feed(struct ctrace *ct, const struct fw_trace_event *ev)
 {
 	fw_session_feed(ct->s, ev);
+}
+
+void
+ctrace_drain(struct ctrace *ct)
+{
+	if (ct != NULL && ct->hub != NULL)
+		fw_hub_drain(ct->hub);
 }
 
 void

@@ -25,6 +25,23 @@
  * listener and libevent itself. */
 #define PROBE_FD_RESERVE	64
 
+/*
+ * The in-flight window (what the host and the path take): it starts at
+ * PROBE_WINDOW_START (probe_set_window), grows by one per probe that got
+ * an answer (doubling per round, as TCP's slow start) up to the cap, and
+ * halves, at most once per probe timeout, when the host ran short
+ * (EAGAIN, ENOBUFS, no free port or descriptor).  A silent probe neither
+ * grows nor cuts it: silence is what a filtered port answers, and a
+ * window cut per filtered block would queue a range behind its drops.
+ * A probe the host could not start is started again later, up to
+ * PROBE_RESTARTS times, instead of being reported as a local error.
+ */
+#define PROBE_WINDOW_START	256
+#define PROBE_WINDOW_MIN	32
+#define PROBE_RESTARTS		3
+/* Connects between two calls of the pacing hook (probe_set_pacer). */
+#define PROBE_PACE_EVERY	16
+
 enum probe_phase {
 	PROBE_QUEUED,
 	PROBE_CONNECTING,
@@ -41,6 +58,7 @@ struct probe {
 	struct timespec t0;		/* connect(): elapsed_ms counts from here */
 	struct timespec tphase;		/* start of the current phase's budget */
 	size_t len;
+	unsigned restarts;		/* PROBE_RESTARTS */
 	char buf[PROTO_PROBE_LINE_MAX];
 };
 
@@ -57,7 +75,18 @@ struct probe_engine {
 	size_t next;			/* first probe not yet started */
 	size_t inflight;
 	size_t finished;
-	size_t max_inflight;
+	size_t max_inflight;		/* the cap (fd limit, PROBE_MAX_INFLIGHT) */
+	size_t window;			/* the adaptive in-flight bound */
+	size_t window_peak;
+	unsigned window_cuts;
+	struct timespec last_cut;	/* when the window last halved */
+	int cut_once;			/* last_cut is set */
+	/* Probes the host could not start, to start again first. */
+	size_t *again;
+	size_t n_again;
+	void (*pace)(void *);		/* probe_set_pacer() */
+	void *pace_arg;
+	unsigned since_pace;
 	int filling;			/* probe_fill() is on the stack */
 	/* (kind, port) -> index + 1, so arrivals merge in O(1). */
 	uint32_t *index;
@@ -101,6 +130,7 @@ probe_new(struct event_base *base, const struct sockaddr *server,
 	snprintf(pe->token, sizeof(pe->token), "%s", token);
 	pe->timeout_ms = timeout_ms;
 	pe->max_inflight = PROBE_MAX_INFLIGHT;
+	pe->window = PROBE_WINDOW_START;
 	if ((pe->index = calloc(2 * 65536, sizeof(*pe->index))) == NULL) {
 		free(pe);
 		return NULL;
@@ -133,6 +163,7 @@ probe_free(struct probe_engine *pe)
 	for (i = 0; i < pe->n_late; i++)
 		close(pe->late_fd[i]);
 	free(pe->probes);
+	free(pe->again);
 	free(pe->obs);
 	free(pe->index);
 	free(pe);
@@ -371,6 +402,67 @@ probe_late_wait_ms(struct probe_engine *pe, unsigned window_ms)
 	return wait;
 }
 
+/* Halve the window, once per probe timeout: the probes in flight when
+ * the host or the path ran short all report it, and one shortage is one
+ * cut, not one per probe. */
+static void
+probe_window_cut(struct probe_engine *pe)
+{
+	size_t w = pe->window / 2;
+
+	if (pe->cut_once && clock_ms_since(&pe->last_cut) < pe->timeout_ms)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &pe->last_cut);
+	pe->cut_once = 1;
+	pe->window = w < PROBE_WINDOW_MIN ? PROBE_WINDOW_MIN : w;
+	pe->window_cuts++;
+}
+
+static void
+probe_window_adapt(struct probe_engine *pe, enum probe_outcome outcome)
+{
+	if (outcome == OUTCOME_TIMEOUT || outcome == OUTCOME_LOCAL_ERROR ||
+	    outcome == OUTCOME_NOT_RUN)
+		return;
+	if (pe->window < pe->max_inflight)
+		pe->window++;
+	if (pe->window > pe->window_peak)
+		pe->window_peak = pe->window;
+}
+
+/* The host ran short of something a connect needs: worth a later try. */
+static int
+probe_short_err(int err)
+{
+	return err == EAGAIN || err == ENOBUFS || err == ENOMEM ||
+	    err == EMFILE || err == ENFILE || err == EADDRNOTAVAIL;
+}
+
+/*
+ * Put p back at the head of the queue (its socket closed) after the host
+ * ran short; 0 if it was, -1 if it must fail now: no other probe is in
+ * flight to wake the queue again, or it was tried often enough.
+ */
+static int
+probe_requeue(struct probe *p)
+{
+	struct probe_engine *pe = p->pe;
+	size_t *a;
+
+	if (pe->inflight <= 1 || p->restarts >= PROBE_RESTARTS)
+		return -1;
+	if ((a = reallocarray(pe->again, pe->n_again + 1, sizeof(*a))) == NULL)
+		return -1;
+	pe->again = a;
+	pe->again[pe->n_again++] = (size_t)(p - pe->probes);
+	p->restarts++;
+	probe_close(p);
+	p->phase = PROBE_QUEUED;
+	pe->inflight--;
+	probe_window_cut(pe);
+	return 0;
+}
+
 static void
 probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 {
@@ -381,6 +473,7 @@ probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 	probe_o(p)->error = err;
 	probe_o(p)->elapsed_ms = clock_ms_since(&p->t0);
 	p->phase = PROBE_FINISHED;
+	probe_window_adapt(pe, outcome);
 	probe_linger(p);
 	probe_close(p);
 	pe->inflight--;
@@ -465,7 +558,8 @@ probe_start_one(struct probe *p)
 	p->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (p->fd == -1) {
-		probe_finish(p, OUTCOME_LOCAL_ERROR, errno);
+		if (!probe_short_err(errno) || probe_requeue(p) != 0)
+			probe_finish(p, OUTCOME_LOCAL_ERROR, errno);
 		return;
 	}
 	if (errq_enable(p->fd, sa->sa_family) != 0)
@@ -473,7 +567,10 @@ probe_start_one(struct probe *p)
 	if (connect(p->fd, sa, addr_len(sa)) == -1 && errno != EINPROGRESS) {
 		int err = errno;
 
-		probe_failed(p, err);
+		/* No ICMP can be queued yet for a connect that failed at
+		 * once: a shortage here is ours, not the path's. */
+		if (!probe_short_err(err) || probe_requeue(p) != 0)
+			probe_failed(p, err);
 		return;
 	}
 	/* The local end is known as soon as connect() picked a port; it
@@ -484,13 +581,56 @@ probe_start_one(struct probe *p)
 		probe_finish(p, OUTCOME_LOCAL_ERROR, ENOMEM);
 }
 
+/* The next probe to start (a restarted one first), or NULL. */
+static struct probe *
+probe_next(struct probe_engine *pe)
+{
+	if (pe->n_again > 0)
+		return &pe->probes[pe->again[--pe->n_again]];
+	return pe->next < pe->n ? &pe->probes[pe->next++] : NULL;
+}
+
 static void
 probe_fill(struct probe_engine *pe)
 {
+	struct probe *p;
+	size_t again;
+
 	pe->filling = 1;
-	while (pe->next < pe->n && pe->inflight < pe->max_inflight)
-		probe_start_one(&pe->probes[pe->next++]);
+	while (pe->inflight < pe->window && pe->inflight < pe->max_inflight) {
+		again = pe->n_again;
+		if ((p = probe_next(pe)) == NULL)
+			break;
+		probe_start_one(p);
+		/* Short again: wait for a probe to finish before the next. */
+		if (pe->n_again > again || (pe->n_again == again &&
+		    p->phase == PROBE_QUEUED))
+			break;
+		if (pe->pace != NULL && ++pe->since_pace >= PROBE_PACE_EVERY) {
+			pe->since_pace = 0;
+			pe->pace(pe->pace_arg);
+		}
+	}
 	pe->filling = 0;
+}
+
+void
+probe_set_window(struct probe_engine *pe, size_t start)
+{
+	pe->window = start < PROBE_WINDOW_MIN ? PROBE_WINDOW_MIN : start;
+}
+
+void
+probe_set_pacer(struct probe_engine *pe, void (*cb)(void *), void *arg)
+{
+	pe->pace = cb;
+	pe->pace_arg = arg;
+}
+
+size_t
+probe_window_peak(const struct probe_engine *pe)
+{
+	return pe->window_peak;
 }
 
 static void
@@ -513,8 +653,12 @@ probe_raise_nofile(struct probe_engine *pe)
 	    (size_t)(rl.rlim_cur - PROBE_FD_RESERVE) : 16;
 	if (usable < pe->max_inflight)
 		pe->max_inflight = usable;
-	log_debug("probe: %zu probes, at most %zu in flight, timeout %u ms",
-	    pe->n, pe->max_inflight, pe->timeout_ms);
+	if (pe->window > pe->max_inflight)
+		pe->window = pe->max_inflight;
+	pe->window_peak = pe->window;
+	log_debug("probe: %zu probes, %zu in flight at first, at most %zu, "
+	    "timeout %u ms", pe->n, pe->window, pe->max_inflight,
+	    pe->timeout_ms);
 }
 
 int
