@@ -22,10 +22,13 @@
 # one line (also in $FTPATH_BENCH_OUT/summary.txt if set):
 #
 #   ports: range=1024-65535 dropped=1000 runs=3 ok=3 wall_p50=..ms
-#          wall_max=..ms agent_rss=..MB refl_rss=..MB agent_trace_lost=0
+#          wall_max=..ms agent_rss=..MB refl_rss=..MB agent_cpu=..s
+#          refl_cpu=..s agent_trace_lost=0
 #          refl_trace_lost=0 curl=agree exit=1
 #
 # ok: runs whose verdict was right; agent_rss: the largest of the runs;
+# agent_cpu: its median user + system time; refl_cpu: the reflector's
+# user + system time per run (the wall time is CPU-bound here);
 # agent_trace_lost: runs whose agent-host trace lost events;
 # refl_trace_lost: the reflector's ENOBUFS log lines over all runs;
 # curl: agree | disagree (what curl did).  Wall times are noisy on a
@@ -104,13 +107,16 @@ WANT_RUNS=$(expected_runs)
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-walls=() rss=() ok=0 agent_lost=0 rc_all=()
+walls=() rss=() cpus=() ok=0 agent_lost=0 rc_all=()
+refl_cpu0=$(awk '{ print $14 + $15 }' "/proc/$REFLECTOR_PID/stat")
 for ((i = 0; i < RUNS; i++)); do
-	AGENT_WRAP=(/usr/bin/time -f %M -o "$T_DIR/agent.time")
+	AGENT_WRAP=(/usr/bin/time -f '%M %U %S' -o "$T_DIR/agent.time")
 	AGENT_TIMEOUT=120 run_agent "$BUILD" "$T_DIR/report.json" ${ARGS[@]+"${ARGS[@]}"}
 	walls+=("$AGENT_MS")
 	rc_all+=("$AGENT_RC")
-	rss+=("$(tail -n1 "$T_DIR/agent.time" 2>/dev/null || echo 0)")
+	read -r kb us ss < <(tail -n1 "$T_DIR/agent.time" 2>/dev/null || echo 0 0 0)
+	rss+=("$kb")
+	cpus+=("$(awk -v u="$us" -v s="$ss" 'BEGIN { printf "%.2f", u + s }')")
 	if "$PYTHON" "$HERE/../netns/check_json.py" --json "$T_DIR/report.json" \
 		--rc "$AGENT_RC" --want-rc 1 --probe control=pass --probe active=pass \
 		--passive-runs "$WANT_RUNS" >"$T_DIR/check.out" 2>&1; then
@@ -127,6 +133,9 @@ for ((i = 0; i < RUNS; i++)); do
 done
 
 REFL_KB=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$REFLECTOR_PID/status")
+# the reflector's utime + stime over all runs, per run
+REFL_CPU=$(awk -v a="$refl_cpu0" -v n="$RUNS" -v hz="$(getconf CLK_TCK)" \
+	'{ printf "%.2f", ($14 + $15 - a) / hz / n }' "/proc/$REFLECTOR_PID/stat")
 REFL_LOST=$(grep -c 'ENOBUFS' "$T_DIR/reflector.log" || true)
 AGENT_KB=$(printf '%s\n' "${rss[@]}" | sort -n | tail -n1)
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
@@ -143,7 +152,7 @@ CURL=agree
 curl_one "$CURL_CTL_DROP" "$CURL_DROP_PORT" && CURL="disagree(dropped $CURL_DROP_PORT passed)"
 curl_one "$CURL_CTL_PASS" "$CURL_PASS_PORT" || CURL="disagree(passing $CURL_PASS_PORT failed)"
 
-LINE="ports: range=$PASV_LO-$PASV_HI dropped=1000 runs=$RUNS ok=$ok wall_p50=$(median "${walls[@]}")ms wall_max=$(printf '%s\n' "${walls[@]}" | sort -n | tail -n1)ms agent_rss=$(mb "$AGENT_KB")MB refl_rss=$(mb "$REFL_KB")MB agent_trace_lost=$agent_lost refl_trace_lost=$REFL_LOST curl=$CURL exit=${rc_all[*]}"
+LINE="ports: range=$PASV_LO-$PASV_HI dropped=1000 runs=$RUNS ok=$ok wall_p50=$(median "${walls[@]}")ms wall_max=$(printf '%s\n' "${walls[@]}" | sort -n | tail -n1)ms agent_rss=$(mb "$AGENT_KB")MB refl_rss=$(mb "$REFL_KB")MB agent_cpu=$(median "${cpus[@]}")s refl_cpu=${REFL_CPU}s agent_trace_lost=$agent_lost refl_trace_lost=$REFL_LOST curl=$CURL exit=${rc_all[*]}"
 echo "$LINE"
 log "wall ms: ${walls[*]}; agent rss kB: ${rss[*]}"
 if [[ -n ${FTPATH_BENCH_OUT:-} ]]; then
