@@ -482,6 +482,9 @@ probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 		log_debug("probe %s: %s after %u ms",
 		    probe_id(probe_o(p)->kind, probe_o(p)->port, id, sizeof(id)),
 		    outcome_name(outcome), probe_o(p)->elapsed_ms);
+	if (pe->finished == pe->n)
+		log_debug("probe: all %zu done; window at most %zu, cut %u "
+		    "time(s)", pe->n, pe->window_peak, pe->window_cuts);
 	/* A synchronous failure inside probe_fill() must not recurse. */
 	if (!pe->filling)
 		probe_fill(pe);
@@ -627,11 +630,6 @@ probe_set_pacer(struct probe_engine *pe, void (*cb)(void *), void *arg)
 	pe->pace_arg = arg;
 }
 
-size_t
-probe_window_peak(const struct probe_engine *pe)
-{
-	return pe->window_peak;
-}
 
 static void
 probe_raise_nofile(struct probe_engine *pe)

@@ -52,8 +52,6 @@ void probe_set_pacer(struct probe_engine *pe, void (*cb)(void *), void *arg);
  * ports known to be silent starts at the cap, as nothing will answer to
  * open it.  Before probe_start(). */
 void probe_set_window(struct probe_engine *pe, size_t start);
-/* The largest in-flight window reached (for logs and benchmarks). */
-size_t probe_window_peak(const struct probe_engine *pe);
 
 /* 1 once every queued probe has an outcome. */
 int probe_done(const struct probe_engine *pe);
