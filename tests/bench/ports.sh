@@ -47,7 +47,7 @@ RUNS=${FTPATH_BENCH_RUNS:-3}
 for p in ftpath-agent ftpath-reflector; do
 	[[ -x $BUILD/$p ]] || { echo "ports: $BUILD/$p not built" >&2; exit 1; }
 done
-[[ -x /usr/bin/time ]] || { echo "ports: /usr/bin/time not installed (GNU time)" >&2; exit 1; }
+[[ -x /usr/bin/time ]] || { echo "ports: /usr/bin/time not installed (GNU time: scripts/deps.sh test)" >&2; exit 1; }
 
 # shellcheck source=tests/netns/lib.sh
 . "$HERE/../netns/lib.sh"
