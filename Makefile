@@ -210,6 +210,7 @@ bench: deps
 	@$(MAKE) --no-print-directory programs
 	@tests/bench/bench.sh $(BUILD)
 	@FTPATH_LOAD_MAX_SESSIONS=default tests/bench/load.sh 100 $(BUILD)
+	@tests/bench/ports.sh $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory programs

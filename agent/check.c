@@ -916,6 +916,14 @@ out:
 	return r;
 }
 
+static void
+check_pace_cb(void *arg)
+{
+	struct check *c = arg;
+
+	ctrace_drain(c->ct);
+}
+
 /* Probes, the active test and collection; the report follows either way
  * unless the reflector refused the plan. */
 static int
@@ -936,6 +944,7 @@ check_probe_all(struct check *c)
 	progress_stage(c->prog, "probing %zu port(s) of %s", probe_count(c->pe) +
 	    (c->act != NULL ? 1u : 0u), c->server_name[0] ? c->server_name :
 	    c->host);
+	probe_set_pacer(c->pe, check_pace_cb, c);
 	if ((r = probe_start(c->pe)) != 0 ||
 	    (r = check_active_start(c)) != 0 ||
 	    (r = check_active_wait(c)) != 0)
@@ -1002,7 +1011,6 @@ check_release(struct check *c)
 	if (c->ctx != NULL)
 		SSL_CTX_free(c->ctx);
 	json_decref(c->notes);
-	free(c->ev_probes);
 	free(c->ev_traces);
 	free(c->ev_notes);
 	fixes_free(c->fx);

@@ -83,8 +83,9 @@ struct check {
 	size_t n_groups, n_traced;
 	int ct_merged;			/* ctrace read before the traceroute */
 	struct srvcheck *sc;		/* the server host's own facts */
-	/* The evidence handed to classify() (check_evidence()). */
-	struct probe_obs *ev_probes;
+	/* The evidence handed to classify() (check_evidence()); the probes
+	 * are the engine's own array (pe outlives the report). */
+	const struct probe_obs *ev_probes;
 	size_t n_ev_probes;
 	struct probe_obs ev_active;
 	struct evidence_trace *ev_traces;

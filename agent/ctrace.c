@@ -13,6 +13,8 @@
 /* control, passive, active source */
 #define CTRACE_RANGES	3
 
+#define CTRACE_RCVBUF	(64 * 1024 * 1024)
+
 struct ctrace {
 	struct fw_session	*s;
 	int			 collected;
@@ -45,9 +47,7 @@ ctrace_wrap(struct fw_session *s, uint16_t active_port)
 {
 	struct ctrace *ct;
 
-	if (s == NULL)
-		return NULL;
-	if ((ct = calloc(1, sizeof(*ct))) == NULL) {
+	if (s == NULL || (ct = calloc(1, sizeof(*ct))) == NULL) {
 		fw_session_free(s);
 		return NULL;
 	}
@@ -70,6 +70,13 @@ ctrace_new(struct event_base *base, const char *token,
 	    token : "");
 	ctrace_spec(&spec, pr, id, server, control_port, passive,
 	    active_port);
+	/*
+	 * 64 MiB: the first wave of a full passive range traces thousands
+	 * of SYNs within milliseconds, more than a default netlink buffer
+	 * holds while the loop is busy connecting (ENOBUFS: the trace turned
+	 * incomplete).
+	 */
+	spec.rcvbuf = CTRACE_RCVBUF;
 	return ctrace_wrap(fw_session_new(base, &spec), active_port);
 }
 
@@ -109,6 +116,13 @@ void
 ctrace_feed(struct ctrace *ct, const struct fw_trace_event *ev)
 {
 	fw_session_feed(ct->s, ev);
+}
+
+void
+ctrace_drain(struct ctrace *ct)
+{
+	if (ct != NULL)
+		fw_session_drain(ct->s);
 }
 
 void

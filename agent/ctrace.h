@@ -49,6 +49,9 @@ const char *ctrace_unavailable(const struct ctrace *ct);
 void ctrace_free(struct ctrace *ct);
 
 void ctrace_feed(struct ctrace *ct, const struct fw_trace_event *ev);
+/* Read the events pending on our listener now (a bounded read), between
+ * the connects of a wave (probe_set_pacer).  NULL is ignored. */
+void ctrace_drain(struct ctrace *ct);
 
 /*
  * The session ended early (the control channel dropped): remove our

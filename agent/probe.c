@@ -25,6 +25,23 @@
  * listener and libevent itself. */
 #define PROBE_FD_RESERVE	64
 
+/*
+ * The in-flight window (what the host and the path take): it starts at
+ * PROBE_WINDOW_START (probe_set_window), grows by one per probe that got
+ * an answer (doubling per round, as TCP's slow start) up to the cap, and
+ * halves, at most once per probe timeout, when the host ran short
+ * (EAGAIN, ENOBUFS, no free port or descriptor).  A silent probe neither
+ * grows nor cuts it: silence is what a filtered port answers, and a
+ * window cut per filtered block would queue a range behind its drops.
+ * A probe the host could not start is started again later, up to
+ * PROBE_RESTARTS times, instead of being reported as a local error.
+ */
+#define PROBE_WINDOW_START	256
+#define PROBE_WINDOW_MIN	32
+#define PROBE_RESTARTS		3
+/* Connects between two calls of the pacing hook (probe_set_pacer). */
+#define PROBE_PACE_EVERY	16
+
 enum probe_phase {
 	PROBE_QUEUED,
 	PROBE_CONNECTING,
@@ -32,15 +49,16 @@ enum probe_phase {
 	PROBE_FINISHED,
 };
 
+/* A probe's socket state; its observation is pe->obs[its index]. */
 struct probe {
 	struct probe_engine *pe;
-	struct probe_obs obs;
 	enum probe_phase phase;
 	int fd;
 	struct event *ev;
 	struct timespec t0;		/* connect(): elapsed_ms counts from here */
 	struct timespec tphase;		/* start of the current phase's budget */
 	size_t len;
+	unsigned restarts;		/* PROBE_RESTARTS */
 	char buf[PROTO_PROBE_LINE_MAX];
 };
 
@@ -50,11 +68,25 @@ struct probe_engine {
 	char token[PROTO_TOKEN_HEXLEN + 1];
 	unsigned timeout_ms;
 	struct probe *probes;
+	/* The observations, apart and in the same order, so that the
+	 * evidence can borrow them as one array (probe_obs_array). */
+	struct probe_obs *obs;
 	size_t n, cap;
 	size_t next;			/* first probe not yet started */
 	size_t inflight;
 	size_t finished;
-	size_t max_inflight;
+	size_t max_inflight;		/* the cap (fd limit, PROBE_MAX_INFLIGHT) */
+	size_t window;			/* the adaptive in-flight bound */
+	size_t window_peak;
+	unsigned window_cuts;
+	struct timespec last_cut;	/* when the window last halved */
+	int cut_once;			/* last_cut is set */
+	/* Probes the host could not start, to start again first. */
+	size_t *again;
+	size_t n_again;
+	void (*pace)(void *);		/* probe_set_pacer() */
+	void *pace_arg;
+	unsigned since_pace;
 	int filling;			/* probe_fill() is on the stack */
 	/* (kind, port) -> index + 1, so arrivals merge in O(1). */
 	uint32_t *index;
@@ -68,6 +100,12 @@ struct probe_engine {
 };
 
 static void probe_io_cb(evutil_socket_t fd, short what, void *arg);
+
+static struct probe_obs *
+probe_o(const struct probe *p)
+{
+	return &p->pe->obs[p - p->pe->probes];
+}
 
 const char *
 probe_id(enum probe_kind kind, uint16_t port, char *buf, size_t len)
@@ -92,6 +130,7 @@ probe_new(struct event_base *base, const struct sockaddr *server,
 	snprintf(pe->token, sizeof(pe->token), "%s", token);
 	pe->timeout_ms = timeout_ms;
 	pe->max_inflight = PROBE_MAX_INFLIGHT;
+	pe->window = PROBE_WINDOW_START;
 	if ((pe->index = calloc(2 * 65536, sizeof(*pe->index))) == NULL) {
 		free(pe);
 		return NULL;
@@ -124,6 +163,8 @@ probe_free(struct probe_engine *pe)
 	for (i = 0; i < pe->n_late; i++)
 		close(pe->late_fd[i]);
 	free(pe->probes);
+	free(pe->again);
+	free(pe->obs);
 	free(pe->index);
 	free(pe);
 }
@@ -132,6 +173,24 @@ static uint32_t *
 probe_slot(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 {
 	return &pe->index[(kind == PROBE_PASSIVE ? 65536u : 0u) + port];
+}
+
+/* Room for twice as many probes (both arrays).  0 or FTP_ERR_NOMEM. */
+static int
+probe_grow(struct probe_engine *pe)
+{
+	size_t cap = pe->cap ? pe->cap * 2 : 64;
+	struct probe *p;
+	struct probe_obs *o;
+
+	if ((p = reallocarray(pe->probes, cap, sizeof(*p))) == NULL)
+		return FTP_ERR_NOMEM;
+	pe->probes = p;
+	if ((o = reallocarray(pe->obs, cap, sizeof(*o))) == NULL)
+		return FTP_ERR_NOMEM;
+	pe->obs = o;
+	pe->cap = cap;
+	return 0;
 }
 
 int
@@ -145,23 +204,18 @@ probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 	slot = probe_slot(pe, kind, port);
 	if (*slot != 0)
 		return 0;
-	if (pe->n == pe->cap) {
-		size_t cap = pe->cap ? pe->cap * 2 : 64;
-
-		if ((p = reallocarray(pe->probes, cap, sizeof(*p))) == NULL)
-			return FTP_ERR_NOMEM;
-		pe->probes = p;
-		pe->cap = cap;
-	}
+	if (pe->n == pe->cap && probe_grow(pe) != 0)
+		return FTP_ERR_NOMEM;
 	p = &pe->probes[pe->n];
 	memset(p, 0, sizeof(*p));
+	memset(&pe->obs[pe->n], 0, sizeof(pe->obs[pe->n]));
 	p->pe = pe;
 	p->fd = -1;
-	p->obs.kind = kind;
-	p->obs.port = port;
-	p->obs.outcome = OUTCOME_NOT_RUN;
-	memcpy(&p->obs.remote, &pe->server, sizeof(pe->server));
-	addr_set_port((struct sockaddr *)&p->obs.remote, port);
+	probe_o(p)->kind = kind;
+	probe_o(p)->port = port;
+	probe_o(p)->outcome = OUTCOME_NOT_RUN;
+	memcpy(&probe_o(p)->remote, &pe->server, sizeof(pe->server));
+	addr_set_port((struct sockaddr *)&probe_o(p)->remote, port);
 	*slot = (uint32_t)++pe->n;
 	pe->n_kind[kind == PROBE_PASSIVE]++;
 	return 0;
@@ -176,10 +230,10 @@ probe_first_of_kind(const struct probe_engine *pe, const struct probe *p)
 {
 	size_t i = (size_t)(p - pe->probes), j;
 
-	if (pe->n_kind[p->obs.kind == PROBE_PASSIVE] < 2)
+	if (pe->n_kind[probe_o(p)->kind == PROBE_PASSIVE] < 2)
 		return 0;
 	for (j = 0; j < i; j++)
-		if (pe->probes[j].obs.kind == p->obs.kind)
+		if (pe->obs[j].kind == probe_o(p)->kind)
 			return 0;
 	return 1;
 }
@@ -207,7 +261,13 @@ probe_count(const struct probe_engine *pe)
 struct probe_obs *
 probe_obs_at(struct probe_engine *pe, size_t i)
 {
-	return i < pe->n ? &pe->probes[i].obs : NULL;
+	return i < pe->n ? &pe->obs[i] : NULL;
+}
+
+const struct probe_obs *
+probe_obs_array(const struct probe_engine *pe)
+{
+	return pe->obs;
 }
 
 struct probe_obs *
@@ -243,7 +303,7 @@ probe_lookup(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 	if (kind != PROBE_CONTROL && kind != PROBE_PASSIVE)
 		return NULL;
 	idx = *probe_slot(pe, kind, port);
-	return idx ? &pe->probes[idx - 1].obs : NULL;
+	return idx ? &pe->obs[idx - 1] : NULL;
 }
 
 static void probe_fill(struct probe_engine *pe);
@@ -285,11 +345,11 @@ probe_linger(struct probe *p)
 	size_t idx = (size_t)(p - pe->probes);
 	int slot;
 
-	if (p->obs.outcome == OUTCOME_ICMP)
+	if (probe_o(p)->outcome == OUTCOME_ICMP)
 		pe->icmp_seen = 1;
-	if (p->obs.outcome != OUTCOME_TIMEOUT || p->fd == -1 ||
+	if (probe_o(p)->outcome != OUTCOME_TIMEOUT || p->fd == -1 ||
 	    pe->icmp_seen || probe_first_of_kind(pe, p) ||
-	    (p->obs.kind == PROBE_CONTROL && pe->n_kind[1] > 0))
+	    (probe_o(p)->kind == PROBE_CONTROL && pe->n_kind[1] > 0))
 		return;
 	/* The earliest SYNs are kept (probes start in order; timeouts of
 	 * one wave fire in any order): the router answers the oldest
@@ -317,9 +377,9 @@ probe_late_icmp(struct probe_engine *pe, struct evidence_late_icmp *out,
 
 		if (errq_read(pe->late_fd[i], &icmp) != 0 || !icmp.present)
 			continue;
-		out[n].kind = p->obs.kind;
-		out[n].port = p->obs.port;
-		out[n].remote = p->obs.remote;
+		out[n].kind = probe_o(p)->kind;
+		out[n].port = probe_o(p)->port;
+		out[n].remote = probe_o(p)->remote;
 		out[n].icmp = icmp;
 		out[n].after_ms = clock_ms_since(&p->t0);
 		n++;
@@ -342,24 +402,89 @@ probe_late_wait_ms(struct probe_engine *pe, unsigned window_ms)
 	return wait;
 }
 
+/* Halve the window, once per probe timeout: the probes in flight when
+ * the host or the path ran short all report it, and one shortage is one
+ * cut, not one per probe. */
+static void
+probe_window_cut(struct probe_engine *pe)
+{
+	size_t w = pe->window / 2;
+
+	if (pe->cut_once && clock_ms_since(&pe->last_cut) < pe->timeout_ms)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &pe->last_cut);
+	pe->cut_once = 1;
+	pe->window = w < PROBE_WINDOW_MIN ? PROBE_WINDOW_MIN : w;
+	pe->window_cuts++;
+}
+
+static void
+probe_window_adapt(struct probe_engine *pe, enum probe_outcome outcome)
+{
+	if (outcome == OUTCOME_TIMEOUT || outcome == OUTCOME_LOCAL_ERROR ||
+	    outcome == OUTCOME_NOT_RUN)
+		return;
+	if (pe->window < pe->max_inflight)
+		pe->window++;
+	if (pe->window > pe->window_peak)
+		pe->window_peak = pe->window;
+}
+
+/* The host ran short of something a connect needs: worth a later try. */
+static int
+probe_short_err(int err)
+{
+	return err == EAGAIN || err == ENOBUFS || err == ENOMEM ||
+	    err == EMFILE || err == ENFILE || err == EADDRNOTAVAIL;
+}
+
+/*
+ * Put p back at the head of the queue (its socket closed) after the host
+ * ran short; 0 if it was, -1 if it must fail now: no other probe is in
+ * flight to wake the queue again, or it was tried often enough.
+ */
+static int
+probe_requeue(struct probe *p)
+{
+	struct probe_engine *pe = p->pe;
+	size_t *a;
+
+	if (pe->inflight <= 1 || p->restarts >= PROBE_RESTARTS)
+		return -1;
+	if ((a = reallocarray(pe->again, pe->n_again + 1, sizeof(*a))) == NULL)
+		return -1;
+	pe->again = a;
+	pe->again[pe->n_again++] = (size_t)(p - pe->probes);
+	p->restarts++;
+	probe_close(p);
+	p->phase = PROBE_QUEUED;
+	pe->inflight--;
+	probe_window_cut(pe);
+	return 0;
+}
+
 static void
 probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 {
 	struct probe_engine *pe = p->pe;
 	char id[PROBE_ID_MAX];
 
-	p->obs.outcome = outcome;
-	p->obs.error = err;
-	p->obs.elapsed_ms = clock_ms_since(&p->t0);
+	probe_o(p)->outcome = outcome;
+	probe_o(p)->error = err;
+	probe_o(p)->elapsed_ms = clock_ms_since(&p->t0);
 	p->phase = PROBE_FINISHED;
+	probe_window_adapt(pe, outcome);
 	probe_linger(p);
 	probe_close(p);
 	pe->inflight--;
 	pe->finished++;
 	if (log_verbosity() >= 2)
 		log_debug("probe %s: %s after %u ms",
-		    probe_id(p->obs.kind, p->obs.port, id, sizeof(id)),
-		    outcome_name(outcome), p->obs.elapsed_ms);
+		    probe_id(probe_o(p)->kind, probe_o(p)->port, id, sizeof(id)),
+		    outcome_name(outcome), probe_o(p)->elapsed_ms);
+	if (pe->finished == pe->n)
+		log_debug("probe: all %zu done; window at most %zu, cut %u "
+		    "time(s)", pe->n, pe->window_peak, pe->window_cuts);
 	/* A synchronous failure inside probe_fill() must not recurse. */
 	if (!pe->filling)
 		probe_fill(pe);
@@ -371,9 +496,9 @@ probe_failed(struct probe *p, int err)
 {
 	enum probe_outcome o;
 
-	if (p->fd != -1 && errq_read(p->fd, &p->obs.icmp) != 0)
-		p->obs.icmp.present = 0;
-	if (p->obs.icmp.present)
+	if (p->fd != -1 && errq_read(p->fd, &probe_o(p)->icmp) != 0)
+		probe_o(p)->icmp.present = 0;
+	if (probe_o(p)->icmp.present)
 		o = OUTCOME_ICMP;
 	else if (err == ECONNREFUSED)
 		o = OUTCOME_RESET;
@@ -426,8 +551,8 @@ probe_arm(struct probe *p, short what, unsigned budget_ms)
 static void
 probe_start_one(struct probe *p)
 {
-	const struct sockaddr *sa = (const struct sockaddr *)&p->obs.remote;
-	socklen_t sl = sizeof(p->obs.local);
+	const struct sockaddr *sa = (const struct sockaddr *)&probe_o(p)->remote;
+	socklen_t sl = sizeof(probe_o(p)->local);
 
 	p->pe->inflight++;
 	p->phase = PROBE_CONNECTING;
@@ -436,7 +561,8 @@ probe_start_one(struct probe *p)
 	p->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (p->fd == -1) {
-		probe_finish(p, OUTCOME_LOCAL_ERROR, errno);
+		if (!probe_short_err(errno) || probe_requeue(p) != 0)
+			probe_finish(p, OUTCOME_LOCAL_ERROR, errno);
 		return;
 	}
 	if (errq_enable(p->fd, sa->sa_family) != 0)
@@ -444,25 +570,66 @@ probe_start_one(struct probe *p)
 	if (connect(p->fd, sa, addr_len(sa)) == -1 && errno != EINPROGRESS) {
 		int err = errno;
 
-		probe_failed(p, err);
+		/* No ICMP can be queued yet for a connect that failed at
+		 * once: a shortage here is ours, not the path's. */
+		if (!probe_short_err(err) || probe_requeue(p) != 0)
+			probe_failed(p, err);
 		return;
 	}
 	/* The local end is known as soon as connect() picked a port; it
 	 * matters for failures too (it is the 5-tuple a trace would show). */
-	if (getsockname(p->fd, (struct sockaddr *)&p->obs.local, &sl) == 0)
-		addr_unmap(&p->obs.local);
+	if (getsockname(p->fd, (struct sockaddr *)&probe_o(p)->local, &sl) == 0)
+		addr_unmap(&probe_o(p)->local);
 	if (probe_arm(p, EV_WRITE, p->pe->timeout_ms) != 0)
 		probe_finish(p, OUTCOME_LOCAL_ERROR, ENOMEM);
+}
+
+/* The next probe to start (a restarted one first), or NULL. */
+static struct probe *
+probe_next(struct probe_engine *pe)
+{
+	if (pe->n_again > 0)
+		return &pe->probes[pe->again[--pe->n_again]];
+	return pe->next < pe->n ? &pe->probes[pe->next++] : NULL;
 }
 
 static void
 probe_fill(struct probe_engine *pe)
 {
+	struct probe *p;
+	size_t again;
+
 	pe->filling = 1;
-	while (pe->next < pe->n && pe->inflight < pe->max_inflight)
-		probe_start_one(&pe->probes[pe->next++]);
+	while (pe->inflight < pe->window && pe->inflight < pe->max_inflight) {
+		again = pe->n_again;
+		if ((p = probe_next(pe)) == NULL)
+			break;
+		probe_start_one(p);
+		/* Short again: wait for a probe to finish before the next. */
+		if (pe->n_again > again || (pe->n_again == again &&
+		    p->phase == PROBE_QUEUED))
+			break;
+		if (pe->pace != NULL && ++pe->since_pace >= PROBE_PACE_EVERY) {
+			pe->since_pace = 0;
+			pe->pace(pe->pace_arg);
+		}
+	}
 	pe->filling = 0;
 }
+
+void
+probe_set_window(struct probe_engine *pe, size_t start)
+{
+	pe->window = start < PROBE_WINDOW_MIN ? PROBE_WINDOW_MIN : start;
+}
+
+void
+probe_set_pacer(struct probe_engine *pe, void (*cb)(void *), void *arg)
+{
+	pe->pace = cb;
+	pe->pace_arg = arg;
+}
+
 
 static void
 probe_raise_nofile(struct probe_engine *pe)
@@ -484,8 +651,12 @@ probe_raise_nofile(struct probe_engine *pe)
 	    (size_t)(rl.rlim_cur - PROBE_FD_RESERVE) : 16;
 	if (usable < pe->max_inflight)
 		pe->max_inflight = usable;
-	log_debug("probe: %zu probes, at most %zu in flight, timeout %u ms",
-	    pe->n, pe->max_inflight, pe->timeout_ms);
+	if (pe->window > pe->max_inflight)
+		pe->window = pe->max_inflight;
+	pe->window_peak = pe->window;
+	log_debug("probe: %zu probes, %zu in flight at first, at most %zu, "
+	    "timeout %u ms", pe->n, pe->window, pe->max_inflight,
+	    pe->timeout_ms);
 }
 
 int
@@ -502,14 +673,14 @@ probe_banner(struct probe *p)
 {
 	size_t i, o = 0;
 
-	for (i = 0; i < p->len && o < sizeof(p->obs.banner) - 1; i++) {
+	for (i = 0; i < p->len && o < sizeof(probe_o(p)->banner) - 1; i++) {
 		unsigned char ch = (unsigned char)p->buf[i];
 
 		if (ch == '\r' || ch == '\n')
 			break;
-		p->obs.banner[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+		probe_o(p)->banner[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
 	}
-	p->obs.banner[o] = '\0';
+	probe_o(p)->banner[o] = '\0';
 }
 
 static void
@@ -521,7 +692,7 @@ probe_judge_reply(struct probe *p, int err)
 		probe_finish(p, OUTCOME_SILENT_PEER, err);
 		return;
 	}
-	probe_id(p->obs.kind, p->obs.port, want, sizeof(want));
+	probe_id(probe_o(p)->kind, probe_o(p)->port, want, sizeof(want));
 	if (proto_probe_ack_parse(p->buf, p->len, got, sizeof(got)) == 0 &&
 	    strcmp(got, want) == 0) {
 		probe_finish(p, OUTCOME_ACKED, 0);
@@ -535,13 +706,13 @@ static void
 probe_connected(struct probe *p)
 {
 	char line[PROTO_PROBE_LINE_MAX], id[PROBE_ID_MAX];
-	socklen_t sl = sizeof(p->obs.remote);
+	socklen_t sl = sizeof(probe_o(p)->remote);
 	ssize_t n;
 	int len;
 
-	if (getpeername(p->fd, (struct sockaddr *)&p->obs.remote, &sl) == 0)
-		addr_unmap(&p->obs.remote);
-	probe_id(p->obs.kind, p->obs.port, id, sizeof(id));
+	if (getpeername(p->fd, (struct sockaddr *)&probe_o(p)->remote, &sl) == 0)
+		addr_unmap(&probe_o(p)->remote);
+	probe_id(probe_o(p)->kind, probe_o(p)->port, id, sizeof(id));
 	if (proto_probe_line(line, sizeof(line), p->pe->token, id) != 0) {
 		probe_finish(p, OUTCOME_LOCAL_ERROR, EINVAL);
 		return;
@@ -624,7 +795,7 @@ probe_on_timeout(struct probe *p)
 		return;
 	}
 	/* An ICMP error that did not fail the connect still names a cause. */
-	if (errq_read(p->fd, &p->obs.icmp) == 0 && p->obs.icmp.present) {
+	if (errq_read(p->fd, &probe_o(p)->icmp) == 0 && probe_o(p)->icmp.present) {
 		probe_finish(p, OUTCOME_ICMP, ETIMEDOUT);
 		return;
 	}

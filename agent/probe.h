@@ -4,9 +4,11 @@
  * event_base, each recorded as a struct probe_obs (verdict.h).
  *
  * Every probe has its own deadline counted from its connect(), so a silent
- * drop of N ports in flight costs one timeout, not N.  At most
- * PROBE_MAX_INFLIGHT sockets are open at once (fewer if RLIMIT_NOFILE says
- * so); the rest start as earlier ones finish.
+ * drop of N ports in flight costs one timeout, not N.  How many sockets
+ * are open at once is an adaptive window (probe.c): it grows while probes
+ * get answers and halves when they meet silence or the host runs short
+ * (EAGAIN, ENOBUFS, ports, descriptors), never beyond PROBE_MAX_INFLIGHT
+ * (or what RLIMIT_NOFILE leaves); the rest start as earlier ones finish.
  *
  * Usage: probe_new() -> probe_add()... -> probe_start() -> pump the loop
  * until probe_done() -> read probe_obs_at()/probe_find() -> probe_free().
@@ -39,6 +41,18 @@ int probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port);
 /* Raise the fd limit and start the first wave.  0 or a negative error. */
 int probe_start(struct probe_engine *pe);
 
+/*
+ * cb(arg) is called after every few connects while a wave is started: the
+ * agent reads its own trace there (ctrace_drain), which would otherwise
+ * wait for the loop's next turn while thousands of traced SYNs fill its
+ * socket.  NULL cb: none.  Before probe_start().
+ */
+void probe_set_pacer(struct probe_engine *pe, void (*cb)(void *), void *arg);
+/* The window to start with (default 256; at most the cap): a pass over
+ * ports known to be silent starts at the cap, as nothing will answer to
+ * open it.  Before probe_start(). */
+void probe_set_window(struct probe_engine *pe, size_t start);
+
 /* 1 once every queued probe has an outcome. */
 int probe_done(const struct probe_engine *pe);
 
@@ -50,6 +64,10 @@ size_t probe_count(const struct probe_engine *pe);
 /* The i-th probe in the order added; mutable so the caller can merge the
  * reflector's view (arrived, seen_*, arm) into it. */
 struct probe_obs *probe_obs_at(struct probe_engine *pe, size_t i);
+/* All probe_count() observations as one array, in the order added
+ * (NULL when there is none); valid until the next probe_add() or
+ * probe_free(). */
+const struct probe_obs *probe_obs_array(const struct probe_engine *pe);
 /* The probe with this id ("control-21", "passive-40000"), or NULL. */
 struct probe_obs *probe_find(struct probe_engine *pe, const char *probe_id);
 

@@ -111,24 +111,67 @@ grow(void *arr, size_t *cap, size_t n, size_t sz)
 	return nw;
 }
 
+static int same_signature(const struct report_entry *a,
+    const struct probe_obs *o, const struct verdict *v, long trace);
+
+/* The last entry, if the passive port o continues its run. */
+static struct report_entry *
+report_run_tail(struct report *r, const struct probe_obs *o,
+    const struct verdict *v, long trace)
+{
+	struct report_entry *e;
+
+	if (r->n == 0 || o->kind != PROBE_PASSIVE)
+		return NULL;
+	e = &r->ents[r->n - 1];
+	if (e->o.kind != PROBE_PASSIVE || (unsigned)o->port != e->hi + 1u ||
+	    !same_signature(e, o, v, trace))
+		return NULL;
+	return e;
+}
+
+static int
+report_add_entry(struct report *r, const struct probe_obs *o,
+    const struct verdict *v, long trace)
+{
+	struct report_entry *e;
+
+	r->n_paths++;
+	if ((e = report_run_tail(r, o, v, trace)) == NULL) {
+		if ((e = grow(r->ents, &r->cap, r->n,
+		    sizeof(*r->ents))) == NULL) {
+			r->n_paths--;
+			return FTP_ERR_NOMEM;
+		}
+		r->ents = e;
+		e = &r->ents[r->n];
+		e->o = *o;
+		e->v = *v;
+		/* Never trust a count from outside to index the evidence
+		 * array. */
+		if (e->v.n_evidence > VERDICT_MAX_EVIDENCE)
+			e->v.n_evidence = VERDICT_MAX_EVIDENCE;
+		e->seq = r->n++;
+		e->trace = trace;
+		e->hi = o->port;
+		e->count = 0;
+		e->inferred = 0;
+		e->retry_port = 0;
+	}
+	e->hi = o->port;
+	e->count++;
+	if (o->icmp_retry_port != 0) {
+		e->inferred++;
+		e->retry_port = o->icmp_retry_port;
+	}
+	return 0;
+}
+
 int
 report_add(struct report *r, const struct probe_obs *o,
     const struct verdict *v)
 {
-	struct report_entry *e;
-
-	if ((e = grow(r->ents, &r->cap, r->n, sizeof(*r->ents))) == NULL)
-		return FTP_ERR_NOMEM;
-	r->ents = e;
-	e = &r->ents[r->n];
-	e->o = *o;
-	e->v = *v;
-	/* Never trust a count from outside to index the evidence array. */
-	if (e->v.n_evidence > VERDICT_MAX_EVIDENCE)
-		e->v.n_evidence = VERDICT_MAX_EVIDENCE;
-	e->seq = r->n++;
-	e->trace = -1;
-	return 0;
+	return report_add_entry(r, o, v, -1);
 }
 
 /* The index of tr in r->traces, added if no equal one is there: the ports
@@ -163,10 +206,7 @@ report_add_traced(struct report *r, const struct probe_obs *o,
 
 	if (tr != NULL && (e = report_trace_index(r, tr, &idx)) != 0)
 		return e;
-	if ((e = report_add(r, o, v)) != 0)
-		return e;
-	r->ents[r->n - 1].trace = idx;
-	return 0;
+	return report_add_entry(r, o, v, idx);
 }
 
 int
@@ -478,33 +518,34 @@ same_rule(const struct probe_rule *a, const struct probe_rule *b)
 
 /* Same observable result: what decides whether two ports share a run. */
 static int
-same_signature(const struct report_entry *a, const struct report_entry *b)
+same_signature(const struct report_entry *a, const struct probe_obs *bo,
+    const struct verdict *bv, long btrace)
 {
-	const struct errq_icmp *ia = &a->o.icmp, *ib = &b->o.icmp;
+	const struct errq_icmp *ia = &a->o.icmp, *ib = &bo->icmp;
 
-	if (a->v.pass != b->v.pass || a->v.cause != b->v.cause ||
-	    a->o.outcome != b->o.outcome || a->o.arm != b->o.arm ||
-	    a->o.arrived != b->o.arrived || ia->present != ib->present)
+	if (a->v.pass != bv->pass || a->v.cause != bv->cause ||
+	    a->o.outcome != bo->outcome || a->o.arm != bo->arm ||
+	    a->o.arrived != bo->arrived || ia->present != ib->present)
 		return 0;
 	if (ia->present && (ia->family != ib->family || ia->type != ib->type ||
 	    ia->code != ib->code || ss_addr_cmp(&ia->from, &ib->from) != 0))
 		return 0;
 	/* The server's trace: one run names one rule. */
-	if (a->o.trace_record != b->o.trace_record ||
-	    a->o.syn_seen != b->o.syn_seen ||
-	    a->o.synack_sent != b->o.synack_sent)
+	if (a->o.trace_record != bo->trace_record ||
+	    a->o.syn_seen != bo->syn_seen ||
+	    a->o.synack_sent != bo->synack_sent)
 		return 0;
-	if (!same_rule(&a->o.rule, &b->o.rule) || a->trace != b->trace)
+	if (!same_rule(&a->o.rule, &bo->rule) || a->trace != btrace)
 		return 0;
 	/* The agent host's trace likewise, as far as it decides anything:
 	 * syn_sent only matters next to a rule, answer_seen never alone.
 	 * (An incomplete trace lost some ports' events; comparing those
 	 * would split one run of equal verdicts into many.) */
-	if (a->o.ctrace_state != b->o.ctrace_state ||
-	    !same_rule(&a->o.crule, &b->o.crule) ||
-	    (a->o.crule.present && a->o.syn_sent != b->o.syn_sent))
+	if (a->o.ctrace_state != bo->ctrace_state ||
+	    !same_rule(&a->o.crule, &bo->crule) ||
+	    (a->o.crule.present && a->o.syn_sent != bo->syn_sent))
 		return 0;
-	return ss_addr_cmp(&a->o.remote, &b->o.remote) == 0;
+	return ss_addr_cmp(&a->o.remote, &bo->remote) == 0;
 }
 
 static int
@@ -513,7 +554,7 @@ extends_run(const struct report_run *run, const struct report_entry *e)
 	return e->o.kind == PROBE_PASSIVE &&
 	    run->first->o.kind == PROBE_PASSIVE &&
 	    (unsigned)e->o.port == (unsigned)run->hi + 1 &&
-	    same_signature(run->first, e);
+	    same_signature(run->first, &e->o, &e->v, e->trace);
 }
 
 void
@@ -544,20 +585,18 @@ report_view_build(const struct report *r, struct report_view *vw)
 	for (i = 0; i < r->n; i++) {
 		const struct report_entry *e = vw->order[i];
 
-		if (run != NULL && extends_run(run, e)) {
-			run->hi = e->o.port;
-			run->count++;
-		} else {
+		if (run == NULL || !extends_run(run, e)) {
 			run = &vw->runs[vw->n_runs++];
 			run->first = e;
 			run->trace = e->trace >= 0 ? &r->traces[e->trace] :
 			    NULL;
-			run->lo = run->hi = e->o.port;
-			run->count = 1;
+			run->lo = e->o.port;
 		}
-		if (e->o.icmp_retry_port != 0) {
-			run->inferred++;
-			run->retry_port = e->o.icmp_retry_port;
+		run->hi = e->hi;
+		run->count += e->count;
+		if (e->inferred != 0) {
+			run->inferred += e->inferred;
+			run->retry_port = e->retry_port;
 		}
 	}
 	ret = 0;

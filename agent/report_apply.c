@@ -81,15 +81,25 @@ report_ports_status(const struct report *r, enum probe_kind k, uint16_t lo,
 	*first = CAUSE_NONE;
 	for (i = 0; i < r->n; i++) {
 		const struct report_entry *e = &r->ents[i];
+		unsigned n = e->count;
 
-		if (e->o.kind != k || (k != PROBE_ACTIVE &&
-		    (e->o.port < lo || e->o.port > hi)))
+		if (e->o.kind != k)
 			continue;
-		(*tested)++;
+		/* An entry is a run of ports: count those inside lo-hi. */
+		if (k != PROBE_ACTIVE) {
+			unsigned a = e->o.port > lo ? e->o.port : lo;
+			unsigned b = e->hi < hi ? e->hi : hi;
+
+			if (a > b)
+				continue;
+			n = b - a + 1;
+		}
+		*tested += n;
 		if (e->v.pass)
 			continue;
-		if ((*failed)++ == 0)
+		if (*failed == 0)
 			*first = e->v.cause;
+		*failed += n;
 	}
 }
 

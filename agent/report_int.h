@@ -18,11 +18,21 @@
 #include "traceroute.h"
 #include "verdict.h"
 
+/*
+ * One path, or a run of passive ports added one after the other with the
+ * same signature (report.c same_signature): o and v are the first port's,
+ * as a run is rendered from its first port anyway, so a full passive
+ * range costs one entry per run, not one per port.
+ */
 struct report_entry {
 	struct probe_obs o;
 	struct verdict v;
 	size_t seq;		/* insertion order, keeps sorting stable */
 	long trace;		/* index into report.traces, -1: none */
+	uint16_t hi;		/* the run's last port (o.port: its first) */
+	unsigned count;		/* ports in it */
+	unsigned inferred;	/* members whose ICMP came from a retry */
+	uint16_t retry_port;	/* the port that was retried */
 };
 
 /* A cause from outside the probes (report_add_cause). */
@@ -61,6 +71,7 @@ struct report {
 	char *server_name;
 	struct report_entry *ents;
 	size_t n, cap;
+	size_t n_paths;		/* paths (ports) the entries stand for */
 	char **notes;
 	size_t n_notes, cap_notes;
 	unsigned duration_ms;

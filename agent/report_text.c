@@ -366,9 +366,9 @@ print_summary(const struct report *r, FILE *out)
 			fprintf(out, "  - %s\n", r->notes[i]);
 	}
 	for (i = 0; i < r->n; i++)
-		pass += r->ents[i].v.pass ? 1 : 0;
-	fprintf(out, "\n%zu paths tested: %zu pass, %zu fail\n", r->n, pass,
-	    r->n - pass);
+		pass += r->ents[i].v.pass ? r->ents[i].count : 0;
+	fprintf(out, "\n%zu paths tested: %zu pass, %zu fail\n", r->n_paths,
+	    pass, r->n_paths - pass);
 }
 
 int

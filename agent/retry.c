@@ -168,6 +168,8 @@ retry_confirm(struct event_base *base, struct probe_engine *pe,
 		goto out;
 	log_debug("retry: confirming %zu silent probe(s) at %u ms", n,
 	    2 * timeout_ms);
+	/* Silent ports give the slow start no answer to grow on. */
+	probe_set_window(re, PROBE_MAX_INFLIGHT);
 	if ((r = probe_start(re)) != 0)
 		goto out;
 	probe_wait(re);

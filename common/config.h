@@ -35,7 +35,7 @@ struct reflector_config {
 	struct portrange passive;	/* lo == 0: not configured */
 	struct portset *allowed;	/* ports the reflector may open; owned */
 	unsigned max_sessions;		/* default 8 */
-	unsigned max_ports_per_session;	/* default 65535 */
+	unsigned max_ports_per_session;	/* default 65535: a whole range */
 	unsigned max_armed_ports;	/* all sessions at once, default 8192 */
 	unsigned session_timeout_s;	/* idle control channel, default 60 */
 	unsigned max_timeout_ms;	/* cap on agent-requested waits, 10000 */

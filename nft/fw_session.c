@@ -547,6 +547,10 @@ fw_session_new(struct event_base *base, const struct fw_session_spec *spec)
 			    "trace events (%s)", strerror(e));
 		goto out;
 	}
+	if (spec->rcvbuf > 0 && fw_trace_listener_set_rcvbuf(s->l,
+	    spec->rcvbuf) != 0)
+		log_debug("%s %s: trace receive buffer: %s", s->who, s->id,
+		    strerror(errno));
 	if ((s->ev = event_new(base, fw_trace_fd(s->l), EV_READ | EV_PERSIST,
 	    fw_session_read_cb, s)) == NULL || event_add(s->ev, NULL) != 0) {
 		fw_session_unavailable(s, "%s", "cannot watch the trace socket");
@@ -651,6 +655,16 @@ fw_session_free(struct fw_session *s)
 }
 
 /* ---- collect ---- */
+
+void
+fw_session_drain(struct fw_session *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && s->l != NULL && i < FW_SESSION_DRAIN_MAX; i++)
+		if (fw_session_read_once(s) <= 0)
+			break;
+}
 
 void
 fw_session_collect(struct fw_session *s)

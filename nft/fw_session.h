@@ -123,6 +123,11 @@ struct fw_session_spec {
 	/* Server role only, optional: also trace our connections from this
 	 * port to the peer (fw.h trace_active_port); 0 = none. */
 	uint16_t		 active_port;
+	/* Optional: the trace listener's receive buffer in bytes (0: the
+	 * default): a full passive range traces thousands of SYNs within
+	 * milliseconds, more than a default buffer holds while the loop is
+	 * busy connecting. */
+	int			 rcvbuf;
 };
 
 struct fw_session;
@@ -138,6 +143,9 @@ struct fw_session *fw_session_new(struct event_base *base,
 /* The same without any nftables I/O, for tests: state FW_SESSION_ON,
  * events come only from fw_session_feed(), rule texts are never read. */
 struct fw_session *fw_session_new_detached(const struct fw_session_spec *s);
+/* Read the events already queued on the session's own listener
+ * (bounded); for a caller busy elsewhere, between its own steps. */
+void fw_session_drain(struct fw_session *s);
 /*
  * A session fed by a listener it does not own (the reflector's shared
  * table, fw_shared.h, has one listener for all sessions and hands each

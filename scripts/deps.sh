@@ -26,7 +26,7 @@ BUILD_PKGS=(build-essential pkg-config
 TEST_PKGS=(clang libcmocka-dev
 	nftables iproute2 vsftpd curl lftp conntrack nmap openssl procps
 	python3 cppcheck faketime mandoc systemd python3-junitparser chromium
-	prometheus)
+	prometheus time)
 DEB_PKGS=(debhelper dpkg-dev fakeroot lintian)
 
 # pkg-config module -> the Debian package that provides it (Makefile PKGS

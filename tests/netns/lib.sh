@@ -468,6 +468,8 @@ start_reflector() {
 # run_agent BUILD JSONFILE [extra args]: agent in the client ns, bounded.
 # Human report -> $T_DIR/agent.out, stderr -> $T_DIR/agent.err.
 # AGENT_CERT=NAME: $CERTS/NAME.{crt,key} instead of agent.{crt,key}.
+# AGENT_WRAP=(CMD...): a wrapper that execs the agent (a benchmark's
+# /usr/bin/time), innermost, after the namespace and capability ones.
 run_agent() {
 	local build=$1 json=$2
 	shift 2
@@ -479,6 +481,7 @@ run_agent() {
 		nocap_verify "agent wrapper" "$(nsx "$NS_C" 5 "${wrap[@]}" \
 			cat /proc/self/status)"
 	fi
+	wrap+=(${AGENT_WRAP[@]+"${AGENT_WRAP[@]}"})
 	AGENT_RC=0
 	AGENT_T0=$(date +%s%N)
 	nsx "$NS_C" "${AGENT_TIMEOUT:-60}" "${wrap[@]}" "$(realpath "$build/ftpath-agent")" check \

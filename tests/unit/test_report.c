@@ -21,6 +21,7 @@
 
 #include "checkapply.h"
 #include "report.h"
+#include "report_int.h"
 
 #define AGENT	"192.0.2.10"
 #define SERVER	"203.0.113.2"
@@ -361,6 +362,56 @@ test_causes_deduplicated(void **state)
 }
 
 /* A gap in the ports or another ICMP sender starts a new run. */
+/* A full range is stored as runs from report_add on: one entry per run,
+ * the counts still per port. */
+static void
+test_runs_stored_compact(void **state)
+{
+	struct session_facts f;
+	struct report *r;
+	json_t *root, *pas;
+	unsigned tested, failed;
+	enum cause first;
+	size_t n;
+	char *txt = NULL;
+	size_t len = 0;
+	FILE *out;
+	int port;
+
+	(void)state;
+	facts_init(&f);
+	r = report_new(&f, NULL, NULL, NULL);
+	assert_non_null(r);
+	add_control(r, &f);
+	for (port = 1024; port <= 65535; port++)
+		add_passive(r, &f, (uint16_t)port, port == 40000 ||
+		    (port >= 50000 && port <= 50099) ? OUTCOME_TIMEOUT :
+		    OUTCOME_ACKED);
+	/* control, 1024-39999, 40000, 40001-49999, 50000-50099, the rest */
+	assert_int_equal(r->n, 6);
+	assert_int_equal(r->n_paths, 1 + 64512);
+	report_ports_status(r, PROBE_PASSIVE, 30000, 50049, &tested, &failed,
+	    &first);
+	assert_int_equal(tested, 50049 - 30000 + 1);
+	assert_int_equal(failed, 51);
+	assert_int_equal(first, CAUSE_PATH_SILENT_DROP);
+	root = report_json(r);
+	assert_non_null(root);
+	pas = passive_objects(root, &n);
+	assert_int_equal(n, 5);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(pas, 3), "ports")), "50000-50099");
+	json_decref(pas);
+	json_decref(root);
+	out = open_memstream(&txt, &len);
+	assert_non_null(out);
+	assert_int_equal(report_print(r, out, 0), 0);
+	fclose(out);
+	assert_non_null(strstr(txt, "64513 paths tested: 64412 pass, 101 fail"));
+	free(txt);
+	report_free(r);
+}
+
 static void
 test_run_boundaries(void **state)
 {
@@ -829,6 +880,7 @@ main(void)
 		cmocka_unit_test(test_json_structure),
 		cmocka_unit_test(test_causes_deduplicated),
 		cmocka_unit_test(test_run_boundaries),
+		cmocka_unit_test(test_runs_stored_compact),
 		cmocka_unit_test(test_json_nat),
 		cmocka_unit_test(test_human_plain),
 		cmocka_unit_test(test_human_color),
