@@ -51,6 +51,7 @@ struct config_key {
 /* One table drives parsing; config_print follows the same order. */
 static const struct config_key config_keys[] = {
 	{ "listen", CFG_LISTEN, CFG_OFF(listen), CFG_SZ(listen), 0, 0 },
+	{ "user", CFG_PATH, CFG_OFF(user), CFG_SZ(user), 0, 0 },
 	{ "metrics_listen", CFG_ADDRPORT, CFG_OFF(metrics_listen),
 	    CFG_SZ(metrics_listen), 0, 0 },
 	{ "cert", CFG_PATH, CFG_OFF(cert), CFG_SZ(cert), 0, 0 },
@@ -419,6 +420,7 @@ config_defaults(struct reflector_config *cfg)
 	 * reads in time a clean path looks lossy (armq.h; tests/bench/load.sh
 	 * N=300: 16384 gave 34 false failures on 2 cores, 8192 none). */
 	cfg->max_armed_ports = 8192;
+	snprintf(cfg->user, sizeof(cfg->user), "ftpath");
 	cfg->session_timeout_s = 60;
 	cfg->max_timeout_ms = 10000;
 	/* An FTP client's data listener is never privileged; a reflector

@@ -58,6 +58,9 @@ struct reflector_config {
 	/* check --apply (reflector/applysrv.h): whether an agent may ask
 	 * this reflector to load the fixes it derived itself (default 0:
 	 * no), and where the undo plan and its lock live. */
+	/* The account the reflector runs as when started as root (its
+	 * engine and its privileged helper, privsep.h); default "ftpath". */
+	char user[64];
 	int allow_apply;
 	char apply_state_dir[4096];	/* default CONFIG_APPLY_STATE_DIR */
 };

@@ -44,6 +44,32 @@ sdnotify_addr(struct sockaddr_un *sun, socklen_t *len)
 	return 0;
 }
 
+/* A socket connected ahead of time (sdnotify_open), or -1. */
+static int sdnotify_fd = -1;
+
+int
+sdnotify_open(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	int fd, r, saved;
+
+	if (sdnotify_fd != -1 || (r = sdnotify_addr(&sun, &len)) == 1)
+		return 0;
+	if (r != 0)
+		return r;
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return FTP_ERR_SYSTEM;
+	if (connect(fd, (struct sockaddr *)&sun, len) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return FTP_ERR_SYSTEM;
+	}
+	sdnotify_fd = fd;
+	return 0;
+}
+
 int
 sdnotify(const char *state)
 {
@@ -56,6 +82,10 @@ sdnotify(const char *state)
 		return r;
 	if (state == NULL)
 		return FTP_ERR_INVAL;
+	if (sdnotify_fd != -1) {
+		n = send(sdnotify_fd, state, strlen(state), MSG_NOSIGNAL);
+		return n == (ssize_t)strlen(state) ? 0 : FTP_ERR_SYSTEM;
+	}
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return FTP_ERR_SYSTEM;
 	n = sendto(fd, state, strlen(state), MSG_NOSIGNAL,

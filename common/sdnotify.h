@@ -16,6 +16,9 @@
  * that is not an AF_UNIX address) or FTP_ERR_SYSTEM (errno).
  */
 int sdnotify(const char *state);
+/* Connect to $NOTIFY_SOCKET now and send over that socket from then on:
+ * a process about to lose the right to reach the socket's path. */
+int sdnotify_open(void);
 
 /* printf-style sdnotify(); a state longer than 4 KiB is FTP_ERR_TOOBIG. */
 int sdnotifyf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -48,9 +48,18 @@ tls_is_empty(const char *s)
 	return s == NULL || *s == '\0';
 }
 
-SSL_CTX *
-tls_ctx_new(enum tls_role role, const char *cert, const char *key,
-    const char *ca, char *err, size_t errlen)
+/* The key from its file, or the one already loaded (pkey). */
+static int
+tls_use_key(SSL_CTX *ctx, const char *key, EVP_PKEY *pkey)
+{
+	if (pkey != NULL)
+		return SSL_CTX_use_PrivateKey(ctx, pkey);
+	return SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM);
+}
+
+static SSL_CTX *
+tls_ctx_build(enum tls_role role, const char *cert, const char *key,
+    EVP_PKEY *pkey, const char *ca, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = NULL, *ret = NULL;
 	STACK_OF(X509_NAME) *names = NULL;
@@ -84,7 +93,7 @@ tls_ctx_new(enum tls_role role, const char *cert, const char *key,
 	 * gets its own message because it is the usual mistake (the key
 	 * of another host).
 	 */
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	if (tls_use_key(ctx, key, pkey) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		char what[4200];
 
@@ -125,6 +134,28 @@ out:
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
 	return ret;
+}
+
+SSL_CTX *
+tls_ctx_new(enum tls_role role, const char *cert, const char *key,
+    const char *ca, char *err, size_t errlen)
+{
+	return tls_ctx_build(role, cert, key, NULL, ca, err, errlen);
+}
+
+SSL_CTX *
+tls_ctx_new_same_key(enum tls_role role, const char *cert,
+    const SSL_CTX *old, const char *key, const char *ca, char *err,
+    size_t errlen)
+{
+	EVP_PKEY *pkey = SSL_CTX_get0_privatekey(old);
+
+	if (pkey == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "no private key loaded to keep");
+		return NULL;
+	}
+	return tls_ctx_build(role, cert, key, pkey, ca, err, errlen);
 }
 
 SSL *

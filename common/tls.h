@@ -20,6 +20,14 @@ enum tls_role { TLS_ROLE_SERVER, TLS_ROLE_CLIENT };
  */
 SSL_CTX *tls_ctx_new(enum tls_role role, const char *cert, const char *key,
     const char *ca, char *err, size_t errlen);
+/*
+ * The same with the private key of old (key names it in messages): a
+ * process that gave up the right to read its key file (the reflector's
+ * engine, privsep.h) keeps the key it loaded at start.
+ */
+SSL_CTX *tls_ctx_new_same_key(enum tls_role role, const char *cert,
+    const SSL_CTX *old, const char *key, const char *ca, char *err,
+    size_t errlen);
 
 /* New client SSL that verifies the peer as host (DNS name or IP literal)
  * and sends SNI for names.  NULL on failure. */

@@ -273,15 +273,15 @@ tlscheck_files(enum tls_role role, const char *cert, const char *key,
 		goto out;
 	}
 	r = FTP_ERR_CONFIG;
-	if (cert == NULL || *cert == '\0' || key == NULL || *key == '\0' ||
+	if (cert == NULL || *cert == '\0' || (key != NULL && *key == '\0') ||
 	    ca == NULL || *ca == '\0') {
 		ftp_errmsg(err, errlen, "certificate, key and CA files are "
 		    "all required");
 		goto out;
 	}
 	if ((r = tlscheck_cert(cert, chain, err, errlen)) != 0 ||
-	    (r = tlscheck_key(key, sk_X509_value(chain, 0), cert, err,
-	    errlen)) != 0 ||
+	    (key != NULL && (r = tlscheck_key(key, sk_X509_value(chain, 0),
+	    cert, err, errlen)) != 0) ||
 	    (r = tlscheck_ca(ca, cas, err, errlen)) != 0 ||
 	    (r = tlscheck_verify(role, chain, cas, cert, ca, err,
 	    errlen)) != 0)

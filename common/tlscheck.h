@@ -38,7 +38,9 @@
  * Returns 0, FTP_ERR_CONFIG with "FILE: what is wrong" in err, or
  * FTP_ERR_NOMEM.  On 0, warn holds "FILE: ..." about the validity dates,
  * or "" (warn may be NULL).  Reads the files only; the OpenSSL error
- * queue is left empty.
+ * queue is left empty.  key NULL: the key is not read again (a process
+ * that kept the key it loaded earlier; the TLS context checks that it
+ * matches the certificate).
  */
 int tlscheck_files(enum tls_role role, const char *cert, const char *key,
     const char *ca, char *warn, size_t warnlen, char *err, size_t errlen);

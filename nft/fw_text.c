@@ -176,6 +176,14 @@ fw_chain_related_find(const char *listing)
 	return 0;
 }
 
+static fw_rule_facts_fn fw_rule_facts_other;
+
+void
+fw_rule_facts_delegate(fw_rule_facts_fn fn)
+{
+	fw_rule_facts_other = fn;
+}
+
 int
 fw_rule_facts(int family, const char *table, const char *chain,
     int has_handle, uint64_t handle, char **text, int *related)
@@ -183,6 +191,10 @@ fw_rule_facts(int family, const char *table, const char *chain,
 	struct nft_ctx *ctx;
 	const char *listing;
 	int r;
+
+	if (fw_rule_facts_other != NULL)
+		return fw_rule_facts_other(family, table, chain, has_handle,
+		    handle, text, related);
 
 	if ((r = fw_chain_list(family, table, chain, &ctx, &listing)) != 0)
 		return r;

@@ -50,5 +50,14 @@ int fw_chain_related_find(const char *listing);
  */
 int fw_rule_facts(int family, const char *table, const char *chain,
     int has_handle, uint64_t handle, char **text, int *related);
+/*
+ * From now on fw_rule_facts() asks fn instead (NULL: itself): a process
+ * without CAP_NET_ADMIN has its privileged helper list the chain
+ * (reflector/privops.h).  fn must not call fw_rule_facts() back.
+ */
+typedef int (*fw_rule_facts_fn)(int family, const char *table,
+    const char *chain, int has_handle, uint64_t handle, char **text,
+    int *related);
+void fw_rule_facts_delegate(fw_rule_facts_fn fn);
 
 #endif

@@ -432,6 +432,30 @@ fail:
 	return NULL;
 }
 
+struct fw_trace_listener *
+fw_trace_listener_from_fd(int fd)
+{
+	struct fw_trace_listener *l;
+	int saved;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->buflen = MNL_SOCKET_BUFFER_SIZE;
+	if ((l->buf = malloc(l->buflen)) == NULL) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	if ((l->nl = mnl_socket_fdopen(fd)) == NULL)
+		goto fail;
+	return l;
+fail:
+	saved = errno;
+	free(l->buf);
+	free(l);
+	errno = saved;
+	return NULL;
+}
+
 int
 fw_trace_listener_set_rcvbuf(struct fw_trace_listener *l, int bytes)
 {

@@ -107,6 +107,11 @@ struct fw_trace_listener;
 /* Open a non-blocking netlink socket subscribed to NFNLGRP_NFTRACE.
  * NULL with errno set on failure (EPERM without CAP_NET_ADMIN). */
 struct fw_trace_listener *fw_trace_listener_new(void);
+/* A listener on a socket fw_trace_listener_new() subscribed elsewhere
+ * (the reflector's privileged helper passes it): reading the group needs
+ * no capability, joining it does.  Takes fd (closed by _free), NULL
+ * with errno set on failure (fd is then still the caller's). */
+struct fw_trace_listener *fw_trace_listener_from_fd(int fd);
 void fw_trace_listener_free(struct fw_trace_listener *l);
 /* Another receive buffer size (SO_RCVBUFFORCE with CAP_NET_ADMIN, else
  * SO_RCVBUF, which the kernel caps): a shared listener takes every

@@ -714,12 +714,23 @@ patch_only_additions(const char *text)
 	return 0;
 }
 
+static patch_verify_fn patch_verify_other;
+
+void
+patch_verify_delegate(patch_verify_fn fn)
+{
+	patch_verify_other = fn;
+}
+
 int
 patch_verify(const char *text, char *err, size_t errlen)
 {
 	struct nft_ctx *ctx = NULL;
 	const char *msg;
 	int r;
+
+	if (patch_verify_other != NULL)
+		return patch_verify_other(text, err, errlen);
 
 	if ((r = patch_only_additions(text)) != 0) {
 		ftp_errmsg(err, errlen, "not additions only: refused");

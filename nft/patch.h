@@ -193,5 +193,13 @@ int patch_only_additions(const char *text);
  * failure only.
  */
 int patch_verify(const char *text, char *err, size_t errlen);
+/*
+ * From now on patch_verify() asks fn instead (NULL: itself): a process
+ * without CAP_NET_ADMIN has its privileged helper run the check mode
+ * (reflector/privops.h), which does patch_only_additions() again first.
+ * fn must not call patch_verify() back.
+ */
+typedef int (*patch_verify_fn)(const char *text, char *err, size_t errlen);
+void patch_verify_delegate(patch_verify_fn fn);
 
 #endif

@@ -121,13 +121,14 @@ confcheck_apply(const struct reflector_config *cfg, const char *origin,
 
 int
 confcheck_run(const struct reflector_config *cfg, const char *cfgfile,
-    char *warn, size_t warnlen, char *err, size_t errlen)
+    int reread_key, char *warn, size_t warnlen, char *err, size_t errlen)
 {
 	char cwarn[512];
 	size_t used;
 	int r;
 
-	if ((r = tlscheck_files(TLS_ROLE_SERVER, cfg->cert, cfg->key,
+	if ((r = tlscheck_files(TLS_ROLE_SERVER, cfg->cert,
+	    reread_key ? cfg->key : NULL,
 	    cfg->ca, warn, warnlen, err, errlen)) != 0 ||
 	    (r = confcheck_listen(cfg, confcheck_origin(cfgfile), err,
 	    errlen)) != 0)

@@ -26,9 +26,10 @@
  * (NULL: the command line).  Returns 0, FTP_ERR_CONFIG with "FILE: what
  * is wrong" in err, or FTP_ERR_NOMEM.  On 0, warn holds a warning for the
  * log (a certificate's or the CRL's dates, see tlscheck.h and crl.h) or
- * "".
+ * "".  reread_key 0: the private key file is not read (the process
+ * keeps the key it loaded at start, reload.h).
  */
 int confcheck_run(const struct reflector_config *cfg, const char *cfgfile,
-    char *warn, size_t warnlen, char *err, size_t errlen);
+    int reread_key, char *warn, size_t warnlen, char *err, size_t errlen);
 
 #endif

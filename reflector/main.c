@@ -24,6 +24,8 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "privclient.h"
+#include "privsep.h"
 #include "reload.h"
 #include "metricsrv.h"
 #include "rstats.h"
@@ -219,7 +221,7 @@ main(int argc, char **argv)
 	const char *cfgfile = NULL, *ftpconf = NULL;
 	const struct main_option *mo;
 	char err[512];
-	int ch, i, verbose = 0, check = 0, rc = 1;
+	int ch, i, verbose = 0, check = 0, rc = 1, separated = 0;
 	/* Command-line overrides, applied after the file. */
 	struct {
 		const char *key;
@@ -307,13 +309,28 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
+	/* Before the engine may no longer reach it (privsep.h). */
+	if (sdnotify_open() != 0)
+		log_warn("NOTIFY_SOCKET");
+	if (privsep_start(cfg, &separated, err, sizeof(err)) != 0) {
+		log_errx("privilege separation: %s", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (separated) {
+		/* The key file is out of reach now: reloads keep this key. */
+		reload_keep_key(rl);
+		log_info("running as two processes: the engine (pid %d, uid "
+		    "%d, no capabilities) and its privileged helper (pid %d)",
+		    (int)getpid(), (int)getuid(), privclient_pid());
+	}
 	if ((run.base = event_base_new()) == NULL) {
 		log_warnx("cannot create the event loop");
 		goto out;
 	}
 	run.rl = rl;
 	reload_set_base(rl, run.base);
-	if (main_signals(&run, sigev) != 0)
+	if (main_signals(&run, sigev) != 0 || privsep_watch(run.base) != 0)
 		goto out;
 	rstats_init();
 	/* Leftovers of a crashed run first: a probe must not leave a hole. */
@@ -362,6 +379,8 @@ out:
 	/* Before the loop: its lingering connections are events. */
 	reload_free(rl);
 	trace_shutdown();
+	/* Last to ask the helper: it cleans up and exits. */
+	privsep_stop();
 	if (run.base != NULL)
 		event_base_free(run.base);
 	return rc;

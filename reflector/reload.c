@@ -41,6 +41,7 @@ struct reload {
 	size_t nover;
 	struct tlsclose *tc;		/* every context's refusals */
 	int loaded;			/* live holds a configuration */
+	int keep_key;			/* reloads keep live's private key */
 	struct reload_gen live;
 };
 
@@ -160,6 +161,70 @@ reload_keep_restart_only(const struct reflector_config *live,
 	}
 }
 
+/* 1 if the settings the privileged helper checks requests against differ
+ * (it read them at start, privsep.h). */
+static int
+reload_policy_differs(const struct reflector_config *a,
+    const struct reflector_config *b)
+{
+	char pa[1024], pb[1024];
+
+	if (a->control_port != b->control_port ||
+	    a->active_source_port != b->active_source_port ||
+	    a->passive.lo != b->passive.lo || a->passive.hi != b->passive.hi ||
+	    a->max_armed_ports != b->max_armed_ports ||
+	    a->session_lifetime_s != b->session_lifetime_s ||
+	    strcmp(a->user, b->user) != 0)
+		return 1;
+	if (portset_format(a->allowed, pa, sizeof(pa)) != 0 ||
+	    portset_format(b->allowed, pb, sizeof(pb)) != 0)
+		return 1;
+	return strcmp(pa, pb) != 0;
+}
+
+/* A copy of ps into the (emptied) set to, port by port. */
+static int
+reload_copy_ports(const struct portset *ps, struct portset **to)
+{
+	struct portset *n;
+	struct portrange r;
+	unsigned p;
+
+	if ((n = portset_new()) == NULL)
+		return FTP_ERR_NOMEM;
+	for (p = 1; p <= 65535; p++) {
+		r.lo = r.hi = (uint16_t)p;
+		if (portset_contains(ps, (uint16_t)p) &&
+		    portset_add_range(n, &r) != 0) {
+			portset_free(n);
+			return FTP_ERR_NOMEM;
+		}
+	}
+	portset_free(*to);
+	*to = n;
+	return 0;
+}
+
+/* Separated: the helper's policy stays, so the engine's must too. */
+static int
+reload_keep_policy(const struct reflector_config *live,
+    struct reflector_config *next, const char *origin)
+{
+	if (!reload_policy_differs(live, next))
+		return 0;
+	log_warnx("reload: %s: control_port, active_source_port, "
+	    "passive_range, allowed_ports, max_armed_ports, session_lifetime "
+	    "and user need a restart while the reflector runs separated from "
+	    "its privileged helper; keeping the running values", origin);
+	next->control_port = live->control_port;
+	next->active_source_port = live->active_source_port;
+	next->passive = live->passive;
+	next->max_armed_ports = live->max_armed_ports;
+	next->session_lifetime_s = live->session_lifetime_s;
+	memcpy(next->user, live->user, sizeof(next->user));
+	return reload_copy_ports(live->allowed, &next->allowed);
+}
+
 /*
  * ftpconf names the file by its base name (as agents are shown it); the
  * person fixing it wants the path given: "PATH:LINE: reason".
@@ -226,17 +291,27 @@ reload_tls(const struct reload *rl, struct reload_gen *g, char *err,
     size_t errlen)
 {
 	char warn[512];
-	int r;
+	int r, keep = rl->loaded && rl->keep_key;
 
+	if (keep && strcmp(g->cfg.key, rl->live.cfg.key) != 0) {
+		log_warnx("reload: key = %s needs a restart (this process can "
+		    "no longer read key files); keeping %s", g->cfg.key,
+		    rl->live.cfg.key);
+		memcpy(g->cfg.key, rl->live.cfg.key, sizeof(g->cfg.key));
+	}
 	/* Messages about settings name the file, or the command line
 	 * when an option overrode the file (confcheck.h). */
 	if ((r = confcheck_run(&g->cfg, reload_overridden(rl, "listen") ?
-	    NULL : rl->cfgfile, warn, sizeof(warn), err, errlen)) != 0)
+	    NULL : rl->cfgfile, !keep, warn, sizeof(warn), err,
+	    errlen)) != 0)
 		return r;
 	if (warn[0] != '\0')
 		log_warnx("%s", warn);
-	if ((g->ctx = tls_ctx_new(TLS_ROLE_SERVER, g->cfg.cert, g->cfg.key,
-	    g->cfg.ca, err, errlen)) == NULL)
+	g->ctx = keep ? tls_ctx_new_same_key(TLS_ROLE_SERVER, g->cfg.cert,
+	    rl->live.ctx, g->cfg.key, g->cfg.ca, err, errlen) :
+	    tls_ctx_new(TLS_ROLE_SERVER, g->cfg.cert, g->cfg.key, g->cfg.ca,
+	    err, errlen);
+	if (g->ctx == NULL)
 		return FTP_ERR_CONFIG;
 	tlsclose_install(rl->tc, g->ctx);
 	if (g->cfg.crl[0] != '\0' && (r = crl_ctx_install(g->ctx, g->cfg.crl,
@@ -257,6 +332,12 @@ reload_build(const struct reload *rl, struct reload_gen *g, char *err,
 	if (rl->loaded)
 		reload_keep_restart_only(&rl->live.cfg, &g->cfg,
 		    rl->cfgfile != NULL ? rl->cfgfile : "command line");
+	if (rl->loaded && rl->keep_key && (r = reload_keep_policy(
+	    &rl->live.cfg, &g->cfg, rl->cfgfile != NULL ? rl->cfgfile :
+	    "command line")) != 0) {
+		ftp_errmsg(err, errlen, "out of memory");
+		return r;
+	}
 	if ((r = reload_ftpconf(rl, g, err, errlen)) != 0)
 		return r;
 	return reload_tls(rl, g, err, errlen);
@@ -287,6 +368,12 @@ void
 reload_set_base(struct reload *rl, struct event_base *base)
 {
 	tlsclose_set_base(rl->tc, base);
+}
+
+void
+reload_keep_key(struct reload *rl)
+{
+	rl->keep_key = 1;
 }
 
 const struct reflector_config *

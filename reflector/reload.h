@@ -60,6 +60,9 @@ void reload_set_base(struct reload *rl, struct event_base *base);
 
 /* The live configuration and TLS context (after reload_load). */
 const struct reflector_config *reload_config(const struct reload *rl);
+/* From now on reloads keep the private key loaded so far (the process
+ * dropped the privileges to read its file): a new key needs a restart. */
+void reload_keep_key(struct reload *rl);
 SSL_CTX *reload_ctx(const struct reload *rl);
 
 /*

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/queue.h>
 
 #include "clock.h"
@@ -16,6 +17,7 @@
 #include "fw_shared.h"
 #include "fw_trace.h"
 #include "log.h"
+#include "privops.h"
 #include "sharedtable.h"
 
 /* Subscriptions hash on the agent's address. */
@@ -71,7 +73,6 @@ struct sharedtable {
 	uint32_t			 mark;
 	uint64_t			 timeout_ms;
 	int				 up;
-	struct fw_nl			*nl;
 	struct fw_trace_listener	*l;
 	struct event			*ev;
 	int				 tproxy_set[2];
@@ -281,17 +282,6 @@ sharedtable_drain(void *arg)
 
 /* ---- the table ---- */
 
-static int
-st_talk(struct sharedtable *st, struct fw_batch *b)
-{
-	int r;
-
-	if ((r = fw_batch_finish(b)) == 0)
-		r = fw_nl_talk(st->nl, b);
-	fw_batch_free(b);
-	return r;
-}
-
 static void
 st_close(struct sharedtable *st)
 {
@@ -300,24 +290,21 @@ st_close(struct sharedtable *st)
 	st->ev = NULL;
 	fw_trace_listener_free(st->l);
 	st->l = NULL;
-	fw_nl_free(st->nl);
-	st->nl = NULL;
 	st->up = 0;
 	st->tproxy_set[0] = st->tproxy_set[1] = 0;
 }
 
-/* Listen first (no event of the first probes is missed), then create
- * the table. */
+/* The trace listener (its socket made where the capability is). */
 static int
-st_up(struct sharedtable *st, char *why, size_t whylen)
+st_listen(struct sharedtable *st, char *why, size_t whylen)
 {
-	struct fw_batch *b;
-	int r, e;
+	int fd = -1, e;
 
-	if (st->up)
-		return 0;
-	if ((st->l = fw_trace_listener_new()) == NULL) {
+	if (privops_trace_socket(&fd) != 0 ||
+	    (st->l = fw_trace_listener_from_fd(fd)) == NULL) {
 		e = errno;
+		if (fd != -1)
+			close(fd);
 		if (e == EPERM || e == EACCES)
 			snprintf(why, whylen, "nftables not usable by the "
 			    "reflector (%s: no CAP_NET_ADMIN)", e == EACCES ?
@@ -325,29 +312,32 @@ st_up(struct sharedtable *st, char *why, size_t whylen)
 		else
 			snprintf(why, whylen, "cannot listen to nftables trace "
 			    "events (%s)", strerror(e));
-		goto fail;
+		return FTP_ERR_SYSTEM;
 	}
 	if (fw_trace_listener_set_rcvbuf(st->l, ST_RCVBUF) != 0)
 		log_debug("sharedtable: trace receive buffer: %s",
 		    strerror(errno));
+	return 0;
+}
+
+/* Listen first (no event of the first probes is missed), then create
+ * the table. */
+static int
+st_up(struct sharedtable *st, char *why, size_t whylen)
+{
+	int r;
+
+	if (st->up)
+		return 0;
+	if (st_listen(st, why, whylen) != 0)
+		goto fail;
 	st->ev = event_new(st->base, fw_trace_fd(st->l), EV_READ | EV_PERSIST,
 	    st_read_cb, st);
 	if (st->ev == NULL || event_add(st->ev, NULL) != 0) {
 		snprintf(why, whylen, "cannot watch the trace socket");
 		goto fail;
 	}
-	if ((st->nl = fw_nl_open(NETLINK_NETFILTER)) == NULL) {
-		snprintf(why, whylen, "cannot open an nftables socket (%s)",
-		    strerror(errno));
-		goto fail;
-	}
-	if ((b = fw_shared_batch(fw_nl_seq(st->nl), 0)) == NULL ||
-	    (r = fw_shared_put_table(b, st->active_port, 1)) != 0) {
-		fw_batch_free(b);
-		snprintf(why, whylen, "cannot build the shared table");
-		goto fail;
-	}
-	if ((r = st_talk(st, b)) != 0) {
+	if ((r = privops_table(1, st->active_port)) != 0) {
 		snprintf(why, whylen, "cannot create the nftables table "
 		    FW_TABLE_PREFIX FW_SHARED_ID " (%s)", ftp_strerror(r));
 		goto fail;
@@ -364,23 +354,17 @@ fail:
 static void
 st_down(struct sharedtable *st)
 {
-	struct fw_batch *b;
-	int r = FTP_ERR_NOMEM;
+	int r;
 
 	if (!st->up)
 		return;
-	if ((b = fw_shared_batch(fw_nl_seq(st->nl), 0)) != NULL &&
-	    (r = fw_shared_put_del_table(b)) == 0)
-		r = st_talk(st, b);
-	else
-		fw_batch_free(b);
-	if (r != 0)
+	if ((r = privops_table(0, 0)) != 0)
 		log_warnx("sharedtable: removing table " FW_TABLE_PREFIX
-		    FW_SHARED_ID ": %s (the kernel removes it with our socket)",
-		    ftp_strerror(r));
+		    FW_SHARED_ID ": %s (the kernel removes it with its owner's "
+		    "socket)", ftp_strerror(r));
 	else
 		log_debug("sharedtable: table removed");
-	st_close(st);	/* closing the owner socket removes it anyway */
+	st_close(st);
 }
 
 static int
@@ -388,20 +372,13 @@ st_tproxy(struct sharedtable *st, const struct sockaddr *to, char *why,
     size_t whylen)
 {
 	int i = to->sa_family == AF_INET6;
-	struct fw_batch *b;
 	int r;
 
 	if (st->tproxy_set[i] && addr_equal((const struct sockaddr *)
 	    &st->tproxy_to[i], to) && addr_port((const struct sockaddr *)
 	    &st->tproxy_to[i]) == addr_port(to))
 		return 0;
-	if ((b = fw_shared_batch(fw_nl_seq(st->nl), 0)) == NULL)
-		return FTP_ERR_NOMEM;
-	if ((r = fw_shared_put_tproxy(b, to, st->mark)) != 0) {
-		fw_batch_free(b);
-		return r;
-	}
-	if ((r = st_talk(st, b)) != 0) {
+	if ((r = privops_tproxy_rule(to, st->mark)) != 0) {
 		snprintf(why, whylen, "cannot install the tproxy rule (%s)",
 		    ftp_strerror(r));
 		return r;
@@ -409,6 +386,17 @@ st_tproxy(struct sharedtable *st, const struct sockaddr *to, char *why,
 	memcpy(&st->tproxy_to[i], to, addr_len(to));
 	st->tproxy_set[i] = 1;
 	return 0;
+}
+
+/* One element operation of a transaction (privmsg.h). */
+static void
+st_op(struct privmsg_op *op, int add, enum fw_shared_set which,
+    const struct portrange *r)
+{
+	op->add = (uint8_t)(add != 0);
+	op->which = (uint8_t)which;
+	op->lo = r->lo;
+	op->hi = r->hi;
 }
 
 /* ---- elements ---- */
@@ -483,22 +471,19 @@ st_wants(const struct portrange *m, size_t n, int divert, int active,
 /* Put every wanted element; one already there (another session's) is
  * deleted and added again in the same transaction: that renews its
  * timeout for this session's lifetime. */
-static int
-st_put_wants(struct sharedtable *st, struct fw_batch *b,
-    const struct sockaddr *peer, struct st_want *w, size_t nw)
+/* The arming's transaction: a shared element is deleted and added
+ * again, which renews its timeout. */
+static size_t
+st_put_wants(const struct st_want *w, size_t nw, struct privmsg_op *ops)
 {
-	size_t i;
-	int r;
+	size_t i, n = 0;
 
 	for (i = 0; i < nw; i++) {
-		if (w[i].have != NULL && (r = fw_shared_put_elems(b, 0,
-		    w[i].which, peer, &w[i].r, 1, 0)) != 0)
-			return r;
-		if ((r = fw_shared_put_elems(b, 1, w[i].which, peer, &w[i].r,
-		    1, st->timeout_ms)) != 0)
-			return r;
+		if (w[i].have != NULL)
+			st_op(&ops[n++], 0, w[i].which, &w[i].r);
+		st_op(&ops[n++], 1, w[i].which, &w[i].r);
 	}
-	return 0;
+	return n;
 }
 
 /* After the transaction: count the references. */
@@ -535,7 +520,7 @@ sharedtable_arm(struct sharedtable *st, struct fw_session *fs,
 	struct portrange m[ST_RANGES_MAX];
 	struct st_want w[2 * ST_RANGES_MAX + 1];
 	struct sharedtable_sub *sub = NULL;
-	struct fw_batch *b = NULL;
+	struct privmsg_op *ops = NULL;
 	struct st_key k;
 	size_t n, nw, i;
 	int r, conflict = 0;
@@ -564,16 +549,16 @@ sharedtable_arm(struct sharedtable *st, struct fw_session *fs,
 	r = FTP_ERR_NOMEM;
 	if ((sub = calloc(1, sizeof(*sub))) == NULL ||
 	    (sub->elems = calloc(nw, sizeof(*sub->elems))) == NULL ||
-	    (b = fw_shared_batch(fw_nl_seq(st->nl), 2 * nw)) == NULL)
+	    (ops = calloc(2 * nw, sizeof(*ops))) == NULL)
 		goto fail;
-	if ((r = st_put_wants(st, b, peer, w, nw)) != 0 ||
-	    (r = st_talk(st, b)) != 0) {
-		b = NULL;
+	if ((r = privops_elems(peer, ops, st_put_wants(w, nw, ops),
+	    st->timeout_ms)) != 0) {
 		snprintf(why, whylen, "cannot add the session's set elements "
 		    "(%s)", ftp_strerror(r));
 		goto fail;
 	}
-	b = NULL;
+	free(ops);
+	ops = NULL;
 	sub->k = k;
 	sub->fs = fs;
 	LIST_INSERT_HEAD(&st->buckets[st_key_hash(&k)], sub, entry);
@@ -587,7 +572,7 @@ sharedtable_arm(struct sharedtable *st, struct fw_session *fs,
 	*out = sub;
 	return 0;
 fail:
-	fw_batch_free(b);
+	free(ops);
 	if (sub != NULL)
 		free(sub->elems);
 	free(sub);
@@ -599,34 +584,51 @@ fail:
 /* Delete elements one by one, for a batch the kernel refused (one had
  * expired: ENOENT aborts the whole transaction). */
 static void
-st_del_each(struct sharedtable *st, struct st_elem **dead, size_t n)
+st_del_each(struct st_elem **dead, size_t n)
 {
-	struct fw_batch *b;
+	struct privmsg_op op;
 	size_t i;
 	int r;
 
 	for (i = 0; i < n; i++) {
-		if ((b = fw_shared_batch(fw_nl_seq(st->nl), 1)) == NULL)
-			return;
-		if ((r = fw_shared_put_elems(b, 0, dead[i]->which,
-		    (const struct sockaddr *)&dead[i]->peer, &dead[i]->r, 1,
-		    0)) != 0) {
-			fw_batch_free(b);
-			continue;
-		}
-		if ((r = st_talk(st, b)) != 0 && r != FTP_ERR_NOTFOUND)
+		st_op(&op, 0, dead[i]->which, &dead[i]->r);
+		if ((r = privops_elems((const struct sockaddr *)&dead[i]->peer,
+		    &op, 1, 0)) != 0 && r != FTP_ERR_NOTFOUND)
 			log_warnx("sharedtable: removing an element: %s "
 			    "(its timeout removes it)", ftp_strerror(r));
 	}
+}
+
+/* Elements no session holds any more, of one peer each: one transaction
+ * per peer in a row, one by one if the kernel refuses it (an element
+ * that expired makes ENOENT abort the whole transaction). */
+static void
+st_del_dead(struct st_elem **dead, size_t n)
+{
+	struct privmsg_op *ops;
+	size_t i, j, k;
+
+	if ((ops = calloc(n, sizeof(*ops))) == NULL) {
+		st_del_each(dead, n);
+		return;
+	}
+	for (i = 0; i < n; i = j) {
+		for (j = i, k = 0; j < n && addr_equal((const struct sockaddr *)
+		    &dead[j]->peer, (const struct sockaddr *)&dead[i]->peer);
+		    j++)
+			st_op(&ops[k++], 0, dead[j]->which, &dead[j]->r);
+		if (privops_elems((const struct sockaddr *)&dead[i]->peer, ops,
+		    k, 0) != 0)
+			st_del_each(dead + i, j - i);
+	}
+	free(ops);
 }
 
 void
 sharedtable_disarm(struct sharedtable *st, struct sharedtable_sub *sub)
 {
 	struct st_elem **dead;
-	struct fw_batch *b = NULL;
 	size_t i, ndead = 0;
-	int r = 0;
 
 	if (sub == NULL)
 		return;
@@ -647,18 +649,7 @@ sharedtable_disarm(struct sharedtable *st, struct sharedtable_sub *sub)
 	if (st->nsubs == 0) {
 		st_down(st);	/* the elements go with the table */
 	} else if (ndead > 0 && st->up) {
-		if ((b = fw_shared_batch(fw_nl_seq(st->nl), ndead)) == NULL)
-			r = FTP_ERR_NOMEM;
-		for (i = 0; r == 0 && i < ndead; i++)
-			r = fw_shared_put_elems(b, 0, dead[i]->which,
-			    (const struct sockaddr *)&dead[i]->peer,
-			    &dead[i]->r, 1, 0);
-		if (r == 0)
-			r = st_talk(st, b);
-		else
-			fw_batch_free(b);
-		if (r != 0)
-			st_del_each(st, dead, ndead);
+		st_del_dead(dead, ndead);
 	}
 	for (i = 0; i < ndead; i++)
 		free(dead[i]);

@@ -16,6 +16,7 @@
 #include "divert.h"
 #include "fixgen.h"
 #include "sharedtable.h"
+#include "privops.h"
 #include "trace.h"
 
 /* The generic session does the tracing; this only names it. */
@@ -61,7 +62,7 @@ trace_startup(struct event_base *base, uint16_t active_port,
 	if (base != NULL && trace_shared == NULL)
 		trace_shared = sharedtable_new(base, active_port, DIVERT_MARK,
 		    (uint64_t)lifetime_s * 1000 + TRACE_ELEM_MARGIN_MS);
-	r = fw_cleanup_stale(&removed);
+	r = privops_cleanup_stale(&removed);
 	e = errno;
 	if (r == 0) {
 		if (removed > 0)

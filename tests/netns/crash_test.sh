@@ -5,8 +5,12 @@
 # trace and tproxy table is up, the agent is waiting on a silently dropped
 # passive range) must leave no ftpath_* nftables table in either
 # namespace (the kernel removes a table with its owner's socket).  The
-# policy route of the tproxy diversion survives a kill -9 of the
-# reflector; its restart must remove it, and then nothing is left.
+# reflector is two processes (reflector/privsep.h): mid-session the engine
+# must run with no capability and not as root, its helper with exactly
+# CAP_NET_ADMIN and CAP_NET_BIND_SERVICE.  kill -9 of the engine: the
+# helper removes the table and the divert policy route and exits.  kill
+# -9 of the helper: the engine stops; the policy route survives and the
+# restart must remove it.  kill -9 of both: no table either.
 # The reflector's state is one shared table (ftpath_reflector) whose
 # sets hold the armed agents' address . port elements, each with a
 # timeout; it exists only while a session is armed.  A stale one (left by
@@ -89,28 +93,100 @@ router_nft "table ip harness_filter {
 start_vsftpd
 make_certs
 
-# 1. the reflector dies mid-session
+status_field() {	# status_field PID FIELD: its first value in /proc/PID/status
+	awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status" 2>/dev/null || true
+}
+# The reflector is two processes (reflector/privsep.h): while a session
+# runs, the engine has no capability and is not root; its helper holds
+# exactly CAP_NET_ADMIN and CAP_NET_BIND_SERVICE, not root either.
+assert_separated() {	# assert_separated WHAT
+	local h eff heff uid huid
+	h=$(reflector_helper_pid)
+	eff=$(status_field "$REFLECTOR_PID" CapEff)
+	uid=$(status_field "$REFLECTOR_PID" Uid)
+	[[ $eff == 0000000000000000 && -n $uid && $uid != 0 ]] &&
+		ok "$1: the engine (pid $REFLECTOR_PID) runs as uid $uid with CapEff $eff" ||
+		nok "$1: the engine (pid $REFLECTOR_PID) has uid '$uid' CapEff '$eff'"
+	if [[ -z $h ]]; then
+		nok "$1: the reflector has no privileged helper"
+		return
+	fi
+	heff=$(status_field "$h" CapEff)
+	huid=$(status_field "$h" Uid)
+	[[ $heff == 0000000000001400 && -n $huid && $huid != 0 ]] &&
+		ok "$1: the helper (pid $h) runs as uid $huid with CapEff $heff (net_admin, net_bind_service)" ||
+		nok "$1: the helper (pid $h) has uid '$huid' CapEff '$heff'"
+}
+agent_lost() {	# agent_lost WHAT: the background agent ends with exit 3
+	local rc=0
+	timeout 30 tail --pid="$AGENT_PID" -f /dev/null || true
+	wait "$AGENT_PID" 2>/dev/null || rc=$?
+	((rc == 3)) && ok "agent exit 3 when $1" ||
+		nok "agent exit $rc when $1 (want 3)"
+}
+gone() {	# gone PID: bounded wait for PID to exit
+	local i
+	for i in $(seq 1 50); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# 1. the engine dies mid-session: its helper removes the table and the
+# divert route and exits
 start_reflector "$BUILD"
 start_agent_bg refl
 if wait_for "$NS_S" present; then
 	ok "reflector installed its session table"
 	assert_shared_elements "mid-session"
+	assert_separated "mid-session"
+	HELPER=$(reflector_helper_pid)
 	kill -KILL "$REFLECTOR_PID"
 	wait "$REFLECTOR_PID" 2>/dev/null || true
+	gone "$HELPER" && ok "the helper exited after the engine's kill -9" ||
+		nok "the helper (pid $HELPER) outlived the engine"
 	wait_for "$NS_S" absent || true
-	assert_no_tables "after kill -9 of the reflector"
-	# the diversion's policy rule is still there: the restart's job
-	r=$(ftpath_rules "$NS_S")
-	[[ -n $r ]] && ok "the killed reflector's policy rule is left for the restart: $r" ||
-		nok "no policy rule after kill -9: was the session diverted (tproxy)?"
+	assert_clean "after kill -9 of the engine"
 else
 	nok "reflector never installed a session table (no trace?)"
 fi
-rc=0
-timeout 30 tail --pid="$AGENT_PID" -f /dev/null || true
-wait "$AGENT_PID" 2>/dev/null || rc=$?
-((rc == 3)) && ok "agent exit 3 when the reflector vanished" ||
-	nok "agent exit $rc when the reflector vanished (want 3)"
+agent_lost "the engine vanished"
+
+# 1b. the helper dies mid-session: the engine stops; the kernel removes
+# the table with the helper's socket, the divert route is the restart's
+start_reflector "$BUILD"
+start_agent_bg helper
+if wait_for "$NS_S" present; then
+	ok "session table present before the helper dies"
+	kill -KILL "$(reflector_helper_pid)"
+	gone "$REFLECTOR_PID" && ok "the engine stopped when its helper died" ||
+		nok "the engine (pid $REFLECTOR_PID) runs on without its helper"
+	wait "$REFLECTOR_PID" 2>/dev/null || true
+	wait_for "$NS_S" absent || true
+	assert_no_tables "after kill -9 of the helper"
+	r=$(ftpath_rules "$NS_S")
+	[[ -n $r ]] && ok "the killed helper's policy rule is left for the restart: $r" ||
+		nok "no policy rule after the helper's kill -9: was the session diverted (tproxy)?"
+else
+	nok "no session table before the helper dies"
+fi
+agent_lost "the helper vanished"
+
+# 1c. both die at once
+start_reflector "$BUILD"
+assert_clean "after the restart that follows the helper's death"
+start_agent_bg both
+if wait_for "$NS_S" present; then
+	ok "session table present before both die"
+	kill -KILL "$(reflector_helper_pid)" "$REFLECTOR_PID"
+	wait "$REFLECTOR_PID" 2>/dev/null || true
+	wait_for "$NS_S" absent || true
+	assert_no_tables "after kill -9 of the engine and the helper"
+else
+	nok "no session table before both die"
+fi
+agent_lost "both vanished"
 
 # 2. a restarted reflector starts clean, even when a shared table of an
 # earlier run survived (no owner flag: as on a kernel before 5.12)

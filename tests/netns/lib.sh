@@ -448,6 +448,9 @@ start_reflector() {
 		echo "active_source_port = 20"
 		echo "passive_range = ${REFL_PASV:-$PASV_LO-$PASV_HI}"
 		echo "max_timeout_ms = 10000"
+		# started as root: the engine and its helper run as this
+		# user (a test machine has no ftpath account)
+		echo "user = ${REFL_USER:-nobody}"
 		for l in "$@"; do echo "$l"; done
 	} >"$T_DIR/reflector.conf"
 	bg_in_ns "$NS_S" "$T_DIR/reflector.log" "${wrap[@]}" \
@@ -460,9 +463,24 @@ start_reflector() {
 	fi
 	log "reflector listening on $REFLECTOR_PORT (pid $REFLECTOR_PID)"
 	if [[ ${REFL_NOCAP:-0} == 1 ]]; then
-		nocap_verify "reflector (pid $REFLECTOR_PID)" \
-			"$(cat "/proc/$REFLECTOR_PID/status" 2>/dev/null)"
+		# the capabilities are the privileged helper's (privsep.h); the
+		# engine holds none
+		local helper
+		helper=$(reflector_helper_pid)
+		[[ -n $helper ]] || die "reflector (pid $REFLECTOR_PID) has no privileged helper"
+		nocap_verify "reflector's helper (pid $helper)" \
+			"$(cat "/proc/$helper/status" 2>/dev/null)"
+		[[ $(awk '$1 == "CapEff:" { print $2 }' "/proc/$REFLECTOR_PID/status") == 0000000000000000 ]] ||
+			die "the reflector's engine (pid $REFLECTOR_PID) holds capabilities"
 	fi
+}
+
+# reflector_helper_pid: the privileged helper the reflector forked (its
+# only child), or nothing
+reflector_helper_pid() {
+	local c
+	c=$(cat "/proc/$REFLECTOR_PID/task/$REFLECTOR_PID/children" 2>/dev/null || true)
+	echo "${c%% *}"
 }
 
 # run_agent BUILD JSONFILE [extra args]: agent in the client ns, bounded.
