@@ -264,48 +264,17 @@ fw_match_active(struct nftnl_rule *r, const struct fw_spec *spec)
 static int
 fw_stmt_tproxy(struct nftnl_rule *r, const struct fw_spec *spec)
 {
-	uint16_t port = htons(spec->tproxy_port);
-	uint32_t mark = spec->tproxy_mark;
-	uint32_t nfproto = spec->peer.ss_family == AF_INET ? NFPROTO_IPV4 :
-	    NFPROTO_IPV6;
-	int with_addr = spec->tproxy_addr.ss_family != AF_UNSPEC;
-	int r0;
-
-	if ((r0 = fw_tproxy_addr(r, &spec->tproxy_addr)) != 0 ||
-	    (r0 = fw_imm_data(r, &port, sizeof(port))) != 0 ||
-	    (r0 = fw_tproxy_to(r, nfproto, with_addr)) != 0 ||
-	    (r0 = fw_imm_data(r, &mark, sizeof(mark))) != 0 ||
-	    (r0 = fw_meta_store(r, NFT_META_MARK)) != 0 ||
-	    (r0 = fw_imm_verdict(r, NF_ACCEPT)) != 0)
-		return r0;
-	return 0;
+	return fw_stmt_tproxy_to(r, spec->peer.ss_family == AF_INET ?
+	    NFPROTO_IPV4 : NFPROTO_IPV6, &spec->tproxy_addr,
+	    spec->tproxy_port, spec->tproxy_mark);
 }
-
 
 /* ---- objects into the batch ---- */
 
 static int
 fw_put_table(struct fw_batch *b, const char *table, unsigned flags)
 {
-	struct nftnl_table *t;
-	struct nlmsghdr *nlh;
-	int r = FTP_ERR_NOMEM;
-
-	if ((t = nftnl_table_alloc()) == NULL)
-		goto out;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	if (flags & FW_F_OWNER)
-		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
-	r = FTP_ERR_TOOBIG;
-	if ((nlh = fw_batch_nft_msg(b, NFT_MSG_NEWTABLE, NFPROTO_INET,
-	    NLM_F_CREATE | NLM_F_EXCL)) == NULL)
-		goto out;
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	r = fw_batch_commit(b);
-out:
-	nftnl_table_free(t);
-	return r;
+	return fw_put_inet_table(b, table, (flags & FW_F_OWNER) != 0);
 }
 
 static struct nftnl_set *
@@ -379,34 +348,6 @@ out:
 	return r;
 }
 
-static int
-fw_put_chain(struct fw_batch *b, const char *table, const char *chain,
-    uint32_t hook, int prio)
-{
-	struct nftnl_chain *c;
-	struct nlmsghdr *nlh;
-	int r = FTP_ERR_NOMEM;
-
-	if ((c = nftnl_chain_alloc()) == NULL)
-		goto out;
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	r = FTP_ERR_TOOBIG;
-	if ((nlh = fw_batch_nft_msg(b, NFT_MSG_NEWCHAIN, NFPROTO_INET,
-	    NLM_F_CREATE | NLM_F_EXCL)) == NULL)
-		goto out;
-	nftnl_chain_nlmsg_build_payload(nlh, c);
-	r = fw_batch_commit(b);
-out:
-	nftnl_chain_free(c);
-	return r;
-}
-
 enum fw_rule_kind {
 	FW_RULE_TRACE_IN,
 	FW_RULE_TRACE_OUT,
@@ -457,11 +398,11 @@ fw_put_parts(struct fw_batch *b, const char *table, const struct fw_spec *spec)
 	int r;
 
 	if (spec->parts & FW_PART_TRACE) {
-		if ((r = fw_put_chain(b, table, FW_CHAIN_TRACE_PRE,
+		if ((r = fw_put_base_chain(b, table, FW_CHAIN_TRACE_PRE,
 		    NF_INET_PRE_ROUTING, FW_PRIO_TRACE)) != 0 ||
 		    (r = fw_put_rule(b, table, FW_CHAIN_TRACE_PRE, spec,
 		    FW_RULE_TRACE_IN)) != 0 ||
-		    (r = fw_put_chain(b, table, FW_CHAIN_TRACE_OUT,
+		    (r = fw_put_base_chain(b, table, FW_CHAIN_TRACE_OUT,
 		    NF_INET_LOCAL_OUT, FW_PRIO_TRACE)) != 0 ||
 		    (r = fw_put_rule(b, table, FW_CHAIN_TRACE_OUT, spec,
 		    FW_RULE_TRACE_OUT)) != 0)
@@ -472,7 +413,7 @@ fw_put_parts(struct fw_batch *b, const char *table, const struct fw_spec *spec)
 			return r;
 	}
 	if (spec->parts & FW_PART_TPROXY) {
-		if ((r = fw_put_chain(b, table, FW_CHAIN_TPROXY,
+		if ((r = fw_put_base_chain(b, table, FW_CHAIN_TPROXY,
 		    NF_INET_PRE_ROUTING, FW_PRIO_TPROXY)) != 0 ||
 		    (r = fw_put_rule(b, table, FW_CHAIN_TPROXY, spec,
 		    FW_RULE_TPROXY)) != 0)
@@ -511,29 +452,6 @@ fw_build_add(const struct fw_spec *spec, uint32_t seq, struct fw_batch **out)
 out:
 	fw_batch_free(b);
 	free(pr);
-	return r;
-}
-
-/* Append a DELTABLE message. */
-static int
-fw_put_del_table(struct fw_batch *b, int family, const char *name)
-{
-	struct nftnl_table *t;
-	struct nlmsghdr *nlh;
-	int r = FTP_ERR_NOMEM;
-
-	if ((t = nftnl_table_alloc()) == NULL)
-		goto out;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, (uint32_t)family);
-	r = FTP_ERR_TOOBIG;
-	if ((nlh = fw_batch_nft_msg(b, NFT_MSG_DELTABLE, (uint16_t)family,
-	    0)) == NULL)
-		goto out;
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	r = fw_batch_commit(b);
-out:
-	nftnl_table_free(t);
 	return r;
 }
 

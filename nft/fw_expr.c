@@ -7,12 +7,16 @@
 #include <string.h>
 
 #include <libnftnl/expr.h>
+#include <linux/netlink.h>
+#include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "err.h"
 #include "fw_expr.h"
+#include "fw_nl.h"
 
 int
 fw_expr_add(struct nftnl_rule *r, struct nftnl_expr *e)
@@ -195,4 +199,88 @@ fw_stmt_trace(struct nftnl_rule *r)
 	if ((r0 = fw_imm_data(r, &one, sizeof(one))) != 0)
 		return r0;
 	return fw_meta_store(r, NFT_META_NFTRACE);
+}
+
+int
+fw_stmt_tproxy_to(struct nftnl_rule *r, uint32_t nfproto,
+    const struct sockaddr_storage *a, uint16_t port, uint32_t mark)
+{
+	uint16_t nport = htons(port);
+	int r0;
+
+	if ((r0 = fw_tproxy_addr(r, a)) != 0 ||
+	    (r0 = fw_imm_data(r, &nport, sizeof(nport))) != 0 ||
+	    (r0 = fw_tproxy_to(r, nfproto, a->ss_family != AF_UNSPEC)) != 0 ||
+	    (r0 = fw_imm_data(r, &mark, sizeof(mark))) != 0 ||
+	    (r0 = fw_meta_store(r, NFT_META_MARK)) != 0)
+		return r0;
+	return fw_imm_verdict(r, NF_ACCEPT);
+}
+
+/* ---- whole objects ---- */
+
+/* NEW/DEL TABLE: flags NLM_F_CREATE | NLM_F_EXCL for NEW, 0 for DEL. */
+static int
+fw_put_table_msg(struct fw_batch *b, uint16_t type, int family,
+    const char *name, int owner)
+{
+	struct nftnl_table *t;
+	struct nlmsghdr *nlh;
+	int r = FTP_ERR_NOMEM;
+
+	if ((t = nftnl_table_alloc()) == NULL)
+		return r;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, (uint32_t)family);
+	if (owner)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
+	r = FTP_ERR_TOOBIG;
+	if ((nlh = fw_batch_nft_msg(b, type, (uint16_t)family,
+	    type == NFT_MSG_NEWTABLE ? NLM_F_CREATE | NLM_F_EXCL : 0)) !=
+	    NULL) {
+		nftnl_table_nlmsg_build_payload(nlh, t);
+		r = fw_batch_commit(b);
+	}
+	nftnl_table_free(t);
+	return r;
+}
+
+int
+fw_put_inet_table(struct fw_batch *b, const char *table, int owner)
+{
+	return fw_put_table_msg(b, NFT_MSG_NEWTABLE, NFPROTO_INET, table,
+	    owner);
+}
+
+int
+fw_put_del_table(struct fw_batch *b, int family, const char *name)
+{
+	return fw_put_table_msg(b, NFT_MSG_DELTABLE, family, name, 0);
+}
+
+int
+fw_put_base_chain(struct fw_batch *b, const char *table, const char *chain,
+    uint32_t hook, int prio)
+{
+	struct nftnl_chain *c;
+	struct nlmsghdr *nlh;
+	int r = FTP_ERR_NOMEM;
+
+	if ((c = nftnl_chain_alloc()) == NULL)
+		return r;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	r = FTP_ERR_TOOBIG;
+	if ((nlh = fw_batch_nft_msg(b, NFT_MSG_NEWCHAIN, NFPROTO_INET,
+	    NLM_F_CREATE | NLM_F_EXCL)) != NULL) {
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		r = fw_batch_commit(b);
+	}
+	nftnl_chain_free(c);
+	return r;
 }

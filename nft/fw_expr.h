@@ -44,5 +44,19 @@ int fw_tproxy_addr(struct nftnl_rule *r, const struct sockaddr_storage *a);
 int fw_match_syn_or_rst(struct nftnl_rule *r);
 /* meta nftrace set 1 */
 int fw_stmt_trace(struct nftnl_rule *r);
+/* "tproxy to [ADDR]:PORT meta mark set MARK accept" (nfproto: IPv4 or
+ * IPv6; a AF_UNSPEC: keep the packet's destination address) */
+int fw_stmt_tproxy_to(struct nftnl_rule *r, uint32_t nfproto,
+    const struct sockaddr_storage *a, uint16_t port, uint32_t mark);
+
+/* Whole objects into a batch (fw_nl.h), for both tables' builders. */
+struct fw_batch;
+/* NEWTABLE inet NAME (exclusive); owner: NFT_TABLE_F_OWNER. */
+int fw_put_inet_table(struct fw_batch *b, const char *table, int owner);
+/* DELTABLE FAMILY NAME. */
+int fw_put_del_table(struct fw_batch *b, int family, const char *name);
+/* NEWCHAIN inet TABLE CHAIN: a filter base chain on hook, accepting. */
+int fw_put_base_chain(struct fw_batch *b, const char *table,
+    const char *chain, uint32_t hook, int prio);
 
 #endif

@@ -79,29 +79,6 @@ fw_shared_batch(uint32_t seq, size_t nelems)
 /* ---- table, sets, chains ---- */
 
 static int
-fw_shared_put_table_msg(struct fw_batch *b, int owner)
-{
-	struct nftnl_table *t;
-	struct nlmsghdr *nlh;
-	int r = FTP_ERR_NOMEM;
-
-	if ((t = nftnl_table_alloc()) == NULL)
-		return r;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, FW_SHARED_TABLE);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	if (owner)
-		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
-	r = FTP_ERR_TOOBIG;
-	if ((nlh = fw_batch_nft_msg(b, NFT_MSG_NEWTABLE, NFPROTO_INET,
-	    NLM_F_CREATE | NLM_F_EXCL)) != NULL) {
-		nftnl_table_nlmsg_build_payload(nlh, t);
-		r = fw_batch_commit(b);
-	}
-	nftnl_table_free(t);
-	return r;
-}
-
-static int
 fw_shared_put_set(struct fw_batch *b, const struct fw_shared_setdef *d)
 {
 	uint8_t fields[2];
@@ -140,33 +117,6 @@ fw_shared_put_set(struct fw_batch *b, const struct fw_shared_setdef *d)
 		r = fw_batch_commit(b);
 	}
 	nftnl_set_free(s);
-	return r;
-}
-
-static int
-fw_shared_put_chain(struct fw_batch *b, const char *name, uint32_t hook,
-    int prio)
-{
-	struct nftnl_chain *c;
-	struct nlmsghdr *nlh;
-	int r = FTP_ERR_NOMEM;
-
-	if ((c = nftnl_chain_alloc()) == NULL)
-		return r;
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, FW_SHARED_TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	r = FTP_ERR_TOOBIG;
-	if ((nlh = fw_batch_nft_msg(b, NFT_MSG_NEWCHAIN, NFPROTO_INET,
-	    NLM_F_CREATE | NLM_F_EXCL)) != NULL) {
-		nftnl_chain_nlmsg_build_payload(nlh, c);
-		r = fw_batch_commit(b);
-	}
-	nftnl_chain_free(c);
 	return r;
 }
 
@@ -294,18 +244,18 @@ fw_shared_put_table(struct fw_batch *b, uint16_t active_port, int owner)
 	size_t i;
 	int r, k;
 
-	if ((r = fw_shared_put_table_msg(b, owner)) != 0)
+	if ((r = fw_put_inet_table(b, FW_SHARED_TABLE, owner)) != 0)
 		return r;
 	for (i = 0; i < FW_SHARED_NSETS; i++)
 		if ((r = fw_shared_put_set(b, &fw_shared_sets[i])) != 0)
 			return r;
-	if ((r = fw_shared_put_chain(b, FW_CHAIN_TRACE_PRE,
+	if ((r = fw_put_base_chain(b, FW_SHARED_TABLE, FW_CHAIN_TRACE_PRE,
 	    NF_INET_PRE_ROUTING, FW_PRIO_TRACE)) != 0 ||
-	    (r = fw_shared_put_chain(b, FW_CHAIN_TRACE_OUT,
+	    (r = fw_put_base_chain(b, FW_SHARED_TABLE, FW_CHAIN_TRACE_OUT,
 	    NF_INET_LOCAL_OUT, FW_PRIO_TRACE)) != 0 ||
-	    (r = fw_shared_put_chain(b, FW_SHARED_TPROXY4,
+	    (r = fw_put_base_chain(b, FW_SHARED_TABLE, FW_SHARED_TPROXY4,
 	    NF_INET_PRE_ROUTING, FW_PRIO_TPROXY)) != 0 ||
-	    (r = fw_shared_put_chain(b, FW_SHARED_TPROXY6,
+	    (r = fw_put_base_chain(b, FW_SHARED_TABLE, FW_SHARED_TPROXY6,
 	    NF_INET_PRE_ROUTING, FW_PRIO_TPROXY)) != 0)
 		return r;
 	for (i = 0; i < 2; i++)
@@ -322,22 +272,7 @@ fw_shared_put_table(struct fw_batch *b, uint16_t active_port, int owner)
 int
 fw_shared_put_del_table(struct fw_batch *b)
 {
-	struct nftnl_table *t;
-	struct nlmsghdr *nlh;
-	int r = FTP_ERR_NOMEM;
-
-	if ((t = nftnl_table_alloc()) == NULL)
-		return r;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, FW_SHARED_TABLE);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	r = FTP_ERR_TOOBIG;
-	if ((nlh = fw_batch_nft_msg(b, NFT_MSG_DELTABLE, NFPROTO_INET,
-	    0)) != NULL) {
-		nftnl_table_nlmsg_build_payload(nlh, t);
-		r = fw_batch_commit(b);
-	}
-	nftnl_table_free(t);
-	return r;
+	return fw_put_del_table(b, NFPROTO_INET, FW_SHARED_TABLE);
 }
 
 /* The address is all zero bytes (0.0.0.0, ::): tproxy then keeps the
@@ -363,23 +298,14 @@ fw_shared_stmt_tproxy(struct nftnl_rule *r, const struct sockaddr *to,
     uint32_t mark)
 {
 	struct sockaddr_storage a;
-	uint16_t port = htons(addr_port(to));
 	uint32_t nfproto = to->sa_family == AF_INET ? NFPROTO_IPV4 :
 	    NFPROTO_IPV6;
-	int with_addr, r0;
 
 	memset(&a, 0, sizeof(a));
 	memcpy(&a, to, addr_len(to));
-	with_addr = !fw_shared_addr_any(to);
-	if (!with_addr)
+	if (fw_shared_addr_any(to))
 		a.ss_family = AF_UNSPEC;
-	if ((r0 = fw_tproxy_addr(r, &a)) != 0 ||
-	    (r0 = fw_imm_data(r, &port, sizeof(port))) != 0 ||
-	    (r0 = fw_tproxy_to(r, nfproto, with_addr)) != 0 ||
-	    (r0 = fw_imm_data(r, &mark, sizeof(mark))) != 0 ||
-	    (r0 = fw_meta_store(r, NFT_META_MARK)) != 0)
-		return r0;
-	return fw_imm_verdict(r, NF_ACCEPT);
+	return fw_stmt_tproxy_to(r, nfproto, &a, addr_port(to), mark);
 }
 
 int

@@ -401,6 +401,23 @@ fw_trace_decode(const struct nlmsghdr *nlh, size_t len,
 
 /* ---- listener ---- */
 
+/* A listener with its read buffer and no socket yet; errno ENOMEM. */
+static struct fw_trace_listener *
+fw_trace_listener_alloc(void)
+{
+	struct fw_trace_listener *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->buflen = MNL_SOCKET_BUFFER_SIZE;
+	if ((l->buf = malloc(l->buflen)) == NULL) {
+		free(l);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return l;
+}
+
 struct fw_trace_listener *
 fw_trace_listener_new(void)
 {
@@ -408,13 +425,8 @@ fw_trace_listener_new(void)
 	int grp = NFNLGRP_NFTRACE, sz = FW_TRACE_RCVBUF, saved;
 	int fd;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL)
+	if ((l = fw_trace_listener_alloc()) == NULL)
 		return NULL;
-	l->buflen = MNL_SOCKET_BUFFER_SIZE;
-	if ((l->buf = malloc(l->buflen)) == NULL) {
-		errno = ENOMEM;
-		goto fail;
-	}
 	if ((l->nl = mnl_socket_open2(NETLINK_NETFILTER,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == NULL ||
 	    mnl_socket_bind(l->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
@@ -438,22 +450,16 @@ fw_trace_listener_from_fd(int fd)
 	struct fw_trace_listener *l;
 	int saved;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL)
+	if ((l = fw_trace_listener_alloc()) == NULL)
 		return NULL;
-	l->buflen = MNL_SOCKET_BUFFER_SIZE;
-	if ((l->buf = malloc(l->buflen)) == NULL) {
-		errno = ENOMEM;
-		goto fail;
+	if ((l->nl = mnl_socket_fdopen(fd)) == NULL) {
+		saved = errno;
+		free(l->buf);
+		free(l);
+		errno = saved;
+		return NULL;
 	}
-	if ((l->nl = mnl_socket_fdopen(fd)) == NULL)
-		goto fail;
 	return l;
-fail:
-	saved = errno;
-	free(l->buf);
-	free(l);
-	errno = saved;
-	return NULL;
 }
 
 int
