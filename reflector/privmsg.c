@@ -254,6 +254,10 @@ privmsg_check(const struct privmsg_req *q, size_t len,
 	case PRIVMSG_ROUTE:
 		return privmsg_check_nft(q, cfg, why, whylen);
 	case PRIVMSG_TRACE_SOCKET:
+		if (q->backlog < 0 || q->backlog > PRIVMSG_RCVBUF_MAX)
+			return privmsg_deny(why, whylen, "receive buffer out of "
+			    "range");
+		return 0;
 	case PRIVMSG_CLEANUP:
 		return 0;
 	case PRIVMSG_VERIFY_PATCH:

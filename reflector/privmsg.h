@@ -29,13 +29,14 @@
 #define PRIVMSG_NAME_MAX	64	/* table and chain names, with NUL */
 #define PRIVMSG_TEXT_MAX	4096	/* a rule's text, or why */
 #define PRIVMSG_MAX_FDS		16	/* a transparent group */
+#define PRIVMSG_RCVBUF_MAX	(64 * 1024 * 1024)	/* a trace socket's */
 
 enum privmsg_type {
 	PRIVMSG_LISTEN = 1,	/* addr, backlog: a listening socket */
 	PRIVMSG_LISTEN_TPROXY,	/* addr (loopback, port 0), backlog, n */
 	PRIVMSG_BOUND,		/* addr: a bound socket to connect from */
 	PRIVMSG_ROUTE,		/* flag add/del, family: the divert route */
-	PRIVMSG_TRACE_SOCKET,	/* the nftables trace listener's socket */
+	PRIVMSG_TRACE_SOCKET,	/* backlog: receive buffer, the trace socket */
 	PRIVMSG_TABLE,		/* flag add (port: active source) / delete */
 	PRIVMSG_TPROXY_RULE,	/* addr (loopback:port), mark */
 	PRIVMSG_ELEMS,		/* addr: peer; timeout_ms; ops */

@@ -168,13 +168,18 @@ privops_local_route(int add, int family)
 }
 
 static int
-privops_local_trace_socket(int *fd)
+privops_local_trace_socket(int *fd, int rcvbuf)
 {
 	struct fw_trace_listener *l;
 	int saved;
 
 	if ((l = fw_trace_listener_new()) == NULL)
 		return FTP_ERR_SYSTEM;
+	/* Forced (CAP_NET_ADMIN) here: past net.core.rmem_max, which is all
+	 * the receiver could set itself. */
+	if (rcvbuf > 0 && fw_trace_listener_set_rcvbuf(l, rcvbuf) != 0)
+		log_debug("trace receive buffer of %d bytes: %s", rcvbuf,
+		    strerror(errno));
 	/* The membership belongs to the socket, not to this descriptor. */
 	*fd = fcntl(fw_trace_fd(l), F_DUPFD_CLOEXEC, 0);
 	saved = errno;
@@ -374,13 +379,16 @@ privops_route(int add, int family)
 }
 
 int
-privops_trace_socket(int *fd)
+privops_trace_socket(int *fd, int rcvbuf)
 {
+	struct privmsg_req *q;
 	struct privmsg_rep rep;
 
 	if (!privclient_active())
-		return privops_local_trace_socket(fd);
-	return privops_call(privops_req(PRIVMSG_TRACE_SOCKET), &rep, fd, 1);
+		return privops_local_trace_socket(fd, rcvbuf);
+	if ((q = privops_req(PRIVMSG_TRACE_SOCKET)) != NULL)
+		q->backlog = rcvbuf;
+	return privops_call(q, &rep, fd, 1);
 }
 
 int
@@ -544,7 +552,7 @@ privops_serve(const struct privmsg_req *q, struct privmsg_rep *rep,
 		r = privops_local_route((int)q->flag, q->family);
 		break;
 	case PRIVMSG_TRACE_SOCKET:
-		if ((r = privops_local_trace_socket(fds)) == 0)
+		if ((r = privops_local_trace_socket(fds, q->backlog)) == 0)
 			*nfds = 1;
 		break;
 	case PRIVMSG_TABLE:

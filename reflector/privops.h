@@ -50,8 +50,9 @@ int privops_bound_socket(const struct sockaddr *local, int *fd);
 
 /* Add (add != 0) or remove the divert policy route of family. */
 int privops_route(int add, int family);
-/* A socket subscribed to the nftables trace group (fw_trace.h). */
-int privops_trace_socket(int *fd);
+/* A socket subscribed to the nftables trace group (fw_trace.h), with a
+ * receive buffer of rcvbuf bytes (0: the default). */
+int privops_trace_socket(int *fd, int rcvbuf);
 /* Create (add, with the connect-back trace of active_port, 0: none) or
  * delete the shared table (fw_shared.h), owned by the doer's socket. */
 int privops_table(int add, uint16_t active_port);

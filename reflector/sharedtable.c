@@ -31,7 +31,7 @@
 #define ST_DRAIN_MAX	4096
 /* One socket for every session's events: room for a storm of thousands
  * of probes (kernel memory, only while queued). */
-#define ST_RCVBUF	(32 * 1024 * 1024)
+#define ST_RCVBUF	(64 * 1024 * 1024)
 /* Element batches: one entry per merged range and set. */
 #define ST_RANGES_MAX	FW_PORTS_MAX
 
@@ -300,7 +300,7 @@ st_listen(struct sharedtable *st, char *why, size_t whylen)
 {
 	int fd = -1, e;
 
-	if (privops_trace_socket(&fd) != 0 ||
+	if (privops_trace_socket(&fd, ST_RCVBUF) != 0 ||
 	    (st->l = fw_trace_listener_from_fd(fd)) == NULL) {
 		e = errno;
 		if (fd != -1)
@@ -314,9 +314,6 @@ st_listen(struct sharedtable *st, char *why, size_t whylen)
 			    "events (%s)", strerror(e));
 		return FTP_ERR_SYSTEM;
 	}
-	if (fw_trace_listener_set_rcvbuf(st->l, ST_RCVBUF) != 0)
-		log_debug("sharedtable: trace receive buffer: %s",
-		    strerror(errno));
 	return 0;
 }
 

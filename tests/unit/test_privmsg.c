@@ -275,6 +275,21 @@ test_verify_patch_additions_only(void **state)
 }
 
 static void
+test_trace_socket_buffer(void **state)
+{
+	struct privmsg_req *q;
+
+	(void)state;
+	q = req(PRIVMSG_TRACE_SOCKET, NULL, 0);
+	q->backlog = 32 * 1024 * 1024;
+	expect(q, 0, NULL);
+	/* A receive buffer of gigabytes is kernel memory of the host. */
+	q = req(PRIVMSG_TRACE_SOCKET, NULL, 0);
+	q->backlog = 1 << 30;
+	expect(q, FTP_ERR_DENIED, "receive buffer");
+}
+
+static void
 test_malformed(void **state)
 {
 	struct privmsg_req *q = req(PRIVMSG_TYPE_MAX, NULL, 0);
@@ -304,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_tproxy_and_table),
 		cmocka_unit_test(test_rule_facts_names),
 		cmocka_unit_test(test_verify_patch_additions_only),
+		cmocka_unit_test(test_trace_socket_buffer),
 		cmocka_unit_test(test_malformed),
 	};
 
