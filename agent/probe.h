@@ -5,10 +5,10 @@
  *
  * Every probe has its own deadline counted from its connect(), so a silent
  * drop of N ports in flight costs one timeout, not N.  How many sockets
- * are open at once is an adaptive window (probe.c): it grows while probes
- * get answers and halves when they meet silence or the host runs short
- * (EAGAIN, ENOBUFS, ports, descriptors), never beyond PROBE_MAX_INFLIGHT
- * (or what RLIMIT_NOFILE leaves); the rest start as earlier ones finish.
+ * are open at once is an adaptive window (probe.c): it starts at
+ * PROBE_MAX_INFLIGHT (or what RLIMIT_NOFILE leaves), halves when the host
+ * runs short (EAGAIN, ENOBUFS, ports, descriptors) and grows back while
+ * probes get answers; the rest start as earlier ones finish.
  *
  * Usage: probe_new() -> probe_add()... -> probe_start() -> pump the loop
  * until probe_done() -> read probe_obs_at()/probe_find() -> probe_free().
