@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
@@ -221,7 +222,7 @@ main(int argc, char **argv)
 	const char *cfgfile = NULL, *ftpconf = NULL;
 	const struct main_option *mo;
 	char err[512];
-	int ch, i, verbose = 0, check = 0, rc = 1, separated = 0;
+	int ch, i, verbose = 0, check = 0, rc = 1, separated = 0, ctlfd = -1;
 	/* Command-line overrides, applied after the file. */
 	struct {
 		const char *key;
@@ -312,6 +313,12 @@ main(int argc, char **argv)
 	/* Before the engine may no longer reach it (privsep.h). */
 	if (sdnotify_open() != 0)
 		log_warn("NOTIFY_SOCKET");
+	/* Bound while we may: the control port can be below 1024. */
+	if ((i = server_bind(cfg, &ctlfd, err, sizeof(err))) != 0) {
+		log_errx("%s", err);
+		rc = i == FTP_ERR_CONFIG ? EXIT_USAGE : 1;
+		goto out;
+	}
 	if (privsep_start(cfg, &separated, err, sizeof(err)) != 0) {
 		log_errx("privilege separation: %s", err);
 		rc = EXIT_USAGE;
@@ -347,7 +354,9 @@ main(int argc, char **argv)
 		log_warnx("out of memory");
 		goto out;
 	}
-	if ((i = server_start(run.srv, err, sizeof(err))) != 0) {
+	i = server_start(run.srv, ctlfd, err, sizeof(err));
+	ctlfd = -1;
+	if (i != 0) {
 		log_warnx("%s", err);
 		rc = i == FTP_ERR_CONFIG ? EXIT_USAGE : 1;
 		goto out;
@@ -371,6 +380,8 @@ main(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	if (ctlfd != -1)
+		close(ctlfd);
 	metricsrv_free(run.metrics);
 	server_free(run.srv);
 	for (i = 0; i < 3; i++)

@@ -413,19 +413,21 @@ server_free(struct server *srv)
 }
 
 int
-server_start(struct server *srv, char *err, size_t errlen)
+server_bind(const struct reflector_config *cfg, int *out, char *err,
+    size_t errlen)
 {
 	char host[ADDR_STRLEN];
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	uint16_t port;
-	int fd = -1, on = 1, off = 0, saved, r = FTP_ERR_SYSTEM;
+	int fd = -1, on = 1, off = 0, saved;
 
-	if (addr_split_hostport(srv->cfg->listen, CONFIG_DEFAULT_PORT, host,
+	*out = -1;
+	if (addr_split_hostport(cfg->listen, CONFIG_DEFAULT_PORT, host,
 	    sizeof(host), &port) != 0 ||
 	    addr_parse_ip(host, &ss, &sl) != 0) {
 		snprintf(err, errlen, "bad listen address \"%s\"",
-		    srv->cfg->listen);
+		    cfg->listen);
 		return FTP_ERR_CONFIG;
 	}
 	addr_set_port((struct sockaddr *)&ss, port);
@@ -433,37 +435,42 @@ server_start(struct server *srv, char *err, size_t errlen)
 	    IPPROTO_TCP);
 	if (fd == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
-		goto out;
+		return FTP_ERR_SYSTEM;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
 	    (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &off, sizeof(off)) == -1)) {
 		snprintf(err, errlen, "setsockopt: %s", strerror(errno));
-		goto out;
+		goto fail;
 	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) == -1) {
-		snprintf(err, errlen, "bind %s: %s", srv->cfg->listen,
+		snprintf(err, errlen, "bind %s: %s", cfg->listen,
 		    strerror(errno));
-		goto out;
+		goto fail;
 	}
+	*out = fd;
+	return 0;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return FTP_ERR_SYSTEM;
+}
+
+int
+server_start(struct server *srv, int fd, char *err, size_t errlen)
+{
 	srv->listener = evconnlistener_new(srv->base, server_accept_cb, srv,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, SERVER_BACKLOG, fd);
 	if (srv->listener == NULL) {
 		snprintf(err, errlen, "listen %s: %s", srv->cfg->listen,
 		    strerror(errno));
-		goto out;
+		close(fd);
+		return FTP_ERR_SYSTEM;
 	}
-	fd = -1;
 	evconnlistener_set_error_cb(srv->listener, server_error_cb);
 	log_info("listening on %s", srv->cfg->listen);
-	r = 0;
-out:
-	if (fd != -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-	}
-	return r;
+	return 0;
 }
 
 void

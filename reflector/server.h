@@ -32,10 +32,15 @@ struct server *server_new(struct event_base *base,
 void server_free(struct server *srv);
 
 /*
- * Bind and listen on cfg->listen.  Returns 0, or FTP_ERR_CONFIG (bad
- * address) / FTP_ERR_SYSTEM (errno set) with a reason in err.
+ * The control channel's socket, bound to cfg->listen into *fd: before
+ * the process gives up its privileges (the port may be below 1024).
+ * Returns 0, or FTP_ERR_CONFIG (bad address) / FTP_ERR_SYSTEM (errno
+ * set) with a reason in err.
  */
-int server_start(struct server *srv, char *err, size_t errlen);
+int server_bind(const struct reflector_config *cfg, int *fd, char *err,
+    size_t errlen);
+/* Listen on fd (server_bind's, taken either way) and accept agents. */
+int server_start(struct server *srv, int fd, char *err, size_t errlen);
 
 /* The TLS context for connections accepted from now on (a reload);
  * sessions in flight keep the one they were made with.  ctx must
