@@ -537,6 +537,16 @@ server_metrics(FILE *fp, void *arg)
 	struct server_entry *e;
 	unsigned n = 0;
 
+	fprintf(fp, "# HELP ftpath_reflector_armed_ports Probe ports armed now, "
+	    "all sessions (the arming queue lets in max_armed_ports).\n"
+	    "# TYPE ftpath_reflector_armed_ports gauge\n"
+	    "ftpath_reflector_armed_ports %zu\n"
+	    "# HELP ftpath_reflector_plans_queued Checked plans waiting in the "
+	    "arming queue (an armed session of their address, or the port "
+	    "budget).\n"
+	    "# TYPE ftpath_reflector_plans_queued gauge\n"
+	    "ftpath_reflector_plans_queued %zu\n",
+	    armq_armed_ports(srv->shared.armq), armq_waiting(srv->shared.armq));
 	TAILQ_FOREACH(e, &srv->sessions, entry)
 		n += session_handshaking(e->session) != 0;
 	fprintf(fp, "# HELP ftpath_reflector_handshakes Control connections in "

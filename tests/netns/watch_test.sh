@@ -147,6 +147,13 @@ if [[ $n =~ ^[0-9]+$ ]] && ((n >= 2)); then
 else
 	bad "ftpath_reflector_sessions_total = '$n' (want >= 2)"
 fi
+# between checks nothing is armed and nothing waits (the sessions that
+# were armed released their ports and their place in the queue): the
+# lowest value of each over the scrapes so far is 0
+a=$(query 'min_over_time(ftpath_reflector_armed_ports[10m])')
+q=$(query 'min_over_time(ftpath_reflector_plans_queued[10m])')
+[[ $a == 0 && $q == 0 ]] && ok "between checks: ftpath_reflector_armed_ports and _plans_queued come back to 0" ||
+	bad "between checks: armed ports '$a', queued plans '$q' never 0 (a session kept its ports?)"
 before=$(query 'ftpath_reflector_refusals_total{reason="tls-failed"}')
 nsx "$NS_C" 10 openssl s_client -tls1_3 -connect "$SERVER4:$REFLECTOR_PORT" \
 	-CAfile "$CERTS/ca.crt" < <(sleep 2) >/dev/null 2>&1 || true
