@@ -86,9 +86,17 @@ void session_error(struct session *s, const char *code, const char *message);
 void session_close(struct session *s);
 
 /* session_req.c */
+/* An agent's wait capped by max_timeout_ms; a probe line's wait (at
+ * least SESSION_LINE_WAIT_FLOOR_MS, session_req.c says why). */
+unsigned session_cap_ms(const struct session *s, json_int_t ms);
+unsigned session_line_wait_ms(const struct session *s, json_int_t ms);
 /* One decoded frame of the agent's. */
 void session_dispatch(struct session *s, const json_t *msg);
 /* Drop what the session armed: listeners, trace, connect-back, ALG. */
 void session_release(struct session *s);
+
+/* session_plan.c */
+/* "plan": checked, queued until its turn, armed ("armed"). */
+void session_on_plan(struct session *s, const struct reqmsg_plan *q);
 
 #endif
