@@ -204,6 +204,9 @@ privsep_helper_main(int sock, const struct reflector_config *cfg)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	(void)prctl(PR_SET_NAME, "ftpath-privhelp", 0, 0, 0);
+	/* No core file and no /proc/PID/mem for its user: the helper holds
+	 * a copy of the private key from before the fork. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (privdrop_helper(cfg->user, PRIVSEP_CAPS, why, sizeof(why)) != 0) {
 		log_errx("privileged helper: %s", why);
 		_exit(1);
