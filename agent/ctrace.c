@@ -13,8 +13,6 @@
 /* control, passive, active source */
 #define CTRACE_RANGES	3
 
-#define CTRACE_RCVBUF	(64 * 1024 * 1024)
-
 struct ctrace {
 	struct fw_session	*s;
 	int			 collected;
@@ -76,7 +74,7 @@ ctrace_new(struct event_base *base, const char *token,
 	 * holds while the loop is busy connecting (ENOBUFS: the trace turned
 	 * incomplete).
 	 */
-	spec.rcvbuf = CTRACE_RCVBUF;
+	spec.rcvbuf = FW_TRACE_RCVBUF_LARGE;
 	return ctrace_wrap(fw_session_new(base, &spec), active_port);
 }
 

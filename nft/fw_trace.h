@@ -113,6 +113,10 @@ struct fw_trace_listener *fw_trace_listener_new(void);
  * with errno set on failure (fd is then still the caller's). */
 struct fw_trace_listener *fw_trace_listener_from_fd(int fd);
 void fw_trace_listener_free(struct fw_trace_listener *l);
+/* The receive buffer for a trace of thousands of probes at once (a
+ * whole passive range, the reflector's every session): kernel memory,
+ * used only while events queue. */
+#define FW_TRACE_RCVBUF_LARGE	(64 * 1024 * 1024)
 /* Another receive buffer size (SO_RCVBUFFORCE with CAP_NET_ADMIN, else
  * SO_RCVBUF, which the kernel caps): a shared listener takes every
  * session's storm.  0 or FTP_ERR_SYSTEM. */

@@ -11,6 +11,7 @@
 #include "divert.h"
 #include "err.h"
 #include "fw_shared.h"
+#include "fw_trace.h"
 #include "patch.h"
 #include "privmsg.h"
 
@@ -177,15 +178,15 @@ privmsg_check_elems(const struct privmsg_req *q,
 		    "address of a host");
 	if (q->nops == 0 || q->nops > PRIVMSG_MAX_OPS)
 		return privmsg_deny(why, whylen, "element count out of range");
-	for (i = 0; i < q->nops; i++)
+	for (i = 0; i < q->nops; i++) {
 		if (!privmsg_check_op(&q->ops[i], cfg))
 			return privmsg_deny(why, whylen, "an element names a "
 			    "set or ports the configuration does not allow");
-	for (i = 0; i < q->nops; i++)
 		if (q->ops[i].add && (q->timeout_ms == 0 ||
 		    q->timeout_ms > max_ms))
 			return privmsg_deny(why, whylen, "an element's timeout "
 			    "is not within the session lifetime");
+	}
 	delta = privmsg_probe_delta(q);
 	if (delta > 0 && armed + (uint64_t)delta >
 	    (uint64_t)cfg->max_armed_ports + PRIVMSG_PLAN_MAX)
@@ -254,7 +255,7 @@ privmsg_check(const struct privmsg_req *q, size_t len,
 	case PRIVMSG_ROUTE:
 		return privmsg_check_nft(q, cfg, why, whylen);
 	case PRIVMSG_TRACE_SOCKET:
-		if (q->backlog < 0 || q->backlog > PRIVMSG_RCVBUF_MAX)
+		if (q->backlog < 0 || q->backlog > FW_TRACE_RCVBUF_LARGE)
 			return privmsg_deny(why, whylen, "receive buffer out of "
 			    "range");
 		return 0;

@@ -29,7 +29,6 @@
 #define PRIVMSG_NAME_MAX	64	/* table and chain names, with NUL */
 #define PRIVMSG_TEXT_MAX	4096	/* a rule's text, or why */
 #define PRIVMSG_MAX_FDS		16	/* a transparent group */
-#define PRIVMSG_RCVBUF_MAX	(64 * 1024 * 1024)	/* a trace socket's */
 
 enum privmsg_type {
 	PRIVMSG_LISTEN = 1,	/* addr, backlog: a listening socket */

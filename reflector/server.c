@@ -51,9 +51,9 @@ struct server {
 	const struct reflector_config *cfg;
 	SSL_CTX *ctx;
 	struct evconnlistener *listener;
-	struct portreg *ports;	/* probe sockets, shared by the sessions */
-	struct applysrv *apply;	/* check --apply's fixes and window */
-	struct session_shared shared;	/* what every session is handed */
+	/* What every session is handed: the probe port registry, check
+	 * --apply's fixes and window, the arming queue; owned here. */
+	struct session_shared shared;
 	struct session_hooks hooks;
 	struct server_entry_list sessions;
 	unsigned nsessions;	/* all entries */
@@ -372,17 +372,15 @@ server_new(struct event_base *base, const struct reflector_config *cfg,
 	srv->base = base;
 	srv->cfg = cfg;
 	srv->ctx = ctx;
-	if ((srv->ports = portreg_new(base, cfg->max_sessions *
+	if ((srv->shared.ports = portreg_new(base, cfg->max_sessions *
 	    SERVER_PROBE_CONNS)) == NULL ||
-	    (srv->apply = applysrv_new(cfg)) == NULL ||
+	    (srv->shared.apply = applysrv_new(cfg)) == NULL ||
 	    (srv->shared.armq = armq_new(cfg->max_armed_ports)) == NULL) {
-		portreg_free(srv->ports);
-		applysrv_free(srv->apply);
+		portreg_free(srv->shared.ports);
+		applysrv_free(srv->shared.apply);
 		free(srv);
 		return NULL;
 	}
-	srv->shared.ports = srv->ports;
-	srv->shared.apply = srv->apply;
 	srv->hooks.token_in_use = server_token_in_use_cb;
 	srv->hooks.closed = server_session_closed_cb;
 	srv->hooks.admit = server_admit_cb;
@@ -406,8 +404,8 @@ server_free(struct server *srv)
 	}
 	/* After the sessions: they hold the references to its ports, and
 	 * an undecided apply (its watchdog rolls back). */
-	portreg_free(srv->ports);
-	applysrv_free(srv->apply);
+	portreg_free(srv->shared.ports);
+	applysrv_free(srv->shared.apply);
 	armq_free(srv->shared.armq);
 	free(srv);
 }

@@ -29,9 +29,6 @@
 /* fw_trace_read() calls per readable event, and when draining. */
 #define ST_READ_BURSTS	32
 #define ST_DRAIN_MAX	4096
-/* One socket for every session's events: room for a storm of thousands
- * of probes (kernel memory, only while queued). */
-#define ST_RCVBUF	(64 * 1024 * 1024)
 /* Element batches: one entry per merged range and set. */
 #define ST_RANGES_MAX	FW_PORTS_MAX
 
@@ -300,7 +297,7 @@ st_listen(struct sharedtable *st, char *why, size_t whylen)
 {
 	int fd = -1, e;
 
-	if (privops_trace_socket(&fd, ST_RCVBUF) != 0 ||
+	if (privops_trace_socket(&fd, FW_TRACE_RCVBUF_LARGE) != 0 ||
 	    (st->l = fw_trace_listener_from_fd(fd)) == NULL) {
 		e = errno;
 		if (fd != -1)
