@@ -52,16 +52,22 @@ enum probe_phase {
 	PROBE_FINISHED,
 };
 
-/* A probe's socket state; its observation is pe->obs[its index]. */
+/*
+ * The socket state of a probe in flight: one of the engine's
+ * PROBE_MAX_INFLIGHT slots, bound to its observation pe->obs[idx] from
+ * connect() to its end, then free for the next.  Per port only the
+ * observation (and a restart count) is kept: with 64,512 ports a slot
+ * per port was 13 MB of read buffers nobody reads.
+ */
 struct probe {
 	struct probe_engine *pe;
+	size_t idx;			/* its observation, pe->obs[idx] */
 	enum probe_phase phase;
 	int fd;
 	struct event *ev;
 	struct timespec t0;		/* connect(): elapsed_ms counts from here */
 	struct timespec tphase;		/* start of the current phase's budget */
 	size_t len;
-	unsigned restarts;		/* PROBE_RESTARTS */
 	char buf[PROTO_PROBE_LINE_MAX];
 };
 
@@ -70,7 +76,11 @@ struct probe_engine {
 	struct sockaddr_storage server;
 	char token[PROTO_TOKEN_HEXLEN + 1];
 	unsigned timeout_ms;
-	struct probe *probes;
+	/* The slots (PROBE_MAX_INFLIGHT) and the free ones' indexes. */
+	struct probe *slots;
+	size_t *free_slots;
+	size_t n_free;
+	uint8_t *restarts;		/* per observation (PROBE_RESTARTS) */
 	/* The observations, apart and in the same order, so that the
 	 * evidence can borrow them as one array (probe_obs_array). */
 	struct probe_obs *obs;
@@ -97,6 +107,7 @@ struct probe_engine {
 	 * arriving later still lands in their error queue. */
 	int late_fd[PROBE_MAX_LATE];
 	size_t late_probe[PROBE_MAX_LATE];
+	struct timespec late_t0[PROBE_MAX_LATE];	/* their connect() */
 	size_t n_late;
 	int icmp_seen;			/* some probe got ICMP promptly */
 	size_t n_kind[2];		/* probes per kind (control, passive) */
@@ -107,7 +118,7 @@ static void probe_io_cb(evutil_socket_t fd, short what, void *arg);
 static struct probe_obs *
 probe_o(const struct probe *p)
 {
-	return &p->pe->obs[p - p->pe->probes];
+	return &p->pe->obs[p->idx];
 }
 
 const char *
@@ -134,9 +145,18 @@ probe_new(struct event_base *base, const struct sockaddr *server,
 	pe->timeout_ms = timeout_ms;
 	pe->max_inflight = PROBE_MAX_INFLIGHT;
 	pe->window = PROBE_WINDOW_START;
-	if ((pe->index = calloc(2 * 65536, sizeof(*pe->index))) == NULL) {
-		free(pe);
+	pe->index = calloc(2 * 65536, sizeof(*pe->index));
+	pe->slots = calloc(PROBE_MAX_INFLIGHT, sizeof(*pe->slots));
+	pe->free_slots = calloc(PROBE_MAX_INFLIGHT, sizeof(*pe->free_slots));
+	if (pe->index == NULL || pe->slots == NULL || pe->free_slots == NULL) {
+		probe_free(pe);
 		return NULL;
+	}
+	for (pe->n_free = 0; pe->n_free < PROBE_MAX_INFLIGHT; pe->n_free++) {
+		pe->slots[pe->n_free].pe = pe;
+		pe->slots[pe->n_free].fd = -1;
+		/* the last slot is taken first */
+		pe->free_slots[pe->n_free] = pe->n_free;
 	}
 	return pe;
 }
@@ -161,11 +181,13 @@ probe_free(struct probe_engine *pe)
 
 	if (pe == NULL)
 		return;
-	for (i = 0; i < pe->n; i++)
-		probe_close(&pe->probes[i]);
+	for (i = 0; pe->slots != NULL && i < PROBE_MAX_INFLIGHT; i++)
+		probe_close(&pe->slots[i]);
 	for (i = 0; i < pe->n_late; i++)
 		close(pe->late_fd[i]);
-	free(pe->probes);
+	free(pe->slots);
+	free(pe->free_slots);
+	free(pe->restarts);
 	free(pe->again);
 	free(pe->obs);
 	free(pe->index);
@@ -183,12 +205,12 @@ static int
 probe_grow(struct probe_engine *pe)
 {
 	size_t cap = pe->cap ? pe->cap * 2 : 64;
-	struct probe *p;
+	uint8_t *r;
 	struct probe_obs *o;
 
-	if ((p = reallocarray(pe->probes, cap, sizeof(*p))) == NULL)
+	if ((r = realloc(pe->restarts, cap)) == NULL)
 		return FTP_ERR_NOMEM;
-	pe->probes = p;
+	pe->restarts = r;
 	if ((o = reallocarray(pe->obs, cap, sizeof(*o))) == NULL)
 		return FTP_ERR_NOMEM;
 	pe->obs = o;
@@ -199,7 +221,7 @@ probe_grow(struct probe_engine *pe)
 int
 probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 {
-	struct probe *p;
+	struct probe_obs *o;
 	uint32_t *slot;
 
 	if (kind != PROBE_CONTROL && kind != PROBE_PASSIVE)
@@ -209,16 +231,14 @@ probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 		return 0;
 	if (pe->n == pe->cap && probe_grow(pe) != 0)
 		return FTP_ERR_NOMEM;
-	p = &pe->probes[pe->n];
-	memset(p, 0, sizeof(*p));
-	memset(&pe->obs[pe->n], 0, sizeof(pe->obs[pe->n]));
-	p->pe = pe;
-	p->fd = -1;
-	probe_o(p)->kind = kind;
-	probe_o(p)->port = port;
-	probe_o(p)->outcome = OUTCOME_NOT_RUN;
-	memcpy(&probe_o(p)->remote, &pe->server, sizeof(pe->server));
-	addr_set_port((struct sockaddr *)&probe_o(p)->remote, port);
+	o = &pe->obs[pe->n];
+	memset(o, 0, sizeof(*o));
+	pe->restarts[pe->n] = 0;
+	o->kind = kind;
+	o->port = port;
+	o->outcome = OUTCOME_NOT_RUN;
+	memcpy(&o->remote, &pe->server, sizeof(pe->server));
+	addr_set_port((struct sockaddr *)&o->remote, port);
 	*slot = (uint32_t)++pe->n;
 	pe->n_kind[kind == PROBE_PASSIVE]++;
 	return 0;
@@ -231,7 +251,7 @@ probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 static int
 probe_first_of_kind(const struct probe_engine *pe, const struct probe *p)
 {
-	size_t i = (size_t)(p - pe->probes), j;
+	size_t i = p->idx, j;
 
 	if (pe->n_kind[probe_o(p)->kind == PROBE_PASSIVE] < 2)
 		return 0;
@@ -345,7 +365,7 @@ static void
 probe_linger(struct probe *p)
 {
 	struct probe_engine *pe = p->pe;
-	size_t idx = (size_t)(p - pe->probes);
+	size_t idx = p->idx;
 	int slot;
 
 	if (probe_o(p)->outcome == OUTCOME_ICMP)
@@ -365,6 +385,7 @@ probe_linger(struct probe *p)
 	}
 	pe->late_fd[slot] = p->fd;
 	pe->late_probe[slot] = idx;
+	pe->late_t0[slot] = p->t0;
 	p->fd = -1;
 }
 
@@ -375,16 +396,16 @@ probe_late_icmp(struct probe_engine *pe, struct evidence_late_icmp *out,
 	size_t i, n = 0;
 
 	for (i = 0; i < pe->n_late && n < max; i++) {
-		struct probe *p = &pe->probes[pe->late_probe[i]];
+		const struct probe_obs *o = &pe->obs[pe->late_probe[i]];
 		struct errq_icmp icmp;
 
 		if (errq_read(pe->late_fd[i], &icmp) != 0 || !icmp.present)
 			continue;
-		out[n].kind = probe_o(p)->kind;
-		out[n].port = probe_o(p)->port;
-		out[n].remote = probe_o(p)->remote;
+		out[n].kind = o->kind;
+		out[n].port = o->port;
+		out[n].remote = o->remote;
 		out[n].icmp = icmp;
-		out[n].after_ms = clock_ms_since(&p->t0);
+		out[n].after_ms = clock_ms_since(&pe->late_t0[i]);
 		n++;
 	}
 	return n;
@@ -397,7 +418,7 @@ probe_late_wait_ms(struct probe_engine *pe, unsigned window_ms)
 	size_t i;
 
 	for (i = 0; i < pe->n_late; i++) {
-		unsigned age = clock_ms_since(&pe->probes[pe->late_probe[i]].t0);
+		unsigned age = clock_ms_since(&pe->late_t0[i]);
 
 		if (age < window_ms && window_ms - age > wait)
 			wait = window_ms - age;
@@ -441,6 +462,17 @@ probe_short_err(int err)
 	    err == EMFILE || err == ENFILE || err == EADDRNOTAVAIL;
 }
 
+/* p's socket is closed: its slot is free for the next probe.  The slot
+ * keeps its phase until reused (probe_fill() reads it). */
+static void
+probe_slot_release(struct probe *p)
+{
+	struct probe_engine *pe = p->pe;
+
+	pe->free_slots[pe->n_free++] = (size_t)(p - pe->slots);
+	pe->inflight--;
+}
+
 /*
  * Put p back at the head of the queue (its socket closed) after the host
  * ran short; 0 if it was, -1 if it must fail now: no other probe is in
@@ -452,16 +484,16 @@ probe_requeue(struct probe *p)
 	struct probe_engine *pe = p->pe;
 	size_t *a;
 
-	if (pe->inflight <= 1 || p->restarts >= PROBE_RESTARTS)
+	if (pe->inflight <= 1 || pe->restarts[p->idx] >= PROBE_RESTARTS)
 		return -1;
 	if ((a = reallocarray(pe->again, pe->n_again + 1, sizeof(*a))) == NULL)
 		return -1;
 	pe->again = a;
-	pe->again[pe->n_again++] = (size_t)(p - pe->probes);
-	p->restarts++;
+	pe->again[pe->n_again++] = p->idx;
+	pe->restarts[p->idx]++;
 	probe_close(p);
 	p->phase = PROBE_QUEUED;
-	pe->inflight--;
+	probe_slot_release(p);
 	probe_window_cut(pe);
 	return 0;
 }
@@ -479,7 +511,7 @@ probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 	probe_window_adapt(pe, outcome);
 	probe_linger(p);
 	probe_close(p);
-	pe->inflight--;
+	probe_slot_release(p);
 	pe->finished++;
 	if (log_verbosity() >= 2)
 		log_debug("probe %s: %s after %u ms",
@@ -587,13 +619,28 @@ probe_start_one(struct probe *p)
 		probe_finish(p, OUTCOME_LOCAL_ERROR, ENOMEM);
 }
 
-/* The next probe to start (a restarted one first), or NULL. */
+/* The next probe to start (a restarted one first) in a free slot, or
+ * NULL.  A slot is free: fewer than PROBE_MAX_INFLIGHT are in flight. */
 static struct probe *
 probe_next(struct probe_engine *pe)
 {
+	struct probe *p;
+	size_t idx;
+
+	if (pe->n_free == 0)
+		return NULL;
 	if (pe->n_again > 0)
-		return &pe->probes[pe->again[--pe->n_again]];
-	return pe->next < pe->n ? &pe->probes[pe->next++] : NULL;
+		idx = pe->again[--pe->n_again];
+	else if (pe->next < pe->n)
+		idx = pe->next++;
+	else
+		return NULL;
+	p = &pe->slots[pe->free_slots[--pe->n_free]];
+	memset(p, 0, sizeof(*p));
+	p->pe = pe;
+	p->idx = idx;
+	p->fd = -1;
+	return p;
 }
 
 static void
@@ -809,15 +856,21 @@ static void
 probe_io_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
+	struct probe_engine *pe = p->pe;
 
 	(void)fd;
+	/* No new probe may take p's slot while p's handlers still read it:
+	 * the queue is refilled after them. */
+	pe->filling = 1;
 	if (what & EV_TIMEOUT)
 		probe_on_timeout(p);
 	else if (p->phase == PROBE_CONNECTING) {
 		probe_on_writable(p);
 		if (p->phase == PROBE_CONNECTING &&
-		    probe_arm(p, EV_WRITE, p->pe->timeout_ms) != 0)
+		    probe_arm(p, EV_WRITE, pe->timeout_ms) != 0)
 			probe_finish(p, OUTCOME_LOCAL_ERROR, ENOMEM);
 	} else if (p->phase == PROBE_READING)
 		probe_on_readable(p);
+	pe->filling = 0;
+	probe_fill(pe);
 }
