@@ -11,7 +11,8 @@
 #   198.51.100.2    forward: tcp dport {dropped} drop     203.0.113.2
 #                                                  reflector + vsftpd
 #
-# Per run: wall time, the agent's peak RSS (/usr/bin/time %M) and the
+# Per run: wall time, then nmap -sT -T4 -p 20,21,1024-65535 from the
+# same client in the same topology (the anchor, alternating), the agent's peak RSS (/usr/bin/time %M) and the
 # verdict, checked with tests/netns/check_json.py: control and active
 # pass, the passive runs are exactly the expected ones, each dropped run
 # path-silent-drop.  After the runs: the reflector's peak RSS (VmHWM),
@@ -22,11 +23,11 @@
 # one line (also in $FTPATH_BENCH_OUT/summary.txt if set):
 #
 #   ports: range=1024-65535 dropped=1000 runs=3 ok=3 wall_p50=..ms
-#          wall_max=..ms agent_rss=..MB refl_rss=..MB agent_cpu=..s
+#          wall_max=..ms nmap_p50=..ms ratio=.. agent_rss=..MB refl_rss=..MB agent_cpu=..s
 #          refl_cpu=..s agent_trace_lost=0
 #          refl_trace_lost=0 curl=agree exit=1
 #
-# ok: runs whose verdict was right; agent_rss: the largest of the runs;
+# ok: runs whose verdict was right; ratio: wall_p50 / nmap_p50; agent_rss: the largest of the runs;
 # agent_cpu: its median user + system time; refl_cpu: the reflector's
 # user + system time per run (the wall time is CPU-bound here);
 # agent_trace_lost: runs whose agent-host trace lost events;
@@ -51,7 +52,7 @@ done
 
 # shellcheck source=tests/netns/lib.sh
 . "$HERE/../netns/lib.sh"
-need_tools vsftpd openssl ss curl >&2 || exit 1
+need_tools vsftpd openssl ss curl nmap >&2 || exit 1
 PASV_LO=1024
 PASV_HI=65535
 # 7021 is inside the range (the reflector refuses a control port its
@@ -107,7 +108,7 @@ WANT_RUNS=$(expected_runs)
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-walls=() rss=() cpus=() ok=0 agent_lost=0 rc_all=()
+walls=() nmaps=() rss=() cpus=() ok=0 agent_lost=0 rc_all=()
 refl_cpu0=$(awk '{ print $14 + $15 }' "/proc/$REFLECTOR_PID/stat")
 for ((i = 0; i < RUNS; i++)); do
 	AGENT_WRAP=(/usr/bin/time -f '%M %U %S' -o "$T_DIR/agent.time")
@@ -129,7 +130,11 @@ for ((i = 0; i < RUNS; i++)); do
 		grep -q 'agent host is incomplete' "$T_DIR/report.json" 2>/dev/null; then
 		agent_lost=$((agent_lost + 1))
 	fi
-	log "run $i: ${AGENT_MS} ms, agent rss ${rss[-1]} kB, exit $AGENT_RC"
+	t0=$(($(date +%s%N) / 1000000))
+	nsx "$NS_C" 300 nmap -sT -T4 -Pn -n -p "20,21,$PASV_LO-$PASV_HI" "$SERVER4" \
+		-oG "$T_DIR/nmap.gnmap" >/dev/null 2>&1 || true
+	nmaps+=($(($(date +%s%N) / 1000000 - t0)))
+	log "run $i: ${AGENT_MS} ms, agent rss ${rss[-1]} kB, exit $AGENT_RC; nmap ${nmaps[-1]} ms"
 done
 
 REFL_KB=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$REFLECTOR_PID/status")
@@ -152,9 +157,12 @@ CURL=agree
 curl_one "$CURL_CTL_DROP" "$CURL_DROP_PORT" && CURL="disagree(dropped $CURL_DROP_PORT passed)"
 curl_one "$CURL_CTL_PASS" "$CURL_PASS_PORT" || CURL="disagree(passing $CURL_PASS_PORT failed)"
 
-LINE="ports: range=$PASV_LO-$PASV_HI dropped=1000 runs=$RUNS ok=$ok wall_p50=$(median "${walls[@]}")ms wall_max=$(printf '%s\n' "${walls[@]}" | sort -n | tail -n1)ms agent_rss=$(mb "$AGENT_KB")MB refl_rss=$(mb "$REFL_KB")MB agent_cpu=$(median "${cpus[@]}")s refl_cpu=${REFL_CPU}s agent_trace_lost=$agent_lost refl_trace_lost=$REFL_LOST curl=$CURL exit=${rc_all[*]}"
+W50=$(median "${walls[@]}")
+N50=$(median "${nmaps[@]}")
+RATIO=$(awk -v a="$W50" -v b="$N50" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+LINE="ports: range=$PASV_LO-$PASV_HI dropped=1000 runs=$RUNS ok=$ok wall_p50=${W50}ms wall_max=$(printf '%s\n' "${walls[@]}" | sort -n | tail -n1)ms nmap_p50=${N50}ms ratio=$RATIO agent_rss=$(mb "$AGENT_KB")MB refl_rss=$(mb "$REFL_KB")MB agent_cpu=$(median "${cpus[@]}")s refl_cpu=${REFL_CPU}s agent_trace_lost=$agent_lost refl_trace_lost=$REFL_LOST curl=$CURL exit=${rc_all[*]}"
 echo "$LINE"
-log "wall ms: ${walls[*]}; agent rss kB: ${rss[*]}"
+log "wall ms: ${walls[*]}; nmap ms: ${nmaps[*]}; agent rss kB: ${rss[*]}"
 if [[ -n ${FTPATH_BENCH_OUT:-} ]]; then
 	mkdir -p "$FTPATH_BENCH_OUT"
 	cp "$T_DIR/report.json" "$T_DIR/agent.out" "$T_DIR/agent.err" \
