@@ -86,7 +86,6 @@ struct probe_engine {
 	struct probe_obs *obs;
 	size_t n, cap;
 	size_t next;			/* first probe not yet started */
-	size_t inflight;
 	size_t finished;
 	size_t max_inflight;		/* the cap (fd limit, PROBE_MAX_INFLIGHT) */
 	size_t window;			/* the adaptive in-flight bound */
@@ -100,7 +99,6 @@ struct probe_engine {
 	void (*pace)(void *);		/* probe_set_pacer() */
 	void *pace_arg;
 	unsigned since_pace;
-	int filling;			/* probe_fill() is on the stack */
 	/* (kind, port) -> index + 1, so arrivals merge in O(1). */
 	uint32_t *index;
 	/* Sockets of probes that timed out, kept open so that an ICMP error
@@ -470,7 +468,13 @@ probe_slot_release(struct probe *p)
 	struct probe_engine *pe = p->pe;
 
 	pe->free_slots[pe->n_free++] = (size_t)(p - pe->slots);
-	pe->inflight--;
+}
+
+/* Probes in flight: the slots taken. */
+static size_t
+probe_inflight(const struct probe_engine *pe)
+{
+	return PROBE_MAX_INFLIGHT - pe->n_free;
 }
 
 /*
@@ -484,7 +488,7 @@ probe_requeue(struct probe *p)
 	struct probe_engine *pe = p->pe;
 	size_t *a;
 
-	if (pe->inflight <= 1 || pe->restarts[p->idx] >= PROBE_RESTARTS)
+	if (probe_inflight(pe) <= 1 || pe->restarts[p->idx] >= PROBE_RESTARTS)
 		return -1;
 	if ((a = reallocarray(pe->again, pe->n_again + 1, sizeof(*a))) == NULL)
 		return -1;
@@ -520,9 +524,6 @@ probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 	if (pe->finished == pe->n)
 		log_debug("probe: all %zu done; window at most %zu, cut %u "
 		    "time(s)", pe->n, pe->window_peak, pe->window_cuts);
-	/* A synchronous failure inside probe_fill() must not recurse. */
-	if (!pe->filling)
-		probe_fill(pe);
 }
 
 /* The connect failed (now or later): attribute it. */
@@ -589,7 +590,6 @@ probe_start_one(struct probe *p)
 	const struct sockaddr *sa = (const struct sockaddr *)&probe_o(p)->remote;
 	socklen_t sl = sizeof(probe_o(p)->local);
 
-	p->pe->inflight++;
 	p->phase = PROBE_CONNECTING;
 	clock_gettime(CLOCK_MONOTONIC, &p->t0);
 	p->tphase = p->t0;
@@ -649,8 +649,8 @@ probe_fill(struct probe_engine *pe)
 	struct probe *p;
 	size_t again;
 
-	pe->filling = 1;
-	while (pe->inflight < pe->window && pe->inflight < pe->max_inflight) {
+	while (probe_inflight(pe) < pe->window &&
+	    probe_inflight(pe) < pe->max_inflight) {
 		again = pe->n_again;
 		if ((p = probe_next(pe)) == NULL)
 			break;
@@ -664,7 +664,6 @@ probe_fill(struct probe_engine *pe)
 			pe->pace(pe->pace_arg);
 		}
 	}
-	pe->filling = 0;
 }
 
 void
@@ -860,8 +859,7 @@ probe_io_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	/* No new probe may take p's slot while p's handlers still read it:
-	 * the queue is refilled after them. */
-	pe->filling = 1;
+	 * the queue is refilled after them (probe_finish() does not). */
 	if (what & EV_TIMEOUT)
 		probe_on_timeout(p);
 	else if (p->phase == PROBE_CONNECTING) {
@@ -871,6 +869,5 @@ probe_io_cb(evutil_socket_t fd, short what, void *arg)
 			probe_finish(p, OUTCOME_LOCAL_ERROR, ENOMEM);
 	} else if (p->phase == PROBE_READING)
 		probe_on_readable(p);
-	pe->filling = 0;
 	probe_fill(pe);
 }
