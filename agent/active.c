@@ -45,6 +45,9 @@ struct active {
 	unsigned nconns;
 	unsigned foreign;
 	struct probe_obs obs;
+	/* What obs.trace_reason and obs.rule point at. */
+	char trace_reason[128];
+	struct probe_rule rule;
 };
 
 static void active_accept_cb(evutil_socket_t fd, short what, void *arg);
@@ -317,17 +320,19 @@ active_take_trace(struct active *a, const json_t *msg)
 
 	a->obs.trace_state = control_trace_state(json_string_value(
 	    json_object_get(tr, "state")));
-	snprintf(a->obs.trace_reason, sizeof(a->obs.trace_reason), "%s",
+	snprintf(a->trace_reason, sizeof(a->trace_reason), "%s",
 	    why != NULL ? why : "");
+	a->obs.trace_reason = a->trace_reason;
 	a->obs.trace_record = 0;
 	a->obs.cb_syn_sent = 0;
-	memset(&a->obs.rule, 0, sizeof(a->obs.rule));
+	a->obs.rule = NULL;
 	if (a->obs.trace_state == TRACE_OBS_UNAVAILABLE ||
 	    a->obs.trace_state == TRACE_OBS_NONE || !json_is_object(rec))
 		return;
 	a->obs.trace_record = 1;
 	a->obs.cb_syn_sent = json_is_true(json_object_get(rec, "syn_sent"));
-	control_parse_rule(json_object_get(rec, "verdict"), &a->obs.rule);
+	if (control_parse_rule(json_object_get(rec, "verdict"), &a->rule) == 0)
+		a->obs.rule = &a->rule;
 }
 
 int

@@ -130,7 +130,7 @@ classify_wants_trace(const struct probe_obs *o, const struct session_facts *f)
  */
 static const struct probe_obs *
 with_trace_scope(const struct session_facts *f, const struct probe_obs *o,
-    struct probe_obs *copy)
+    struct probe_obs *copy, char *reason, size_t len)
 {
 	char a[ADDR_STRLEN];
 
@@ -144,15 +144,15 @@ with_trace_scope(const struct session_facts *f, const struct probe_obs *o,
 		*copy = *o;
 	copy->trace_state = TRACE_OBS_UNAVAILABLE;
 	copy->trace_record = 0;
-	copy->rule.present = 0;
+	copy->rule = NULL;
 	/* nor did it divert or bind for that source: its arming says
 	 * nothing about this probe */
 	if (!copy->arrived)
 		copy->arm = ARM_UNKNOWN;
-	snprintf(copy->trace_reason, sizeof(copy->trace_reason), "it "
-	    "follows the agent's address seen on the control channel (%s), "
-	    "not this probe's other-family source",
+	snprintf(reason, len, "it follows the agent's address seen on the "
+	    "control channel (%s), not this probe's other-family source",
 	    ss_text(&f->agent_observed, 0, a, sizeof(a)));
+	copy->trace_reason = reason;
 	return copy;
 }
 
@@ -319,13 +319,13 @@ static const char *
 helper_host(const struct probe_obs *o)
 {
 	if (o->kind == PROBE_ACTIVE)
-		return o->crule.present ? "on the agent host (its nftables "
-		    "rule drops the bare connect-back)" : o->rule.present ?
+		return o->crule ? "on the agent host (its nftables "
+		    "rule drops the bare connect-back)" : o->rule ?
 		    "on the server host (its nftables rule drops the bare "
 		    "connect-back)" : "on the path or on a host without a "
 		    "trace";
-	return o->rule.present ? "on the server host (its nftables rule "
-	    "drops the bare connection)" : o->crule.present ? "on the agent "
+	return o->rule ? "on the server host (its nftables rule "
+	    "drops the bare connection)" : o->crule ? "on the agent "
 	    "host (its nftables rule drops the bare connection)" :
 	    "on the path or on a host without a trace";
 }
@@ -427,10 +427,10 @@ classify_path(struct cctx *c, const struct probe_obs *raw)
 	struct probe_obs copy;
 	int own = 0;
 	const struct probe_obs *o = with_late_icmp(e, raw, &copy, &late, &own);
-	char line[VERDICT_EVIDENCE_LEN];
+	char line[VERDICT_EVIDENCE_LEN], scope[VERDICT_EVIDENCE_LEN];
 	struct verdict v;
 
-	o = with_trace_scope(e->f, o, &copy);
+	o = with_trace_scope(e->f, o, &copy, scope, sizeof(scope));
 	verdict_classify(o, e->f, &v);
 	if (late != NULL)
 		late_evidence(late, own, &v);

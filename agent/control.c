@@ -790,16 +790,16 @@ control_trace_state(const char *s)
 	return TRACE_OBS_UNAVAILABLE;
 }
 
-void
+int
 control_parse_rule(const json_t *v, struct probe_rule *r)
 {
 	const json_t *h = json_object_get(v, "handle");
 	const char *dir = json_string_value(json_object_get(v, "direction"));
 
+	/* all of it, padding too: equal rules compare equal (copypool.h) */
 	memset(r, 0, sizeof(*r));
 	if (!json_is_object(v))
-		return;
-	r->present = 1;
+		return -1;
 	r->has_handle = json_is_integer(h) && json_integer_value(h) >= 0;
 	r->handle = r->has_handle ? (uint64_t)json_integer_value(h) : 0;
 	r->outbound = dir != NULL && strcmp(dir, "out") == 0;
@@ -810,4 +810,5 @@ control_parse_rule(const json_t *v, struct probe_rule *r)
 	jsonstr_copy(r->verdict, sizeof(r->verdict), json_object_get(v,
 	    "verdict"));
 	jsonstr_copy(r->text, sizeof(r->text), json_object_get(v, "rule"));
+	return 0;
 }

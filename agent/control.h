@@ -135,8 +135,8 @@ int control_parse_addr(const char *s, uint16_t port,
 /* A trace "state" text ("on", ...) as an enum trace_obs_state: NULL is
  * TRACE_OBS_NONE (no trace sent), an unknown one unavailable. */
 int control_trace_state(const char *s);
-/* A trace "verdict" object (PROTOCOL.md traces[].verdict) into *r;
- * anything but an object clears it (no rule). */
-void control_parse_rule(const json_t *v, struct probe_rule *r);
+/* A trace "verdict" object (PROTOCOL.md traces[].verdict) into *r: 0;
+ * anything but an object clears *r and gives -1 (no rule). */
+int control_parse_rule(const json_t *v, struct probe_rule *r);
 
 #endif

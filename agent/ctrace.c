@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "copypool.h"
 #include "ctrace.h"
 #include "fw.h"
 #include "fw_session.h"
 #include "fw_trace.h"
+#include "log.h"
 
 /* control, passive, active source */
 #define CTRACE_RANGES	3
@@ -17,6 +19,7 @@ struct ctrace {
 	struct fw_session	*s;
 	int			 collected;
 	uint16_t		 active_port;
+	struct copypool		*kept;	/* the reasons and rules applied */
 };
 
 static void
@@ -47,6 +50,11 @@ ctrace_wrap(struct fw_session *s, uint16_t active_port)
 
 	if (s == NULL || (ct = calloc(1, sizeof(*ct))) == NULL) {
 		fw_session_free(s);
+		return NULL;
+	}
+	if ((ct->kept = copypool_new()) == NULL) {
+		fw_session_free(s);
+		free(ct);
 		return NULL;
 	}
 	ct->s = s;
@@ -107,6 +115,7 @@ ctrace_free(struct ctrace *ct)
 	if (ct == NULL)
 		return;
 	fw_session_free(ct->s);
+	copypool_free(ct->kept);
 	free(ct);
 }
 
@@ -146,8 +155,8 @@ ctrace_rule(const struct fw_session_rule *r, int outbound,
 {
 	const char *fam = fw_family_name(r->family);
 
+	/* all of it, padding too: equal rules are kept once */
 	memset(out, 0, sizeof(*out));
-	out->present = 1;
 	out->has_handle = r->has_handle;
 	out->handle = r->handle;
 	out->outbound = outbound;
@@ -172,7 +181,7 @@ ctrace_apply(struct ctrace *ct, struct probe_obs *o)
 {
 	const struct fw_session_port *p;
 	const struct fw_session_rule *r;
-	const char *why;
+	struct probe_rule rule;
 	int active;
 
 	if (ct == NULL)
@@ -185,11 +194,10 @@ ctrace_apply(struct ctrace *ct, struct probe_obs *o)
 	case FW_SESSION_UNAVAILABLE:	o->ctrace_state = TRACE_OBS_UNAVAILABLE;
 					break;
 	}
-	why = fw_session_reason(ct->s);
-	snprintf(o->ctrace_reason, sizeof(o->ctrace_reason), "%s",
-	    why != NULL ? why : "");
+	/* NULL (none, or out of memory) reads as "no reason given" */
+	o->ctrace_reason = copypool_str(ct->kept, fw_session_reason(ct->s));
 	o->syn_sent = o->answer_seen = 0;
-	memset(&o->crule, 0, sizeof(o->crule));
+	o->crule = NULL;
 	if (o->ctrace_state == TRACE_OBS_UNAVAILABLE)
 		return;
 	active = o->kind == PROBE_ACTIVE;
@@ -202,8 +210,11 @@ ctrace_apply(struct ctrace *ct, struct probe_obs *o)
 	 * as verdict.h documents. */
 	o->syn_sent = p->out_pkts > p->out_drops;
 	o->answer_seen = p->in_pkts > 0;
-	if (p->rule >= 0 && (r = fw_session_rule_at(ct->s, p->rule)) != NULL)
-		ctrace_rule(r, p->rule_dir == FW_SESSION_OUT, &o->crule);
+	if (p->rule < 0 || (r = fw_session_rule_at(ct->s, p->rule)) == NULL)
+		return;
+	ctrace_rule(r, p->rule_dir == FW_SESSION_OUT, &rule);
+	if ((o->crule = copypool_bytes(ct->kept, &rule, sizeof(rule))) == NULL)
+		log_warnx("out of memory keeping a rule the trace named");
 }
 
 void

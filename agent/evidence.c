@@ -14,8 +14,8 @@ evidence_same_obs(const struct probe_obs *a, const struct probe_obs *b)
 	if (a->kind != b->kind || a->outcome != b->outcome ||
 	    a->arrived != b->arrived || a->trace_record != b->trace_record ||
 	    a->syn_seen != b->syn_seen || a->synack_sent != b->synack_sent ||
-	    a->rule.present != b->rule.present ||
-	    a->crule.present != b->crule.present ||
+	    (a->rule == NULL) != (b->rule == NULL) ||
+	    (a->crule == NULL) != (b->crule == NULL) ||
 	    ia->present != ib->present)
 		return 0;
 	return !ia->present || (ia->type == ib->type &&

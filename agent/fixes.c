@@ -160,13 +160,13 @@ fixes_settle_tls(struct fixes *fx, int tls_offered)
 static int
 same_crule(const struct probe_obs *a, const struct probe_obs *b)
 {
-	return a->crule.present && b->crule.present &&
-	    a->crule.has_handle == b->crule.has_handle &&
-	    a->crule.handle == b->crule.handle &&
-	    a->crule.outbound == b->crule.outbound &&
-	    strcmp(a->crule.family, b->crule.family) == 0 &&
-	    strcmp(a->crule.table, b->crule.table) == 0 &&
-	    strcmp(a->crule.chain, b->crule.chain) == 0;
+	return a->crule && b->crule &&
+	    a->crule->has_handle == b->crule->has_handle &&
+	    a->crule->handle == b->crule->handle &&
+	    a->crule->outbound == b->crule->outbound &&
+	    strcmp(a->crule->family, b->crule->family) == 0 &&
+	    strcmp(a->crule->table, b->crule->table) == 0 &&
+	    strcmp(a->crule->chain, b->crule->chain) == 0;
 }
 
 static void
@@ -175,16 +175,16 @@ client_hole(const struct probe_obs *o, const struct session_facts *f,
 {
 	memset(h, 0, sizeof(*h));
 	h->host = PATCH_HOST_CLIENT;
-	h->family = o->crule.family;
-	h->table = o->crule.table;
-	h->chain = o->crule.chain;
-	h->has_handle = o->crule.has_handle;
-	h->handle = o->crule.handle;
-	h->verdict = strcmp(o->crule.verdict, "reject") == 0 ?
+	h->family = o->crule->family;
+	h->table = o->crule->table;
+	h->chain = o->crule->chain;
+	h->has_handle = o->crule->has_handle;
+	h->handle = o->crule->handle;
+	h->verdict = strcmp(o->crule->verdict, "reject") == 0 ?
 	    PATCH_VERDICT_REJECT : PATCH_VERDICT_DROP;
 	/* The trace tells the direction: our SYN leaving, or an answer or
 	 * the connect-back arriving. */
-	h->hook = o->crule.outbound ? "output" : "input";
+	h->hook = o->crule->outbound ? "output" : "input";
 	h->path = o->kind == PROBE_CONTROL ? PATCH_PATH_CONTROL :
 	    o->kind == PROBE_PASSIVE ? PATCH_PATH_PASSIVE : PATCH_PATH_ACTIVE;
 	memcpy(&h->peer, &f->server, addr_len((const struct sockaddr *)
@@ -195,7 +195,7 @@ client_hole(const struct probe_obs *o, const struct session_facts *f,
 	h->nports = o->kind == PROBE_ACTIVE ? 0 : 1;
 	h->control_port = control_port;
 	h->data_port = o->kind == PROBE_ACTIVE ? o->port : 20;
-	h->stateful = o->crule.related;
+	h->stateful = o->crule->related;
 	h->cause = "client-local-rule";
 }
 
@@ -250,12 +250,12 @@ fixes_derive_client(struct fixes *fx, const struct probe_obs *probes,
 		    probes[j].port == probes[j - 1].port + 1 &&
 		    same_crule(o, &probes[j]); j++)
 			;
-		if (o->crule.present && o->outcome != OUTCOME_ACKED &&
+		if (o->crule && o->outcome != OUTCOME_ACKED &&
 		    (r = client_fix(fx, o, f, control_port, o->port,
 		    probes[j - 1].port, style, tls_offered)) != 0)
 			return r;
 	}
-	if (active != NULL && active->crule.present &&
+	if (active != NULL && active->crule &&
 	    active->outcome != OUTCOME_ACKED)
 		return client_fix(fx, active, f, control_port, 0, 0, style,
 		    tls_offered);

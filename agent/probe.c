@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "copypool.h"
 #include "err.h"
 #include "errq.h"
 #include "log.h"
@@ -85,6 +86,7 @@ struct probe_engine {
 	 * evidence can borrow them as one array (probe_obs_array). */
 	struct probe_obs *obs;
 	size_t n, cap;
+	struct copypool *kept;		/* their reasons and rules */
 	size_t next;			/* first probe not yet started */
 	size_t finished;
 	size_t max_inflight;		/* the cap (fd limit, PROBE_MAX_INFLIGHT) */
@@ -146,7 +148,9 @@ probe_new(struct event_base *base, const struct sockaddr *server,
 	pe->index = calloc(2 * 65536, sizeof(*pe->index));
 	pe->slots = calloc(PROBE_MAX_INFLIGHT, sizeof(*pe->slots));
 	pe->free_slots = calloc(PROBE_MAX_INFLIGHT, sizeof(*pe->free_slots));
-	if (pe->index == NULL || pe->slots == NULL || pe->free_slots == NULL) {
+	pe->kept = copypool_new();
+	if (pe->index == NULL || pe->slots == NULL || pe->free_slots == NULL ||
+	    pe->kept == NULL) {
 		probe_free(pe);
 		return NULL;
 	}
@@ -188,6 +192,7 @@ probe_free(struct probe_engine *pe)
 	free(pe->restarts);
 	free(pe->again);
 	free(pe->obs);
+	copypool_free(pe->kept);
 	free(pe->index);
 	free(pe);
 }
@@ -271,6 +276,12 @@ probe_wait(struct probe_engine *pe)
 	while (!probe_done(pe))
 		if (event_base_loop(pe->base, EVLOOP_ONCE) != 0)
 			break;
+}
+
+struct copypool *
+probe_kept(struct probe_engine *pe)
+{
+	return pe->kept;
 }
 
 size_t

@@ -28,6 +28,7 @@
 #define PROBE_ID_MAX		32
 
 struct probe_engine;
+struct copypool;
 
 /* server (with any port) and token are copied.  NULL on ENOMEM. */
 struct probe_engine *probe_new(struct event_base *base,
@@ -61,6 +62,9 @@ int probe_done(const struct probe_engine *pe);
 void probe_wait(struct probe_engine *pe);
 
 size_t probe_count(const struct probe_engine *pe);
+/* Where the observations' reasons and rules are kept (verdict.h): what a
+ * writer points an observation at lives as long as the engine. */
+struct copypool *probe_kept(struct probe_engine *pe);
 /* The i-th probe in the order added; mutable so the caller can merge the
  * reflector's view (arrived, seen_*, arm) into it. */
 struct probe_obs *probe_obs_at(struct probe_engine *pe, size_t i);

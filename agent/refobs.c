@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "control.h"
+#include "copypool.h"
 #include "err.h"
 #include "fixes.h"
 #include "log.h"
@@ -134,12 +135,17 @@ static void
 refobs_trace_run(struct refobs *c, const json_t *run)
 {
 	const json_t *v = json_object_get(run, "verdict");
+	const struct probe_rule *kept = NULL;
+	struct probe_rule rule;
 	struct portrange pr;
 	unsigned p;
 	int k;
 
 	if (refobs_range(json_object_get(run, "ports"), &pr) != 0)
 		return;
+	if (control_parse_rule(v, &rule) == 0 && (kept = copypool_bytes(
+	    probe_kept(c->pe), &rule, sizeof(rule))) == NULL)
+		log_warnx("out of memory keeping a rule the trace named");
 	for (p = pr.lo; p <= pr.hi; p++) {
 		for (k = 0; k < 2; k++) {
 			struct probe_obs *o = probe_lookup(c->pe, k == 0 ?
@@ -152,7 +158,7 @@ refobs_trace_run(struct refobs *c, const json_t *run)
 			    "syn_seen"));
 			o->synack_sent = json_is_true(json_object_get(run,
 			    "synack_sent"));
-			control_parse_rule(v, &o->rule);
+			o->rule = kept;
 		}
 	}
 	/* The reflector's checked patch for that rule (fixgen.h). */
@@ -170,18 +176,20 @@ refobs_trace(struct refobs *c, const json_t *obs)
 	int st = control_trace_state(json_string_value(json_object_get(tr,
 	    "state")));
 	const char *why = json_string_value(json_object_get(tr, "reason"));
+	const char *reason;
 	size_t i;
 
 	if (tr == NULL)
 		return;		/* a reflector without trace support */
+	/* NULL (none, or out of memory) reads as "no reason given" */
+	reason = copypool_str(probe_kept(c->pe), why);
 	for (i = 0; i < probe_count(c->pe); i++) {
 		struct probe_obs *o = probe_obs_at(c->pe, i);
 
 		if (o->kind == PROBE_ACTIVE)
 			continue;
 		o->trace_state = st;
-		snprintf(o->trace_reason, sizeof(o->trace_reason), "%s",
-		    why != NULL ? why : "");
+		o->trace_reason = reason;
 	}
 	if (st == TRACE_OBS_UNAVAILABLE)
 		refobs_note(c, "no nftables trace at the server: %s",
@@ -212,7 +220,7 @@ refobs_forget(struct probe_engine *pe)
 		o->arrived = 0;
 		o->trace_state = TRACE_OBS_NONE;
 		o->trace_record = 0;
-		o->rule.present = 0;
+		o->rule = NULL;
 	}
 }
 

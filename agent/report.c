@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "copypool.h"
 #include "err.h"
 #include "evidence.h"
 #include "report.h"
@@ -46,6 +47,8 @@ report_new(const struct session_facts *f, const char *agent_version,
 	r->agent_version = dup_or_null(agent_version, &err);
 	r->reflector_version = dup_or_null(reflector_version, &err);
 	r->server_name = dup_or_null(server_name, &err);
+	if ((r->kept = copypool_new()) == NULL)
+		err = 1;
 	if (err) {
 		report_free(r);
 		return NULL;
@@ -91,6 +94,7 @@ report_free(struct report *r)
 	free(r->agent_version);
 	free(r->reflector_version);
 	free(r->server_name);
+	copypool_free(r->kept);
 	free(r);
 }
 
@@ -130,6 +134,22 @@ report_run_tail(struct report *r, const struct probe_obs *o,
 	return e;
 }
 
+/* The entry's own copies of what its observation points at. */
+static int
+report_keep(struct report *r, struct probe_obs *o)
+{
+	if ((o->trace_reason != NULL && (o->trace_reason =
+	    copypool_str(r->kept, o->trace_reason)) == NULL) ||
+	    (o->ctrace_reason != NULL && (o->ctrace_reason =
+	    copypool_str(r->kept, o->ctrace_reason)) == NULL) ||
+	    (o->rule != NULL && (o->rule = copypool_bytes(r->kept, o->rule,
+	    sizeof(*o->rule))) == NULL) ||
+	    (o->crule != NULL && (o->crule = copypool_bytes(r->kept, o->crule,
+	    sizeof(*o->crule))) == NULL))
+		return FTP_ERR_NOMEM;
+	return 0;
+}
+
 static int
 report_add_entry(struct report *r, const struct probe_obs *o,
     const struct verdict *v, long trace)
@@ -146,6 +166,10 @@ report_add_entry(struct report *r, const struct probe_obs *o,
 		r->ents = e;
 		e = &r->ents[r->n];
 		e->o = *o;
+		if (report_keep(r, &e->o) != 0) {
+			r->n_paths--;
+			return FTP_ERR_NOMEM;
+		}
 		e->v = *v;
 		/* Never trust a count from outside to index the evidence
 		 * array. */
@@ -507,9 +531,9 @@ entry_cmp(const void *pa, const void *pb)
 static int
 same_rule(const struct probe_rule *a, const struct probe_rule *b)
 {
-	if (a->present != b->present)
-		return 0;
-	return !a->present || (a->handle == b->handle &&
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a == b || (a->handle == b->handle &&
 	    a->has_handle == b->has_handle && a->outbound == b->outbound &&
 	    strcmp(a->family, b->family) == 0 &&
 	    strcmp(a->table, b->table) == 0 &&
@@ -535,15 +559,15 @@ same_signature(const struct report_entry *a, const struct probe_obs *bo,
 	    a->o.syn_seen != bo->syn_seen ||
 	    a->o.synack_sent != bo->synack_sent)
 		return 0;
-	if (!same_rule(&a->o.rule, &bo->rule) || a->trace != btrace)
+	if (!same_rule(a->o.rule, bo->rule) || a->trace != btrace)
 		return 0;
 	/* The agent host's trace likewise, as far as it decides anything:
 	 * syn_sent only matters next to a rule, answer_seen never alone.
 	 * (An incomplete trace lost some ports' events; comparing those
 	 * would split one run of equal verdicts into many.) */
 	if (a->o.ctrace_state != bo->ctrace_state ||
-	    !same_rule(&a->o.crule, &bo->crule) ||
-	    (a->o.crule.present && a->o.syn_sent != bo->syn_sent))
+	    !same_rule(a->o.crule, bo->crule) ||
+	    (a->o.crule != NULL && a->o.syn_sent != bo->syn_sent))
 		return 0;
 	return ss_addr_cmp(&a->o.remote, &bo->remote) == 0;
 }

@@ -92,6 +92,9 @@ struct report {
 	const struct sg *const *sgs;	/* borrowed (report_set_sgs) */
 	size_t n_sgs;
 	struct checkapply_obs *apply;	/* NULL: no --apply */
+	/* The entries' reasons and rules (verdict.h): a report outlives
+	 * the engine whose observations it copied. */
+	struct copypool *kept;
 };
 
 /* Consecutive entries (in view order) rendered as one path. */

@@ -174,11 +174,11 @@ static json_t *
 json_rule(const struct probe_obs *o, const struct verdict *v)
 {
 	const struct probe_rule *pr = v->cause == CAUSE_CLIENT_LOCAL_RULE ?
-	    &o->crule : &o->rule;
+	    o->crule : o->rule;
 	json_t *r;
 	int e;
 
-	if (!pr->present)
+	if (pr == NULL)
 		return json_null();
 	if ((r = json_object()) == NULL)
 		return NULL;

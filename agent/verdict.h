@@ -63,7 +63,6 @@ enum cause {
 
 /* A rule an nftables trace named as dropping a probe packet. */
 struct probe_rule {
-	int present;		/* a rule dropped it */
 	int has_handle;		/* 0: the chain's policy dropped it */
 	int outbound;		/* dropped leaving that host (the server's
 				   answer, or the agent's SYN) */
@@ -120,11 +119,14 @@ struct probe_obs {
 	 * nothing (the port's probe arrived, or the records were truncated).
 	 */
 	int trace_state;
-	char trace_reason[128];
+	const char *trace_reason;	/* or NULL; owned by whoever owns
+					   the observation (copypool.h) */
 	int trace_record;
 	int syn_seen;		/* a probe packet reached the server host */
 	int synack_sent;	/* an answer left it towards the agent */
-	struct probe_rule rule;	/* a rule on the server host dropped it */
+	/* A rule on the server host dropped it; NULL: none.  Owned like
+	 * trace_reason. */
+	const struct probe_rule *rule;
 	/*
 	 * The active probe: the server host's trace of the connect-back
 	 * (active-result.trace/record).  trace_state/trace_reason as above;
@@ -144,10 +146,11 @@ struct probe_obs {
 	 * crule.outbound: dropped on its way out of the agent host.
 	 */
 	int ctrace_state;
-	char ctrace_reason[128];
+	const char *ctrace_reason;	/* or NULL, owned like trace_reason */
 	int syn_sent;
 	int answer_seen;
-	struct probe_rule crule;	/* a rule on the agent host dropped it */
+	const struct probe_rule *crule;	/* a rule on the agent host dropped
+					   it; NULL: none; owned likewise */
 };
 
 /* probe_obs.trace_state */

@@ -37,7 +37,7 @@ cb_server_dropped(const struct probe_obs *o)
 {
 	if ((o->trace_state != TRACE_OBS_ON &&
 	    o->trace_state != TRACE_OBS_INCOMPLETE) || !o->trace_record ||
-	    !o->rule.present || o->cb_syn_sent || o->arrived)
+	    !o->rule || o->cb_syn_sent || o->arrived)
 		return 0;
 	switch (o->outcome) {
 	case OUTCOME_TIMEOUT:
@@ -64,10 +64,10 @@ cb_server_rule(struct vctx *c)
 		vc_in_failure_clause(c, clause, sizeof(clause));
 	vc_ev_add(c->v, VERDICT_STAGE_SERVER, "the connect-back from %s to %s %s",
 	    c->src, c->dst, clause);
-	vc_trace_rule_text(&o->rule, rule, sizeof(rule));
+	vc_trace_rule_text(o->rule, rule, sizeof(rule));
 	vc_ev_add(c->v, VERDICT_STAGE_SERVER, "the connect-back SYN from %s was "
 	    "%s on the server host by rule '%s' (the server host's nftables "
-	    "trace: no SYN of it left)", c->src, vc_rule_verb(&o->rule), rule);
+	    "trace: no SYN of it left)", c->src, vc_rule_verb(o->rule), rule);
 }
 
 /* Why the server's trace cannot clear the server host for the
@@ -76,8 +76,7 @@ static void
 cb_trace_missing(struct vctx *c)
 {
 	const struct probe_obs *o = c->o;
-	const char *why = o->trace_reason[0] != '\0' ? o->trace_reason :
-	    "no reason given";
+	const char *why = vc_reason(o->trace_reason);
 
 	if (cb_left_server(o))
 		return;

@@ -52,6 +52,8 @@ void vc_ctrace_local_rule(struct vctx *c);
 void vc_ctrace_missing(struct vctx *c);
 int vc_ctrace_nothing_came(const struct probe_obs *o);
 const char *vc_rule_verb(const struct probe_rule *r);
+/* A trace's reason for a sentence: "no reason given" for none. */
+const char *vc_reason(const char *why);
 void vc_trace_rule_text(const struct probe_rule *r, char *buf,
     size_t len);
 void vc_classify_out(struct vctx *c);

@@ -32,14 +32,14 @@ ctrace_syn_left(const struct probe_obs *o)
 	if (!ctrace_usable(o))
 		return 0;
 	return o->syn_sent || (o->ctrace_state == TRACE_OBS_INCOMPLETE &&
-	    !(o->crule.present && o->crule.outbound));
+	    !(o->crule && o->crule->outbound));
 }
 
 /* No answer (or connect-back SYN) reached the agent host. */
 int
 vc_ctrace_nothing_came(const struct probe_obs *o)
 {
-	return ctrace_usable(o) && !o->answer_seen && !o->crule.present;
+	return ctrace_usable(o) && !o->answer_seen && !o->crule;
 }
 
 /*
@@ -51,8 +51,7 @@ static void
 trace_missing(struct vctx *c)
 {
 	const struct probe_obs *o = c->o;
-	const char *why = o->trace_reason[0] != '\0' ? o->trace_reason :
-	    "no reason given";
+	const char *why = vc_reason(o->trace_reason);
 
 	switch (o->trace_state) {
 	case TRACE_OBS_UNAVAILABLE:
@@ -153,6 +152,12 @@ vc_trace_rule_text(const struct probe_rule *r, char *buf, size_t len)
 
 /* "rejected" for a reject rule (it answered), else "dropped". */
 const char *
+vc_reason(const char *why)
+{
+	return why != NULL && why[0] != '\0' ? why : "no reason given";
+}
+
+const char *
 vc_rule_verb(const struct probe_rule *r)
 {
 	return strcmp(r->verdict, "reject") == 0 ? "rejected" : "dropped";
@@ -166,15 +171,15 @@ trace_server_rule(struct vctx *c)
 
 	vc_fail(c->v, CAUSE_SERVER_LOCAL_RULE);
 	trace_agent_side(c);
-	vc_trace_rule_text(&c->o->rule, rule, sizeof(rule));
-	if (c->o->rule.outbound)
+	vc_trace_rule_text(c->o->rule, rule, sizeof(rule));
+	if (c->o->rule->outbound)
 		vc_ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server "
 		    "host (nftables trace); rule '%s' %s the server's "
-		    "answer", rule, vc_rule_verb(&c->o->rule));
+		    "answer", rule, vc_rule_verb(c->o->rule));
 	else
 		vc_ev_add(c->v, VERDICT_STAGE_SERVER, "the SYN reached the server "
 		    "host (nftables trace); rule '%s' %s it", rule,
-		    vc_rule_verb(&c->o->rule));
+		    vc_rule_verb(c->o->rule));
 }
 
 /* The complete server trace saw no packet of the probe. */
@@ -211,7 +216,7 @@ vc_trace_verdict(struct vctx *c)
 	if (!o->trace_record || (o->trace_state != TRACE_OBS_ON &&
 	    o->trace_state != TRACE_OBS_INCOMPLETE))
 		return 0;
-	if (o->rule.present && trace_failed_at_server(c)) {
+	if (o->rule && trace_failed_at_server(c)) {
 		trace_server_rule(c);
 		return 1;
 	}
@@ -295,7 +300,7 @@ ctrace_syn_never_left(const struct vctx *c)
 	const struct probe_obs *o = c->o;
 
 	return o->kind != PROBE_ACTIVE && o->ctrace_state == TRACE_OBS_ON &&
-	    ctrace_failed(o) && o->crule.present && o->crule.outbound &&
+	    ctrace_failed(o) && o->crule && o->crule->outbound &&
 	    !o->syn_sent;
 }
 
@@ -307,11 +312,11 @@ vc_ctrace_explains(const struct vctx *c)
 {
 	const struct probe_obs *o = c->o;
 
-	if (!ctrace_usable(o) || !ctrace_failed(o) || !o->crule.present)
+	if (!ctrace_usable(o) || !ctrace_failed(o) || !o->crule)
 		return 0;
 	if (o->kind == PROBE_ACTIVE)
 		return 1;
-	return !o->crule.outbound || !o->syn_sent;
+	return !o->crule->outbound || !o->syn_sent;
 }
 
 void
@@ -321,21 +326,21 @@ vc_ctrace_local_rule(struct vctx *c)
 	char rule[512], clause[160];
 
 	vc_fail(c->v, CAUSE_CLIENT_LOCAL_RULE);
-	vc_trace_rule_text(&o->crule, rule, sizeof(rule));
+	vc_trace_rule_text(o->crule, rule, sizeof(rule));
 	if (o->kind == PROBE_ACTIVE) {
 		vc_in_failure_clause(c, clause, sizeof(clause));
 		vc_ev_add(c->v, VERDICT_STAGE_SERVER, "the connect-back from %s to "
 		    "%s %s", c->src, c->dst, clause);
-		if (o->crule.outbound)
+		if (o->crule->outbound)
 			vc_ev_add(c->v, VERDICT_STAGE_AGENT, "the connect-back SYN "
 			    "reached the agent host (nftables trace); the "
 			    "agent host's own rule '%s' %s the agent's "
-			    "answer", rule, vc_rule_verb(&o->crule));
+			    "answer", rule, vc_rule_verb(o->crule));
 		else
 			vc_ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own "
 			    "rule '%s' %s the connect-back SYN (nftables "
 			    "trace on the agent host)", rule,
-			    vc_rule_verb(&o->crule));
+			    vc_rule_verb(o->crule));
 		return;
 	}
 	if (o->outcome == OUTCOME_LOCAL_ERROR)
@@ -344,19 +349,19 @@ vc_ctrace_local_rule(struct vctx *c)
 		    vc_errno_name(o->error));
 	else
 		trace_agent_side(c);
-	if (o->crule.outbound && !o->syn_sent &&
+	if (o->crule->outbound && !o->syn_sent &&
 	    o->ctrace_state == TRACE_OBS_ON)
 		vc_ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own rule "
 		    "'%s' %s the SYN: it never left the agent host "
-		    "(nftables trace)", rule, vc_rule_verb(&o->crule));
-	else if (o->crule.outbound)
+		    "(nftables trace)", rule, vc_rule_verb(o->crule));
+	else if (o->crule->outbound)
 		vc_ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own rule "
 		    "'%s' %s the SYN (nftables trace on the agent host)",
-		    rule, vc_rule_verb(&o->crule));
+		    rule, vc_rule_verb(o->crule));
 	else
 		vc_ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own rule "
 		    "'%s' %s the server's answer (nftables trace on the "
-		    "agent host)", rule, vc_rule_verb(&o->crule));
+		    "agent host)", rule, vc_rule_verb(o->crule));
 }
 
 /* A drop here that did not decide the verdict is still evidence. */
@@ -365,12 +370,12 @@ ctrace_note_drop(struct vctx *c)
 {
 	char rule[512];
 
-	if (c->v->pass || !ctrace_usable(c->o) || !c->o->crule.present)
+	if (c->v->pass || !ctrace_usable(c->o) || !c->o->crule)
 		return;
-	vc_trace_rule_text(&c->o->crule, rule, sizeof(rule));
+	vc_trace_rule_text(c->o->crule, rule, sizeof(rule));
 	vc_ev_add(c->v, VERDICT_STAGE_AGENT, "the agent host's own rule '%s' "
 	    "also dropped a packet of this probe (%s; nftables trace)", rule,
-	    c->o->crule.outbound ? "outbound" : "inbound");
+	    c->o->crule->outbound ? "outbound" : "inbound");
 }
 
 /* Say when the agent host could not be traced, so no reader takes the
@@ -386,13 +391,13 @@ vc_ctrace_missing(struct vctx *c)
 	if (o->ctrace_state == TRACE_OBS_UNAVAILABLE)
 		vc_ev_add(c->v, VERDICT_STAGE_AGENT, "no nftables trace on the "
 		    "agent host (%s), so whether its own rules dropped the "
-		    "probe is not known", o->ctrace_reason[0] != '\0' ?
-		    o->ctrace_reason : "no reason given");
-	else if (o->ctrace_state == TRACE_OBS_INCOMPLETE && !o->crule.present)
+		    "probe is not known", vc_reason(
+		    o->ctrace_reason));
+	else if (o->ctrace_state == TRACE_OBS_INCOMPLETE && !o->crule)
 		vc_ev_add(c->v, VERDICT_STAGE_AGENT, "the nftables trace on the "
 		    "agent host is incomplete (%s): that it names no dropping "
-		    "rule proves nothing", o->ctrace_reason[0] != '\0' ?
-		    o->ctrace_reason : "no reason given");
+		    "rule proves nothing", vc_reason(
+		    o->ctrace_reason));
 }
 
 /* The probe's source as the far end saw it, when it differs: NAT. */

@@ -34,6 +34,7 @@ struct fixture {
 	struct session_facts f;
 	struct probe_obs probes[1 + NPASV];
 	struct probe_obs active;
+	struct probe_rule rule;		/* what probes[].rule may point at */
 	struct evidence_trace trace;
 	struct evidence_late_icmp late;
 	struct alg_obs alg;
@@ -116,8 +117,15 @@ passive_path_drop(struct fixture *x)
 static void
 passive_server_rule(struct fixture *x)
 {
+	struct probe_rule *r = &x->rule;
 	unsigned i;
 
+	memset(r, 0, sizeof(*r));
+	r->has_handle = 0;
+	snprintf(r->family, sizeof(r->family), "inet");
+	snprintf(r->table, sizeof(r->table), "filter");
+	snprintf(r->chain, sizeof(r->chain), "input");
+	snprintf(r->verdict, sizeof(r->verdict), "drop");
 	for (i = 0; i < NPASV; i++) {
 		struct probe_obs *o = &x->probes[1 + i];
 
@@ -125,12 +133,7 @@ passive_server_rule(struct fixture *x)
 		o->trace_record = 1;
 		o->syn_seen = 1;
 		o->syn_sent = 1;
-		o->rule.present = 1;
-		o->rule.has_handle = 0;
-		snprintf(o->rule.family, sizeof(o->rule.family), "inet");
-		snprintf(o->rule.table, sizeof(o->rule.table), "filter");
-		snprintf(o->rule.chain, sizeof(o->rule.chain), "input");
-		snprintf(o->rule.verdict, sizeof(o->rule.verdict), "drop");
+		o->rule = r;
 	}
 }
 

@@ -582,6 +582,7 @@ static void
 add_dropped(struct report *r, const struct session_facts *f, uint16_t port,
     uint64_t handle, const char *text)
 {
+	struct probe_rule rule;
 	struct probe_obs o;
 
 	memset(&o, 0, sizeof(o));
@@ -595,14 +596,16 @@ add_dropped(struct report *r, const struct session_facts *f, uint16_t port,
 	o.trace_state = TRACE_OBS_ON;
 	o.trace_record = 1;
 	o.syn_seen = 1;
-	o.rule.present = 1;
-	o.rule.has_handle = 1;
-	o.rule.handle = handle;
-	snprintf(o.rule.family, sizeof(o.rule.family), "inet");
-	snprintf(o.rule.table, sizeof(o.rule.table), "filter");
-	snprintf(o.rule.chain, sizeof(o.rule.chain), "input");
-	snprintf(o.rule.verdict, sizeof(o.rule.verdict), "drop");
-	snprintf(o.rule.text, sizeof(o.rule.text), "%s", text);
+	/* on the stack: the report keeps its own copy */
+	memset(&rule, 0, sizeof(rule));
+	rule.has_handle = 1;
+	rule.handle = handle;
+	snprintf(rule.family, sizeof(rule.family), "inet");
+	snprintf(rule.table, sizeof(rule.table), "filter");
+	snprintf(rule.chain, sizeof(rule.chain), "input");
+	snprintf(rule.verdict, sizeof(rule.verdict), "drop");
+	snprintf(rule.text, sizeof(rule.text), "%s", text);
+	o.rule = &rule;
 	add(r, f, &o);
 }
 

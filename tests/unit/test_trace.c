@@ -443,36 +443,36 @@ test_client_role(void **state)
 	assert_int_equal(o.ctrace_state, TRACE_OBS_ON);
 	assert_false(o.syn_sent);
 	assert_false(o.answer_seen);
-	assert_true(o.crule.present);
-	assert_true(o.crule.outbound);
-	assert_true(o.crule.has_handle);
-	assert_int_equal(o.crule.handle, 3);
-	assert_string_equal(o.crule.family, "inet");
-	assert_string_equal(o.crule.table, "harness_filter");
-	assert_string_equal(o.crule.chain, "output");
-	assert_string_equal(o.crule.verdict, "drop");
+	assert_non_null(o.crule);
+	assert_true(o.crule->outbound);
+	assert_true(o.crule->has_handle);
+	assert_int_equal(o.crule->handle, 3);
+	assert_string_equal(o.crule->family, "inet");
+	assert_string_equal(o.crule->table, "harness_filter");
+	assert_string_equal(o.crule->chain, "output");
+	assert_string_equal(o.crule->verdict, "drop");
 
 	obs_init(&o, PROBE_PASSIVE, 30000);
 	ctrace_apply(ct, &o);
 	assert_true(o.syn_sent);
 	assert_true(o.answer_seen);
-	assert_false(o.crule.present);
+	assert_null(o.crule);
 
 	obs_init(&o, PROBE_PASSIVE, 30001);
 	ctrace_apply(ct, &o);
 	assert_int_equal(o.ctrace_state, TRACE_OBS_ON);
 	assert_false(o.syn_sent);
 	assert_false(o.answer_seen);
-	assert_false(o.crule.present);
+	assert_null(o.crule);
 
 	obs_init(&o, PROBE_ACTIVE, 20);
 	ctrace_apply(ct, &o);
 	assert_true(o.answer_seen);
 	assert_false(o.syn_sent);
-	assert_true(o.crule.present);
-	assert_false(o.crule.outbound);
-	assert_int_equal(o.crule.handle, 5);
-	assert_string_equal(o.crule.chain, "input");
+	assert_non_null(o.crule);
+	assert_false(o.crule->outbound);
+	assert_int_equal(o.crule->handle, 5);
+	assert_string_equal(o.crule->chain, "input");
 	ctrace_free(ct);
 	ctrace_free(NULL);
 }
@@ -497,8 +497,8 @@ test_client_some_left(void **state)
 	obs_init(&o, PROBE_PASSIVE, 30005);
 	ctrace_apply(ct, &o);
 	assert_true(o.syn_sent);
-	assert_true(o.crule.present);
-	assert_true(o.crule.outbound);
+	assert_non_null(o.crule);
+	assert_true(o.crule->outbound);
 	ctrace_free(ct);
 }
 

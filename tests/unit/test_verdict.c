@@ -609,7 +609,7 @@ test_reset_in_use_not_listening(void **state)
 	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_RESET);
 	o.arm = ARM_IN_USE;
 	o.trace_state = TRACE_OBS_UNAVAILABLE;
-	snprintf(o.trace_reason, sizeof(o.trace_reason), "EPERM");
+	o.trace_reason = "EPERM";
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_NONE);
 	assert_ev(&v, "different address only, or a reject rule");
@@ -911,7 +911,7 @@ test_active_reset(void **state)
 	/* Without the server host's trace its own reject (tcp reset in
 	 * output) looks the same: no cause, and it says why. */
 	o.trace_state = TRACE_OBS_UNAVAILABLE;
-	snprintf(o.trace_reason, sizeof(o.trace_reason), "EPERM");
+	o.trace_reason = "EPERM";
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_NONE);
 	assert_ev(&v, "on the path or on the server host");
@@ -966,7 +966,7 @@ test_active_timeout(void **state)
 	assert_ev(&v, "saw no connect-back SYN leave the server host");
 	cb_left(&o);
 	o.trace_state = TRACE_OBS_INCOMPLETE;
-	snprintf(o.trace_reason, sizeof(o.trace_reason), "ENOBUFS");
+	o.trace_reason = "ENOBUFS";
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_NONE);
 	assert_ev(&v, "incomplete (ENOBUFS)");
@@ -975,8 +975,8 @@ test_active_timeout(void **state)
 	/* No trace on the agent host (no CAP_NET_ADMIN): its own input
 	 * rule would look the same, so no cause, and it says why. */
 	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
-	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "nftables not "
-	    "usable by the agent (EPERM: no CAP_NET_ADMIN)");
+	o.ctrace_reason = "nftables not "
+	    "usable by the agent (EPERM: no CAP_NET_ADMIN)";
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_NONE);
 	assert_ev(&v, "by a firewall on the agent host");
@@ -1124,17 +1124,34 @@ trace_on(struct probe_obs *o)
 	o->syn_seen = 1;
 }
 
+/*
+ * The rules the observations point at: one per host is all a test here
+ * needs (rule_set and cb_drop fill the server's, ctrace_drop the agent's),
+ * and a test changes a field of it after setting it.
+ */
+static struct probe_rule server_rule, agent_rule;
+
+static void
+rule_fill(struct probe_rule *r, int outbound, uint64_t handle,
+    const char *table, const char *chain, const char *verdict,
+    const char *text)
+{
+	memset(r, 0, sizeof(*r));
+	r->has_handle = 1;
+	r->outbound = outbound;
+	r->handle = handle;
+	snprintf(r->family, sizeof(r->family), "inet");
+	snprintf(r->table, sizeof(r->table), "%s", table);
+	snprintf(r->chain, sizeof(r->chain), "%s", chain);
+	snprintf(r->verdict, sizeof(r->verdict), "%s", verdict);
+	snprintf(r->text, sizeof(r->text), "%s", text);
+}
+
 static void
 rule_set(struct probe_obs *o, uint64_t handle, const char *text)
 {
-	o->rule.present = 1;
-	o->rule.has_handle = 1;
-	o->rule.handle = handle;
-	snprintf(o->rule.family, sizeof(o->rule.family), "inet");
-	snprintf(o->rule.table, sizeof(o->rule.table), "filter");
-	snprintf(o->rule.chain, sizeof(o->rule.chain), "input");
-	snprintf(o->rule.verdict, sizeof(o->rule.verdict), "drop");
-	snprintf(o->rule.text, sizeof(o->rule.text), "%s", text);
+	rule_fill(&server_rule, 0, handle, "filter", "input", "drop", text);
+	o->rule = &server_rule;
 }
 
 static void
@@ -1196,7 +1213,7 @@ test_trace_reject_reset(void **state)
 	o.error = ECONNREFUSED;
 	trace_on(&o);
 	rule_set(&o, 7, "tcp dport 30000-30099 reject with tcp reset");
-	snprintf(o.rule.verdict, sizeof(o.rule.verdict), "reject");
+	snprintf(server_rule.verdict, sizeof(server_rule.verdict), "reject");
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
 	assert_ev(&v, "answered by a RST");
@@ -1243,8 +1260,8 @@ test_trace_drop_outbound(void **state)
 	obs_out(&o, PROBE_PASSIVE, 30003, OUTCOME_TIMEOUT);
 	trace_on(&o);
 	rule_set(&o, 11, "tcp sport 30003 drop");
-	snprintf(o.rule.chain, sizeof(o.rule.chain), "output");
-	o.rule.outbound = 1;
+	snprintf(server_rule.chain, sizeof(server_rule.chain), "output");
+	server_rule.outbound = 1;
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
 	assert_ev(&v, "rule 'inet filter output handle 11: tcp sport 30003 "
@@ -1264,7 +1281,7 @@ test_trace_policy_drop(void **state)
 	obs_out(&o, PROBE_PASSIVE, 30004, OUTCOME_TIMEOUT);
 	trace_on(&o);
 	rule_set(&o, 0, "");
-	o.rule.has_handle = 0;
+	server_rule.has_handle = 0;
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_SERVER_LOCAL_RULE);
 	assert_ev(&v, "rule 'policy drop of chain inet filter input' "
@@ -1314,7 +1331,7 @@ test_trace_return_path(void **state)
 	/* No trace on the agent host: its own input rule dropping the
 	 * answer looks the same; said, not claimed. */
 	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
-	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "EPERM");
+	o.ctrace_reason = "EPERM";
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_NONE);
 	assert_ev(&v, "dropped by the agent host's own firewall");
@@ -1343,7 +1360,7 @@ test_trace_return_path_needs_complete(void **state)
 	trace_on(&o);
 	o.synack_sent = 1;
 	o.trace_state = TRACE_OBS_INCOMPLETE;
-	snprintf(o.trace_reason, sizeof(o.trace_reason), "ENOBUFS");
+	o.trace_reason = "ENOBUFS";
 	classify(&o, &f, &v);
 	assert_int_not_equal(v.cause, CAUSE_RETURN_PATH);
 	assert_ev(&v, "incomplete (ENOBUFS)");
@@ -1379,8 +1396,8 @@ test_trace_no_event_silent_drop(void **state)
 	 */
 	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
 	o.syn_sent = 0;
-	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "nftables not "
-	    "usable by the agent (EPERM: no CAP_NET_ADMIN)");
+	o.ctrace_reason = "nftables not "
+	    "usable by the agent (EPERM: no CAP_NET_ADMIN)";
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_NONE);
 	assert_ev(&v, "the SYN never reached the server host");
@@ -1417,8 +1434,8 @@ test_trace_incomplete_no_claim(void **state)
 	trace_on(&o);
 	o.syn_seen = 0;
 	o.trace_state = TRACE_OBS_INCOMPLETE;
-	snprintf(o.trace_reason, sizeof(o.trace_reason), "the kernel dropped "
-	    "trace events (ENOBUFS)");
+	o.trace_reason = "the kernel dropped "
+	    "trace events (ENOBUFS)";
 	classify(&o, &f, &v);
 	/* The reflector listened and saw nothing, but where it was
 	 * dropped is not known. */
@@ -1438,8 +1455,8 @@ test_trace_unavailable_sentence(void **state)
 	facts_init(&f);
 	obs_out(&o, PROBE_PASSIVE, 30022, OUTCOME_TIMEOUT);
 	o.trace_state = TRACE_OBS_UNAVAILABLE;
-	snprintf(o.trace_reason, sizeof(o.trace_reason), "nftables not usable "
-	    "by the reflector (EPERM: no CAP_NET_ADMIN)");
+	o.trace_reason = "nftables not usable "
+	    "by the reflector (EPERM: no CAP_NET_ADMIN)";
 	/* The agent host's own trace clears it; the server host is not. */
 	o.ctrace_state = TRACE_OBS_ON;
 	o.syn_sent = 1;
@@ -1606,7 +1623,7 @@ test_missing_trace_no_path_cause(void **state)
 		o.syn_seen = syn;
 		o.synack_sent = ack;
 		o.ctrace_state = TRACE_OBS_UNAVAILABLE;
-		snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "%s", why);
+		o.ctrace_reason = why;
 		classify(&o, &f, &v);
 		assert_false(v.pass);
 		assert_false(path_cause(v.cause));
@@ -1621,7 +1638,7 @@ test_missing_trace_no_path_cause(void **state)
 		obs_out(&o, (enum probe_kind)kind, 30040, ocs[i]);
 		o.arm = (enum arm_state)arm;
 		o.trace_state = TRACE_OBS_UNAVAILABLE;
-		snprintf(o.trace_reason, sizeof(o.trace_reason), "%s", why);
+		o.trace_reason = why;
 		o.ctrace_state = TRACE_OBS_ON;
 		o.syn_sent = 1;
 		classify(&o, &f, &v);
@@ -1699,15 +1716,8 @@ ctrace_drop(struct probe_obs *o, int outbound, uint64_t handle,
     const char *chain, const char *text)
 {
 	o->ctrace_state = TRACE_OBS_ON;
-	o->crule.present = 1;
-	o->crule.has_handle = 1;
-	o->crule.outbound = outbound;
-	o->crule.handle = handle;
-	snprintf(o->crule.family, sizeof(o->crule.family), "inet");
-	snprintf(o->crule.table, sizeof(o->crule.table), "filter");
-	snprintf(o->crule.chain, sizeof(o->crule.chain), "%s", chain);
-	snprintf(o->crule.verdict, sizeof(o->crule.verdict), "drop");
-	snprintf(o->crule.text, sizeof(o->crule.text), "%s", text);
+	rule_fill(&agent_rule, outbound, handle, "filter", chain, "drop", text);
+	o->crule = &agent_rule;
 }
 
 static void
@@ -1857,16 +1867,9 @@ cb_drop(struct probe_obs *o, const char *verdict, const char *text)
 	o->trace_state = TRACE_OBS_ON;
 	o->trace_record = 1;
 	o->cb_syn_sent = 0;
-	memset(&o->rule, 0, sizeof(o->rule));
-	o->rule.present = 1;
-	o->rule.has_handle = 1;
-	o->rule.outbound = 1;
-	o->rule.handle = 7;
-	snprintf(o->rule.family, sizeof(o->rule.family), "inet");
-	snprintf(o->rule.table, sizeof(o->rule.table), "harness_filter");
-	snprintf(o->rule.chain, sizeof(o->rule.chain), "output");
-	snprintf(o->rule.verdict, sizeof(o->rule.verdict), "%s", verdict);
-	snprintf(o->rule.text, sizeof(o->rule.text), "%s", text);
+	rule_fill(&server_rule, 1, 7, "harness_filter", "output", verdict,
+	    text);
+	o->rule = &server_rule;
 }
 
 /*
@@ -1966,8 +1969,8 @@ test_client_trace_unavailable(void **state)
 	facts_init(&f);
 	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
 	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
-	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "cannot listen "
-	    "to nftables trace events (Operation not permitted)");
+	o.ctrace_reason = "cannot listen "
+	    "to nftables trace events (Operation not permitted)";
 	classify(&o, &f, &v);
 	assert_int_not_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
 	assert_ev(&v, "no nftables trace on the agent host (cannot listen to "
@@ -1977,7 +1980,7 @@ test_client_trace_unavailable(void **state)
 	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_LOCAL_ERROR);
 	o.error = EPERM;
 	o.ctrace_state = TRACE_OBS_UNAVAILABLE;
-	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "EPERM");
+	o.ctrace_reason = "EPERM";
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_NONE);
 	assert_ev(&v, "no nftables trace on the agent host (EPERM)");
@@ -1993,7 +1996,7 @@ test_client_trace_unavailable(void **state)
 	/* Incomplete and no rule: said, not claimed. */
 	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
 	o.ctrace_state = TRACE_OBS_INCOMPLETE;
-	snprintf(o.ctrace_reason, sizeof(o.ctrace_reason), "ENOBUFS");
+	o.ctrace_reason = "ENOBUFS";
 	classify(&o, &f, &v);
 	assert_int_not_equal(v.cause, CAUSE_CLIENT_LOCAL_RULE);
 	assert_ev(&v, "proves nothing");
