@@ -231,8 +231,10 @@ active_conn_line(struct active_conn *c)
 	log_debug("active: connect-back from %s arrived", pbuf);
 	if (!a->obs.arrived) {
 		a->obs.arrived = 1;
-		a->obs.seen_peer = c->peer;
-		a->obs.seen_local = c->local;
+		(void)addr_inet_set(&a->obs.seen_peer,
+		    (struct sockaddr *)&c->peer);
+		(void)addr_inet_set(&a->obs.seen_local,
+		    (struct sockaddr *)&c->local);
 	}
 	/* Best effort: the reflector reports a missing ack in its result. */
 	if (proto_probe_ack(ack, sizeof(ack), id) == 0 &&
@@ -343,12 +345,10 @@ active_set_result(struct active *a, const json_t *msg)
 	json_t *ms = json_object_get(msg, "ms");
 	int ok = json_is_true(json_object_get(msg, "ok"));
 
-	if (control_parse_addrport(json_string_value(json_object_get(msg,
-	    "local")), &a->obs.local) != 0)
-		memset(&a->obs.local, 0, sizeof(a->obs.local));
-	if (control_parse_addrport(json_string_value(json_object_get(msg,
-	    "remote")), &a->obs.remote) != 0)
-		memset(&a->obs.remote, 0, sizeof(a->obs.remote));
+	(void)control_parse_addrport_inet(json_string_value(json_object_get(msg,
+	    "local")), &a->obs.local);
+	(void)control_parse_addrport_inet(json_string_value(json_object_get(msg,
+	    "remote")), &a->obs.remote);
 	if (json_is_number(ms) && json_number_value(ms) >= 0)
 		a->obs.elapsed_ms = (unsigned)json_number_value(ms);
 	a->obs.error = ok ? 0 : active_errno_from_name(errname);

@@ -61,10 +61,9 @@ ev_push(struct verdict *v, enum verdict_stage st, const char *fmt, ...)
 }
 
 static const char *
-ss_text(const struct sockaddr_storage *ss, int with_port, char *buf,
-    size_t len)
+ss_text(const struct sockaddr *sa, int with_port, char *buf, size_t len)
 {
-	return addr_text((const struct sockaddr *)ss, with_port, buf, len);
+	return addr_text(sa, with_port, buf, len);
 }
 
 /* The first sentence of v at stage st (or any), for a rule that quotes
@@ -151,7 +150,7 @@ with_trace_scope(const struct session_facts *f, const struct probe_obs *o,
 		copy->arm = ARM_UNKNOWN;
 	snprintf(reason, len, "it follows the agent's address seen on the "
 	    "control channel (%s), not this probe's other-family source",
-	    ss_text(&f->agent_observed, 0, a, sizeof(a)));
+	    ss_text(ADDR_SA(&f->agent_observed), 0, a, sizeof(a)));
 	copy->trace_reason = reason;
 	return copy;
 }
@@ -187,7 +186,7 @@ late_evidence(const struct evidence_late_icmp *late, int own,
 	ev_push(v, VERDICT_STAGE_PATH, "the ICMP (%s from %s) came after the "
 	    "probe's timeout, within %u ms of the SYN: a router that answers "
 	    "only when it gives up (neighbour resolution takes about 3 s)",
-	    d, ss_text(&late->icmp.from, 0, a, sizeof(a)), late->after_ms);
+	    d, ss_text(ADDR_SA(&late->icmp.from), 0, a, sizeof(a)), late->after_ms);
 	if (!own)
 		ev_push(v, VERDICT_STAGE_PATH, "that ICMP answered the probe to "
 		    "port %u of the same address: unreachable is about the "
@@ -230,10 +229,10 @@ trace_apply(const struct probe_obs *o, const struct evidence_trace *g,
 		ev_push(v, VERDICT_STAGE_PATH, "TTL %u got no answer, but the "
 		    "probes got ICMP from %s: routers rate-limit ICMP, so "
 		    "that silence proves no drop", p->hop[p->n - 1].ttl,
-		    ss_text(&ans->from, 0, a, sizeof(a)));
+		    ss_text(ADDR_SA(&ans->from), 0, a, sizeof(a)));
 	if (v->hop[0] == '\0' && ans != NULL &&
 	    (end == NULL || v->cause == CAUSE_PATH_REJECT))
-		ss_text(&ans->from, 0, v->hop, sizeof(v->hop));
+		ss_text(ADDR_SA(&ans->from), 0, v->hop, sizeof(v->hop));
 	/* Got through on the probe's own 5-tuple, or on its run's traced
 	 * port: either contradicts a drop of this observation. */
 	return end != NULL && end->result == TRACEROUTE_CONNECTED &&
@@ -282,7 +281,7 @@ silent_drop_or_gap(const struct session_facts *f, const struct probe_obs *o,
 		ev_push(v, VERDICT_STAGE_PATH, "alternative: a router with no "
 		    "route to %s that sends no ICMP would look the same (the "
 		    "control channel reached another address, so it does not "
-		    "tell)", ss_text(&o->remote, 0, a, sizeof(a)));
+		    "tell)", ss_text(ADDR_SA(&o->remote), 0, a, sizeof(a)));
 }
 
 /* ---- the real FTP client over the same paths ---- */
@@ -372,7 +371,7 @@ passive_service(const struct cctx *c, const struct probe_obs *o,
 		    !evidence_same_obs(c->pprobe[k], o))
 			continue;
 		snprintf(data, sizeof(data), "to %s (%llu bytes)",
-		    ss_text(&c->pdata[k]->adv, 1, a, sizeof(a)),
+		    ss_text(ADDR_SA(&c->pdata[k]->adv), 1, a, sizeof(a)),
 		    (unsigned long long)c->pdata[k]->bytes);
 		helper_pass(o, ftpcheck_mode_name(c->pmode[k]), data, v);
 		return;
@@ -507,7 +506,7 @@ active_service(const struct cctx *c, const struct probe_obs *o,
 		if (!d->attempted || !d->ok || !d->peer_is_server)
 			continue;
 		snprintf(data, sizeof(data), "from %s (%llu bytes)",
-		    ss_text(&d->peer, 1, a, sizeof(a)),
+		    ss_text(ADDR_SA(&d->peer), 1, a, sizeof(a)),
 		    (unsigned long long)d->bytes);
 		helper_pass(o, ftpcheck_mode_name(am[k]), data, v);
 		return;
@@ -838,9 +837,9 @@ classify_nat(struct cctx *c)
 	if (verdict_client_nat(f)) {
 		snprintf(ev, sizeof(ev), "source NAT between agent and "
 		    "reflector: the agent's %s is seen by the reflector as %s; "
-		    "server-side rules must name %s", ss_text(&f->agent_local,
-		    1, a, sizeof(a)), ss_text(&f->agent_observed, 1, b,
-		    sizeof(b)), ss_text(&f->agent_observed, 0, b, sizeof(b)));
+		    "server-side rules must name %s", ss_text(ADDR_SA(&f->agent_local),
+		    1, a, sizeof(a)), ss_text(ADDR_SA(&f->agent_observed), 1, b,
+		    sizeof(b)), ss_text(ADDR_SA(&f->agent_observed), 0, b, sizeof(b)));
 		if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
 		    REPORT_WARNING, CAUSE_NAT, "control channel", ev)) != 0)
 			return r;
@@ -848,10 +847,10 @@ classify_nat(struct cctx *c)
 	if (verdict_server_nat(f) || c->sres.dnat.detected) {
 		snprintf(ev, sizeof(ev), "destination NAT in front of the "
 		    "server: dialled %s, the server host sees %s",
-		    ss_text(c->sres.dnat.detected ? &c->sres.dnat.service :
-		    &f->dialled, 1, a, sizeof(a)), ss_text(c->sres.dnat.detected
+		    ss_text(ADDR_SA(c->sres.dnat.detected ? &c->sres.dnat.service :
+		    &f->dialled), 1, a, sizeof(a)), ss_text(ADDR_SA(c->sres.dnat.detected
 		    && c->sres.dnat.seen.ss_family != AF_UNSPEC ?
-		    &c->sres.dnat.seen : &f->reflector_local, 1, b, sizeof(b)));
+		    &c->sres.dnat.seen : &f->reflector_local), 1, b, sizeof(b)));
 		if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
 		    REPORT_WARNING, CAUSE_NAT, "server address", ev)) != 0)
 			return r;

@@ -47,9 +47,10 @@ check_trace_group(struct check *c, const struct probe_obs *o)
 static struct traceroute *
 check_trace_start(struct check *c, const struct probe_obs *o)
 {
-	struct sockaddr_storage local = o->local;
+	struct sockaddr_storage local;
 	struct traceroute *tr;
 
+	addr_store(&local, ADDR_SA(&o->local));
 	if (local.ss_family != o->remote.ss_family) {
 		memset(&local, 0, sizeof(local));
 		local.ss_family = o->remote.ss_family;

@@ -636,6 +636,19 @@ control_parse_addrport(const char *s, struct sockaddr_storage *ss)
 	return control_parse_addr(host, port, ss);
 }
 
+int
+control_parse_addrport_inet(const char *s, struct addr_inet *a)
+{
+	struct sockaddr_storage ss;
+
+	if (control_parse_addrport(s, &ss) != 0 ||
+	    addr_inet_set(a, (struct sockaddr *)&ss) != 0) {
+		memset(a, 0, sizeof(*a));
+		return FTP_ERR_INVAL;
+	}
+	return 0;
+}
+
 static void
 control_welcome_parse(const json_t *m, struct control_welcome *w)
 {

@@ -128,6 +128,9 @@ const char *control_errmsg(const struct control *c);
 
 /* "192.0.2.1:21" / "[2001:db8::1]:21" into a sockaddr.  0 or FTP_ERR_INVAL. */
 int control_parse_addrport(const char *s, struct sockaddr_storage *ss);
+/* The same into the compact form; an address it cannot hold, or none,
+ * leaves AF_UNSPEC (all zero) and gives FTP_ERR_INVAL. */
+int control_parse_addrport_inet(const char *s, struct addr_inet *a);
 /* Address text plus a separate port, as in welcome.observed/observed_port. */
 int control_parse_addr(const char *s, uint16_t port,
     struct sockaddr_storage *ss);

@@ -240,7 +240,7 @@ probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 	o->kind = kind;
 	o->port = port;
 	o->outcome = OUTCOME_NOT_RUN;
-	memcpy(&o->remote, &pe->server, sizeof(pe->server));
+	(void)addr_inet_set(&o->remote, ADDR_SA(&pe->server));
 	addr_set_port((struct sockaddr *)&o->remote, port);
 	*slot = (uint32_t)++pe->n;
 	pe->n_kind[kind == PROBE_PASSIVE]++;
@@ -412,7 +412,7 @@ probe_late_icmp(struct probe_engine *pe, struct evidence_late_icmp *out,
 			continue;
 		out[n].kind = o->kind;
 		out[n].port = o->port;
-		out[n].remote = o->remote;
+		addr_store(&out[n].remote, ADDR_SA(&o->remote));
 		out[n].icmp = icmp;
 		out[n].after_ms = clock_ms_since(&pe->late_t0[i]);
 		n++;
@@ -625,7 +625,7 @@ probe_start_one(struct probe *p)
 	/* The local end is known as soon as connect() picked a port; it
 	 * matters for failures too (it is the 5-tuple a trace would show). */
 	if (getsockname(p->fd, (struct sockaddr *)&probe_o(p)->local, &sl) == 0)
-		addr_unmap(&probe_o(p)->local);
+		addr_inet_unmap(&probe_o(p)->local);
 	if (probe_arm(p, EV_WRITE, p->pe->timeout_ms) != 0)
 		probe_finish(p, OUTCOME_LOCAL_ERROR, ENOMEM);
 }
@@ -771,7 +771,7 @@ probe_connected(struct probe *p)
 	int len;
 
 	if (getpeername(p->fd, (struct sockaddr *)&probe_o(p)->remote, &sl) == 0)
-		addr_unmap(&probe_o(p)->remote);
+		addr_inet_unmap(&probe_o(p)->remote);
 	probe_id(probe_o(p)->kind, probe_o(p)->port, id, sizeof(id));
 	if (proto_probe_line(line, sizeof(line), p->pe->token, id) != 0) {
 		probe_finish(p, OUTCOME_LOCAL_ERROR, EINVAL);

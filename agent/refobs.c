@@ -114,12 +114,10 @@ refobs_arrivals(struct refobs *c, const json_t *obs, int first)
 		if (o == NULL)
 			continue;
 		o->arrived = 1;
-		if (control_parse_addrport(json_string_value(json_object_get(a,
-		    "peer")), &o->seen_peer) != 0)
-			memset(&o->seen_peer, 0, sizeof(o->seen_peer));
-		if (control_parse_addrport(json_string_value(json_object_get(a,
-		    "local")), &o->seen_local) != 0)
-			memset(&o->seen_local, 0, sizeof(o->seen_local));
+		(void)control_parse_addrport_inet(json_string_value(json_object_get(a,
+		    "peer")), &o->seen_peer);
+		(void)control_parse_addrport_inet(json_string_value(json_object_get(a,
+		    "local")), &o->seen_local);
 	}
 	foreign = json_integer_value(json_object_get(obs, "foreign"));
 	if (first && foreign > 0)

@@ -441,10 +441,11 @@ report_guidance(const struct report *r, const struct report_run *run,
 		snprintf(buf, len, "allow tcp/%s from %s to %s on the "
 		    "firewall %s%s (a device ftpath does not run on: not "
 		    "verified)", report_ports_text(run, p, sizeof(p)),
-		    report_ss_text(e->o.kind == PROBE_ACTIVE ? &e->o.local :
+		    report_ss_text(e->o.kind != PROBE_ACTIVE &&
 		    e->o.local.ss_family == f->agent_observed.ss_family ?
-		    &f->agent_observed : &e->o.local, 0, a, sizeof(a)),
-		    report_ss_text(&e->o.remote, 0, b, sizeof(b)),
+		    ADDR_SA(&f->agent_observed) : ADDR_SA(&e->o.local), 0, a,
+		    sizeof(a)),
+		    report_ss_text(ADDR_SA(&e->o.remote), 0, b, sizeof(b)),
 		    at ? "at or just after hop " : "on the path",
 		    at ? at : "");
 		break;
@@ -452,8 +453,8 @@ report_guidance(const struct report *r, const struct report_run *run,
 		snprintf(buf, len, "let the answers from tcp/%s of %s back to "
 		    "%s: a stateless ACL or asymmetric route on the way back "
 		    "(not verified)", report_ports_text(run, p, sizeof(p)),
-		    report_ss_text(&e->o.remote, 0, a, sizeof(a)),
-		    report_ss_text(&f->agent_observed, 0, b, sizeof(b)));
+		    report_ss_text(ADDR_SA(&e->o.remote), 0, a, sizeof(a)),
+		    report_ss_text(ADDR_SA(&f->agent_observed), 0, b, sizeof(b)));
 		break;
 	default:
 		break;
@@ -478,17 +479,19 @@ report_failed(const struct report *r)
 /* ---- ordering and runs ---- */
 
 int
-report_ss_known(const struct sockaddr_storage *ss)
+report_ss_known(const struct sockaddr *sa)
 {
-	return ss->ss_family == AF_INET || ss->ss_family == AF_INET6;
+	return sa->sa_family == AF_INET || sa->sa_family == AF_INET6;
 }
 
 /* Total order on addresses (port ignored, v4-mapped as v4). */
 static int
-ss_addr_cmp(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+ss_addr_cmp(const struct sockaddr *a, const struct sockaddr *b)
 {
-	struct sockaddr_storage pa = *a, pb = *b;
+	struct sockaddr_storage pa, pb;
 
+	addr_store(&pa, a);
+	addr_store(&pb, b);
 	addr_unmap(&pa);
 	addr_unmap(&pb);
 	if (pa.ss_family != pb.ss_family)
@@ -519,7 +522,7 @@ entry_cmp(const void *pa, const void *pb)
 	if (kind_rank(a->o.kind) != kind_rank(b->o.kind))
 		return kind_rank(a->o.kind) - kind_rank(b->o.kind);
 	if (a->o.kind == PROBE_PASSIVE) {
-		if ((c = ss_addr_cmp(&a->o.remote, &b->o.remote)) != 0)
+		if ((c = ss_addr_cmp(ADDR_SA(&a->o.remote), ADDR_SA(&b->o.remote))) != 0)
 			return c;
 		if (a->o.port != b->o.port)
 			return a->o.port < b->o.port ? -1 : 1;
@@ -552,7 +555,7 @@ same_signature(const struct report_entry *a, const struct probe_obs *bo,
 	    a->o.arrived != bo->arrived || ia->present != ib->present)
 		return 0;
 	if (ia->present && (ia->family != ib->family || ia->type != ib->type ||
-	    ia->code != ib->code || ss_addr_cmp(&ia->from, &ib->from) != 0))
+	    ia->code != ib->code || ss_addr_cmp(ADDR_SA(&ia->from), ADDR_SA(&ib->from)) != 0))
 		return 0;
 	/* The server's trace: one run names one rule. */
 	if (a->o.trace_record != bo->trace_record ||
@@ -569,7 +572,7 @@ same_signature(const struct report_entry *a, const struct probe_obs *bo,
 	    !same_rule(a->o.crule, bo->crule) ||
 	    (a->o.crule != NULL && a->o.syn_sent != bo->syn_sent))
 		return 0;
-	return ss_addr_cmp(&a->o.remote, &bo->remote) == 0;
+	return ss_addr_cmp(ADDR_SA(&a->o.remote), ADDR_SA(&bo->remote)) == 0;
 }
 
 static int
@@ -676,9 +679,9 @@ report_run_preface(const struct report_run *run, char *buf, size_t len)
 
 /* addr_text() for the storage this module keeps addresses in. */
 const char *
-report_ss_text(const struct sockaddr_storage *ss, int with_port, char *buf,
+report_ss_text(const struct sockaddr *sa, int with_port, char *buf,
     size_t len)
 {
-	return addr_text((const struct sockaddr *)ss, with_port, buf, len);
+	return addr_text(sa, with_port, buf, len);
 }
 

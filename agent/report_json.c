@@ -43,13 +43,13 @@ jtext(const char *s)
 }
 
 static json_t *
-jaddr(const struct sockaddr_storage *ss)
+jaddr(const struct sockaddr *sa)
 {
 	char buf[ADDR_STRLEN];
 
-	if (!report_ss_known(ss))
+	if (!report_ss_known(sa))
 		return json_null();
-	return json_string(report_ss_text(ss, 0, buf, sizeof(buf)));
+	return json_string(report_ss_text(sa, 0, buf, sizeof(buf)));
 }
 
 /* json_object_set_new that reports failure (v NULL or no memory). */
@@ -77,7 +77,7 @@ json_side(const char *version, const char *k1,
 	json_t *o = json_object();
 
 	if (o == NULL || jset(o, "version", jtext(version)) != 0 ||
-	    jset(o, k1, jaddr(a1)) != 0 || jset(o, k2, jaddr(a2)) != 0) {
+	    jset(o, k1, jaddr(ADDR_SA(a1))) != 0 || jset(o, k2, jaddr(ADDR_SA(a2))) != 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -93,11 +93,11 @@ json_nat_client(const struct session_facts *f)
 
 	if (o == NULL ||
 	    jset(o, "detected", json_boolean(verdict_client_nat(f))) != 0 ||
-	    jset(o, "agent", jaddr(&f->agent_local)) != 0 ||
-	    jset(o, "observed", jaddr(&f->agent_observed)) != 0)
+	    jset(o, "agent", jaddr(ADDR_SA(&f->agent_local))) != 0 ||
+	    jset(o, "observed", jaddr(ADDR_SA(&f->agent_observed))) != 0)
 		goto fail;
 	/* Only stated when both ports of the control connection are known. */
-	if (report_ss_known(&f->agent_local) && report_ss_known(&f->agent_observed) &&
+	if (report_ss_known(ADDR_SA(&f->agent_local)) && report_ss_known(ADDR_SA(&f->agent_observed)) &&
 	    addr_port(l) != 0 && addr_port(s) != 0 &&
 	    jset(o, "port_preserved",
 	    json_boolean(addr_port(l) == addr_port(s))) != 0)
@@ -133,8 +133,8 @@ json_nat(const struct report *r)
 
 	if (o == NULL || srv == NULL ||
 	    jset(srv, "detected", json_boolean(verdict_server_nat(f))) != 0 ||
-	    jset(srv, "dialled", jaddr(&f->dialled)) != 0 ||
-	    jset(srv, "reflector", jaddr(&f->reflector_local)) != 0 ||
+	    jset(srv, "dialled", jaddr(ADDR_SA(&f->dialled))) != 0 ||
+	    jset(srv, "reflector", jaddr(ADDR_SA(&f->reflector_local))) != 0 ||
 	    (r->nat_server != NULL &&
 	    json_nat_server_extra(srv, r->nat_server) != 0) ||
 	    jset(o, "client", json_nat_client(f)) != 0 ||
@@ -210,7 +210,7 @@ json_traceroute(const struct traceroute_path *tr)
 		const struct traceroute_hop *hp = &tr->hop[i];
 
 		h = json_pack("{s:i}", "ttl", (int)hp->ttl);
-		if (h == NULL || jset(h, "from", jaddr(&hp->from)) != 0 ||
+		if (h == NULL || jset(h, "from", jaddr(ADDR_SA(&hp->from))) != 0 ||
 		    jset(h, "result", json_string(traceroute_result_name(
 		    hp->result))) != 0) {
 			json_decref(h);
@@ -244,7 +244,7 @@ json_probe(const struct report_run *run)
 		    json_string(report_ports_text(run, p, sizeof(p))));
 	else
 		r |= jset(o, "port", json_integer(run->lo));
-	r |= jset(o, "address", jaddr(&e->o.remote));
+	r |= jset(o, "address", jaddr(ADDR_SA(&e->o.remote)));
 	r |= jset(o, "verdict", json_string(e->v.pass ? "pass" : "fail"));
 	r |= jset(o, "cause", cause ? json_string(cause) : json_null());
 	r |= jset(o, "evidence", json_evidence(run));

@@ -39,54 +39,55 @@ vc_fail(struct verdict *v, enum cause c)
 }
 
 int
-vc_ss_known(const struct sockaddr_storage *ss)
+vc_ss_known(const struct sockaddr *sa)
 {
-	return ss->ss_family == AF_INET || ss->ss_family == AF_INET6;
+	return sa->sa_family == AF_INET || sa->sa_family == AF_INET6;
 }
 
 /* "192.0.2.1:21", or the bare address when the port is unknown (0). */
 const char *
-vc_ss_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+vc_ss_text(const struct sockaddr *sa, char *buf, size_t len)
 {
-	struct sockaddr_storage plain = *ss;
-	const struct sockaddr *sa = (const struct sockaddr *)&plain;
+	struct sockaddr_storage plain;
+	const struct sockaddr *p = ADDR_SA(&plain);
 
 	/* A dual-stack socket reports v4 peers as ::ffff:a.b.c.d; people
 	 * read and grep for the plain form. */
+	addr_store(&plain, sa);
 	addr_unmap(&plain);
-	if (!vc_ss_known(&plain))
+	if (!vc_ss_known(p))
 		snprintf(buf, len, "an unknown address");
-	else if (addr_port(sa) == 0)
-		addr_ntop(sa, buf, len);
+	else if (addr_port(p) == 0)
+		addr_ntop(p, buf, len);
 	else
-		addr_ntop_port(sa, buf, len);
+		addr_ntop_port(p, buf, len);
 	return buf;
 }
 
 /* The address alone, unmapped: "192.0.2.1". */
 const char *
-vc_ip_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+vc_ip_text(const struct sockaddr *sa, char *buf, size_t len)
 {
-	struct sockaddr_storage plain = *ss;
+	struct sockaddr_storage plain;
 
+	addr_store(&plain, sa);
 	addr_unmap(&plain);
 	return addr_ntop((const struct sockaddr *)&plain, buf, len);
 }
 
 /* ss if known, else fallback with the given port (0 = leave it). */
 const char *
-vc_ss_text_or(const struct sockaddr_storage *ss,
-    const struct sockaddr_storage *fallback, uint16_t port, char *buf,
-    size_t len)
+vc_ss_text_or(const struct sockaddr *sa, const struct sockaddr *fallback,
+    uint16_t port, char *buf, size_t len)
 {
 	struct sockaddr_storage tmp;
 
-	if (vc_ss_known(ss) || !vc_ss_known(fallback))
-		return vc_ss_text(ss, buf, len);
-	tmp = *fallback;
+	if (vc_ss_known(sa) || !vc_ss_known(fallback))
+		return vc_ss_text(sa, buf, len);
+	addr_store(&tmp, fallback);
 	if (port != 0)
 		addr_set_port((struct sockaddr *)&tmp, port);
-	return vc_ss_text(&tmp, buf, len);
+	return vc_ss_text(ADDR_SA(&tmp), buf, len);
 }
 
 /* Names rather than strerror(): stable, short and locale-free. */
@@ -141,8 +142,8 @@ vc_banner_starts(const struct probe_obs *o, const char *code)
 void
 vc_set_hop(struct vctx *c)
 {
-	if (c->o->icmp.present && vc_ss_known(&c->o->icmp.from))
-		vc_ip_text(&c->o->icmp.from, c->v->hop, sizeof(c->v->hop));
+	if (c->o->icmp.present && vc_ss_known(ADDR_SA(&c->o->icmp.from)))
+		vc_ip_text(ADDR_SA(&c->o->icmp.from), c->v->hop, sizeof(c->v->hop));
 }
 
 void
@@ -164,16 +165,16 @@ service_addr_note(struct vctx *c)
 	const struct sockaddr *srv = (const struct sockaddr *)&c->f->server;
 	char mgmt[ADDR_STRLEN], svc[ADDR_STRLEN];
 
-	if (c->o->kind == PROBE_ACTIVE || !vc_ss_known(&c->f->server) ||
-	    !vc_ss_known(&c->f->dialled) ||
+	if (c->o->kind == PROBE_ACTIVE || !vc_ss_known(ADDR_SA(&c->f->server)) ||
+	    !vc_ss_known(ADDR_SA(&c->f->dialled)) ||
 	    addr_equal(srv, (const struct sockaddr *)&c->f->dialled) ||
 	    addr_equal(srv, (const struct sockaddr *)&c->f->reflector_local))
 		return;
 	vc_ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector answered at its "
 	    "management address %s, but the FTP service address %s is "
 	    "unreachable from the agent: route its segment, or serve FTP on "
-	    "an address the clients can reach", vc_ss_text(&c->f->dialled, mgmt,
-	    sizeof(mgmt)), vc_ip_text(&c->f->server, svc, sizeof(svc)));
+	    "an address the clients can reach", vc_ss_text(ADDR_SA(&c->f->dialled), mgmt,
+	    sizeof(mgmt)), vc_ip_text(ADDR_SA(&c->f->server), svc, sizeof(svc)));
 }
 
 /*
@@ -190,11 +191,11 @@ static int
 icmp_from_server_host(const struct vctx *c)
 {
 	const struct sockaddr *from = (const struct sockaddr *)&c->o->icmp.from;
-	const struct sockaddr *dst = (const struct sockaddr *)(
-	    vc_ss_known(&c->o->remote) ? &c->o->remote : &c->f->server);
+	const struct sockaddr *dst = vc_ss_known(ADDR_SA(&c->o->remote)) ?
+	    ADDR_SA(&c->o->remote) : ADDR_SA(&c->f->server);
 
-	return c->o->kind != PROBE_ACTIVE && vc_ss_known(&c->o->icmp.from) &&
-	    vc_ss_known(&c->f->reflector_local) && addr_equal(from, dst) &&
+	return c->o->kind != PROBE_ACTIVE && vc_ss_known(ADDR_SA(&c->o->icmp.from)) &&
+	    vc_ss_known(ADDR_SA(&c->f->reflector_local)) && addr_equal(from, dst) &&
 	    addr_equal(from, (const struct sockaddr *)&c->f->reflector_local);
 }
 
@@ -214,8 +215,8 @@ vc_icmp_verdict(struct vctx *c)
 	}
 	vc_set_hop(c);
 	errq_describe(e, desc, sizeof(desc));
-	if (vc_ss_known(&e->from))
-		vc_ip_text(&e->from, from, sizeof(from));
+	if (vc_ss_known(ADDR_SA(&e->from)))
+		vc_ip_text(ADDR_SA(&e->from), from, sizeof(from));
 	else
 		snprintf(from, sizeof(from), "an unknown sender");
 	if (c->o->icmp_retry_port != 0)
@@ -287,7 +288,7 @@ static int
 nat_between(const struct sockaddr_storage *a,
     const struct sockaddr_storage *b)
 {
-	if (!vc_ss_known(a) || !vc_ss_known(b))
+	if (!vc_ss_known(ADDR_SA(a)) || !vc_ss_known(ADDR_SA(b)))
 		return 0;
 	return !addr_equal((const struct sockaddr *)a,
 	    (const struct sockaddr *)b);

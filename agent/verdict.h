@@ -90,8 +90,8 @@ struct probe_obs {
 	enum probe_outcome outcome;
 	int error;			/* errno of the failure, 0 if none */
 	struct errq_icmp icmp;		/* ICMP error, see errq.h */
-	struct sockaddr_storage local;
-	struct sockaddr_storage remote;
+	struct addr_inet local;
+	struct addr_inet remote;
 	unsigned elapsed_ms;
 	/*
 	 * Nonzero: this probe timed out in the parallel pass while others got
@@ -109,8 +109,8 @@ struct probe_obs {
 	 * tproxy while a service (the FTP server) listens on it. */
 	int served;
 	int arrived;
-	struct sockaddr_storage seen_peer;
-	struct sockaddr_storage seen_local;
+	struct addr_inet seen_peer;
+	struct addr_inet seen_local;
 	/*
 	 * The reflector's nftables trace of this port (control/passive;
 	 * PROTOCOL.md "traces"; for the active probe see cb_syn_sent).  trace_state is the session's state

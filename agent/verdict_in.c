@@ -124,15 +124,15 @@ in_acked(struct vctx *c)
 	vc_ev_add(c->v, VERDICT_STAGE_AGENT, "the connect-back from %s to %s "
 	    "reached the agent's listener and was acknowledged in %u ms",
 	    c->src, c->dst, o->elapsed_ms);
-	if (!vc_ss_known(&o->seen_peer))
+	if (!vc_ss_known(ADDR_SA(&o->seen_peer)))
 		return;
 	if (addr_port(seen) != o->port)
 		vc_ev_add(c->v, VERDICT_STAGE_PATH, "source port %u rewritten to "
 		    "%u (NAT on the server side)", o->port, addr_port(seen));
-	if (vc_ss_known(&o->local) && !addr_equal(seen, used))
+	if (vc_ss_known(ADDR_SA(&o->local)) && !addr_equal(seen, used))
 		vc_ev_add(c->v, VERDICT_STAGE_PATH, "the agent saw the connect-back "
 		    "from %s (the reflector used %s): source NAT on the server "
-		    "side", vc_ss_text(&o->seen_peer, s, sizeof(s)), c->src);
+		    "side", vc_ss_text(ADDR_SA(&o->seen_peer), s, sizeof(s)), c->src);
 }
 
 /* How the connect-back failed, as a clause for the NAT sentence. */
@@ -146,8 +146,8 @@ vc_in_failure_clause(const struct vctx *c, char *buf, size_t len)
 	case OUTCOME_ICMP:
 		errq_describe(&o->icmp, desc, sizeof(desc));
 		snprintf(from, sizeof(from), "an unknown sender");
-		if (o->icmp.present && vc_ss_known(&o->icmp.from))
-			vc_ip_text(&o->icmp.from, from, sizeof(from));
+		if (o->icmp.present && vc_ss_known(ADDR_SA(&o->icmp.from)))
+			vc_ip_text(ADDR_SA(&o->icmp.from), from, sizeof(from));
 		snprintf(buf, len, "got %s from %s", desc, from);
 		break;
 	case OUTCOME_RESET:
@@ -173,8 +173,8 @@ in_nat(struct vctx *c)
 	vc_fail(c->v, CAUSE_NAT);
 	vc_set_hop(c);
 	vc_in_failure_clause(c, clause, sizeof(clause));
-	vc_ss_text(&c->f->agent_local, a, sizeof(a));
-	vc_ss_text(&c->f->agent_observed, b, sizeof(b));
+	vc_ss_text(ADDR_SA(&c->f->agent_local), a, sizeof(a));
+	vc_ss_text(ADDR_SA(&c->f->agent_observed), b, sizeof(b));
 	vc_ev_add(c->v, VERDICT_STAGE_AGENT, "the agent is behind source NAT "
 	    "(agent %s, seen by the reflector as %s)", a, b);
 	vc_ev_add(c->v, VERDICT_STAGE_PATH, "the connect-back from %s to %s %s",
@@ -337,9 +337,9 @@ vc_classify_in(struct vctx *c)
 {
 	const struct probe_obs *o = c->o;
 
-	vc_ss_text_or(&o->local, &c->f->reflector_local, o->port, c->src,
+	vc_ss_text_or(ADDR_SA(&o->local), ADDR_SA(&c->f->reflector_local), o->port, c->src,
 	    sizeof(c->src));
-	vc_ss_text_or(&o->remote, &c->f->agent_observed, 0, c->dst,
+	vc_ss_text_or(ADDR_SA(&o->remote), ADDR_SA(&c->f->agent_observed), 0, c->dst,
 	    sizeof(c->dst));
 	snprintf(c->what, sizeof(c->what), "connect-back from %s to %s",
 	    c->src, c->dst);

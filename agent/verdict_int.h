@@ -29,14 +29,12 @@ struct vctx {
 void vc_ev_add(struct verdict *v, enum verdict_stage st, const char *fmt,
     ...) VERDICT_FMT(3, 4);
 void vc_fail(struct verdict *v, enum cause c);
-int vc_ss_known(const struct sockaddr_storage *ss);
-const char *vc_ss_text(const struct sockaddr_storage *ss, char *buf,
-    size_t len);
-const char *vc_ip_text(const struct sockaddr_storage *ss, char *buf,
-    size_t len);
-const char *vc_ss_text_or(const struct sockaddr_storage *ss,
-    const struct sockaddr_storage *fallback, uint16_t port, char *buf,
-    size_t len);
+/* The addresses: ADDR_SA() of a sockaddr_storage or struct addr_inet. */
+int vc_ss_known(const struct sockaddr *sa);
+const char *vc_ss_text(const struct sockaddr *sa, char *buf, size_t len);
+const char *vc_ip_text(const struct sockaddr *sa, char *buf, size_t len);
+const char *vc_ss_text_or(const struct sockaddr *sa,
+    const struct sockaddr *fallback, uint16_t port, char *buf, size_t len);
 const char *vc_errno_name(int e);
 const char *vc_banner_text(const struct probe_obs *o, char *buf,
     size_t len);

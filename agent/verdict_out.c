@@ -91,7 +91,7 @@ trace_failed_at_server(const struct vctx *c)
 	case OUTCOME_RESET:
 		return 1;
 	case OUTCOME_ICMP:
-		return o->icmp.present && vc_ss_known(&o->icmp.from) &&
+		return o->icmp.present && vc_ss_known(ADDR_SA(&o->icmp.from)) &&
 		    (addr_equal(from, (const struct sockaddr *)&c->f->server) ||
 		    addr_equal(from, (const struct sockaddr *)&o->remote) ||
 		    addr_equal(from,
@@ -115,7 +115,7 @@ trace_agent_side(struct vctx *c)
 	case OUTCOME_ICMP:
 		vc_set_hop(c);
 		errq_describe(&c->o->icmp, desc, sizeof(desc));
-		vc_ip_text(&c->o->icmp.from, from, sizeof(from));
+		vc_ip_text(ADDR_SA(&c->o->icmp.from), from, sizeof(from));
 		vc_ev_add(c->v, VERDICT_STAGE_AGENT, "SYN from %s to %s got %s "
 		    "from %s", c->src, c->dst, desc, from);
 		break;
@@ -227,7 +227,7 @@ vc_trace_verdict(struct vctx *c)
 		trace_never_reached(c);
 		return 1;
 	}
-	vc_ip_text(&c->f->agent_observed, agent, sizeof(agent));
+	vc_ip_text(ADDR_SA(&c->f->agent_observed), agent, sizeof(agent));
 	if (o->synack_sent) {
 		/* The answer reached the agent host and a rule there dropped
 		 * it: that rule is the cause (ctrace_local_rule). */
@@ -409,13 +409,13 @@ out_snat_note(struct vctx *c)
 	const struct sockaddr *used = (const struct sockaddr *)&o->local;
 	char s[ADDR_STRLEN], u[ADDR_STRLEN];
 
-	if (!o->arrived || !vc_ss_known(&o->seen_peer) || !vc_ss_known(&o->local))
+	if (!o->arrived || !vc_ss_known(ADDR_SA(&o->seen_peer)) || !vc_ss_known(ADDR_SA(&o->local)))
 		return;
 	if (addr_equal(seen, used) && addr_port(seen) == addr_port(used))
 		return;
 	vc_ev_add(c->v, VERDICT_STAGE_PATH, "the reflector saw the probe from %s "
-	    "(agent used %s): source NAT", vc_ss_text(&o->seen_peer, s,
-	    sizeof(s)), vc_ss_text(&o->local, u, sizeof(u)));
+	    "(agent used %s): source NAT", vc_ss_text(ADDR_SA(&o->seen_peer), s,
+	    sizeof(s)), vc_ss_text(ADDR_SA(&o->local), u, sizeof(u)));
 }
 
 static void
@@ -636,8 +636,8 @@ vc_classify_out(struct vctx *c)
 {
 	const struct probe_obs *o = c->o;
 
-	vc_ss_text_or(&o->local, &c->f->agent_local, 0, c->src, sizeof(c->src));
-	vc_ss_text_or(&o->remote, &c->f->server, o->port, c->dst,
+	vc_ss_text_or(ADDR_SA(&o->local), ADDR_SA(&c->f->agent_local), 0, c->src, sizeof(c->src));
+	vc_ss_text_or(ADDR_SA(&o->remote), ADDR_SA(&c->f->server), o->port, c->dst,
 	    sizeof(c->dst));
 	snprintf(c->what, sizeof(c->what), "SYN to %s", c->dst);
 	if (ctrace_syn_never_left(c)) {

@@ -310,21 +310,66 @@ addr_cidr_contains(const struct sockaddr *net, unsigned prefix,
 	    (uint8_t)(0xff << (8 - rest))) == 0;
 }
 
+_Static_assert(sizeof(struct addr_inet) == sizeof(struct sockaddr_in6),
+    "struct addr_inet holds a sockaddr_in6 and no more");
+
+/* The v4-mapped IPv6 address at sa (room bytes) as plain IPv4. */
+static void
+unmap(void *sa, size_t room)
+{
+	struct sockaddr_in6 s6;
+	struct sockaddr_in s4;
+
+	if (((struct sockaddr *)sa)->sa_family != AF_INET6)
+		return;
+	memcpy(&s6, sa, sizeof(s6));
+	if (!IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr))
+		return;
+	memset(&s4, 0, sizeof(s4));
+	s4.sin_family = AF_INET;
+	s4.sin_port = s6.sin6_port;
+	memcpy(&s4.sin_addr, &s6.sin6_addr.s6_addr[12], 4);
+	memset(sa, 0, room);
+	memcpy(sa, &s4, sizeof(s4));
+}
+
 void
 addr_unmap(struct sockaddr_storage *ss)
 {
-	struct sockaddr_in6 s6;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
+	unmap(ss, sizeof(*ss));
+}
 
-	if (ss->ss_family != AF_INET6)
-		return;
-	memcpy(&s6, ss, sizeof(s6));
-	if (!IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr))
-		return;
-	memset(ss, 0, sizeof(*ss));
-	s4->sin_family = AF_INET;
-	s4->sin_port = s6.sin6_port;
-	memcpy(&s4->sin_addr, &s6.sin6_addr.s6_addr[12], 4);
+void
+addr_inet_unmap(struct addr_inet *a)
+{
+	unmap(a, sizeof(*a));
+}
+
+void
+addr_store(struct sockaddr_storage *out, const struct sockaddr *sa)
+{
+	socklen_t len = addr_len(sa);
+
+	memset(out, 0, sizeof(*out));
+	if (len != 0)
+		memcpy(out, sa, len);
+	else
+		out->ss_family = sa->sa_family;
+}
+
+int
+addr_inet_set(struct addr_inet *out, const struct sockaddr *sa)
+{
+	socklen_t len = sa != NULL ? addr_len(sa) : 0;
+
+	memset(out, 0, sizeof(*out));
+	out->ss_family = AF_UNSPEC;
+	if (sa == NULL || sa->sa_family == AF_UNSPEC)
+		return 0;
+	if (len == 0 || len > sizeof(*out))
+		return -1;
+	memcpy(out, sa, len);
+	return 0;
 }
 
 const char *

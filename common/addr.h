@@ -14,6 +14,28 @@
 /* Large enough for "[v6%scope]:65535". */
 #define ADDR_STRLEN 80
 
+/*
+ * An IPv4 or IPv6 socket address in the room it needs: sockaddr_in6's 28
+ * bytes, not sockaddr_storage's 128, for records kept per port (a full
+ * passive range keeps four per port).  Its first member is
+ * sockaddr_storage's, so .ss_family reads alike; cast to struct sockaddr
+ * as a sockaddr_storage is.  Anything but AF_INET/AF_INET6 is stored as
+ * AF_UNSPEC (addr_inet_set).
+ */
+struct addr_inet {
+	_Alignas(uint32_t) sa_family_t ss_family;
+	char rest[26];		/* addr.c asserts: sizeof(sockaddr_in6) in all */
+};
+
+/* A sockaddr_storage or a struct addr_inet (pointer) as the struct
+ * sockaddr it holds; any other type does not compile. */
+#define ADDR_SA(p) _Generic((p), \
+	struct sockaddr_storage *: (const struct sockaddr *)(const void *)(p), \
+	const struct sockaddr_storage *: \
+	    (const struct sockaddr *)(const void *)(p), \
+	struct addr_inet *: (const struct sockaddr *)(const void *)(p), \
+	const struct addr_inet *: (const struct sockaddr *)(const void *)(p))
+
 struct portrange {
 	uint16_t lo;
 	uint16_t hi;	/* inclusive; lo <= hi, lo >= 1 */
@@ -43,6 +65,13 @@ void addr_set_port(struct sockaddr *sa, uint16_t port);
 int addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 /* Turn an IPv4-mapped IPv6 address into plain IPv4 in place. */
 void addr_unmap(struct sockaddr_storage *ss);
+/* sa into *out: 0 (NULL or AF_UNSPEC: AF_UNSPEC), or -1 and AF_UNSPEC
+ * for a family other than IPv4/IPv6. */
+int addr_inet_set(struct addr_inet *out, const struct sockaddr *sa);
+/* The same as addr_unmap. */
+void addr_inet_unmap(struct addr_inet *a);
+/* sa into *out whole (an unknown family: only the family). */
+void addr_store(struct sockaddr_storage *out, const struct sockaddr *sa);
 
 /*
  * A network "ADDR/LEN" ("198.51.100.0/24", "2001:db8:1::/48"): numeric

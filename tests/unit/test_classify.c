@@ -50,8 +50,8 @@ obs_out(struct probe_obs *o, enum probe_kind k, uint16_t port,
 	o->kind = k;
 	o->port = port;
 	o->outcome = oc;
-	sa_set(&o->local, AGENT, 45000);
-	sa_set(&o->remote, SERVER, port);
+	inet_set(&o->local, AGENT, 45000);
+	inet_set(&o->remote, SERVER, port);
 	o->elapsed_ms = 20;
 	o->arm = ARM_LISTENING;
 	o->trace_state = TRACE_OBS_ON;
@@ -81,8 +81,8 @@ fixture_new(enum probe_outcome passive)
 	x->active.kind = PROBE_ACTIVE;
 	x->active.port = 20;
 	x->active.outcome = OUTCOME_ACKED;
-	sa_set(&x->active.local, SERVER, 20);
-	sa_set(&x->active.remote, AGENT, 41000);
+	inet_set(&x->active.local, SERVER, 20);
+	inet_set(&x->active.remote, AGENT, 41000);
 	x->active.arrived = 1;
 	x->active.seen_peer = x->active.local;
 	x->e.f = &x->f;
@@ -448,8 +448,8 @@ test_intermittent_not_a_cause(void **state)
 	golden_name = "intermittent";
 	passive_path_drop(x);
 	x->trace.first = x->probes[1];
-	tp->local = x->probes[1].local;
-	tp->remote = x->probes[1].remote;
+	addr_store(&tp->local, ADDR_SA(&x->probes[1].local));
+	addr_store(&tp->remote, ADDR_SA(&x->probes[1].remote));
 	tp->same_tuple = 1;
 	tp->n = 2;
 	tp->hop[0].ttl = 1;
@@ -539,8 +539,8 @@ test_dualstack_trace_blind(void **state)
 	assert_verdict(probe_of(j, "passive"), "fail", "path-silent-drop");
 	json_decref(j);
 	for (i = 0; i < NPASV; i++) {
-		sa_set(&x->probes[1 + i].local, "2001:db8:1::2", 45000);
-		sa_set(&x->probes[1 + i].remote, "2001:db8:2::2",
+		inet_set(&x->probes[1 + i].local, "2001:db8:1::2", 45000);
+		inet_set(&x->probes[1 + i].remote, "2001:db8:2::2",
 		    (uint16_t)(PASV_LO + i));
 	}
 	j = run(x);

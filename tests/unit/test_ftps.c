@@ -45,8 +45,8 @@ obs_set(struct probe_obs *o, enum probe_kind k, uint16_t port,
 	o->kind = k;
 	o->port = port;
 	o->outcome = oc;
-	sa_set(&o->local, AGENT, 45000);
-	sa_set(&o->remote, SERVER, port);
+	inet_set(&o->local, AGENT, 45000);
+	inet_set(&o->remote, SERVER, port);
 	o->elapsed_ms = 20;
 	o->arm = ARM_LISTENING;
 	o->trace_state = TRACE_OBS_ON;

@@ -243,11 +243,11 @@ obs_acked(struct probe_obs *o, enum probe_kind k, uint16_t port)
 	o->arm = ARM_LISTENING;
 	o->arrived = 1;
 	if (k == PROBE_ACTIVE) {
-		sa_set(&o->local, SERVER, 20);
-		sa_set(&o->remote, AGENT, 41000);
+		inet_set(&o->local, SERVER, 20);
+		inet_set(&o->remote, AGENT, 41000);
 	} else {
-		sa_set(&o->local, AGENT, 45000);
-		sa_set(&o->remote, SERVER, port);
+		inet_set(&o->local, AGENT, 45000);
+		inet_set(&o->remote, SERVER, port);
 	}
 	o->seen_peer = o->local;
 	o->seen_local = o->remote;

@@ -56,8 +56,8 @@ add_passive(struct report *r, const struct session_facts *f, uint16_t port,
 	o.outcome = oc;
 	o.arm = ARM_LISTENING;
 	o.elapsed_ms = oc == OUTCOME_TIMEOUT ? 300 : 15;
-	sa_set(&o.local, AGENT, (uint16_t)(20000 + port % 1000));
-	sa_set(&o.remote, SERVER, port);
+	inet_set(&o.local, AGENT, (uint16_t)(20000 + port % 1000));
+	inet_set(&o.remote, SERVER, port);
 	if (oc == OUTCOME_ACKED) {
 		o.arrived = 1;
 		o.seen_peer = o.local;
@@ -82,8 +82,8 @@ add_control(struct report *r, const struct session_facts *f)
 	o.port = 21;
 	o.outcome = OUTCOME_OTHER_SERVICE;
 	o.arm = ARM_IN_USE;
-	sa_set(&o.local, AGENT, 45000);
-	sa_set(&o.remote, SERVER, 21);
+	inet_set(&o.local, AGENT, 45000);
+	inet_set(&o.remote, SERVER, 21);
 	snprintf(o.banner, sizeof(o.banner), "220 (vsFTPd 3.0.5)");
 	assert_true(add(r, f, &o));
 }
@@ -98,13 +98,13 @@ add_active(struct report *r, const struct session_facts *f,
 	o.kind = PROBE_ACTIVE;
 	o.port = 20;
 	o.outcome = oc;
-	sa_set(&o.local, SERVER, 20);
-	o.remote = f->agent_observed;
+	inet_set(&o.local, SERVER, 20);
+	assert_int_equal(addr_inet_set(&o.remote, ADDR_SA(&f->agent_observed)), 0);
 	((struct sockaddr_in *)(void *)&o.remote)->sin_port = htons(41000);
 	o.elapsed_ms = 25;
 	if (oc == OUTCOME_ACKED) {
 		o.arrived = 1;
-		sa_set(&o.seen_peer, SERVER, 20);
+		inet_set(&o.seen_peer, SERVER, 20);
 	}
 	/* ... and the connect-back never reached the agent host. */
 	if (oc == OUTCOME_TIMEOUT)
@@ -186,8 +186,8 @@ test_run_with_inferred_icmp(void **state)
 		o.port = (uint16_t)port;
 		o.outcome = OUTCOME_ICMP;
 		o.arm = ARM_LISTENING;
-		sa_set(&o.local, AGENT, (uint16_t)(20000 + port % 1000));
-		sa_set(&o.remote, SERVER, (uint16_t)port);
+		inet_set(&o.local, AGENT, (uint16_t)(20000 + port % 1000));
+		inet_set(&o.remote, SERVER, (uint16_t)port);
 		o.icmp.present = 1;
 		o.icmp.family = AF_INET;
 		o.icmp.type = 3;
@@ -435,8 +435,8 @@ test_run_boundaries(void **state)
 		o.port = (uint16_t)port;
 		o.outcome = OUTCOME_ICMP;
 		o.arm = ARM_LISTENING;
-		sa_set(&o.local, AGENT, 45000);
-		sa_set(&o.remote, SERVER, o.port);
+		inet_set(&o.local, AGENT, 45000);
+		inet_set(&o.remote, SERVER, o.port);
 		o.icmp.present = 1;
 		o.icmp.family = AF_INET;
 		o.icmp.type = 3;
@@ -591,8 +591,8 @@ add_dropped(struct report *r, const struct session_facts *f, uint16_t port,
 	o.outcome = OUTCOME_TIMEOUT;
 	o.arm = ARM_LISTENING;
 	o.elapsed_ms = 300;
-	sa_set(&o.local, AGENT, (uint16_t)(20000 + port % 1000));
-	sa_set(&o.remote, SERVER, port);
+	inet_set(&o.local, AGENT, (uint16_t)(20000 + port % 1000));
+	inet_set(&o.remote, SERVER, port);
 	o.trace_state = TRACE_OBS_ON;
 	o.trace_record = 1;
 	o.syn_seen = 1;
@@ -747,7 +747,7 @@ test_severity(void **state)
 	o.kind = PROBE_ACTIVE;
 	o.port = 20;
 	o.outcome = OUTCOME_ACKED;
-	sa_set(&o.remote, AGENT, 41000);
+	inet_set(&o.remote, AGENT, 41000);
 	memset(&v, 0, sizeof(v));
 	v.pass = 1;
 	v.cause = CAUSE_ALG_DEPENDENT;

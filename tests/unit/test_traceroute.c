@@ -391,8 +391,8 @@ obs_init(struct probe_obs *o, enum probe_kind kind, uint16_t port,
 	o->outcome = oc;
 	o->arm = ARM_LISTENING;
 	o->error = oc == OUTCOME_TIMEOUT ? ETIMEDOUT : 0;
-	sa_set(&o->local, AGENT, 50602);
-	sa_set(&o->remote, SERVER, port);
+	inet_set(&o->local, AGENT, 50602);
+	inet_set(&o->remote, SERVER, port);
 }
 
 static const json_t *

@@ -40,8 +40,8 @@ obs_out(struct probe_obs *o, enum probe_kind k, uint16_t port,
 	o->kind = k;
 	o->port = port;
 	o->outcome = oc;
-	sa_set(&o->local, AGENT, 45000);
-	sa_set(&o->remote, SERVER, port);
+	inet_set(&o->local, AGENT, 45000);
+	inet_set(&o->remote, SERVER, port);
 	o->elapsed_ms = 20;
 	o->arm = ARM_LISTENING;
 }
@@ -55,8 +55,8 @@ obs_active(struct probe_obs *o, const struct session_facts *f,
 	o->kind = PROBE_ACTIVE;
 	o->port = 20;
 	o->outcome = oc;
-	sa_set(&o->local, SERVER, 20);
-	o->remote = f->agent_observed;
+	inet_set(&o->local, SERVER, 20);
+	assert_int_equal(addr_inet_set(&o->remote, ADDR_SA(&f->agent_observed)), 0);
 	((struct sockaddr_in *)(void *)&o->remote)->sin_port = htons(41000);
 	o->elapsed_ms = 30;
 	o->arm = ARM_UNKNOWN;
@@ -216,7 +216,7 @@ test_icmp_service_addr_gap(void **state)
 	facts_init(&f);
 	sa_set(&f.server, "192.0.2.2", 21);
 	obs_out(&o, PROBE_CONTROL, 21, OUTCOME_TIMEOUT);
-	sa_set(&o.remote, "192.0.2.2", 21);
+	inet_set(&o.remote, "192.0.2.2", 21);
 	icmp_set(&o, AF_INET, 3, 0, ROUTER);
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_ROUTING_GAP);
@@ -265,7 +265,7 @@ test_acked_snat_address(void **state)
 	facts_init(&f);
 	obs_out(&o, PROBE_PASSIVE, 30000, OUTCOME_ACKED);
 	o.arrived = 1;
-	sa_set(&o.seen_peer, NATADDR, 51000);
+	inet_set(&o.seen_peer, NATADDR, 51000);
 	classify(&o, &f, &v);
 	assert_true(v.pass);
 	assert_int_equal(v.cause, CAUSE_NONE);
@@ -284,7 +284,7 @@ test_acked_snat_port_only(void **state)
 	facts_init(&f);
 	obs_out(&o, PROBE_PASSIVE, 30000, OUTCOME_ACKED);
 	o.arrived = 1;
-	sa_set(&o.seen_peer, AGENT, 61000);
+	inet_set(&o.seen_peer, AGENT, 61000);
 	classify(&o, &f, &v);
 	assert_true(v.pass);
 	assert_ev(&v, "source NAT");
@@ -301,7 +301,7 @@ test_acked_v4_mapped_not_nat(void **state)
 	facts_init(&f);
 	obs_out(&o, PROBE_PASSIVE, 30000, OUTCOME_ACKED);
 	o.arrived = 1;
-	sa_set(&o.seen_peer, "::ffff:" AGENT, 45000);
+	inet_set(&o.seen_peer, "::ffff:" AGENT, 45000);
 	classify(&o, &f, &v);
 	assert_true(v.pass);
 	assert_false(has_ev(&v, "NAT"));
@@ -418,8 +418,8 @@ test_icmp6_admin_prohibited(void **state)
 	(void)state;
 	facts_init(&f);
 	obs_out(&o, PROBE_PASSIVE, 30001, OUTCOME_ICMP);
-	sa_set(&o.local, "2001:db8::10", 45000);
-	sa_set(&o.remote, "2001:db8::2", 30001);
+	inet_set(&o.local, "2001:db8::10", 45000);
+	inet_set(&o.remote, "2001:db8::2", 30001);
 	icmp_set(&o, AF_INET6, 1, 1, "2001:db8:1::1");
 	classify(&o, &f, &v);
 	assert_int_equal(v.cause, CAUSE_PATH_REJECT);
@@ -676,7 +676,7 @@ test_timeout_arrived_return_path(void **state)
 	facts_init(&f);
 	obs_out(&o, PROBE_PASSIVE, 30060, OUTCOME_TIMEOUT);
 	o.arrived = 1;
-	sa_set(&o.seen_peer, AGENT, 45000);
+	inet_set(&o.seen_peer, AGENT, 45000);
 	classify(&o, &f, &v);
 	assert_false(v.pass);
 	assert_int_equal(v.cause, CAUSE_RETURN_PATH);
@@ -771,7 +771,7 @@ test_active_pass(void **state)
 	facts_init(&f);
 	obs_active(&o, &f, OUTCOME_ACKED);
 	o.arrived = 1;
-	sa_set(&o.seen_peer, SERVER, 20);
+	inet_set(&o.seen_peer, SERVER, 20);
 	classify(&o, &f, &v);
 	assert_true(v.pass);
 	assert_int_equal(v.cause, CAUSE_NONE);
@@ -791,7 +791,7 @@ test_active_port_rewritten(void **state)
 	facts_init(&f);
 	obs_active(&o, &f, OUTCOME_ACKED);
 	o.arrived = 1;
-	sa_set(&o.seen_peer, SERVER, 40020);
+	inet_set(&o.seen_peer, SERVER, 40020);
 	classify(&o, &f, &v);
 	assert_true(v.pass);
 	assert_ev(&v, "source port 20 rewritten to 40020 (NAT on the server "
@@ -1685,9 +1685,9 @@ test_long_v6_no_truncation(void **state)
 		o.arm = (enum arm_state)arm;
 		o.arrived = arr;
 		o.error = errs[e];
-		sa_set(&o.local, k == PROBE_ACTIVE ? b : a, 65535);
-		sa_set(&o.remote, k == PROBE_ACTIVE ? n : b, 65535);
-		sa_set(&o.seen_peer, n, 65534);
+		inet_set(&o.local, k == PROBE_ACTIVE ? b : a, 65535);
+		inet_set(&o.remote, k == PROBE_ACTIVE ? n : b, 65535);
+		inet_set(&o.seen_peer, n, 65534);
 		if (oc == OUTCOME_ICMP) {
 			o.icmp.present = 1;
 			o.icmp.family = AF_INET6;

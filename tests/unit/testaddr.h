@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "addr.h"
+
 /* ss = ip (v4 or v6 literal) : port. */
 static inline void
 sa_set(struct sockaddr_storage *ss, const char *ip, uint16_t port)
@@ -28,6 +30,16 @@ sa_set(struct sockaddr_storage *ss, const char *ip, uint16_t port)
 		s4->sin_port = htons(port);
 		assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
 	}
+}
+
+/* The same into an observation's compact address. */
+static inline void
+inet_set(struct addr_inet *a, const char *ip, uint16_t port)
+{
+	struct sockaddr_storage ss;
+
+	sa_set(&ss, ip, port);
+	assert_int_equal(addr_inet_set(a, (struct sockaddr *)&ss), 0);
 }
 
 #endif
