@@ -186,7 +186,8 @@ late_evidence(const struct evidence_late_icmp *late, int own,
 	ev_push(v, VERDICT_STAGE_PATH, "the ICMP (%s from %s) came after the "
 	    "probe's timeout, within %u ms of the SYN: a router that answers "
 	    "only when it gives up (neighbour resolution takes about 3 s)",
-	    d, ss_text(ADDR_SA(&late->icmp.from), 0, a, sizeof(a)), late->after_ms);
+	    d, ss_text(ADDR_SA(&late->icmp.from), 0, a, sizeof(a)),
+	    late->after_ms);
 	if (!own)
 		ev_push(v, VERDICT_STAGE_PATH, "that ICMP answered the probe to "
 		    "port %u of the same address: unreachable is about the "
@@ -837,9 +838,10 @@ classify_nat(struct cctx *c)
 	if (verdict_client_nat(f)) {
 		snprintf(ev, sizeof(ev), "source NAT between agent and "
 		    "reflector: the agent's %s is seen by the reflector as %s; "
-		    "server-side rules must name %s", ss_text(ADDR_SA(&f->agent_local),
-		    1, a, sizeof(a)), ss_text(ADDR_SA(&f->agent_observed), 1, b,
-		    sizeof(b)), ss_text(ADDR_SA(&f->agent_observed), 0, b, sizeof(b)));
+		    "server-side rules must name %s",
+		    ss_text(ADDR_SA(&f->agent_local), 1, a, sizeof(a)),
+		    ss_text(ADDR_SA(&f->agent_observed), 1, b, sizeof(b)),
+		    ss_text(ADDR_SA(&f->agent_observed), 0, b, sizeof(b)));
 		if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
 		    REPORT_WARNING, CAUSE_NAT, "control channel", ev)) != 0)
 			return r;
@@ -847,10 +849,12 @@ classify_nat(struct cctx *c)
 	if (verdict_server_nat(f) || c->sres.dnat.detected) {
 		snprintf(ev, sizeof(ev), "destination NAT in front of the "
 		    "server: dialled %s, the server host sees %s",
-		    ss_text(ADDR_SA(c->sres.dnat.detected ? &c->sres.dnat.service :
-		    &f->dialled), 1, a, sizeof(a)), ss_text(ADDR_SA(c->sres.dnat.detected
-		    && c->sres.dnat.seen.ss_family != AF_UNSPEC ?
-		    &c->sres.dnat.seen : &f->reflector_local), 1, b, sizeof(b)));
+		    ss_text(ADDR_SA(c->sres.dnat.detected ?
+		    &c->sres.dnat.service : &f->dialled), 1, a, sizeof(a)),
+		    ss_text(ADDR_SA(c->sres.dnat.detected &&
+		    c->sres.dnat.seen.ss_family != AF_UNSPEC ?
+		    &c->sres.dnat.seen : &f->reflector_local), 1, b,
+		    sizeof(b)));
 		if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
 		    REPORT_WARNING, CAUSE_NAT, "server address", ev)) != 0)
 			return r;

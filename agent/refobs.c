@@ -13,6 +13,7 @@
 #include "copypool.h"
 #include "err.h"
 #include "fixes.h"
+#include "jsonstr.h"
 #include "log.h"
 #include "probe.h"
 #include "refobs.h"
@@ -114,10 +115,11 @@ refobs_arrivals(struct refobs *c, const json_t *obs, int first)
 		if (o == NULL)
 			continue;
 		o->arrived = 1;
-		(void)control_parse_addrport_inet(json_string_value(json_object_get(a,
-		    "peer")), &o->seen_peer);
-		(void)control_parse_addrport_inet(json_string_value(json_object_get(a,
-		    "local")), &o->seen_local);
+		/* an address it cannot read stays unknown */
+		(void)control_parse_addrport_inet(jsonstr_get(a, "peer", NULL),
+		    &o->seen_peer);
+		(void)control_parse_addrport_inet(jsonstr_get(a, "local", NULL),
+		    &o->seen_local);
 	}
 	foreign = json_integer_value(json_object_get(obs, "foreign"));
 	if (first && foreign > 0)

@@ -454,7 +454,8 @@ report_guidance(const struct report *r, const struct report_run *run,
 		    "%s: a stateless ACL or asymmetric route on the way back "
 		    "(not verified)", report_ports_text(run, p, sizeof(p)),
 		    report_ss_text(ADDR_SA(&e->o.remote), 0, a, sizeof(a)),
-		    report_ss_text(ADDR_SA(&f->agent_observed), 0, b, sizeof(b)));
+		    report_ss_text(ADDR_SA(&f->agent_observed), 0, b,
+		    sizeof(b)));
 		break;
 	default:
 		break;
@@ -522,7 +523,8 @@ entry_cmp(const void *pa, const void *pb)
 	if (kind_rank(a->o.kind) != kind_rank(b->o.kind))
 		return kind_rank(a->o.kind) - kind_rank(b->o.kind);
 	if (a->o.kind == PROBE_PASSIVE) {
-		if ((c = ss_addr_cmp(ADDR_SA(&a->o.remote), ADDR_SA(&b->o.remote))) != 0)
+		if ((c = ss_addr_cmp(ADDR_SA(&a->o.remote),
+		    ADDR_SA(&b->o.remote))) != 0)
 			return c;
 		if (a->o.port != b->o.port)
 			return a->o.port < b->o.port ? -1 : 1;
@@ -555,7 +557,8 @@ same_signature(const struct report_entry *a, const struct probe_obs *bo,
 	    a->o.arrived != bo->arrived || ia->present != ib->present)
 		return 0;
 	if (ia->present && (ia->family != ib->family || ia->type != ib->type ||
-	    ia->code != ib->code || ss_addr_cmp(ADDR_SA(&ia->from), ADDR_SA(&ib->from)) != 0))
+	    ia->code != ib->code || ss_addr_cmp(ADDR_SA(&ia->from),
+	    ADDR_SA(&ib->from)) != 0))
 		return 0;
 	/* The server's trace: one run names one rule. */
 	if (a->o.trace_record != bo->trace_record ||

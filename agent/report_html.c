@@ -147,7 +147,8 @@ html_header(FILE *fp, const struct report *r)
 	html_esc(fp, r->server_name);
 	fprintf(fp, "</title><style>%s</style></head><body>\n<h1>ftpath: "
 	    "agent ", html_style);
-	html_esc(fp, report_ss_text(ADDR_SA(&r->f.agent_local), 0, a, sizeof(a)));
+	html_esc(fp, report_ss_text(ADDR_SA(&r->f.agent_local), 0, a,
+	    sizeof(a)));
 	fputs(" &rarr; reflector ", fp);
 	html_esc(fp, report_ss_text(ADDR_SA(&r->f.dialled), 1, b, sizeof(b)));
 	fputs(", server ", fp);

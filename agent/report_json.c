@@ -77,7 +77,8 @@ json_side(const char *version, const char *k1,
 	json_t *o = json_object();
 
 	if (o == NULL || jset(o, "version", jtext(version)) != 0 ||
-	    jset(o, k1, jaddr(ADDR_SA(a1))) != 0 || jset(o, k2, jaddr(ADDR_SA(a2))) != 0) {
+	    jset(o, k1, jaddr(ADDR_SA(a1))) != 0 ||
+	    jset(o, k2, jaddr(ADDR_SA(a2))) != 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -97,7 +98,8 @@ json_nat_client(const struct session_facts *f)
 	    jset(o, "observed", jaddr(ADDR_SA(&f->agent_observed))) != 0)
 		goto fail;
 	/* Only stated when both ports of the control connection are known. */
-	if (report_ss_known(ADDR_SA(&f->agent_local)) && report_ss_known(ADDR_SA(&f->agent_observed)) &&
+	if (report_ss_known(ADDR_SA(&f->agent_local)) &&
+	    report_ss_known(ADDR_SA(&f->agent_observed)) &&
 	    addr_port(l) != 0 && addr_port(s) != 0 &&
 	    jset(o, "port_preserved",
 	    json_boolean(addr_port(l) == addr_port(s))) != 0)
@@ -210,7 +212,8 @@ json_traceroute(const struct traceroute_path *tr)
 		const struct traceroute_hop *hp = &tr->hop[i];
 
 		h = json_pack("{s:i}", "ttl", (int)hp->ttl);
-		if (h == NULL || jset(h, "from", jaddr(ADDR_SA(&hp->from))) != 0 ||
+		if (h == NULL || jset(h, "from",
+		    jaddr(ADDR_SA(&hp->from))) != 0 ||
 		    jset(h, "result", json_string(traceroute_result_name(
 		    hp->result))) != 0) {
 			json_decref(h);

@@ -58,12 +58,14 @@ print_header(const struct report *r, FILE *out)
 		fprintf(out, "  nat       agent %s is seen by the reflector as "
 		    "%s (source NAT)\n",
 		    report_ss_text(ADDR_SA(&f->agent_local), 1, a, sizeof(a)),
-		    report_ss_text(ADDR_SA(&f->agent_observed), 1, b, sizeof(b)));
+		    report_ss_text(ADDR_SA(&f->agent_observed), 1, b,
+		    sizeof(b)));
 	if (verdict_server_nat(f))
 		fprintf(out, "  nat       reflector dialled as %s is %s "
 		    "(destination NAT)\n",
 		    report_ss_text(ADDR_SA(&f->dialled), 1, a, sizeof(a)),
-		    report_ss_text(ADDR_SA(&f->reflector_local), 1, b, sizeof(b)));
+		    report_ss_text(ADDR_SA(&f->reflector_local), 1, b,
+		    sizeof(b)));
 	if (r->nat_line != NULL)
 		fprintf(out, "  nat       %s\n", r->nat_line);
 	fputc('\n', out);
@@ -82,8 +84,8 @@ print_widths(const struct report_view *vw, struct print_ctx *pc)
 		n = (int)strlen(report_ports_text(&vw->runs[i], p, sizeof(p))) + 4;
 		if (n > pc->port_w)
 			pc->port_w = n;
-		n = (int)strlen(report_ss_text(ADDR_SA(&vw->runs[i].first->o.remote), 0, a,
-		    sizeof(a)));
+		n = (int)strlen(report_ss_text(ADDR_SA(
+		    &vw->runs[i].first->o.remote), 0, a, sizeof(a)));
 		if (n > pc->addr_w)
 			pc->addr_w = n;
 	}

@@ -143,7 +143,8 @@ void
 vc_set_hop(struct vctx *c)
 {
 	if (c->o->icmp.present && vc_ss_known(ADDR_SA(&c->o->icmp.from)))
-		vc_ip_text(ADDR_SA(&c->o->icmp.from), c->v->hop, sizeof(c->v->hop));
+		vc_ip_text(ADDR_SA(&c->o->icmp.from), c->v->hop,
+		    sizeof(c->v->hop));
 }
 
 void
@@ -165,7 +166,8 @@ service_addr_note(struct vctx *c)
 	const struct sockaddr *srv = (const struct sockaddr *)&c->f->server;
 	char mgmt[ADDR_STRLEN], svc[ADDR_STRLEN];
 
-	if (c->o->kind == PROBE_ACTIVE || !vc_ss_known(ADDR_SA(&c->f->server)) ||
+	if (c->o->kind == PROBE_ACTIVE ||
+	    !vc_ss_known(ADDR_SA(&c->f->server)) ||
 	    !vc_ss_known(ADDR_SA(&c->f->dialled)) ||
 	    addr_equal(srv, (const struct sockaddr *)&c->f->dialled) ||
 	    addr_equal(srv, (const struct sockaddr *)&c->f->reflector_local))
@@ -173,8 +175,9 @@ service_addr_note(struct vctx *c)
 	vc_ev_add(c->v, VERDICT_STAGE_SERVER, "the reflector answered at its "
 	    "management address %s, but the FTP service address %s is "
 	    "unreachable from the agent: route its segment, or serve FTP on "
-	    "an address the clients can reach", vc_ss_text(ADDR_SA(&c->f->dialled), mgmt,
-	    sizeof(mgmt)), vc_ip_text(ADDR_SA(&c->f->server), svc, sizeof(svc)));
+	    "an address the clients can reach",
+	    vc_ss_text(ADDR_SA(&c->f->dialled), mgmt, sizeof(mgmt)),
+	    vc_ip_text(ADDR_SA(&c->f->server), svc, sizeof(svc)));
 }
 
 /*
@@ -194,8 +197,10 @@ icmp_from_server_host(const struct vctx *c)
 	const struct sockaddr *dst = vc_ss_known(ADDR_SA(&c->o->remote)) ?
 	    ADDR_SA(&c->o->remote) : ADDR_SA(&c->f->server);
 
-	return c->o->kind != PROBE_ACTIVE && vc_ss_known(ADDR_SA(&c->o->icmp.from)) &&
-	    vc_ss_known(ADDR_SA(&c->f->reflector_local)) && addr_equal(from, dst) &&
+	return c->o->kind != PROBE_ACTIVE &&
+	    vc_ss_known(ADDR_SA(&c->o->icmp.from)) &&
+	    vc_ss_known(ADDR_SA(&c->f->reflector_local)) &&
+	    addr_equal(from, dst) &&
 	    addr_equal(from, (const struct sockaddr *)&c->f->reflector_local);
 }
 

@@ -132,7 +132,8 @@ in_acked(struct vctx *c)
 	if (vc_ss_known(ADDR_SA(&o->local)) && !addr_equal(seen, used))
 		vc_ev_add(c->v, VERDICT_STAGE_PATH, "the agent saw the connect-back "
 		    "from %s (the reflector used %s): source NAT on the server "
-		    "side", vc_ss_text(ADDR_SA(&o->seen_peer), s, sizeof(s)), c->src);
+		    "side", vc_ss_text(ADDR_SA(&o->seen_peer), s, sizeof(s)),
+		    c->src);
 }
 
 /* How the connect-back failed, as a clause for the NAT sentence. */
@@ -337,10 +338,10 @@ vc_classify_in(struct vctx *c)
 {
 	const struct probe_obs *o = c->o;
 
-	vc_ss_text_or(ADDR_SA(&o->local), ADDR_SA(&c->f->reflector_local), o->port, c->src,
-	    sizeof(c->src));
-	vc_ss_text_or(ADDR_SA(&o->remote), ADDR_SA(&c->f->agent_observed), 0, c->dst,
-	    sizeof(c->dst));
+	vc_ss_text_or(ADDR_SA(&o->local), ADDR_SA(&c->f->reflector_local),
+	    o->port, c->src, sizeof(c->src));
+	vc_ss_text_or(ADDR_SA(&o->remote), ADDR_SA(&c->f->agent_observed), 0,
+	    c->dst, sizeof(c->dst));
 	snprintf(c->what, sizeof(c->what), "connect-back from %s to %s",
 	    c->src, c->dst);
 	/* A rule on the server host dropped it: it never left, so neither

@@ -409,7 +409,8 @@ out_snat_note(struct vctx *c)
 	const struct sockaddr *used = (const struct sockaddr *)&o->local;
 	char s[ADDR_STRLEN], u[ADDR_STRLEN];
 
-	if (!o->arrived || !vc_ss_known(ADDR_SA(&o->seen_peer)) || !vc_ss_known(ADDR_SA(&o->local)))
+	if (!o->arrived || !vc_ss_known(ADDR_SA(&o->seen_peer)) ||
+	    !vc_ss_known(ADDR_SA(&o->local)))
 		return;
 	if (addr_equal(seen, used) && addr_port(seen) == addr_port(used))
 		return;
@@ -636,9 +637,10 @@ vc_classify_out(struct vctx *c)
 {
 	const struct probe_obs *o = c->o;
 
-	vc_ss_text_or(ADDR_SA(&o->local), ADDR_SA(&c->f->agent_local), 0, c->src, sizeof(c->src));
-	vc_ss_text_or(ADDR_SA(&o->remote), ADDR_SA(&c->f->server), o->port, c->dst,
-	    sizeof(c->dst));
+	vc_ss_text_or(ADDR_SA(&o->local), ADDR_SA(&c->f->agent_local), 0,
+	    c->src, sizeof(c->src));
+	vc_ss_text_or(ADDR_SA(&o->remote), ADDR_SA(&c->f->server), o->port,
+	    c->dst, sizeof(c->dst));
 	snprintf(c->what, sizeof(c->what), "SYN to %s", c->dst);
 	if (ctrace_syn_never_left(c)) {
 		vc_ctrace_local_rule(c);

@@ -24,7 +24,7 @@
  */
 struct addr_inet {
 	_Alignas(uint32_t) sa_family_t ss_family;
-	char rest[26];		/* addr.c asserts: sizeof(sockaddr_in6) in all */
+	char rest[26];	/* addr.c asserts: sizeof(sockaddr_in6) in all */
 };
 
 /* A sockaddr_storage or a struct addr_inet (pointer) as the struct

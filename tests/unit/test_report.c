@@ -99,7 +99,8 @@ add_active(struct report *r, const struct session_facts *f,
 	o.port = 20;
 	o.outcome = oc;
 	inet_set(&o.local, SERVER, 20);
-	assert_int_equal(addr_inet_set(&o.remote, ADDR_SA(&f->agent_observed)), 0);
+	assert_int_equal(addr_inet_set(&o.remote, ADDR_SA(&f->agent_observed)),
+	    0);
 	((struct sockaddr_in *)(void *)&o.remote)->sin_port = htons(41000);
 	o.elapsed_ms = 25;
 	if (oc == OUTCOME_ACKED) {

@@ -56,7 +56,8 @@ obs_active(struct probe_obs *o, const struct session_facts *f,
 	o->port = 20;
 	o->outcome = oc;
 	inet_set(&o->local, SERVER, 20);
-	assert_int_equal(addr_inet_set(&o->remote, ADDR_SA(&f->agent_observed)), 0);
+	assert_int_equal(addr_inet_set(&o->remote, ADDR_SA(&f->agent_observed)),
+	    0);
 	((struct sockaddr_in *)(void *)&o->remote)->sin_port = htons(41000);
 	o->elapsed_ms = 30;
 	o->arm = ARM_UNKNOWN;
