@@ -303,6 +303,12 @@ main(int argc, char **argv)
 	}
 	cfg = reload_config(rl);
 	if (check) {
+		if (privsep_check(cfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "ftpath-reflector: %s: %s\n",
+			    cfgfile != NULL ? cfgfile : "user", err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
 		config_print(cfg, stdout);
 		rc = 0;
 		goto out;

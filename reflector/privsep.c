@@ -230,13 +230,26 @@ privsep_needed(const struct reflector_config *cfg, int *needed)
 		return FTP_ERR_SYSTEM;
 	if (geteuid() != 0 && (prm & PRIVSEP_CAPS) == 0)
 		return 0;	/* nothing to give up */
-	if (cfg->allow_apply) {
-		log_warnx("allow_apply = yes: the reflector runs as one "
-		    "process with its privileges (the apply loader needs "
-		    "CAP_NET_ADMIN where the fixes are derived)");
-		return 0;
+	*needed = !cfg->allow_apply;
+	return 0;
+}
+
+int
+privsep_check(const struct reflector_config *cfg, char *why, size_t whylen)
+{
+	int needed, r;
+
+	if ((r = privsep_needed(cfg, &needed)) != 0) {
+		snprintf(why, whylen, "reading capabilities: %s",
+		    strerror(errno));
+		return r;
 	}
-	*needed = 1;
+	if (needed && geteuid() == 0 && getpwnam(cfg->user) == NULL) {
+		snprintf(why, whylen, "user = %s: no such user (create it, "
+		    "e.g. adduser --system %s, or name another)", cfg->user,
+		    cfg->user);
+		return FTP_ERR_CONFIG;
+	}
 	return 0;
 }
 
@@ -248,18 +261,19 @@ privsep_start(const struct reflector_config *cfg, int *separated,
 	pid_t pid;
 
 	*separated = 0;
+	/* Said once, before there are two processes to say it. */
+	if ((r = privsep_check(cfg, why, whylen)) != 0)
+		return r;
 	if ((r = privsep_needed(cfg, &needed)) != 0 || !needed) {
 		if (r != 0)
 			snprintf(why, whylen, "reading capabilities: %s",
 			    strerror(errno));
+		else if (cfg->allow_apply)
+			log_warnx("allow_apply = yes: the reflector runs as "
+			    "one process with its privileges (the apply "
+			    "loader needs CAP_NET_ADMIN where the fixes are "
+			    "derived)");
 		return r;
-	}
-	/* Said once, before there are two processes to say it. */
-	if (geteuid() == 0 && getpwnam(cfg->user) == NULL) {
-		snprintf(why, whylen, "user = %s: no such user (create it, "
-		    "e.g. adduser --system %s, or name another)", cfg->user,
-		    cfg->user);
-		return FTP_ERR_CONFIG;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		snprintf(why, whylen, "socketpair: %s", strerror(errno));

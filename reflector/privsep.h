@@ -37,6 +37,12 @@
  */
 int privsep_start(const struct reflector_config *cfg, int *separated,
     char *why, size_t whylen);
+/*
+ * What privsep_start() would refuse before forking, for -n: a user that
+ * does not exist when root would become it.  0 or FTP_ERR_* with why.
+ */
+int privsep_check(const struct reflector_config *cfg, char *why,
+    size_t whylen);
 /* Stop base's loop when the helper goes away.  0 or FTP_ERR_NOMEM. */
 int privsep_watch(struct event_base *base);
 /* At exit, after everything that asked the helper: close and reap. */

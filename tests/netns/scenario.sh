@@ -67,6 +67,9 @@ deploy_checks() {
 		-e "s|/etc/ftpath/reflector.key|$d/refl.key|" \
 		-e "s|/etc/ftpath/ca.crt|$d/ca.crt|" \
 		"$REPO_DIR/deploy/reflector.conf.example" >"$d/good.conf"
+	# the package creates the default user (ftpath); this host need not
+	# have it, and -n as root checks that the user exists
+	echo "user = nobody" >>"$d/good.conf"
 	out=$("$refl" -c "$d/good.conf" -n 2>&1) ||
 		fail "reflector -n rejects deploy/reflector.conf.example: $out"
 	grep -q "passive_range = 30000-30099" <<<"$out" ||
@@ -101,6 +104,10 @@ deploy_check_n() {
 		printf 'listen = 127.0.0.1:7021\ncert = %s\nkey = %s\nca = %s\npassive_range = 30000-30099\n' \
 			"$2" "$3" "$4" >"$d/$1.conf"
 		if [[ -n ${5:-} ]]; then printf '%s\n' "$5" >>"$d/$1.conf"; fi
+		# last, so that the line numbers the checks name stay put; the
+		# default user (ftpath) is the package's, and -n as root checks
+		# that the user exists
+		echo "user = nobody" >>"$d/$1.conf"
 	}
 	mkdir -p "$d/other"
 	"$REPO_DIR/deploy/ftpath-certs" ca "$d/other" >/dev/null
@@ -155,6 +162,12 @@ deploy_check_n() {
 	printf 'listen=YES\nlisten_port=abc\n' >"$d/vsftpd.conf"
 	refl_n_fails "a bad --ftp-config" "$d/vsftpd.conf:2:" "$d/ok.conf" --ftp-config "$d/vsftpd.conf"
 	refl_n_fails "a missing --ftp-config" "$d/none.conf:" "$d/ok.conf" --ftp-config "$d/none.conf"
+	# as root, -n refuses what a start would: a user that does not exist
+	sed 's/^user = nobody$/user = ftpath-no-such-user/' "$d/ok.conf" >"$d/nouser.conf"
+	if ((EUID == 0)); then
+		refl_n_fails "a user that does not exist" \
+			"$d/nouser.conf: user = ftpath-no-such-user: no such user" "$d/nouser.conf"
+	fi
 	# dates are judged on this host's clock: a warning, not an error
 	"$REPO_DIR/deploy/ftpath-certs" --days 10 reflector "$d" soon >/dev/null
 	n_conf soon "$d/soon.crt" "$d/soon.key" "$d/ca.crt"
