@@ -441,11 +441,11 @@ report_guidance(const struct report *r, const struct report_run *run,
 		snprintf(buf, len, "allow tcp/%s from %s to %s on the "
 		    "firewall %s%s (a device ftpath does not run on: not "
 		    "verified)", report_ports_text(run, p, sizeof(p)),
-		    report_ss_text(e->o.kind != PROBE_ACTIVE &&
+		    addr_text(e->o.kind != PROBE_ACTIVE &&
 		    e->o.local.ss_family == f->agent_observed.ss_family ?
 		    ADDR_SA(&f->agent_observed) : ADDR_SA(&e->o.local), 0, a,
 		    sizeof(a)),
-		    report_ss_text(ADDR_SA(&e->o.remote), 0, b, sizeof(b)),
+		    addr_text(ADDR_SA(&e->o.remote), 0, b, sizeof(b)),
 		    at ? "at or just after hop " : "on the path",
 		    at ? at : "");
 		break;
@@ -453,8 +453,8 @@ report_guidance(const struct report *r, const struct report_run *run,
 		snprintf(buf, len, "let the answers from tcp/%s of %s back to "
 		    "%s: a stateless ACL or asymmetric route on the way back "
 		    "(not verified)", report_ports_text(run, p, sizeof(p)),
-		    report_ss_text(ADDR_SA(&e->o.remote), 0, a, sizeof(a)),
-		    report_ss_text(ADDR_SA(&f->agent_observed), 0, b,
+		    addr_text(ADDR_SA(&e->o.remote), 0, a, sizeof(a)),
+		    addr_text(ADDR_SA(&f->agent_observed), 0, b,
 		    sizeof(b)));
 		break;
 	default:
@@ -478,12 +478,6 @@ report_failed(const struct report *r)
 }
 
 /* ---- ordering and runs ---- */
-
-int
-report_ss_known(const struct sockaddr *sa)
-{
-	return sa->sa_family == AF_INET || sa->sa_family == AF_INET6;
-}
 
 /* Total order on addresses (port ignored, v4-mapped as v4). */
 static int
@@ -680,11 +674,4 @@ report_run_preface(const struct report_run *run, char *buf, size_t len)
 	return buf;
 }
 
-/* addr_text() for the storage this module keeps addresses in. */
-const char *
-report_ss_text(const struct sockaddr *sa, int with_port, char *buf,
-    size_t len)
-{
-	return addr_text(sa, with_port, buf, len);
-}
 

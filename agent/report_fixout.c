@@ -38,8 +38,8 @@ fixout_header(const struct report *r, FILE *fp, const char *host,
 	fprintf(fp, "# ftpath %s: fix for the %s\n", r->agent_version ?
 	    r->agent_version : "", host);
 	fprintf(fp, "# run: agent %s (seen as %s), server %s, %u ms\n",
-	    report_ss_text(ADDR_SA(&r->f.agent_local), 0, a, sizeof(a)),
-	    report_ss_text(ADDR_SA(&r->f.agent_observed), 0, b, sizeof(b)),
+	    addr_text(ADDR_SA(&r->f.agent_local), 0, a, sizeof(a)),
+	    addr_text(ADDR_SA(&r->f.agent_observed), 0, b, sizeof(b)),
 	    r->server_name ? r->server_name : "?", r->duration_ms);
 	fprintf(fp, "# %s\n", how);
 }

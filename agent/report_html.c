@@ -98,7 +98,7 @@ html_run(FILE *fp, const struct report *r, const struct report_run *run)
 	    e->v.pass ? "pass" : "fail", e->v.pass ? "pass" : "fail",
 	    cause ? cause : "", e->v.pass ? "PASS" : "FAIL",
 	    probe_kind_name(e->o.kind), report_ports_text(run, p, sizeof(p)));
-	html_esc(fp, report_ss_text(ADDR_SA(&e->o.remote), 0, a, sizeof(a)));
+	html_esc(fp, addr_text(ADDR_SA(&e->o.remote), 0, a, sizeof(a)));
 	if (cause != NULL)
 		fprintf(fp, " &mdash; <b class=\"cause\">%s</b>%s", cause,
 		    e->v.pass ? " (warning)" : "");
@@ -147,10 +147,10 @@ html_header(FILE *fp, const struct report *r)
 	html_esc(fp, r->server_name);
 	fprintf(fp, "</title><style>%s</style></head><body>\n<h1>ftpath: "
 	    "agent ", html_style);
-	html_esc(fp, report_ss_text(ADDR_SA(&r->f.agent_local), 0, a,
+	html_esc(fp, addr_text(ADDR_SA(&r->f.agent_local), 0, a,
 	    sizeof(a)));
 	fputs(" &rarr; reflector ", fp);
-	html_esc(fp, report_ss_text(ADDR_SA(&r->f.dialled), 1, b, sizeof(b)));
+	html_esc(fp, addr_text(ADDR_SA(&r->f.dialled), 1, b, sizeof(b)));
 	fputs(", server ", fp);
 	html_esc(fp, r->server_name);
 	fprintf(fp, "</h1>\n<p>rtt %u ms, duration %u ms</p>\n", r->f.rtt_ms,

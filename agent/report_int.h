@@ -119,11 +119,6 @@ struct report_view {
 int report_view_build(const struct report *r, struct report_view *vw);
 void report_view_free(struct report_view *vw);
 
-/* The model's addresses: ADDR_SA() of a sockaddr_storage or addr_inet. */
-int report_ss_known(const struct sockaddr *sa);
-/* addr_text() of one of them. */
-const char *report_ss_text(const struct sockaddr *sa, int with_port,
-    char *buf, size_t len);
 /* "30000" or "30000-30099". */
 const char *report_ports_text(const struct report_run *run, char *buf,
     size_t len);

@@ -47,9 +47,9 @@ jaddr(const struct sockaddr *sa)
 {
 	char buf[ADDR_STRLEN];
 
-	if (!report_ss_known(sa))
+	if (!addr_is_inet(sa))
 		return json_null();
-	return json_string(report_ss_text(sa, 0, buf, sizeof(buf)));
+	return json_string(addr_text(sa, 0, buf, sizeof(buf)));
 }
 
 /* json_object_set_new that reports failure (v NULL or no memory). */
@@ -98,8 +98,8 @@ json_nat_client(const struct session_facts *f)
 	    jset(o, "observed", jaddr(ADDR_SA(&f->agent_observed))) != 0)
 		goto fail;
 	/* Only stated when both ports of the control connection are known. */
-	if (report_ss_known(ADDR_SA(&f->agent_local)) &&
-	    report_ss_known(ADDR_SA(&f->agent_observed)) &&
+	if (addr_is_inet(ADDR_SA(&f->agent_local)) &&
+	    addr_is_inet(ADDR_SA(&f->agent_observed)) &&
 	    addr_port(l) != 0 && addr_port(s) != 0 &&
 	    jset(o, "port_preserved",
 	    json_boolean(addr_port(l) == addr_port(s))) != 0)

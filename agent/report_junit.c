@@ -55,7 +55,7 @@ junit_run(FILE *fp, const struct report_run *run)
 	fprintf(fp, "    <testcase classname=\"ftpath.%s\" name=\"%s tcp/%s ",
 	    probe_kind_name(e->o.kind), probe_kind_name(e->o.kind),
 	    report_ports_text(run, p, sizeof(p)));
-	junit_esc(fp, report_ss_text(ADDR_SA(&e->o.remote), 0, a, sizeof(a)));
+	junit_esc(fp, addr_text(ADDR_SA(&e->o.remote), 0, a, sizeof(a)));
 	fprintf(fp, "\" time=\"%.3f\">\n", e->o.elapsed_ms / 1000.0);
 	if (!e->v.pass) {
 		fputs("      <failure type=\"", fp);

@@ -41,11 +41,11 @@ print_header(const struct report *r, FILE *out)
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 
 	fprintf(out, "ftpath: agent %s -> reflector %s\n",
-	    report_ss_text(ADDR_SA(&f->agent_local), 0, a, sizeof(a)),
-	    report_ss_text(ADDR_SA(&f->dialled), 1, b, sizeof(b)));
+	    addr_text(ADDR_SA(&f->agent_local), 0, a, sizeof(a)),
+	    addr_text(ADDR_SA(&f->dialled), 1, b, sizeof(b)));
 	fprintf(out, "  server    %s", r->server_name ? r->server_name : "?");
-	report_ss_text(ADDR_SA(&f->server), 0, a, sizeof(a));
-	if (report_ss_known(ADDR_SA(&f->server)) &&
+	addr_text(ADDR_SA(&f->server), 0, a, sizeof(a));
+	if (addr_is_inet(ADDR_SA(&f->server)) &&
 	    (r->server_name == NULL || strcmp(r->server_name, a) != 0))
 		fprintf(out, " (%s)", a);
 	fprintf(out, "\n  rtt       %u ms, duration %u ms\n", f->rtt_ms,
@@ -57,14 +57,14 @@ print_header(const struct report *r, FILE *out)
 	if (verdict_client_nat(f))
 		fprintf(out, "  nat       agent %s is seen by the reflector as "
 		    "%s (source NAT)\n",
-		    report_ss_text(ADDR_SA(&f->agent_local), 1, a, sizeof(a)),
-		    report_ss_text(ADDR_SA(&f->agent_observed), 1, b,
+		    addr_text(ADDR_SA(&f->agent_local), 1, a, sizeof(a)),
+		    addr_text(ADDR_SA(&f->agent_observed), 1, b,
 		    sizeof(b)));
 	if (verdict_server_nat(f))
 		fprintf(out, "  nat       reflector dialled as %s is %s "
 		    "(destination NAT)\n",
-		    report_ss_text(ADDR_SA(&f->dialled), 1, a, sizeof(a)),
-		    report_ss_text(ADDR_SA(&f->reflector_local), 1, b,
+		    addr_text(ADDR_SA(&f->dialled), 1, a, sizeof(a)),
+		    addr_text(ADDR_SA(&f->reflector_local), 1, b,
 		    sizeof(b)));
 	if (r->nat_line != NULL)
 		fprintf(out, "  nat       %s\n", r->nat_line);
@@ -84,7 +84,7 @@ print_widths(const struct report_view *vw, struct print_ctx *pc)
 		n = (int)strlen(report_ports_text(&vw->runs[i], p, sizeof(p))) + 4;
 		if (n > pc->port_w)
 			pc->port_w = n;
-		n = (int)strlen(report_ss_text(ADDR_SA(
+		n = (int)strlen(addr_text(ADDR_SA(
 		    &vw->runs[i].first->o.remote), 0, a, sizeof(a)));
 		if (n > pc->addr_w)
 			pc->addr_w = n;
@@ -102,7 +102,7 @@ print_run_head(const struct print_ctx *pc, const struct report_run *run)
 	    pc->color ? (e->v.pass ? ANSI_GREEN : ANSI_RED) : "",
 	    e->v.pass ? "PASS" : "FAIL", pc->color ? ANSI_RESET : "",
 	    probe_kind_name(e->o.kind), pc->port_w, tp, pc->addr_w,
-	    report_ss_text(ADDR_SA(&e->o.remote), 0, a, sizeof(a)));
+	    addr_text(ADDR_SA(&e->o.remote), 0, a, sizeof(a)));
 }
 
 /* The order a probe crosses the stages: the opener's host first. */

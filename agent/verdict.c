@@ -38,41 +38,22 @@ vc_fail(struct verdict *v, enum cause c)
 	v->cause = c;
 }
 
-int
-vc_ss_known(const struct sockaddr *sa)
-{
-	return sa->sa_family == AF_INET || sa->sa_family == AF_INET6;
-}
-
 /* "192.0.2.1:21", or the bare address when the port is unknown (0). */
 const char *
 vc_ss_text(const struct sockaddr *sa, char *buf, size_t len)
 {
-	struct sockaddr_storage plain;
-	const struct sockaddr *p = ADDR_SA(&plain);
-
-	/* A dual-stack socket reports v4 peers as ::ffff:a.b.c.d; people
-	 * read and grep for the plain form. */
-	addr_store(&plain, sa);
-	addr_unmap(&plain);
-	if (!vc_ss_known(p))
+	if (!addr_is_inet(sa)) {
 		snprintf(buf, len, "an unknown address");
-	else if (addr_port(p) == 0)
-		addr_ntop(p, buf, len);
-	else
-		addr_ntop_port(p, buf, len);
-	return buf;
+		return buf;
+	}
+	return addr_text(sa, 1, buf, len);	/* v4-mapped as plain v4 */
 }
 
 /* The address alone, unmapped: "192.0.2.1". */
 const char *
 vc_ip_text(const struct sockaddr *sa, char *buf, size_t len)
 {
-	struct sockaddr_storage plain;
-
-	addr_store(&plain, sa);
-	addr_unmap(&plain);
-	return addr_ntop((const struct sockaddr *)&plain, buf, len);
+	return addr_text(sa, 0, buf, len);
 }
 
 /* ss if known, else fallback with the given port (0 = leave it). */
@@ -82,7 +63,7 @@ vc_ss_text_or(const struct sockaddr *sa, const struct sockaddr *fallback,
 {
 	struct sockaddr_storage tmp;
 
-	if (vc_ss_known(sa) || !vc_ss_known(fallback))
+	if (addr_is_inet(sa) || !addr_is_inet(fallback))
 		return vc_ss_text(sa, buf, len);
 	addr_store(&tmp, fallback);
 	if (port != 0)
@@ -142,7 +123,7 @@ vc_banner_starts(const struct probe_obs *o, const char *code)
 void
 vc_set_hop(struct vctx *c)
 {
-	if (c->o->icmp.present && vc_ss_known(ADDR_SA(&c->o->icmp.from)))
+	if (c->o->icmp.present && addr_is_inet(ADDR_SA(&c->o->icmp.from)))
 		vc_ip_text(ADDR_SA(&c->o->icmp.from), c->v->hop,
 		    sizeof(c->v->hop));
 }
@@ -167,8 +148,8 @@ service_addr_note(struct vctx *c)
 	char mgmt[ADDR_STRLEN], svc[ADDR_STRLEN];
 
 	if (c->o->kind == PROBE_ACTIVE ||
-	    !vc_ss_known(ADDR_SA(&c->f->server)) ||
-	    !vc_ss_known(ADDR_SA(&c->f->dialled)) ||
+	    !addr_is_inet(ADDR_SA(&c->f->server)) ||
+	    !addr_is_inet(ADDR_SA(&c->f->dialled)) ||
 	    addr_equal(srv, (const struct sockaddr *)&c->f->dialled) ||
 	    addr_equal(srv, (const struct sockaddr *)&c->f->reflector_local))
 		return;
@@ -194,12 +175,12 @@ static int
 icmp_from_server_host(const struct vctx *c)
 {
 	const struct sockaddr *from = (const struct sockaddr *)&c->o->icmp.from;
-	const struct sockaddr *dst = vc_ss_known(ADDR_SA(&c->o->remote)) ?
+	const struct sockaddr *dst = addr_is_inet(ADDR_SA(&c->o->remote)) ?
 	    ADDR_SA(&c->o->remote) : ADDR_SA(&c->f->server);
 
 	return c->o->kind != PROBE_ACTIVE &&
-	    vc_ss_known(ADDR_SA(&c->o->icmp.from)) &&
-	    vc_ss_known(ADDR_SA(&c->f->reflector_local)) &&
+	    addr_is_inet(ADDR_SA(&c->o->icmp.from)) &&
+	    addr_is_inet(ADDR_SA(&c->f->reflector_local)) &&
 	    addr_equal(from, dst) &&
 	    addr_equal(from, (const struct sockaddr *)&c->f->reflector_local);
 }
@@ -220,7 +201,7 @@ vc_icmp_verdict(struct vctx *c)
 	}
 	vc_set_hop(c);
 	errq_describe(e, desc, sizeof(desc));
-	if (vc_ss_known(ADDR_SA(&e->from)))
+	if (addr_is_inet(ADDR_SA(&e->from)))
 		vc_ip_text(ADDR_SA(&e->from), from, sizeof(from));
 	else
 		snprintf(from, sizeof(from), "an unknown sender");
@@ -293,7 +274,7 @@ static int
 nat_between(const struct sockaddr_storage *a,
     const struct sockaddr_storage *b)
 {
-	if (!vc_ss_known(ADDR_SA(a)) || !vc_ss_known(ADDR_SA(b)))
+	if (!addr_is_inet(ADDR_SA(a)) || !addr_is_inet(ADDR_SA(b)))
 		return 0;
 	return !addr_equal((const struct sockaddr *)a,
 	    (const struct sockaddr *)b);

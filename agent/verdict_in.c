@@ -124,12 +124,12 @@ in_acked(struct vctx *c)
 	vc_ev_add(c->v, VERDICT_STAGE_AGENT, "the connect-back from %s to %s "
 	    "reached the agent's listener and was acknowledged in %u ms",
 	    c->src, c->dst, o->elapsed_ms);
-	if (!vc_ss_known(ADDR_SA(&o->seen_peer)))
+	if (!addr_is_inet(ADDR_SA(&o->seen_peer)))
 		return;
 	if (addr_port(seen) != o->port)
 		vc_ev_add(c->v, VERDICT_STAGE_PATH, "source port %u rewritten to "
 		    "%u (NAT on the server side)", o->port, addr_port(seen));
-	if (vc_ss_known(ADDR_SA(&o->local)) && !addr_equal(seen, used))
+	if (addr_is_inet(ADDR_SA(&o->local)) && !addr_equal(seen, used))
 		vc_ev_add(c->v, VERDICT_STAGE_PATH, "the agent saw the connect-back "
 		    "from %s (the reflector used %s): source NAT on the server "
 		    "side", vc_ss_text(ADDR_SA(&o->seen_peer), s, sizeof(s)),
@@ -147,7 +147,7 @@ vc_in_failure_clause(const struct vctx *c, char *buf, size_t len)
 	case OUTCOME_ICMP:
 		errq_describe(&o->icmp, desc, sizeof(desc));
 		snprintf(from, sizeof(from), "an unknown sender");
-		if (o->icmp.present && vc_ss_known(ADDR_SA(&o->icmp.from)))
+		if (o->icmp.present && addr_is_inet(ADDR_SA(&o->icmp.from)))
 			vc_ip_text(ADDR_SA(&o->icmp.from), from, sizeof(from));
 		snprintf(buf, len, "got %s from %s", desc, from);
 		break;

@@ -30,7 +30,6 @@ void vc_ev_add(struct verdict *v, enum verdict_stage st, const char *fmt,
     ...) VERDICT_FMT(3, 4);
 void vc_fail(struct verdict *v, enum cause c);
 /* The addresses: ADDR_SA() of a sockaddr_storage or struct addr_inet. */
-int vc_ss_known(const struct sockaddr *sa);
 const char *vc_ss_text(const struct sockaddr *sa, char *buf, size_t len);
 const char *vc_ip_text(const struct sockaddr *sa, char *buf, size_t len);
 const char *vc_ss_text_or(const struct sockaddr *sa,

@@ -91,7 +91,7 @@ trace_failed_at_server(const struct vctx *c)
 	case OUTCOME_RESET:
 		return 1;
 	case OUTCOME_ICMP:
-		return o->icmp.present && vc_ss_known(ADDR_SA(&o->icmp.from)) &&
+		return o->icmp.present && addr_is_inet(ADDR_SA(&o->icmp.from)) &&
 		    (addr_equal(from, (const struct sockaddr *)&c->f->server) ||
 		    addr_equal(from, (const struct sockaddr *)&o->remote) ||
 		    addr_equal(from,
@@ -409,8 +409,8 @@ out_snat_note(struct vctx *c)
 	const struct sockaddr *used = (const struct sockaddr *)&o->local;
 	char s[ADDR_STRLEN], u[ADDR_STRLEN];
 
-	if (!o->arrived || !vc_ss_known(ADDR_SA(&o->seen_peer)) ||
-	    !vc_ss_known(ADDR_SA(&o->local)))
+	if (!o->arrived || !addr_is_inet(ADDR_SA(&o->seen_peer)) ||
+	    !addr_is_inet(ADDR_SA(&o->local)))
 		return;
 	if (addr_equal(seen, used) && addr_port(seen) == addr_port(used))
 		return;

@@ -191,6 +191,12 @@ addr_len(const struct sockaddr *sa)
 	return 0;
 }
 
+int
+addr_is_inet(const struct sockaddr *sa)
+{
+	return sa != NULL && addr_len(sa) != 0;
+}
+
 uint16_t
 addr_port(const struct sockaddr *sa)
 {

@@ -58,6 +58,9 @@ int addr_resolve(const char *name, uint16_t port, struct sockaddr_storage *out,
     int max);
 
 socklen_t addr_len(const struct sockaddr *sa);
+/* 1 when sa (may be NULL) holds an IPv4 or IPv6 address: what was
+ * observed, as against a zeroed field nobody filled. */
+int addr_is_inet(const struct sockaddr *sa);
 uint16_t addr_port(const struct sockaddr *sa);
 void addr_set_port(struct sockaddr *sa, uint16_t port);
 /* Same family and address; ports and IPv4-mapped forms are compared as

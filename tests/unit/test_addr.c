@@ -173,10 +173,15 @@ test_text(void **state)
 	addr_set_port((struct sockaddr *)&ss, 21);
 	assert_string_equal(addr_text((struct sockaddr *)&ss, 1, buf,
 	    sizeof(buf)), "[2001:db8::1]:21");
+	assert_true(addr_is_inet((struct sockaddr *)&ss));
 	memset(&ss, 0, sizeof(ss));
+	assert_false(addr_is_inet((struct sockaddr *)&ss));
 	assert_string_equal(addr_text((struct sockaddr *)&ss, 1, buf,
 	    sizeof(buf)), "?");
+	assert_false(addr_is_inet(NULL));
 	assert_string_equal(addr_text(NULL, 0, buf, sizeof(buf)), "?");
+	assert_int_equal(addr_parse_ip("198.51.100.7", &ss, &len), 0);
+	assert_true(addr_is_inet((struct sockaddr *)&ss));
 }
 
 static void
