@@ -111,6 +111,9 @@ struct probe_engine {
 	size_t n_late;
 	int icmp_seen;			/* some probe got ICMP promptly */
 	size_t n_kind[2];		/* probes per kind (control, passive) */
+	/* 1 + the index of each kind's first probe (0: none yet), so that a
+	 * timeout need not scan the observations to learn it. */
+	size_t first_of[PROBE_ACTIVE + 1];
 };
 
 static void probe_io_cb(evutil_socket_t fd, short what, void *arg);
@@ -242,6 +245,8 @@ probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 	o->outcome = OUTCOME_NOT_RUN;
 	(void)addr_inet_set(&o->remote, ADDR_SA(&pe->server));
 	addr_set_port((struct sockaddr *)&o->remote, port);
+	if (pe->first_of[kind] == 0)
+		pe->first_of[kind] = pe->n + 1;
 	*slot = (uint32_t)++pe->n;
 	pe->n_kind[kind == PROBE_PASSIVE]++;
 	return 0;
@@ -254,14 +259,11 @@ probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 static int
 probe_first_of_kind(const struct probe_engine *pe, const struct probe *p)
 {
-	size_t i = p->idx, j;
+	enum probe_kind kind = probe_o(p)->kind;
 
-	if (pe->n_kind[probe_o(p)->kind == PROBE_PASSIVE] < 2)
+	if (pe->n_kind[kind == PROBE_PASSIVE] < 2)
 		return 0;
-	for (j = 0; j < i; j++)
-		if (pe->obs[j].kind == probe_o(p)->kind)
-			return 0;
-	return 1;
+	return pe->first_of[kind] == p->idx + 1;
 }
 
 int
