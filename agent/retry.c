@@ -6,6 +6,7 @@
 #include <sys/time.h>
 
 #include "addr.h"
+#include "copypool.h"
 #include "err.h"
 #include "retry.h"
 #include "log.h"
@@ -141,6 +142,30 @@ retry_icmp_kind(struct event_base *base, struct probe_engine *pe,
 	return 1;
 }
 
+/*
+ * What the copy of a retried observation points at lives in the retry
+ * engine's pool, which goes before the observation does: copy it into
+ * the session engine's pool.  0 or FTP_ERR_NOMEM.
+ */
+static int
+retry_rehome(struct probe_engine *pe, struct probe_obs *o)
+{
+	struct copypool *kept = probe_kept(pe);
+	const char **str[] = { &o->trace_reason, &o->ctrace_reason };
+	const struct probe_rule **rule[] = { &o->rule, &o->crule };
+	size_t k;
+
+	for (k = 0; k < sizeof(str) / sizeof(str[0]); k++)
+		if (*str[k] != NULL &&
+		    (*str[k] = copypool_str(kept, *str[k])) == NULL)
+			return FTP_ERR_NOMEM;
+	for (k = 0; k < sizeof(rule) / sizeof(rule[0]); k++)
+		if (*rule[k] != NULL && (*rule[k] = copypool_bytes(kept,
+		    *rule[k], sizeof(**rule[k]))) == NULL)
+			return FTP_ERR_NOMEM;
+	return 0;
+}
+
 /* Re-run every silent probe in one parallel pass at twice the timeout. */
 static int
 retry_confirm(struct event_base *base, struct probe_engine *pe,
@@ -190,6 +215,8 @@ retry_confirm(struct event_base *base, struct probe_engine *pe,
 		*o = *ro;
 		o->arm = arm;
 		o->served = served;
+		if ((r = retry_rehome(pe, o)) != 0)
+			goto out;
 		changed++;
 	}
 	r = (int)changed;
