@@ -1,7 +1,8 @@
 /*
  * check_int.h - the state of one `check` shared by its orchestration
- * (check.c) and its evidence collection (collect.c).  Not for other
- * modules: they use check.h.
+ * (check.c), the stages of its armed session (checkstage.c) and its
+ * evidence collection (collect.c).  Not for other modules: they use
+ * check.h.
  */
 #ifndef FTPATH_AGENT_CHECK_INT_H
 #define FTPATH_AGENT_CHECK_INT_H
@@ -21,6 +22,7 @@
 #include "ctrace.h"
 #include "evidence.h"
 #include "fixes.h"
+#include "log.h"
 #include "probe.h"
 #include "progress.h"
 #include "refobs.h"
@@ -102,6 +104,14 @@ struct check {
 	struct idle_obs *idle;		/* --idle-test (idle.h), or NULL */
 };
 
+
+/* ---- check.c: for the stages (checkstage.h) ---- */
+
+/* A note for the report (added to c->notes), logged at debug level. */
+void check_note(struct check *c, const char *fmt, ...) LOG_FMT(2, 3);
+/* Where the reflector's messages are decoded into (refobs.h): c->ro,
+ * pointed at this check's engine, fixes, control port and notes. */
+struct refobs *check_refobs(struct check *c);
 
 /* ---- collect.c: the later stages' evidence ---- */
 
