@@ -2,10 +2,11 @@
  * ftpcheck_int.h - what the parts of the real FTP client share (not for
  * other modules; the interface is ftpcheck.h).
  *
- * ftpcheck.c runs the session: the control connection's state machine
- * and the plain data connections.  ftpcheck_tls.c holds everything TLS:
- * AUTH TLS and the certificate, and the FTPS data connections.
- * ftpcheck_reply.c holds the pure parsers and formatters.
+ * ftpcheck.c runs the session: the control connection's state machine.
+ * ftpcheck_mode.c (ftpcheck_mode.h) runs the data modes: each mode's
+ * command, its data connection and the transfer.  ftpcheck_tls.c holds
+ * everything TLS: AUTH TLS and the certificate, and the FTPS data
+ * connections.  ftpcheck_reply.c holds the pure parsers and formatters.
  */
 #ifndef FTPATH_AGENT_FTPCHECK_INT_H
 #define FTPATH_AGENT_FTPCHECK_INT_H
@@ -72,14 +73,18 @@ struct ftpcheck {
 };
 
 
-/* ftpcheck.c: the session, for the TLS part. */
+/* ftpcheck.c: the session, for the data modes and the TLS part. */
 void ftpcheck_wait(struct ftpcheck *fc, enum ftpcheck_state st);
 void ftpcheck_session_end(struct ftpcheck *fc, const char *why, ...)
     LOG_FMT(2, 3);
+/* One command line (CRLF added) queued on the control connection. */
+void ftpcheck_send(struct ftpcheck *fc, const char *fmt, ...) LOG_FMT(2, 3);
 /* The control connection is TLS now: log in again over it (FTPS). */
 void ftpcheck_tls_ready(struct ftpcheck *fc);
 /* The mode being run (the FTPS one in the TLS session), or NULL. */
 struct ftpcheck_data *ftpcheck_cur(struct ftpcheck *fc);
+
+/* ftpcheck_mode.c: the data socket, for the TLS part. */
 /* Watch data_fd for what (EV_READ|EV_PERSIST, EV_WRITE).  0 or NOMEM. */
 int ftpcheck_data_watch(struct ftpcheck *fc, short what);
 
