@@ -28,13 +28,19 @@ struct addr_inet {
 };
 
 /* A sockaddr_storage or a struct addr_inet (pointer) as the struct
- * sockaddr it holds; any other type does not compile. */
+ * sockaddr it holds; any other type does not compile.  cppcheck 2.10
+ * cannot parse _Generic (it reports broken syntax trees and crashes), so
+ * make lint reads the plain cast; the compilers check the types. */
+#ifdef __CPPCHECK__
+#define ADDR_SA(p) ((const struct sockaddr *)(const void *)(p))
+#else
 #define ADDR_SA(p) _Generic((p), \
 	struct sockaddr_storage *: (const struct sockaddr *)(const void *)(p), \
 	const struct sockaddr_storage *: \
 	    (const struct sockaddr *)(const void *)(p), \
 	struct addr_inet *: (const struct sockaddr *)(const void *)(p), \
 	const struct addr_inet *: (const struct sockaddr *)(const void *)(p))
+#endif
 
 struct portrange {
 	uint16_t lo;
