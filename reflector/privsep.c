@@ -220,31 +220,26 @@ privsep_helper_main(int sock, const struct reflector_config *cfg)
 
 /* ---- the engine ---- */
 
+/*
+ * Whether this start has privileges (*privileged) and gives them up to a
+ * helper (*needed), the user it drops to checked; 0, or an error with
+ * why filled.  A privileged start with allow_apply keeps one process.
+ */
 static int
-privsep_needed(const struct reflector_config *cfg, int *needed)
+privsep_plan(const struct reflector_config *cfg, int *needed,
+    int *privileged, char *why, size_t whylen)
 {
 	uint64_t eff = 0, prm = 0;
 
-	*needed = 0;
-	if (privdrop_caps(&eff, &prm) != 0)
-		return FTP_ERR_SYSTEM;
-	if (geteuid() != 0 && (prm & PRIVSEP_CAPS) == 0)
-		return 0;	/* nothing to give up */
-	*needed = !cfg->allow_apply;
-	return 0;
-}
-
-int
-privsep_check(const struct reflector_config *cfg, char *why, size_t whylen)
-{
-	int needed, r;
-
-	if ((r = privsep_needed(cfg, &needed)) != 0) {
+	*needed = *privileged = 0;
+	if (privdrop_caps(&eff, &prm) != 0) {
 		snprintf(why, whylen, "reading capabilities: %s",
 		    strerror(errno));
-		return r;
+		return FTP_ERR_SYSTEM;
 	}
-	if (needed && geteuid() == 0 && getpwnam(cfg->user) == NULL) {
+	*privileged = geteuid() == 0 || (prm & PRIVSEP_CAPS) != 0;
+	*needed = *privileged && !cfg->allow_apply;
+	if (*needed && geteuid() == 0 && getpwnam(cfg->user) == NULL) {
 		snprintf(why, whylen, "user = %s: no such user (create it, "
 		    "e.g. adduser --system %s, or name another)", cfg->user,
 		    cfg->user);
@@ -254,26 +249,31 @@ privsep_check(const struct reflector_config *cfg, char *why, size_t whylen)
 }
 
 int
+privsep_check(const struct reflector_config *cfg, char *why, size_t whylen)
+{
+	int needed, privileged;
+
+	return privsep_plan(cfg, &needed, &privileged, why, whylen);
+}
+
+int
 privsep_start(const struct reflector_config *cfg, int *separated,
     char *why, size_t whylen)
 {
-	int sv[2], needed, r;
+	int sv[2], needed, privileged, r;
 	pid_t pid;
 
 	*separated = 0;
 	/* Said once, before there are two processes to say it. */
-	if ((r = privsep_check(cfg, why, whylen)) != 0)
+	if ((r = privsep_plan(cfg, &needed, &privileged, why, whylen)) != 0)
 		return r;
-	if ((r = privsep_needed(cfg, &needed)) != 0 || !needed) {
-		if (r != 0)
-			snprintf(why, whylen, "reading capabilities: %s",
-			    strerror(errno));
-		else if (cfg->allow_apply)
+	if (!needed) {
+		if (privileged)
 			log_warnx("allow_apply = yes: the reflector runs as "
 			    "one process with its privileges (the apply "
 			    "loader needs CAP_NET_ADMIN where the fixes are "
 			    "derived)");
-		return r;
+		return 0;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		snprintf(why, whylen, "socketpair: %s", strerror(errno));
