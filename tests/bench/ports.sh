@@ -23,11 +23,16 @@
 # one line (also in $FTPATH_BENCH_OUT/summary.txt if set):
 #
 #   ports: range=1024-65535 dropped=1000 runs=3 ok=3 wall_p50=..ms
-#          wall_max=..ms nmap_p50=..ms ratio=.. agent_rss=..MB refl_rss=..MB agent_cpu=..s
+#          wall_max=..ms nmap_p50=..ms ratio=.. nmap_open_sT=..ms
+#          nmap_open_sS=..ms agent_rss=..MB refl_rss=..MB agent_cpu=..s
 #          refl_cpu=..s agent_trace_lost=0
 #          refl_trace_lost=0 curl=agree exit=1
 #
-# ok: runs whose verdict was right; ratio: wall_p50 / nmap_p50; agent_rss: the largest of the runs;
+# ok: runs whose verdict was right; ratio: wall_p50 / nmap_p50;
+# nmap_open_sT, nmap_open_sS: nmap's connect and SYN scans of the same
+# range opened to one transparent listener by a harness tproxy rule (every
+# port answers, no ftpath code runs), medians of RUNS each, after the
+# agent runs; agent_rss: the largest of the runs;
 # agent_cpu: its median user + system time; refl_cpu: the reflector's
 # user + system time per run (the wall time is CPU-bound here);
 # agent_trace_lost: runs whose agent-host trace lost events;
@@ -157,10 +162,44 @@ CURL=agree
 curl_one "$CURL_CTL_DROP" "$CURL_DROP_PORT" && CURL="disagree(dropped $CURL_DROP_PORT passed)"
 curl_one "$CURL_CTL_PASS" "$CURL_PASS_PORT" || CURL="disagree(passing $CURL_PASS_PORT failed)"
 
+# The anchor against an open range: the same ports diverted by a harness
+# tproxy rule to one transparent listener (no ftpath code involved, the
+# reflector idle), then nmap's connect scan (-sT) and SYN scan (-sS) over
+# them, alternating, RUNS times each: what scanning a range whose every
+# port answers costs on this machine.  Its own mark and route table, far
+# from the reflector's (fw_route.h).
+open_anchor() {
+	bg_in_ns "$NS_S" "$T_DIR/tproxy_listen.log" "$PYTHON" "$HERE/tproxy_listen.py" "$OPEN_PORT"
+	wait_listen "$NS_S" "$OPEN_PORT" || die "tproxy_listen.py did not start"
+	nsx "$NS_S" 5 ip rule add fwmark "$OPEN_MARK" lookup "$OPEN_TABLE"
+	nsx "$NS_S" 5 ip route add local 0.0.0.0/0 dev lo table "$OPEN_TABLE"
+	ns_nft "$NS_S" open "table ip harness_open {
+	chain pre {
+		type filter hook prerouting priority mangle; policy accept;
+		ip daddr $SERVER4 tcp dport $PASV_LO-$PASV_HI meta mark set $OPEN_MARK tproxy to :$OPEN_PORT accept
+	}
+}"
+	local i m t0 ms
+	for ((i = 0; i < RUNS; i++)); do
+		for m in sT sS; do
+			t0=$(($(date +%s%N) / 1000000))
+			nsx "$NS_C" 300 nmap -"$m" -T4 -Pn -n -p "20,21,$PASV_LO-$PASV_HI" \
+				"$SERVER4" >/dev/null 2>&1 || true
+			ms=$(($(date +%s%N) / 1000000 - t0))
+			if [[ $m == sT ]]; then open_sT+=("$ms"); else open_sS+=("$ms"); fi
+		done
+	done
+	nsx "$NS_S" 5 nft delete table ip harness_open
+}
+OPEN_PORT=9999 OPEN_MARK=0x4a4a OPEN_TABLE=4242
+open_sT=() open_sS=()
+open_anchor
+log "open range: nmap -sT ms: ${open_sT[*]}; nmap -sS ms: ${open_sS[*]}"
+
 W50=$(median "${walls[@]}")
 N50=$(median "${nmaps[@]}")
 RATIO=$(awk -v a="$W50" -v b="$N50" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-LINE="ports: range=$PASV_LO-$PASV_HI dropped=1000 runs=$RUNS ok=$ok wall_p50=${W50}ms wall_max=$(printf '%s\n' "${walls[@]}" | sort -n | tail -n1)ms nmap_p50=${N50}ms ratio=$RATIO agent_rss=$(mb "$AGENT_KB")MB refl_rss=$(mb "$REFL_KB")MB agent_cpu=$(median "${cpus[@]}")s refl_cpu=${REFL_CPU}s agent_trace_lost=$agent_lost refl_trace_lost=$REFL_LOST curl=$CURL exit=${rc_all[*]}"
+LINE="ports: range=$PASV_LO-$PASV_HI dropped=1000 runs=$RUNS ok=$ok wall_p50=${W50}ms wall_max=$(printf '%s\n' "${walls[@]}" | sort -n | tail -n1)ms nmap_p50=${N50}ms ratio=$RATIO nmap_open_sT=$(median "${open_sT[@]}")ms nmap_open_sS=$(median "${open_sS[@]}")ms agent_rss=$(mb "$AGENT_KB")MB refl_rss=$(mb "$REFL_KB")MB agent_cpu=$(median "${cpus[@]}")s refl_cpu=${REFL_CPU}s agent_trace_lost=$agent_lost refl_trace_lost=$REFL_LOST curl=$CURL exit=${rc_all[*]}"
 echo "$LINE"
 log "wall ms: ${walls[*]}; nmap ms: ${nmaps[*]}; agent rss kB: ${rss[*]}"
 if [[ -n ${FTPATH_BENCH_OUT:-} ]]; then
