@@ -1,6 +1,6 @@
 /*
  * fuzz_apply.c - libFuzzer harness for the pure half of nft/apply
- * (nft/apply_plan.c): the script screen, the echo reader, the plan file
+ * (nft/apply_plan.h): the script screen, the echo reader, the plan file
  * decoder and the listing readers, on the same bytes.
  *
  * The first input byte picks what the rest is: a script (screened, its
@@ -11,7 +11,8 @@
  *
  *   clang -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
  *       -Icommon -Inft tests/fuzz/fuzz_apply.c nft/apply_plan.c \
- *       common/err.c -ljansson -o build/fuzz_apply
+ *       nft/apply_screen.c nft/apply_live.c common/err.c -ljansson \
+ *       -o build/fuzz_apply
  *   ./build/fuzz_apply -max_total_time=60
  *
  * Not part of "make check".
@@ -21,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply.h"
+#include "apply_plan.h"
 #include "err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
