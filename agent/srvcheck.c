@@ -16,10 +16,9 @@
 #include "jsonstr.h"
 #include "log.h"
 #include "readfile.h"
-#include "srvcheck.h"
+#include "srvcheck_int.h"
 
-/* welcome.ftp_server.settings keys, by enum srvcheck_key. */
-static const char *const srvcheck_keys[SRVCHECK_NKEYS] = {
+const char *const srvcheck_keys[SRVCHECK_NKEYS] = {
 	[SRVCHECK_CONTROL_PORT] = "control_port",
 	[SRVCHECK_PASV_ENABLE] = "pasv_enable",
 	[SRVCHECK_PASV_ADDRESS] = "pasv_address",
@@ -27,10 +26,9 @@ static const char *const srvcheck_keys[SRVCHECK_NKEYS] = {
 	[SRVCHECK_MAX_PER_IP] = "max_per_ip",
 };
 
-/* snprintf for evidence sentences: a sentence cut at the buffer's end
- * is still evidence, so truncation is accepted here on purpose. */
-static void LOG_FMT(3, 4)
-text(char *buf, size_t len, const char *fmt, ...)
+/* Truncation accepted on purpose (srvcheck_int.h). */
+void
+srvcheck_text(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -167,9 +165,9 @@ setting_where(const struct srvcheck_host *h, enum srvcheck_key k,
 	const struct srvcheck_setting *s = &h->s[k];
 
 	if (s->set)
-		text(buf, len, "%s:%lu %s", h->file, s->line, s->text);
+		srvcheck_text(buf, len, "%s:%lu %s", h->file, s->line, s->text);
 	else
-		text(buf, len, "%s: %s not set", h->file,
+		srvcheck_text(buf, len, "%s: %s not set", h->file,
 		    s->name[0] ? s->name : srvcheck_keys[k]);
 	return buf;
 }
@@ -384,17 +382,17 @@ pasv_cfg_text(const struct srvcheck_host *h, enum pasv_cfg cfg,
 	setting_where(h, SRVCHECK_PASV_ADDRESS, w, sizeof(w));
 	addr_text(service, 0, s, sizeof(s));
 	if (cfg == PASV_CFG_WRONG && h->s[SRVCHECK_PASV_ADDRESS].str[0])
-		text(buf, len, "%s: the server puts %s in its 227 "
+		srvcheck_text(buf, len, "%s: the server puts %s in its 227 "
 		    "replies, not %s, the address clients dial", w,
 		    h->s[SRVCHECK_PASV_ADDRESS].str, s);
 	else if (cfg == PASV_CFG_WRONG)
-		text(buf, len, "%s: the server puts the address a "
+		srvcheck_text(buf, len, "%s: the server puts the address a "
 		    "connection arrived on (%s) in its 227 replies, not %s, "
 		    "the forwarded address clients dial", w,
 		    arrived != NULL ? addr_text(arrived, 0, i, sizeof(i)) :
 		    "its own", s);
 	else
-		text(buf, len, "%s names %s, the address clients dial",
+		srvcheck_text(buf, len, "%s names %s, the address clients dial",
 		    w, s);
 }
 
@@ -422,8 +420,8 @@ srvcheck_pasv_decide(const struct srvcheck_host *h,
 	if (measured && !m_wrong) {
 		/* The 227 worked: the measurement wins over the file. */
 		if (cfg == PASV_CFG_WRONG)
-			text(out->note, sizeof(out->note), "%s; yet the "
-			    "227 reply carried %s and its data connection "
+			srvcheck_text(out->note, sizeof(out->note), "%s; yet "
+			    "the 227 reply carried %s and its data connection "
 			    "worked (an FTP ALG rewrote it, or the running "
 			    "server does not use this file)", t,
 			    addr_text((const struct sockaddr *)&meas->adv, 1, a,
@@ -432,9 +430,9 @@ srvcheck_pasv_decide(const struct srvcheck_host *h,
 	}
 	if (measured && cfg == PASV_CFG_RIGHT) {
 		out->cause = 1;
-		text(out->evidence, sizeof(out->evidence), "%s, but the "
-		    "running server advertised %s: it does not run with this "
-		    "file (restart it, or check which file it reads), or "
+		srvcheck_text(out->evidence, sizeof(out->evidence), "%s, but "
+		    "the running server advertised %s: it does not run with "
+		    "this file (restart it, or check which file it reads), or "
 		    "something on the path rewrote the 227", t,
 		    addr_text((const struct sockaddr *)&meas->adv, 1, a,
 		    sizeof(a)));
@@ -445,11 +443,11 @@ srvcheck_pasv_decide(const struct srvcheck_host *h,
 	out->cause = 1;
 	out->from_config = !measured;
 	if (measured)
-		text(out->evidence, sizeof(out->evidence), "%s", t);
+		srvcheck_text(out->evidence, sizeof(out->evidence), "%s", t);
 	else
-		text(out->evidence, sizeof(out->evidence), "%s (from the "
-		    "settings alone: the real FTP client saw no 227 reply)",
-		    t);
+		srvcheck_text(out->evidence, sizeof(out->evidence), "%s (from "
+		    "the settings alone: the real FTP client saw no 227 "
+		    "reply)", t);
 	pasv_advice(h, service, out);
 }
 
@@ -477,8 +475,8 @@ refused_add(const struct srvcheck_host *h, enum srvcheck_key k,
 	if (!s->known || s->num <= 0 || i >= 2)
 		return;
 	setting_where(h, k, w, sizeof(w));
-	text(out->evidence[i], sizeof(out->evidence[i]), "%s: at most %lld "
-	    "%s%s", w, s->num, k == SRVCHECK_MAX_PER_IP ? "connection(s) "
+	srvcheck_text(out->evidence[i], sizeof(out->evidence[i]), "%s: at most "
+	    "%lld %s%s", w, s->num, k == SRVCHECK_MAX_PER_IP ? "connection(s) "
 	    "from one "
 	    "client address" : "client(s) at once",
 	    s->set ? "" : " (the server's default)");
@@ -521,17 +519,6 @@ srvcheck_refused_decide(const struct srvcheck_host *h, const char *reply,
 #define SRVCHECK_FILE_MAX	(1024 * 1024)
 #define SRVCHECK_HOSTS		"/etc/hosts"
 #define SRVCHECK_MOUNTINFO	"/proc/self/mountinfo"
-
-struct srvcheck {
-	json_t *addresses;		/* welcome.addresses, or NULL */
-	json_t *ftp;			/* welcome.ftp_server, or NULL */
-	struct srvcheck_host h;
-	struct srvcheck_clock clk;
-	/* What srvcheck_observe() gathered: the name as resolved here and
-	 * the hosts-file line for it (dns.mismatch is decided later). */
-	int observed;
-	struct srvcheck_dns dns;
-};
 
 struct srvcheck *
 srvcheck_new(const json_t *welcome, long long recv_ms, double rtt_ms)
@@ -724,8 +711,8 @@ srvcheck_dns_evidence(const struct srvcheck *sc,
 
 	if (sc == NULL || !res->dns.mismatch)
 		return 0;
-	text(buf, len, "%s resolves to %s, which is not an address of the "
-	    "server host (%s)", res->dns.name, resolved_text(&res->dns, r,
+	srvcheck_text(buf, len, "%s resolves to %s, which is not an address of "
+	    "the server host (%s)", res->dns.name, resolved_text(&res->dns, r,
 	    sizeof(r)), srvcheck_host_addrs_text(&sc->h, h, sizeof(h)));
 	return 1;
 }
@@ -765,15 +752,16 @@ srvcheck_nat_json(const struct srvcheck *sc, const struct srvcheck_result *res,
 	if (*extra == NULL)
 		return FTP_ERR_NOMEM;
 	if (d->detected && d->seen.ss_family != AF_UNSPEC)
-		text(line, len, "service %s reaches the server host as %s "
-		    "(destination NAT, port-forward; ports %s)",
+		srvcheck_text(line, len, "service %s reaches the server host "
+		    "as %s (destination NAT, port-forward; ports %s)",
 		    addr_text((const struct sockaddr *)&d->service, 0, a,
 		    sizeof(a)), addr_text((const struct sockaddr *)&d->seen, 0,
 		    b, sizeof(b)), d->port_preserved ? "preserved" :
 		    "changed");
 	else if (d->detected)
-		text(line, len, "service %s is not an address of the server "
-		    "host but reaches it (destination NAT, port-forward)",
+		srvcheck_text(line, len, "service %s is not an address of the "
+		    "server host but reaches it (destination NAT, "
+		    "port-forward)",
 		    addr_text((const struct sockaddr *)&d->service, 0, a,
 		    sizeof(a)));
 	return 0;
@@ -853,8 +841,8 @@ finding_clock(const struct srvcheck_result *res, struct srvcheck_finding *out,
 	if (!k->skewed || (f = finding_next(out, max, n, CAUSE_CLOCK_SKEW, 1,
 	    "control channel")) == NULL)
 		return;
-	text(f->evidence, sizeof(f->evidence), "the reflector's clock is "
-	    "%lld.%03lld s %s the agent's (+-%lld ms: half the control "
+	srvcheck_text(f->evidence, sizeof(f->evidence), "the reflector's clock "
+	    "is %lld.%03lld s %s the agent's (+-%lld ms: half the control "
 	    "channel's round trip); certificates and logs disagree by as "
 	    "much", mag / 1000, mag % 1000, k->offset_ms > 0 ? "ahead of" :
 	    "behind", k->uncertainty_ms);
@@ -872,13 +860,13 @@ finding_dns(const struct srvcheck *sc, const struct srvcheck_result *res,
 	    0, "server name")) == NULL)
 		return;
 	if (d->hosts.found)
-		text(hf, sizeof(hf), "; hosts-file override: %s:%lu '%s'%s%s",
-		    d->hosts_file, d->hosts.line, d->hosts.text,
-		    d->hosts_source[0] ? ", mounted from " : "",
+		srvcheck_text(hf, sizeof(hf), "; hosts-file override: "
+		    "%s:%lu '%s'%s%s", d->hosts_file, d->hosts.line,
+		    d->hosts.text, d->hosts_source[0] ? ", mounted from " : "",
 		    d->hosts_source);
-	text(f->evidence, sizeof(f->evidence), "%s resolves to %s; the server "
-	    "host's addresses are %s, and nothing sent to %s reached it%s",
-	    d->name, resolved_text(d, r, sizeof(r)),
+	srvcheck_text(f->evidence, sizeof(f->evidence), "%s resolves to %s; "
+	    "the server host's addresses are %s, and nothing sent to %s "
+	    "reached it%s", d->name, resolved_text(d, r, sizeof(r)),
 	    srvcheck_host_addrs_text(&sc->h, h, sizeof(h)),
 	    d->n == 1 ? "it" : "them", hf);
 }
