@@ -1,6 +1,13 @@
 /*
  * srvcheck_int.h - what the parts of the server-host cross-checks share
  * (not for other modules; the interface is srvcheck.h).
+ *
+ * srvcheck.c holds the object and its observation stage, the module's
+ * only I/O.  srvcheck_parse.c parses welcome's facts, a hosts file and
+ * mountinfo.  srvcheck_decide.c holds the pure decisions, one per
+ * cause, and srvcheck_decide() over all the evidence.
+ * srvcheck_finding.c words the results as findings (causes with
+ * evidence); srvcheck_json.c renders them for the report.
  */
 #ifndef FTPATH_AGENT_SRVCHECK_INT_H
 #define FTPATH_AGENT_SRVCHECK_INT_H
