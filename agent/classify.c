@@ -8,7 +8,6 @@
  * patched onto it.  Each rule that overturns the per-path verdict keeps
  * the evidence it overturns, so the reader can check the reasoning.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,63 +20,8 @@
 #include "service.h"
 #include "srvcheck.h"
 
-#define CLASSIFY_FMT(a, b) __attribute__((format(printf, a, b)))
-#define CLASSIFY_MAX_FIXES	64
-
-struct cctx {
-	const struct evidence *e;
-	struct report *rep;
-	struct srvcheck_result sres;
-	/* The real FTP client's passive data connections that moved data,
-	 * and the probe of the same port (NULL: not probed). */
-	const struct ftpcheck_data *pdata[2];
-	enum ftpcheck_mode pmode[2];
-	const struct probe_obs *pprobe[2];
-	char refused[FTPCHECK_TEXT_MAX];	/* a 421 seen by a probe */
-	/* The cause each evidence fix answers (CAUSE_NONE: none). */
-	enum cause fix_cause[CLASSIFY_MAX_FIXES];
-	struct classify_sg sgm;		/* verdicts as runs, for --sg */
-	struct mtu_result mres;			/* mtu.h, decided first */
-};
-
-static void ev_push(struct verdict *v, enum verdict_stage st,
-    const char *fmt, ...) CLASSIFY_FMT(3, 4);
-static void mtu_path(const struct cctx *c, const struct probe_obs *o,
+static void mtu_path(const struct classify_ctx *c, const struct probe_obs *o,
     struct verdict *v);
-
-/* One more sentence; the last one is overwritten when full, because the
- * rule adding it says why the sentences above do not decide. */
-static void
-ev_push(struct verdict *v, enum verdict_stage st, const char *fmt, ...)
-{
-	unsigned i = v->n_evidence < VERDICT_MAX_EVIDENCE ? v->n_evidence++ :
-	    VERDICT_MAX_EVIDENCE - 1;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v->evidence[i], VERDICT_EVIDENCE_LEN, fmt, ap);
-	va_end(ap);
-	v->stage[i] = (unsigned char)st;
-}
-
-static const char *
-ss_text(const struct sockaddr *sa, int with_port, char *buf, size_t len)
-{
-	return addr_text(sa, with_port, buf, len);
-}
-
-/* The first sentence of v at stage st (or any), for a rule that quotes
- * what it overturns. */
-static const char *
-ev_first(const struct verdict *v, enum verdict_stage st)
-{
-	unsigned i;
-
-	for (i = 0; i < v->n_evidence; i++)
-		if (v->stage[i] == st)
-			return v->evidence[i];
-	return v->n_evidence > 0 ? v->evidence[0] : "the probe failed";
-}
 
 /* ---- trace planning (an observation-only question) ---- */
 
@@ -150,7 +94,7 @@ with_trace_scope(const struct session_facts *f, const struct probe_obs *o,
 		copy->arm = ARM_UNKNOWN;
 	snprintf(reason, len, "it follows the agent's address seen on the "
 	    "control channel (%s), not this probe's other-family source",
-	    ss_text(ADDR_SA(&f->agent_observed), 0, a, sizeof(a)));
+	    addr_text(ADDR_SA(&f->agent_observed), 0, a, sizeof(a)));
 	copy->trace_reason = reason;
 	return copy;
 }
@@ -183,15 +127,17 @@ late_evidence(const struct evidence_late_icmp *late, int own,
 	char d[96], a[ADDR_STRLEN];
 
 	errq_describe(&late->icmp, d, sizeof(d));
-	ev_push(v, VERDICT_STAGE_PATH, "the ICMP (%s from %s) came after the "
-	    "probe's timeout, within %u ms of the SYN: a router that answers "
-	    "only when it gives up (neighbour resolution takes about 3 s)",
-	    d, ss_text(ADDR_SA(&late->icmp.from), 0, a, sizeof(a)),
+	classify_ev_push(v, VERDICT_STAGE_PATH, "the ICMP (%s from %s) came "
+	    "after the probe's timeout, within %u ms of the SYN: a router "
+	    "that answers only when it gives up (neighbour resolution takes "
+	    "about 3 s)",
+	    d, addr_text(ADDR_SA(&late->icmp.from), 0, a, sizeof(a)),
 	    late->after_ms);
 	if (!own)
-		ev_push(v, VERDICT_STAGE_PATH, "that ICMP answered the probe to "
-		    "port %u of the same address: unreachable is about the "
-		    "address, and routers rate-limit ICMP", late->port);
+		classify_ev_push(v, VERDICT_STAGE_PATH, "that ICMP answered "
+		    "the probe to port %u of the same address: unreachable "
+		    "is about the address, and routers rate-limit ICMP",
+		    late->port);
 }
 
 /* ---- traceroute ---- */
@@ -220,20 +166,21 @@ trace_apply(const struct probe_obs *o, const struct evidence_trace *g,
 		    "port: the probe's was taken");
 	else
 		snprintf(label, sizeof(label), "hops");
-	ev_push(v, VERDICT_STAGE_PATH, "%s", traceroute_format(p, label, line,
-	    sizeof(line)));
+	classify_ev_push(v, VERDICT_STAGE_PATH, "%s", traceroute_format(p,
+	    label, line, sizeof(line)));
 	/* The probes' own ICMP came from that router: its silence at the
 	 * next TTL is its rate limit, not a drop. */
 	if (p->hop[p->n - 1].result == TRACEROUTE_SILENT && ans != NULL &&
 	    o->icmp.present && addr_equal((const struct sockaddr *)&ans->from,
 	    (const struct sockaddr *)&o->icmp.from))
-		ev_push(v, VERDICT_STAGE_PATH, "TTL %u got no answer, but the "
-		    "probes got ICMP from %s: routers rate-limit ICMP, so "
-		    "that silence proves no drop", p->hop[p->n - 1].ttl,
-		    ss_text(ADDR_SA(&ans->from), 0, a, sizeof(a)));
+		classify_ev_push(v, VERDICT_STAGE_PATH, "TTL %u got no "
+		    "answer, but the probes got ICMP from %s: routers "
+		    "rate-limit ICMP, so that silence proves no drop",
+		    p->hop[p->n - 1].ttl,
+		    addr_text(ADDR_SA(&ans->from), 0, a, sizeof(a)));
 	if (v->hop[0] == '\0' && ans != NULL &&
 	    (end == NULL || v->cause == CAUSE_PATH_REJECT))
-		ss_text(ADDR_SA(&ans->from), 0, v->hop, sizeof(v->hop));
+		addr_text(ADDR_SA(&ans->from), 0, v->hop, sizeof(v->hop));
 	/* Got through on the probe's own 5-tuple, or on its run's traced
 	 * port: either contradicts a drop of this observation. */
 	return end != NULL && end->result == TRACEROUTE_CONNECTED &&
@@ -250,9 +197,9 @@ intermittent(const struct probe_obs *o, const struct evidence_trace *g,
 
 	v->cause = CAUSE_NONE;
 	v->hop[0] = '\0';
-	ev_push(v, VERDICT_STAGE_PATH, "intermittent: the SYN failed %s, then "
-	    "the traceroute's SYN on %s completed a handshake at TTL %u; no "
-	    "cause is named for a path that works sometimes",
+	classify_ev_push(v, VERDICT_STAGE_PATH, "intermittent: the SYN "
+	    "failed %s, then the traceroute's SYN on %s completed a handshake "
+	    "at TTL %u; no cause is named for a path that works sometimes",
 	    o->confirm_ms ? "twice" : "once", g->first.port == o->port ?
 	    "the same 5-tuple" : "the same path (this run's traced port)",
 	    end != NULL ? end->ttl : 0);
@@ -274,21 +221,23 @@ silent_drop_or_gap(const struct session_facts *f, const struct probe_obs *o,
 		return;
 	if (addr_equal((const struct sockaddr *)&o->remote,
 	    (const struct sockaddr *)&f->dialled))
-		ev_push(v, VERDICT_STAGE_PATH, "the control channel reaches "
-		    "this same address on port %u: the route is there, so a "
-		    "filter drops these ports, not a routing gap",
+		classify_ev_push(v, VERDICT_STAGE_PATH, "the control "
+		    "channel reaches this same address on port %u: the "
+		    "route is there, so a filter drops these ports, not a "
+		    "routing gap",
 		    addr_port((const struct sockaddr *)&f->dialled));
 	else
-		ev_push(v, VERDICT_STAGE_PATH, "alternative: a router with no "
-		    "route to %s that sends no ICMP would look the same (the "
-		    "control channel reached another address, so it does not "
-		    "tell)", ss_text(ADDR_SA(&o->remote), 0, a, sizeof(a)));
+		classify_ev_push(v, VERDICT_STAGE_PATH, "alternative: a "
+		    "router with no route to %s that sends no ICMP would "
+		    "look the same (the control channel reached another "
+		    "address, so it does not tell)",
+		    addr_text(ADDR_SA(&o->remote), 0, a, sizeof(a)));
 }
 
 /* ---- the real FTP client over the same paths ---- */
 
 static void
-index_service(struct cctx *c)
+index_service(struct classify_ctx *c)
 {
 	static const enum ftpcheck_mode pm[2] = { FTPCHECK_EPSV,
 	    FTPCHECK_PASV };
@@ -341,24 +290,25 @@ helper_pass(const struct probe_obs *o, const char *mode, const char *data,
 {
 	char bare[VERDICT_EVIDENCE_LEN];
 
-	snprintf(bare, sizeof(bare), "%.200s", ev_first(v, VERDICT_STAGE_PATH));
+	snprintf(bare, sizeof(bare), "%.200s", classify_ev_first(v,
+	    VERDICT_STAGE_PATH));
 	memset(v, 0, sizeof(*v));
 	v->pass = 1;
 	v->cause = CAUSE_ALG_DEPENDENT;
-	ev_push(v, VERDICT_STAGE_PATH, "the real FTP client's %s data "
+	classify_ev_push(v, VERDICT_STAGE_PATH, "the real FTP client's %s data "
 	    "connection %s moved data: FTP works on this path", mode, data);
-	ev_push(v, VERDICT_STAGE_PATH, "bare connections without an FTP "
-	    "dialogue fail: %s", bare);
-	ev_push(v, VERDICT_STAGE_PATH, "so it works only as a connection "
-	    "related to the control session, through an FTP conntrack "
-	    "helper or ALG %s", helper_host(o));
-	ev_push(v, VERDICT_STAGE_PATH, "warning: FTPS (encrypted control) "
-	    "blinds the helper, and so does a client that connects before "
-	    "the helper saw its PASV/PORT: those will fail");
+	classify_ev_push(v, VERDICT_STAGE_PATH, "bare connections without an "
+	    "FTP dialogue fail: %s", bare);
+	classify_ev_push(v, VERDICT_STAGE_PATH, "so it works only as a "
+	    "connection related to the control session, through an FTP "
+	    "conntrack helper or ALG %s", helper_host(o));
+	classify_ev_push(v, VERDICT_STAGE_PATH, "warning: FTPS (encrypted "
+	    "control) blinds the helper, and so does a client that connects "
+	    "before the helper saw its PASV/PORT: those will fail");
 }
 
 static void
-passive_service(const struct cctx *c, const struct probe_obs *o,
+passive_service(const struct classify_ctx *c, const struct probe_obs *o,
     struct verdict *v)
 {
 	char a[ADDR_STRLEN + 8], data[ADDR_STRLEN + 48];
@@ -372,7 +322,7 @@ passive_service(const struct cctx *c, const struct probe_obs *o,
 		    !evidence_same_obs(c->pprobe[k], o))
 			continue;
 		snprintf(data, sizeof(data), "to %s (%llu bytes)",
-		    ss_text(ADDR_SA(&c->pdata[k]->adv), 1, a, sizeof(a)),
+		    addr_text(ADDR_SA(&c->pdata[k]->adv), 1, a, sizeof(a)),
 		    (unsigned long long)c->pdata[k]->bytes);
 		helper_pass(o, ftpcheck_mode_name(c->pmode[k]), data, v);
 		return;
@@ -381,45 +331,10 @@ passive_service(const struct cctx *c, const struct probe_obs *o,
 
 /* ---- fixes ---- */
 
-/* A patch answers a path whose cause is that host's own rule: the
- * server's for server-local-rule, ours for client-local-rule. */
-static void
-mark_fixes(struct cctx *c, const struct probe_obs *o, const struct verdict *v)
-{
-	size_t i, n = c->e->n_fixes < CLASSIFY_MAX_FIXES ? c->e->n_fixes :
-	    CLASSIFY_MAX_FIXES;
-
-	if (v->pass || (v->cause != CAUSE_SERVER_LOCAL_RULE &&
-	    v->cause != CAUSE_CLIENT_LOCAL_RULE))
-		return;
-	for (i = 0; i < n; i++) {
-		const struct evidence_fix *f = &c->e->fixes[i];
-
-		if (f->server == (v->cause == CAUSE_SERVER_LOCAL_RULE) &&
-		    f->kind == o->kind && (o->kind == PROBE_ACTIVE ||
-		    (f->lo <= o->port && o->port <= f->hi)))
-			c->fix_cause[i] = v->cause;
-	}
-}
-
-static int
-classify_fixes(struct cctx *c)
-{
-	size_t i, n = c->e->n_fixes < CLASSIFY_MAX_FIXES ? c->e->n_fixes :
-	    CLASSIFY_MAX_FIXES;
-	int r;
-
-	for (i = 0; i < n; i++)
-		if (c->fix_cause[i] != CAUSE_NONE && (r = report_add_fix(
-		    c->rep, c->fix_cause[i], &c->e->fixes[i])) != 0)
-			return r;
-	return 0;
-}
-
 /* ---- control and passive paths ---- */
 
 static int
-classify_path(struct cctx *c, const struct probe_obs *raw)
+classify_path(struct classify_ctx *c, const struct probe_obs *raw)
 {
 	const struct evidence *e = c->e;
 	const struct evidence_late_icmp *late;
@@ -442,7 +357,7 @@ classify_path(struct cctx *c, const struct probe_obs *raw)
 	if (!v.pass && srvcheck_dns_evidence(e->sc, &c->sres, line,
 	    sizeof(line))) {
 		v.cause = CAUSE_DNS_MISMATCH;
-		ev_push(&v, VERDICT_STAGE_AGENT, "%s", line);
+		classify_ev_push(&v, VERDICT_STAGE_AGENT, "%s", line);
 	}
 	if (trace_wanted(raw, &v) && (g = evidence_trace_for(e, raw)) != NULL &&
 	    trace_apply(raw, g, &v) && path_cause(v.cause))
@@ -450,7 +365,7 @@ classify_path(struct cctx *c, const struct probe_obs *raw)
 	silent_drop_or_gap(e->f, raw, &v);
 	passive_service(c, raw, &v);
 	mtu_path(c, raw, &v);
-	mark_fixes(c, raw, &v);
+	classify_mark_fixes(c, raw, &v);
 	if (classify_sg_measure(&c->sgm, raw, &v) != 0)
 		return FTP_ERR_NOMEM;
 	if (g == NULL)
@@ -470,27 +385,27 @@ active_alg(const struct alg_obs *a, struct verdict *v)
 	if (a == NULL || v->pass || !a->d[ALG_D_CONTROL].tested ||
 	    !a->active_tested || !a->active_ok)
 		return 0;
-	snprintf(plain, sizeof(plain), "%.180s", ev_first(v,
+	snprintf(plain, sizeof(plain), "%.180s", classify_ev_first(v,
 	    VERDICT_STAGE_PATH));
 	memset(v, 0, sizeof(*v));
 	v->pass = 1;
 	v->cause = CAUSE_ALG_DEPENDENT;
-	ev_push(v, VERDICT_STAGE_PATH, "only through the FTP ALG: the "
+	classify_ev_push(v, VERDICT_STAGE_PATH, "only through the FTP ALG: the "
 	    "connect-back to the PORT address as the reflector received it "
 	    "(%s) reached the agent's listener (port %u) in %u ms",
 	    a->active_target, a->listen_port, a->active_ms);
-	ev_push(v, VERDICT_STAGE_PATH, "without the ALG (port announced only "
-	    "over TLS): %s", plain);
-	ev_push(v, VERDICT_STAGE_PATH, "warning: the ALG opens the pinhole "
-	    "only when it can read PORT/EPRT; with FTPS (encrypted control) "
-	    "active mode will fail");
+	classify_ev_push(v, VERDICT_STAGE_PATH, "without the ALG (port "
+	    "announced only over TLS): %s", plain);
+	classify_ev_push(v, VERDICT_STAGE_PATH, "warning: the ALG opens the "
+	    "pinhole only when it can read PORT/EPRT; with FTPS (encrypted "
+	    "control) active mode will fail");
 	return 1;
 }
 
 /* The real FTP client's active transfer worked where the connect-back
  * failed: through a helper that read its PORT/EPRT. */
 static void
-active_service(const struct cctx *c, const struct probe_obs *o,
+active_service(const struct classify_ctx *c, const struct probe_obs *o,
     struct verdict *v)
 {
 	static const enum ftpcheck_mode am[2] = { FTPCHECK_EPRT,
@@ -507,7 +422,7 @@ active_service(const struct cctx *c, const struct probe_obs *o,
 		if (!d->attempted || !d->ok || !d->peer_is_server)
 			continue;
 		snprintf(data, sizeof(data), "from %s (%llu bytes)",
-		    ss_text(ADDR_SA(&d->peer), 1, a, sizeof(a)),
+		    addr_text(ADDR_SA(&d->peer), 1, a, sizeof(a)),
 		    (unsigned long long)d->bytes);
 		helper_pass(o, ftpcheck_mode_name(am[k]), data, v);
 		return;
@@ -515,7 +430,7 @@ active_service(const struct cctx *c, const struct probe_obs *o,
 }
 
 static int
-classify_active(struct cctx *c)
+classify_active(struct classify_ctx *c)
 {
 	const struct probe_obs *o = c->e->active;
 	struct verdict v;
@@ -526,7 +441,7 @@ classify_active(struct cctx *c)
 	if (!active_alg(c->e->alg, &v))
 		active_service(c, o, &v);
 	mtu_path(c, o, &v);
-	mark_fixes(c, o, &v);
+	classify_mark_fixes(c, o, &v);
 	if (classify_sg_measure(&c->sgm, o, &v) != 0)
 		return FTP_ERR_NOMEM;
 	return report_add(c->rep, o, &v);
@@ -541,7 +456,7 @@ classify_active(struct cctx *c)
  * own evidence is kept.
  */
 static void
-mtu_path(const struct cctx *c, const struct probe_obs *o, struct verdict *v)
+mtu_path(const struct classify_ctx *c, const struct probe_obs *o, struct verdict *v)
 {
 	char ev[VERDICT_EVIDENCE_LEN];
 	int d;
@@ -559,7 +474,7 @@ mtu_path(const struct cctx *c, const struct probe_obs *o, struct verdict *v)
 		    "%s packets larger than %u bytes are lost without ICMP: "
 		    "a data transfer of more than one segment hangs",
 		    mtu_dir_name((enum mtu_dir)d), x->largest_ok);
-		ev_push(v, VERDICT_STAGE_PATH, "%s", ev);
+		classify_ev_push(v, VERDICT_STAGE_PATH, "%s", ev);
 		return;
 	}
 }
@@ -567,7 +482,7 @@ mtu_path(const struct cctx *c, const struct probe_obs *o, struct verdict *v)
 /* The control channel needed a small MSS: what the MTU test makes of
  * it. */
 static int
-mtu_channel_note(struct cctx *c)
+mtu_channel_note(struct classify_ctx *c)
 {
 	const struct evidence_channel *ch = &c->e->channel;
 	char text[320];
@@ -585,7 +500,7 @@ mtu_channel_note(struct cctx *c)
 
 /* The "mtu" section and one mtu-blackhole cause per direction. */
 static int
-classify_mtu(struct cctx *c)
+classify_mtu(struct classify_ctx *c)
 {
 	const struct evidence *e = c->e;
 	char ev[768], adv[512];
@@ -621,7 +536,7 @@ classify_mtu(struct cctx *c)
 /* The "idle" section and cause idle-timeout: the path forgot an idle
  * control connection (or the control channel). */
 static int
-classify_idle(struct cctx *c)
+classify_idle(struct classify_ctx *c)
 {
 	const struct idle_obs *o = c->e->idle;
 	struct idle_result res;
@@ -664,7 +579,7 @@ classify_idle(struct cctx *c)
 /* The "alg" section and cause alg-rewrite (a warning when the ALG wrote
  * the right address, a failure for a wrong one or garbage). */
 static int
-classify_alg(struct cctx *c)
+classify_alg(struct classify_ctx *c)
 {
 	char ev[8 * VERDICT_EVIDENCE_LEN];
 	struct alg_result res;
@@ -681,7 +596,7 @@ classify_alg(struct cctx *c)
 }
 
 static int
-classify_service(struct cctx *c)
+classify_service(struct classify_ctx *c)
 {
 	struct service_cause sc[SERVICE_MAX_CAUSES];
 	unsigned i, n;
@@ -707,7 +622,7 @@ classify_service(struct cctx *c)
  * paths' verdicts.  The way out is a path that needs no helper.
  */
 static int
-classify_ftps(struct cctx *c)
+classify_ftps(struct classify_ctx *c)
 {
 	char ev[SERVICE_EVIDENCE_LEN], label[32], adv[200];
 	unsigned lo = 65535, hi = 0, passive = 0, active = 0;
@@ -769,7 +684,7 @@ service_refusal(const struct ftpcheck_result *svc)
 }
 
 static void
-decide_server_host(struct cctx *c)
+decide_server_host(struct classify_ctx *c)
 {
 	const struct evidence *e = c->e;
 	struct sockaddr_storage svc = e->f->server;
@@ -787,7 +702,7 @@ decide_server_host(struct cctx *c)
 }
 
 static int
-classify_server_host(struct cctx *c)
+classify_server_host(struct classify_ctx *c)
 {
 	struct srvcheck_finding f[SRVCHECK_MAX_FINDINGS];
 	const struct srvcheck *sc = c->e->sc;
@@ -829,7 +744,7 @@ classify_server_host(struct cctx *c)
  * addresses as the other side sees them.
  */
 static int
-classify_nat(struct cctx *c)
+classify_nat(struct classify_ctx *c)
 {
 	const struct session_facts *f = c->e->f;
 	char a[ADDR_STRLEN + 8], b[ADDR_STRLEN + 8], ev[512];
@@ -839,9 +754,9 @@ classify_nat(struct cctx *c)
 		snprintf(ev, sizeof(ev), "source NAT between agent and "
 		    "reflector: the agent's %s is seen by the reflector as %s; "
 		    "server-side rules must name %s",
-		    ss_text(ADDR_SA(&f->agent_local), 1, a, sizeof(a)),
-		    ss_text(ADDR_SA(&f->agent_observed), 1, b, sizeof(b)),
-		    ss_text(ADDR_SA(&f->agent_observed), 0, b, sizeof(b)));
+		    addr_text(ADDR_SA(&f->agent_local), 1, a, sizeof(a)),
+		    addr_text(ADDR_SA(&f->agent_observed), 1, b, sizeof(b)),
+		    addr_text(ADDR_SA(&f->agent_observed), 0, b, sizeof(b)));
 		if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
 		    REPORT_WARNING, CAUSE_NAT, "control channel", ev)) != 0)
 			return r;
@@ -849,9 +764,9 @@ classify_nat(struct cctx *c)
 	if (verdict_server_nat(f) || c->sres.dnat.detected) {
 		snprintf(ev, sizeof(ev), "destination NAT in front of the "
 		    "server: dialled %s, the server host sees %s",
-		    ss_text(ADDR_SA(c->sres.dnat.detected ?
+		    addr_text(ADDR_SA(c->sres.dnat.detected ?
 		    &c->sres.dnat.service : &f->dialled), 1, a, sizeof(a)),
-		    ss_text(ADDR_SA(c->sres.dnat.detected &&
+		    addr_text(ADDR_SA(c->sres.dnat.detected &&
 		    c->sres.dnat.seen.ss_family != AF_UNSPEC ?
 		    &c->sres.dnat.seen : &f->reflector_local), 1, b,
 		    sizeof(b)));
@@ -864,7 +779,7 @@ classify_nat(struct cctx *c)
 
 /* The control channel never carried a session: what was tried. */
 static int
-classify_channel(struct cctx *c)
+classify_channel(struct classify_ctx *c)
 {
 	const struct evidence_channel *ch = &c->e->channel;
 	char ev[512];
@@ -879,7 +794,7 @@ classify_channel(struct cctx *c)
 }
 
 static int
-classify_notes(struct cctx *c)
+classify_notes(struct classify_ctx *c)
 {
 	size_t i, not_run = 0;
 	char text[160];
@@ -905,7 +820,7 @@ classify_notes(struct cctx *c)
 }
 
 static int
-classify_paths(struct cctx *c)
+classify_paths(struct classify_ctx *c)
 {
 	size_t i;
 	int r;
@@ -924,7 +839,7 @@ classify_paths(struct cctx *c)
 struct report *
 classify(const struct evidence *e)
 {
-	struct cctx c;
+	struct classify_ctx c;
 
 	memset(&c, 0, sizeof(c));
 	c.e = e;

@@ -1,7 +1,11 @@
 /*
- * classify_int.h - the classifier's parts in other files (classify.c is
- * the whole; classify_sg.c holds the security-group rule).  Not for
- * other modules.
+ * classify_int.h - what the parts of the one classifier share.  Not for
+ * other modules: classify.h is the interface.
+ *
+ * classify.c is the driver: the rules of each path in order, then the
+ * causes outside the paths.  classify_ev.c writes the evidence sentences
+ * and keeps the fixes a cause answers; classify_sg.c holds the
+ * security-group rule.
  */
 #ifndef FTPATH_AGENT_CLASSIFY_INT_H
 #define FTPATH_AGENT_CLASSIFY_INT_H
@@ -9,8 +13,13 @@
 #include <stddef.h>
 
 #include "evidence.h"
+#include "mtu.h"
 #include "report.h"
 #include "sg.h"
+#include "srvcheck.h"
+
+#define CLASSIFY_FMT(a, b) __attribute__((format(printf, a, b)))
+#define CLASSIFY_MAX_FIXES	64
 
 /* The verdicts per path as runs of ports, for the security groups. */
 struct classify_sg {
@@ -18,6 +27,39 @@ struct classify_sg {
 	size_t n[SG_NPATHS], cap[SG_NPATHS];
 };
 
+/* One classification: the evidence, the report it fills and what the
+ * rules decided before the paths (the server host, the MTU test). */
+struct classify_ctx {
+	const struct evidence *e;
+	struct report *rep;
+	struct srvcheck_result sres;
+	/* The real FTP client's passive data connections that moved data,
+	 * and the probe of the same port (NULL: not probed). */
+	const struct ftpcheck_data *pdata[2];
+	enum ftpcheck_mode pmode[2];
+	const struct probe_obs *pprobe[2];
+	char refused[FTPCHECK_TEXT_MAX];	/* a 421 seen by a probe */
+	/* The cause each evidence fix answers (CAUSE_NONE: none). */
+	enum cause fix_cause[CLASSIFY_MAX_FIXES];
+	struct classify_sg sgm;		/* verdicts as runs, for --sg */
+	struct mtu_result mres;		/* mtu.h, decided first */
+};
+
+/* classify_ev.c: evidence sentences and fixes */
+/* One more sentence on v; the last is overwritten when v is full. */
+void classify_ev_push(struct verdict *v, enum verdict_stage st,
+    const char *fmt, ...) CLASSIFY_FMT(3, 4);
+/* The first sentence of v at stage st (else the first, else a stock
+ * one), for a rule that quotes what it overturns. */
+const char *classify_ev_first(const struct verdict *v,
+    enum verdict_stage st);
+/* Note the fixes that answer o's final verdict v. */
+void classify_mark_fixes(struct classify_ctx *c, const struct probe_obs *o,
+    const struct verdict *v);
+/* Report the fixes noted.  0 or FTP_ERR_NOMEM. */
+int classify_fixes(struct classify_ctx *c);
+
+/* classify_sg.c: the security groups */
 /* Record path o's final verdict v.  0 or FTP_ERR_NOMEM. */
 int classify_sg_measure(struct classify_sg *m, const struct probe_obs *o,
     const struct verdict *v);
