@@ -4,8 +4,9 @@
  *
  * classify.c is the driver: the rules of each path in order, then the
  * causes outside the paths.  classify_ev.c writes the evidence sentences
- * and keeps the fixes a cause answers; classify_sg.c holds the
- * security-group rule.
+ * and keeps the fixes a cause answers; classify_trace.c what the traces,
+ * late ICMP and the traceroute say about one path; classify_sg.c holds
+ * the security-group rule.
  */
 #ifndef FTPATH_AGENT_CLASSIFY_INT_H
 #define FTPATH_AGENT_CLASSIFY_INT_H
@@ -58,6 +59,30 @@ void classify_mark_fixes(struct classify_ctx *c, const struct probe_obs *o,
     const struct verdict *v);
 /* Report the fixes noted.  0 or FTP_ERR_NOMEM. */
 int classify_fixes(struct classify_ctx *c);
+
+/* classify_trace.c: the traces, late ICMP and traceroute of one path */
+/* o as the reflector's trace could see it: a copy in *copy (with the
+ * why in reason) when o left from an address of another family than
+ * the agent's, which is the one the reflector traces; else o. */
+const struct probe_obs *classify_trace_scope(const struct session_facts *f,
+    const struct probe_obs *o, struct probe_obs *copy, char *reason,
+    size_t len);
+/* o with the ICMP that reached its socket after it was judged silent
+ * (in *copy; *late the ICMP, *own whether it answered o itself), else o
+ * and *late NULL. */
+const struct probe_obs *classify_late_icmp(const struct evidence *e,
+    const struct probe_obs *o, struct probe_obs *copy,
+    const struct evidence_late_icmp **late, int *own);
+/* The sentences on v that say the ICMP came late. */
+void classify_late_evidence(const struct evidence_late_icmp *late, int own,
+    struct verdict *v);
+/* The traceroute of o, applied to v (its hops; intermittent when it got
+ * through on the same 5-tuple); NULL when o wanted none or has none. */
+const struct evidence_trace *classify_trace(const struct evidence *e,
+    const struct probe_obs *o, struct verdict *v);
+/* A silent drop: what the control channel says against a routing gap. */
+void classify_silent_drop(const struct session_facts *f,
+    const struct probe_obs *o, struct verdict *v);
 
 /* classify_sg.c: the security groups */
 /* Record path o's final verdict v.  0 or FTP_ERR_NOMEM. */
