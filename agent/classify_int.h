@@ -5,8 +5,9 @@
  * classify.c is the driver: the rules of each path in order, then the
  * causes outside the paths.  classify_ev.c writes the evidence sentences
  * and keeps the fixes a cause answers; classify_trace.c what the traces,
- * late ICMP and the traceroute say about one path; classify_sg.c holds
- * the security-group rule.
+ * late ICMP and the traceroute say about one path; classify_helper.c a
+ * path that works only through an FTP helper or ALG; classify_sg.c
+ * holds the security-group rule.
  */
 #ifndef FTPATH_AGENT_CLASSIFY_INT_H
 #define FTPATH_AGENT_CLASSIFY_INT_H
@@ -82,6 +83,18 @@ const struct evidence_trace *classify_trace(const struct evidence *e,
     const struct probe_obs *o, struct verdict *v);
 /* A silent drop: what the control channel says against a routing gap. */
 void classify_silent_drop(const struct session_facts *f,
+    const struct probe_obs *o, struct verdict *v);
+
+/* classify_helper.c: the real FTP client and the ALG over the paths */
+/* Which of the client's passive data connections moved data, and the
+ * probes of their ports (c->pdata, c->pmode, c->pprobe). */
+void classify_index_service(struct classify_ctx *c);
+/* A passive path the client moved data over passes as alg-dependent. */
+void classify_passive_service(const struct classify_ctx *c,
+    const struct probe_obs *o, struct verdict *v);
+/* The active path that worked through the ALG's pinhole or for the
+ * client's active transfer passes as alg-dependent. */
+void classify_active_helper(const struct classify_ctx *c,
     const struct probe_obs *o, struct verdict *v);
 
 /* classify_sg.c: the security groups */
