@@ -6,8 +6,9 @@
  * causes outside the paths.  classify_ev.c writes the evidence sentences
  * and keeps the fixes a cause answers; classify_trace.c what the traces,
  * late ICMP and the traceroute say about one path; classify_helper.c a
- * path that works only through an FTP helper or ALG; classify_sg.c
- * holds the security-group rule.
+ * path that works only through an FTP helper or ALG; classify_server.c
+ * the causes the FTP server gives outside the paths; classify_sg.c holds
+ * the security-group rule.
  */
 #ifndef FTPATH_AGENT_CLASSIFY_INT_H
 #define FTPATH_AGENT_CLASSIFY_INT_H
@@ -96,6 +97,21 @@ void classify_passive_service(const struct classify_ctx *c,
  * client's active transfer passes as alg-dependent. */
 void classify_active_helper(const struct classify_ctx *c,
     const struct probe_obs *o, struct verdict *v);
+
+/* classify_server.c: the ALG, the service and the server host.  Each
+ * int function returns 0 or FTP_ERR_NOMEM. */
+/* The server host's facts held against the probes and the real FTP
+ * client (c->sres); before the paths, whose dns-mismatch rule reads
+ * it. */
+void classify_decide_server_host(struct classify_ctx *c);
+int classify_alg(struct classify_ctx *c);
+/* The real FTP client's section and the causes of its session. */
+int classify_service(struct classify_ctx *c);
+/* Cause alg-dependent for the data modes that FTPS broke. */
+int classify_ftps(struct classify_ctx *c);
+/* The server host's section, notes and causes (a 421 a probe met stands
+ * in for the client's). */
+int classify_server_host(struct classify_ctx *c);
 
 /* classify_sg.c: the security groups */
 /* Record path o's final verdict v.  0 or FTP_ERR_NOMEM. */
