@@ -7,8 +7,9 @@
  * and keeps the fixes a cause answers; classify_trace.c what the traces,
  * late ICMP and the traceroute say about one path; classify_helper.c a
  * path that works only through an FTP helper or ALG; classify_server.c
- * the causes the FTP server gives outside the paths; classify_sg.c holds
- * the security-group rule.
+ * the causes the FTP server gives outside the paths; classify_session.c
+ * the causes of the session as a whole (MTU, idle, NAT, the channel,
+ * the notes); classify_sg.c holds the security-group rule.
  */
 #ifndef FTPATH_AGENT_CLASSIFY_INT_H
 #define FTPATH_AGENT_CLASSIFY_INT_H
@@ -112,6 +113,23 @@ int classify_ftps(struct classify_ctx *c);
 /* The server host's section, notes and causes (a 421 a probe met stands
  * in for the client's). */
 int classify_server_host(struct classify_ctx *c);
+
+/* classify_session.c: the causes of the session as a whole.  Each int
+ * function returns 0 or FTP_ERR_NOMEM. */
+/* A data path that passed fails as mtu-blackhole when the MTU test
+ * (c->mres) lost large segments in either direction. */
+void classify_mtu_path(const struct classify_ctx *c,
+    const struct probe_obs *o, struct verdict *v);
+/* The "mtu" section, a cause per direction and the channel's note. */
+int classify_mtu(struct classify_ctx *c);
+/* The "idle" section and cause idle-timeout. */
+int classify_idle(struct classify_ctx *c);
+/* Cause nat (a warning) for either side's NAT. */
+int classify_nat(struct classify_ctx *c);
+/* A note when the control channel never carried a session. */
+int classify_channel(struct classify_ctx *c);
+/* The stages' notes, an intermittent channel, probes not run. */
+int classify_notes(struct classify_ctx *c);
 
 /* classify_sg.c: the security groups */
 /* Record path o's final verdict v.  0 or FTP_ERR_NOMEM. */
