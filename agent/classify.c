@@ -1,23 +1,38 @@
 /*
  * classify.c - every verdict and cause of a check, from all its evidence
- * at once (classify.h).
+ * at once (classify.h): the driver, which runs the rules in order.
  *
- * The per-path rules (verdict.c) see one probe; the rules here see the
- * probe next to what later stages observed about the same path, so a
- * later observation can correct an early impression instead of being
- * patched onto it.  Each rule that overturns the per-path verdict keeps
- * the evidence it overturns, so the reader can check the reasoning.
+ * The per-path rules (verdict.c) see one probe; the rules after them
+ * see the probe next to what later stages observed about the same path,
+ * so a later observation can correct an early impression instead of
+ * being patched onto it.  Each rule that overturns the per-path verdict
+ * keeps the evidence it overturns, so the reader can check the
+ * reasoning.  The order matters, because a rule reads the verdict the
+ * ones before it left:
+ *
+ *  1. before the paths: the server host (its dns-mismatch rule is a
+ *     path rule), the real FTP client's data connections, the MTU test;
+ *  2. each control and passive path: late ICMP and the trace's scope,
+ *     the per-path rules, dns-mismatch, the traceroute, silent drop or
+ *     gap, the real FTP client, the MTU black hole, the fixes its cause
+ *     answers, the security groups' runs; then the active path: the
+ *     per-path rules, the ALG's pinhole or the client's transfer, the
+ *     MTU black hole, the fixes, the runs;
+ *  3. outside the paths, in the order reported: the fixes, the notes,
+ *     the ALG, the service, FTPS, the server host, NAT, the channel,
+ *     the MTU, idle, the security groups.
+ *
+ * The rules live in classify_trace.c, classify_helper.c,
+ * classify_session.c, classify_server.c and classify_sg.c; the
+ * sentences and fixes in classify_ev.c (classify_int.h).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "addr.h"
 #include "classify.h"
 #include "classify_int.h"
 #include "err.h"
-#include "idle.h"
 #include "mtu.h"
-#include "service.h"
 #include "srvcheck.h"
 
 /* ---- control and passive paths ---- */
