@@ -105,6 +105,7 @@ void classify_active_helper(const struct classify_ctx *c,
  * client (c->sres); before the paths, whose dns-mismatch rule reads
  * it. */
 void classify_decide_server_host(struct classify_ctx *c);
+/* The "alg" section and cause alg-rewrite. */
 int classify_alg(struct classify_ctx *c);
 /* The real FTP client's section and the causes of its session. */
 int classify_service(struct classify_ctx *c);

@@ -193,6 +193,8 @@ intermittent(const struct probe_obs *o, const struct evidence_trace *g,
 	    end != NULL ? end->ttl : 0);
 }
 
+/* Only a failure that wanted a trace reads one; a handshake the trace
+ * completed on the same 5-tuple overturns a path cause. */
 const struct evidence_trace *
 classify_trace(const struct evidence *e, const struct probe_obs *o,
     struct verdict *v)
