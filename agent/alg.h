@@ -10,7 +10,7 @@
  * port's, a generic payload rewriter both), alg_json() builds the
  * report's "alg" object and alg_print() its human section.  Whether the
  * active path works only through the ALG's pinhole is the classifier's
- * to decide (classify.c), from alg_obs.  Unit-tested.
+ * to decide (classify_helper.c), from alg_obs.  Unit-tested.
  */
 #ifndef FTPATH_AGENT_ALG_H
 #define FTPATH_AGENT_ALG_H

@@ -1,439 +1,59 @@
 /*
  * classify.c - every verdict and cause of a check, from all its evidence
- * at once (classify.h).
+ * at once (classify.h): the driver, which runs the rules in order.
  *
- * The per-path rules (verdict.c) see one probe; the rules here see the
- * probe next to what later stages observed about the same path, so a
- * later observation can correct an early impression instead of being
- * patched onto it.  Each rule that overturns the per-path verdict keeps
- * the evidence it overturns, so the reader can check the reasoning.
+ * The per-path rules (verdict.c) see one probe; the rules after them
+ * see the probe next to what later stages observed about the same path,
+ * so a later observation can correct an early impression instead of
+ * being patched onto it.  Each rule that overturns the per-path verdict
+ * keeps the evidence it overturns, so the reader can check the
+ * reasoning.  The order matters, because a rule reads the verdict the
+ * ones before it left:
+ *
+ *  1. before the paths: the server host (its dns-mismatch rule is a
+ *     path rule), the real FTP client's data connections, the MTU test;
+ *  2. each control and passive path: late ICMP and the trace's scope,
+ *     the per-path rules, dns-mismatch, the traceroute, silent drop or
+ *     gap, the real FTP client, the MTU black hole, the fixes its cause
+ *     answers, the security groups' runs; then the active path: the
+ *     per-path rules, the ALG's pinhole or the client's transfer, the
+ *     MTU black hole, the fixes, the runs;
+ *  3. outside the paths, in the order reported: the fixes, the notes,
+ *     the ALG, the service, FTPS, the server host, NAT, the channel,
+ *     the MTU, idle, the security groups.
+ *
+ * The rules live in classify_trace.c, classify_helper.c,
+ * classify_session.c, classify_server.c and classify_sg.c; the
+ * sentences and fixes in classify_ev.c (classify_int.h).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "addr.h"
 #include "classify.h"
 #include "classify_int.h"
 #include "err.h"
-#include "idle.h"
 #include "mtu.h"
-#include "service.h"
 #include "srvcheck.h"
-
-#define CLASSIFY_FMT(a, b) __attribute__((format(printf, a, b)))
-#define CLASSIFY_MAX_FIXES	64
-
-struct cctx {
-	const struct evidence *e;
-	struct report *rep;
-	struct srvcheck_result sres;
-	/* The real FTP client's passive data connections that moved data,
-	 * and the probe of the same port (NULL: not probed). */
-	const struct ftpcheck_data *pdata[2];
-	enum ftpcheck_mode pmode[2];
-	const struct probe_obs *pprobe[2];
-	char refused[FTPCHECK_TEXT_MAX];	/* a 421 seen by a probe */
-	/* The cause each evidence fix answers (CAUSE_NONE: none). */
-	enum cause fix_cause[CLASSIFY_MAX_FIXES];
-	struct classify_sg sgm;		/* verdicts as runs, for --sg */
-	struct mtu_result mres;			/* mtu.h, decided first */
-};
-
-static void ev_push(struct verdict *v, enum verdict_stage st,
-    const char *fmt, ...) CLASSIFY_FMT(3, 4);
-static void mtu_path(const struct cctx *c, const struct probe_obs *o,
-    struct verdict *v);
-
-/* One more sentence; the last one is overwritten when full, because the
- * rule adding it says why the sentences above do not decide. */
-static void
-ev_push(struct verdict *v, enum verdict_stage st, const char *fmt, ...)
-{
-	unsigned i = v->n_evidence < VERDICT_MAX_EVIDENCE ? v->n_evidence++ :
-	    VERDICT_MAX_EVIDENCE - 1;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v->evidence[i], VERDICT_EVIDENCE_LEN, fmt, ap);
-	va_end(ap);
-	v->stage[i] = (unsigned char)st;
-}
-
-static const char *
-ss_text(const struct sockaddr *sa, int with_port, char *buf, size_t len)
-{
-	return addr_text(sa, with_port, buf, len);
-}
-
-/* The first sentence of v at stage st (or any), for a rule that quotes
- * what it overturns. */
-static const char *
-ev_first(const struct verdict *v, enum verdict_stage st)
-{
-	unsigned i;
-
-	for (i = 0; i < v->n_evidence; i++)
-		if (v->stage[i] == st)
-			return v->evidence[i];
-	return v->n_evidence > 0 ? v->evidence[0] : "the probe failed";
-}
-
-/* ---- trace planning (an observation-only question) ---- */
-
-static int
-path_cause(enum cause c)
-{
-	return c == CAUSE_PATH_SILENT_DROP || c == CAUSE_ROUTING_GAP ||
-	    c == CAUSE_PATH_REJECT;
-}
-
-static int
-trace_outcome(const struct probe_obs *o)
-{
-	return o->kind != PROBE_ACTIVE && (o->outcome == OUTCOME_TIMEOUT ||
-	    o->outcome == OUTCOME_ICMP || o->outcome == OUTCOME_RESET);
-}
-
-/* v is the per-path verdict of o: the path failed before the server
- * host, or nothing says it got there. */
-static int
-trace_wanted(const struct probe_obs *o, const struct verdict *v)
-{
-	if (v->pass || !trace_outcome(o))
-		return 0;
-	if (path_cause(v->cause))
-		return 1;
-	return v->cause == CAUSE_NONE && !o->arrived &&
-	    !(o->trace_record && o->syn_seen);
-}
-
-int
-classify_wants_trace(const struct probe_obs *o, const struct session_facts *f)
-{
-	struct verdict v;
-
-	verdict_classify(o, f, &v);
-	return trace_wanted(o, &v);
-}
-
-/* ---- what the server's trace could see ---- */
-
-/*
- * The reflector traces (and diverts) what comes from the agent's address
- * as it observed it on the control channel.  A probe that left from an
- * address of the other family (a dual-stack deployment: the channel over
- * IPv4, the FTP service address IPv6) was invisible to it: its "no trace
- * event" proves nothing, so the server's trace is unavailable for it,
- * and a port armed for the other address says nothing either.
- */
-static const struct probe_obs *
-with_trace_scope(const struct session_facts *f, const struct probe_obs *o,
-    struct probe_obs *copy, char *reason, size_t len)
-{
-	char a[ADDR_STRLEN];
-
-	if (o->kind == PROBE_ACTIVE || o->local.ss_family == AF_UNSPEC ||
-	    f->agent_observed.ss_family == AF_UNSPEC ||
-	    o->local.ss_family == f->agent_observed.ss_family ||
-	    o->trace_state == TRACE_OBS_NONE ||
-	    o->trace_state == TRACE_OBS_UNAVAILABLE)
-		return o;
-	if (copy != o)
-		*copy = *o;
-	copy->trace_state = TRACE_OBS_UNAVAILABLE;
-	copy->trace_record = 0;
-	copy->rule = NULL;
-	/* nor did it divert or bind for that source: its arming says
-	 * nothing about this probe */
-	if (!copy->arrived)
-		copy->arm = ARM_UNKNOWN;
-	snprintf(reason, len, "it follows the agent's address seen on the "
-	    "control channel (%s), not this probe's other-family source",
-	    ss_text(ADDR_SA(&f->agent_observed), 0, a, sizeof(a)));
-	copy->trace_reason = reason;
-	return copy;
-}
-
-/* ---- late ICMP ---- */
-
-/*
- * A probe judged silent whose socket later got ICMP: the ICMP is its
- * answer (a router that gives up neighbour resolution answers after
- * about 3 s).  The per-path rules then see it as they see prompt ICMP.
- */
-static const struct probe_obs *
-with_late_icmp(const struct evidence *e, const struct probe_obs *o,
-    struct probe_obs *copy, const struct evidence_late_icmp **late, int *own)
-{
-	*late = NULL;
-	if (o->outcome != OUTCOME_TIMEOUT || o->arrived ||
-	    (*late = evidence_late_for(e, o, own)) == NULL)
-		return o;
-	*copy = *o;
-	copy->outcome = OUTCOME_ICMP;
-	copy->icmp = (*late)->icmp;
-	return copy;
-}
-
-static void
-late_evidence(const struct evidence_late_icmp *late, int own,
-    struct verdict *v)
-{
-	char d[96], a[ADDR_STRLEN];
-
-	errq_describe(&late->icmp, d, sizeof(d));
-	ev_push(v, VERDICT_STAGE_PATH, "the ICMP (%s from %s) came after the "
-	    "probe's timeout, within %u ms of the SYN: a router that answers "
-	    "only when it gives up (neighbour resolution takes about 3 s)",
-	    d, ss_text(ADDR_SA(&late->icmp.from), 0, a, sizeof(a)),
-	    late->after_ms);
-	if (!own)
-		ev_push(v, VERDICT_STAGE_PATH, "that ICMP answered the probe to "
-		    "port %u of the same address: unreachable is about the "
-		    "address, and routers rate-limit ICMP", late->port);
-}
-
-/* ---- traceroute ---- */
-
-/*
- * The hop list as path evidence, and the last hop that answered as the
- * hop when the ICMP evidence named none.  A trace that got an answer in
- * the server's name names no hop: it never claims a death it did not
- * see.  Returns 1 when the trace completed a handshake on the probe's
- * own 5-tuple.
- */
-static int
-trace_apply(const struct probe_obs *o, const struct evidence_trace *g,
-    struct verdict *v)
-{
-	const struct traceroute_path *p = &g->path;
-	const struct traceroute_hop *ans = traceroute_last_answered(p);
-	const struct traceroute_hop *end = traceroute_reached(p);
-	char label[96], line[VERDICT_EVIDENCE_LEN], a[ADDR_STRLEN];
-
-	if (p->n == 0)
-		return 0;
-	if (g->first.port != o->port || !p->same_tuple)
-		snprintf(label, sizeof(label), "hops (traced on port %u%s)",
-		    g->first.port, p->same_tuple ? "" : " from another source "
-		    "port: the probe's was taken");
-	else
-		snprintf(label, sizeof(label), "hops");
-	ev_push(v, VERDICT_STAGE_PATH, "%s", traceroute_format(p, label, line,
-	    sizeof(line)));
-	/* The probes' own ICMP came from that router: its silence at the
-	 * next TTL is its rate limit, not a drop. */
-	if (p->hop[p->n - 1].result == TRACEROUTE_SILENT && ans != NULL &&
-	    o->icmp.present && addr_equal((const struct sockaddr *)&ans->from,
-	    (const struct sockaddr *)&o->icmp.from))
-		ev_push(v, VERDICT_STAGE_PATH, "TTL %u got no answer, but the "
-		    "probes got ICMP from %s: routers rate-limit ICMP, so "
-		    "that silence proves no drop", p->hop[p->n - 1].ttl,
-		    ss_text(ADDR_SA(&ans->from), 0, a, sizeof(a)));
-	if (v->hop[0] == '\0' && ans != NULL &&
-	    (end == NULL || v->cause == CAUSE_PATH_REJECT))
-		ss_text(ADDR_SA(&ans->from), 0, v->hop, sizeof(v->hop));
-	/* Got through on the probe's own 5-tuple, or on its run's traced
-	 * port: either contradicts a drop of this observation. */
-	return end != NULL && end->result == TRACEROUTE_CONNECTED &&
-	    p->same_tuple;
-}
-
-/* A handshake on the same 5-tuple completed after the probe and its
- * confirmation failed: no path cause can stand. */
-static void
-intermittent(const struct probe_obs *o, const struct evidence_trace *g,
-    struct verdict *v)
-{
-	const struct traceroute_hop *end = traceroute_reached(&g->path);
-
-	v->cause = CAUSE_NONE;
-	v->hop[0] = '\0';
-	ev_push(v, VERDICT_STAGE_PATH, "intermittent: the SYN failed %s, then "
-	    "the traceroute's SYN on %s completed a handshake at TTL %u; no "
-	    "cause is named for a path that works sometimes",
-	    o->confirm_ms ? "twice" : "once", g->first.port == o->port ?
-	    "the same 5-tuple" : "the same path (this run's traced port)",
-	    end != NULL ? end->ttl : 0);
-}
-
-/*
- * A silent drop and a routing gap whose router sends no ICMP look alike
- * at the port.  The control channel tells them apart when it reached the
- * same address: the route is there, so a filter keyed on these ports
- * drops them.  Otherwise the alternative is named.
- */
-static void
-silent_drop_or_gap(const struct session_facts *f, const struct probe_obs *o,
-    struct verdict *v)
-{
-	char a[ADDR_STRLEN];
-
-	if (v->pass || v->cause != CAUSE_PATH_SILENT_DROP)
-		return;
-	if (addr_equal((const struct sockaddr *)&o->remote,
-	    (const struct sockaddr *)&f->dialled))
-		ev_push(v, VERDICT_STAGE_PATH, "the control channel reaches "
-		    "this same address on port %u: the route is there, so a "
-		    "filter drops these ports, not a routing gap",
-		    addr_port((const struct sockaddr *)&f->dialled));
-	else
-		ev_push(v, VERDICT_STAGE_PATH, "alternative: a router with no "
-		    "route to %s that sends no ICMP would look the same (the "
-		    "control channel reached another address, so it does not "
-		    "tell)", ss_text(ADDR_SA(&o->remote), 0, a, sizeof(a)));
-}
-
-/* ---- the real FTP client over the same paths ---- */
-
-static void
-index_service(struct cctx *c)
-{
-	static const enum ftpcheck_mode pm[2] = { FTPCHECK_EPSV,
-	    FTPCHECK_PASV };
-	const struct evidence *e = c->e;
-	size_t i;
-	int k;
-
-	for (k = 0; e->svc != NULL && k < 2; k++) {
-		const struct ftpcheck_data *d = &e->svc->mode[pm[k]];
-		uint16_t port;
-
-		if (!d->attempted || !d->ok || !d->adv_ok ||
-		    !addr_equal((const struct sockaddr *)&d->adv,
-		    (const struct sockaddr *)&e->f->server))
-			continue;
-		port = addr_port((const struct sockaddr *)&d->adv);
-		c->pdata[k] = d;
-		c->pmode[k] = pm[k];
-		for (i = 0; i < e->n_probes; i++)
-			if (e->probes[i].kind == PROBE_PASSIVE &&
-			    e->probes[i].port == port)
-				c->pprobe[k] = &e->probes[i];
-	}
-}
-
-/* Whose helper lets the related connection through, as the traces tell. */
-static const char *
-helper_host(const struct probe_obs *o)
-{
-	if (o->kind == PROBE_ACTIVE)
-		return o->crule ? "on the agent host (its nftables "
-		    "rule drops the bare connect-back)" : o->rule ?
-		    "on the server host (its nftables rule drops the bare "
-		    "connect-back)" : "on the path or on a host without a "
-		    "trace";
-	return o->rule ? "on the server host (its nftables rule "
-	    "drops the bare connection)" : o->crule ? "on the agent "
-	    "host (its nftables rule drops the bare connection)" :
-	    "on the path or on a host without a trace";
-}
-
-/*
- * The path failed for bare probes but the real FTP client moved data over
- * it: the data connection passes as one related to the control session
- * (an FTP conntrack helper or ALG that read PASV/PORT in clear).
- */
-static void
-helper_pass(const struct probe_obs *o, const char *mode, const char *data,
-    struct verdict *v)
-{
-	char bare[VERDICT_EVIDENCE_LEN];
-
-	snprintf(bare, sizeof(bare), "%.200s", ev_first(v, VERDICT_STAGE_PATH));
-	memset(v, 0, sizeof(*v));
-	v->pass = 1;
-	v->cause = CAUSE_ALG_DEPENDENT;
-	ev_push(v, VERDICT_STAGE_PATH, "the real FTP client's %s data "
-	    "connection %s moved data: FTP works on this path", mode, data);
-	ev_push(v, VERDICT_STAGE_PATH, "bare connections without an FTP "
-	    "dialogue fail: %s", bare);
-	ev_push(v, VERDICT_STAGE_PATH, "so it works only as a connection "
-	    "related to the control session, through an FTP conntrack "
-	    "helper or ALG %s", helper_host(o));
-	ev_push(v, VERDICT_STAGE_PATH, "warning: FTPS (encrypted control) "
-	    "blinds the helper, and so does a client that connects before "
-	    "the helper saw its PASV/PORT: those will fail");
-}
-
-static void
-passive_service(const struct cctx *c, const struct probe_obs *o,
-    struct verdict *v)
-{
-	char a[ADDR_STRLEN + 8], data[ADDR_STRLEN + 48];
-	int k;
-
-	if (v->pass || o->kind != PROBE_PASSIVE)
-		return;
-	for (k = 0; k < 2; k++) {
-		if (c->pdata[k] == NULL || c->pprobe[k] == NULL ||
-		    c->pprobe[k]->outcome == OUTCOME_ACKED ||
-		    !evidence_same_obs(c->pprobe[k], o))
-			continue;
-		snprintf(data, sizeof(data), "to %s (%llu bytes)",
-		    ss_text(ADDR_SA(&c->pdata[k]->adv), 1, a, sizeof(a)),
-		    (unsigned long long)c->pdata[k]->bytes);
-		helper_pass(o, ftpcheck_mode_name(c->pmode[k]), data, v);
-		return;
-	}
-}
-
-/* ---- fixes ---- */
-
-/* A patch answers a path whose cause is that host's own rule: the
- * server's for server-local-rule, ours for client-local-rule. */
-static void
-mark_fixes(struct cctx *c, const struct probe_obs *o, const struct verdict *v)
-{
-	size_t i, n = c->e->n_fixes < CLASSIFY_MAX_FIXES ? c->e->n_fixes :
-	    CLASSIFY_MAX_FIXES;
-
-	if (v->pass || (v->cause != CAUSE_SERVER_LOCAL_RULE &&
-	    v->cause != CAUSE_CLIENT_LOCAL_RULE))
-		return;
-	for (i = 0; i < n; i++) {
-		const struct evidence_fix *f = &c->e->fixes[i];
-
-		if (f->server == (v->cause == CAUSE_SERVER_LOCAL_RULE) &&
-		    f->kind == o->kind && (o->kind == PROBE_ACTIVE ||
-		    (f->lo <= o->port && o->port <= f->hi)))
-			c->fix_cause[i] = v->cause;
-	}
-}
-
-static int
-classify_fixes(struct cctx *c)
-{
-	size_t i, n = c->e->n_fixes < CLASSIFY_MAX_FIXES ? c->e->n_fixes :
-	    CLASSIFY_MAX_FIXES;
-	int r;
-
-	for (i = 0; i < n; i++)
-		if (c->fix_cause[i] != CAUSE_NONE && (r = report_add_fix(
-		    c->rep, c->fix_cause[i], &c->e->fixes[i])) != 0)
-			return r;
-	return 0;
-}
 
 /* ---- control and passive paths ---- */
 
 static int
-classify_path(struct cctx *c, const struct probe_obs *raw)
+classify_path(struct classify_ctx *c, const struct probe_obs *raw)
 {
 	const struct evidence *e = c->e;
 	const struct evidence_late_icmp *late;
-	const struct evidence_trace *g = NULL;
+	const struct evidence_trace *g;
 	struct probe_obs copy;
 	int own = 0;
-	const struct probe_obs *o = with_late_icmp(e, raw, &copy, &late, &own);
+	const struct probe_obs *o;
 	char line[VERDICT_EVIDENCE_LEN], scope[VERDICT_EVIDENCE_LEN];
 	struct verdict v;
 
-	o = with_trace_scope(e->f, o, &copy, scope, sizeof(scope));
+	o = classify_late_icmp(e, raw, &copy, &late, &own);
+	o = classify_trace_scope(e->f, o, &copy, scope, sizeof(scope));
 	verdict_classify(o, e->f, &v);
 	if (late != NULL)
-		late_evidence(late, own, &v);
+		classify_late_evidence(late, own, &v);
 	if (v.cause == CAUSE_SERVICE_REFUSED && c->refused[0] == '\0')
 		snprintf(c->refused, sizeof(c->refused), "%.*s",
 		    (int)sizeof(o->banner), o->banner);
@@ -442,15 +62,13 @@ classify_path(struct cctx *c, const struct probe_obs *raw)
 	if (!v.pass && srvcheck_dns_evidence(e->sc, &c->sres, line,
 	    sizeof(line))) {
 		v.cause = CAUSE_DNS_MISMATCH;
-		ev_push(&v, VERDICT_STAGE_AGENT, "%s", line);
+		classify_ev_push(&v, VERDICT_STAGE_AGENT, "%s", line);
 	}
-	if (trace_wanted(raw, &v) && (g = evidence_trace_for(e, raw)) != NULL &&
-	    trace_apply(raw, g, &v) && path_cause(v.cause))
-		intermittent(raw, g, &v);
-	silent_drop_or_gap(e->f, raw, &v);
-	passive_service(c, raw, &v);
-	mtu_path(c, raw, &v);
-	mark_fixes(c, raw, &v);
+	g = classify_trace(e, raw, &v);
+	classify_silent_drop(e->f, raw, &v);
+	classify_passive_service(c, raw, &v);
+	classify_mtu_path(c, raw, &v);
+	classify_mark_fixes(c, raw, &v);
 	if (classify_sg_measure(&c->sgm, raw, &v) != 0)
 		return FTP_ERR_NOMEM;
 	if (g == NULL)
@@ -460,62 +78,8 @@ classify_path(struct cctx *c, const struct probe_obs *raw)
 
 /* ---- the active path ---- */
 
-/* Active mode through the ALG's pinhole: the plain connect-back failed,
- * the one to the PORT address as the ALG rewrote it worked. */
 static int
-active_alg(const struct alg_obs *a, struct verdict *v)
-{
-	char plain[VERDICT_EVIDENCE_LEN];
-
-	if (a == NULL || v->pass || !a->d[ALG_D_CONTROL].tested ||
-	    !a->active_tested || !a->active_ok)
-		return 0;
-	snprintf(plain, sizeof(plain), "%.180s", ev_first(v,
-	    VERDICT_STAGE_PATH));
-	memset(v, 0, sizeof(*v));
-	v->pass = 1;
-	v->cause = CAUSE_ALG_DEPENDENT;
-	ev_push(v, VERDICT_STAGE_PATH, "only through the FTP ALG: the "
-	    "connect-back to the PORT address as the reflector received it "
-	    "(%s) reached the agent's listener (port %u) in %u ms",
-	    a->active_target, a->listen_port, a->active_ms);
-	ev_push(v, VERDICT_STAGE_PATH, "without the ALG (port announced only "
-	    "over TLS): %s", plain);
-	ev_push(v, VERDICT_STAGE_PATH, "warning: the ALG opens the pinhole "
-	    "only when it can read PORT/EPRT; with FTPS (encrypted control) "
-	    "active mode will fail");
-	return 1;
-}
-
-/* The real FTP client's active transfer worked where the connect-back
- * failed: through a helper that read its PORT/EPRT. */
-static void
-active_service(const struct cctx *c, const struct probe_obs *o,
-    struct verdict *v)
-{
-	static const enum ftpcheck_mode am[2] = { FTPCHECK_EPRT,
-	    FTPCHECK_PORT };
-	char a[ADDR_STRLEN + 8], data[ADDR_STRLEN + 64];
-	int k;
-
-	/* A listener that never opened proves nothing either way. */
-	if (v->pass || c->e->svc == NULL || o->arm == ARM_ERROR)
-		return;
-	for (k = 0; k < 2; k++) {
-		const struct ftpcheck_data *d = &c->e->svc->mode[am[k]];
-
-		if (!d->attempted || !d->ok || !d->peer_is_server)
-			continue;
-		snprintf(data, sizeof(data), "from %s (%llu bytes)",
-		    ss_text(ADDR_SA(&d->peer), 1, a, sizeof(a)),
-		    (unsigned long long)d->bytes);
-		helper_pass(o, ftpcheck_mode_name(am[k]), data, v);
-		return;
-	}
-}
-
-static int
-classify_active(struct cctx *c)
+classify_active(struct classify_ctx *c)
 {
 	const struct probe_obs *o = c->e->active;
 	struct verdict v;
@@ -523,389 +87,16 @@ classify_active(struct cctx *c)
 	if (o == NULL)
 		return 0;
 	verdict_classify(o, c->e->f, &v);
-	if (!active_alg(c->e->alg, &v))
-		active_service(c, o, &v);
-	mtu_path(c, o, &v);
-	mark_fixes(c, o, &v);
+	classify_active_helper(c, o, &v);
+	classify_mtu_path(c, o, &v);
+	classify_mark_fixes(c, o, &v);
 	if (classify_sg_measure(&c->sgm, o, &v) != 0)
 		return FTP_ERR_NOMEM;
 	return report_add(c->rep, o, &v);
 }
 
-/* ---- MTU black holes (mtu.h) ---- */
-
-/*
- * A data path whose bare probe passed still fails when large segments
- * are lost in either direction: every listing and transfer of more than
- * one segment hangs (downloads one way, uploads the other).  The probe's
- * own evidence is kept.
- */
-static void
-mtu_path(const struct cctx *c, const struct probe_obs *o, struct verdict *v)
-{
-	char ev[VERDICT_EVIDENCE_LEN];
-	int d;
-
-	if (!v->pass || o->kind == PROBE_CONTROL || !c->mres.tested)
-		return;
-	for (d = MTU_S2C; d >= MTU_C2S; d--) {
-		const struct mtu_dir_result *x = &c->mres.d[d];
-
-		if (!x->blackhole)
-			continue;
-		v->pass = 0;
-		v->cause = CAUSE_MTU_BLACKHOLE;
-		snprintf(ev, sizeof(ev), "the connection itself works, but "
-		    "%s packets larger than %u bytes are lost without ICMP: "
-		    "a data transfer of more than one segment hangs",
-		    mtu_dir_name((enum mtu_dir)d), x->largest_ok);
-		ev_push(v, VERDICT_STAGE_PATH, "%s", ev);
-		return;
-	}
-}
-
-/* The control channel needed a small MSS: what the MTU test makes of
- * it. */
 static int
-mtu_channel_note(struct cctx *c)
-{
-	const struct evidence_channel *ch = &c->e->channel;
-	char text[320];
-
-	if (ch->small_mss == 0 || !ch->small_mss_ok)
-		return 0;
-	snprintf(text, sizeof(text), "the control channel's TLS handshake "
-	    "stalled after TCP connected and completed with TCP MSS %u: %s",
-	    ch->small_mss, c->mres.d[MTU_S2C].blackhole ||
-	    c->mres.d[MTU_C2S].blackhole ? "the path loses large segments "
-	    "(mtu-blackhole)" : "the MTU test found no black hole, so the "
-	    "first attempt may have met loss or a slow reflector");
-	return report_note(c->rep, text);
-}
-
-/* The "mtu" section and one mtu-blackhole cause per direction. */
-static int
-classify_mtu(struct cctx *c)
-{
-	const struct evidence *e = c->e;
-	char ev[768], adv[512];
-	int d, r;
-
-	if ((r = mtu_channel_note(c)) != 0 || e->mtu == NULL)
-		return r;
-	if ((r = report_set_extra(c->rep, "mtu", mtu_json(e->mtu,
-	    &c->mres))) != 0)
-		return r;
-	for (d = MTU_C2S; d <= MTU_S2C; d++) {
-		if (!c->mres.d[d].blackhole)
-			continue;
-		mtu_evidence(e->mtu, &c->mres, (enum mtu_dir)d, ev, sizeof(ev));
-		if (e->channel.small_mss && e->channel.small_mss_ok)
-			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "; "
-			    "the control channel's TLS handshake stalled after "
-			    "TCP connected and completed with MSS %u",
-			    e->channel.small_mss);
-		mtu_advice(e->mtu, &c->mres, (enum mtu_dir)d, adv, sizeof(adv));
-		if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
-		    REPORT_FAILURE, CAUSE_MTU_BLACKHOLE, d == MTU_S2C ?
-		    "path server-to-client" : "path client-to-server",
-		    ev)) != 0 || (r = report_add_advice(c->rep,
-		    CAUSE_MTU_BLACKHOLE, adv, NULL)) != 0)
-			return r;
-	}
-	return 0;
-}
-
-/* ---- idle timeouts (idle.h) ---- */
-
-/* The "idle" section and cause idle-timeout: the path forgot an idle
- * control connection (or the control channel). */
-static int
-classify_idle(struct cctx *c)
-{
-	const struct idle_obs *o = c->e->idle;
-	struct idle_result res;
-	char ev[1024], adv[512];
-	int r;
-
-	if (o == NULL)
-		return 0;
-	idle_decide(o, &res);
-	if ((r = report_set_extra(c->rep, "idle", idle_json(o, &res))) != 0)
-		return r;
-	if (!o->tested) {
-		snprintf(ev, sizeof(ev), "idle test not run: %s", o->reason);
-		return report_note(c->rep, ev);
-	}
-	if (!o->chan_tested) {
-		snprintf(ev, sizeof(ev), "idle test: the control channel to "
-		    "the reflector: %s", o->chan_error[0] ? o->chan_error :
-		    "not tested");
-		if ((r = report_note(c->rep, ev)) != 0)
-			return r;
-	}
-	if (!idle_held(o) && (r = report_note(c->rep, "idle test: no FTP "
-	    "control connection to the server could be held (connect or "
-	    "banner failed), so idle FTP connections are not tested")) != 0)
-		return r;
-	if (!res.timeout)
-		return 0;
-	idle_evidence(o, &res, ev, sizeof(ev));
-	idle_advice(&res, adv, sizeof(adv));
-	if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
-	    REPORT_FAILURE, CAUSE_IDLE_TIMEOUT, "idle control connection",
-	    ev)) != 0)
-		return r;
-	return report_add_advice(c->rep, CAUSE_IDLE_TIMEOUT, adv, NULL);
-}
-
-/* ---- causes outside the paths ---- */
-
-/* The "alg" section and cause alg-rewrite (a warning when the ALG wrote
- * the right address, a failure for a wrong one or garbage). */
-static int
-classify_alg(struct cctx *c)
-{
-	char ev[8 * VERDICT_EVIDENCE_LEN];
-	struct alg_result res;
-	int r;
-
-	if (c->e->alg == NULL)
-		return 0;
-	alg_classify(c->e->alg, &res);
-	if ((r = report_set_alg(c->rep, c->e->alg, &res)) != 0 || !res.rewrite)
-		return r;
-	alg_rewrite_evidence(c->e->alg, &res, ev, sizeof(ev));
-	return report_add_cause(c->rep, REPORT_PART_ALG, res.rewrite_fails ?
-	    REPORT_FAILURE : REPORT_WARNING, CAUSE_ALG_REWRITE, "alg", ev);
-}
-
-static int
-classify_service(struct cctx *c)
-{
-	struct service_cause sc[SERVICE_MAX_CAUSES];
-	unsigned i, n;
-	int r;
-
-	if (c->e->svc == NULL)
-		return 0;
-	if ((r = report_set_service(c->rep, c->e->svc)) != 0)
-		return r;
-	n = service_causes(c->e->svc, sc, SERVICE_MAX_CAUSES);
-	for (i = 0; i < n; i++)
-		if ((r = report_add_cause(c->rep, REPORT_PART_SERVICE,
-		    REPORT_FAILURE, sc[i].cause, sc[i].label,
-		    sc[i].evidence)) != 0)
-			return r;
-	return 0;
-}
-
-/*
- * FTPS data paths: a mode that moved data in plain FTP but not under
- * PROT P fails only because a helper or ALG read its PASV/PORT in clear
- * (service_ftps_broke()): a failure for FTPS clients, whatever the plain
- * paths' verdicts.  The way out is a path that needs no helper.
- */
-static int
-classify_ftps(struct cctx *c)
-{
-	char ev[SERVICE_EVIDENCE_LEN], label[32], adv[200];
-	unsigned lo = 65535, hi = 0, passive = 0, active = 0;
-	size_t i;
-	int m, r;
-
-	for (m = 0; c->e->svc != NULL && m < FTPCHECK_NMODES; m++) {
-		if (!service_ftps_broke(c->e->svc, (enum ftpcheck_mode)m, ev,
-		    sizeof(ev)))
-			continue;
-		snprintf(label, sizeof(label), "service FTPS %s",
-		    ftpcheck_mode_name((enum ftpcheck_mode)m));
-		if ((r = report_add_cause(c->rep, REPORT_PART_SERVICE,
-		    REPORT_FAILURE, CAUSE_ALG_DEPENDENT, label, ev)) != 0)
-			return r;
-		if (m == FTPCHECK_EPSV || m == FTPCHECK_PASV)
-			passive = 1;
-		else
-			active = 1;
-	}
-	for (i = 0; i < c->e->n_probes; i++)
-		if (c->e->probes[i].kind == PROBE_PASSIVE) {
-			lo = c->e->probes[i].port < lo ? c->e->probes[i].port : lo;
-			hi = c->e->probes[i].port > hi ? c->e->probes[i].port : hi;
-		}
-	if (hi >= lo)
-		snprintf(adv, sizeof(adv), "open the passive range tcp/%u-%u "
-		    "explicitly (it works with FTPS), instead of relying on the "
-		    "FTP conntrack helper", lo, hi);
-	else
-		snprintf(adv, sizeof(adv), "open the server's passive range "
-		    "explicitly (it works with FTPS), instead of relying on the "
-		    "FTP conntrack helper");
-	if (passive && (r = report_add_advice(c->rep, CAUSE_ALG_DEPENDENT, adv,
-	    NULL)) != 0)
-		return r;
-	if (active && (r = report_add_advice(c->rep, CAUSE_ALG_DEPENDENT,
-	    "allow the server's active data connections (from tcp/20) to the "
-	    "client explicitly, or use passive mode with its range open: no "
-	    "helper can open them under FTPS", NULL)) != 0)
-		return r;
-	return 0;
-}
-
-/* The 421 the real FTP client met first (the banner, else the next
- * connection's), or NULL. */
-static const char *
-service_refusal(const struct ftpcheck_result *svc)
-{
-	if (svc == NULL || !svc->control_connected)
-		return NULL;
-	if (svc->banner.code == 421)
-		return svc->banner.text;
-	if (svc->tls.attempted && svc->tls.reply.code == 421)
-		return svc->tls.reply.text;
-	if (svc->conns.refused > 0)
-		return svc->conns.refusal.text;
-	return NULL;
-}
-
-static void
-decide_server_host(struct cctx *c)
-{
-	const struct evidence *e = c->e;
-	struct sockaddr_storage svc = e->f->server;
-	struct srvcheck_input in;
-
-	addr_set_port((struct sockaddr *)&svc, e->control_port);
-	memset(&in, 0, sizeof(in));
-	in.service = (const struct sockaddr *)&svc;
-	in.dialled = (const struct sockaddr *)&e->f->dialled;
-	in.probes = e->probes;
-	in.n_probes = e->n_probes;
-	in.svc = e->svc;
-	in.refused = service_refusal(e->svc);
-	srvcheck_decide(e->sc, &in, &c->sres);
-}
-
-static int
-classify_server_host(struct cctx *c)
-{
-	struct srvcheck_finding f[SRVCHECK_MAX_FINDINGS];
-	const struct srvcheck *sc = c->e->sc;
-	char line[512];
-	json_t *x;
-	unsigned i, n;
-	int r;
-
-	if (sc == NULL)
-		return 0;
-	if (c->sres.refused[0] == '\0' && c->refused[0] != '\0')
-		snprintf(c->sres.refused, sizeof(c->sres.refused), "%s",
-		    c->refused);
-	if ((r = srvcheck_nat_json(sc, &c->sres, &x, line, sizeof(line))) != 0 ||
-	    (x != NULL && (r = report_set_server_nat(c->rep, x, line)) != 0) ||
-	    (r = report_set_extra(c->rep, "server_host",
-	    srvcheck_host_json(sc, &c->sres))) != 0)
-		return r;
-	if (c->sres.pasv.note[0] != '\0' &&
-	    (r = report_note(c->rep, c->sres.pasv.note)) != 0)
-		return r;
-	n = srvcheck_findings(sc, &c->sres, f, SRVCHECK_MAX_FINDINGS);
-	for (i = 0; i < n; i++) {
-		if ((r = report_add_cause(c->rep, REPORT_PART_SERVER_HOST,
-		    f[i].warning ? REPORT_WARNING : REPORT_FAILURE, f[i].cause,
-		    f[i].label, f[i].evidence)) != 0)
-			return r;
-		if (f[i].advice[0] != '\0' && (r = report_add_advice(c->rep,
-		    f[i].cause, f[i].advice, srvcheck_finding_setting(sc,
-		    &f[i]))) != 0)
-			return r;
-	}
-	return 0;
-}
-
-/*
- * NAT on either side is a cause of its own, a warning even when every
- * path passes: every rule written for this path must allow for the
- * addresses as the other side sees them.
- */
-static int
-classify_nat(struct cctx *c)
-{
-	const struct session_facts *f = c->e->f;
-	char a[ADDR_STRLEN + 8], b[ADDR_STRLEN + 8], ev[512];
-	int r;
-
-	if (verdict_client_nat(f)) {
-		snprintf(ev, sizeof(ev), "source NAT between agent and "
-		    "reflector: the agent's %s is seen by the reflector as %s; "
-		    "server-side rules must name %s",
-		    ss_text(ADDR_SA(&f->agent_local), 1, a, sizeof(a)),
-		    ss_text(ADDR_SA(&f->agent_observed), 1, b, sizeof(b)),
-		    ss_text(ADDR_SA(&f->agent_observed), 0, b, sizeof(b)));
-		if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
-		    REPORT_WARNING, CAUSE_NAT, "control channel", ev)) != 0)
-			return r;
-	}
-	if (verdict_server_nat(f) || c->sres.dnat.detected) {
-		snprintf(ev, sizeof(ev), "destination NAT in front of the "
-		    "server: dialled %s, the server host sees %s",
-		    ss_text(ADDR_SA(c->sres.dnat.detected ?
-		    &c->sres.dnat.service : &f->dialled), 1, a, sizeof(a)),
-		    ss_text(ADDR_SA(c->sres.dnat.detected &&
-		    c->sres.dnat.seen.ss_family != AF_UNSPEC ?
-		    &c->sres.dnat.seen : &f->reflector_local), 1, b,
-		    sizeof(b)));
-		if ((r = report_add_cause(c->rep, REPORT_PART_SESSION,
-		    REPORT_WARNING, CAUSE_NAT, "server address", ev)) != 0)
-			return r;
-	}
-	return 0;
-}
-
-/* The control channel never carried a session: what was tried. */
-static int
-classify_channel(struct cctx *c)
-{
-	const struct evidence_channel *ch = &c->e->channel;
-	char ev[512];
-
-	if (!ch->failed)
-		return 0;
-	snprintf(ev, sizeof(ev), "no session with the reflector after %u "
-	    "attempt(s): %s; without it nothing is known of what arrived at "
-	    "the server host or of active mode", ch->attempts,
-	    ch->error[0] ? ch->error : "unknown error");
-	return report_note(c->rep, ev);
-}
-
-static int
-classify_notes(struct cctx *c)
-{
-	size_t i, not_run = 0;
-	char text[160];
-	int r;
-
-	for (i = 0; i < c->e->n_notes; i++)
-		if ((r = report_note(c->rep, c->e->notes[i])) != 0)
-			return r;
-	if (c->e->channel.failures_before_success > 0) {
-		snprintf(text, sizeof(text), "the control channel connected "
-		    "only at attempt %u: the path to the reflector is "
-		    "intermittent", c->e->channel.failures_before_success + 1);
-		if ((r = report_note(c->rep, text)) != 0)
-			return r;
-	}
-	for (i = 0; i < c->e->n_probes; i++)
-		not_run += c->e->probes[i].outcome == OUTCOME_NOT_RUN;
-	if (not_run == 0)
-		return 0;
-	snprintf(text, sizeof(text), "%zu probe(s) were not run (the session "
-	    "ended before they started); their paths are untested", not_run);
-	return report_note(c->rep, text);
-}
-
-static int
-classify_paths(struct cctx *c)
+classify_paths(struct classify_ctx *c)
 {
 	size_t i;
 	int r;
@@ -924,15 +115,15 @@ classify_paths(struct cctx *c)
 struct report *
 classify(const struct evidence *e)
 {
-	struct cctx c;
+	struct classify_ctx c;
 
 	memset(&c, 0, sizeof(c));
 	c.e = e;
 	if ((c.rep = report_new(e->f, e->agent_version, e->reflector_version,
 	    e->server_name)) == NULL)
 		return NULL;
-	decide_server_host(&c);
-	index_service(&c);
+	classify_decide_server_host(&c);
+	classify_index_service(&c);
 	if (e->mtu != NULL)
 		mtu_decide(e->mtu, &c.mres);
 	if (classify_paths(&c) != 0 || classify_fixes(&c) != 0 ||

@@ -1,6 +1,7 @@
 /*
  * report.c - the report model: the classifier's verdicts and causes
- * (classify.c is its only writer), and the runs both renderers show.
+ * (only the classifier, classify.h, writes it), and the runs both
+ * renderers show.
  *
  * Passive ranges can be tens of thousands of ports, so consecutive ports
  * with the same observable result ("signature") are shown as one run.

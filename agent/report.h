@@ -5,7 +5,7 @@
  * The model holds the classifier's output: every path's verdict, the
  * causes found outside the paths, advice, notes, and the observations
  * the sections show (the real FTP client's result, the ALG dialogue).
- * Only the classifier (classify.c) writes into it; the renderers read
+ * Only the classifier (classify.h) writes into it; the renderers read
  * the C structures, never JSON.  Pure apart from writing to a FILE.
  */
 #ifndef FTPATH_REPORT_H

@@ -1,5 +1,5 @@
 /*
- * test_ftps.c - the classifier's FTPS data-path rule (classify.c
+ * test_ftps.c - the classifier's FTPS data-path rule (classify_server.c
  * classify_ftps, service.c service_ftps_broke): a data mode that moved
  * data in plain FTP and fails under FTPS (PROT P) is alg-dependent with
  * severity failure, both outcomes as evidence and the passive range to
