@@ -15,7 +15,7 @@
  *       -o build/fuzz_apply
  *   ./build/fuzz_apply -max_total_time=60
  *
- * Not part of "make check".
+ * make check runs it briefly (fuzz-smoke), as every tests/fuzz target.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -16,7 +16,8 @@
  *   ./build/fuzz_sg -max_total_time=60 tests/fuzz/corpus/sg
  *
  * Seeds in tests/fuzz/corpus/sg are the unit fixtures with a selector
- * byte in front.  Not part of "make check".
+ * byte in front.  make check runs it briefly (fuzz-smoke), as every
+ * tests/fuzz target.
  */
 #include <stddef.h>
 #include <stdint.h>
