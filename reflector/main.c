@@ -28,6 +28,7 @@
 #include "privclient.h"
 #include "privsep.h"
 #include "reload.h"
+#include "sandbox.h"
 #include "metricsrv.h"
 #include "rstats.h"
 #include "sdnotify.h"
@@ -334,8 +335,9 @@ main(int argc, char **argv)
 		/* The key file is out of reach now: reloads keep this key. */
 		reload_keep_key(rl);
 		log_info("running as two processes: the engine (pid %d, uid "
-		    "%d, no capabilities) and its privileged helper (pid %d)",
-		    (int)getpid(), (int)getuid(), privclient_pid());
+		    "%d, no capabilities, %zu system calls refused) and its "
+		    "privileged helper (pid %d)", (int)getpid(),
+		    (int)getuid(), sandbox_refused_count(), privclient_pid());
 	}
 	if ((run.base = event_base_new()) == NULL) {
 		log_warnx("cannot create the event loop");

@@ -20,6 +20,7 @@
 #include "privmsg.h"
 #include "privops.h"
 #include "privsep.h"
+#include "sandbox.h"
 #include "fw_text.h"
 #include "patch.h"
 
@@ -295,6 +296,12 @@ privsep_start(const struct reflector_config *cfg, int *separated,
 	patch_verify_delegate(privops_verify_patch);
 	if ((r = privdrop_engine(cfg->user, why, whylen)) != 0)
 		return r;
+	/* After the drop: the filter refuses what no engine call needs
+	 * (sandbox.h), so a parser bug cannot exec or mount. */
+	if ((r = sandbox_engine(why, whylen)) < 0)
+		return r;
+	if (r > 0)
+		log_warnx("engine: %s", why);
 	*separated = 1;
 	return 0;
 }

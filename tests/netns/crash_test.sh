@@ -100,13 +100,18 @@ status_field() {	# status_field PID FIELD: its first value in /proc/PID/status
 # runs, the engine has no capability and is not root; its helper holds
 # exactly CAP_NET_ADMIN and CAP_NET_BIND_SERVICE, not root either.
 assert_separated() {	# assert_separated WHAT
-	local h eff heff uid huid
+	local h eff heff uid huid sec
 	h=$(reflector_helper_pid)
 	eff=$(status_field "$REFLECTOR_PID" CapEff)
 	uid=$(status_field "$REFLECTOR_PID" Uid)
 	[[ $eff == 0000000000000000 && -n $uid && $uid != 0 ]] &&
 		ok "$1: the engine (pid $REFLECTOR_PID) runs as uid $uid with CapEff $eff" ||
 		nok "$1: the engine (pid $REFLECTOR_PID) has uid '$uid' CapEff '$eff'"
+	# Seccomp 2: a filter (common/sandbox.h); the helper has none.
+	sec=$(status_field "$REFLECTOR_PID" Seccomp)
+	[[ $sec == 2 ]] &&
+		ok "$1: the engine runs behind its seccomp filter (Seccomp $sec)" ||
+		nok "$1: the engine's Seccomp is '$sec' (want 2, a filter)"
 	if [[ -z $h ]]; then
 		nok "$1: the reflector has no privileged helper"
 		return
