@@ -1,11 +1,15 @@
 /*
- * control.c - the agent's TLS control-channel client.
+ * control.c - the agent's TLS control-channel client (control.h): the
+ * channel.  The object, the TLS connection over bufferevent_openssl
+ * with its libevent plumbing (the callbacks, the loop pump, sending),
+ * and the reason a connection failed.  The protocol dialogue over it
+ * is control_dialog.c, the pure decoders of the reflector's fields
+ * control_parse.c (control_int.h).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -18,45 +22,12 @@
 #include <openssl/err.h>
 
 #include "channel.h"
-#include "control.h"
-#include "clock.h"
+#include "control_int.h"
 #include "err.h"
-#include "jsonstr.h"
 #include "log.h"
 #include "tls.h"
 
 #define CONTROL_MAX_ADDRS	8
-
-struct control {
-	struct event_base *base;
-	SSL_CTX *ctx;			/* borrowed */
-	struct bufferevent *bev;	/* owns the SSL and the fd */
-	struct event *timer;		/* deadline of the current wait */
-	json_t *inbox;			/* received, not yet consumed */
-	json_t *welcome;		/* the welcome message, once received */
-	int connected;
-	int failed;			/* channel unusable */
-	int timed_out;
-	int new_frame;			/* set by the read callback */
-	unsigned mss;			/* TCP_MAXSEG before connect, 0: none */
-	int tcp_up;			/* the last failed try had TCP up */
-	char token[PROTO_TOKEN_HEXLEN + 1];
-	char target[ADDR_STRLEN];	/* address being dialled, for messages */
-	/* The reflector's TLS alert about our certificate, or NULL. */
-	const char *cert_refusal;
-	/* "busy" (max_sessions): the wait the reflector asked for, 0 if the
-	 * last refusal was not busy. */
-	unsigned busy_ms;
-	int sock_errno;		/* the socket's error at the last failure */
-	int closed_early;	/* closed before welcome, no alert, no error */
-	char errmsg[512];
-};
-
-/* Error codes that mean "the reflector's policy refused this request":
- * the user can fix them by changing options, so they exit as usage. */
-static const char *const control_policy_codes[] = {
-	"port-not-allowed", "too-many-ports", "active-done", "bad-request",
-};
 
 static int
 control_make_token(char *out, size_t len)
@@ -274,7 +245,7 @@ control_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 /* Run the loop until *flag or a failure or the timer fires. */
-static int
+int
 control_pump(struct control *c, const int *flag, unsigned timeout_ms)
 {
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
@@ -454,140 +425,10 @@ control_send(struct control *c, const json_t *msg)
 	return r;
 }
 
-static int
-control_is_policy(const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(control_policy_codes) /
-	    sizeof(control_policy_codes[0]); i++)
-		if (strcmp(code, control_policy_codes[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Take the first inbox message of type or type2 (NULL: none) or an
- * error; 1 if found. */
-static int
-control_take(struct control *c, const char *type, const char *type2,
-    json_t **msg)
-{
-	size_t i;
-	json_t *m;
-
-	json_array_foreach(c->inbox, i, m) {
-		const char *t = proto_type(m);
-
-		if (strcmp(t, type) == 0 || strcmp(t, "error") == 0 ||
-		    (type2 != NULL && strcmp(t, type2) == 0)) {
-			*msg = json_incref(m);
-			json_array_remove(c->inbox, i);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int
-control_error_frame(struct control *c, json_t *m)
-{
-	const char *code = json_string_value(json_object_get(m, "code"));
-	const char *text = json_string_value(json_object_get(m, "message"));
-
-	snprintf(c->errmsg, sizeof(c->errmsg), "reflector refused: %s%s%s",
-	    code ? code : "error", text ? ": " : "", text ? text : "");
-	if (code != NULL && strcmp(code, "busy") == 0) {
-		json_int_t ms = json_integer_value(json_object_get(m,
-		    "retry_after_ms"));
-
-		/* Bounded whatever it says: a reflector cannot park us. */
-		c->busy_ms = ms < CONTROL_BUSY_MIN_MS ? CONTROL_BUSY_MIN_MS :
-		    ms > CONTROL_BUSY_MAX_MS ? CONTROL_BUSY_MAX_MS :
-		    (unsigned)ms;
-	}
-	return code != NULL && control_is_policy(code) ? FTP_ERR_DENIED :
-	    FTP_ERR_PROTO;
-}
-
-unsigned
-control_busy_ms(const struct control *c)
-{
-	return c->busy_ms;
-}
-
 int
 control_reset_by_peer(const struct control *c)
 {
 	return c->sock_errno == ECONNRESET;
-}
-
-int
-control_closed_early(const struct control *c)
-{
-	return c->closed_early;
-}
-
-int
-control_wait(struct control *c, const char *type, unsigned timeout_ms,
-    json_t **msg)
-{
-	return control_wait_either(c, type, NULL, timeout_ms, msg);
-}
-
-int
-control_wait_either(struct control *c, const char *type, const char *type2,
-    unsigned timeout_ms, json_t **msg)
-{
-	struct timespec t0, t1;
-	json_t *m = NULL;
-	int r = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* Frames may arrive together with a failure (bye, then EOF), so the
-	 * inbox is always looked at before the channel state. */
-	while (!control_take(c, type, type2, &m)) {
-		long spent;
-
-		if (c->failed) {
-			r = FTP_ERR_PROTO;
-			goto fail;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		spent = (t1.tv_sec - t0.tv_sec) * 1000 +
-		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		if (r == FTP_ERR_SYSTEM || spent >= (long)timeout_ms) {
-			errno = ETIMEDOUT;
-			r = FTP_ERR_SYSTEM;
-			goto fail;
-		}
-		c->new_frame = 0;
-		r = control_pump(c, &c->new_frame,
-		    timeout_ms - (unsigned)spent);
-	}
-	if (strcmp(proto_type(m), "error") == 0) {
-		r = control_error_frame(c, m);
-		json_decref(m);
-		return r;
-	}
-	*msg = m;
-	return 0;
-fail:
-	if (r == FTP_ERR_SYSTEM || c->errmsg[0] == '\0')
-		snprintf(c->errmsg, sizeof(c->errmsg),
-		    "no %s from the reflector: %s", type,
-		    r == FTP_ERR_SYSTEM ? "timed out" : "connection lost");
-	return r;
-}
-
-int
-control_request(struct control *c, const json_t *req, const char *type,
-    unsigned timeout_ms, json_t **reply)
-{
-	int r;
-
-	if ((r = control_send(c, req)) != 0)
-		return r;
-	return control_wait(c, type, timeout_ms, reply);
 }
 
 int
@@ -604,224 +445,5 @@ control_endpoints(const struct control *c, struct sockaddr_storage *local,
 		return FTP_ERR_SYSTEM;
 	addr_unmap(local);
 	addr_unmap(peer);
-	return 0;
-}
-
-int
-control_parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss)
-{
-	socklen_t len;
-	int r;
-
-	if (s == NULL)
-		return FTP_ERR_INVAL;
-	if ((r = addr_parse_ip(s, ss, &len)) != 0)
-		return r;
-	addr_set_port((struct sockaddr *)ss, port);
-	addr_unmap(ss);
-	return 0;
-}
-
-int
-control_parse_addrport(const char *s, struct sockaddr_storage *ss)
-{
-	char host[ADDR_STRLEN];
-	uint16_t port;
-	int r;
-
-	if (s == NULL)
-		return FTP_ERR_INVAL;
-	if ((r = addr_split_hostport(s, 0, host, sizeof(host), &port)) != 0)
-		return r;
-	return control_parse_addr(host, port, ss);
-}
-
-int
-control_parse_addrport_inet(const char *s, struct addr_inet *a)
-{
-	struct sockaddr_storage ss;
-
-	if (control_parse_addrport(s, &ss) != 0 ||
-	    addr_inet_set(a, (struct sockaddr *)&ss) != 0) {
-		memset(a, 0, sizeof(*a));
-		return FTP_ERR_INVAL;
-	}
-	return 0;
-}
-
-static void
-control_welcome_parse(const json_t *m, struct control_welcome *w)
-{
-	const json_t *v;
-	const char *s;
-
-	memset(w, 0, sizeof(*w));
-	w->active_source_port = 20;
-	v = json_object_get(m, "reflector");
-	if (json_is_object(v))
-		v = json_object_get(v, "version");
-	if ((s = json_string_value(v)) != NULL)
-		snprintf(w->reflector, sizeof(w->reflector), "%s", s);
-	if (control_parse_addr(json_string_value(json_object_get(m,
-	    "observed")), (uint16_t)json_integer_value(json_object_get(m,
-	    "observed_port")), &w->observed) != 0)
-		w->observed.ss_family = AF_UNSPEC;
-	if (control_parse_addr(json_string_value(json_object_get(m, "local")),
-	    (uint16_t)json_integer_value(json_object_get(m, "local_port")),
-	    &w->local) != 0)
-		w->local.ss_family = AF_UNSPEC;
-	w->control_port = (uint16_t)json_integer_value(json_object_get(m,
-	    "control_port"));
-	if ((s = json_string_value(json_object_get(m, "passive_range")))
-	    != NULL && portrange_parse(s, &w->passive) != 0)
-		memset(&w->passive, 0, sizeof(w->passive));
-	if ((v = json_object_get(m, "active_source_port")) != NULL &&
-	    json_integer_value(v) > 0 && json_integer_value(v) < 65536)
-		w->active_source_port = (uint16_t)json_integer_value(v);
-	w->max_ports = (unsigned)json_integer_value(json_object_get(m,
-	    "max_ports"));
-	w->time_ms = json_integer_value(json_object_get(m, "time_ms"));
-}
-
-const json_t *
-control_welcome_msg(const struct control *c)
-{
-	return c->welcome;
-}
-
-int
-control_hello(struct control *c, struct control_welcome *w)
-{
-	json_t *req, *rep = NULL;
-	int r = FTP_ERR_NOMEM;
-
-	if ((req = proto_msg_new("hello")) == NULL)
-		goto out;
-	json_object_set_new(req, "token", json_string(c->token));
-	json_object_set_new(req, "agent", json_string("ftpath-agent "
-	    FTPATH_VERSION));
-	json_object_set_new(req, "time_ms", json_integer(clock_wall_ms()));
-	if ((r = control_request(c, req, "welcome", CONTROL_REPLY_TIMEOUT_MS,
-	    &rep)) != 0) {
-		/* With TLS 1.3 the server checks our certificate after our
-		 * handshake is done, so a rejection shows up here. */
-		log_debug("hello: %s", c->errmsg[0] != '\0' ? c->errmsg :
-		    ftp_strerror(r));
-		if (r == FTP_ERR_PROTO && c->failed && c->cert_refusal != NULL)
-			snprintf(c->errmsg, sizeof(c->errmsg), "%s: the "
-			    "reflector refused the agent certificate (--cert): "
-			    "%s", c->target, c->cert_refusal);
-		else if (r == FTP_ERR_PROTO && c->failed && (c->closed_early =
-		    1))
-			snprintf(c->errmsg, sizeof(c->errmsg), "%s: the "
-			    "reflector closed the session before welcome: "
-			    "was the agent certificate (--cert) signed by the "
-			    "CA the reflector trusts?", c->target);
-		goto out;
-	}
-	control_welcome_parse(rep, w);
-	w->recv_ms = clock_wall_ms();
-	json_decref(c->welcome);
-	c->welcome = json_incref(rep);
-	r = 0;
-out:
-	json_decref(req);
-	json_decref(rep);
-	return r;
-}
-
-static double
-control_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-/* One ping; its RTT in ms into *ms. */
-static int
-control_ping_one(struct control *c, unsigned seq, double *ms)
-{
-	json_t *req, *rep = NULL;
-	double t0 = control_now_us(), t;
-	int r = FTP_ERR_NOMEM;
-
-	if ((req = proto_msg_new("ping")) == NULL)
-		goto out;
-	json_object_set_new(req, "seq", json_integer(seq));
-	/* t is echoed unchanged; we use it to pair the pong with the ping. */
-	json_object_set_new(req, "t", json_real(t0));
-	if ((r = control_request(c, req, "pong", CONTROL_REPLY_TIMEOUT_MS,
-	    &rep)) != 0)
-		goto out;
-	t = json_number_value(json_object_get(rep, "t"));
-	if (t <= 0 || t > control_now_us())
-		t = t0;
-	*ms = (control_now_us() - t) / 1000.0;
-	r = 0;
-out:
-	json_decref(req);
-	json_decref(rep);
-	return r;
-}
-
-int
-control_ping(struct control *c, unsigned n, struct control_rtt *rtt)
-{
-	double sum = 0, ms = 0;
-	unsigned i;
-	int r;
-
-	memset(rtt, 0, sizeof(*rtt));
-	for (i = 0; i < n; i++) {
-		if ((r = control_ping_one(c, i + 1, &ms)) != 0)
-			return r;
-		if (i == 0 || ms < rtt->min_ms)
-			rtt->min_ms = ms;
-		if (ms > rtt->max_ms)
-			rtt->max_ms = ms;
-		sum += ms;
-		rtt->n++;
-	}
-	if (rtt->n > 0)
-		rtt->avg_ms = sum / rtt->n;
-	return 0;
-}
-
-int
-control_trace_state(const char *s)
-{
-	if (s == NULL)
-		return TRACE_OBS_NONE;
-	if (strcmp(s, "on") == 0)
-		return TRACE_OBS_ON;
-	if (strcmp(s, "incomplete") == 0)
-		return TRACE_OBS_INCOMPLETE;
-	/* "unavailable" and anything this agent does not know: a trace
-	 * it cannot read is no trace. */
-	return TRACE_OBS_UNAVAILABLE;
-}
-
-int
-control_parse_rule(const json_t *v, struct probe_rule *r)
-{
-	const json_t *h = json_object_get(v, "handle");
-	const char *dir = json_string_value(json_object_get(v, "direction"));
-
-	/* all of it, padding too: equal rules compare equal (copypool.h) */
-	memset(r, 0, sizeof(*r));
-	if (!json_is_object(v))
-		return -1;
-	r->has_handle = json_is_integer(h) && json_integer_value(h) >= 0;
-	r->handle = r->has_handle ? (uint64_t)json_integer_value(h) : 0;
-	r->outbound = dir != NULL && strcmp(dir, "out") == 0;
-	jsonstr_copy(r->family, sizeof(r->family), json_object_get(v,
-	    "family"));
-	jsonstr_copy(r->table, sizeof(r->table), json_object_get(v, "table"));
-	jsonstr_copy(r->chain, sizeof(r->chain), json_object_get(v, "chain"));
-	jsonstr_copy(r->verdict, sizeof(r->verdict), json_object_get(v,
-	    "verdict"));
-	jsonstr_copy(r->text, sizeof(r->text), json_object_get(v, "rule"));
 	return 0;
 }
