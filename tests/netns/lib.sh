@@ -144,11 +144,72 @@ _ns_kill_all() {
 	log "warning: processes left in $ns: $(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
 }
 
+# "PID:STARTTIME" of every descendant of PIDs, as they are now.  A
+# process can leave our namespaces while it still descends from ours:
+# vsftpd's isolate_network (its default) clones each session's
+# unprivileged process into a namespace of its own, which `ip netns
+# pids` does not list; killed by us, its parent leaves it to init.
+_tree_snapshot() {
+	local p
+	for p in $(ps -e -o pid=,ppid= | awk -v roots="$*" '
+		BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) want[r[i]] = 1 }
+		{ parent[$1] = $2; all[NR] = $1 }
+		END {
+			for (grown = 1; grown;) {
+				grown = 0
+				for (i = 1; i <= NR; i++)
+					if (!(all[i] in want) && (parent[all[i]] in want)) {
+						want[all[i]] = 1
+						grown = 1
+					}
+			}
+			for (i = 1; i <= NR; i++)
+				if (all[i] in want) print all[i]
+		}'); do
+		echo "$p:$(_starttime "$p")"
+	done
+}
+# The start time of PID (field 22 of /proc/PID/stat), empty if gone.
+_starttime() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo "${20}"
+}
+# Kill what is left of a snapshot: only a PID whose start time is still
+# the one recorded (the same process, not a new one with its number).
+_tree_kill() {
+	local e p i left
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		left=0
+		for e in "$@"; do
+			p=${e%%:*}
+			[[ -n ${e#*:} && $(_starttime "$p") == "${e#*:}" ]] || continue
+			left=1
+			[[ -n ${T_PIDFILE:-} ]] && echo "$p" >>"$T_PIDFILE"
+			if ((i < 6)); then kill -TERM "$p" 2>/dev/null || true
+			else kill -KILL "$p" 2>/dev/null || true; fi
+		done
+		((left)) || return 0
+		sleep 0.1
+	done
+}
+
 topo_down() {
-	local rc=$? p ns i
+	local rc=$? p ns i tree=() roots=()
 	((T_DOWN_DONE)) && return "$rc"
 	T_DOWN_DONE=1
 	trap - EXIT INT TERM
+	# Everything that descends from what we started, before any of it is
+	# killed (a killed parent's children go to init).
+	roots=("${T_PIDS[@]}")
+	for ns in "$NS_C" "$NS_R" "$NS_S"; do
+		[[ -n $ns && -e /run/netns/$ns ]] || continue
+		mapfile -t -O "${#roots[@]}" roots < <(ip netns pids "$ns" 2>/dev/null)
+	done
+	mapfile -t tree < <(_tree_snapshot "${roots[@]}")
 	# Processes we started, by PID.
 	for p in "${T_PIDS[@]}"; do
 		[[ -n ${T_PIDFILE:-} ]] && echo "$p" >>"$T_PIDFILE"
@@ -170,6 +231,7 @@ topo_down() {
 			ip netns del "$ns" 2>/dev/null || log "warning: cannot delete netns $ns"
 		fi
 	done
+	_tree_kill "${tree[@]}"
 	# the client ns's hosts file (client_hosts), ours by its unique name
 	if [[ -n $T_NETNS_ETC && -d $T_NETNS_ETC ]]; then
 		rm -f -- "$T_NETNS_ETC/hosts"
