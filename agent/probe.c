@@ -19,110 +19,17 @@
 #include "errq.h"
 #include "log.h"
 #include "evidence.h"
-#include "probe.h"
+#include "probe_int.h"
 #include "proto.h"
 
 /* Keep this many descriptors free for the control channel, the active
  * listener and libevent itself. */
 #define PROBE_FD_RESERVE	64
 
-/*
- * The in-flight window (what the host and the path take): it starts at
- * the cap (PROBE_WINDOW_START, probe_set_window), halves, at most once
- * per probe timeout, when the host ran short (EAGAIN, ENOBUFS, no free
- * port or descriptor), and grows again by one per probe that got an
- * answer.  A silent probe neither grows nor cuts it: silence is what a
- * filtered port answers, and a window cut per filtered block would queue
- * a range behind its drops.  Not a slow start either: a silently dropped
- * range answers nothing to grow on, and 256 at first made 1000 dropped
- * ports four rounds of timeouts (tests/bench/bench.sh 1000 ports: 2.20 s
- * against nmap's 4.45 s, 0.49; from the cap one round).  A probe the
- * host could not start is started again later, up to PROBE_RESTARTS
- * times, instead of being reported as a local error.
- */
-#define PROBE_WINDOW_START	PROBE_MAX_INFLIGHT
-#define PROBE_WINDOW_MIN	32
-#define PROBE_RESTARTS		3
 /* Connects between two calls of the pacing hook (probe_set_pacer). */
 #define PROBE_PACE_EVERY	16
 
-enum probe_phase {
-	PROBE_QUEUED,
-	PROBE_CONNECTING,
-	PROBE_READING,
-	PROBE_FINISHED,
-};
-
-/*
- * The socket state of a probe in flight: one of the engine's
- * PROBE_MAX_INFLIGHT slots, bound to its observation pe->obs[idx] from
- * connect() to its end, then free for the next.  Per port only the
- * observation (and a restart count) is kept: with 64,512 ports a slot
- * per port was 13 MB of read buffers nobody reads.
- */
-struct probe {
-	struct probe_engine *pe;
-	size_t idx;			/* its observation, pe->obs[idx] */
-	enum probe_phase phase;
-	int fd;
-	struct event *ev;
-	struct timespec t0;		/* connect(): elapsed_ms counts from here */
-	struct timespec tphase;		/* start of the current phase's budget */
-	size_t len;
-	char buf[PROTO_PROBE_LINE_MAX];
-};
-
-struct probe_engine {
-	struct event_base *base;
-	struct sockaddr_storage server;
-	char token[PROTO_TOKEN_HEXLEN + 1];
-	unsigned timeout_ms;
-	/* The slots (PROBE_MAX_INFLIGHT) and the free ones' indexes. */
-	struct probe *slots;
-	size_t *free_slots;
-	size_t n_free;
-	uint8_t *restarts;		/* per observation (PROBE_RESTARTS) */
-	/* The observations, apart and in the same order, so that the
-	 * evidence can borrow them as one array (probe_obs_array). */
-	struct probe_obs *obs;
-	size_t n, cap;
-	struct copypool *kept;		/* their reasons and rules */
-	size_t next;			/* first probe not yet started */
-	size_t finished;
-	size_t max_inflight;		/* the cap (fd limit, PROBE_MAX_INFLIGHT) */
-	size_t window;			/* the adaptive in-flight bound */
-	size_t window_peak;
-	unsigned window_cuts;
-	struct timespec last_cut;	/* when the window last halved */
-	int cut_once;			/* last_cut is set */
-	/* Probes the host could not start, to start again first. */
-	size_t *again;
-	size_t n_again;
-	void (*pace)(void *);		/* probe_set_pacer() */
-	void *pace_arg;
-	unsigned since_pace;
-	/* (kind, port) -> index + 1, so arrivals merge in O(1). */
-	uint32_t *index;
-	/* Sockets of probes that timed out, kept open so that an ICMP error
-	 * arriving later still lands in their error queue. */
-	int late_fd[PROBE_MAX_LATE];
-	size_t late_probe[PROBE_MAX_LATE];
-	struct timespec late_t0[PROBE_MAX_LATE];	/* their connect() */
-	size_t n_late;
-	int icmp_seen;			/* some probe got ICMP promptly */
-	size_t n_kind[2];		/* probes per kind (control, passive) */
-	/* 1 + the index of each kind's first probe (0: none yet), so that a
-	 * timeout need not scan the observations to learn it. */
-	size_t first_of[PROBE_ACTIVE + 1];
-};
-
 static void probe_io_cb(evutil_socket_t fd, short what, void *arg);
-
-static struct probe_obs *
-probe_o(const struct probe *p)
-{
-	return &p->pe->obs[p->idx];
-}
 
 const char *
 probe_id(enum probe_kind kind, uint16_t port, char *buf, size_t len)
@@ -252,20 +159,6 @@ probe_add(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 	return 0;
 }
 
-/* A probe the traceroute will want to trace from its own 5-tuple (the
- * first of its kind: runs are traced on their first port), which a kept
- * socket would hold.  Another probe of the kind keeps its socket when
- * there is one. */
-static int
-probe_first_of_kind(const struct probe_engine *pe, const struct probe *p)
-{
-	enum probe_kind kind = probe_o(p)->kind;
-
-	if (pe->n_kind[kind == PROBE_PASSIVE] < 2)
-		return 0;
-	return pe->first_of[kind] == p->idx + 1;
-}
-
 int
 probe_done(const struct probe_engine *pe)
 {
@@ -341,101 +234,6 @@ probe_lookup(struct probe_engine *pe, enum probe_kind kind, uint16_t port)
 }
 
 static void probe_fill(struct probe_engine *pe);
-
-/*
- * The first silent probes' sockets stay open (still connecting) until
- * the engine is freed, so that ICMP which comes late, e.g. host-
- * unreachable once a router gives up neighbour resolution after about
- * 3 s, is still recorded (probe_late_icmp()).  A few suffice, as such
- * ICMP is about the address, not the port; more than one, because the
- * router answers only the first packets still in its neighbour queue
- * (it drops the oldest when the queue overflows, and rate-limits ICMP).
- * Only while no probe got prompt ICMP: otherwise the silence is a rate
- * limit, and the kept sockets' retransmitted SYNs would spend the
- * router's ICMP tokens that the lone retry (retry.c) needs.
- */
-/* The kept slot to give up for probe index idx: a free one, else the
- * one of the latest probe if that is later than idx; -1 if none. */
-static int
-probe_late_slot(struct probe_engine *pe, size_t idx)
-{
-	size_t i, worst = 0;
-
-	if (pe->n_late < PROBE_MAX_LATE)
-		return (int)pe->n_late++;
-	for (i = 1; i < pe->n_late; i++)
-		if (pe->late_probe[i] > pe->late_probe[worst])
-			worst = i;
-	if (pe->late_probe[worst] < idx)
-		return -1;
-	close(pe->late_fd[worst]);
-	return (int)worst;
-}
-
-static void
-probe_linger(struct probe *p)
-{
-	struct probe_engine *pe = p->pe;
-	size_t idx = p->idx;
-	int slot;
-
-	if (probe_o(p)->outcome == OUTCOME_ICMP)
-		pe->icmp_seen = 1;
-	if (probe_o(p)->outcome != OUTCOME_TIMEOUT || p->fd == -1 ||
-	    pe->icmp_seen || probe_first_of_kind(pe, p) ||
-	    (probe_o(p)->kind == PROBE_CONTROL && pe->n_kind[1] > 0))
-		return;
-	/* The earliest SYNs are kept (probes start in order; timeouts of
-	 * one wave fire in any order): the router answers the oldest
-	 * packets of its queue. */
-	if ((slot = probe_late_slot(pe, idx)) < 0)
-		return;
-	if (p->ev != NULL) {
-		event_free(p->ev);
-		p->ev = NULL;
-	}
-	pe->late_fd[slot] = p->fd;
-	pe->late_probe[slot] = idx;
-	pe->late_t0[slot] = p->t0;
-	p->fd = -1;
-}
-
-size_t
-probe_late_icmp(struct probe_engine *pe, struct evidence_late_icmp *out,
-    size_t max)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < pe->n_late && n < max; i++) {
-		const struct probe_obs *o = &pe->obs[pe->late_probe[i]];
-		struct errq_icmp icmp;
-
-		if (errq_read(pe->late_fd[i], &icmp) != 0 || !icmp.present)
-			continue;
-		out[n].kind = o->kind;
-		out[n].port = o->port;
-		addr_store(&out[n].remote, ADDR_SA(&o->remote));
-		out[n].icmp = icmp;
-		out[n].after_ms = clock_ms_since(&pe->late_t0[i]);
-		n++;
-	}
-	return n;
-}
-
-unsigned
-probe_late_wait_ms(struct probe_engine *pe, unsigned window_ms)
-{
-	unsigned wait = 0;
-	size_t i;
-
-	for (i = 0; i < pe->n_late; i++) {
-		unsigned age = clock_ms_since(&pe->late_t0[i]);
-
-		if (age < window_ms && window_ms - age > wait)
-			wait = window_ms - age;
-	}
-	return wait;
-}
 
 /* Halve the window, once per probe timeout: the probes in flight when
  * the host or the path ran short all report it, and one shortage is one
