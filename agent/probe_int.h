@@ -2,11 +2,12 @@
  * probe_int.h - what the parts of the probe engine share.  Not for
  * other modules: probe.h is the interface.
  *
- * probe.c holds the engine: its observations and the queries on them,
- * the slots of the probes in flight, the adaptive window, each probe's
- * connect and reply and the libevent callback that drives them.
- * probe_late.c keeps the sockets of the first silent probes open and
- * reads the ICMP that reaches them late.
+ * probe.c holds the engine and its observations: probe_new(), the
+ * queue of probes added and the queries on what they observed.
+ * probe_run.c runs them: the slots of the probes in flight, the
+ * adaptive window, each probe's connect and reply and the libevent
+ * callback that drives them.  probe_late.c keeps the sockets of the
+ * first silent probes open and reads the ICMP that reaches them late.
  */
 #ifndef FTPATH_AGENT_PROBE_INT_H
 #define FTPATH_AGENT_PROBE_INT_H
@@ -117,6 +118,10 @@ probe_o(const struct probe *p)
 {
 	return &p->pe->obs[p->idx];
 }
+
+/* probe_run.c */
+/* Free p's event and close its socket (either may be gone). */
+void probe_close(struct probe *p);
 
 /* probe_late.c */
 /* p has its outcome: keep its socket for late ICMP when it is one of
