@@ -61,8 +61,8 @@ struct probe {
 	enum probe_phase phase;
 	int fd;
 	struct event *ev;
-	struct timespec t0;		/* connect(): elapsed_ms counts from here */
-	struct timespec tphase;		/* start of the current phase's budget */
+	struct timespec t0;		/* connect(): elapsed_ms from here */
+	struct timespec tphase;		/* start of this phase's budget */
 	size_t len;
 	char buf[PROTO_PROBE_LINE_MAX];
 };
@@ -84,7 +84,7 @@ struct probe_engine {
 	struct copypool *kept;		/* their reasons and rules */
 	size_t next;			/* first probe not yet started */
 	size_t finished;
-	size_t max_inflight;		/* the cap (fd limit, PROBE_MAX_INFLIGHT) */
+	size_t max_inflight;		/* cap: fd limit, PROBE_MAX_INFLIGHT */
 	size_t window;			/* the adaptive in-flight bound */
 	size_t window_peak;
 	unsigned window_cuts;

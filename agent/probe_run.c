@@ -139,7 +139,8 @@ probe_finish(struct probe *p, enum probe_outcome outcome, int err)
 	pe->finished++;
 	if (log_verbosity() >= 2)
 		log_debug("probe %s: %s after %u ms",
-		    probe_id(probe_o(p)->kind, probe_o(p)->port, id, sizeof(id)),
+		    probe_id(probe_o(p)->kind, probe_o(p)->port, id,
+		    sizeof(id)),
 		    outcome_name(outcome), probe_o(p)->elapsed_ms);
 	if (pe->finished == pe->n)
 		log_debug("probe: all %zu done; window at most %zu, cut %u "
@@ -161,7 +162,7 @@ probe_failed(struct probe *p, int err)
 	else if (err == ETIMEDOUT)
 		o = OUTCOME_TIMEOUT;
 	else
-		o = OUTCOME_LOCAL_ERROR;	/* EPERM: our own output filter */
+		o = OUTCOME_LOCAL_ERROR;	/* EPERM: our output filter */
 	probe_finish(p, o, err);
 }
 
@@ -207,7 +208,8 @@ probe_arm(struct probe *p, short what, unsigned budget_ms)
 static void
 probe_start_one(struct probe *p)
 {
-	const struct sockaddr *sa = (const struct sockaddr *)&probe_o(p)->remote;
+	const struct sockaddr *sa =
+	    (const struct sockaddr *)&probe_o(p)->remote;
 	socklen_t sl = sizeof(probe_o(p)->local);
 
 	p->phase = PROBE_CONNECTING;
@@ -346,7 +348,8 @@ probe_banner(struct probe *p)
 
 		if (ch == '\r' || ch == '\n')
 			break;
-		probe_o(p)->banner[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+		probe_o(p)->banner[o++] = (ch >= 0x20 && ch < 0x7f) ?
+		    (char)ch : '.';
 	}
 	probe_o(p)->banner[o] = '\0';
 }
@@ -378,7 +381,8 @@ probe_connected(struct probe *p)
 	ssize_t n;
 	int len;
 
-	if (getpeername(p->fd, (struct sockaddr *)&probe_o(p)->remote, &sl) == 0)
+	if (getpeername(p->fd, (struct sockaddr *)&probe_o(p)->remote,
+	    &sl) == 0)
 		addr_inet_unmap(&probe_o(p)->remote);
 	probe_id(probe_o(p)->kind, probe_o(p)->port, id, sizeof(id));
 	if (proto_probe_line(line, sizeof(line), p->pe->token, id) != 0) {
@@ -463,7 +467,8 @@ probe_on_timeout(struct probe *p)
 		return;
 	}
 	/* An ICMP error that did not fail the connect still names a cause. */
-	if (errq_read(p->fd, &probe_o(p)->icmp) == 0 && probe_o(p)->icmp.present) {
+	if (errq_read(p->fd, &probe_o(p)->icmp) == 0 &&
+	    probe_o(p)->icmp.present) {
 		probe_finish(p, OUTCOME_ICMP, ETIMEDOUT);
 		return;
 	}
