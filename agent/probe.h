@@ -5,7 +5,7 @@
  *
  * Every probe has its own deadline counted from its connect(), so a silent
  * drop of N ports in flight costs one timeout, not N.  How many sockets
- * are open at once is an adaptive window (probe.c): it starts at
+ * are open at once is an adaptive window (probe_run.c): it starts at
  * PROBE_MAX_INFLIGHT (or what RLIMIT_NOFILE leaves), halves when the host
  * runs short (EAGAIN, ENOBUFS, ports, descriptors) and grows back while
  * probes get answers; the rest start as earlier ones finish.

@@ -1,7 +1,7 @@
 /*
  * verdict.h - what was observed on one probed path, and the verdict.
  *
- * The probe engine (probe.c) and the control session fill struct
+ * The probe engine (probe.h) and the control session fill struct
  * probe_obs with raw facts from both ends; verdict_classify() turns them
  * into pass/fail, a cause class and evidence sentences.  Pure: no I/O, so
  * every rule is unit-tested.  A cause is named only when the evidence
