@@ -44,16 +44,14 @@ nft_error(const char *msg, char *err, size_t errlen)
 }
 
 /*
- * Run buf through libnftables.  JSON input is taken when NFT_RUN_JSON is
- * set (libnftables parses JSON when its output is JSON).  *out (may be
- * NULL) gets a copy of the output.
+ * One libnftables context: run buf with these output flags (dry: check
+ * only), *out (may be NULL) a copy of the output.
  */
-int
-apply_nft_run(const char *buf, unsigned how, char **out, char *err,
+static int
+nft_exec(const char *buf, unsigned flags, int dry, char **out, char *err,
     size_t errlen)
 {
 	struct nft_ctx *ctx;
-	unsigned flags = NFT_CTX_OUTPUT_HANDLE;
 	const char *o;
 	int r = FTP_ERR_NOMEM;
 
@@ -61,12 +59,8 @@ apply_nft_run(const char *buf, unsigned how, char **out, char *err,
 		return FTP_ERR_NOMEM;
 	if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0)
 		goto out;
-	if (how & NFT_RUN_JSON)
-		flags |= NFT_CTX_OUTPUT_JSON;
-	if (how & NFT_RUN_ECHO)
-		flags |= NFT_CTX_OUTPUT_ECHO;
 	nft_ctx_output_set_flags(ctx, flags);
-	nft_ctx_set_dry_run(ctx, (how & NFT_RUN_DRY) != 0);
+	nft_ctx_set_dry_run(ctx, dry != 0);
 	if (nft_run_cmd_from_buffer(ctx, buf) != 0) {
 		r = nft_error(nft_ctx_get_error_buffer(ctx), err, errlen);
 		goto out;
@@ -81,32 +75,33 @@ out:
 	return r;
 }
 
+/*
+ * Run buf through libnftables.  JSON input is taken when NFT_RUN_JSON is
+ * set (libnftables parses JSON when its output is JSON).  *out (may be
+ * NULL) gets a copy of the output.
+ */
+int
+apply_nft_run(const char *buf, unsigned how, char **out, char *err,
+    size_t errlen)
+{
+	unsigned flags = NFT_CTX_OUTPUT_HANDLE;
+
+	if (how & NFT_RUN_JSON)
+		flags |= NFT_CTX_OUTPUT_JSON;
+	if (how & NFT_RUN_ECHO)
+		flags |= NFT_CTX_OUTPUT_ECHO;
+	return nft_exec(buf, flags, (how & NFT_RUN_DRY) != 0, out, err,
+	    errlen);
+}
+
 /* The ruleset: text with handles and without counter values (what a
  * rollback must give back), or JSON with handles (watermarks). */
 int
 apply_nft_listing(int json, char **out, char *err, size_t errlen)
 {
-	struct nft_ctx *ctx;
-	const char *o;
-	int r = FTP_ERR_NOMEM;
-
-	if ((ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL)
-		return FTP_ERR_NOMEM;
-	if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0)
-		goto out;
-	nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_HANDLE |
-	    (json ? NFT_CTX_OUTPUT_JSON : NFT_CTX_OUTPUT_STATELESS));
-	if (nft_run_cmd_from_buffer(ctx, "list ruleset") != 0) {
-		r = nft_error(nft_ctx_get_error_buffer(ctx), err, errlen);
-		goto out;
-	}
-	o = nft_ctx_get_output_buffer(ctx);
-	if ((*out = strdup(o ? o : "")) == NULL)
-		goto out;
-	r = 0;
-out:
-	nft_ctx_free(ctx);
-	return r;
+	return nft_exec("list ruleset", NFT_CTX_OUTPUT_HANDLE |
+	    (json ? NFT_CTX_OUTPUT_JSON : NFT_CTX_OUTPUT_STATELESS), 0, out,
+	    err, errlen);
 }
 
 /* ---- state files ---- */
